@@ -1,0 +1,16 @@
+import type { RequestIdVariables } from "./request-id.ts";
+
+/** The dispatcher's bindings, as dispatcher/wrangler.jsonc and docs/contracts.md declare them. */
+export interface DispatcherBindings {
+  /** The routing store (`wfp-routes`): `host:<hostname>` -> route record. Read only. */
+  ROUTES: KVNamespace;
+  /** The dispatch namespace (`tenants`) holding every tenant's user Worker. */
+  DISPATCHER: DispatchNamespace;
+  /** Comma-separated hosts the dispatcher answers itself; defaults to `localhost,127.0.0.1`. */
+  PLATFORM_HOSTS?: string;
+}
+
+export interface DispatcherEnv {
+  Bindings: DispatcherBindings;
+  Variables: RequestIdVariables;
+}

@@ -1,0 +1,36 @@
+/**
+ * The dispatch Worker: every request to a tenant's hostname lands here (a `*\/*` route on the SaaS
+ * zone), is matched to a route record in the routing store, and is handed to that tenant's user
+ * Worker in the dispatch namespace. Requests to PLATFORM_HOSTS are answered by the routes below.
+ *
+ * Responses made here (status, `error.code`):
+ *   200 -           GET /health on a platform host
+ *   400 bad_host           malformed Host
+ *   403 tenant_suspended   the route record's status is "suspended"
+ *   404 unknown_host       no route record for the host (no tenant code runs)
+ *   404 not_found          any other path on a platform host
+ *   502 tenant_error       the tenant Worker threw
+ *   503 tenant_unavailable the tenant's script is missing, or its route record is invalid
+ *   503 tenant_over_limit  the tenant Worker exceeded its CPU / subrequest limits
+ *   503 routing_unavailable the routing store could not be read
+ *   500 internal_error     anything unexpected
+ * Every response, a tenant's included, carries `x-request-id`.
+ */
+import { Hono } from "hono";
+import type { DispatcherEnv } from "./env.ts";
+import { onPlatformError, onPlatformNotFound } from "./platform-error.ts";
+import { requestId } from "./request-id.ts";
+import { tenantDispatch } from "./tenant-dispatch.ts";
+
+const app = new Hono<DispatcherEnv>();
+
+app.use(requestId());
+app.use(tenantDispatch({ cache: { positiveTtlMs: 10_000, negativeTtlMs: 2_000, maxEntries: 1_000 } }));
+
+// Only platform hosts get past tenantDispatch, so these routes never shadow a tenant's paths.
+app.get("/health", (c) => c.json({ status: "ok", service: "wfp-dispatcher", requestId: c.var.requestId }));
+
+app.notFound(onPlatformNotFound);
+app.onError(onPlatformError);
+
+export default app;

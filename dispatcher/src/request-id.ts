@@ -1,0 +1,39 @@
+import type { MiddlewareHandler } from "hono";
+
+export const REQUEST_ID_HEADER = "x-request-id";
+
+// Ids we accept from a client: short and inert, so they are safe to log and to echo in a header.
+const WELL_FORMED_ID = /^[A-Za-z0-9][A-Za-z0-9._:=-]{0,127}$/;
+
+export interface RequestIdOptions {
+  /** Makes an id when the client sent none or a malformed one. */
+  generate?: () => string;
+}
+
+export interface RequestIdVariables {
+  requestId: string;
+}
+
+/**
+ * Gives every request an id (the client's `x-request-id` when well-formed, otherwise a new UUID),
+ * exposes it as `c.var.requestId`, and sets it on whatever response leaves the app: a route's, the
+ * error handler's, or a tenant Worker's response passed through unchanged.
+ *
+ * Unlike `hono/request-id`, the header is set after `next()`, because a Response returned as-is
+ * (the tenant's) does not pick up headers prepared on the context beforehand.
+ *
+ * @example
+ *   app.use(requestId());
+ *   app.get("/", (c) => c.text(c.var.requestId));
+ */
+export function requestId({ generate = () => crypto.randomUUID() }: RequestIdOptions = {}): MiddlewareHandler<{
+  Variables: RequestIdVariables;
+}> {
+  return async function requestId(c, next) {
+    const incoming = c.req.raw.headers.get(REQUEST_ID_HEADER);
+    const id = incoming !== null && WELL_FORMED_ID.test(incoming) ? incoming : generate();
+    c.set("requestId", id);
+    await next();
+    c.header(REQUEST_ID_HEADER, id);
+  };
+}
