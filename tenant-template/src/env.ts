@@ -1,0 +1,20 @@
+import type { RequestIdVariables } from "./request-id.ts";
+
+/** A tenant Worker's bindings, as the provisioner declares them in the upload metadata (docs/contracts.md). */
+export interface TenantBindings {
+  /** The tenant's own D1 database (`wfp-tenant-<id>`). */
+  DB: D1Database;
+  /** The tenant's own KV namespace (`wfp-tenant-<id>-cache`). */
+  CACHE: KVNamespace;
+  TENANT_ID: string;
+  TEMPLATE_VERSION: string;
+  RESIDENCY: "eu" | "uk" | "global";
+  CACHE_MODE: "on" | "off";
+  /** Lower-case hex sha-256 of the tenant's admin API key (secret). */
+  ADMIN_KEY_HASH: string;
+}
+
+export interface TenantEnv {
+  Bindings: TenantBindings;
+  Variables: RequestIdVariables;
+}

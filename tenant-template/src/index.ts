@@ -1,0 +1,23 @@
+/**
+ * The user Worker every tenant runs, uploaded into the dispatch namespace by the provisioner with
+ * the tenant's own bindings (docs/contracts.md). It is only ever reached through the dispatcher,
+ * which has already checked the host and stripped platform-reserved `x-wfp-*` headers.
+ *
+ * The registry itself (document store, hierarchical and Confluent APIs) comes in later issues;
+ * each mounts here with `app.route()`.
+ */
+import { Hono } from "hono";
+import { onApiError, onApiNotFound } from "./api-error.ts";
+import type { TenantEnv } from "./env.ts";
+import { health } from "./health.ts";
+import { requestId } from "./request-id.ts";
+
+const app = new Hono<TenantEnv>();
+
+app.use(requestId());
+app.route("/health", health);
+
+app.notFound(onApiNotFound);
+app.onError(onApiError);
+
+export default app;
