@@ -1,0 +1,297 @@
+/**
+ * The dispatcher in real workerd (Miniflare), wrapped by the local dispatch namespace shim exactly
+ * as the local platform runs it. Tenant Workers are tiny scripts that echo what they received and
+ * record every invocation in a shared KV namespace, so a test can prove that no tenant code ran.
+ * Each test seeds its own hostnames, so tests are independent of order and of the route cache.
+ */
+import { request as httpRequest } from "node:http";
+import { Miniflare } from "miniflare";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { bundleLocalDispatcher } from "../../scripts/lib/worker-bundles.ts";
+
+const COMPATIBILITY_DATE = "2026-06-01";
+
+// Echoes the request it got and records it under its x-request-id.
+const echoTenant = (name: string): string => `
+export default {
+  async fetch(request, env) {
+    const id = request.headers.get("x-request-id") ?? "none";
+    await env.CALLS.put(id, ${JSON.stringify(name)});
+    const url = new URL(request.url);
+    return Response.json({
+      tenant: ${JSON.stringify(name)},
+      method: request.method,
+      path: url.pathname + url.search,
+      body: request.method === "GET" ? null : await request.text(),
+      headers: Object.fromEntries(request.headers),
+    }, { headers: { "x-tenant": ${JSON.stringify(name)} } });
+  },
+};`;
+
+const throwingTenant = `
+export default {
+  async fetch(request, env) {
+    await env.CALLS.put(request.headers.get("x-request-id") ?? "none", "boom");
+    throw new Error("boom: secret internal detail at /srv/tenant-boom/db.ts:42");
+  },
+};`;
+
+interface ErrorBody {
+  error: { code: string; message: string; requestId: string };
+}
+
+interface EchoBody {
+  tenant: string;
+  method: string;
+  path: string;
+  body: string | null;
+  headers: Record<string, string>;
+}
+
+let mf: Miniflare;
+let routes: Awaited<ReturnType<Miniflare["getKVNamespace"]>>;
+let calls: Awaited<ReturnType<Miniflare["getKVNamespace"]>>;
+
+beforeAll(async () => {
+  const tenantWorker = (name: string, script: string) => ({
+    name,
+    modules: true,
+    script,
+    compatibilityDate: COMPATIBILITY_DATE,
+    kvNamespaces: { CALLS: "calls" },
+  });
+  mf = new Miniflare({
+    workers: [
+      {
+        // First worker: receives dispatchFetch() and all HTTP traffic.
+        name: "wfp-dispatcher",
+        modules: true,
+        script: await bundleLocalDispatcher(),
+        compatibilityDate: COMPATIBILITY_DATE,
+        kvNamespaces: { ROUTES: "routes" },
+        bindings: {
+          PLATFORM_HOSTS: "localhost,127.0.0.1,platform.test",
+          __WFP_SCRIPTS: { "tenant-a": "__WFP_SCRIPT_a", "tenant-b": "__WFP_SCRIPT_b", "tenant-boom": "__WFP_SCRIPT_boom" },
+        },
+        serviceBindings: { __WFP_SCRIPT_a: "tenant-a", __WFP_SCRIPT_b: "tenant-b", __WFP_SCRIPT_boom: "tenant-boom" },
+      },
+      tenantWorker("tenant-a", echoTenant("a")),
+      tenantWorker("tenant-b", echoTenant("b")),
+      tenantWorker("tenant-boom", throwingTenant),
+    ],
+  });
+  routes = await mf.getKVNamespace("ROUTES", "wfp-dispatcher");
+  calls = await mf.getKVNamespace("CALLS", "tenant-a");
+});
+
+afterAll(async () => {
+  await mf?.dispose();
+});
+
+/** Writes a route record the way the provisioner does (docs/contracts.md). */
+async function seedRoute(host: string, record: Record<string, unknown>): Promise<void> {
+  await routes.put(`host:${host}`, JSON.stringify({ plan: "standard", updatedAt: new Date().toISOString(), ...record }));
+}
+
+const active = (tenant: "a" | "b" | "boom" | "ghost") => ({
+  tenantId: tenant,
+  script: `tenant-${tenant}`,
+  status: "active",
+  limits: { cpuMs: 50, subRequests: 50 },
+});
+
+let idCounter = 0;
+/** A request id unique to one request, so the tenants' call log can be checked for it. */
+const newId = (label: string) => `test-${label}-${process.pid}-${++idCounter}`;
+
+async function get(url: string, headers: Record<string, string> = {}) {
+  return mf.dispatchFetch(url, { headers });
+}
+
+async function expectError(res: Response, status: number, code: string, requestId?: string): Promise<ErrorBody> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  const body = (await res.json()) as ErrorBody;
+  expect(body.error.code).toBe(code);
+  expect(typeof body.error.message).toBe("string");
+  expect(body.error.requestId).toBe(res.headers.get("x-request-id"));
+  if (requestId !== undefined) expect(body.error.requestId).toBe(requestId);
+  return body;
+}
+
+describe("routing by host", () => {
+  test("each host reaches its own tenant, whatever the case, port or trailing dot", async () => {
+    await seedRoute("registry.alpha.test", active("a"));
+    await seedRoute("registry.beta.test", active("b"));
+
+    const cases: Array<[url: string, tenant: string]> = [
+      ["http://registry.alpha.test/subjects?x=1", "a"],
+      ["http://Registry.ALPHA.test:8443/subjects?x=1", "a"],
+      ["http://registry.alpha.test.:8787/subjects?x=1", "a"],
+      ["https://REGISTRY.BETA.TEST./subjects?x=1", "b"],
+    ];
+    for (const [url, tenant] of cases) {
+      const id = newId("route");
+      const res = await get(url, { "x-request-id": id });
+      expect(res.status, url).toBe(200);
+      expect(res.headers.get("x-request-id")).toBe(id);
+      expect(res.headers.get("x-tenant")).toBe(tenant);
+      const echo = (await res.json()) as EchoBody;
+      expect(echo.tenant).toBe(tenant);
+      expect(echo.path).toBe("/subjects?x=1");
+      // The tenant sees the same request id the client got back.
+      expect(echo.headers["x-request-id"]).toBe(id);
+      expect(await calls.get(id)).toBe(tenant);
+    }
+  });
+
+  test("method and body are forwarded unchanged", async () => {
+    await seedRoute("post.alpha.test", active("a"));
+    const res = await mf.dispatchFetch("http://post.alpha.test/subjects/s/versions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ schema: "{}" }),
+    });
+    expect(res.status).toBe(200);
+    const echo = (await res.json()) as EchoBody;
+    expect(echo).toMatchObject({ tenant: "a", method: "POST", path: "/subjects/s/versions", body: '{"schema":"{}"}' });
+    expect(echo.headers["content-type"]).toBe("application/json");
+  });
+
+  test("a real HTTP request is routed by its Host header", async () => {
+    await seedRoute("http.beta.test", active("b"));
+    const url = await mf.ready;
+    const id = newId("http");
+    const { status, headers, body } = await new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
+      (resolve, reject) => {
+        const req = httpRequest(
+          { host: url.hostname, port: url.port, path: "/health", headers: { host: "HTTP.Beta.Test:8787", "x-request-id": id } },
+          (res) => {
+            let text = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => (text += chunk));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+          },
+        );
+        req.on("error", reject);
+        req.end();
+      },
+    );
+    expect(status).toBe(200);
+    expect(headers["x-request-id"]).toBe(id);
+    expect((JSON.parse(body) as EchoBody).tenant).toBe("b");
+  });
+});
+
+describe("failing closed", () => {
+  test("an unknown host is 404 and no tenant code runs", async () => {
+    const id = newId("unknown");
+    const res = await get("http://nobody.unrouted.test/subjects", { "x-request-id": id });
+    await expectError(res, 404, "unknown_host", id);
+    expect(await calls.get(id)).toBeNull();
+  });
+
+  test("a malformed host is 400", async () => {
+    const res = await get("http://under_score.test/");
+    await expectError(res, 400, "bad_host");
+  });
+
+  test("a suspended tenant is 403 tenant_suspended and its Worker is not called", async () => {
+    await seedRoute("suspended.alpha.test", { ...active("a"), status: "suspended" });
+    const id = newId("suspended");
+    const res = await get("http://suspended.alpha.test/subjects", { "x-request-id": id });
+    await expectError(res, 403, "tenant_suspended", id);
+    expect(await calls.get(id)).toBeNull();
+  });
+
+  test("a route record the dispatcher cannot trust is 503 and reaches no tenant", async () => {
+    await routes.put("host:garbled.alpha.test", "{not json");
+    await seedRoute("badstatus.alpha.test", { ...active("a"), status: "paused" });
+    await seedRoute("badlimits.alpha.test", { ...active("a"), limits: { cpuMs: -1 } });
+    for (const host of ["garbled.alpha.test", "badstatus.alpha.test", "badlimits.alpha.test"]) {
+      const id = newId("invalid");
+      const res = await get(`http://${host}/`, { "x-request-id": id });
+      await expectError(res, 503, "tenant_unavailable", id);
+      expect(await calls.get(id)).toBeNull();
+    }
+  });
+
+  test("a route to a script missing from the namespace is 503 tenant_unavailable", async () => {
+    await seedRoute("ghost.test", active("ghost"));
+    const body = await expectError(await get("http://ghost.test/subjects"), 503, "tenant_unavailable");
+    expect(JSON.stringify(body)).not.toMatch(/worker not found|tenant-ghost/i);
+  });
+
+  test("a throwing tenant is 502 tenant_error without its internals", async () => {
+    await seedRoute("boom.test", active("boom"));
+    const id = newId("boom");
+    const res = await get("http://boom.test/subjects", { "x-request-id": id });
+    const body = await expectError(res, 502, "tenant_error", id);
+    expect(await calls.get(id)).toBe("boom"); // it did run, and failed
+    expect(JSON.stringify(body)).not.toMatch(/secret|\/srv|boom:|tenant-boom/);
+  });
+});
+
+describe("request ids", () => {
+  test("a well-formed incoming id is kept; a missing or malformed one is replaced", async () => {
+    await seedRoute("ids.alpha.test", active("a"));
+    const kept = await get("http://ids.alpha.test/", { "x-request-id": "client-id_01.2:3=" });
+    expect(kept.headers.get("x-request-id")).toBe("client-id_01.2:3=");
+
+    const unusable: Array<Record<string, string>> = [{}, { "x-request-id": "bad id with spaces" }, { "x-request-id": "x".repeat(200) }];
+    for (const headers of unusable) {
+      const res = await get("http://ids.alpha.test/", headers);
+      const id = res.headers.get("x-request-id");
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(((await res.json()) as EchoBody).headers["x-request-id"]).toBe(id);
+    }
+  });
+
+  test("every kind of response carries one", async () => {
+    const responses = await Promise.all([
+      get("http://localhost/health"),
+      get("http://localhost/nope"),
+      get("http://unrouted.ids.test/"),
+      get("http://bad_host.ids.test/"),
+    ]);
+    for (const res of responses) {
+      expect(res.headers.get("x-request-id")).toBeTruthy();
+      await res.arrayBuffer();
+    }
+  });
+});
+
+describe("platform-internal headers", () => {
+  test("x-wfp-* headers from the client never reach the tenant; others do", async () => {
+    await seedRoute("spoof.beta.test", active("b"));
+    const res = await get("http://spoof.beta.test/", {
+      "x-wfp-tenant-id": "someone-else",
+      "X-WFP-Admin": "true",
+      "x-wfp-": "empty-suffix",
+      "x-wfpnot-reserved": "kept",
+      authorization: "Bearer tenant-key",
+    });
+    const echo = (await res.json()) as EchoBody;
+    expect(Object.keys(echo.headers).filter((name) => name.startsWith("x-wfp-"))).toEqual([]);
+    expect(echo.headers["x-wfpnot-reserved"]).toBe("kept");
+    expect(echo.headers.authorization).toBe("Bearer tenant-key");
+  });
+});
+
+describe("platform hosts", () => {
+  test("GET /health is answered by the dispatcher itself on every platform host", async () => {
+    for (const url of ["http://localhost/health", "http://127.0.0.1:8787/health", "http://Platform.Test./health"]) {
+      const res = await get(url, { "x-request-id": "health-check-1" });
+      expect(res.status, url).toBe(200);
+      expect(res.headers.get("x-request-id")).toBe("health-check-1");
+      expect(await res.json()).toEqual({ status: "ok", service: "wfp-dispatcher", requestId: "health-check-1" });
+    }
+  });
+
+  test("other paths on a platform host are 404, and a route record for it is ignored", async () => {
+    await seedRoute("platform.test", active("a"));
+    const id = newId("platform");
+    await expectError(await get("http://platform.test/subjects", { "x-request-id": id }), 404, "not_found", id);
+    expect(await calls.get(id)).toBeNull();
+  });
+});
