@@ -14,8 +14,7 @@
  *   import dispatcher from "../../dispatcher/src/index.ts";
  *   export default withLocalDispatchNamespace(dispatcher, "DISPATCHER");
  */
-export const SCRIPT_TABLE_VAR = "__WFP_SCRIPTS";
-export const SCRIPT_BINDING_PREFIX = "__WFP_SCRIPT_";
+import { SCRIPT_BINDING_PREFIX, SCRIPT_TABLE_VAR } from "../dispatch-namespace-names.ts";
 
 /** The `get()` options production accepts; locally they are validated and recorded, not enforced. */
 export interface DispatchGetOptions {

@@ -1,0 +1,157 @@
+/** D1 databases: create (with jurisdiction / location hint), list, get, delete, query and raw. */
+import { randomUUID } from "node:crypto";
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import { badRequest, conflict, jsonBody, notFound, ok, paginate } from "../cloudflare-envelope.ts";
+import { requireAccount, type PlatformContext } from "../platform-context.ts";
+import type { D1Record } from "../platform-state.ts";
+import { nowIso } from "../platform-state.ts";
+import { splitSqlStatements } from "../sql-statements.ts";
+
+const LOCATION_HINTS = ["wnam", "enam", "weur", "eeur", "apac", "oc"] as const;
+const Param = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const Query = z.object({ sql: z.string().min(1, "sql must not be empty"), params: z.array(Param).optional() });
+const QueryBody = z.union([Query.strict(), z.object({ batch: z.array(Query).min(1) }).strict()]);
+
+export function d1Routes(ctx: PlatformContext): Hono {
+  const app = new Hono();
+  const { state } = ctx;
+  const base = "/accounts/:account_id/d1/database";
+
+  const requireDatabase = (c: Context): D1Record => {
+    requireAccount(ctx, c);
+    const record = state.data.d1[c.req.param("database_id")!];
+    if (record === undefined) throw notFound(7404, "The database could not be found");
+    return record;
+  };
+  const view = (record: D1Record, extra: Record<string, unknown> = {}) => ({
+    uuid: record.uuid,
+    name: record.name,
+    created_at: record.createdAt,
+    version: "production",
+    ...(record.jurisdiction === undefined ? {} : { jurisdiction: record.jurisdiction }),
+    ...(record.primaryLocationHint === undefined ? {} : { primary_location_hint: record.primaryLocationHint }),
+    read_replication: { mode: record.readReplicationMode },
+    ...extra,
+  });
+
+  app.post(base, async (c) => {
+    requireAccount(ctx, c);
+    const body = await jsonBody(
+      c,
+      z.object({
+        name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "lower-case letters, digits, - and _, at most 64"),
+        primary_location_hint: z.enum(LOCATION_HINTS).optional(),
+        jurisdiction: z.enum(["eu", "fedramp", "us"]).optional(),
+        read_replication: z.object({ mode: z.enum(["auto", "disabled"]) }).optional(),
+      }),
+    );
+    if (Object.values(state.data.d1).some((d) => d.name === body.name)) throw conflict(7502, "A database with that name already exists");
+    const record: D1Record = {
+      uuid: randomUUID(),
+      name: body.name,
+      createdAt: nowIso(),
+      // A jurisdiction overrides the location hint, as on Cloudflare.
+      ...(body.jurisdiction === undefined ? {} : { jurisdiction: body.jurisdiction }),
+      ...(body.jurisdiction === undefined && body.primary_location_hint !== undefined ? { primaryLocationHint: body.primary_location_hint } : {}),
+      readReplicationMode: body.read_replication?.mode ?? "disabled",
+    };
+    state.data.d1[record.uuid] = record;
+    state.save();
+    // No need to restart workerd now: the first query or script upload that needs it will.
+    return ok(c, view(record, { num_tables: 0, file_size: 0 }));
+  });
+
+  app.get(base, (c) => {
+    requireAccount(ctx, c);
+    const name = c.req.query("name");
+    const all = Object.values(state.data.d1)
+      .filter((d) => name === undefined || d.name.includes(name))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const { page, info } = paginate(c, all.map((d) => view(d)), 1000, 10000);
+    return ok(c, page, info);
+  });
+
+  app.get(`${base}/:database_id`, async (c) => {
+    const record = requireDatabase(c);
+    const db = await ctx.runtime.d1(record.uuid);
+    const tables = await db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").first<{ n: number }>();
+    const size = await db.prepare("SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()").first<{ bytes: number }>();
+    return ok(c, view(record, { num_tables: tables?.n ?? 0, file_size: size?.bytes ?? 0 }));
+  });
+
+  app.patch(`${base}/:database_id`, async (c) => {
+    const record = requireDatabase(c);
+    const body = await jsonBody(c, z.object({ read_replication: z.object({ mode: z.enum(["auto", "disabled"]) }) }).strict());
+    record.readReplicationMode = body.read_replication.mode;
+    state.save();
+    return ok(c, view(record));
+  });
+
+  app.delete(`${base}/:database_id`, async (c) => {
+    const record = requireDatabase(c);
+    // Empty the database first so nothing of the tenant's data stays on disk.
+    try {
+      const db = await ctx.runtime.d1(record.uuid);
+      const objects = await db.prepare("SELECT type, name FROM sqlite_master WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{ type: string; name: string }>();
+      const drops = objects.results.map((o) => db.prepare(`DROP ${o.type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${o.name.replaceAll('"', '""')}"`));
+      if (drops.length > 0) await db.batch(drops);
+    } catch {
+      // Best effort: the record goes regardless, and with it every way to reach the data.
+    }
+    delete state.data.d1[record.uuid];
+    state.save();
+    void ctx.runtime.reconfigure().catch(() => undefined);
+    return ok(c, null);
+  });
+
+  const runQueries = async (c: Context, raw: boolean) => {
+    const record = requireDatabase(c);
+    const body = await jsonBody(c, QueryBody);
+    const queries = "batch" in body ? body.batch : [body];
+    const statements: { sql: string; params: z.output<typeof Param>[] }[] = [];
+    for (const query of queries) {
+      const parts = splitSqlStatements(query.sql);
+      if (parts.length === 0) throw badRequest(7500, "No SQL statements to execute");
+      if (parts.length > 1 && (query.params?.length ?? 0) > 0) {
+        throw badRequest(7500, "Parameters can only be bound to a single SQL statement; send several statements in `batch`");
+      }
+      for (const sql of parts) statements.push({ sql, params: parts.length === 1 ? (query.params ?? []) : [] });
+    }
+    const db = await ctx.runtime.d1(record.uuid);
+    const started = performance.now();
+    try {
+      const prepared = statements.map((s) => db.prepare(s.sql).bind(...s.params));
+      const results = await db.batch<Record<string, unknown>>(prepared);
+      const duration = performance.now() - started;
+      return ok(
+        c,
+        results.map((result) => {
+          const rows = result.results ?? [];
+          const meta = {
+            served_by: "miniflare.db",
+            served_by_region: "local",
+            served_by_primary: true,
+            duration: result.meta?.duration ?? duration,
+            changes: result.meta?.changes ?? 0,
+            last_row_id: result.meta?.last_row_id ?? 0,
+            changed_db: result.meta?.changed_db ?? false,
+            size_after: result.meta?.size_after ?? 0,
+            rows_read: result.meta?.rows_read ?? 0,
+            rows_written: result.meta?.rows_written ?? 0,
+          };
+          if (!raw) return { results: rows, success: true, meta };
+          const columns = rows.length > 0 ? Object.keys(rows[0]!) : [];
+          return { results: { columns, rows: rows.map((row) => columns.map((col) => row[col])) }, success: true, meta };
+        }),
+      );
+    } catch (error) {
+      const message = String((error as Error)?.message ?? error).replace(/^D1_ERROR: /, "");
+      throw badRequest(7500, message.includes("SQLITE_") ? message : `${message}: SQLITE_ERROR`);
+    }
+  };
+  app.post(`${base}/:database_id/query`, (c) => runQueries(c, false));
+  app.post(`${base}/:database_id/raw`, (c) => runQueries(c, true));
+
+  return app;
+}

@@ -1,0 +1,208 @@
+/**
+ * Custom hostnames (Cloudflare for SaaS) and regional hostnames (Regional Services).
+ *
+ * Locally no certificate authority or DNS exists, so a new custom hostname walks Cloudflare's
+ * documented states on a clock: `pending` + ssl `initializing` (no validation records yet, as the
+ * POST response often has none), then ssl `pending_validation` with validation records, then
+ * `active` / ssl `active` once `hostnameActivationMs` has passed.
+ */
+import { randomBytes, randomUUID } from "node:crypto";
+import { Hono, type Context } from "hono";
+import { z } from "zod";
+import { badRequest, conflict, jsonBody, notFound, ok, paginate } from "../cloudflare-envelope.ts";
+import { requireAccount, requireZone, type PlatformContext } from "../platform-context.ts";
+import { nowIso, type CustomHostnameRecord } from "../platform-state.ts";
+
+const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Regions a regional hostname can be pinned to; clients must look keys up, not hard-code them. */
+export const REGIONS = [
+  { key: "eu", label: "European Union" },
+  { key: "gb", label: "United Kingdom" },
+  { key: "us", label: "United States" },
+  { key: "ca", label: "Canada" },
+  { key: "au", label: "Australia" },
+  { key: "jp", label: "Japan" },
+] as const;
+
+const SslSchema = z.object({
+  method: z.enum(["http", "txt", "email"]).default("http"),
+  type: z.literal("dv").default("dv"),
+  settings: z.record(z.string(), z.unknown()).optional(),
+  bundle_method: z.string().optional(),
+  wildcard: z.boolean().optional(),
+});
+
+export function hostnameRoutes(ctx: PlatformContext): Hono {
+  const app = new Hono();
+  const { state } = ctx;
+  const base = "/zones/:zone_id/custom_hostnames";
+
+  const view = (record: CustomHostnameRecord) => {
+    const age = Date.now() - Date.parse(record.createdAt);
+    const active = age >= ctx.hostnameActivationMs;
+    const validating = !active && age >= ctx.hostnameActivationMs / 2;
+    const validationRecords =
+      record.sslMethod === "txt"
+        ? [{ txt_name: `_acme-challenge.${record.hostname}`, txt_value: record.validationToken, status: "pending" }]
+        : record.sslMethod === "http"
+          ? [{ http_url: `http://${record.hostname}/.well-known/acme-challenge/${record.validationToken.slice(0, 20)}`, http_body: record.validationToken, status: "pending" }]
+          : [{ emails: [`admin@${record.hostname}`], status: "pending" }];
+    return {
+      id: record.id,
+      hostname: record.hostname,
+      status: active ? "active" : "pending",
+      created_at: record.createdAt,
+      ssl: {
+        id: record.sslId,
+        type: record.sslType,
+        method: record.sslMethod,
+        status: active ? "active" : validating ? "pending_validation" : "initializing",
+        settings: record.sslSettings,
+        bundle_method: "ubiquitous",
+        certificate_authority: "google",
+        ...(validating ? { validation_records: validationRecords } : {}),
+        ...(active ? { issuer: "LocalCA", expires_on: new Date(Date.parse(record.createdAt) + 90 * 86400_000).toISOString() } : {}),
+      },
+      ownership_verification: { type: "txt", name: `_cf-custom-hostname.${record.hostname}`, value: record.ownershipValue },
+      ownership_verification_http: {
+        http_url: `http://${record.hostname}/.well-known/cf-custom-hostname-challenge/${record.id}`,
+        http_body: record.ownershipValue,
+      },
+      ...(active ? {} : { verification_errors: [] }),
+      ...(record.customOriginServer === undefined ? {} : { custom_origin_server: record.customOriginServer }),
+      ...(record.customMetadata === undefined ? {} : { custom_metadata: record.customMetadata }),
+    };
+  };
+  const requireHostname = (c: Context): CustomHostnameRecord => {
+    requireZone(ctx, c);
+    const record = state.data.customHostnames[c.req.param("custom_hostname_id")!];
+    if (record === undefined) throw notFound(1436, "The custom hostname was not found.");
+    return record;
+  };
+
+  app.post(base, async (c) => {
+    requireZone(ctx, c);
+    const body = await jsonBody(
+      c,
+      z.object({
+        hostname: z.string().transform((h) => h.toLowerCase().replace(/\.$/, "")).pipe(z.string().regex(HOSTNAME, "not a valid hostname")),
+        ssl: SslSchema.default({ method: "http", type: "dv" }),
+        custom_origin_server: z.string().optional(),
+        custom_origin_sni: z.string().optional(),
+        custom_metadata: z.record(z.string(), z.unknown()).optional(),
+      }),
+    );
+    if (Object.values(state.data.customHostnames).some((h) => h.hostname === body.hostname)) {
+      throw conflict(1406, "Duplicate custom hostname found.");
+    }
+    const record: CustomHostnameRecord = {
+      id: randomUUID(),
+      hostname: body.hostname,
+      createdAt: nowIso(),
+      sslMethod: body.ssl.method,
+      sslType: "dv",
+      sslSettings: body.ssl.settings ?? {},
+      sslId: randomUUID(),
+      ownershipValue: randomUUID(),
+      validationToken: randomBytes(24).toString("base64url"),
+      ...(body.custom_origin_server === undefined ? {} : { customOriginServer: body.custom_origin_server }),
+      ...(body.custom_metadata === undefined ? {} : { customMetadata: body.custom_metadata }),
+    };
+    state.data.customHostnames[record.id] = record;
+    state.save();
+    return ok(c, view(record));
+  });
+
+  app.get(base, (c) => {
+    requireZone(ctx, c);
+    const hostname = c.req.query("hostname")?.toLowerCase();
+    const id = c.req.query("id");
+    const all = Object.values(state.data.customHostnames)
+      .filter((h) => (hostname === undefined || h.hostname.includes(hostname)) && (id === undefined || h.id === id))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const { page, info } = paginate(c, all.map(view), 20, 50);
+    return ok(c, page, info);
+  });
+  app.get(`${base}/:custom_hostname_id`, (c) => ok(c, view(requireHostname(c))));
+  app.patch(`${base}/:custom_hostname_id`, async (c) => {
+    const record = requireHostname(c);
+    const body = await jsonBody(
+      c,
+      z.object({
+        ssl: SslSchema.partial().optional(),
+        custom_origin_server: z.string().optional(),
+        custom_metadata: z.record(z.string(), z.unknown()).optional(),
+      }).strict(),
+    );
+    if (body.ssl?.method !== undefined) record.sslMethod = body.ssl.method;
+    if (body.ssl?.settings !== undefined) record.sslSettings = body.ssl.settings;
+    if (body.custom_origin_server !== undefined) record.customOriginServer = body.custom_origin_server;
+    if (body.custom_metadata !== undefined) record.customMetadata = body.custom_metadata;
+    state.save();
+    return ok(c, view(record));
+  });
+  app.delete(`${base}/:custom_hostname_id`, (c) => {
+    const record = requireHostname(c);
+    delete state.data.customHostnames[record.id];
+    state.save();
+    return ok(c, { id: record.id });
+  });
+
+  // Regional hostnames.
+  app.get("/accounts/:account_id/addressing/regional_hostnames/regions", (c) => {
+    requireAccount(ctx, c);
+    return ok(c, REGIONS, { count: REGIONS.length, page: 1, per_page: REGIONS.length, total_count: REGIONS.length });
+  });
+  const regionalBase = "/zones/:zone_id/addressing/regional_hostnames";
+  const regionalView = (h: { hostname: string; regionKey: string; routing: string; createdOn: string }) => ({
+    hostname: h.hostname,
+    region_key: h.regionKey,
+    routing: h.routing,
+    created_on: h.createdOn,
+  });
+  const requireRegional = (c: Context) => {
+    requireZone(ctx, c);
+    const record = state.data.regionalHostnames[c.req.param("hostname")!.toLowerCase()];
+    if (record === undefined) throw notFound(1003, "Regional hostname not found");
+    return record;
+  };
+  app.post(regionalBase, async (c) => {
+    requireZone(ctx, c);
+    const body = await jsonBody(
+      c,
+      z.object({
+        hostname: z.string().transform((h) => h.toLowerCase().replace(/\.$/, "")).pipe(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, "not a valid hostname")),
+        region_key: z.string().min(1),
+        routing: z.string().optional(),
+      }),
+    );
+    if (!REGIONS.some((r) => r.key === body.region_key)) throw badRequest(1002, `Unknown region_key '${body.region_key}'; list the regions to find a valid key`);
+    if (state.data.regionalHostnames[body.hostname] !== undefined) throw conflict(1004, "A regional hostname for this hostname already exists");
+    const record = { hostname: body.hostname, regionKey: body.region_key, routing: body.routing ?? "dns", createdOn: nowIso() };
+    state.data.regionalHostnames[record.hostname] = record;
+    state.save();
+    return ok(c, regionalView(record));
+  });
+  app.get(regionalBase, (c) => {
+    requireZone(ctx, c);
+    return ok(c, Object.values(state.data.regionalHostnames).map(regionalView));
+  });
+  app.get(`${regionalBase}/:hostname`, (c) => ok(c, regionalView(requireRegional(c))));
+  app.patch(`${regionalBase}/:hostname`, async (c) => {
+    const record = requireRegional(c);
+    const body = await jsonBody(c, z.object({ region_key: z.string().min(1) }).strict());
+    if (!REGIONS.some((r) => r.key === body.region_key)) throw badRequest(1002, `Unknown region_key '${body.region_key}'`);
+    record.regionKey = body.region_key;
+    state.save();
+    return ok(c, regionalView(record));
+  });
+  app.delete(`${regionalBase}/:hostname`, (c) => {
+    const record = requireRegional(c);
+    delete state.data.regionalHostnames[record.hostname];
+    state.save();
+    return ok(c, null);
+  });
+
+  return app;
+}

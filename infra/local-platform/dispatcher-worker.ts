@@ -1,0 +1,62 @@
+/**
+ * Builds the dispatcher as the local platform runs it: dispatcher/src unchanged, wrapped with the
+ * local dispatch namespace shim, bundled by esbuild into one module. Its settings (compatibility
+ * date, vars, binding names, namespace) come from dispatcher/wrangler.jsonc, the same file that
+ * deploys it to Cloudflare.
+ */
+import { build } from "esbuild";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse as parseJsonc, type ParseError } from "jsonc-parser";
+import type { DispatcherWorker } from "./workerd-runtime.ts";
+
+interface DispatcherWranglerConfig {
+  main: string;
+  compatibility_date: string;
+  compatibility_flags?: string[];
+  vars?: Record<string, string>;
+  kv_namespaces?: { binding: string }[];
+  dispatch_namespaces?: { binding: string; namespace: string }[];
+}
+
+/** Reads a wrangler.jsonc file, failing with the file name and position of any syntax error. */
+export function readWranglerConfig<T>(path: string): T {
+  const errors: ParseError[] = [];
+  const config = parseJsonc(readFileSync(path, "utf8"), errors, { allowTrailingComma: true }) as T;
+  if (errors.length > 0) throw new Error(`${path}: invalid JSONC at offset ${errors[0]!.offset}`);
+  return config;
+}
+
+/** @example const dispatcher = await buildDispatcherWorker("/repo", { PLATFORM_HOSTS: "localhost" }) */
+export async function buildDispatcherWorker(repoRoot: string, varOverrides: Record<string, string> = {}): Promise<DispatcherWorker> {
+  const dir = join(repoRoot, "dispatcher");
+  const config = readWranglerConfig<DispatcherWranglerConfig>(join(dir, "wrangler.jsonc"));
+  const namespace = config.dispatch_namespaces?.[0];
+  const routes = config.kv_namespaces?.find((kv) => kv.binding === "ROUTES") ?? config.kv_namespaces?.[0];
+  if (namespace === undefined || routes === undefined) {
+    throw new Error("dispatcher/wrangler.jsonc needs one dispatch_namespaces entry and the ROUTES kv_namespaces entry");
+  }
+  const entry = [
+    `import handler from ${JSON.stringify(join(dir, config.main))};`,
+    `import { withLocalDispatchNamespace } from ${JSON.stringify(join(repoRoot, "infra/local-platform/worker-shims/dispatch-namespace.ts"))};`,
+    `export default withLocalDispatchNamespace(handler, ${JSON.stringify(namespace.binding)});`,
+  ].join("\n");
+  const result = await build({
+    stdin: { contents: entry, resolveDir: dir, loader: "ts", sourcefile: "local-dispatcher-entry.ts" },
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    target: "es2022",
+    write: false,
+    logLevel: "silent",
+  });
+  return {
+    code: result.outputFiles[0]!.text,
+    compatibilityDate: config.compatibility_date,
+    compatibilityFlags: config.compatibility_flags ?? [],
+    vars: { ...(config.vars ?? {}), ...varOverrides },
+    routesBinding: routes.binding,
+    namespace: namespace.namespace,
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * The local platform: a Cloudflare-API-compatible HTTP server backed by Miniflare (real workerd,
+ * real SQLite D1, real KV), plus the tenant traffic port where the dispatcher answers.
+ *
+ * @example
+ *   const platform = await startLocalPlatform({ port: 8787, apiPort: 8788, stateDir: ".wfp" });
+ *   // ... point the `cloudflare` SDK at platform.apiUrl ...
+ *   await platform.close();
+ */
+import { serve, type ServerType } from "@hono/node-server";
+import { Hono } from "hono";
+import { LogLevel } from "miniflare";
+import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
+import { accountRoutes } from "./api/accounts.ts";
+import { d1Routes } from "./api/d1.ts";
+import { dispatchNamespaceRoutes } from "./api/dispatch-namespaces.ts";
+import { hostnameRoutes } from "./api/hostnames.ts";
+import { kvRoutes } from "./api/kv.ts";
+import { ApiError, errorBody, jsonBody } from "./cloudflare-envelope.ts";
+import { buildDispatcherWorker } from "./dispatcher-worker.ts";
+import { FaultInjector, FaultPlanSchema } from "./faults.ts";
+import type { PlatformContext } from "./platform-context.ts";
+import { hexId, nowIso, PlatformState } from "./platform-state.ts";
+import { WorkerdRuntime } from "./workerd-runtime.ts";
+
+export const API_PATH = "/client/v4";
+export const ROUTES_NAMESPACE_TITLE = "wfp-routes";
+
+export interface LocalPlatformOptions {
+  /** Tenant traffic (the dispatcher). Default 8787; 0 picks a free port. */
+  port?: number;
+  /** The Cloudflare-compatible API. Default 8788; 0 picks a free port. */
+  apiPort?: number;
+  /** Where state, D1 and KV data persist. Default `.wfp` in the current directory. */
+  stateDir?: string;
+  host?: string;
+  /** The SaaS zone tenants' custom hostnames point at. */
+  zoneName?: string;
+  /** How long a new custom hostname takes to become active. Default 1000 ms. */
+  hostnameActivationMs?: number;
+  /** workerd's log level; default WARN. */
+  logLevel?: LogLevel;
+}
+
+export interface LocalPlatform {
+  trafficUrl: string;
+  apiUrl: string;
+  accountId: string;
+  zoneId: string;
+  zoneName: string;
+  dispatchNamespace: string;
+  routesNamespaceId: string;
+  stateDir: string;
+  faults: FaultInjector;
+  close(): Promise<void>;
+}
+
+const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+
+export async function startLocalPlatform(options: LocalPlatformOptions = {}): Promise<LocalPlatform> {
+  const host = options.host ?? "127.0.0.1";
+  const stateDir = resolve(options.stateDir ?? ".wfp");
+  const state = new PlatformState(stateDir, options.zoneName ?? "platform.localhost");
+
+  const dispatcher = await buildDispatcherWorker(repoRoot);
+  // The platform's own resources exist from the first start, as they would in a real account.
+  if (state.data.dispatchNamespaces[dispatcher.namespace] === undefined) {
+    state.data.dispatchNamespaces[dispatcher.namespace] = { id: crypto.randomUUID(), name: dispatcher.namespace, createdOn: nowIso(), modifiedOn: nowIso() };
+  }
+  let routes = Object.values(state.data.kv).find((ns) => ns.title === ROUTES_NAMESPACE_TITLE);
+  if (routes === undefined) {
+    routes = { id: hexId(), title: ROUTES_NAMESPACE_TITLE };
+    state.data.kv[routes.id] = routes;
+  }
+  state.save();
+  const routesNamespaceId = routes.id;
+
+  const trafficPort = options.port ?? 8787;
+  const runtime = new WorkerdRuntime(state, {
+    host,
+    port: trafficPort,
+    dispatcher,
+    // If someone deletes the routing namespace, the dispatcher must keep failing closed.
+    routesNamespaceId: () => (state.data.kv[routesNamespaceId] !== undefined ? routesNamespaceId : "deleted-routes-namespace"),
+    ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
+  });
+  await runtime.start();
+
+  const ctx: PlatformContext = { state, runtime, hostnameActivationMs: options.hostnameActivationMs ?? 1000 };
+  const faults = new FaultInjector();
+  const app = new Hono();
+
+  // Test control: not part of Cloudflare's API, and not counted as an API call.
+  app.get("/__platform/faults", (c) => c.json(faults.status()));
+  app.post("/__platform/faults", async (c) => {
+    faults.set(await jsonBody(c, FaultPlanSchema));
+    return c.json(faults.status());
+  });
+  app.delete("/__platform/faults", (c) => {
+    faults.clear();
+    return c.json(faults.status());
+  });
+  app.get("/__platform/info", (c) =>
+    c.json({ accountId: state.data.accountId, zoneId: state.data.zoneId, zoneName: state.data.zoneName, dispatchNamespace: dispatcher.namespace, routesNamespaceId }),
+  );
+
+  const api = new Hono();
+  api.use(faults.middleware());
+  for (const routesOf of [accountRoutes, dispatchNamespaceRoutes, d1Routes, kvRoutes, hostnameRoutes]) api.route("/", routesOf(ctx));
+  app.route(API_PATH, api);
+  app.notFound((c) =>
+    c.req.path.startsWith(API_PATH)
+      ? c.json(errorBody(7003, `Could not route to ${c.req.path.slice(API_PATH.length)}, perhaps your object identifier is invalid?`), 404)
+      : c.json(errorBody(7000, "No route for that URI"), 404),
+  );
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return c.json(errorBody(error.code, error.message), error.status);
+    console.error("local platform: unexpected error", error);
+    return c.json(errorBody(10000, "Internal error in the local platform"), 500);
+  });
+
+  const server = await new Promise<ServerType>((resolveServer, reject) => {
+    const s = serve({ fetch: app.fetch, port: options.apiPort ?? 8788, hostname: host }, () => resolveServer(s));
+    s.once("error", reject);
+  });
+  const address = server.address();
+  const apiPort = typeof address === "object" && address !== null ? address.port : (options.apiPort ?? 8788);
+  const trafficUrl = await runtime.url();
+
+  return {
+    trafficUrl,
+    apiUrl: `http://${host}:${apiPort}${API_PATH}`,
+    accountId: state.data.accountId,
+    zoneId: state.data.zoneId,
+    zoneName: state.data.zoneName,
+    dispatchNamespace: dispatcher.namespace,
+    routesNamespaceId,
+    stateDir,
+    faults,
+    async close() {
+      await new Promise<void>((done) => server.close(() => done()));
+      await runtime.dispose();
+    },
+  };
+}
+
+

@@ -1,0 +1,25 @@
+/** What every API module of the local platform shares. */
+import type { Context } from "hono";
+import { notFound } from "./cloudflare-envelope.ts";
+import type { PlatformState } from "./platform-state.ts";
+import type { WorkerdRuntime } from "./workerd-runtime.ts";
+
+export interface PlatformContext {
+  state: PlatformState;
+  runtime: WorkerdRuntime;
+  /** How long a new custom hostname takes to validate and go active. */
+  hostnameActivationMs: number;
+}
+
+/** Answers 404 the way Cloudflare does for an account id this platform does not have. */
+export function requireAccount(ctx: PlatformContext, c: Context): string {
+  const accountId = c.req.param("account_id");
+  if (accountId !== ctx.state.data.accountId) throw notFound(7003, "Could not route to /accounts/" + accountId + ", perhaps your object identifier is invalid?");
+  return accountId;
+}
+
+export function requireZone(ctx: PlatformContext, c: Context): string {
+  const zoneId = c.req.param("zone_id");
+  if (zoneId !== ctx.state.data.zoneId) throw notFound(7003, "Could not route to /zones/" + zoneId + ", perhaps your object identifier is invalid?");
+  return zoneId;
+}

@@ -1,0 +1,159 @@
+/**
+ * The local platform's durable state: every resource the emulated Cloudflare API knows about.
+ * Kept as one JSON document under the state directory and replaced atomically on each change,
+ * so a crash never leaves half a file. Script module sources live beside it, one file a module.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+export type WorkerBinding =
+  | { type: "d1"; name: string; database_id: string; id?: string }
+  | { type: "kv_namespace"; name: string; namespace_id: string }
+  | { type: "plain_text"; name: string; text: string }
+  | { type: "secret_text"; name: string; text: string }
+  | { type: "json"; name: string; json: unknown };
+
+export type ModuleType = "ESModule" | "CommonJS" | "Text" | "Data" | "CompiledWasm";
+
+export interface ScriptRecord {
+  namespace: string;
+  name: string;
+  etag: string;
+  createdOn: string;
+  modifiedOn: string;
+  mainModule: string;
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  bindings: WorkerBinding[];
+  tags: string[];
+  limits?: { cpu_ms?: number; subrequests?: number };
+  modules: { name: string; type: ModuleType; contentType: string }[];
+}
+
+export interface DispatchNamespaceRecord {
+  id: string;
+  name: string;
+  createdOn: string;
+  modifiedOn: string;
+}
+
+export interface D1Record {
+  uuid: string;
+  name: string;
+  createdAt: string;
+  jurisdiction?: "eu" | "fedramp" | "us";
+  primaryLocationHint?: string;
+  readReplicationMode: "auto" | "disabled";
+}
+
+export interface KvRecord {
+  id: string;
+  title: string;
+}
+
+export interface CustomHostnameRecord {
+  id: string;
+  hostname: string;
+  createdAt: string;
+  sslMethod: "http" | "txt" | "email";
+  sslType: "dv";
+  sslSettings: Record<string, unknown>;
+  sslId: string;
+  ownershipValue: string;
+  validationToken: string;
+  customOriginServer?: string;
+  customMetadata?: Record<string, unknown>;
+}
+
+export interface RegionalHostnameRecord {
+  hostname: string;
+  regionKey: string;
+  routing: string;
+  createdOn: string;
+}
+
+export interface PlatformStateData {
+  version: 1;
+  accountId: string;
+  accountName: string;
+  zoneId: string;
+  zoneName: string;
+  dispatchNamespaces: Record<string, DispatchNamespaceRecord>;
+  scripts: Record<string, ScriptRecord>;
+  d1: Record<string, D1Record>;
+  kv: Record<string, KvRecord>;
+  customHostnames: Record<string, CustomHostnameRecord>;
+  regionalHostnames: Record<string, RegionalHostnameRecord>;
+}
+
+export const hexId = () => randomBytes(16).toString("hex");
+export const nowIso = () => new Date().toISOString();
+export const scriptKey = (namespace: string, name: string) => `${namespace}/${name}`;
+
+/** Loads, mutates and persists the platform's state. */
+export class PlatformState {
+  readonly data: PlatformStateData;
+  private readonly file: string;
+
+  constructor(readonly dir: string, zoneName: string) {
+    mkdirSync(dir, { recursive: true });
+    this.file = join(dir, "state.json");
+    if (existsSync(this.file)) {
+      this.data = JSON.parse(readFileSync(this.file, "utf8")) as PlatformStateData;
+    } else {
+      this.data = {
+        version: 1,
+        accountId: hexId(),
+        accountName: "Local account",
+        zoneId: hexId(),
+        zoneName,
+        dispatchNamespaces: {},
+        scripts: {},
+        d1: {},
+        kv: {},
+        customHostnames: {},
+        regionalHostnames: {},
+      };
+      this.save();
+    }
+  }
+
+  save(): void {
+    const tmp = `${this.file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.data, null, 2));
+    renameSync(tmp, this.file);
+  }
+
+  /** Modules live under their etag, so a failed upload can fall back to the previous version. */
+  moduleDir(namespace: string, script: string, etag?: string): string {
+    const base = join(this.dir, "scripts", encodeURIComponent(namespace), encodeURIComponent(script));
+    return etag === undefined ? base : join(base, etag);
+  }
+
+  writeModules(namespace: string, script: string, etag: string, modules: { name: string; contents: Uint8Array }[]): void {
+    for (const module of modules) {
+      const path = join(this.moduleDir(namespace, script, etag), module.name);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, module.contents);
+    }
+  }
+
+  readModule(record: ScriptRecord, moduleName: string): Uint8Array {
+    return readFileSync(join(this.moduleDir(record.namespace, record.name, record.etag), moduleName));
+  }
+
+  /** Removes every stored version of a script except `keepEtag` (all of them when omitted). */
+  pruneModules(namespace: string, script: string, keepEtag?: string): void {
+    const base = this.moduleDir(namespace, script);
+    if (!existsSync(base)) return;
+    for (const entry of readdirSync(base)) {
+      if (entry !== keepEtag) rmSync(join(base, entry), { recursive: true, force: true });
+    }
+    if (keepEtag === undefined) rmSync(base, { recursive: true, force: true });
+  }
+
+  removeScriptModules(record: ScriptRecord): void {
+    this.pruneModules(record.namespace, record.name);
+  }
+}

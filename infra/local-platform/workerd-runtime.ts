@@ -1,0 +1,222 @@
+/**
+ * Runs every Worker the local platform knows about in one workerd process through Miniflare:
+ * the dispatcher (with the local dispatch namespace shim), every uploaded script with the
+ * bindings its metadata declares, and a private admin Worker bound to every D1 database and KV
+ * namespace so the REST API can reach their data through the same storage the Workers use.
+ *
+ * Workerd's configuration is static, so a change of scripts or bindings re-applies the whole
+ * configuration (Miniflare restarts workerd; data persists on disk). Changes are serialised and
+ * coalesced: callers that arrive while a restart is queued share it.
+ */
+import { Log, LogLevel, Miniflare, type MiniflareOptions, type WorkerOptions } from "miniflare";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import type { PlatformState, ScriptRecord } from "./platform-state.ts";
+import { SCRIPT_BINDING_PREFIX, SCRIPT_TABLE_VAR } from "./dispatch-namespace-names.ts";
+
+/** The dispatcher as the platform runs it: code already wrapped with the namespace shim. */
+export interface DispatcherWorker {
+  code: string;
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  vars: Record<string, string>;
+  routesBinding: string;
+  namespace: string;
+}
+
+export interface RuntimeOptions {
+  host: string;
+  port: number;
+  dispatcher: DispatcherWorker;
+  routesNamespaceId: () => string;
+  logLevel?: LogLevel;
+}
+
+const ADMIN_WORKER = "wfp-platform-admin";
+const d1Binding = (uuid: string) => `D1_${uuid.replaceAll("-", "_")}`;
+const kvBinding = (id: string) => `KV_${id}`;
+/** Miniflare worker name of a script in a dispatch namespace. */
+export const scriptWorkerName = (namespace: string, name: string) => `dispatch:${namespace}:${name}`;
+
+type D1 = Awaited<ReturnType<Miniflare["getD1Database"]>>;
+type Kv = Awaited<ReturnType<Miniflare["getKVNamespace"]>>;
+
+export class WorkerdRuntime {
+  private mf: Miniflare | undefined;
+  private appliedD1 = new Set<string>();
+  private appliedKv = new Set<string>();
+  private running: Promise<void> = Promise.resolve();
+  private pending: Promise<void> | null = null;
+  /** workerd's recent stderr, so a script that fails to start is reported with its own error. */
+  private recentErrors: string[] = [];
+
+  constructor(
+    private readonly state: PlatformState,
+    private readonly options: RuntimeOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    const config = this.buildOptions();
+    this.mf = new Miniflare(config.options);
+    await this.mf.ready;
+    this.appliedD1 = config.d1;
+    this.appliedKv = config.kv;
+  }
+
+  /**
+   * Applies the current state to workerd. Resolves once a configuration that includes every
+   * change made before the call is live; rejects if workerd refused it (e.g. a script that
+   * does not start), in which case the caller must restore the previous state and call again.
+   */
+  reconfigure(): Promise<void> {
+    if (this.pending !== null) return this.pending;
+    const next = this.running
+      .catch(() => undefined)
+      .then(async () => {
+        this.pending = null;
+        const mf = this.mf;
+        if (mf === undefined) throw new Error("the runtime is not started");
+        const config = this.buildOptions();
+        this.recentErrors = [];
+        try {
+          await mf.setOptions(config.options);
+        } catch (error) {
+          const uncaught = this.recentErrors.find((line) => line.includes("Uncaught"));
+          throw new Error(uncaught === undefined ? String((error as Error).message) : uncaught.replace(/^service core:user:[^:]+:[^:]+:[^:]+: /, ""), { cause: error });
+        }
+        this.appliedD1 = config.d1;
+        this.appliedKv = config.kv;
+      });
+    this.pending = next;
+    this.running = next;
+    return next;
+  }
+
+  /** The D1 database with this id, as its Workers see it. */
+  async d1(uuid: string): Promise<D1> {
+    if (!this.appliedD1.has(uuid)) await this.reconfigure();
+    return this.requireMf().getD1Database(d1Binding(uuid), ADMIN_WORKER);
+  }
+
+  /** The KV namespace with this id, as its Workers see it. */
+  async kv(id: string): Promise<Kv> {
+    if (!this.appliedKv.has(id)) await this.reconfigure();
+    return this.requireMf().getKVNamespace(kvBinding(id), ADMIN_WORKER);
+  }
+
+  /** The URL tenant traffic reaches (the port is fixed across restarts). */
+  async url(): Promise<string> {
+    const url = await this.requireMf().ready;
+    return url.origin;
+  }
+
+  async dispose(): Promise<void> {
+    await this.running.catch(() => undefined);
+    await this.mf?.dispose();
+    this.mf = undefined;
+  }
+
+  private requireMf(): Miniflare {
+    if (this.mf === undefined) throw new Error("the runtime is not started");
+    return this.mf;
+  }
+
+  private buildOptions(): { options: MiniflareOptions; d1: Set<string>; kv: Set<string> } {
+    const data = this.state.data;
+    const { dispatcher } = this.options;
+    const scripts = Object.values(data.scripts);
+
+    const table: Record<string, string> = {};
+    const serviceBindings: Record<string, string> = {};
+    scripts
+      .filter((script) => script.namespace === dispatcher.namespace)
+      .forEach((script, index) => {
+        const binding = `${SCRIPT_BINDING_PREFIX}${index}`;
+        table[script.name] = binding;
+        serviceBindings[binding] = scriptWorkerName(script.namespace, script.name);
+      });
+
+    const dispatcherWorker: WorkerOptions = {
+      name: "wfp-dispatcher",
+      modules: [{ type: "ESModule", path: "dispatcher.js", contents: dispatcher.code }],
+      compatibilityDate: dispatcher.compatibilityDate,
+      compatibilityFlags: dispatcher.compatibilityFlags,
+      bindings: { ...dispatcher.vars, [SCRIPT_TABLE_VAR]: table },
+      kvNamespaces: { [dispatcher.routesBinding]: this.options.routesNamespaceId() },
+      serviceBindings,
+    };
+
+    const d1 = new Set(Object.keys(data.d1));
+    const kv = new Set(Object.keys(data.kv));
+    const adminWorker: WorkerOptions = {
+      name: ADMIN_WORKER,
+      modules: true,
+      script: "export default { fetch() { return new Response(null, { status: 404 }); } };",
+      compatibilityDate: dispatcher.compatibilityDate,
+      d1Databases: Object.fromEntries([...d1].map((uuid) => [d1Binding(uuid), uuid])),
+      kvNamespaces: Object.fromEntries([...kv].map((id) => [kvBinding(id), id])),
+    };
+
+    const options: MiniflareOptions = {
+      host: this.options.host,
+      port: this.options.port,
+      d1Persist: join(this.state.dir, "d1"),
+      kvPersist: join(this.state.dir, "kv"),
+      // No request.cf from Cloudflare's servers: this machine has no internet, and user Workers
+      // in a dispatch namespace do not see request.cf anyway.
+      cf: false,
+      handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
+        stdout.on("data", (chunk: Buffer) => process.stdout.write(chunk));
+        stderr.on("data", (chunk: Buffer) => {
+          const text = chunk.toString();
+          this.recentErrors.push(...text.split("\n").filter((line) => line.trim() !== ""));
+          if (this.recentErrors.length > 50) this.recentErrors.splice(0, this.recentErrors.length - 50);
+          process.stderr.write(chunk);
+        });
+      },
+      log: new Log(this.options.logLevel ?? LogLevel.WARN),
+      // The first Worker receives all traffic: that is the dispatcher, and nothing else.
+      workers: [dispatcherWorker, adminWorker, ...scripts.map((script) => this.scriptWorker(script))],
+    };
+    return { options, d1, kv };
+  }
+
+  private scriptWorker(script: ScriptRecord): WorkerOptions {
+    const bindings: Record<string, unknown> = {};
+    const d1Databases: Record<string, string> = {};
+    const kvNamespaces: Record<string, string> = {};
+    for (const binding of script.bindings) {
+      switch (binding.type) {
+        case "d1":
+          d1Databases[binding.name] = binding.database_id;
+          break;
+        case "kv_namespace":
+          kvNamespaces[binding.name] = binding.namespace_id;
+          break;
+        case "plain_text":
+        case "secret_text":
+          bindings[binding.name] = binding.text;
+          break;
+        case "json":
+          bindings[binding.name] = binding.json;
+          break;
+      }
+    }
+    return {
+      name: scriptWorkerName(script.namespace, script.name),
+      // Miniflare treats the first module as the entry point.
+      modules: [...script.modules]
+        .sort((a, b) => Number(b.name === script.mainModule) - Number(a.name === script.mainModule))
+        .map((module) => ({
+        type: module.type,
+        path: module.name,
+          contents: this.state.readModule(script, module.name),
+        })),
+      compatibilityDate: script.compatibilityDate,
+      compatibilityFlags: script.compatibilityFlags,
+      bindings: bindings as WorkerOptions["bindings"],
+      d1Databases,
+      kvNamespaces,
+    };
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * `npm start`: the local platform in the foreground. Tenant traffic on 127.0.0.1:8787, the
+ * Cloudflare-compatible API on http://127.0.0.1:8788/client/v4, state under .wfp/.
+ *
+ *   npm start -- --port 8787 --api-port 8788 --state .wfp
+ */
+import { parseArgs } from "node:util";
+import { startLocalPlatform } from "../infra/local-platform/index.ts";
+
+const usage = `Usage: npm start -- [--port <n>] [--api-port <n>] [--state <dir>] [--json]
+
+Starts the local platform in the foreground:
+  --port <n>       tenant traffic (the dispatcher), default 8787
+  --api-port <n>   the Cloudflare-compatible API, default 8788
+  --state <dir>    where tenants and their data persist, default .wfp
+  --json           print one JSON line with the URLs and ids instead of text`;
+
+function port(value: string | undefined, fallback: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    console.error(`${flag} must be a port number from 0 to 65535, got '${value}'\n\n${usage}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+let args;
+try {
+  args = parseArgs({
+    options: {
+      port: { type: "string" },
+      "api-port": { type: "string" },
+      state: { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  }).values;
+} catch (error) {
+  console.error(`${(error as Error).message}\n\n${usage}`);
+  process.exit(2);
+}
+if (args.help) {
+  console.log(usage);
+  process.exit(0);
+}
+
+const started = performance.now();
+let platform;
+try {
+  platform = await startLocalPlatform({
+    port: port(args.port, 8787, "--port"),
+    apiPort: port(args["api-port"], 8788, "--api-port"),
+    stateDir: args.state ?? ".wfp",
+  });
+} catch (error) {
+  const message = (error as NodeJS.ErrnoException).code === "EADDRINUSE"
+    ? `a port is already in use (${(error as Error).message}); is another platform running? Pick others with --port / --api-port.`
+    : String((error as Error).stack ?? error);
+  console.error(`The local platform could not start: ${message}`);
+  process.exit(1);
+}
+
+const facts = {
+  trafficUrl: platform.trafficUrl,
+  apiUrl: platform.apiUrl,
+  accountId: platform.accountId,
+  zoneId: platform.zoneId,
+  zoneName: platform.zoneName,
+  dispatchNamespace: platform.dispatchNamespace,
+  routesNamespaceId: platform.routesNamespaceId,
+  stateDir: platform.stateDir,
+};
+if (args.json) {
+  console.log(JSON.stringify(facts));
+} else {
+  const port = new URL(platform.trafficUrl).port;
+  console.log(`Local platform ready in ${((performance.now() - started) / 1000).toFixed(1)}s
+  tenant traffic      ${platform.trafficUrl}   (e.g. http://<tenant-domain>.localhost:${port}/health)
+  Cloudflare API      ${platform.apiUrl}
+  account id          ${platform.accountId}
+  zone id             ${platform.zoneId} (${platform.zoneName})
+  dispatch namespace  ${platform.dispatchNamespace}
+  routing KV          ${platform.routesNamespaceId} (wfp-routes)
+  state               ${platform.stateDir}
+
+Onboard a tenant:  npm run tenant -- create acme --domain registry.acme.localhost --residency eu
+Stop with Ctrl-C.`);
+}
+
+let closing = false;
+const shutdown = async () => {
+  if (closing) return;
+  closing = true;
+  await platform.close();
+  process.exit(0);
+};
+process.on("SIGINT", shutdown);
+process.on("SIGTERM", shutdown);
