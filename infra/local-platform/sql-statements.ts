@@ -12,7 +12,7 @@ export function splitSqlStatements(sql: string): string[] {
   let depth = 0; // BEGIN ... END nesting inside a trigger body
   const push = () => {
     const text = current.trim();
-    if (stripComments(text) !== "") statements.push(text);
+    if (stripComments(text).replaceAll(";", "").trim() !== "") statements.push(text);
     current = "";
     depth = 0;
   };

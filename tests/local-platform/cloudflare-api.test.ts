@@ -1,0 +1,238 @@
+/**
+ * The local platform answers the official `cloudflare` SDK as Cloudflare documents: paths,
+ * envelope, status codes, error codes, typed SDK errors. Every call here goes through the SDK.
+ */
+import Cloudflare, { BadRequestError, ConflictError, NotFoundError } from "cloudflare";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+
+let platform: LocalPlatform;
+let cf: Cloudflare;
+let stateDir: string;
+const unique = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), "wfp-api-"));
+  platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 600 });
+  cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
+});
+afterAll(async () => {
+  await platform?.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+function moduleUpload(metadata: Record<string, unknown>, code: string): FormData {
+  const form = new FormData();
+  form.append("metadata", new Blob([JSON.stringify(metadata)], { type: "application/json" }));
+  form.append("index.js", new File([code], "index.js", { type: "application/javascript+module" }));
+  return form;
+}
+
+async function upload(name: string, metadata: Record<string, unknown>, code = "export default { fetch() { return new Response('hi') } }") {
+  return cf.put(`/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/${name}`, {
+    body: moduleUpload({ main_module: "index.js", compatibility_date: "2026-06-01", ...metadata }, code),
+  });
+}
+
+describe("accounts and zones", () => {
+  it("lists the one local account and zone", async () => {
+    const accounts = [];
+    for await (const account of cf.accounts.list()) accounts.push(account);
+    expect(accounts.map((a) => a.id)).toEqual([platform.accountId]);
+    const zones = await cf.zones.list({ name: platform.zoneName });
+    expect(zones.result.map((z) => z.id)).toEqual([platform.zoneId]);
+  });
+
+  it("answers unknown paths and accounts with Cloudflare's 404", async () => {
+    const response = await fetch(`${platform.apiUrl}/accounts/${platform.accountId}/nothing-here`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ success: false, errors: [{ code: 7003 }], result: null });
+    await expect(cf.d1.database.list({ account_id: "0".repeat(32) })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("answers malformed JSON with 400 and code 6007", async () => {
+    const response = await fetch(`${platform.apiUrl}/accounts/${platform.accountId}/d1/database`, { method: "POST", body: "{nope", headers: { "content-type": "application/json" } });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ success: false, errors: [{ code: 6007 }] });
+  });
+});
+
+describe("D1", () => {
+  it("creates with a jurisdiction, finds by name, queries, and deletes", async () => {
+    const name = unique("db");
+    const db = await cf.d1.database.create({ account_id: platform.accountId, name, jurisdiction: "eu", primary_location_hint: "weur" });
+    expect(db).toMatchObject({ name, jurisdiction: "eu", read_replication: { mode: "disabled" } });
+    // A jurisdiction overrides the hint.
+    expect(db).not.toHaveProperty("primary_location_hint");
+    await expect(cf.d1.database.create({ account_id: platform.accountId, name })).rejects.toBeInstanceOf(ConflictError);
+
+    const found = await cf.d1.database.list({ account_id: platform.accountId, name });
+    expect(found.result.map((d) => d.uuid)).toEqual([db.uuid]);
+
+    const results = [];
+    for await (const r of cf.d1.database.query(db.uuid!, {
+      account_id: platform.accountId,
+      sql: "CREATE TABLE t(k TEXT PRIMARY KEY, v INTEGER); INSERT INTO t VALUES ('a', 1), ('b;c', 2); SELECT k, v FROM t ORDER BY k;",
+    })) results.push(r);
+    expect(results).toHaveLength(3);
+    expect(results[2]!.results).toEqual([{ k: "a", v: 1 }, { k: "b;c", v: 2 }]);
+
+    const raw = [];
+    for await (const r of cf.d1.database.raw(db.uuid!, { account_id: platform.accountId, sql: "SELECT v FROM t WHERE k = ?", params: ["a"] })) raw.push(r);
+    expect(raw[0]!.results).toEqual({ columns: ["v"], rows: [[1]] });
+
+    const error = await cf.d1.database.query(db.uuid!, { account_id: platform.accountId, sql: "SELEC 1" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect((error as BadRequestError).errors[0]).toMatchObject({ code: 7500 });
+
+    // A failing statement in a batch rolls the whole batch back.
+    await cf.d1.database.query(db.uuid!, { account_id: platform.accountId, sql: "INSERT INTO t VALUES ('c', 3); INSERT INTO t VALUES ('a', 9);" }).catch(() => undefined);
+    const count = [];
+    for await (const r of cf.d1.database.query(db.uuid!, { account_id: platform.accountId, sql: "SELECT count(*) AS n FROM t" })) count.push(r);
+    expect(count[0]!.results).toEqual([{ n: 2 }]);
+
+    await cf.d1.database.delete(db.uuid!, { account_id: platform.accountId });
+    await expect(cf.d1.database.get(db.uuid!, { account_id: platform.accountId })).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe("KV", () => {
+  it("creates namespaces, refuses a duplicate title, stores values, deletes", async () => {
+    const title = unique("kv");
+    const ns = await cf.kv.namespaces.create({ account_id: platform.accountId, title });
+    await expect(cf.kv.namespaces.create({ account_id: platform.accountId, title })).rejects.toBeInstanceOf(BadRequestError);
+    await cf.kv.namespaces.values.update("host:a.example", { account_id: platform.accountId, namespace_id: ns.id, value: JSON.stringify({ x: 1 }) });
+    const value = await cf.kv.namespaces.values.get("host:a.example", { account_id: platform.accountId, namespace_id: ns.id });
+    expect(await value.json()).toEqual({ x: 1 });
+    const keys = await cf.kv.namespaces.keys.list(ns.id, { account_id: platform.accountId, prefix: "host:" });
+    expect(keys.result.map((k) => k.name)).toEqual(["host:a.example"]);
+    await expect(cf.kv.namespaces.values.get("missing", { account_id: platform.accountId, namespace_id: ns.id })).rejects.toBeInstanceOf(NotFoundError);
+    await cf.kv.namespaces.delete(ns.id, { account_id: platform.accountId });
+    await expect(cf.kv.namespaces.get(ns.id, { account_id: platform.accountId })).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe("dispatch namespaces and scripts", () => {
+  it("creates, lists, refuses duplicates and deletes namespaces", async () => {
+    const name = unique("ns");
+    const ns = await cf.workersForPlatforms.dispatch.namespaces.create({ account_id: platform.accountId, name });
+    expect(ns.namespace_name).toBe(name);
+    await expect(cf.workersForPlatforms.dispatch.namespaces.create({ account_id: platform.accountId, name })).rejects.toBeInstanceOf(ConflictError);
+    const all = [];
+    for await (const n of cf.workersForPlatforms.dispatch.namespaces.list({ account_id: platform.accountId })) all.push(n.namespace_name);
+    expect(all).toContain(name);
+    await cf.workersForPlatforms.dispatch.namespaces.delete(name, { account_id: platform.accountId });
+    await expect(cf.workersForPlatforms.dispatch.namespaces.get(name, { account_id: platform.accountId })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("uploads a module Worker with tags and secrets, keeps secrets on re-upload, lists and bulk-deletes by tag", async () => {
+    const tag = unique("tag");
+    const name = unique("script");
+    const script = await upload(name, { tags: [tag, "wfp-test"], bindings: [{ type: "secret_text", name: "KEY", text: "s3cret" }, { type: "plain_text", name: "MODE", text: "a" }] });
+    expect(script).toMatchObject({ success: true, result: { id: name, tags: [tag, "wfp-test"] } });
+
+    const got = await cf.workersForPlatforms.dispatch.namespaces.scripts.get(name, { account_id: platform.accountId, dispatch_namespace: platform.dispatchNamespace });
+    expect(got.script?.id).toBe(name);
+    const secrets = [];
+    for await (const s of cf.workersForPlatforms.dispatch.namespaces.scripts.secrets.list(name, { account_id: platform.accountId, dispatch_namespace: platform.dispatchNamespace })) secrets.push(s);
+    expect(secrets).toEqual([{ name: "KEY", type: "secret_text" }]);
+    expect(JSON.stringify(secrets)).not.toContain("s3cret");
+
+    // keep_bindings keeps the secret across an upload that does not send it.
+    await upload(name, { tags: [tag, "wfp-test"], keep_bindings: ["secret_text"], bindings: [{ type: "plain_text", name: "MODE", text: "b" }] });
+    const settings = await cf.get<unknown, { result: { bindings: { name: string; type: string; text?: string }[] } }>(
+      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/${name}/settings`,
+    );
+    expect(settings.result.bindings).toEqual(expect.arrayContaining([{ type: "secret_text", name: "KEY" }, { type: "plain_text", name: "MODE", text: "b" }]));
+
+    const listed = await cf.get<unknown, { result: { id: string }[] }>(
+      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts?tags=${tag}:yes`,
+    );
+    expect(listed.result.map((s) => s.id)).toEqual([name]);
+    await cf.delete(`/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts?tags=${tag}:yes`);
+    await expect(
+      cf.workersForPlatforms.dispatch.namespaces.scripts.get(name, { account_id: platform.accountId, dispatch_namespace: platform.dispatchNamespace }),
+    ).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("refuses what Cloudflare refuses: bracket-encoded metadata, a missing main module, unknown bindings, more than 8 tags, code that does not start", async () => {
+    // The SDK's own scripts.update() bracket-encodes metadata (cloudflare-typescript#2799); Cloudflare answers 400.
+    await expect(
+      cf.workersForPlatforms.dispatch.namespaces.scripts.update(unique("sdk"), {
+        account_id: platform.accountId,
+        dispatch_namespace: platform.dispatchNamespace,
+        metadata: { main_module: "index.js" },
+        files: [new File(["export default {}"], "index.js", { type: "application/javascript+module" })],
+      }),
+    ).rejects.toBeInstanceOf(BadRequestError);
+    const form = new FormData();
+    form.append("metadata", JSON.stringify({ main_module: "main.js" }));
+    form.append("index.js", new File(["export default {}"], "index.js", { type: "application/javascript+module" }));
+    await expect(cf.put(`/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/${unique("x")}`, { body: form })).rejects.toBeInstanceOf(BadRequestError);
+    await expect(upload(unique("x"), { bindings: [{ type: "d1", name: "DB", id: "no-such-db" }] })).rejects.toBeInstanceOf(BadRequestError);
+    await expect(upload(unique("x"), { tags: ["1", "2", "3", "4", "5", "6", "7", "8", "9"] })).rejects.toBeInstanceOf(BadRequestError);
+    const broken = await upload(unique("x"), {}, "export default {{").catch((e: unknown) => e);
+    expect(broken).toBeInstanceOf(BadRequestError);
+    expect((broken as BadRequestError).errors[0]).toMatchObject({ code: 10021, message: expect.stringContaining("SyntaxError") });
+  });
+});
+
+describe("custom and regional hostnames", () => {
+  it("walks a custom hostname from pending to active, with ownership and validation records", async () => {
+    const hostname = `${unique("reg")}.example.localhost`;
+    const created = await cf.customHostnames.create({ zone_id: platform.zoneId, hostname, ssl: { method: "txt", type: "dv" } });
+    expect(created).toMatchObject({ hostname, status: "pending", ssl: { status: "initializing" }, ownership_verification: { type: "txt", name: `_cf-custom-hostname.${hostname}` } });
+    await expect(cf.customHostnames.create({ zone_id: platform.zoneId, hostname, ssl: { method: "txt", type: "dv" } })).rejects.toBeInstanceOf(ConflictError);
+
+    await new Promise((r) => setTimeout(r, 350));
+    const validating = await cf.customHostnames.get(created.id, { zone_id: platform.zoneId });
+    expect(validating.ssl?.status).toBe("pending_validation");
+    expect(validating.ssl?.validation_records?.[0]).toMatchObject({ txt_name: `_acme-challenge.${hostname}` });
+
+    await new Promise((r) => setTimeout(r, 400));
+    const active = await cf.customHostnames.get(created.id, { zone_id: platform.zoneId });
+    expect(active).toMatchObject({ status: "active", ssl: { status: "active" } });
+
+    const listed = await cf.customHostnames.list({ zone_id: platform.zoneId, hostname });
+    expect(listed.result.map((h) => h.id)).toEqual([created.id]);
+    await cf.customHostnames.delete(created.id, { zone_id: platform.zoneId });
+    await expect(cf.customHostnames.get(created.id, { zone_id: platform.zoneId })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it("lists regions (with the UK) and pins a regional hostname to one of them", async () => {
+    const regions = [];
+    for await (const r of cf.addressing.regionalHostnames.regions.list({ account_id: platform.accountId })) regions.push(r);
+    const uk = regions.find((r) => /united kingdom/i.test(r.label ?? ""));
+    expect(uk?.key).toBeTruthy();
+    const hostname = `${unique("uk")}.example.localhost`;
+    await expect(cf.addressing.regionalHostnames.create({ zone_id: platform.zoneId, hostname, region_key: "atlantis" })).rejects.toBeInstanceOf(BadRequestError);
+    const created = await cf.addressing.regionalHostnames.create({ zone_id: platform.zoneId, hostname, region_key: uk!.key! });
+    expect(created).toMatchObject({ hostname, region_key: uk!.key });
+    await cf.addressing.regionalHostnames.delete(hostname, { zone_id: platform.zoneId });
+    await expect(cf.addressing.regionalHostnames.get(hostname, { zone_id: platform.zoneId })).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe("fault injection", () => {
+  it("fails the Nth call, answers 429 with Retry-After, then recovers", async () => {
+    const control = `${new URL(platform.apiUrl).origin}/__platform/faults`;
+    await fetch(control, { method: "POST", body: JSON.stringify({ failFrom: 2, count: 1, status: 500 }), headers: { "content-type": "application/json" } });
+    await cf.zones.list();
+    const second = await fetch(`${platform.apiUrl}/zones`);
+    expect(second.status).toBe(500);
+    expect((await fetch(`${platform.apiUrl}/zones`)).status).toBe(200);
+
+    await fetch(control, { method: "POST", body: JSON.stringify({ failFrom: 1, count: 1, status: 429, retryAfter: 7 }), headers: { "content-type": "application/json" } });
+    const limited = await fetch(`${platform.apiUrl}/zones`);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("7");
+    expect(await limited.json()).toMatchObject({ success: false, errors: [{ code: 10429 }] });
+    const status = await (await fetch(control)).json();
+    expect(status).toMatchObject({ calls: 1, failed: 1 });
+    await fetch(control, { method: "DELETE" });
+    expect((await fetch(`${platform.apiUrl}/zones`)).status).toBe(200);
+  });
+});
