@@ -20,7 +20,8 @@ export interface RequestIdVariables {
  * error handler's, or a tenant Worker's response passed through unchanged.
  *
  * Unlike `hono/request-id`, the header is set after `next()`, because a Response returned as-is
- * (the tenant's) does not pick up headers prepared on the context beforehand.
+ * (the tenant's) does not pick up headers prepared on the context beforehand. The tenant cannot
+ * choose another id: a different value it sets is overwritten.
  *
  * @example
  *   app.use(requestId());
@@ -34,6 +35,8 @@ export function requestId({ generate = () => crypto.randomUUID() }: RequestIdOpt
     const id = incoming !== null && WELL_FORMED_ID.test(incoming) ? incoming : generate();
     c.set("requestId", id);
     await next();
-    c.header(REQUEST_ID_HEADER, id);
+    // A tenant built from the template already echoes the id it was given; setting the header
+    // anyway would copy its (immutable) Response for nothing.
+    if (c.res.headers.get(REQUEST_ID_HEADER) !== id) c.header(REQUEST_ID_HEADER, id);
   };
 }

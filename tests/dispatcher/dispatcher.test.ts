@@ -24,7 +24,13 @@ export default {
       path: url.pathname + url.search,
       body: request.method === "GET" ? null : await request.text(),
       headers: Object.fromEntries(request.headers),
-    }, { headers: { "x-tenant": ${JSON.stringify(name)} } });
+    }, {
+      headers: {
+        "x-tenant": ${JSON.stringify(name)},
+        // On request, the tenant answers with an id of its own (or echoes the one it was given).
+        "x-request-id": url.pathname === "/own-id" ? "chosen-by-tenant" : id,
+      },
+    });
   },
 };`;
 
@@ -245,6 +251,14 @@ describe("request ids", () => {
       expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       expect(((await res.json()) as EchoBody).headers["x-request-id"]).toBe(id);
     }
+  });
+
+  test("a tenant cannot answer with a different id than the one the client gets", async () => {
+    await seedRoute("own-id.alpha.test", active("a"));
+    const res = await get("http://own-id.alpha.test/own-id", { "x-request-id": "client-chosen" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-request-id")).toBe("client-chosen");
+    await res.arrayBuffer();
   });
 
   test("every kind of response carries one", async () => {
