@@ -22,13 +22,12 @@
  * The second half of section 7, seconds to onboard one tenant, plugs into `measureOnboarding()`.
  */
 import { Agent, request as httpRequest } from "node:http";
-import { readdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
 import { TEMPLATE_VERSION } from "../tenant-template/src/version.ts";
-import { bundleLocalDispatcher, bundleTenantTemplate, TENANT_MIGRATIONS_DIR } from "./lib/worker-bundles.ts";
+import { applyMigrationsLocally } from "./lib/local-migrations.ts";
+import { bundleLocalDispatcher, bundleTenantTemplate } from "./lib/worker-bundles.ts";
 
 const COMPATIBILITY_DATE = "2026-06-01";
 const TENANT_ID = "bench";
@@ -120,35 +119,6 @@ function parseOptions(): Options {
   };
 }
 
-type LocalD1 = Awaited<ReturnType<Miniflare["getD1Database"]>>;
-
-/**
- * Applies tenant-template/migrations the way the provisioner does (in file-name order, each file
- * atomically with its `d1_migrations` row), straight through Miniflare's D1 binding.
- */
-async function applyMigrations(db: LocalD1): Promise<string[]> {
-  await db
-    .prepare(
-      "CREATE TABLE IF NOT EXISTS d1_migrations (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)",
-    )
-    .run();
-  const names = (await readdir(TENANT_MIGRATIONS_DIR)).filter((name) => name.endsWith(".sql")).sort();
-  for (const name of names) {
-    const sql = await readFile(join(TENANT_MIGRATIONS_DIR, name), "utf8");
-    // Plain SQL files: drop line comments, one statement per terminating semicolon.
-    const statements = sql
-      .replace(/--.*$/gm, "")
-      .split(/;\s*$/m)
-      .map((statement) => statement.trim())
-      .filter((statement) => statement.length > 0);
-    await db.batch([
-      ...statements.map((statement) => db.prepare(statement)),
-      db.prepare("INSERT INTO d1_migrations (name) VALUES (?)").bind(name),
-    ]);
-  }
-  return names;
-}
-
 async function startPlatform(): Promise<{ mf: Miniflare; direct: Endpoint; dispatcher: Endpoint; migrations: string[] }> {
   const [dispatcherCode, tenantCode] = await Promise.all([bundleLocalDispatcher(), bundleTenantTemplate()]);
   const mf = new Miniflare({
@@ -182,7 +152,7 @@ async function startPlatform(): Promise<{ mf: Miniflare; direct: Endpoint; dispa
     ],
   });
   await mf.ready;
-  const migrations = await applyMigrations(await mf.getD1Database("DB", TENANT_SCRIPT));
+  const migrations = await applyMigrationsLocally(await mf.getD1Database("DB", TENANT_SCRIPT));
   const routes = await mf.getKVNamespace("ROUTES", "wfp-dispatcher");
   await routes.put(
     `host:${TENANT_HOST}`,

@@ -21,9 +21,10 @@ export interface HealthBody {
 export const health = new Hono<TenantEnv>().get("/", async (c) => {
   const db = c.env.DB;
   // Two independent reads in parallel: a missing d1_migrations table must not hide a healthy database.
+  // Wrapped in async functions so that even a synchronous throw (a broken binding) is a result.
   const [ping, applied] = await Promise.allSettled([
-    db.prepare("SELECT 1 AS ok").first<{ ok: number }>(),
-    db.prepare("SELECT name FROM d1_migrations ORDER BY id").all<{ name: string }>(),
+    (async () => db.prepare("SELECT 1 AS ok").first<{ ok: number }>())(),
+    (async () => db.prepare("SELECT name FROM d1_migrations ORDER BY id").all<{ name: string }>())(),
   ]);
   const database = ping.status === "fulfilled" && ping.value?.ok === 1 ? "ok" : "error";
   if (ping.status === "rejected") logFailure("database_ping_failed", c.var.requestId, ping.reason);
@@ -31,7 +32,8 @@ export const health = new Hono<TenantEnv>().get("/", async (c) => {
   const body: HealthBody = {
     status: database === "ok" ? "ok" : "degraded",
     tenantId: c.env.TENANT_ID,
-    // The binding says what the provisioner deployed; the constant covers a Worker run without it.
+    // The binding is what the provisioner deployed (its build fingerprint); the constant covers a
+    // Worker run without one, e.g. `wrangler dev` on the template.
     templateVersion: c.env.TEMPLATE_VERSION ?? TEMPLATE_VERSION,
     residency: c.env.RESIDENCY,
     database,

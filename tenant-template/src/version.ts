@@ -1,6 +1,6 @@
 /**
- * The template's own version. The provisioner also passes it to each tenant Worker as the
- * TEMPLATE_VERSION binding, so a deployed tenant reports the template it was built from.
+ * The template's human version. A deployed tenant reports its TEMPLATE_VERSION binding instead
+ * (set by the provisioner to the build it uploaded); this is the fallback when none is bound.
  * Bump it with every change to tenant-template/ that a fleet rollout should see.
  */
 export const TEMPLATE_VERSION = "0.1.0";

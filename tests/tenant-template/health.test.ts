@@ -1,0 +1,100 @@
+/**
+ * The tenant template in real workerd with a real D1 database and KV namespace, bound the way the
+ * provisioner binds them. Each test runs against its own tenant Worker (own database), so the
+ * "before migrations" and "after migrations" states never meet.
+ */
+import { Miniflare } from "miniflare";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { applyMigrationsLocally } from "../../scripts/lib/local-migrations.ts";
+import { bundleTenantTemplate } from "../../scripts/lib/worker-bundles.ts";
+
+let mf: Miniflare;
+
+const tenantWorker = (id: string, code: string, db: { d1Databases: Record<string, string> } | { bindings: Record<string, string> }) => {
+  const dbBinding = "d1Databases" in db ? db : {};
+  const broken = "bindings" in db ? db.bindings : {};
+  return {
+    name: `tenant-${id}`,
+    modules: true,
+    script: code,
+    compatibilityDate: "2026-06-01",
+    ...dbBinding,
+    kvNamespaces: { CACHE: `wfp-tenant-${id}-cache` },
+    bindings: { TENANT_ID: id, TEMPLATE_VERSION: `tpl-${id}`, RESIDENCY: "eu", CACHE_MODE: "off", ADMIN_KEY_HASH: "0".repeat(64), ...broken },
+  };
+};
+
+beforeAll(async () => {
+  const code = await bundleTenantTemplate();
+  mf = new Miniflare({
+    workers: [
+      tenantWorker("fresh", code, { d1Databases: { DB: "wfp-tenant-fresh" } }),
+      tenantWorker("migrated", code, { d1Databases: { DB: "wfp-tenant-migrated" } }),
+      // A DB binding that is not a database: what /health reports when D1 fails.
+      tenantWorker("broken", code, { bindings: { DB: "not a database" } }),
+    ],
+  });
+});
+
+afterAll(async () => {
+  await mf?.dispose();
+});
+
+const fetchFrom = async (tenant: string, path: string, headers: Record<string, string> = {}) =>
+  (await mf.getWorker(`tenant-${tenant}`)).fetch(`http://registry.${tenant}.test${path}`, { headers });
+
+describe("GET /health", () => {
+  test("reports the tenant, its template build, residency, a live database and the applied migrations", async () => {
+    const applied = await applyMigrationsLocally(await mf.getD1Database("DB", "tenant-migrated"));
+    expect(applied).toContain("0001_init.sql");
+
+    const res = await fetchFrom("migrated", "/health", { "x-request-id": "from-dispatcher-1" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-request-id")).toBe("from-dispatcher-1");
+    expect(await res.json()).toEqual({
+      status: "ok",
+      tenantId: "migrated",
+      templateVersion: "tpl-migrated",
+      residency: "eu",
+      database: "ok",
+      migrations: applied,
+    });
+    // The first migration's table is there and usable.
+    const db = await mf.getD1Database("DB", "tenant-migrated");
+    await db.prepare("INSERT INTO tenant_meta (key, value) VALUES ('created_by', 'test')").run();
+    expect(await db.prepare("SELECT value FROM tenant_meta WHERE key = 'created_by'").first("value")).toBe("test");
+  });
+
+  test("applying the migrations twice records each once", async () => {
+    const db = await mf.getD1Database("DB", "tenant-migrated");
+    await applyMigrationsLocally(db);
+    await applyMigrationsLocally(db);
+    const rows = await db.prepare("SELECT name, COUNT(*) AS n FROM d1_migrations GROUP BY name").all<{ name: string; n: number }>();
+    expect(rows.results.every((row) => row.n === 1)).toBe(true);
+  });
+
+  test("a database with no migrations yet is healthy, with migrations unknown", async () => {
+    const res = await fetchFrom("fresh", "/health");
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { database: string; migrations: unknown };
+    expect(body).toMatchObject({ status: "ok", database: "ok", migrations: null });
+  });
+
+  test("a failing database is 503 degraded, with no internals in the body", async () => {
+    const res = await fetchFrom("broken", "/health");
+    expect(res.status).toBe(503);
+    const text = await res.text();
+    expect(JSON.parse(text)).toMatchObject({ status: "degraded", tenantId: "broken", database: "error", migrations: null });
+    expect(text).not.toMatch(/prepare|TypeError|not a function/i);
+  });
+});
+
+describe("everything else", () => {
+  test("unknown paths are 404 in the platform's error shape, with a request id", async () => {
+    const res = await fetchFrom("fresh", "/subjects");
+    expect(res.status).toBe(404);
+    const id = res.headers.get("x-request-id");
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await res.json()).toEqual({ error: { code: "not_found", message: "No such endpoint.", requestId: id } });
+  });
+});
