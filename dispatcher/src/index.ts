@@ -4,7 +4,7 @@
  * Worker in the dispatch namespace. Requests to PLATFORM_HOSTS are answered by the routes below.
  *
  * Responses made here (status, `error.code`):
- *   200 -           GET /health on a platform host
+ *   200 (no error)          GET /health on a platform host
  *   400 bad_host           malformed Host
  *   403 tenant_suspended   the route record's status is "suspended"
  *   404 unknown_host       no route record for the host (no tenant code runs)
@@ -25,6 +25,8 @@ import { tenantDispatch } from "./tenant-dispatch.ts";
 const app = new Hono<DispatcherEnv>();
 
 app.use(requestId());
+// 10 s: a suspension or a moved host is obeyed at most 10 s after KV serves it.
+// 2 s: a newly onboarded host goes live within 2 s of a "no such host" being cached.
 app.use(tenantDispatch({ cache: { positiveTtlMs: 10_000, negativeTtlMs: 2_000, maxEntries: 1_000 } }));
 
 // Only platform hosts get past tenantDispatch, so these routes never shadow a tenant's paths.
