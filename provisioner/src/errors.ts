@@ -1,0 +1,124 @@
+/**
+ * The provisioner's error types. User errors (bad input, a hostname owned by someone else) and
+ * system errors (the API failed) are different classes on purpose: the CLI maps each to its own
+ * exit code and only system errors say "safe to re-run".
+ */
+import { APIConnectionError, APIError, BadRequestError, ConflictError, NotFoundError } from "cloudflare";
+
+/** Bad input: a tenant id, hostname, residency or flag the operator must fix. Exit code 2. */
+export class InputError extends Error {
+  override readonly name = "InputError";
+  /** Every problem found, one line each, so the operator can fix them all in one go. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(problems.length === 1 ? problems[0]! : `${problems.length} problems:\n  - ${problems.join("\n  - ")}`);
+    this.problems = problems;
+  }
+}
+
+/** The desired state collides with state that belongs to someone else or cannot change. Exit code 3. */
+export class StateConflictError extends Error {
+  override readonly name = "StateConflictError";
+}
+
+/** A tenant that does not exist was asked for. Exit code 4. */
+export class TenantNotFoundError extends Error {
+  override readonly name = "TenantNotFoundError";
+  constructor(readonly tenantId: string) {
+    super(`tenant '${tenantId}' does not exist (no tenant record and no resources named after it)`);
+  }
+}
+
+/** Configuration from the environment is missing or invalid. Exit code 2. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+/** A Cloudflare API call failed after retries. Exit code 1; the command is safe to re-run. */
+export class ApiCallError extends Error {
+  override readonly name = "ApiCallError";
+  constructor(
+    message: string,
+    /** HTTP status, or undefined when the API could not be reached. */
+    readonly status: number | undefined,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Format a failed API call as one line an operator can act on.
+ *
+ * @example
+ *   formatApiError(err, "creating", "D1 database", "wfp-tenant-acme")
+ *   // "Error 409 creating D1 database 'wfp-tenant-acme': A database with that name already exists [code 7502]"
+ */
+export function formatApiError(error: unknown, action: string, kind: string, name: string): string {
+  const subject = `${action} ${kind} '${name}'`;
+  if (error instanceof APIConnectionError) {
+    return `Error ${subject}: could not reach the API (${rootCause(error)})`;
+  }
+  if (error instanceof APIError) {
+    const messages = (error.errors ?? [])
+      .map((e) => (e.code === undefined ? e.message : `${e.message ?? "error"} [code ${e.code}]`))
+      .filter((m): m is string => typeof m === "string" && m.length > 0);
+    const detail = messages.length > 0 ? messages.join("; ") : error.message;
+    return `Error ${error.status ?? ""} ${subject}: ${detail}`.replace("Error  ", "Error ");
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return `Error ${subject}: ${detail}`;
+}
+
+/** The innermost message of an error chain: "connect ECONNREFUSED 127.0.0.1:8788", not "fetch failed". */
+function rootCause(error: Error): string {
+  let current: unknown = error;
+  const seen = new Set<unknown>();
+  while (current instanceof Error && current.cause instanceof Error && !seen.has(current.cause)) {
+    seen.add(current);
+    current = current.cause;
+  }
+  return current instanceof Error ? current.message : String(current);
+}
+
+/**
+ * Run one API call and turn any SDK failure into an {@link ApiCallError} with a formatted message.
+ *
+ * @example
+ *   const db = await apiCall("creating", "D1 database", name, () => client.d1.database.create({ ... }));
+ */
+export async function apiCall<T>(action: string, kind: string, name: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof APIError) {
+      throw new ApiCallError(formatApiError(error, action, kind, name), error.status, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * True when the SDK reported 404: "already gone" on delete, "absent" on read.
+ *
+ * @example
+ *   try { await client.kv.namespaces.delete(id, { account_id }) } catch (e) { if (!isNotFound(e)) throw e }
+ */
+export function isNotFound(error: unknown): boolean {
+  const root = error instanceof ApiCallError ? error.cause : error;
+  return root instanceof NotFoundError;
+}
+
+/**
+ * True when a create was refused because of the request itself (409, or 400 which Cloudflare
+ * uses for "name already exists" on D1 and KV): the caller looks the resource up by its
+ * deterministic name and adopts it, or re-throws when nothing is there.
+ *
+ * @example
+ *   catch (e) { if (mayAlreadyExist(e)) { const found = await find(); if (found) return adopt(found) } throw e }
+ */
+export function mayAlreadyExist(error: unknown): boolean {
+  const root = error instanceof ApiCallError ? error.cause : error;
+  return root instanceof ConflictError || root instanceof BadRequestError;
+}

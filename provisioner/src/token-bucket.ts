@@ -1,0 +1,113 @@
+/**
+ * A token bucket that hands out permits in arrival order. One instance per account is shared by
+ * every API call the provisioner makes, so a fleet command cannot trip Cloudflare's
+ * account-wide rate limit (1,200 requests per 5 minutes; exceeding it blocks ALL calls for
+ * 5 minutes).
+ */
+
+export interface TokenBucketOptions {
+  /** Most permits that can be taken back to back (the burst). */
+  capacity: number;
+  /** Permits added per second. */
+  refillPerSecond: number;
+  /** Clock in milliseconds; injectable for tests. */
+  now?: () => number;
+  /** Sleep; injectable for tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/**
+ * Cloudflare's limit as a bucket. A full bucket plus five minutes of refill must stay within
+ * 1,200 calls, or a burst at start followed by a steady stream would exceed the limit inside one
+ * window: 100 + 300 s x (1,100 / 300) per s = 1,200.
+ */
+export const CLOUDFLARE_RATE_LIMIT: Readonly<Pick<TokenBucketOptions, "capacity" | "refillPerSecond">> = {
+  capacity: 100,
+  refillPerSecond: 1100 / 300,
+};
+
+/** Sleep that stops early (rejecting) when the signal aborts. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export class TokenBucket {
+  readonly capacity: number;
+  readonly refillPerSecond: number;
+  private tokens: number;
+  private lastRefill: number;
+  /** Waiters are chained so permits go out first come, first served. */
+  private tail: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+
+  /**
+   * @example
+   *   const bucket = new TokenBucket(CLOUDFLARE_RATE_LIMIT);
+   *   await bucket.take(); // then make one API call
+   */
+  constructor(options: TokenBucketOptions) {
+    if (!(options.capacity >= 1) || !(options.refillPerSecond > 0)) {
+      throw new RangeError("TokenBucket: capacity must be >= 1 and refillPerSecond > 0");
+    }
+    this.capacity = options.capacity;
+    this.refillPerSecond = options.refillPerSecond;
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? abortableSleep;
+    this.tokens = options.capacity;
+    this.lastRefill = this.now();
+  }
+
+  /** Permits available right now (fractional while refilling). */
+  available(): number {
+    this.refill();
+    return this.tokens;
+  }
+
+  /**
+   * Wait for one permit. Rejects if the signal aborts while waiting (the permit is not taken).
+   *
+   * @example
+   *   await bucket.take(request.signal);
+   */
+  take(signal?: AbortSignal): Promise<void> {
+    const turn = this.tail.then(() => this.acquire(signal));
+    // A failed waiter must not block the ones behind it.
+    this.tail = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async acquire(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      if (signal?.aborted) throw signal.reason;
+      this.refill();
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
+        return;
+      }
+      const waitMs = Math.ceil(((1 - this.tokens) / this.refillPerSecond) * 1000);
+      await this.sleep(waitMs, signal);
+    }
+  }
+
+  private refill(): void {
+    const now = this.now();
+    const elapsed = Math.max(0, now - this.lastRefill);
+    this.tokens = Math.min(this.capacity, this.tokens + (elapsed / 1000) * this.refillPerSecond);
+    this.lastRefill = now;
+  }
+}
