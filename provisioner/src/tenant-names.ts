@@ -1,0 +1,66 @@
+/**
+ * Physical names derived from a tenant id (docs/contracts.md). Because every name is a pure
+ * function of the id, any run - create, a re-run after a crash, delete without a tenant record -
+ * finds the same resources without remembering anything.
+ */
+
+export const TENANT_ID_PATTERN = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
+
+/** The tag every tenant script carries, so the fleet can be listed by tag. */
+export const FLEET_TAG = "wfp-tenant";
+
+export interface TenantNames {
+  d1Database: string;
+  kvNamespace: string;
+  script: string;
+  /** Tags on the script, without the template tag (which depends on the build). */
+  scriptTags: readonly [string, string];
+  /** Routing-store key of the tenant record. */
+  tenantKey: string;
+}
+
+/**
+ * The names of every resource of one tenant.
+ *
+ * @example
+ *   tenantNames("acme").d1Database // "wfp-tenant-acme"
+ */
+export function tenantNames(tenantId: string): TenantNames {
+  return {
+    d1Database: `wfp-tenant-${tenantId}`,
+    kvNamespace: `wfp-tenant-${tenantId}-cache`,
+    script: `tenant-${tenantId}`,
+    scriptTags: [FLEET_TAG, `tenant-${tenantId}`],
+    tenantKey: tenantRecordKey(tenantId),
+  };
+}
+
+/**
+ * Routing-store key of a hostname's route record.
+ *
+ * @example
+ *   routeRecordKey("Registry.Acme.com") // "host:registry.acme.com"
+ */
+export function routeRecordKey(hostname: string): string {
+  return `host:${hostname.toLowerCase()}`;
+}
+
+/**
+ * Routing-store key of a tenant record.
+ *
+ * @example
+ *   tenantRecordKey("acme") // "tenant:acme"
+ */
+export function tenantRecordKey(tenantId: string): string {
+  return `tenant:${tenantId}`;
+}
+
+/**
+ * The script tag that identifies a template build.
+ *
+ * @example
+ *   templateTag("3f2a9c0d1b2e4f...") // "tpl-3f2a9c0d1b2e"
+ */
+export function templateTag(buildHash: string): string {
+  return `tpl-${buildHash.slice(0, 12)}`;
+}

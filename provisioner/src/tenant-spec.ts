@@ -1,0 +1,154 @@
+/**
+ * The tenant spec: the desired state an operator asks for. One zod schema is the source of truth;
+ * every message says what to fix, and all problems are reported at once.
+ */
+import { domainToASCII } from "node:url";
+import { z } from "zod";
+import { InputError } from "./errors.ts";
+import { LOCATION_HINTS, RESIDENCIES, type LocationHint, type Residency } from "./residency.ts";
+import { TENANT_ID_PATTERN } from "./tenant-names.ts";
+
+/** Per-plan limits handed to `DISPATCHER.get(..., { limits })` through the route record. */
+export const PLANS = {
+  free: { cpuMs: 10, subRequests: 10 },
+  standard: { cpuMs: 50, subRequests: 50 },
+  pro: { cpuMs: 200, subRequests: 200 },
+} as const satisfies Record<string, { cpuMs: number; subRequests: number }>;
+export type Plan = keyof typeof PLANS;
+export const PLAN_NAMES = Object.keys(PLANS) as Plan[];
+export const DEFAULT_PLAN: Plan = "standard";
+
+/**
+ * Why a hostname is not acceptable, or undefined when it is. Expects lower-cased, trimmed input.
+ *
+ * @example
+ *   hostnameProblem("https://acme.com") // "remove the scheme: give 'acme.com', not 'https://acme.com'"
+ *   hostnameProblem("registry.acme.localhost") // undefined
+ */
+export function hostnameProblem(hostname: string): string | undefined {
+  if (hostname === "") return "a hostname cannot be empty";
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//.exec(hostname);
+  if (scheme) {
+    const bare = hostname.slice(scheme[0].length).split(/[/:?#]/)[0] ?? "";
+    return `remove the scheme: give '${bare}', not '${hostname}'`;
+  }
+  if (/[/?#]/.test(hostname)) return `remove the path: give '${hostname.split(/[/?#]/)[0]}' only`;
+  if (hostname.includes("*")) return "wildcard hostnames are not supported: list each hostname with its own --domain";
+  if (hostname.includes(":")) return `remove the port: give '${hostname.split(":")[0]}' (tenants are served on the platform's port)`;
+  if (/[^\x00-\x7f]/.test(hostname)) {
+    const ascii = domainToASCII(hostname);
+    return ascii ? `use the ASCII (punycode) form '${ascii}'` : "contains characters that are not valid in a hostname";
+  }
+  if (hostname.endsWith(".")) return `remove the trailing dot: '${hostname.slice(0, -1)}'`;
+  if (/^\d+(\.\d+){3}$/.test(hostname)) return "an IP address cannot be a tenant hostname: give a domain name";
+  if (hostname.length > 253) return "is longer than 253 characters";
+  const labels = hostname.split(".");
+  if (labels.length < 2) return `must be a fully qualified name such as 'registry.${hostname}.com' or '${hostname}.localhost'`;
+  for (const label of labels) {
+    if (label.length === 0) return "has an empty label (two dots in a row)";
+    if (label.length > 63) return `label '${label.slice(0, 20)}...' is longer than 63 characters`;
+    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(label)) {
+      return `label '${label}' may only contain letters, digits and hyphens, and cannot start or end with a hyphen`;
+    }
+  }
+  if (/^\d+$/.test(labels[labels.length - 1]!)) return "the last label cannot be all digits";
+  return undefined;
+}
+
+/**
+ * True for hostnames that only resolve on this machine (`*.localhost`): fine for the local
+ * platform, refused for Cloudflare.
+ *
+ * @example
+ *   isLocalOnlyHostname("registry.acme.localhost") // true
+ */
+export function isLocalOnlyHostname(hostname: string): boolean {
+  return hostname === "localhost" || hostname.endsWith(".localhost");
+}
+
+const hostnameSchema = z
+  .string({ error: "each --domain must be a hostname such as registry.acme.com" })
+  .transform((value) => value.trim().toLowerCase())
+  .superRefine((value, ctx) => {
+    const problem = hostnameProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: `'${value}' ${prefixed(problem)}` });
+  });
+
+function prefixed(problem: string): string {
+  return /^(is|has|must|contains|label|the|a |an )/.test(problem) ? problem : `is not a valid hostname: ${problem}`;
+}
+
+export const tenantSpecSchema = z
+  .object({
+    id: z
+      .string({ error: "a tenant id is required, e.g. 'acme'" })
+      .regex(
+        TENANT_ID_PATTERN,
+        "tenant id must be 3-32 characters of lower-case letters, digits and hyphens, start with a letter and not end with a hyphen (e.g. 'acme' or 'acme-eu')",
+      ),
+    domains: z
+      .array(hostnameSchema, { error: "give at least one --domain" })
+      .min(1, "give at least one --domain <hostname> (e.g. --domain registry.acme.localhost)")
+      .transform((domains) => [...new Set(domains)]),
+    residency: z
+      .enum(RESIDENCIES, { error: `residency must be one of: ${RESIDENCIES.join(", ")}` })
+      .optional(),
+    plan: z
+      .enum(PLAN_NAMES as [Plan, ...Plan[]], { error: `plan must be one of: ${PLAN_NAMES.join(", ")}` })
+      .optional(),
+    locationHint: z
+      .enum(LOCATION_HINTS, { error: `location hint must be one of: ${LOCATION_HINTS.join(", ")}` })
+      .optional(),
+    cacheMode: z.enum(["on", "off"], { error: "cache must be 'on' or 'off'" }).optional(),
+  })
+  .superRefine((spec, ctx) => {
+    if (spec.locationHint !== undefined && spec.residency !== undefined && spec.residency !== "global") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["locationHint"],
+        message: `a location hint only applies to --residency global: ${spec.residency} pins the database to a jurisdiction, which overrides any hint`,
+      });
+    }
+  });
+
+/** What the operator asked for, before defaults that depend on an existing tenant are filled in. */
+export type TenantSpecInput = z.input<typeof tenantSpecSchema>;
+export type TenantSpec = z.output<typeof tenantSpecSchema>;
+
+/** A spec with every default applied: what the provisioner converges to. */
+export interface ResolvedTenantSpec {
+  id: string;
+  domains: string[];
+  residency: Residency;
+  plan: Plan;
+  locationHint?: LocationHint;
+  cacheMode: "on" | "off";
+}
+
+/**
+ * Validate a spec, collecting every problem. Throws {@link InputError}; makes no API call.
+ *
+ * @example
+ *   parseTenantSpec({ id: "acme", domains: ["Registry.Acme.localhost"], residency: "eu" })
+ *   // { id: "acme", domains: ["registry.acme.localhost"], residency: "eu" }
+ */
+export function parseTenantSpec(input: unknown): TenantSpec {
+  const result = tenantSpecSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new InputError(
+    // Every message names its subject ("tenant id must...", "'x.com:80' ..."), so no field paths.
+    result.error.issues.map((issue) => issue.message),
+  );
+}
+
+/**
+ * Validate a tenant id on its own (show / delete).
+ *
+ * @example
+ *   parseTenantId("Acme") // throws InputError: tenant id must be 3-32 characters ...
+ */
+export function parseTenantId(id: unknown): string {
+  const result = tenantSpecSchema.shape.id.safeParse(id);
+  if (result.success) return result.data;
+  throw new InputError(result.error.issues.map((issue) => issue.message));
+}

@@ -1,0 +1,177 @@
+/**
+ * The tenant's user Worker in the dispatch namespace: read its tags, upload (create or replace),
+ * delete, and list the fleet by tag. An upload is one multipart PUT: a `metadata` JSON part and
+ * the bundled module typed `application/javascript+module`. Uploading again replaces the
+ * code and bindings; the D1 and KV data the bindings point at are untouched.
+ */
+import { createHash } from "node:crypto";
+import type Cloudflare from "cloudflare";
+import type { Target } from "./config.ts";
+import type { DeleteOutcome } from "./d1-database.ts";
+import { apiCall, isNotFound } from "./errors.ts";
+import type { Residency } from "./residency.ts";
+import type { TemplateBuild } from "./template-build.ts";
+
+const KIND = "Worker script";
+
+/** The SDK's upload metadata type, taken from the method so it tracks the SDK version. */
+export type ScriptMetadata = Parameters<Cloudflare["workersForPlatforms"]["dispatch"]["namespaces"]["scripts"]["update"]>[1]["metadata"];
+
+/** Values of the tenant Worker's env (docs/contracts.md, "Tenant Worker env"). */
+export interface TenantScriptEnv {
+  d1DatabaseId: string;
+  kvNamespaceId: string;
+  tenantId: string;
+  templateVersion: string;
+  residency: Residency;
+  cacheMode: "on" | "off";
+  /** Lower-case hex sha-256 of the admin API key; a secret binding. */
+  adminKeyHash: string;
+}
+
+/**
+ * The upload metadata of a tenant script.
+ *
+ * @example
+ *   const metadata = tenantScriptMetadata(build, env, ["wfp-tenant", "tenant-acme", build.tag]);
+ */
+export function tenantScriptMetadata(build: TemplateBuild, env: TenantScriptEnv, tags: readonly string[]): ScriptMetadata {
+  return {
+    main_module: build.mainModule,
+    compatibility_date: build.compatibilityDate,
+    compatibility_flags: [...build.compatibilityFlags],
+    bindings: [
+      { type: "d1", name: "DB", database_id: env.d1DatabaseId, id: env.d1DatabaseId },
+      { type: "kv_namespace", name: "CACHE", namespace_id: env.kvNamespaceId },
+      { type: "plain_text", name: "TENANT_ID", text: env.tenantId },
+      { type: "plain_text", name: "TEMPLATE_VERSION", text: env.templateVersion },
+      { type: "plain_text", name: "RESIDENCY", text: env.residency },
+      { type: "plain_text", name: "CACHE_MODE", text: env.cacheMode },
+      { type: "secret_text", name: "ADMIN_KEY_HASH", text: env.adminKeyHash },
+    ],
+    tags: [...tags],
+  };
+}
+
+/**
+ * A fingerprint of everything in the metadata except secret values, stored in the tenant record
+ * so a re-run can tell "this exact upload is already live" from the tags and the record alone.
+ *
+ * @example
+ *   metadataFingerprint(metadata) // "9c1e..." (sha-256 hex)
+ */
+export function metadataFingerprint(metadata: ScriptMetadata): string {
+  const withoutSecrets = {
+    ...metadata,
+    bindings: (metadata.bindings ?? []).map((b) => (b.type === "secret_text" ? { type: b.type, name: b.name } : b)),
+  };
+  return createHash("sha256").update(JSON.stringify(withoutSecrets)).digest("hex");
+}
+
+/**
+ * The script's tags, or undefined when there is no such script.
+ *
+ * @example
+ *   await getWorkerScriptTags(target, "tenant-acme") // ["wfp-tenant", "tenant-acme", "tpl-3f2a9c0d1b2e"]
+ */
+export async function getWorkerScriptTags(target: Target, name: string): Promise<string[] | undefined> {
+  try {
+    const page = await apiCall("reading tags of", KIND, name, () =>
+      target.client.workersForPlatforms.dispatch.namespaces.scripts.tags.list(name, {
+        account_id: target.accountId,
+        dispatch_namespace: target.dispatchNamespace,
+      }),
+    );
+    return page.getPaginatedItems();
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The multipart body Cloudflare documents for a module upload: one `metadata` part holding JSON
+ * and one file part per module, named by the module. (The SDK's typed `scripts.update()`
+ * bracket-encodes `metadata` into form fields and names modules `files[]`, which Cloudflare
+ * refuses with 400 / 10021 - cloudflare-typescript#2799 - so the body is built here.)
+ *
+ * @example
+ *   const form = scriptUploadForm(build, metadata); // parts: "metadata", "index.js"
+ */
+export function scriptUploadForm(build: TemplateBuild, metadata: ScriptMetadata): FormData {
+  const form = new FormData();
+  form.append("metadata", new Blob([JSON.stringify(metadata)], { type: "application/json" }), "metadata.json");
+  form.append(build.mainModule, new File([build.code], build.mainModule, { type: "application/javascript+module" }));
+  return form;
+}
+
+/**
+ * Upload (create or replace) a script in the dispatch namespace: `PUT .../scripts/{name}` through
+ * the SDK's raw `client.put()`, so it still goes through the rate limiter and retries (a
+ * FormData body can be sent again).
+ *
+ * @example
+ *   await uploadWorkerScript(target, "tenant-acme", build, metadata);
+ */
+export async function uploadWorkerScript(
+  target: Target,
+  name: string,
+  build: TemplateBuild,
+  metadata: ScriptMetadata,
+): Promise<void> {
+  const path =
+    `/accounts/${encodeURIComponent(target.accountId)}/workers/dispatch/namespaces/` +
+    `${encodeURIComponent(target.dispatchNamespace)}/scripts/${encodeURIComponent(name)}`;
+  await apiCall("uploading", KIND, name, () => target.client.put(path, { body: scriptUploadForm(build, metadata) }));
+}
+
+/**
+ * Delete a script (force: even if something still binds to it); absent counts as deleted.
+ *
+ * @example
+ *   await deleteWorkerScript(target, "tenant-acme"); // "deleted" | "already gone"
+ */
+export async function deleteWorkerScript(target: Target, name: string): Promise<DeleteOutcome> {
+  try {
+    await apiCall("deleting", KIND, name, () =>
+      target.client.workersForPlatforms.dispatch.namespaces.scripts.delete(name, {
+        account_id: target.accountId,
+        dispatch_namespace: target.dispatchNamespace,
+        force: true,
+      }),
+    );
+    return "deleted";
+  } catch (error) {
+    if (isNotFound(error)) return "already gone";
+    throw error;
+  }
+}
+
+interface ScriptListEnvelope {
+  result?: Array<{ id?: string }> | null;
+  result_info?: { page?: number; total_pages?: number; per_page?: number };
+}
+
+/**
+ * Names of the scripts in the dispatch namespace carrying a tag (`GET .../scripts?tags=t:yes`;
+ * the SDK has no method for it).
+ *
+ * @example
+ *   await listWorkerScriptsByTag(target, "wfp-tenant") // ["tenant-acme", "tenant-globex"]
+ */
+export async function listWorkerScriptsByTag(target: Target, tag: string): Promise<string[]> {
+  const names: string[] = [];
+  for (let page = 1; ; page++) {
+    const body = await apiCall("listing", "Worker scripts tagged", tag, () =>
+      target.client.get<ScriptListEnvelope>(
+        `/accounts/${target.accountId}/workers/dispatch/namespaces/${encodeURIComponent(target.dispatchNamespace)}/scripts`,
+        { query: { tags: `${tag}:yes`, page, per_page: 100 } },
+      ),
+    );
+    const items = body.result ?? [];
+    names.push(...items.flatMap((s) => (typeof s.id === "string" ? [s.id] : [])));
+    const info = body.result_info;
+    const more = info?.total_pages !== undefined ? (info.page ?? page) < info.total_pages : items.length >= 100;
+    if (!more || items.length === 0) return names;
+  }
+}
