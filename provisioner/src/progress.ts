@@ -1,0 +1,122 @@
+/**
+ * Step events: every tenant operation reports each step as it starts and ends, so the CLI can
+ * print progress as it happens and `--json` can carry the same list.
+ */
+
+export type StepName =
+  | "build"
+  | "check"
+  | "tenant-record"
+  | "d1"
+  | "migrations"
+  | "kv"
+  | "worker"
+  | "custom-hostname"
+  | "regional-hostname"
+  | "route-record";
+
+/** What a finished step did. "adopted" and "unchanged" are the no-op outcomes. */
+export type StepOutcome =
+  | "built"
+  | "checked"
+  | "created"
+  | "adopted"
+  | "updated"
+  | "unchanged"
+  | "uploaded"
+  | "applied"
+  | "written"
+  | "deleted"
+  | "already gone"
+  | "skipped";
+
+export interface StepStart {
+  phase: "start";
+  step: StepName;
+  label: string;
+}
+
+export interface StepDone {
+  phase: "done";
+  step: StepName;
+  label: string;
+  outcome: StepOutcome;
+  detail?: string;
+  durationMs: number;
+}
+
+export interface StepFailed {
+  phase: "failed";
+  step: StepName;
+  label: string;
+  error: string;
+  durationMs: number;
+}
+
+export type ProgressEvent = StepStart | StepDone | StepFailed;
+export type ProgressListener = (event: ProgressEvent) => void;
+
+/** The outcomes that change nothing. */
+export const NO_OP_OUTCOMES: ReadonlySet<StepOutcome> = new Set(["built", "checked", "adopted", "unchanged", "already gone", "skipped"]);
+
+/**
+ * Runs steps, timing each and reporting it; keeps the finished ones for the result.
+ *
+ * @example
+ *   const steps = new StepRunner(onProgress);
+ *   const db = await steps.run("d1", "D1 database wfp-tenant-acme", async () => {
+ *     const { database, action } = await ensureD1Database(target, props);
+ *     return { value: database, outcome: action, detail: "jurisdiction eu" };
+ *   });
+ */
+export class StepRunner {
+  readonly done: StepDone[] = [];
+
+  constructor(private readonly listener: ProgressListener = () => undefined) {}
+
+  async run<T>(
+    step: StepName,
+    label: string,
+    body: () => Promise<{ value: T; outcome: StepOutcome; detail?: string | undefined }>,
+  ): Promise<T> {
+    const started = performance.now();
+    this.emit({ phase: "start", step, label });
+    try {
+      const { value, outcome, detail } = await body();
+      const event: StepDone = {
+        phase: "done",
+        step,
+        label,
+        outcome,
+        ...(detail ? { detail } : {}),
+        durationMs: Math.round(performance.now() - started),
+      };
+      this.done.push(event);
+      this.emit(event);
+      return value;
+    } catch (error) {
+      this.emit({
+        phase: "failed",
+        step,
+        label,
+        error: error instanceof Error ? error.message : String(error),
+        durationMs: Math.round(performance.now() - started),
+      });
+      throw error;
+    }
+  }
+
+  /** True when any finished step changed something. */
+  changedAnything(): boolean {
+    return this.done.some((s) => !NO_OP_OUTCOMES.has(s.outcome));
+  }
+
+  private emit(event: ProgressEvent): void {
+    // A broken listener (say, a closed stdout) must not fail the provisioning itself.
+    try {
+      this.listener(event);
+    } catch {
+      /* ignored on purpose */
+    }
+  }
+}

@@ -1,0 +1,755 @@
+/**
+ * Tenant lifecycle: create (converge to the spec), show, list, delete.
+ *
+ * Create is a plan-and-apply over deterministic names, in an order chosen so that a failure at
+ * ANY API call leaves a state the next run converges from:
+ *   validate + build (no API) -> read: tenant record, route records, regions, CNAME target
+ *   -> tenant record `provisioning` -> D1 -> migrations -> KV -> Worker -> custom hostnames
+ *   -> regional hostnames -> route records (the commit point) -> tenant record `active`.
+ * Every resource step is find-or-create-or-adopt, so a re-run never duplicates; the tenant
+ * record is written before the first resource, so delete always knows what to remove.
+ *
+ * The admin key: a tenant that never became active never showed its key, so a re-run mints a
+ * new one (and uploads its hash). An active tenant keeps its key through re-runs, repairs and
+ * template upgrades ("admin key unchanged").
+ */
+import { generateAdminKey as defaultGenerateAdminKey, hashAdminKey } from "./admin-key.ts";
+import type { Target } from "./config.ts";
+import {
+  cnameTarget as lookupCnameTarget,
+  deleteCustomHostname,
+  ensureCustomHostname,
+  findCustomHostname,
+  type CustomHostname,
+} from "./custom-hostname.ts";
+import { deleteD1Database, ensureD1Database, findD1Database, type D1Database } from "./d1-database.ts";
+import { InputError, StateConflictError, TenantNotFoundError } from "./errors.ts";
+import { deleteKvNamespace, ensureKvNamespace, findKvNamespace, type KvNamespace } from "./kv-namespace.ts";
+import { applyMigrations, readMigrations, type MigrationResult } from "./migrations.ts";
+import { StepRunner, type ProgressListener, type StepDone } from "./progress.ts";
+import {
+  deleteRegionalHostname,
+  ensureRegionalHostname,
+  findRegion,
+  getRegionalHostname,
+  type Region,
+  type RegionalHostname,
+} from "./regional-hostname.ts";
+import { residencyProfile, type Residency, type ResidencyProfile } from "./residency.ts";
+import {
+  deleteRouteRecord,
+  findRoutedHostnames,
+  readRouteRecord,
+  sameRoute,
+  writeRouteRecord,
+  type RouteLookup,
+  type RouteRecord,
+} from "./route-record.ts";
+import { buildTemplate } from "./template-build.ts";
+import { tenantNames, FLEET_TAG } from "./tenant-names.ts";
+import {
+  deleteTenantRecord,
+  listTenantIds,
+  readTenantRecord,
+  writeTenantRecord,
+  type TenantRecord,
+} from "./tenant-record.ts";
+import {
+  DEFAULT_PLAN,
+  isLocalOnlyHostname,
+  parseTenantId,
+  parseTenantSpec,
+  PLANS,
+  type ResolvedTenantSpec,
+} from "./tenant-spec.ts";
+import {
+  deleteWorkerScript,
+  getWorkerScriptTags,
+  listWorkerScriptsByTag,
+  metadataFingerprint,
+  tenantScriptMetadata,
+  uploadWorkerScript,
+} from "./worker-script.ts";
+
+/** What the tenant operations need besides the spec. */
+export interface TenantDeps {
+  target: Target;
+  /** tenant-template/ (default: the one in this repository). */
+  templateDir?: string;
+  /** tenant-template/migrations/ (default: the one in this repository). */
+  migrationsDir?: string;
+  /** Injectable for tests. */
+  generateAdminKey?: () => string;
+  now?: () => Date;
+}
+
+/** One DNS record the tenant (the owner of the hostname) must publish or know about. */
+export interface DnsRecord {
+  hostname: string;
+  type: "CNAME" | "TXT" | "HTTP";
+  name: string;
+  value: string;
+  purpose: string;
+}
+
+export interface ResidencySummary {
+  residency: Residency;
+  d1Jurisdiction: string | null;
+  d1LocationHint: string | null;
+  readReplication: "auto" | "disabled";
+  regionalHostnameRegion: string | null;
+  cacheMode: "on" | "off";
+  guarantees: readonly string[];
+  nonGuarantees: readonly string[];
+  notes: readonly string[];
+}
+
+export interface RouteSummary {
+  hostname: string;
+  /** Undefined when the hostname has no route record. */
+  record?: RouteRecord;
+}
+
+/** Everything known about one tenant: what `show` prints and `create` ends with. */
+export interface TenantReport {
+  id: string;
+  /** The tenant record's status, or "missing" when resources exist without a record. */
+  status: "active" | "provisioning" | "missing";
+  /** True when every resource exists and every hostname routes to this tenant. */
+  complete: boolean;
+  /** What is missing or wrong, one line each (empty when complete). */
+  problems: string[];
+  spec?: ResolvedTenantSpec;
+  target: { kind: "local" | "cloudflare"; accountId: string; zoneId: string; dispatchNamespace: string };
+  resources: {
+    d1?: D1Database;
+    kv?: KvNamespace;
+    script?: { name: string; tags: string[]; templateTag?: string };
+    customHostnames: CustomHostname[];
+    regionalHostnames: Array<RegionalHostname & { regionLabel?: string }>;
+    routes: RouteSummary[];
+  };
+  dns: { records: DnsRecord[]; note?: string };
+  residency?: ResidencySummary;
+}
+
+export interface CreateTenantResult extends TenantReport {
+  /** False when the run changed nothing (a re-run over a complete tenant). */
+  changed: boolean;
+  steps: StepDone[];
+  /** Migrations that were pending at the start of this run, with what happened to each. */
+  migrations: MigrationResult[];
+  /** The new admin key: present only when one was minted (shown once, never stored). */
+  adminKey?: string;
+  adminKeyStatus: "new" | "unchanged";
+  templateTag: string;
+}
+
+export interface DeleteTenantResult {
+  id: string;
+  /** False when nothing of the tenant existed (deleting an unknown tenant is a success). */
+  existed: boolean;
+  steps: StepDone[];
+  /** Hostnames routed to another tenant that were left alone. */
+  skippedHostnames: Array<{ hostname: string; routedTo: string }>;
+}
+
+export interface TenantSummary {
+  id: string;
+  /** "orphaned": a tenant script exists but no tenant record (delete it to clean up). */
+  status: "active" | "provisioning" | "orphaned";
+  residency?: Residency;
+  plan?: string;
+  domains: string[];
+  updatedAt?: string;
+}
+
+/**
+ * Create a tenant, or converge an existing one to its spec. Input is validated before any API
+ * call; a hostname routed to another tenant is refused before any write.
+ *
+ * @example
+ *   const result = await createTenant(
+ *     { id: "acme", domains: ["registry.acme.localhost"], residency: "eu" },
+ *     { target },
+ *     (event) => console.error(event),
+ *   );
+ *   result.adminKey // shown once
+ */
+export async function createTenant(
+  input: unknown,
+  deps: TenantDeps,
+  onProgress?: ProgressListener,
+): Promise<CreateTenantResult> {
+  const { target } = deps;
+  const now = deps.now ?? (() => new Date());
+
+  // --- No API call before this point is passed: input, migrations and the build are local. ---
+  const requested = parseTenantSpec(input);
+  if (target.kind === "cloudflare") {
+    const localOnly = requested.domains.filter(isLocalOnlyHostname);
+    if (localOnly.length > 0) {
+      throw new InputError(
+        localOnly.map((h) => `'${h}' only resolves on this machine: use a real domain when targeting Cloudflare`),
+      );
+    }
+  }
+  const names = tenantNames(requested.id);
+  const steps = new StepRunner(onProgress);
+  const migrations = await readMigrations(deps.migrationsDir);
+  const build = await steps.run("build", "Template build", async () => {
+    const value = await buildTemplate(deps.templateDir);
+    return {
+      value,
+      outcome: "built",
+      detail: `${value.tag}, ${(value.code.length / 1024).toFixed(0)} KiB, ${migrations.length} migration(s)`,
+    };
+  });
+
+  // --- Read phase: everything that can refuse the request, before any write. ---
+  const plan = await steps.run("check", `Hostnames ${requested.domains.join(", ")}`, async () => {
+    const record = await readTenantRecord(target, requested.id);
+    const routes = new Map<string, RouteLookup>();
+    for (const hostname of requested.domains) {
+      const lookup = await readRouteRecord(target, hostname);
+      if (lookup.kind === "route" && lookup.record.tenantId !== requested.id) {
+        throw new StateConflictError(
+          `hostname '${hostname}' is already routed to tenant '${lookup.record.tenantId}': ` +
+            `use another hostname, or delete it from tenant '${lookup.record.tenantId}' first`,
+        );
+      }
+      if (lookup.kind === "unreadable") {
+        throw new StateConflictError(
+          `hostname '${hostname}' has a route record that is not valid (key host:${hostname}); inspect it before using this hostname`,
+        );
+      }
+      routes.set(hostname, lookup);
+    }
+    const spec = resolveSpec(requested, record);
+    const profile = residencyProfile(spec.residency, spec.locationHint ? { locationHint: spec.locationHint } : {});
+    const region = profile.regionalHostname ? await findRegion(target, profile.regionalHostname) : undefined;
+    const cname = await lookupCnameTarget(target);
+    const free = [...routes.values()].filter((l) => l.kind === "absent").length;
+    return {
+      value: { record, routes, spec, profile, region, cname },
+      outcome: "checked",
+      detail: free === routes.size ? "free" : `${routes.size - free} already routed to ${requested.id}`,
+    };
+  });
+  const { record: previous, routes, spec, profile, region, cname } = plan;
+
+  const wasActive = previous?.status === "active";
+  const keepKey = wasActive && previous.adminKeyHash !== undefined;
+  const adminKey = keepKey ? undefined : (deps.generateAdminKey ?? defaultGenerateAdminKey)();
+  const adminKeyHash = adminKey === undefined ? previous!.adminKeyHash! : hashAdminKey(adminKey);
+  const createdAt = previous?.createdAt ?? now().toISOString();
+
+  // --- Apply phase. ---
+  if (!wasActive) {
+    await steps.run("tenant-record", `Tenant record ${names.tenantKey}`, async () => {
+      if (previous && sameSpec(previous.spec, spec)) return { value: undefined, outcome: "unchanged", detail: "provisioning" };
+      await writeTenantRecord(target, {
+        tenantId: spec.id,
+        status: "provisioning",
+        spec,
+        resources: previous?.resources ?? {},
+        createdAt,
+        updatedAt: now().toISOString(),
+      });
+      return { value: undefined, outcome: "written", detail: "provisioning" };
+    });
+  }
+
+  const database = await steps.run("d1", `D1 database ${names.d1Database}`, async () => {
+    const { database, action } = await ensureD1Database(target, {
+      name: names.d1Database,
+      ...(profile.d1.jurisdiction ? { jurisdiction: profile.d1.jurisdiction } : {}),
+      ...(profile.d1.primaryLocationHint ? { primaryLocationHint: profile.d1.primaryLocationHint } : {}),
+      readReplication: profile.d1.readReplication,
+    });
+    const where = profile.d1.jurisdiction
+      ? `jurisdiction ${profile.d1.jurisdiction}`
+      : `location hint ${profile.d1.primaryLocationHint}`;
+    return { value: database, outcome: action, detail: `${where}, read replication ${profile.d1.readReplication}` };
+  });
+
+  const migrationResults = await steps.run("migrations", `Migrations on ${names.d1Database}`, async () => {
+    const outcome = await applyMigrations(target, database.id, database.name, migrations);
+    if (outcome.error) {
+      const lines = outcome.results.map((r) => `${r.migrationName}: ${r.status}`).join(", ");
+      throw Object.assign(outcome.error, { message: `${outcome.error.message} (${lines})` });
+    }
+    const applied = outcome.results.filter((r) => r.status === "Success").map((r) => r.migrationName);
+    return applied.length > 0
+      ? { value: outcome.results, outcome: "applied", detail: `${applied.length} applied: ${applied.join(", ")}` }
+      : { value: outcome.results, outcome: "unchanged", detail: `${outcome.alreadyApplied.length} already applied` };
+  });
+
+  const namespace = await steps.run("kv", `KV namespace ${names.kvNamespace}`, async () => {
+    const { namespace, action } = await ensureKvNamespace(target, names.kvNamespace);
+    return { value: namespace, outcome: action, detail: `cache ${spec.cacheMode}` };
+  });
+
+  const scriptTags = [...names.scriptTags, build.tag];
+  const script = await steps.run("worker", `Worker ${names.script}`, async () => {
+    const metadata = tenantScriptMetadata(
+      build,
+      {
+        d1DatabaseId: database.id,
+        kvNamespaceId: namespace.id,
+        tenantId: spec.id,
+        templateVersion: build.version,
+        residency: spec.residency,
+        cacheMode: spec.cacheMode,
+        adminKeyHash,
+      },
+      scriptTags,
+    );
+    const fingerprint = metadataFingerprint(metadata);
+    const liveTags = await getWorkerScriptTags(target, names.script);
+    const current =
+      keepKey &&
+      liveTags?.includes(build.tag) === true &&
+      previous?.resources.script?.metadataFingerprint === fingerprint;
+    const value = { name: names.script, tags: current ? liveTags : scriptTags, fingerprint };
+    if (current) return { value, outcome: "unchanged", detail: `${build.tag}, admin key unchanged` };
+    await uploadWorkerScript(target, names.script, build, metadata);
+    return {
+      value,
+      outcome: liveTags === undefined ? "created" : "uploaded",
+      detail: `${build.tag}, ${adminKey === undefined ? "admin key unchanged" : "new admin key"}`,
+    };
+  });
+
+  const customHostnames: CustomHostname[] = [];
+  for (const hostname of spec.domains) {
+    customHostnames.push(
+      await steps.run("custom-hostname", `Custom hostname ${hostname}`, async () => {
+        const { hostname: h, action } = await ensureCustomHostname(target, hostname);
+        return { value: h, outcome: action, detail: `status ${h.status ?? "unknown"}, ssl ${h.sslStatus ?? "unknown"}` };
+      }),
+    );
+  }
+
+  const regionalHostnames: Array<RegionalHostname & { regionLabel?: string }> = [];
+  if (region) {
+    for (const hostname of spec.domains) {
+      regionalHostnames.push(
+        await steps.run("regional-hostname", `Regional hostname ${hostname}`, async () => {
+          const { regionalHostname, action } = await ensureRegionalHostname(target, hostname, region);
+          return {
+            value: { ...regionalHostname, regionLabel: region.label },
+            outcome: action,
+            detail: `region ${region.key} (${region.label})`,
+          };
+        }),
+      );
+    }
+  }
+
+  const routeSummaries: RouteSummary[] = [];
+  for (const hostname of spec.domains) {
+    routeSummaries.push(
+      await steps.run("route-record", `Route host:${hostname}`, async () => {
+        const existing = routes.get(hostname);
+        const desired: RouteRecord = {
+          tenantId: spec.id,
+          script: names.script,
+          // An operator's suspension survives a re-run of create.
+          status: existing?.kind === "route" && existing.record.status === "suspended" ? "suspended" : "active",
+          limits: { ...PLANS[spec.plan] },
+          plan: spec.plan,
+          updatedAt: now().toISOString(),
+        };
+        if (existing?.kind === "route" && sameRoute(existing.record, desired)) {
+          return { value: { hostname, record: existing.record }, outcome: "unchanged", detail: `-> ${names.script}` };
+        }
+        await writeRouteRecord(target, hostname, desired);
+        return { value: { hostname, record: desired }, outcome: "written", detail: `-> ${names.script}, plan ${spec.plan}` };
+      }),
+    );
+  }
+
+  const resources: TenantRecord["resources"] = {
+    d1: { name: database.name, id: database.id, jurisdiction: database.jurisdiction ?? null },
+    kv: { title: namespace.title, id: namespace.id },
+    script: { name: names.script, tag: build.tag, metadataFingerprint: script.fingerprint },
+    customHostnames: customHostnames.map((h) => ({ hostname: h.hostname, id: h.id })),
+    ...(regionalHostnames.length > 0
+      ? { regionalHostnames: regionalHostnames.map((r) => ({ hostname: r.hostname, regionKey: r.regionKey })) }
+      : {}),
+    migrations: migrations.map((m) => m.name),
+  };
+  await steps.run("tenant-record", `Tenant record ${names.tenantKey}`, async () => {
+    const finalRecord: TenantRecord = {
+      tenantId: spec.id,
+      status: "active",
+      spec,
+      resources,
+      adminKeyHash,
+      createdAt,
+      updatedAt: now().toISOString(),
+    };
+    if (wasActive && sameRecord(previous, finalRecord)) return { value: undefined, outcome: "unchanged", detail: "active" };
+    await writeTenantRecord(target, finalRecord);
+    return { value: undefined, outcome: "written", detail: "active" };
+  });
+
+  return {
+    id: spec.id,
+    status: "active",
+    complete: true,
+    problems: [],
+    spec,
+    target: targetSummary(target),
+    resources: {
+      d1: database,
+      kv: namespace,
+      script: { name: script.name, tags: script.tags, templateTag: build.tag },
+      customHostnames,
+      regionalHostnames,
+      routes: routeSummaries,
+    },
+    dns: dnsInstructions(target, customHostnames, cname),
+    residency: residencySummary(spec, profile, region),
+    changed: steps.changedAnything(),
+    steps: steps.done,
+    migrations: migrationResults,
+    ...(adminKey === undefined ? {} : { adminKey }),
+    adminKeyStatus: adminKey === undefined ? "unchanged" : "new",
+    templateTag: build.tag,
+  };
+}
+
+/**
+ * Fill the spec's defaults; an existing tenant keeps its own values where the request is silent
+ * and refuses changes that cannot be applied in place.
+ */
+function resolveSpec(requested: ReturnType<typeof parseTenantSpec>, record: TenantRecord | undefined): ResolvedTenantSpec {
+  if (record) {
+    const problems: string[] = [];
+    if (requested.residency !== undefined && requested.residency !== record.spec.residency) {
+      problems.push(
+        `residency is ${record.spec.residency} and cannot change in place (the database's jurisdiction is fixed at creation)`,
+      );
+    }
+    const had = [...record.spec.domains].sort().join(", ");
+    const wants = [...requested.domains].sort().join(", ");
+    if (had !== wants) problems.push(`its domains are ${had}, this request has ${wants}`);
+    if (problems.length > 0) {
+      throw new StateConflictError(
+        `tenant '${requested.id}' already exists (${record.status}) and ${problems.join("; ")}. ` +
+          `Re-run create with the tenant's current domains and residency to finish or repair it, ` +
+          `or delete the tenant first to start over.`,
+      );
+    }
+  }
+  const residency = requested.residency ?? record?.spec.residency ?? "global";
+  const locationHint = requested.locationHint ?? record?.spec.locationHint;
+  const profile = residencyProfile(residency, locationHint ? { locationHint } : {});
+  return {
+    id: requested.id,
+    domains: requested.domains,
+    residency,
+    plan: requested.plan ?? record?.spec.plan ?? DEFAULT_PLAN,
+    ...(residency === "global" ? { locationHint: profile.d1.primaryLocationHint! } : {}),
+    cacheMode: requested.cacheMode ?? record?.spec.cacheMode ?? profile.defaultCacheMode,
+  };
+}
+
+function sameSpec(a: ResolvedTenantSpec, b: ResolvedTenantSpec): boolean {
+  return JSON.stringify(canonicalSpec(a)) === JSON.stringify(canonicalSpec(b));
+}
+
+function canonicalSpec(s: ResolvedTenantSpec): unknown {
+  return [s.id, [...s.domains].sort(), s.residency, s.plan, s.locationHint ?? null, s.cacheMode];
+}
+
+function sameRecord(a: TenantRecord, b: TenantRecord): boolean {
+  const strip = (r: TenantRecord): unknown => ({ ...r, spec: canonicalSpec(r.spec), updatedAt: undefined });
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+}
+
+function targetSummary(target: Target): TenantReport["target"] {
+  return { kind: target.kind, accountId: target.accountId, zoneId: target.zoneId, dispatchNamespace: target.dispatchNamespace };
+}
+
+function residencySummary(spec: ResolvedTenantSpec, profile: ResidencyProfile, region: Region | undefined): ResidencySummary {
+  return {
+    residency: spec.residency,
+    d1Jurisdiction: profile.d1.jurisdiction ?? null,
+    d1LocationHint: profile.d1.primaryLocationHint ?? null,
+    readReplication: profile.d1.readReplication,
+    regionalHostnameRegion: region ? (region.label ? `${region.key} (${region.label})` : region.key) : null,
+    cacheMode: spec.cacheMode,
+    guarantees: profile.guarantees,
+    nonGuarantees: profile.nonGuarantees,
+    notes: [
+      ...profile.notes,
+      ...(spec.cacheMode !== profile.defaultCacheMode
+        ? [`The KV cache is ${spec.cacheMode} by request (this profile's default is ${profile.defaultCacheMode}).`]
+        : []),
+    ],
+  };
+}
+
+/**
+ * The DNS records a tenant must publish for its hostnames: the CNAME that brings traffic to the
+ * platform, the ownership TXT, and the certificate validation records.
+ *
+ * @example
+ *   dnsInstructions(target, [hostname], "customers.saas.example").records[0]
+ *   // { hostname: "registry.acme.com", type: "CNAME", name: "registry.acme.com", value: "customers.saas.example", ... }
+ */
+export function dnsInstructions(
+  target: Target,
+  hostnames: readonly CustomHostname[],
+  cname: string | undefined,
+): TenantReport["dns"] {
+  const records: DnsRecord[] = [];
+  for (const h of hostnames) {
+    records.push({
+      hostname: h.hostname,
+      type: "CNAME",
+      name: h.hostname,
+      value: cname ?? "<your SaaS zone's CNAME target / fallback origin; set WFP_CNAME_TARGET>",
+      purpose: "sends the hostname's traffic to the platform",
+    });
+    if (h.ownershipVerification) {
+      records.push({
+        hostname: h.hostname,
+        type: "TXT",
+        name: h.ownershipVerification.name,
+        value: h.ownershipVerification.value,
+        purpose: "proves ownership of the hostname",
+      });
+    }
+    for (const v of h.validationRecords) {
+      if (v.txtName && v.txtValue) {
+        records.push({ hostname: h.hostname, type: "TXT", name: v.txtName, value: v.txtValue, purpose: "SSL certificate validation" });
+      }
+      if (v.cname && v.cnameTarget) {
+        records.push({ hostname: h.hostname, type: "CNAME", name: v.cname, value: v.cnameTarget, purpose: "SSL certificate validation" });
+      }
+      if (v.httpUrl && v.httpBody) {
+        records.push({
+          hostname: h.hostname,
+          type: "HTTP",
+          name: v.httpUrl,
+          value: v.httpBody,
+          purpose: "SSL certificate validation: served automatically once the CNAME is in place, nothing to add",
+        });
+      }
+    }
+  }
+  const notes: string[] = [];
+  const awaiting = hostnames.filter((h) => h.validationRecords.length === 0 && h.sslStatus !== undefined && h.sslStatus !== "active");
+  if (awaiting.length > 0) {
+    notes.push(
+      `Certificate validation records for ${awaiting.map((h) => h.hostname).join(", ")} are not issued yet ` +
+        `(ssl ${awaiting[0]!.sslStatus}): run 'npm run tenant -- show <id>' in a minute to see them.`,
+    );
+  }
+  if (target.kind === "local" && hostnames.length > 0 && hostnames.every((h) => isLocalOnlyHostname(h.hostname))) {
+    notes.push("*.localhost resolves to 127.0.0.1: on this machine no DNS change is needed.");
+  }
+  return { records, ...(notes.length > 0 ? { note: notes.join(" ") } : {}) };
+}
+
+/**
+ * Everything known about a tenant, read-only. Throws {@link TenantNotFoundError} when there is no
+ * record and nothing named after the tenant.
+ *
+ * @example
+ *   const report = await showTenant("acme", { target });
+ *   report.complete // true
+ */
+export async function showTenant(id: string, deps: TenantDeps): Promise<TenantReport> {
+  const tenantId = parseTenantId(id);
+  const { target } = deps;
+  const names = tenantNames(tenantId);
+  const record = await readTenantRecord(target, tenantId);
+  const domains = record ? record.spec.domains : await findRoutedHostnames(target, tenantId);
+
+  const d1 = await findD1Database(target, names.d1Database);
+  const kv = await findKvNamespace(target, names.kvNamespace);
+  const tags = await getWorkerScriptTags(target, names.script);
+  const customHostnames: CustomHostname[] = [];
+  const routes: RouteSummary[] = [];
+  const regionalHostnames: Array<RegionalHostname & { regionLabel?: string }> = [];
+  const problems: string[] = [];
+  const checkRegional = !record || record.spec.residency !== "global";
+
+  for (const hostname of domains) {
+    const custom = await findCustomHostname(target, hostname);
+    if (custom) customHostnames.push(custom);
+    else problems.push(`custom hostname ${hostname} is missing`);
+    if (checkRegional) {
+      const regional = await getRegionalHostname(target, hostname);
+      if (regional) regionalHostnames.push(regional);
+      else if (record) problems.push(`regional hostname ${hostname} is missing`);
+    }
+    const lookup = await readRouteRecord(target, hostname);
+    if (lookup.kind === "route") {
+      routes.push({ hostname, record: lookup.record });
+      if (lookup.record.tenantId !== tenantId) problems.push(`${hostname} is routed to tenant '${lookup.record.tenantId}'`);
+      else if (lookup.record.status === "suspended") problems.push(`${hostname} is suspended`);
+    } else {
+      routes.push({ hostname });
+      problems.push(`${hostname} has no route record (not reachable)`);
+    }
+  }
+
+  if (!record && !d1 && !kv && tags === undefined && customHostnames.length === 0 && regionalHostnames.length === 0) {
+    throw new TenantNotFoundError(tenantId);
+  }
+  if (!record) problems.unshift("no tenant record: resources exist without one (re-run create to repair, or delete)");
+  else if (record.status !== "active") problems.unshift("provisioning did not finish: re-run create with the same spec");
+  if (!d1) problems.push(`D1 database ${names.d1Database} is missing`);
+  if (!kv) problems.push(`KV namespace ${names.kvNamespace} is missing`);
+  if (tags === undefined) problems.push(`Worker ${names.script} is missing`);
+
+  const templateTag = tags?.find((t) => t.startsWith("tpl-"));
+  const profile = record
+    ? residencyProfile(record.spec.residency, record.spec.locationHint ? { locationHint: record.spec.locationHint } : {})
+    : undefined;
+  const regionKey = regionalHostnames[0]?.regionKey;
+  return {
+    id: tenantId,
+    status: record?.status ?? "missing",
+    complete: problems.length === 0,
+    problems,
+    ...(record ? { spec: record.spec } : {}),
+    target: targetSummary(target),
+    resources: {
+      ...(d1 ? { d1 } : {}),
+      ...(kv ? { kv } : {}),
+      ...(tags !== undefined ? { script: { name: names.script, tags, ...(templateTag ? { templateTag } : {}) } } : {}),
+      customHostnames,
+      regionalHostnames,
+      routes,
+    },
+    dns: dnsInstructions(target, customHostnames, await lookupCnameTarget(target)),
+    ...(record && profile
+      ? {
+          residency: residencySummary(
+            record.spec,
+            profile,
+            regionKey ? { key: regionKey, label: "" } : undefined,
+          ),
+        }
+      : {}),
+  };
+}
+
+/**
+ * Every tenant with a record, plus tenant scripts left without one ("orphaned").
+ *
+ * @example
+ *   for (const t of await listTenants({ target })) console.log(t.id, t.status);
+ */
+export async function listTenants(deps: TenantDeps): Promise<TenantSummary[]> {
+  const { target } = deps;
+  const summaries: TenantSummary[] = [];
+  for (const id of await listTenantIds(target)) {
+    const record = await readTenantRecord(target, id);
+    if (!record) continue; // deleted between the list and the read
+    summaries.push({
+      id,
+      status: record.status,
+      residency: record.spec.residency,
+      plan: record.spec.plan,
+      domains: record.spec.domains,
+      updatedAt: record.updatedAt,
+    });
+  }
+  const known = new Set(summaries.map((s) => s.id));
+  for (const script of await listWorkerScriptsByTag(target, FLEET_TAG)) {
+    const id = script.startsWith("tenant-") ? script.slice("tenant-".length) : script;
+    if (!known.has(id)) summaries.push({ id, status: "orphaned", domains: [] });
+  }
+  return summaries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * Delete everything a tenant has, in reverse order of creation: route records first (traffic
+ * stops), then regional and custom hostnames, the Worker, KV, D1, and the tenant record last.
+ * Anything already gone counts as deleted; without a record, resources are found by their
+ * deterministic names and hostnames by their route records. A hostname routed to another
+ * tenant is never touched.
+ *
+ * @example
+ *   const { existed } = await deleteTenant("acme", { target }, onProgress);
+ */
+export async function deleteTenant(id: string, deps: TenantDeps, onProgress?: ProgressListener): Promise<DeleteTenantResult> {
+  const tenantId = parseTenantId(id);
+  const { target } = deps;
+  const names = tenantNames(tenantId);
+  const steps = new StepRunner(onProgress);
+
+  const record = await readTenantRecord(target, tenantId);
+  const domains = record
+    ? unique([
+        ...record.spec.domains,
+        ...(record.resources.customHostnames ?? []).map((h) => h.hostname),
+        ...(record.resources.regionalHostnames ?? []).map((h) => h.hostname),
+      ])
+    : await findRoutedHostnames(target, tenantId);
+
+  const ours: string[] = [];
+  const skippedHostnames: DeleteTenantResult["skippedHostnames"] = [];
+  for (const hostname of domains) {
+    await steps.run("route-record", `Route host:${hostname}`, async () => {
+      const lookup = await readRouteRecord(target, hostname);
+      if (lookup.kind === "route" && lookup.record.tenantId !== tenantId) {
+        skippedHostnames.push({ hostname, routedTo: lookup.record.tenantId });
+        return { value: undefined, outcome: "skipped", detail: `routed to tenant '${lookup.record.tenantId}', left alone` };
+      }
+      ours.push(hostname);
+      return { value: undefined, outcome: await deleteRouteRecord(target, hostname, lookup) };
+    });
+  }
+
+  if (!record || record.spec.residency !== "global") {
+    for (const hostname of ours) {
+      await steps.run("regional-hostname", `Regional hostname ${hostname}`, async () => ({
+        value: undefined,
+        outcome: await deleteRegionalHostname(target, hostname),
+      }));
+    }
+  }
+  for (const hostname of ours) {
+    await steps.run("custom-hostname", `Custom hostname ${hostname}`, async () => ({
+      value: undefined,
+      outcome: await deleteCustomHostname(target, hostname),
+    }));
+  }
+  await steps.run("worker", `Worker ${names.script}`, async () => ({
+    value: undefined,
+    outcome: await deleteWorkerScript(target, names.script),
+  }));
+  await steps.run("kv", `KV namespace ${names.kvNamespace}`, async () => ({
+    value: undefined,
+    outcome: await deleteKvNamespace(target, names.kvNamespace),
+  }));
+  await steps.run("d1", `D1 database ${names.d1Database}`, async () => {
+    const outcome = await deleteD1Database(target, names.d1Database);
+    return { value: undefined, outcome, ...(outcome === "deleted" ? { detail: "with all its data" } : {}) };
+  });
+  await steps.run("tenant-record", `Tenant record ${names.tenantKey}`, async () => {
+    if (!record) return { value: undefined, outcome: "already gone" };
+    await deleteTenantRecord(target, tenantId);
+    return { value: undefined, outcome: "deleted" };
+  });
+
+  return {
+    id: tenantId,
+    existed: record !== undefined || steps.done.some((s) => s.outcome === "deleted"),
+    steps: steps.done,
+    skippedHostnames,
+  };
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
