@@ -173,7 +173,10 @@ export interface CloudflareClientOptions {
   /** API base, e.g. https://api.cloudflare.com/client/v4 or http://127.0.0.1:8788/client/v4. */
   baseURL: string;
   apiToken: string;
-  /** Share one bucket between clients of the same account; default: a new one at Cloudflare's limit. */
+  /**
+   * The account-wide limiter. Create ONE client per account and share it, or pass the same
+   * bucket to every client of the account; default: a new bucket at Cloudflare's limit.
+   */
   rateLimiter?: TokenBucket;
   retry?: Partial<RetryPolicy>;
   onRetry?: (event: RetryEvent) => void;

@@ -6,6 +6,7 @@
  */
 import type Cloudflare from "cloudflare";
 import { collectAll, type RetryPolicy } from "./cloudflare-client.ts";
+import { CLOUDFLARE_RATE_LIMIT, rateLimitFor, type TokenBucketOptions } from "./token-bucket.ts";
 import { apiCall, ConfigError } from "./errors.ts";
 
 export const LOCAL_API_BASE_URL = "http://127.0.0.1:8788/client/v4";
@@ -31,6 +32,8 @@ export interface TargetSettings {
   cnameTarget?: string;
   /** `WFP_API_MAX_ATTEMPTS` etc.: retry tuning (tests set 1 to see injected faults directly). */
   retry: Partial<RetryPolicy>;
+  /** `WFP_API_RATE_LIMIT` as "<requests>/<seconds>"; default Cloudflare's 1200/300. */
+  rateLimit: Pick<TokenBucketOptions, "capacity" | "refillPerSecond">;
 }
 
 /** Everything a resource module needs: the client and the ids it operates in. */
@@ -80,6 +83,16 @@ export function readTargetSettings(env: Env = process.env): TargetSettings {
   const baseDelayMs = positiveInteger(env, "WFP_API_RETRY_BASE_MS");
   if (baseDelayMs !== undefined) retry.baseDelayMs = baseDelayMs;
 
+  let rateLimit = CLOUDFLARE_RATE_LIMIT;
+  const rawLimit = nonEmpty(env["WFP_API_RATE_LIMIT"]);
+  if (rawLimit !== undefined) {
+    const match = /^(\d+)\s*\/\s*(\d+(?:\.\d+)?)$/.exec(rawLimit);
+    if (!match || Number(match[1]) < 1 || Number(match[2]) <= 0) {
+      throw new ConfigError(`WFP_API_RATE_LIMIT must look like '1200/300' (requests per seconds), got '${rawLimit}'`);
+    }
+    rateLimit = rateLimitFor(Number(match[1]), Number(match[2]));
+  }
+
   const common = {
     dispatchNamespace: nonEmpty(env["WFP_DISPATCH_NAMESPACE"]) ?? DEFAULT_DISPATCH_NAMESPACE,
     ...optional("routesNamespaceId", nonEmpty(env["WFP_ROUTES_KV_ID"])),
@@ -87,6 +100,7 @@ export function readTargetSettings(env: Env = process.env): TargetSettings {
     ...optional("accountId", nonEmpty(env["CLOUDFLARE_ACCOUNT_ID"])),
     ...optional("zoneId", nonEmpty(env["CLOUDFLARE_ZONE_ID"])),
     retry,
+    rateLimit,
   };
 
   if (token === undefined) {

@@ -30,7 +30,7 @@ export {
   parseRetryAfter,
 } from "./cloudflare-client.ts";
 export type { CloudflareClientOptions, RetryEvent, RetryingFetchOptions, RetryPolicy } from "./cloudflare-client.ts";
-export { CLOUDFLARE_RATE_LIMIT, TokenBucket } from "./token-bucket.ts";
+export { CLOUDFLARE_RATE_LIMIT, rateLimitFor, TokenBucket } from "./token-bucket.ts";
 export type { TokenBucketOptions } from "./token-bucket.ts";
 export {
   ApiCallError,

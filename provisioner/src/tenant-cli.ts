@@ -22,6 +22,7 @@ import {
   type TenantSummary,
 } from "./tenant.ts";
 import { isLocalOnlyHostname, parseTenantId, parseTenantSpec, PLAN_NAMES } from "./tenant-spec.ts";
+import { TokenBucket } from "./token-bucket.ts";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, conflict: 3, notFound: 4 } as const;
 
@@ -53,7 +54,8 @@ Target:
   default http://127.0.0.1:8788/client/v4.
   CLOUDFLARE_API_TOKEN set: Cloudflare; also needs CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_ZONE_ID.
   WFP_DISPATCH_NAMESPACE (default tenants), WFP_ROUTES_KV_ID (default: the KV namespace titled
-  wfp-routes), WFP_CNAME_TARGET, WFP_API_MAX_ATTEMPTS (default 5).
+  wfp-routes), WFP_CNAME_TARGET, WFP_API_MAX_ATTEMPTS (default 5), WFP_API_RATE_LIMIT
+  (default 1200/300: requests per seconds, Cloudflare's account limit).
 
 Exit codes: 0 ok, 1 API or system failure (safe to re-run), 2 bad usage or input,
   3 conflict (e.g. hostname owned by another tenant), 4 tenant not found.`;
@@ -127,7 +129,17 @@ export async function runTenantCli(argv: readonly string[], io: CliIo): Promise<
     };
     const target = io.resolveTarget
       ? await io.resolveTarget(settings, onRetry)
-      : await resolveTarget(createCloudflareClient({ baseURL: settings.baseURL, apiToken: settings.apiToken, retry: settings.retry, onRetry }), settings);
+      : await resolveTarget(
+          createCloudflareClient({
+            baseURL: settings.baseURL,
+            apiToken: settings.apiToken,
+            retry: settings.retry,
+            // The one limiter for everything this process sends to the account.
+            rateLimiter: new TokenBucket(settings.rateLimit),
+            onRetry,
+          }),
+          settings,
+        );
     const deps = { target };
     const where = target.kind === "local" ? `the local platform (${target.baseURL})` : `Cloudflare account ${target.accountId}`;
 
@@ -137,7 +149,7 @@ export async function runTenantCli(argv: readonly string[], io: CliIo): Promise<
           const residency = spec!.residency ? `residency ${spec!.residency}` : "residency as before, or global";
           io.stdout(`Creating tenant ${spec!.id} (${residency}) on ${where}\n`);
         }
-        const result = await createTenant(spec, deps, onProgress);
+        const result = await createTenant(spec!, deps, onProgress);
         if (json) io.stdout(`${JSON.stringify({ ok: true, command, ...result }, null, 2)}\n`);
         else io.stdout(formatCreate(result));
         return EXIT.ok;

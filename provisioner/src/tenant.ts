@@ -61,6 +61,7 @@ import {
   parseTenantSpec,
   PLANS,
   type ResolvedTenantSpec,
+  type TenantSpecInput,
 } from "./tenant-spec.ts";
 import {
   deleteWorkerScript,
@@ -177,7 +178,7 @@ export interface TenantSummary {
  *   result.adminKey // shown once
  */
 export async function createTenant(
-  input: unknown,
+  input: TenantSpecInput,
   deps: TenantDeps,
   onProgress?: ProgressListener,
 ): Promise<CreateTenantResult> {
@@ -410,7 +411,7 @@ export async function createTenant(
       regionalHostnames,
       routes: routeSummaries,
     },
-    dns: dnsInstructions(target, customHostnames, cname),
+    dns: dnsInstructions(target, customHostnames, cname, spec.id),
     residency: residencySummary(spec, profile, region),
     changed: steps.changedAnything(),
     steps: steps.done,
@@ -505,6 +506,7 @@ export function dnsInstructions(
   target: Target,
   hostnames: readonly CustomHostname[],
   cname: string | undefined,
+  tenantId = "<id>",
 ): TenantReport["dns"] {
   const records: DnsRecord[] = [];
   for (const h of hostnames) {
@@ -547,7 +549,7 @@ export function dnsInstructions(
   if (awaiting.length > 0) {
     notes.push(
       `Certificate validation records for ${awaiting.map((h) => h.hostname).join(", ")} are not issued yet ` +
-        `(ssl ${awaiting[0]!.sslStatus}): run 'npm run tenant -- show <id>' in a minute to see them.`,
+        `(ssl ${awaiting[0]!.sslStatus}): run 'npm run tenant -- show ${tenantId}' in a minute to see them.`,
     );
   }
   if (target.kind === "local" && hostnames.length > 0 && hostnames.every((h) => isLocalOnlyHostname(h.hostname))) {
@@ -629,7 +631,7 @@ export async function showTenant(id: string, deps: TenantDeps): Promise<TenantRe
       regionalHostnames,
       routes,
     },
-    dns: dnsInstructions(target, customHostnames, await lookupCnameTarget(target)),
+    dns: dnsInstructions(target, customHostnames, await lookupCnameTarget(target), tenantId),
     ...(record && profile
       ? {
           residency: residencySummary(

@@ -17,14 +17,22 @@ export interface TokenBucketOptions {
 }
 
 /**
- * Cloudflare's limit as a bucket. A full bucket plus five minutes of refill must stay within
- * 1,200 calls, or a burst at start followed by a steady stream would exceed the limit inside one
- * window: 100 + 300 s x (1,100 / 300) per s = 1,200.
+ * A bucket that never lets more than `requests` calls through in any `windowSeconds`. A full
+ * bucket plus one window of refill must stay within the limit, or a burst at start followed by a
+ * steady stream would exceed it inside one window: the burst is a twelfth of the limit and the
+ * refill covers the rest.
+ *
+ * @example
+ *   rateLimitFor(1200, 300) // { capacity: 100, refillPerSecond: 3.67 }: 100 + 300 x 3.67 = 1,200
  */
-export const CLOUDFLARE_RATE_LIMIT: Readonly<Pick<TokenBucketOptions, "capacity" | "refillPerSecond">> = {
-  capacity: 100,
-  refillPerSecond: 1100 / 300,
-};
+export function rateLimitFor(requests: number, windowSeconds: number): Pick<TokenBucketOptions, "capacity" | "refillPerSecond"> {
+  if (!(requests >= 1) || !(windowSeconds > 0)) throw new RangeError("rateLimitFor: requests >= 1 and windowSeconds > 0");
+  const capacity = Math.max(1, Math.floor(requests / 12));
+  return { capacity, refillPerSecond: Math.max(requests - capacity, 1) / windowSeconds };
+}
+
+/** Cloudflare's account limit: 1,200 requests per 5 minutes (exceeding it blocks all calls for 5 minutes). */
+export const CLOUDFLARE_RATE_LIMIT: Readonly<Pick<TokenBucketOptions, "capacity" | "refillPerSecond">> = rateLimitFor(1200, 300);
 
 /** Sleep that stops early (rejecting) when the signal aborts. */
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -54,3 +54,11 @@ describe("readTargetSettings", () => {
     expect(() => readTargetSettings({ WFP_API_MAX_ATTEMPTS: "lots" })).toThrow(/WFP_API_MAX_ATTEMPTS must be a whole number/);
   });
 });
+
+describe("WFP_API_RATE_LIMIT", () => {
+  it("defaults to Cloudflare's 1,200 per 5 minutes and can be scaled for tests", () => {
+    expect(readTargetSettings({}).rateLimit).toEqual({ capacity: 100, refillPerSecond: 1100 / 300 });
+    expect(readTargetSettings({ WFP_API_RATE_LIMIT: "24/1" }).rateLimit).toEqual({ capacity: 2, refillPerSecond: 22 });
+    expect(() => readTargetSettings({ WFP_API_RATE_LIMIT: "fast" })).toThrow(/must look like '1200\/300'/);
+  });
+});

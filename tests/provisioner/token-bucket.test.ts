@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CLOUDFLARE_RATE_LIMIT, TokenBucket } from "../../provisioner/src/token-bucket.ts";
+import { CLOUDFLARE_RATE_LIMIT, rateLimitFor, TokenBucket } from "../../provisioner/src/token-bucket.ts";
 
 /** A clock that only moves when the bucket sleeps: waits are measured, not slept. */
 function fakeClock() {
@@ -66,5 +66,17 @@ describe("TokenBucket", () => {
     const waiting = bucket.take(controller.signal);
     controller.abort(new Error("gave up"));
     await expect(waiting).rejects.toThrow("gave up");
+  });
+});
+
+describe("rateLimitFor", () => {
+  it.each([
+    [1200, 300],
+    [20, 1],
+    [5, 60],
+  ])("%i per %is never exceeds the limit in one window", (requests, windowSeconds) => {
+    const { capacity, refillPerSecond } = rateLimitFor(requests, windowSeconds);
+    expect(capacity).toBeGreaterThanOrEqual(1);
+    expect(capacity + refillPerSecond * windowSeconds).toBeLessThanOrEqual(requests);
   });
 });
