@@ -79,6 +79,8 @@ export interface PlatformStateData {
   accountName: string;
   zoneId: string;
   zoneName: string;
+  /** The SaaS zone's fallback origin; `customers.<zone>` until set. */
+  fallbackOrigin?: string;
   dispatchNamespaces: Record<string, DispatchNamespaceRecord>;
   scripts: Record<string, ScriptRecord>;
   d1: Record<string, D1Record>;

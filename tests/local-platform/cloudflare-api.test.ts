@@ -143,12 +143,12 @@ describe("dispatch namespaces and scripts", () => {
 
     // keep_bindings keeps the secret across an upload that does not send it.
     await upload(name, { tags: [tag, "wfp-test"], keep_bindings: ["secret_text"], bindings: [{ type: "plain_text", name: "MODE", text: "b" }] });
-    const settings = await cf.get<unknown, { result: { bindings: { name: string; type: string; text?: string }[] } }>(
+    const settings = await cf.get<{ result: { bindings: { name: string; type: string; text?: string }[] } }>(
       `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/${name}/settings`,
     );
     expect(settings.result.bindings).toEqual(expect.arrayContaining([{ type: "secret_text", name: "KEY" }, { type: "plain_text", name: "MODE", text: "b" }]));
 
-    const listed = await cf.get<unknown, { result: { id: string }[] }>(
+    const listed = await cf.get<{ result: { id: string }[] }>(
       `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts?tags=${tag}:yes`,
     );
     expect(listed.result.map((s) => s.id)).toEqual([name]);

@@ -81,6 +81,27 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
     return record;
   };
 
+  // The fallback origin: where custom hostnames' traffic goes, and what tenants CNAME to.
+  // Registered before `/:custom_hostname_id` so that it is not taken for an id.
+  const fallbackView = () => ({
+    origin: state.data.fallbackOrigin ?? `customers.${state.data.zoneName}`,
+    status: "active",
+    errors: [],
+    created_at: "2026-01-01T00:00:00Z",
+    updated_at: "2026-01-01T00:00:00Z",
+  });
+  app.get(`${base}/fallback_origin`, (c) => {
+    requireZone(ctx, c);
+    return ok(c, fallbackView());
+  });
+  app.put(`${base}/fallback_origin`, async (c) => {
+    requireZone(ctx, c);
+    const body = await jsonBody(c, z.object({ origin: z.string().regex(HOSTNAME, "not a valid hostname") }));
+    state.data.fallbackOrigin = body.origin;
+    state.save();
+    return ok(c, fallbackView());
+  });
+
   app.post(base, async (c) => {
     requireZone(ctx, c);
     const body = await jsonBody(
