@@ -196,8 +196,10 @@ describe("custom and regional hostnames", () => {
     const active = await cf.customHostnames.get(created.id, { zone_id: platform.zoneId });
     expect(active).toMatchObject({ status: "active", ssl: { status: "active" } });
 
-    const listed = await cf.customHostnames.list({ zone_id: platform.zoneId, hostname });
+    const listed = await cf.customHostnames.list({ zone_id: platform.zoneId, hostname: { exact: hostname } });
     expect(listed.result.map((h) => h.id)).toEqual([created.id]);
+    const none = await cf.customHostnames.list({ zone_id: platform.zoneId, hostname: { exact: `x${hostname}` } });
+    expect(none.result).toEqual([]);
     await cf.customHostnames.delete(created.id, { zone_id: platform.zoneId });
     await expect(cf.customHostnames.get(created.id, { zone_id: platform.zoneId })).rejects.toBeInstanceOf(NotFoundError);
   });

@@ -137,10 +137,21 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
 
   app.get(base, (c) => {
     requireZone(ctx, c);
-    const hostname = c.req.query("hostname")?.toLowerCase();
+    // Cloudflare takes `hostname` (contains) and `hostname.exact` / `.contain` / `.startsWith`;
+    // the SDK sends the nested form, with dots or brackets.
+    const filter = (op: string) => (c.req.query(`hostname.${op}`) ?? c.req.query(`hostname[${op}]`))?.toLowerCase();
+    const exact = filter("exact");
+    const contain = filter("contain") ?? c.req.query("hostname")?.toLowerCase();
+    const startsWith = filter("startsWith");
     const id = c.req.query("id");
     const all = Object.values(state.data.customHostnames)
-      .filter((h) => (hostname === undefined || h.hostname.includes(hostname)) && (id === undefined || h.id === id))
+      .filter(
+        (h) =>
+          (exact === undefined || h.hostname === exact) &&
+          (contain === undefined || h.hostname.includes(contain)) &&
+          (startsWith === undefined || h.hostname.startsWith(startsWith)) &&
+          (id === undefined || h.id === id),
+      )
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     const { page, info } = paginate(c, all.map(view), 20, 50);
     return ok(c, page, info);
