@@ -5,7 +5,12 @@
  */
 import { APIConnectionError, APIError, BadRequestError, ConflictError, NotFoundError } from "cloudflare";
 
-/** Bad input: a tenant id, hostname, residency or flag the operator must fix. Exit code 2. */
+/**
+ * Bad input: a tenant id, hostname, residency or flag the operator must fix. Exit code 2.
+ *
+ * @example
+ *   throw new InputError(["tenant id must be 3-32 characters ...", "'x.com:80' ... remove the port"]);
+ */
 export class InputError extends Error {
   override readonly name = "InputError";
   /** Every problem found, one line each, so the operator can fix them all in one go. */
@@ -17,12 +22,22 @@ export class InputError extends Error {
   }
 }
 
-/** The desired state collides with state that belongs to someone else or cannot change. Exit code 3. */
+/**
+ * The desired state collides with state that belongs to someone else or cannot change. Exit code 3.
+ *
+ * @example
+ *   throw new StateConflictError("hostname 'a.acme.com' is already routed to tenant 'globex': ...");
+ */
 export class StateConflictError extends Error {
   override readonly name = "StateConflictError";
 }
 
-/** A tenant that does not exist was asked for. Exit code 4. */
+/**
+ * A tenant that does not exist was asked for. Exit code 4.
+ *
+ * @example
+ *   throw new TenantNotFoundError("acme");
+ */
 export class TenantNotFoundError extends Error {
   override readonly name = "TenantNotFoundError";
   constructor(readonly tenantId: string) {
@@ -30,12 +45,22 @@ export class TenantNotFoundError extends Error {
   }
 }
 
-/** Configuration from the environment is missing or invalid. Exit code 2. */
+/**
+ * Configuration from the environment is missing or invalid. Exit code 2.
+ *
+ * @example
+ *   throw new ConfigError("CLOUDFLARE_API_TOKEN is set, so the target is Cloudflare, which also needs CLOUDFLARE_ZONE_ID ...");
+ */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
-/** A Cloudflare API call failed after retries. Exit code 1; the command is safe to re-run. */
+/**
+ * A Cloudflare API call failed after retries. Exit code 1; the command is safe to re-run.
+ *
+ * @example
+ *   if (error instanceof ApiCallError && error.status === undefined) console.error("API unreachable");
+ */
 export class ApiCallError extends Error {
   override readonly name = "ApiCallError";
   constructor(

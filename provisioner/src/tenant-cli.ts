@@ -282,7 +282,13 @@ function errorMessage(error: unknown, command: Command | undefined): string {
   return `${message}\n${hint}${reach}`;
 }
 
-/** One progress line: "✓ D1 database wfp-tenant-acme (created, jurisdiction eu) 0.2s". */
+/**
+ * One progress line for a finished or failed step; nothing for a start.
+ *
+ * @example
+ *   formatProgress({ phase: "done", step: "d1", label: "D1 database wfp-tenant-acme", outcome: "created", detail: "jurisdiction eu", durationMs: 210 })
+ *   // "✓ D1 database wfp-tenant-acme (created, jurisdiction eu) 0.2s"
+ */
 export function formatProgress(event: ProgressEvent): string | undefined {
   const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
   if (event.phase === "start") return undefined;

@@ -34,7 +34,12 @@ export function rateLimitFor(requests: number, windowSeconds: number): Pick<Toke
 /** Cloudflare's account limit: 1,200 requests per 5 minutes (exceeding it blocks all calls for 5 minutes). */
 export const CLOUDFLARE_RATE_LIMIT: Readonly<Pick<TokenBucketOptions, "capacity" | "refillPerSecond">> = rateLimitFor(1200, 300);
 
-/** Sleep that stops early (rejecting) when the signal aborts. */
+/**
+ * Sleep that stops early (rejecting with the signal's reason) when the signal aborts.
+ *
+ * @example
+ *   await abortableSleep(500, controller.signal);
+ */
 export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -53,6 +58,13 @@ export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> 
   });
 }
 
+/**
+ * First-come, first-served permits at a fixed rate with a bounded burst.
+ *
+ * @example
+ *   const bucket = new TokenBucket(rateLimitFor(1200, 300));
+ *   await bucket.take();
+ */
 export class TokenBucket {
   readonly capacity: number;
   readonly refillPerSecond: number;
