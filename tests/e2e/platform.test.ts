@@ -1,0 +1,202 @@
+/**
+ * The product end to end on one machine: the local platform (real workerd, D1, KV, real HTTP),
+ * the provisioner CLI, the dispatcher and tenant Workers.
+ * - two tenants, each reached only through its own hostnames; an unknown host reaches nobody;
+ * - `create` re-run is a no-op (checked through the API's list endpoints);
+ * - a fault at EVERY API call of `create`, followed by a re-run, converges to one complete tenant;
+ * - `delete` leaves nothing in any list endpoint;
+ * - tenants and their data survive a platform restart.
+ */
+import Cloudflare from "cloudflare";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FaultPlanSchema } from "../../infra/local-platform/faults.ts";
+import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import { EXIT, runTenantCli } from "../../provisioner/src/tenant-cli.ts";
+
+interface Session {
+  platform: LocalPlatform;
+  cf: Cloudflare;
+}
+
+async function startSession(stateDir: string): Promise<Session> {
+  const platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
+  return { platform, cf: new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 }) };
+}
+
+async function tenant(s: Session, args: string[], env: Record<string, string> = {}) {
+  let stdout = "";
+  let stderr = "";
+  const code = await runTenantCli(args, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    env: { CLOUDFLARE_API_BASE_URL: s.platform.apiUrl, ...env },
+  });
+  return { code, stdout, stderr };
+}
+
+/** GET with a Host header on the traffic port (what `*.localhost` does for curl and browsers). */
+function get(s: Session, host: string, path: string): Promise<{ status: number; body: string; json: () => Record<string, unknown> }> {
+  const url = new URL(s.platform.trafficUrl);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, headers: { host } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, json: () => JSON.parse(body) as Record<string, unknown> }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Everything the account holds, read only through Cloudflare's list endpoints. */
+async function inventory(s: Session) {
+  const { platform, cf } = s;
+  const [d1, kv, scripts, custom, regional, routes] = await Promise.all([
+    cf.d1.database.list({ account_id: platform.accountId, per_page: 1000 }),
+    cf.kv.namespaces.list({ account_id: platform.accountId, per_page: 1000 }),
+    cf.get<{ result: Array<{ id: string; tags: string[] }> }>(`/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts`),
+    cf.customHostnames.list({ zone_id: platform.zoneId, per_page: 50 }),
+    cf.addressing.regionalHostnames.list({ zone_id: platform.zoneId }),
+    cf.kv.namespaces.keys.list(platform.routesNamespaceId, { account_id: platform.accountId }),
+  ]);
+  return {
+    d1: d1.result.map((d) => d.name).sort(),
+    kv: kv.result.map((n) => n.title).filter((t) => t !== "wfp-routes").sort(),
+    scripts: scripts.result.map((x) => x.id).sort(),
+    customHostnames: custom.result.map((h) => h.hostname).sort(),
+    regionalHostnames: regional.result.map((h) => h.hostname).sort(),
+    routingKeys: routes.result.map((k) => k.name).sort(),
+  };
+}
+
+describe("the platform end to end", () => {
+  let stateDir: string;
+  let s: Session;
+
+  beforeAll(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), "wfp-e2e-"));
+    s = await startSession(stateDir);
+  });
+  afterAll(async () => {
+    await s?.platform.close();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it("serves two tenants, each only through its own hostnames, and nobody at an unknown host", async () => {
+    expect((await tenant(s, ["create", "alpha", "--domain", "registry.alpha.localhost", "--domain", "schemas.alpha.localhost", "--residency", "global"])).code).toBe(EXIT.ok);
+    expect((await tenant(s, ["create", "bravo", "--domain", "registry.bravo.localhost", "--residency", "uk"])).code).toBe(EXIT.ok);
+
+    for (const [host, id, residency] of [
+      ["registry.alpha.localhost", "alpha", "global"],
+      ["SCHEMAS.Alpha.localhost", "alpha", "global"],
+      ["registry.bravo.localhost", "bravo", "uk"],
+    ] as const) {
+      const response = await get(s, host, "/health");
+      expect(response.status, `${host}: ${response.body}`).toBe(200);
+      expect(response.json()).toMatchObject({ tenantId: id, residency, database: "ok", migrations: ["0001_init.sql"] });
+    }
+
+    for (const host of ["registry.charlie.localhost", "alpha.localhost", "registry.alpha.localhost.evil.localhost", "bravo"]) {
+      const response = await get(s, host, "/health");
+      expect(response.status, host).toBe(404);
+      expect(response.json()).toMatchObject({ error: { code: "unknown_host" } });
+      expect(response.body).not.toMatch(/alpha|bravo/);
+    }
+    // The platform's own host is the dispatcher, never a tenant.
+    expect((await get(s, "localhost", "/health")).json()).toMatchObject({ status: "ok", service: "wfp-dispatcher" });
+  });
+
+  it("re-running create changes nothing in the account", async () => {
+    const before = await inventory(s);
+    expect(before.d1).toEqual(expect.arrayContaining(["wfp-tenant-alpha", "wfp-tenant-bravo"]));
+    const again = await tenant(s, ["create", "alpha", "--domain", "registry.alpha.localhost", "--domain", "schemas.alpha.localhost", "--residency", "global", "--json"]);
+    expect(again.code, again.stderr).toBe(EXIT.ok);
+    expect(JSON.parse(again.stdout)).toMatchObject({ changed: false, adminKeyStatus: "unchanged" });
+    expect(JSON.parse(again.stdout)).not.toHaveProperty("adminKey");
+    expect(await inventory(s)).toEqual(before);
+  });
+
+  it("converges after a failure at every API call of create", async () => {
+    const args = ["create", "charlie", "--domain", "registry.charlie.localhost", "--residency", "eu"];
+    // Count the calls of one complete create, then remove the tenant again.
+    s.platform.faults.set(FaultPlanSchema.parse({}));
+    expect((await tenant(s, args)).code).toBe(EXIT.ok);
+    const calls = s.platform.faults.status().calls;
+    s.platform.faults.clear();
+    expect((await tenant(s, ["delete", "charlie"])).code).toBe(EXIT.ok);
+    expect(calls).toBeGreaterThan(10);
+
+    const baseline = await inventory(s);
+    let interrupted = 0;
+    for (let n = 1; n <= calls; n += 1) {
+      // Every call from the n-th on fails, with retries off: the run stops exactly there.
+      s.platform.faults.set(FaultPlanSchema.parse({ failFrom: n, status: n % 2 === 0 ? 500 : 503 }));
+      const broken = await tenant(s, args, { WFP_API_MAX_ATTEMPTS: "1" });
+      s.platform.faults.clear();
+      if (broken.code !== EXIT.ok) {
+        interrupted += 1;
+        expect(broken.code, `call ${n}: ${broken.stderr}`).toBe(EXIT.failure);
+      }
+
+      const fixed = await tenant(s, args);
+      expect(fixed.code, `re-run after a failure at call ${n}: ${fixed.stderr}`).toBe(EXIT.ok);
+      const health = await get(s, "registry.charlie.localhost", "/health");
+      expect(health.status, `call ${n}: ${health.body}`).toBe(200);
+      expect(health.json()).toMatchObject({ tenantId: "charlie", migrations: ["0001_init.sql"] });
+
+      // Exactly one of everything: nothing duplicated, nothing orphaned.
+      const now = await inventory(s);
+      expect(now.d1.filter((d) => d === "wfp-tenant-charlie"), `call ${n}`).toHaveLength(1);
+      expect(now.kv.filter((t) => t === "wfp-tenant-charlie-cache"), `call ${n}`).toHaveLength(1);
+      expect(now.scripts.filter((x) => x === "tenant-charlie"), `call ${n}`).toHaveLength(1);
+      expect(now.customHostnames.filter((h) => h === "registry.charlie.localhost"), `call ${n}`).toHaveLength(1);
+      expect(now.regionalHostnames.filter((h) => h === "registry.charlie.localhost"), `call ${n}`).toHaveLength(1);
+
+      expect((await tenant(s, ["delete", "charlie"])).code, `delete after call ${n}`).toBe(EXIT.ok);
+      expect(await inventory(s), `call ${n}: delete left something`).toEqual(baseline);
+    }
+    // The loop really interrupted create at (almost) every call; the last ones may be reads after the commit point.
+    expect(interrupted).toBeGreaterThanOrEqual(calls - 1);
+  });
+
+  it("delete leaves nothing, in any list endpoint", async () => {
+    for (const id of ["alpha", "bravo"]) expect((await tenant(s, ["delete", id])).code).toBe(EXIT.ok);
+    expect(await inventory(s)).toEqual({ d1: [], kv: [], scripts: [], customHostnames: [], regionalHostnames: [], routingKeys: [] });
+    expect((await get(s, "registry.alpha.localhost", "/health")).status).toBe(404);
+    expect((await get(s, "registry.bravo.localhost", "/health")).status).toBe(404);
+  });
+});
+
+describe("a platform restart", () => {
+  it("keeps tenants, their routes and their data", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "wfp-restart-"));
+    try {
+      let s = await startSession(stateDir);
+      expect((await tenant(s, ["create", "delta", "--domain", "registry.delta.localhost"])).code).toBe(EXIT.ok);
+      const [db] = (await s.cf.d1.database.list({ account_id: s.platform.accountId, name: "wfp-tenant-delta" })).result;
+      await s.cf.d1.database.query(db!.uuid!, { account_id: s.platform.accountId, sql: "INSERT INTO tenant_meta (key, value) VALUES ('owner', 'delta-team')" });
+      await s.platform.close();
+
+      s = await startSession(stateDir);
+      try {
+        const health = await get(s, "registry.delta.localhost", "/health");
+        expect(health.status, health.body).toBe(200);
+        expect(health.json()).toMatchObject({ tenantId: "delta" });
+        const rows = [];
+        for await (const r of s.cf.d1.database.query(db!.uuid!, { account_id: s.platform.accountId, sql: "SELECT value FROM tenant_meta WHERE key = 'owner'" })) rows.push(r);
+        expect(rows[0]!.results).toEqual([{ value: "delta-team" }]);
+        const rerun = await tenant(s, ["create", "delta", "--domain", "registry.delta.localhost", "--json"]);
+        expect(JSON.parse(rerun.stdout)).toMatchObject({ changed: false });
+      } finally {
+        await s.platform.close();
+      }
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
