@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
+import { TEMPLATE_VERSION } from "../../tenant-template/src/version.ts";
 import { templateTag } from "./tenant-names.ts";
 
 export const DEFAULT_TEMPLATE_DIR = fileURLToPath(new URL("../../tenant-template/", import.meta.url));
@@ -28,9 +29,12 @@ export interface TemplateBuild extends TemplateConfig {
   mainModule: string;
   /** sha-256 hex of code + compatibility settings. */
   hash: string;
-  /** `tpl-<first 12 hex>`: the script tag and the TEMPLATE_VERSION the Worker reports. */
+  /** `tpl-<first 12 hex>`: the script tag that tells a re-run whether the code is current. */
   tag: string;
-  /** The 12 hex of the tag, bound as TEMPLATE_VERSION. */
+  /**
+   * What the Worker reports as TEMPLATE_VERSION: the template's human version with the build's
+   * fingerprint as semver build metadata, e.g. `0.1.0+847c840303ab`.
+   */
   version: string;
   buildMs: number;
 }
@@ -123,7 +127,7 @@ async function buildUncached(templateDir: string): Promise<TemplateBuild> {
     mainModule: "index.js",
     hash,
     tag,
-    version: tag.slice("tpl-".length),
+    version: `${TEMPLATE_VERSION}+${tag.slice("tpl-".length)}`,
     buildMs: performance.now() - started,
   };
 }

@@ -98,7 +98,7 @@ describe("the platform end to end", () => {
     ] as const) {
       const response = await get(s, host, "/health");
       expect(response.status, `${host}: ${response.body}`).toBe(200);
-      expect(response.json()).toMatchObject({ tenantId: id, residency, database: "ok", migrations: ["0001_init.sql"] });
+      expect(response.json()).toMatchObject({ tenantId: id, residency, database: "ok", migrations: ["0001_init.sql"], templateVersion: expect.stringMatching(/^0\.1\.0\+[0-9a-f]{12}$/) });
     }
 
     for (const host of ["registry.charlie.localhost", "alpha.localhost", "registry.alpha.localhost.evil.localhost", "bravo"]) {
