@@ -8,6 +8,7 @@ import { build } from "esbuild";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseJsonc, type ParseError } from "jsonc-parser";
+import { WORKER_BUILD_OPTIONS } from "../../provisioner/src/template-build.ts";
 import type { DispatcherWorker } from "./workerd-runtime.ts";
 
 interface DispatcherWranglerConfig {
@@ -42,14 +43,8 @@ export async function buildDispatcherWorker(repoRoot: string, varOverrides: Reco
     `export default withLocalDispatchNamespace(handler, ${JSON.stringify(namespace.binding)});`,
   ].join("\n");
   const result = await build({
+    ...WORKER_BUILD_OPTIONS,
     stdin: { contents: entry, resolveDir: dir, loader: "ts", sourcefile: "local-dispatcher-entry.ts" },
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
   });
   return {
     code: result.outputFiles[0]!.text,

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { builtinModules } from "node:module";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { build, type BuildOptions } from "esbuild";
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import { TEMPLATE_VERSION } from "../../tenant-template/src/version.ts";
 import { templateTag } from "./tenant-names.ts";
@@ -73,6 +73,26 @@ export async function readTemplateConfig(templateDir: string = DEFAULT_TEMPLATE_
   return { main, compatibilityDate: date, compatibilityFlags: flags };
 }
 
+/**
+ * esbuild options for a Worker bundle: one ES module, the conditions wrangler uses so packages
+ * pick their Workers builds, `cloudflare:*` and `node:*` left to the runtime. Every Worker this
+ * repository builds (tenant template, dispatcher) uses them.
+ */
+export const WORKER_BUILD_OPTIONS = {
+  bundle: true,
+  write: false,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  conditions: ["workerd", "worker", "browser"],
+  mainFields: ["module", "main"],
+  external: ["cloudflare:*", "node:*", ...builtinModules],
+  legalComments: "none",
+  logLevel: "silent",
+  sourcemap: false,
+  metafile: false,
+} as const satisfies BuildOptions;
+
 const cache = new Map<string, Promise<TemplateBuild>>();
 
 /**
@@ -98,21 +118,9 @@ async function buildUncached(templateDir: string): Promise<TemplateBuild> {
   const started = performance.now();
   const config = await readTemplateConfig(templateDir);
   const result = await build({
+    ...WORKER_BUILD_OPTIONS,
     absWorkingDir: templateDir,
     entryPoints: [join(templateDir, config.main)],
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    // The conditions wrangler uses, so packages pick their Workers builds.
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
-    external: ["cloudflare:*", "node:*", ...builtinModules],
-    legalComments: "none",
-    logLevel: "silent",
-    sourcemap: false,
-    metafile: false,
   });
   const output = result.outputFiles[0];
   if (!output) throw new Error(`esbuild produced no output for ${config.main}`);
