@@ -49,7 +49,8 @@ class LocalDispatchNamespace {
     const fetcher = {
       fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
         if (target === undefined) return Promise.reject(new Error("Worker not found."));
-        return target.fetch(new Request(input as RequestInfo, init));
+        // Passed through as given: copying the Request here would be a cost production does not have.
+        return target.fetch(input as RequestInfo, init);
       },
       connect(): never {
         throw new Error("connect() is not supported by the local dispatch namespace");
