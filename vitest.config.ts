@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores: more parallel workerd processes only slow each other down.
     maxWorkers: 2,
+    reporters: ["default", "./tests/support/plain-summary-reporter.ts"],
   },
 });
