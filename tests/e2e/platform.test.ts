@@ -98,7 +98,7 @@ describe("the platform end to end", () => {
     ] as const) {
       const response = await get(s, host, "/health");
       expect(response.status, `${host}: ${response.body}`).toBe(200);
-      expect(response.json()).toMatchObject({ tenantId: id, residency, database: "ok", migrations: ["0001_init.sql"], templateVersion: expect.stringMatching(/^0\.1\.0\+[0-9a-f]{12}$/) });
+      expect(response.json()).toMatchObject({ tenantId: id, residency, database: "ok", migrations: ["0001_init.sql", "0002_documents.sql"], templateVersion: expect.stringMatching(/^0\.1\.0\+[0-9a-f]{12}$/) });
     }
 
     for (const host of ["registry.charlie.localhost", "alpha.localhost", "registry.alpha.localhost.evil.localhost", "bravo"]) {
@@ -147,7 +147,7 @@ describe("the platform end to end", () => {
       expect(fixed.code, `re-run after a failure at call ${n}: ${fixed.stderr}`).toBe(EXIT.ok);
       const health = await get(s, "registry.charlie.localhost", "/health");
       expect(health.status, `call ${n}: ${health.body}`).toBe(200);
-      expect(health.json()).toMatchObject({ tenantId: "charlie", migrations: ["0001_init.sql"] });
+      expect(health.json()).toMatchObject({ tenantId: "charlie", migrations: ["0001_init.sql", "0002_documents.sql"] });
 
       // Exactly one of everything: nothing duplicated, nothing orphaned.
       const now = await inventory(s);

@@ -1,0 +1,97 @@
+/**
+ * A test Worker that exposes the document store over HTTP so the suites in this folder can drive
+ * it from Node while it runs in real workerd on a real D1 database. Not part of the product: it is
+ * bundled only by the tests (see store-harness.ts), and its routes are not an API.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { ApiError } from "../../../../tenant-template/src/api-error.ts";
+import { collectionDdl } from "../../../../tenant-template/src/store/collection-ddl.ts";
+import { COLLECTIONS } from "../../../../tenant-template/src/store/collections.ts";
+import { d1Session, type D1SessionVariables } from "../../../../tenant-template/src/store/d1-session.ts";
+import { defineCollection, type Collection } from "../../../../tenant-template/src/store/define-collection.ts";
+import { documentRepository, InvalidCursorError } from "../../../../tenant-template/src/store/document-repository.ts";
+
+/** A collection only the tests have: one counter document many writers increment. */
+export const counters = defineCollection({
+  name: "test_counters",
+  body: z.object({ name: z.string(), count: z.number().int() }),
+  indexes: [{ name: "name", jsonPath: "$.name", sqlType: "TEXT" }],
+});
+
+const collections = new Map<string, Collection>([...COLLECTIONS, counters].map((collection) => [collection.name, collection]));
+
+type HarnessEnv = { Bindings: { DB: D1Database }; Variables: D1SessionVariables };
+const app = new Hono<HarnessEnv>();
+app.onError((error, c) => {
+  if (error instanceof ApiError) return c.json({ error: { code: error.code, message: error.message } }, error.status);
+  return c.json({ error: { code: "internal_error", message: String(error) } }, 500);
+});
+
+// Creates the test-only tables (the real ones come from the migrations).
+app.post("/setup", async (c) => {
+  await c.env.DB.batch(collectionDdl(counters).map((statement) => c.env.DB.prepare(statement)));
+  return c.json({ ok: true });
+});
+
+app.use("/c/*", d1Session());
+
+const repo = (c: { req: { param: (name: "collection") => string }; var: D1SessionVariables }) => {
+  const collection = collections.get(c.req.param("collection"));
+  if (!collection) throw new ApiError(404, "not_found", "no such collection");
+  return documentRepository(c.var.session, collection);
+};
+
+interface OpBody {
+  id?: string;
+  body?: Record<string, unknown>;
+  expectedVersion?: number;
+  where?: Record<string, string | number | null>;
+  limit?: number;
+  cursor?: string | null;
+}
+
+app.get("/c/:collection/:id", async (c) => c.json({ document: await repo(c).get(c.req.param("id")) }));
+app.post("/c/:collection/insert", async (c) => {
+  const input = await c.req.json<OpBody>();
+  return c.json(await repo(c).insert(input.body ?? {}, input.id === undefined ? {} : { id: input.id }));
+});
+app.post("/c/:collection/update", async (c) => {
+  const input = await c.req.json<OpBody>();
+  return c.json(await repo(c).update(input.id ?? "", input.body ?? {}, { expectedVersion: input.expectedVersion ?? 0 }));
+});
+app.post("/c/:collection/delete", async (c) => {
+  const input = await c.req.json<OpBody>();
+  return c.json(await repo(c).delete(input.id ?? "", { expectedVersion: input.expectedVersion ?? 0 }));
+});
+app.post("/c/:collection/list", async (c) => {
+  const input = await c.req.json<OpBody>();
+  try {
+    return c.json(await repo(c).list({ where: input.where ?? {}, limit: input.limit ?? 50, cursor: input.cursor ?? null }));
+  } catch (error) {
+    if (error instanceof InvalidCursorError) throw new ApiError(400, "bad_cursor", error.message);
+    throw error;
+  }
+});
+
+// One writer: `times` increments of a counter, each a read then a compare-and-set, retried on
+// conflict. Reports how many increments succeeded and how many conflicts it saw.
+app.post("/c/:collection/increment", async (c) => {
+  const { id, times } = await c.req.json<{ id: string; times: number }>();
+  const counter = documentRepository(c.var.session, counters);
+  let done = 0;
+  let conflicts = 0;
+  while (done < times) {
+    const current = await counter.get(id);
+    if (!current) throw new ApiError(404, "not_found", "no such counter");
+    // Let other writers interleave between the read and the write, as separate requests would.
+    await scheduler.wait(Math.floor(Math.random() * 3));
+    const result = await counter.update(id, { ...current.body, count: current.body.count + 1 }, { expectedVersion: current.version });
+    if (result.ok) done += 1;
+    else if (result.kind === "version_conflict") conflicts += 1;
+    else throw new Error(`unexpected ${result.kind}`);
+  }
+  return c.json({ done, conflicts });
+});
+
+export default app;
