@@ -3,7 +3,7 @@
  * what the real API does: failed calls, 429 with Retry-After, latency, and the account-wide rate
  * limit (1,200 requests per 5 minutes on Cloudflare; scaled down here for tests).
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { errorBody } from "./cloudflare-envelope.ts";
 
@@ -14,6 +14,11 @@ export const FaultPlanSchema = z
     /** How many calls fail from `failFrom` on; omitted means every call from then on. */
     count: z.number().int().min(1).optional(),
     status: z.union([z.literal(429), z.literal(500), z.literal(502), z.literal(503)]).default(500),
+    /**
+     * `before`: the call fails without taking effect. `after`: it takes effect, then its answer is
+     * lost and replaced by the error, as when a connection drops after the server committed.
+     */
+    phase: z.enum(["before", "after"]).default("before"),
     /** Seconds sent in `Retry-After` with a 429. */
     retryAfter: z.number().int().min(0).max(300).optional(),
     /** Added to every API call. */
@@ -72,14 +77,24 @@ export class FaultInjector {
       }
       if (plan.failFrom !== undefined && call >= plan.failFrom && (plan.count === undefined || call < plan.failFrom + plan.count)) {
         this.failed += 1;
-        if (plan.status === 429) {
-          return c.json(errorBody(10429, "Rate limited. Please wait and consider throttling your request speed"), 429, {
-            "Retry-After": String(plan.retryAfter ?? 1),
-          });
+        if (plan.phase === "after") {
+          await next();
+          c.res = undefined;
+          c.res = failure(c, plan, call);
+          return;
         }
-        return c.json(errorBody(10013, `Injected fault: API call ${call} failed`), plan.status);
+        return failure(c, plan, call);
       }
       return next();
     };
   }
+}
+
+function failure(c: Context, plan: FaultPlan, call: number): Response {
+  if (plan.status === 429) {
+    return c.json(errorBody(10429, "Rate limited. Please wait and consider throttling your request speed"), 429, {
+      "Retry-After": String(plan.retryAfter ?? 1),
+    });
+  }
+  return c.json(errorBody(10013, `Injected fault: API call ${call} failed`), plan.status);
 }

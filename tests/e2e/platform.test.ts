@@ -8,7 +8,7 @@
  * - tenants and their data survive a platform restart.
  */
 import Cloudflare from "cloudflare";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FaultPlanSchema } from "../../infra/local-platform/faults.ts";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { EXIT, runTenantCli } from "../../provisioner/src/tenant-cli.ts";
+
+/** Every migration of the template, in order: what a freshly provisioned tenant must report. */
+const TEMPLATE_MIGRATIONS = readdirSync(new URL("../../tenant-template/migrations/", import.meta.url))
+  .filter((name) => name.endsWith(".sql"))
+  .sort();
 
 interface Session {
   platform: LocalPlatform;
@@ -98,7 +103,7 @@ describe("the platform end to end", () => {
     ] as const) {
       const response = await get(s, host, "/health");
       expect(response.status, `${host}: ${response.body}`).toBe(200);
-      expect(response.json()).toMatchObject({ tenantId: id, residency, database: "ok", migrations: ["0001_init.sql", "0002_documents.sql"], templateVersion: expect.stringMatching(/^0\.1\.0\+[0-9a-f]{12}$/) });
+      expect(response.json()).toMatchObject({ tenantId: id, residency, database: "ok", migrations: TEMPLATE_MIGRATIONS, templateVersion: expect.stringMatching(/^0\.1\.0\+[0-9a-f]{12}$/) });
     }
 
     for (const host of ["registry.charlie.localhost", "alpha.localhost", "registry.alpha.localhost.evil.localhost", "bravo"]) {
@@ -133,35 +138,36 @@ describe("the platform end to end", () => {
 
     const baseline = await inventory(s);
     let interrupted = 0;
-    for (let n = 1; n <= calls; n += 1) {
+    // Each call fails in both ways: before it takes effect, and after (its answer lost).
+    for (const [n, phase] of Array.from({ length: calls }, (_, i) => i + 1).flatMap((i) => [[i, "before"], [i, "after"]] as const)) {
       // Every call from the n-th on fails, with retries off: the run stops exactly there.
-      s.platform.faults.set(FaultPlanSchema.parse({ failFrom: n, status: n % 2 === 0 ? 500 : 503 }));
+      s.platform.faults.set(FaultPlanSchema.parse({ failFrom: n, phase, status: n % 2 === 0 ? 500 : 503 }));
       const broken = await tenant(s, args, { WFP_API_MAX_ATTEMPTS: "1" });
       s.platform.faults.clear();
       if (broken.code !== EXIT.ok) {
         interrupted += 1;
-        expect(broken.code, `call ${n}: ${broken.stderr}`).toBe(EXIT.failure);
+        expect(broken.code, `call ${n} (${phase}): ${broken.stderr}`).toBe(EXIT.failure);
       }
 
       const fixed = await tenant(s, args);
-      expect(fixed.code, `re-run after a failure at call ${n}: ${fixed.stderr}`).toBe(EXIT.ok);
+      expect(fixed.code, `re-run after a failure at call ${n} (${phase}): ${fixed.stderr}`).toBe(EXIT.ok);
       const health = await get(s, "registry.charlie.localhost", "/health");
-      expect(health.status, `call ${n}: ${health.body}`).toBe(200);
-      expect(health.json()).toMatchObject({ tenantId: "charlie", migrations: ["0001_init.sql", "0002_documents.sql"] });
+      expect(health.status, `call ${n} (${phase}): ${health.body}`).toBe(200);
+      expect(health.json()).toMatchObject({ tenantId: "charlie", migrations: TEMPLATE_MIGRATIONS });
 
       // Exactly one of everything: nothing duplicated, nothing orphaned.
       const now = await inventory(s);
-      expect(now.d1.filter((d) => d === "wfp-tenant-charlie"), `call ${n}`).toHaveLength(1);
-      expect(now.kv.filter((t) => t === "wfp-tenant-charlie-cache"), `call ${n}`).toHaveLength(1);
-      expect(now.scripts.filter((x) => x === "tenant-charlie"), `call ${n}`).toHaveLength(1);
-      expect(now.customHostnames.filter((h) => h === "registry.charlie.localhost"), `call ${n}`).toHaveLength(1);
-      expect(now.regionalHostnames.filter((h) => h === "registry.charlie.localhost"), `call ${n}`).toHaveLength(1);
+      expect(now.d1.filter((d) => d === "wfp-tenant-charlie"), `call ${n} (${phase})`).toHaveLength(1);
+      expect(now.kv.filter((t) => t === "wfp-tenant-charlie-cache"), `call ${n} (${phase})`).toHaveLength(1);
+      expect(now.scripts.filter((x) => x === "tenant-charlie"), `call ${n} (${phase})`).toHaveLength(1);
+      expect(now.customHostnames.filter((h) => h === "registry.charlie.localhost"), `call ${n} (${phase})`).toHaveLength(1);
+      expect(now.regionalHostnames.filter((h) => h === "registry.charlie.localhost"), `call ${n} (${phase})`).toHaveLength(1);
 
-      expect((await tenant(s, ["delete", "charlie"])).code, `delete after call ${n}`).toBe(EXIT.ok);
-      expect(await inventory(s), `call ${n}: delete left something`).toEqual(baseline);
+      expect((await tenant(s, ["delete", "charlie"])).code, `delete after call ${n} (${phase})`).toBe(EXIT.ok);
+      expect(await inventory(s), `call ${n} (${phase}): delete left something`).toEqual(baseline);
     }
-    // The loop really interrupted create at (almost) every call; the last ones may be reads after the commit point.
-    expect(interrupted).toBeGreaterThanOrEqual(calls - 1);
+    // The loop really interrupted create at (almost) every call, in both phases.
+    expect(interrupted).toBeGreaterThanOrEqual(2 * (calls - 1));
   });
 
   it("delete leaves nothing, in any list endpoint", async () => {

@@ -232,6 +232,17 @@ describe("fault injection", () => {
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe("7");
     expect(await limited.json()).toMatchObject({ success: false, errors: [{ code: 10429 }] });
+
+    // phase "after": the call takes effect, then its answer is lost.
+    await fetch(control, { method: "POST", body: JSON.stringify({ failFrom: 1, count: 1, phase: "after" }), headers: { "content-type": "application/json" } });
+    const title = unique("after");
+    const lost = await fetch(`${platform.apiUrl}/accounts/${platform.accountId}/storage/kv/namespaces`, { method: "POST", body: JSON.stringify({ title }), headers: { "content-type": "application/json" } });
+    expect(lost.status).toBe(500);
+    const namespaces = await cf.kv.namespaces.list({ account_id: platform.accountId, per_page: 1000 });
+    expect(namespaces.result.map((n) => n.title)).toContain(title);
+
+    await fetch(control, { method: "POST", body: JSON.stringify({ failFrom: 1, count: 1, status: 429, retryAfter: 7 }), headers: { "content-type": "application/json" } });
+    await fetch(`${platform.apiUrl}/zones`);
     const status = await (await fetch(control)).json();
     expect(status).toMatchObject({ calls: 1, failed: 1 });
     await fetch(control, { method: "DELETE" });
