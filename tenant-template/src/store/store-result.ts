@@ -69,8 +69,8 @@ export type StoreFailure = NotFound | VersionConflict | UniqueViolation | Invali
 const UNIQUE_FAILED = /UNIQUE constraint failed: ([A-Za-z0-9_.,\s]+?)(?::|$)/;
 
 /**
- * The unique violation a D1 error reports for this collection, or null if it is anything else
- * (then the caller rethrows it).
+ * The unique violation a D1 error reports for this collection's table, or null if it is anything
+ * else (then the caller rethrows it).
  *
  * @example
  *   uniqueViolationOf(error, domains); // { ok: false, kind: "unique_violation", constraint: "domains_product_id_name_unique", fields: ["product_id", "name"] }
@@ -81,7 +81,10 @@ export function uniqueViolationOf(error: unknown, collection: Collection): Uniqu
   for (const message of messages) {
     const match = UNIQUE_FAILED.exec(message);
     if (!match) continue;
-    const fields = match[1]!.split(",").map((column) => column.trim().replace(`${collection.name}.`, ""));
+    const qualified = match[1]!.split(",").map((column) => column.trim());
+    // Another table's constraint (a batch over several collections) is not this collection's.
+    if (!qualified.every((column) => column.startsWith(`${collection.name}.`))) return null;
+    const fields = qualified.map((column) => column.slice(collection.name.length + 1));
     return { ok: false, kind: "unique_violation", constraint: uniqueIndexName(collection.name, fields), fields };
   }
   return null;

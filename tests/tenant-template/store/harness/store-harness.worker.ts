@@ -11,6 +11,7 @@ import { COLLECTIONS } from "../../../../tenant-template/src/store/collections.t
 import { d1Session, type D1SessionVariables } from "../../../../tenant-template/src/store/d1-session.ts";
 import { defineCollection, type Collection } from "../../../../tenant-template/src/store/define-collection.ts";
 import { documentRepository, InvalidCursorError } from "../../../../tenant-template/src/store/document-repository.ts";
+import { deleteWrite, insertWrite, updateWrite, writeAtomically } from "../../../../tenant-template/src/store/write-atomically.ts";
 
 /** A collection only the tests have: one counter document many writers increment. */
 export const counters = defineCollection({
@@ -72,6 +73,27 @@ app.post("/c/:collection/list", async (c) => {
     if (error instanceof InvalidCursorError) throw new ApiError(400, "bad_cursor", error.message);
     throw error;
   }
+});
+
+interface AtomicOp {
+  op: "insert" | "update" | "delete";
+  collection: string;
+  id?: string;
+  body?: Record<string, unknown>;
+  expectedVersion?: number;
+}
+
+// A group of writes, all or nothing.
+app.post("/c/atomic", async (c) => {
+  const ops = await c.req.json<AtomicOp[]>();
+  const writes = ops.map((op) => {
+    const collection = collections.get(op.collection);
+    if (!collection) throw new ApiError(404, "not_found", "no such collection");
+    if (op.op === "insert") return insertWrite(collection, op.body ?? {}, op.id === undefined ? {} : { id: op.id });
+    if (op.op === "update") return updateWrite(collection, op.id ?? "", op.body ?? {}, { expectedVersion: op.expectedVersion ?? 0 });
+    return deleteWrite(collection, op.id ?? "", { expectedVersion: op.expectedVersion ?? 0 });
+  });
+  return c.json(await writeAtomically(c.var.session, writes));
 });
 
 // One writer: `times` increments of a counter, each a read then a compare-and-set, retried on
