@@ -168,7 +168,7 @@ describe("the platform end to end", () => {
     }
     // The loop really interrupted create at (almost) every call, in both phases.
     expect(interrupted).toBeGreaterThanOrEqual(2 * (calls - 1));
-  });
+  }, 180_000); // two creates per API call of create (both fault phases): ~60-70 s on two cores, above the 60 s default
 
   it("delete leaves nothing, in any list endpoint", async () => {
     for (const id of ["alpha", "bravo"]) expect((await tenant(s, ["delete", id])).code).toBe(EXIT.ok);
