@@ -94,6 +94,12 @@ describe("D1", () => {
     for await (const r of cf.d1.database.query(db.uuid!, { account_id: platform.accountId, sql: "SELECT count(*) AS n FROM t" })) count.push(r);
     expect(count[0]!.results).toEqual([{ n: 2 }]);
 
+    // Get by id, or by name as wrangler does, with the size of what is stored.
+    const info = await cf.d1.database.get(db.uuid!, { account_id: platform.accountId });
+    expect(info).toMatchObject({ uuid: db.uuid, num_tables: 1, file_size: expect.any(Number) });
+    expect(info.file_size).toBeGreaterThan(0);
+    expect((await cf.d1.database.get(name, { account_id: platform.accountId })).uuid).toBe(db.uuid);
+
     await cf.d1.database.delete(db.uuid!, { account_id: platform.accountId });
     await expect(cf.d1.database.get(db.uuid!, { account_id: platform.accountId })).rejects.toBeInstanceOf(NotFoundError);
   });

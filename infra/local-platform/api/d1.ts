@@ -20,7 +20,9 @@ export function d1Routes(ctx: PlatformContext): Hono {
 
   const requireDatabase = (c: Context): D1Record => {
     requireAccount(ctx, c);
-    const record = state.data.d1[c.req.param("database_id")!];
+    const idOrName = c.req.param("database_id")!;
+    // Cloudflare also takes the database's name in place of its id (wrangler relies on it).
+    const record = state.data.d1[idOrName] ?? Object.values(state.data.d1).find((d) => d.name === idOrName);
     if (record === undefined) throw notFound(7404, "The database could not be found");
     return record;
   };
@@ -76,8 +78,9 @@ export function d1Routes(ctx: PlatformContext): Hono {
     const record = requireDatabase(c);
     const db = await ctx.runtime.d1(record.uuid);
     const tables = await db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").first<{ n: number }>();
-    const size = await db.prepare("SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()").first<{ bytes: number }>();
-    return ok(c, view(record, { num_tables: tables?.n ?? 0, file_size: size?.bytes ?? 0 }));
+    // D1 refuses pragma functions; every result's meta carries the database's size instead.
+    const size = (await db.prepare("SELECT 1").run()).meta.size_after ?? 0;
+    return ok(c, view(record, { num_tables: tables?.n ?? 0, file_size: size }));
   });
 
   app.patch(`${base}/:database_id`, async (c) => {
