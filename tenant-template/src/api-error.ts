@@ -11,6 +11,9 @@ export interface ErrorDetail {
   /** e.g. `body/name`, `query/limit`, `path/productId`. */
   path: string;
   message: string;
+  /** 1-based position in a text field (e.g. a specification) when the problem has one. */
+  line?: number;
+  column?: number;
 }
 
 /**

@@ -10,12 +10,16 @@ import { Hono } from "hono";
 import { onApiError, onApiNotFound } from "./api-error.ts";
 import type { TenantEnv } from "./env.ts";
 import { health } from "./health.ts";
+import { requestInput } from "./http/request-input.ts";
+import { registryApi } from "./registry/registry-api.ts";
 import { requestId } from "./request-id.ts";
 
 const app = new Hono<TenantEnv>();
 
 app.use(requestId());
 app.route("/health", health);
+app.use("/api/*", requestInput());
+app.route("/api", registryApi);
 
 app.notFound(onApiNotFound);
 app.onError(onApiError);

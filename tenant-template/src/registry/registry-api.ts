@@ -1,0 +1,72 @@
+/**
+ * The tenant's hierarchical registry API, mounted at `/api` (docs/registry-api.md). Every route is
+ * an `@hono/zod-openapi` definition, so the OpenAPI document at `/api/openapi.json` is derived from
+ * the same zod schemas that validate the requests. Every request runs in one D1 session and
+ * answers its bookmark in `x-d1-bookmark`.
+ */
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { validationHook } from "../http/request-input.ts";
+import { d1Session } from "../store/d1-session.ts";
+import { TEMPLATE_VERSION } from "../version.ts";
+import { apiDocsPage } from "./api-docs-page.ts";
+import { levelRoutes, type RegistryEnv } from "./level-routes.ts";
+import { REGISTRY_LEVELS } from "./registry-levels.ts";
+
+const DOCUMENT_CONFIG = {
+  openapi: "3.0.3",
+  info: {
+    title: "Schema registry",
+    version: TEMPLATE_VERSION,
+    description:
+      "Products > domains > contexts > schemas > versions. Writes answer an ETag (the document's version); send it back in If-Match to update or delete only what you read. Send the x-d1-bookmark of a response with the next request to read at least what it wrote.",
+  },
+  servers: [{ url: "/api" }],
+};
+
+const stats = z.object({
+  counts: z.object(Object.fromEntries(REGISTRY_LEVELS.map((level) => [level.plural, z.number().int()]))),
+  storage: z.object({
+    databaseBytes: z.number().int().nullable().openapi({ description: "The whole D1 database file (D1's size_after), tables and indexes included." }),
+    documentBytes: z.number().int().openapi({ description: "The sum of the stored JSON bodies, in UTF-8 bytes." }),
+  }),
+});
+
+/**
+ * @example
+ *   app.use("/api/*", requestInput());
+ *   app.route("/api", registryApi);
+ */
+export const registryApi = new OpenAPIHono<RegistryEnv>({ defaultHook: validationHook });
+
+registryApi.use(d1Session());
+for (const level of REGISTRY_LEVELS) registryApi.route("/", levelRoutes(level));
+
+registryApi.openapi(
+  createRoute({
+    method: "get",
+    path: "/stats",
+    tags: ["registry"],
+    summary: "Documents per level and storage used",
+    request: { query: z.strictObject({}) },
+    responses: { 200: { description: "Counts and bytes.", content: { "application/json": { schema: stats } } } },
+  }),
+  async (c) => {
+    const tables = REGISTRY_LEVELS.map((level) => level.collection.name);
+    // One statement, so the counts are one consistent snapshot; names come from the declarations.
+    const counts = REGISTRY_LEVELS.map((level) => `(SELECT count(*) FROM ${level.collection.name}) AS "${level.plural}"`);
+    const bytes = tables.map((table) => `(SELECT coalesce(sum(length(CAST(body AS BLOB))), 0) FROM ${table})`).join(" + ");
+    const result = await c.var.session.prepare(`SELECT ${counts.join(", ")}, ${bytes} AS documentBytes`).all<Record<string, number>>();
+    const row = result.results[0] ?? {};
+    const size = result.meta.size_after;
+    return c.json(
+      {
+        counts: Object.fromEntries(REGISTRY_LEVELS.map((level) => [level.plural, row[level.plural] ?? 0])),
+        storage: { databaseBytes: typeof size === "number" ? size : null, documentBytes: row.documentBytes ?? 0 },
+      },
+      200,
+    );
+  },
+);
+
+registryApi.doc("/openapi.json", DOCUMENT_CONFIG);
+registryApi.get("/docs", (c) => c.html(apiDocsPage(registryApi.getOpenAPIDocument(DOCUMENT_CONFIG), "/api")));
