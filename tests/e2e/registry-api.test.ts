@@ -1,0 +1,103 @@
+/**
+ * The registry API end to end: a tenant provisioned on the local platform by the CLI (so its
+ * database got every migration, the default hierarchy included), reached only through the
+ * dispatcher by its own hostname, walked from product to schema version and back down by a
+ * cascade delete. Bookmarks are carried from each response to the next request, as a client should.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import { EXIT, runTenantCli } from "../../provisioner/src/tenant-cli.ts";
+
+const HOST = "registry.walker.localhost";
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  json: Record<string, unknown>;
+}
+
+describe("the registry API through the dispatcher", () => {
+  let stateDir: string;
+  let platform: LocalPlatform;
+  let bookmark: string | undefined;
+
+  /** One request on the traffic port with the tenant's Host, carrying the last bookmark. */
+  const call = (method: string, path: string, body?: unknown): Promise<Reply> => {
+    const url = new URL(platform.trafficUrl);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = { host: HOST };
+    if (payload !== undefined) headers["content-type"] = "application/json";
+    if (bookmark !== undefined) headers["x-d1-bookmark"] = bookmark;
+    return new Promise((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (text += chunk));
+        res.on("end", () => {
+          const next = res.headers["x-d1-bookmark"];
+          if (typeof next === "string") bookmark = next;
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, json: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) });
+        });
+      });
+      req.on("error", reject);
+      req.end(payload);
+    });
+  };
+
+  beforeAll(async () => {
+    stateDir = mkdtempSync(join(tmpdir(), "wfp-registry-e2e-"));
+    platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
+    let output = "";
+    const code = await runTenantCli(["create", "walker", "--domain", HOST, "--residency", "global"], {
+      stdout: (t) => (output += t),
+      stderr: (t) => (output += t),
+      env: { CLOUDFLARE_API_BASE_URL: platform.apiUrl },
+    });
+    expect(code, output).toBe(EXIT.ok);
+  });
+  afterAll(async () => {
+    await platform?.close();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it("starts with the default hierarchy, walks down to a version, and cascades back up", async () => {
+    const productsPage = await call("GET", "/api/products");
+    expect(productsPage.status).toBe(200);
+    expect(productsPage.headers["x-d1-bookmark"]).toBeTruthy();
+    expect(productsPage.json.items).toMatchObject([{ name: "My Product" }]);
+    const [{ id: defaultProduct }] = productsPage.json.items as { id: string }[] as [{ id: string }];
+    const [{ id: defaultDomain }] = (await call("GET", `/api/products/${defaultProduct}/domains`)).json.items as [{ id: string }];
+    expect((await call("GET", `/api/domains/${defaultDomain}/contexts`)).json.items).toMatchObject([{ name: "My Context" }]);
+
+    const product = await call("POST", "/api/products", { name: "Shop" });
+    expect(product.status).toBe(201);
+    const productPath = product.headers.location as string;
+    const domain = await call("POST", `${productPath}/domains`, { name: "Orders" });
+    const context = await call("POST", `${domain.headers.location as string}/contexts`, { name: "Checkout" });
+    const schema = await call("POST", `${context.headers.location as string}/schemas`, { name: "OrderPlaced", schemaTypeCategory: "Events", scope: "Public" });
+    expect([domain.status, context.status, schema.status]).toEqual([201, 201, 201]);
+
+    const spec = '{"type":"record","name":"OrderPlaced","fields":[{"name":"id","type":"string"}]}';
+    const version = await call("POST", `${schema.headers.location as string}/versions`, { semanticVersion: "1.0.0", format: "AVRO", specification: spec });
+    expect(version.status).toBe(201);
+    const published = await call("PATCH", version.headers.location as string, { status: "Published" });
+    expect(published.status).toBe(200);
+    expect(published.headers.etag).toBe('"2"');
+    expect((await call("PATCH", version.headers.location as string, { specification: spec.replace("string", "long") })).status).toBe(409);
+    const invalid = await call("POST", `${schema.headers.location as string}/versions`, { semanticVersion: "1.1.0", format: "AVRO", specification: spec.replace("string", "strng") });
+    expect(invalid.status).toBe(422);
+    expect(invalid.json).toMatchObject({ error: { code: "invalid_specification", details: [{ path: "body/specification/fields/0/type" }] } });
+
+    expect((await call("GET", "/api/stats")).json).toMatchObject({ counts: { products: 2, domains: 2, contexts: 2, schemas: 1, versions: 1 } });
+    const removed = await call("DELETE", productPath);
+    expect(removed.json).toEqual({ removed: { products: 1, domains: 1, contexts: 1, schemas: 1, versions: 1 } });
+    expect((await call("GET", schema.headers.location as string)).status).toBe(404);
+    expect((await call("GET", "/api/stats")).json).toMatchObject({ counts: { products: 1, domains: 1, contexts: 1, schemas: 0, versions: 0 } });
+    expect((await call("GET", "/api/openapi.json")).json).toMatchObject({ openapi: expect.stringMatching(/^3\./) });
+    expect((await call("GET", "/health")).json).toMatchObject({ status: "ok", migrations: expect.arrayContaining(["0003_default_hierarchy.sql"]) });
+  });
+});
