@@ -8,6 +8,7 @@
  */
 import { Hono } from "hono";
 import { onApiError, onApiNotFound } from "./api-error.ts";
+import { backupApi } from "./backup/backup-api.ts";
 import type { TenantEnv } from "./env.ts";
 import { health } from "./health.ts";
 import { requestInput } from "./http/request-input.ts";
@@ -18,6 +19,8 @@ const app = new Hono<TenantEnv>();
 
 app.use(requestId());
 app.route("/health", health);
+// Before the /api/* input layer: the import route has its own, larger body limit (backup-api.ts).
+app.route("/api", backupApi);
 app.use("/api/*", requestInput());
 app.route("/api", registryApi);
 

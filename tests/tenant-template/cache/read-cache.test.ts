@@ -154,9 +154,10 @@ describe("KV can never make a read stale", () => {
     const old = await insert("on", "first life", id);
     await read("on", id);
     const entry = await kvEntry(id, 1);
+    expect(entry).not.toBeNull();
     await write("on", "delete", { id, expectedVersion: 1 });
     // The delete's hygiene removed the entry; put it back as a KV location that has not seen the delete would.
-    await (await harness.kv()).put(cacheKey("products", id, 1), entry!);
+    await (await harness.kv()).put(cacheKey("products", id, 1), String(entry));
     await new Promise((resolve) => setTimeout(resolve, 5));
     const reborn = await insert("on", "second life", id);
     expect(reborn.version).toBe(1);
