@@ -156,6 +156,8 @@ function randomDocument(documents: number): number {
 }
 
 const MAX_REPS = 100_000;
+/** Statements per D1 batch when queries are batched. */
+const QUERY_BATCH = 100;
 
 /** The cache as a tenant with CACHE_MODE "on" has it. */
 const cacheConfig = (env: BenchEnv, stats: ReadCacheStats): ReadCacheConfig => readCacheConfig({ CACHE: env.KV, CACHE_MODE: "on" }, undefined, stats);
@@ -208,12 +210,25 @@ async function handle(request: BenchRequest, env: BenchEnv): Promise<unknown> {
       const { variant, documents } = request;
       const db = variant === "indexed" ? env.DB_INDEXED : env.DB_PLAIN;
       const statement = db.prepare(QUERY[variant]);
-      return timed(request.reps, async () => {
-        const n = randomDocument(documents);
-        const { results } = await statement.bind(documentKey(n)).all<{ id: string }>();
-        // A wrong answer would make any speed meaningless: exactly the one document, every time.
+      // A wrong answer would make any speed meaningless: exactly the one document, every time.
+      const check = (n: number, results: { id: string }[]) => {
         if (results.length !== 1 || results[0]?.id !== documentId(n)) throw new Error(`${variant} query for document ${n} answered ${results.length} rows`);
+      };
+      if (!request.batched) {
+        return timed(request.reps, async () => {
+          const n = randomDocument(documents);
+          check(n, (await statement.bind(documentKey(n)).all<{ id: string }>()).results);
+        });
+      }
+      const numbers = Array.from({ length: request.reps }, () => randomDocument(documents));
+      const batches: number[][] = [];
+      for (let i = 0; i < numbers.length; i += QUERY_BATCH) batches.push(numbers.slice(i, i + QUERY_BATCH));
+      const answers: D1Result<{ id: string }>[][] = [];
+      const reply = await timed(batches.length, async (i) => {
+        answers.push(await db.batch<{ id: string }>((batches[i] ?? []).map((n) => statement.bind(documentKey(n)))));
       });
+      answers.forEach((results, i) => results.forEach((result, j) => check(batches[i]?.[j] ?? -1, result.results)));
+      return { ms: reply.ms, reps: request.reps } satisfies TimedReply;
     }
 
     case "seed-large": {

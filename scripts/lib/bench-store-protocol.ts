@@ -28,7 +28,12 @@ export type BenchRequest =
   | { op: "setup" }
   | { op: "load"; from: number; count: number; batchSize: number; order: Variant[] }
   | { op: "count" }
-  | { op: "query"; variant: QueryVariant; reps: number; documents: number }
+  /**
+   * `batched: false`: one awaited D1 call per query, as a request makes it (round trip included).
+   * `batched: true`: the same queries sent as D1 batch() calls of up to 100 statements, so the
+   * round trip is shared and what remains is mostly SQLite's own work (index seek vs full scan).
+   */
+  | { op: "query"; variant: QueryVariant; reps: number; documents: number; batched: boolean }
   | { op: "seed-large"; count: number; bodyBytes: number }
   | { op: "fill-cache"; count: number }
   | { op: "read-large"; variant: CachedReadVariant; reps: number; count: number }

@@ -18,6 +18,9 @@ const FIGURES = [
   "query.jsonExtract.meanUs",
   "query.speedup",
   "query.target",
+  "query.batched.indexed.meanUs",
+  "query.batched.jsonExtract.meanUs",
+  "query.batched.speedup",
   "insert.indexedMs",
   "insert.plainMs",
   "insert.indexedDocsPerSec",
@@ -62,7 +65,7 @@ describe("npm run bench:store", () => {
     expect(at(result, "config.documents")).toBe(2000);
     for (const path of ["query.meetsTarget", "insert.meetsTarget"]) expect(typeof at(result, path)).toBe("boolean");
     // Every timed figure came from at least one measured operation.
-    for (const path of ["query.indexed", "query.jsonExtract", "cachedRead.cached", "cachedRead.d1", "cachedRead.kvRaw", "bookmark.none", "bookmark.firstUnconstrained", "bookmark.bookmark"]) {
+    for (const path of ["query.indexed", "query.jsonExtract", "query.batched.indexed", "query.batched.jsonExtract", "cachedRead.cached", "cachedRead.d1", "cachedRead.kvRaw", "bookmark.none", "bookmark.firstUnconstrained", "bookmark.bookmark"]) {
       expect(at(result, `${path}.reps`)).toBeGreaterThan(0);
     }
   }, 60_000);
