@@ -42,7 +42,6 @@ const BAD_BODIES: [string, string, Record<string, string>?][] = [
   ["wrong types", '{"name":7,"description":[],"schemaTypeCategory":1,"scope":null,"semanticVersion":1,"format":"XML","specification":{},"status":"Gone"}'],
   ["an empty name", '{"name":""}'],
   ["a huge name", JSON.stringify({ name: "n".repeat(100_000) })],
-  ["an oversized body", JSON.stringify({ name: "a", description: "d".repeat(1_100_000) })],
   ["form data", "name=a", { "content-type": "application/x-www-form-urlencoded" }],
   ["a deep specification", JSON.stringify({ specification: "[".repeat(5000) })],
   ["a parent id in the body", JSON.stringify({ productId: "other", domainId: "other", contextId: "other", schemaId: "other" })],
@@ -89,6 +88,12 @@ it("refuses every malformed request with a 4xx in the API's shape, and stored da
   // A published version: changing what is immutable, or an impossible transition.
   await check("PATCH", `/api/schemas/${S}/versions/${V}`, '{"specification":"{\\"type\\":\\"string\\"}"}');
   await check("PATCH", `/api/schemas/${S}/versions/${V}`, '{"status":"Draft"}');
+  // workerd answers 413 before the client has finished sending, so the client may see its upload
+  // cut instead of the answer: either is a refusal; a response, if any, must be the 413.
+  for (const path of [collections()[0]!, items()[0]!]) {
+    const oversized = await api.call("malformed", path === items()[0] ? "PATCH" : "POST", path, JSON.stringify({ name: "a", description: "d".repeat(1_100_000) })).catch(() => null);
+    if (oversized !== null && oversized.status !== 413) problems.push(`oversized ${path} -> ${oversized.status}`);
+  }
   await check("GET", "/api/stats?x=1");
   await check("GET", "/api/nothing-here");
 
