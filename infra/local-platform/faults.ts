@@ -35,12 +35,15 @@ export class FaultInjector {
   private failed = 0;
   private plan: FaultPlan | undefined;
   private window: number[] = [];
+  /** Method and path of each call since the plan was set (bounded), so a test can see what it hit. */
+  private log: { method: string; path: string }[] = [];
 
   set(plan: FaultPlan): void {
     this.plan = plan;
     this.calls = 0;
     this.failed = 0;
     this.window = [];
+    this.log = [];
   }
 
   clear(): void {
@@ -48,10 +51,11 @@ export class FaultInjector {
     this.calls = 0;
     this.failed = 0;
     this.window = [];
+    this.log = [];
   }
 
-  status(): { calls: number; failed: number; plan: FaultPlan | null } {
-    return { calls: this.calls, failed: this.failed, plan: this.plan ?? null };
+  status(): { calls: number; failed: number; plan: FaultPlan | null; log: { method: string; path: string }[] } {
+    return { calls: this.calls, failed: this.failed, plan: this.plan ?? null, log: [...this.log] };
   }
 
   /** Hono middleware placed in front of the Cloudflare API routes. */
@@ -59,6 +63,7 @@ export class FaultInjector {
     return async (c, next) => {
       this.calls += 1;
       const call = this.calls;
+      if (this.log.length < 10_000) this.log.push({ method: c.req.method, path: c.req.path });
       const plan = this.plan;
       if (plan === undefined) return next();
       if (plan.latencyMs) await new Promise((resolve) => setTimeout(resolve, plan.latencyMs));

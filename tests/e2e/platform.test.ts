@@ -131,7 +131,10 @@ describe("the platform end to end", () => {
     // Count the calls of one complete create, then remove the tenant again.
     s.platform.faults.set(FaultPlanSchema.parse({}));
     expect((await tenant(s, args)).code).toBe(EXIT.ok);
-    const calls = s.platform.faults.status().calls;
+    const { calls, log } = s.platform.faults.status();
+    // A read that "takes effect, then loses its answer" is the same as one that fails: only calls
+    // that change something need the second phase.
+    const mutating = new Set(log.flatMap((call, i) => (call.method === "GET" ? [] : [i + 1])));
     s.platform.faults.clear();
     expect((await tenant(s, ["delete", "charlie"])).code).toBe(EXIT.ok);
     expect(calls).toBeGreaterThan(10);
@@ -139,7 +142,8 @@ describe("the platform end to end", () => {
     const baseline = await inventory(s);
     let interrupted = 0;
     // Each call fails in both ways: before it takes effect, and after (its answer lost).
-    for (const [n, phase] of Array.from({ length: calls }, (_, i) => i + 1).flatMap((i) => [[i, "before"], [i, "after"]] as const)) {
+    const plan = Array.from({ length: calls }, (_, i) => i + 1).flatMap((i) => (mutating.has(i) ? [[i, "before"], [i, "after"]] : [[i, "before"]]) as (readonly [number, "before" | "after"])[]);
+    for (const [n, phase] of plan) {
       // Every call from the n-th on fails, with retries off: the run stops exactly there.
       s.platform.faults.set(FaultPlanSchema.parse({ failFrom: n, phase, status: n % 2 === 0 ? 500 : 503 }));
       const broken = await tenant(s, args, { WFP_API_MAX_ATTEMPTS: "1" });
@@ -167,8 +171,9 @@ describe("the platform end to end", () => {
       expect(await inventory(s), `call ${n} (${phase}): delete left something`).toEqual(baseline);
     }
     // The loop really interrupted create at (almost) every call, in both phases.
-    expect(interrupted).toBeGreaterThanOrEqual(2 * (calls - 1));
-  }, 180_000); // two creates per API call of create (both fault phases): ~60-70 s on two cores, above the 60 s default
+    expect(mutating.size).toBeGreaterThan(8);
+    expect(interrupted).toBeGreaterThanOrEqual(plan.length - 2);
+  }, 300_000); // two creates per interruption point: about a minute alone on two cores, more when shared
 
   it("delete leaves nothing, in any list endpoint", async () => {
     for (const id of ["alpha", "bravo"]) expect((await tenant(s, ["delete", id])).code).toBe(EXIT.ok);

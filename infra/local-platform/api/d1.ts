@@ -104,7 +104,8 @@ export function d1Routes(ctx: PlatformContext): Hono {
     }
     delete state.data.d1[record.uuid];
     state.save();
-    void ctx.runtime.reconfigure().catch(() => undefined);
+    // No restart: the admin Worker's binding to it is dropped with the next one, and nothing
+    // else can reach it (uploads that bind a deleted id are refused).
     return ok(c, null);
   });
 

@@ -74,7 +74,8 @@ export function kvRoutes(ctx: PlatformContext): Hono {
     }
     delete state.data.kv[record.id];
     state.save();
-    void ctx.runtime.reconfigure().catch(() => undefined);
+    // No restart: the admin Worker's binding to it is dropped with the next one, and nothing
+    // else can reach it (uploads that bind a deleted id are refused).
     return ok(c, {});
   });
 
