@@ -17,14 +17,27 @@ import type { RequestIdVariables } from "../request-id.ts";
 import type { D1SessionVariables } from "../store/d1-session.ts";
 import { DEFAULT_PAGE_SIZE, DOCUMENT_ID, documentRepository, InvalidCursorError, MAX_PAGE_SIZE } from "../store/document-repository.ts";
 import type { StoredDocument, UniqueViolation } from "../store/store-result.ts";
+import { cachedGet } from "../cache/cached-get.ts";
+import { forgetCached } from "../cache/forget-cached.ts";
+import { readCacheConfig } from "../cache/read-cache-config.ts";
+import { newReadCacheStats, type ReadCacheStats } from "../cache/read-cache-stats.ts";
 import { cascadeDelete } from "./cascade-delete.ts";
 import { entityTag, requiredVersion } from "./entity-tag.ts";
 import { insertChild } from "./insert-child.ts";
 import { REGISTRY_LEVELS, versionLevel, type RegistryLevel } from "./registry-levels.ts";
 import { checkVersionWrite, type VersionFacts } from "./version-rules.ts";
 
-/** What the registry routes need of the Worker: the database, a request id and a D1 session. */
-export type RegistryEnv = { Bindings: { DB: D1Database }; Variables: RequestIdVariables & D1SessionVariables };
+/**
+ * What the registry routes need of the Worker: the database, the read cache's KV and mode (the
+ * provisioner sets CACHE_MODE from the tenant's residency), a request id and a D1 session.
+ */
+export type RegistryEnv = {
+  Bindings: { DB: D1Database; CACHE?: KVNamespace; CACHE_MODE?: string };
+  Variables: RequestIdVariables & D1SessionVariables;
+};
+
+/** Says how the read cache answered an item read: `hit`, `miss` or `bypass` (cache off). */
+export const CACHE_HEADER = "x-registry-cache";
 
 type Body = Record<string, unknown>;
 
@@ -37,6 +50,15 @@ const errorResponse = { description: "The API's error shape: `{ error: { code, m
 /** The JSON a document is answered as: its body flattened beside its id and metadata. */
 function present(document: StoredDocument<Body>): Body {
   return { id: document.id, ...document.body, version: document.version, createdAt: document.createdAt, updatedAt: document.updatedAt };
+}
+
+/** The request's ExecutionContext, when there is one (Hono throws when asked outside a Worker). */
+function executionContextOf(c: Context<RegistryEnv>): { waitUntil(promise: Promise<unknown>): void } | undefined {
+  try {
+    return c.executionCtx;
+  } catch {
+    return undefined;
+  }
 }
 
 function itemPath(level: RegistryLevel, document: StoredDocument<Body>): string {
@@ -116,10 +138,17 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
     return parentId;
   };
 
+  // The tenant's read cache for this request (off unless the residency allows it).
+  const cacheOf = (c: Context<RegistryEnv>, stats?: ReadCacheStats) => readCacheConfig(c.env, executionContextOf(c), stats);
+
   // One document by its item URL; a version asked for under another schema does not exist there.
+  // Read through the cache: it answers only for the version D1 says is current in this request's
+  // session (docs/read-cache.md), so it is as safe before a write as for a plain read.
   const load = async (c: Context<RegistryEnv>, params: Record<string, string>): Promise<StoredDocument<Body>> => {
     const id = params[level.idParam]!;
-    const found = (await repo(c).get(id)) as StoredDocument<Body> | null;
+    const stats = newReadCacheStats();
+    const found = (await cachedGet(c.var.session, level.collection, id, cacheOf(c, stats))) as StoredDocument<Body> | null;
+    c.header(CACHE_HEADER, stats.hits > 0 ? "hit" : stats.bypassed > 0 ? "bypass" : "miss");
     const misplaced = level.nestedItem && parent !== null && found !== null && found.body[parent.field] !== params[parent.level.idParam];
     if (found === null || misplaced) throw notFound(level, id, `path/${level.idParam}`);
     return found;
@@ -241,6 +270,8 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
         }
         throw invalidBody(level, result.issues);
       }
+      // Tidying only: the old version's entry can never be served again once D1 moved on.
+      await forgetCached(level.collection, current.id, [current.version], cacheOf(c));
       c.header("ETag", entityTag(result.document.version));
       return c.json(present(result.document as StoredDocument<Body>), 200);
     },
@@ -272,6 +303,7 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
         if (required !== null) throw staleVersion(level, required, result.currentVersion);
         throw new ApiError(409, "concurrent_update", `The ${level.singular} changed while it was being deleted: read it again and retry.`);
       }
+      await forgetCached(level.collection, current.id, [current.version], cacheOf(c));
       return c.json({ removed: result.removed }, 200);
     },
   );

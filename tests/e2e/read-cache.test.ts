@@ -1,0 +1,117 @@
+/**
+ * The read cache end to end, on tenants provisioned by the CLI and reached through the dispatcher:
+ * the tenant's residency decides whether KV is used at all (eu and uk: never; global: yes), and a
+ * cached registry never answers with an older version than the last write.
+ */
+import Cloudflare from "cloudflare";
+import { mkdtempSync, rmSync } from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import { EXIT, runTenantCli } from "../../provisioner/src/tenant-cli.ts";
+
+/** The default product every new tenant starts with (migration 0003). */
+const DEFAULT_PRODUCT = "00000000-0000-7000-8000-000000000001";
+
+let platform: LocalPlatform;
+let stateDir: string;
+let cf: Cloudflare;
+
+interface Reply {
+  status: number;
+  cache: string | undefined;
+  bookmark: string | undefined;
+  json: Record<string, unknown>;
+}
+
+function call(host: string, method: string, path: string, body?: unknown, bookmark?: string): Promise<Reply> {
+  const url = new URL(platform.trafficUrl);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string> = { host };
+  if (payload !== undefined) headers["content-type"] = "application/json";
+  if (bookmark !== undefined) headers["x-d1-bookmark"] = bookmark;
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          cache: res.headers["x-registry-cache"] as string | undefined,
+          bookmark: res.headers["x-d1-bookmark"] as string | undefined,
+          json: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>),
+        }),
+      );
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+async function provision(id: string, residency: string): Promise<string> {
+  const host = `registry.${id}.localhost`;
+  let output = "";
+  const code = await runTenantCli(["create", id, "--domain", host, "--residency", residency], {
+    stdout: (t) => (output += t),
+    stderr: (t) => (output += t),
+    env: { CLOUDFLARE_API_BASE_URL: platform.apiUrl },
+  });
+  expect(code, output).toBe(EXIT.ok);
+  return host;
+}
+
+/** The keys in a tenant's own KV namespace, read through the Cloudflare API. */
+async function cacheKeys(id: string): Promise<string[]> {
+  const namespaces = await cf.kv.namespaces.list({ account_id: platform.accountId, per_page: 1000 });
+  const ns = namespaces.result.find((n) => n.title === `wfp-tenant-${id}-cache`);
+  expect(ns, `KV namespace of ${id}`).toBeDefined();
+  const keys = await cf.kv.namespaces.keys.list(ns!.id, { account_id: platform.accountId });
+  return keys.result.map((k) => k.name);
+}
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), "wfp-cache-e2e-"));
+  platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
+  cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
+});
+afterAll(async () => {
+  await platform?.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("the read cache on provisioned tenants", () => {
+  it("is never used where the residency keeps data in the region (eu, uk)", async () => {
+    for (const [id, residency] of [["closed-eu", "eu"], ["closed-uk", "uk"]] as const) {
+      const host = await provision(id, residency);
+      for (let i = 0; i < 3; i += 1) {
+        const read = await call(host, "GET", `/api/products/${DEFAULT_PRODUCT}`);
+        expect(read.status).toBe(200);
+        expect(read.cache).toBe("bypass");
+      }
+      expect(await cacheKeys(id)).toEqual([]);
+    }
+  });
+
+  it("serves repeat reads from KV for a global tenant, and never an older version than the last write", async () => {
+    const host = await provision("open-global", "global");
+    expect((await call(host, "GET", `/api/products/${DEFAULT_PRODUCT}`)).cache).toBe("miss");
+    // The entry is put after the response (waitUntil): wait until a read hits it.
+    let cached: Reply | undefined;
+    for (let i = 0; i < 20 && cached?.cache !== "hit"; i += 1) cached = await call(host, "GET", `/api/products/${DEFAULT_PRODUCT}`);
+    expect(cached?.cache).toBe("hit");
+    expect((await cacheKeys("open-global")).some((key) => key.includes(DEFAULT_PRODUCT))).toBe(true);
+
+    // Interleaved writes and reads: every read right after a write (carrying its bookmark) sees it.
+    for (let round = 1; round <= 8; round += 1) {
+      const written = await call(host, "PATCH", `/api/products/${DEFAULT_PRODUCT}`, { description: `round ${round}` });
+      expect(written.status, JSON.stringify(written.json)).toBe(200);
+      for (let read = 0; read < 3; read += 1) {
+        const seen = await call(host, "GET", `/api/products/${DEFAULT_PRODUCT}`, undefined, written.bookmark);
+        expect(seen.json, `round ${round}, read ${read} (${seen.cache})`).toMatchObject({ description: `round ${round}`, version: written.json.version });
+      }
+    }
+  });
+});
