@@ -17,22 +17,29 @@
  * Every response, a tenant's included, carries `x-request-id`.
  */
 import { Hono } from "hono";
-import type { DispatcherEnv } from "./env.ts";
+import type { DispatcherBindings, DispatcherEnv } from "./env.ts";
+import { hostOfUrl } from "./normalize-host.ts";
 import { onPlatformError, onPlatformNotFound } from "./platform-error.ts";
 import { requestId } from "./request-id.ts";
-import { tenantDispatch } from "./tenant-dispatch.ts";
+import { RouteCache } from "./route-cache.ts";
+import { dispatchToTenant, platformHosts } from "./tenant-dispatch.ts";
 
-const app = new Hono<DispatcherEnv>();
-
-app.use(requestId());
 // 10 s: a suspension or a moved host is obeyed at most 10 s after KV serves it.
 // 2 s: a newly onboarded host goes live within 2 s of a "no such host" being cached.
-app.use(tenantDispatch({ cache: { positiveTtlMs: 10_000, negativeTtlMs: 2_000, maxEntries: 1_000 } }));
+const routes = new RouteCache({ positiveTtlMs: 10_000, negativeTtlMs: 2_000, maxEntries: 1_000 });
 
-// Only platform hosts get past tenantDispatch, so these routes never shadow a tenant's paths.
-app.get("/health", (c) => c.json({ status: "ok", service: "wfp-dispatcher", requestId: c.var.requestId }));
+/** The platform's own routes, answered only on PLATFORM_HOSTS, so they never shadow a tenant's paths. */
+const platform = new Hono<DispatcherEnv>();
+platform.use(requestId());
+platform.get("/health", (c) => c.json({ status: "ok", service: "wfp-dispatcher", requestId: c.var.requestId }));
+platform.notFound(onPlatformNotFound);
+platform.onError(onPlatformError);
 
-app.notFound(onPlatformNotFound);
-app.onError(onPlatformError);
-
-export default app;
+export default {
+  fetch(request, env, ctx) {
+    const host = hostOfUrl(request.url);
+    if (host !== null && platformHosts(env.PLATFORM_HOSTS).has(host)) return platform.fetch(request, env, ctx);
+    // Tenant traffic takes the lean path: no router on the hot path (see dispatchToTenant).
+    return dispatchToTenant(request, env, host, routes);
+  },
+} satisfies ExportedHandler<DispatcherBindings>;

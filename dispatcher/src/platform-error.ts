@@ -31,9 +31,13 @@ export class PlatformError extends HTTPException {
 }
 
 /** Builds the JSON error response; the only place the shape is written. */
-export function errorResponse(c: Context<DispatcherEnv>, status: ContentfulStatusCode, code: string, message: string): Response {
-  const body: ErrorBody = { error: { code, message, requestId: c.var.requestId ?? "" } };
-  return c.json(body, status);
+export function platformErrorResponse(status: ContentfulStatusCode, code: string, message: string, requestId: string): Response {
+  const body: ErrorBody = { error: { code, message, requestId } };
+  return Response.json(body, { status, headers: { "x-request-id": requestId } });
+}
+
+function errorResponse(c: Context<DispatcherEnv>, status: ContentfulStatusCode, code: string, message: string): Response {
+  return platformErrorResponse(status, code, message, c.var.requestId ?? "");
 }
 
 /**

@@ -27,12 +27,22 @@ export interface RequestIdVariables {
  *   app.use(requestId());
  *   app.get("/", (c) => c.text(c.var.requestId));
  */
+/**
+ * The id of a request: the client's `x-request-id` when well-formed, otherwise a new UUID.
+ *
+ * @example
+ *   requestIdOf(new Request("https://a.example", { headers: { "x-request-id": "abc-1" } })) // "abc-1"
+ */
+export function requestIdOf(request: Request, generate: () => string = () => crypto.randomUUID()): string {
+  const incoming = request.headers.get(REQUEST_ID_HEADER);
+  return incoming !== null && WELL_FORMED_ID.test(incoming) ? incoming : generate();
+}
+
 export function requestId({ generate = () => crypto.randomUUID() }: RequestIdOptions = {}): MiddlewareHandler<{
   Variables: RequestIdVariables;
 }> {
   return async function requestId(c, next) {
-    const incoming = c.req.raw.headers.get(REQUEST_ID_HEADER);
-    const id = incoming !== null && WELL_FORMED_ID.test(incoming) ? incoming : generate();
+    const id = requestIdOf(c.req.raw, generate);
     c.set("requestId", id);
     await next();
     // A tenant built from the template already echoes the id it was given; setting the header
