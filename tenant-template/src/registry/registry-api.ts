@@ -8,6 +8,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { validationHook } from "../http/request-input.ts";
 import { d1Session } from "../store/d1-session.ts";
 import { TEMPLATE_VERSION } from "../version.ts";
+import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION } from "../backup/export-format.ts";
 import { apiDocsPage } from "./api-docs-page.ts";
 import { levelRoutes, type RegistryEnv } from "./level-routes.ts";
 import { REGISTRY_LEVELS } from "./registry-levels.ts";
@@ -67,6 +68,39 @@ registryApi.openapi(
     );
   },
 );
+
+// Backup and restore are served by their own sub-app (backup/backup-api.ts, with its larger body
+// limit); they are described here so the one document covers the whole API.
+const exportedDocument = z.object({ id: z.string(), _version: z.number().int(), created_at: z.string(), updated_at: z.string(), body: z.record(z.string(), z.unknown()) });
+const exportDocument = z
+  .object({
+    format: z.literal(EXPORT_FORMAT),
+    formatVersion: z.literal(EXPORT_FORMAT_VERSION),
+    collections: z.object(Object.fromEntries(REGISTRY_LEVELS.map((level) => [level.collection.name, z.array(exportedDocument)]))),
+  })
+  .openapi("RegistryExport");
+const errorShape = { description: "The API's error shape: `{ error: { code, message, requestId, details? } }`." };
+registryApi.openAPIRegistry.registerPath({
+  method: "get",
+  path: "/export",
+  tags: ["backup"],
+  summary: "The whole registry as one JSON document, streamed",
+  responses: { 200: { description: "Every document of every level, parents first; import it into an empty tenant to restore.", content: { "application/json": { schema: exportDocument } } } },
+});
+registryApi.openAPIRegistry.registerPath({
+  method: "post",
+  path: "/import",
+  tags: ["backup"],
+  summary: "Load an export into an empty registry, all or nothing",
+  request: { body: { content: { "application/json": { schema: exportDocument } } } },
+  responses: {
+    201: { description: "Imported: counts per level." },
+    400: errorShape,
+    409: { description: "The registry is not empty (only an untouched default hierarchy may be replaced); nothing was imported." },
+    413: errorShape,
+    422: { description: "Invalid documents, each with its path; nothing was imported." },
+  },
+});
 
 registryApi.doc("/openapi.json", DOCUMENT_CONFIG);
 registryApi.get("/docs", (c) => c.html(apiDocsPage(registryApi.getOpenAPIDocument(DOCUMENT_CONFIG), "/api")));
