@@ -9,13 +9,13 @@
  */
 import Cloudflare from "cloudflare";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FaultPlanSchema } from "../../infra/local-platform/faults.ts";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
-import { EXIT, runTenantCli } from "../../provisioner/src/tenant-cli.ts";
+import { EXIT } from "../../provisioner/src/tenant-cli.ts";
+import { requestTenant, runTenant } from "../support/tenant-traffic.ts";
 
 /** Every migration of the template, in order: what a freshly provisioned tenant must report. */
 const TEMPLATE_MIGRATIONS = readdirSync(new URL("../../tenant-template/migrations/", import.meta.url))
@@ -32,31 +32,10 @@ async function startSession(stateDir: string): Promise<Session> {
   return { platform, cf: new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 }) };
 }
 
-async function tenant(s: Session, args: string[], env: Record<string, string> = {}) {
-  let stdout = "";
-  let stderr = "";
-  const code = await runTenantCli(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    env: { CLOUDFLARE_API_BASE_URL: s.platform.apiUrl, ...env },
-  });
-  return { code, stdout, stderr };
-}
+const tenant = (s: Session, args: string[], env: Record<string, string> = {}) => runTenant(s.platform.apiUrl, args, env);
 
-/** GET with a Host header on the traffic port (what `*.localhost` does for curl and browsers). */
-function get(s: Session, host: string, path: string): Promise<{ status: number; body: string; json: () => Record<string, unknown> }> {
-  const url = new URL(s.platform.trafficUrl);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, headers: { host } }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body, json: () => JSON.parse(body) as Record<string, unknown> }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+/** GET with a Host header on the traffic port. */
+const get = (s: Session, host: string, path: string) => requestTenant(s.platform.trafficUrl, host, "GET", path);
 
 /** Everything the account holds, read only through Cloudflare's list endpoints. */
 async function inventory(s: Session) {

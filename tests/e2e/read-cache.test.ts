@@ -5,12 +5,12 @@
  */
 import Cloudflare from "cloudflare";
 import { mkdtempSync, rmSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
-import { EXIT, runTenantCli } from "../../provisioner/src/tenant-cli.ts";
+import { EXIT } from "../../provisioner/src/tenant-cli.ts";
+import { requestTenant, runTenant } from "../support/tenant-traffic.ts";
 
 /** The default product every new tenant starts with (migration 0003). */
 const DEFAULT_PRODUCT = "00000000-0000-7000-8000-000000000001";
@@ -26,40 +26,20 @@ interface Reply {
   json: Record<string, unknown>;
 }
 
-function call(host: string, method: string, path: string, body?: unknown, bookmark?: string): Promise<Reply> {
-  const url = new URL(platform.trafficUrl);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = { host };
-  if (payload !== undefined) headers["content-type"] = "application/json";
-  if (bookmark !== undefined) headers["x-d1-bookmark"] = bookmark;
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          cache: res.headers["x-registry-cache"] as string | undefined,
-          bookmark: res.headers["x-d1-bookmark"] as string | undefined,
-          json: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>),
-        }),
-      );
-    });
-    req.on("error", reject);
-    req.end(payload);
-  });
+async function call(host: string, method: string, path: string, body?: unknown, bookmark?: string): Promise<Reply> {
+  const reply = await requestTenant(platform.trafficUrl, host, method, path, { body, headers: bookmark === undefined ? {} : { "x-d1-bookmark": bookmark } });
+  return {
+    status: reply.status,
+    cache: reply.headers["x-registry-cache"] as string | undefined,
+    bookmark: reply.headers["x-d1-bookmark"] as string | undefined,
+    json: reply.json(),
+  };
 }
 
 async function provision(id: string, residency: string): Promise<string> {
   const host = `registry.${id}.localhost`;
-  let output = "";
-  const code = await runTenantCli(["create", id, "--domain", host, "--residency", residency], {
-    stdout: (t) => (output += t),
-    stderr: (t) => (output += t),
-    env: { CLOUDFLARE_API_BASE_URL: platform.apiUrl },
-  });
-  expect(code, output).toBe(EXIT.ok);
+  const { code, stderr } = await runTenant(platform.apiUrl, ["create", id, "--domain", host, "--residency", residency]);
+  expect(code, stderr).toBe(EXIT.ok);
   return host;
 }
 

@@ -5,12 +5,12 @@
  * cascade delete. Bookmarks are carried from each response to the next request, as a client should.
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
-import { EXIT, runTenantCli } from "../../provisioner/src/tenant-cli.ts";
+import { EXIT } from "../../provisioner/src/tenant-cli.ts";
+import { requestTenant, runTenant } from "../support/tenant-traffic.ts";
 
 const HOST = "registry.walker.localhost";
 
@@ -26,38 +26,18 @@ describe("the registry API through the dispatcher", () => {
   let bookmark: string | undefined;
 
   /** One request on the traffic port with the tenant's Host, carrying the last bookmark. */
-  const call = (method: string, path: string, body?: unknown): Promise<Reply> => {
-    const url = new URL(platform.trafficUrl);
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: Record<string, string> = { host: HOST };
-    if (payload !== undefined) headers["content-type"] = "application/json";
-    if (bookmark !== undefined) headers["x-d1-bookmark"] = bookmark;
-    return new Promise((resolve, reject) => {
-      const req = request({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk: string) => (text += chunk));
-        res.on("end", () => {
-          const next = res.headers["x-d1-bookmark"];
-          if (typeof next === "string") bookmark = next;
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, json: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) });
-        });
-      });
-      req.on("error", reject);
-      req.end(payload);
-    });
+  const call = async (method: string, path: string, body?: unknown): Promise<Reply> => {
+    const reply = await requestTenant(platform.trafficUrl, HOST, method, path, { body, headers: bookmark === undefined ? {} : { "x-d1-bookmark": bookmark } });
+    const next = reply.headers["x-d1-bookmark"];
+    if (typeof next === "string") bookmark = next;
+    return { status: reply.status, headers: reply.headers, json: reply.json() };
   };
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), "wfp-registry-e2e-"));
     platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
-    let output = "";
-    const code = await runTenantCli(["create", "walker", "--domain", HOST, "--residency", "global"], {
-      stdout: (t) => (output += t),
-      stderr: (t) => (output += t),
-      env: { CLOUDFLARE_API_BASE_URL: platform.apiUrl },
-    });
-    expect(code, output).toBe(EXIT.ok);
+const { code, stderr } = await runTenant(platform.apiUrl, ["create", "walker", "--domain", HOST, "--residency", "global"]);
+    expect(code, stderr).toBe(EXIT.ok);
   });
   afterAll(async () => {
     await platform?.close();

@@ -12,7 +12,8 @@ import { promisify } from "node:util";
 import Cloudflare from "cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
-import { EXIT, runTenantCli } from "../../provisioner/src/tenant-cli.ts";
+import { EXIT } from "../../provisioner/src/tenant-cli.ts";
+import { runTenant } from "../support/tenant-traffic.ts";
 
 const execFileAsync = promisify(execFile);
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -72,12 +73,7 @@ describe("wrangler against the local platform", () => {
   });
 
   it("sees a provisioned tenant's database as fully migrated", async () => {
-    let stderr = "";
-    const code = await runTenantCli(["create", "wrangled", "--domain", "registry.wrangled.localhost"], {
-      stdout: () => undefined,
-      stderr: (t) => (stderr += t),
-      env: { CLOUDFLARE_API_BASE_URL: platform.apiUrl },
-    });
+    const { code, stderr } = await runTenant(platform.apiUrl, ["create", "wrangled", "--domain", "registry.wrangled.localhost"]);
     expect(code, stderr).toBe(EXIT.ok);
     const cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
     const [db] = (await cf.d1.database.list({ account_id: platform.accountId, name: "wfp-tenant-wrangled" })).result;

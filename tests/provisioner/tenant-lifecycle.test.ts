@@ -5,7 +5,6 @@
  * (Two tenants side by side and a fault at every API call are tests/e2e's job.)
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Cloudflare from "cloudflare";
@@ -13,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FaultPlanSchema } from "../../infra/local-platform/faults.ts";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { hashAdminKey } from "../../provisioner/src/admin-key.ts";
-import { EXIT, runTenantCli } from "../../provisioner/src/tenant-cli.ts";
+import { EXIT } from "../../provisioner/src/tenant-cli.ts";
+import { requestTenant, runTenant } from "../support/tenant-traffic.ts";
 
 let platform: LocalPlatform;
 let stateDir: string;
@@ -29,31 +29,10 @@ afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-async function tenant(args: string[], env: Record<string, string> = {}) {
-  let stdout = "";
-  let stderr = "";
-  const code = await runTenantCli(args, {
-    stdout: (t) => (stdout += t),
-    stderr: (t) => (stderr += t),
-    env: { CLOUDFLARE_API_BASE_URL: platform.apiUrl, ...env },
-  });
-  return { code, stdout, stderr };
-}
+const tenant = (args: string[], env: Record<string, string> = {}) => runTenant(platform.apiUrl, args, env);
 
 /** GET a path on the traffic port with a tenant's Host header (what `*.localhost` does in a browser). */
-function get(host: string, path: string): Promise<{ status: number; body: string }> {
-  const url = new URL(platform.trafficUrl);
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, headers: { host } }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => (body += c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+const get = (host: string, path: string) => requestTenant(platform.trafficUrl, host, "GET", path);
 
 interface CreateJson {
   ok: boolean;

@@ -1,0 +1,63 @@
+/**
+ * What end-to-end tests share: requests on the local platform's traffic port addressed to a
+ * tenant's hostname (what `*.localhost` does for curl and browsers), and the tenant CLI run
+ * in-process against a given local platform.
+ */
+import { request, type IncomingHttpHeaders } from "node:http";
+import { runTenantCli } from "../../provisioner/src/tenant-cli.ts";
+
+export interface TenantReply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** The body as JSON (`{}` when empty). */
+  json(): Record<string, unknown>;
+}
+
+/**
+ * Sends one request to `trafficUrl` with `Host: host`; a body is sent as JSON.
+ *
+ * @example
+ *   const reply = await requestTenant(platform.trafficUrl, "registry.acme.localhost", "GET", "/health");
+ */
+export function requestTenant(
+  trafficUrl: string,
+  host: string,
+  method: string,
+  path: string,
+  { body, headers = {} }: { body?: unknown; headers?: Record<string, string> } = {},
+): Promise<TenantReply> {
+  const url = new URL(trafficUrl);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const sent: Record<string, string> = { host, ...headers };
+  if (payload !== undefined) sent["content-type"] = "application/json";
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, method, headers: sent }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: () => (text === "" ? {} : (JSON.parse(text) as Record<string, unknown>)) }),
+      );
+    });
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+/**
+ * Runs `npm run tenant -- <args>` in-process against the local platform at `apiUrl`.
+ *
+ * @example
+ *   const { code, stdout } = await runTenant(platform.apiUrl, ["create", "acme", "--domain", "registry.acme.localhost"]);
+ */
+export async function runTenant(apiUrl: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runTenantCli(args, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    env: { CLOUDFLARE_API_BASE_URL: apiUrl, ...env },
+  });
+  return { code, stdout, stderr };
+}
