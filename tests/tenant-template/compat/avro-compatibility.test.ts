@@ -1,14 +1,18 @@
 /**
  * The Avro compatibility engine, in Node (it is pure; avro-compatibility-in-workerd.test.ts runs
  * it in workerd): each resolution rule in both directions, the levels over a version chain, and
- * every Avro compatibility scenario of the confluent-bdd conformance features.
+ * every Avro compatibility scenario of the confluent-bdd conformance features, and avsc's
+ * resolver (Node only) as a second opinion on every pair of their schemas.
  */
+import avsc from "avsc";
+import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { avroCompatibility } from "../../../tenant-template/src/compat/avro-compatibility.ts";
 import { checkCompatibility, type CompatibilityIssue } from "../../../tenant-template/src/compat/compatibility.ts";
 import type { ParsedSpec } from "../../../tenant-template/src/spec/spec-types.ts";
 import { validateSpecification } from "../../../tenant-template/src/spec/validate-specification.ts";
-import { readScenarios, runScenario, type ScenarioOutcome } from "./feature-compat-runner.ts";
+import fixtures from "../spec/fixtures/confluent-bdd.json" with { type: "json" };
+import { FEATURES_DIR, readScenarios, runScenario, type ScenarioOutcome } from "./feature-compat-runner.ts";
 
 function avro(schema: unknown): ParsedSpec {
   const result = validateSpecification("AVRO", JSON.stringify(schema));
@@ -334,4 +338,54 @@ describe("confluent-bdd conformance features (Apache-2.0): every Avro compatibil
     expect(run.length).toBe(148);
     expect(run.reduce((sum, o) => sum + o.cases, 0)).toBe(357);
   });
+});
+
+test("avsc's resolver agrees on every same-named pair of Avro schemas from the features, except namespace-only differences", () => {
+  const files = ["compatibility_avro", "avro_compatibility_exhaustive", "compatibility_transitive", "compatibility_transitive_chain", "modeling_avro_compatibility"];
+  const texts = new Set(fixtures.avro.map((a) => a.schema));
+  for (const file of files) {
+    const parts = readFileSync(`${FEATURES_DIR}/${file}.feature`, "utf8").split('"""');
+    for (let i = 1; i < parts.length; i += 2) texts.add(parts[i]!.trim());
+  }
+  const schemas = [...texts].flatMap((text) => {
+    const result = validateSpecification("AVRO", text);
+    if (!result.ok || result.parsed.format !== "AVRO") return [];
+    const top = result.parsed.schema;
+    return [{ text, parsed: result.parsed, key: `${top.type}:${"name" in top ? top.name.split(".").pop() : ""}` }];
+  });
+  // avsc matches named types by full name; Avro Java (and so Confluent, and this engine) by the
+  // unqualified name. Without namespaces the two must agree.
+  const unqualify = (node: unknown): unknown => {
+    if (typeof node === "string") return node.split(".").pop(); // a type name
+    if (Array.isArray(node)) return node.map(unqualify); // a union
+    if (typeof node !== "object" || node === null) return node;
+    const { namespace: _, ...rest } = node as Record<string, unknown>;
+    const names = (value: unknown) => (value as string[]).map((name) => name.split(".").pop());
+    // Fields, like types, have a name and a type; defaults and symbols stay as they are.
+    return Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, ["name", "type", "items", "values"].includes(k) ? unqualify(v) : k === "fields" ? (v as unknown[]).map(unqualify) : k === "aliases" ? names(v) : v]));
+  };
+  const avscReads = (reader: unknown, writer: unknown) => {
+    try {
+      avsc.Type.forSchema(reader as avsc.Schema, { wrapUnions: true }).createResolver(avsc.Type.forSchema(writer as avsc.Schema, { wrapUnions: true }));
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  let pairs = 0;
+  let namespaceOnly = 0;
+  const disagreements: unknown[] = [];
+  for (const reader of schemas) {
+    for (const writer of schemas) {
+      if (reader.key !== writer.key) continue;
+      pairs++;
+      const ours = avroCompatibility.canRead(reader.parsed, writer.parsed).length === 0;
+      if (ours === avscReads(JSON.parse(reader.text), JSON.parse(writer.text))) continue;
+      if (ours && avscReads(unqualify(JSON.parse(reader.text)), unqualify(JSON.parse(writer.text)))) namespaceOnly++;
+      else disagreements.push({ reader: reader.text, writer: writer.text, ours });
+    }
+  }
+  expect(disagreements).toEqual([]);
+  expect(pairs).toBeGreaterThan(4000);
+  expect(namespaceOnly).toBeLessThan(pairs / 50);
 });
