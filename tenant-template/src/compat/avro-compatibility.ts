@@ -62,6 +62,7 @@ function simpleName(named: AvroNamed): string {
 }
 
 function under(prefix: readonly Segment[], issues: readonly RelativeIssue[]): RelativeIssue[] {
+  if (issues.length === 0) return [];
   return issues.slice(0, MAX_ISSUES).map((issue) => ({ ...issue, path: [...prefix, ...issue.path] }));
 }
 
@@ -71,6 +72,9 @@ class ResolutionChecker {
 
   /** The reasons data written with `writer` cannot be read with `reader`; empty when it can. */
   check(reader: AvroSchema, writer: AvroSchema): RelativeIssue[] {
+    // Only named types can recur or be shared (an inline type is its own object, met once per
+    // place), so only pairs involving one are memoized: most fields of a wide record skip the map.
+    if (!("name" in reader) && !("name" in writer)) return this.resolve(reader, writer).slice(0, MAX_ISSUES);
     let byWriter = this.memo.get(reader);
     if (!byWriter) this.memo.set(reader, (byWriter = new Map()));
     const known = byWriter.get(writer);
@@ -157,8 +161,9 @@ class ResolutionChecker {
     if (!byName) this.writerFields.set(writer, (byName = new Map(writer.fields.map((field) => [field.name, field]))));
     const issues: RelativeIssue[] = [];
     reader.fields.forEach((field, index) => {
-      const matches = [field.name, ...field.aliases].flatMap((name) => byName.get(name) ?? []);
-      const unique = [...new Set(matches)];
+      const direct = byName.get(field.name);
+      // Aliases are rare: the common case looks up one name and allocates nothing.
+      const unique = field.aliases.length === 0 ? (direct ? [direct] : []) : [...new Set([field.name, ...field.aliases].flatMap((name) => byName.get(name) ?? []))];
       if (unique.length > 1) {
         // Java throws here ("matches multiple fields in writer record schema"): data could not be resolved.
         issues.push({ type: "READER_FIELD_AMBIGUOUS", path: ["fields", index], message: `the reader's field ${field.name} matches the writer's fields ${unique.map((f) => f.name).join(", ")} by name and aliases` });
