@@ -9,6 +9,7 @@
 import { Hono } from "hono";
 import { onApiError, onApiNotFound } from "./api-error.ts";
 import { backupApi } from "./backup/backup-api.ts";
+import { confluentApi } from "./confluent/confluent-api.ts";
 import type { TenantEnv } from "./env.ts";
 import { health } from "./health.ts";
 import { requestInput } from "./http/request-input.ts";
@@ -23,6 +24,8 @@ app.route("/health", health);
 app.route("/api", backupApi);
 app.use("/api/*", requestInput());
 app.route("/api", registryApi);
+// The Confluent-compatible API at the root, as Confluent clients expect it (docs/confluent-api.md).
+app.route("/", confluentApi);
 
 app.notFound(onApiNotFound);
 app.onError(onApiError);

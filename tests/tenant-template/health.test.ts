@@ -91,7 +91,7 @@ describe("GET /health", () => {
 
 describe("everything else", () => {
   test("unknown paths are 404 in the platform's error shape, with a request id", async () => {
-    const res = await fetchFrom("fresh", "/subjects");
+    const res = await fetchFrom("fresh", "/no-such-endpoint");
     expect(res.status).toBe(404);
     const id = res.headers.get("x-request-id");
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
