@@ -1,0 +1,50 @@
+/**
+ * `npm run conformance [-- --json] [--suite <dir>] [--file <name.feature>]... [--platforms <n>] [--failures]`
+ *
+ * Plays the confluent-bdd core features against fresh tenant registries on a local platform and
+ * prints the pass rate per file and in total (docs/conformance.md). The pass rate is a figure,
+ * not a verdict: exit 0 whenever the run completed, 1 only when the runner could not run.
+ */
+import { formatReport, runConformance, RunnerError } from "../tests/conformance/conformance-runner.ts";
+
+const args = process.argv.slice(2);
+const json = args.includes("--json");
+const failures = args.includes("--failures");
+const files: string[] = [];
+let suiteDir: string | undefined;
+let platforms = 2;
+for (let i = 0; i < args.length; i++) {
+  const arg = args[i];
+  if (arg === "--file") files.push(args[++i] ?? "");
+  else if (arg === "--suite") suiteDir = args[++i];
+  else if (arg === "--platforms") platforms = Number(args[++i]);
+  else if (arg !== "--json" && arg !== "--failures") {
+    process.stderr.write(`unknown argument ${arg}\n`);
+    process.exit(2);
+  }
+}
+
+try {
+  const report = await runConformance({
+    ...(suiteDir === undefined ? {} : { suiteDir }),
+    ...(files.length === 0 ? {} : { files }),
+    platforms: Number.isInteger(platforms) && platforms > 0 ? platforms : 2,
+    // Progress on stderr, so stdout stays one report (or one JSON object).
+    onScenario: (_result, done, total) => {
+      if (process.stderr.isTTY || done % 100 === 0 || done === total) process.stderr.write(`\r${done}/${total} scenarios`);
+      if (done === total) process.stderr.write("\n");
+    },
+  });
+  if (json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else {
+    process.stdout.write(`${formatReport(report)}\n`);
+    if (failures) {
+      process.stdout.write("\nFailures:\n");
+      for (const r of report.scenarios.filter((s) => s.status === "failed" || s.status === "error")) process.stdout.write(`  ${r.file}:${r.line} ${r.name}\n    at: ${r.step ?? ""}\n    ${r.message ?? ""}\n`);
+    }
+  }
+} catch (error) {
+  process.stderr.write(`conformance: ${error instanceof RunnerError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+}

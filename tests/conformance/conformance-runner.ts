@@ -1,0 +1,262 @@
+/**
+ * The conformance runner: plays the confluent-bdd feature files against tenant registries on one
+ * local platform, through the dispatcher by each tenant's hostname, exactly as a client outside
+ * would reach them. Isolation is a new tenant per scenario (onboarded by the tenant CLI, so it
+ * has its own D1 database, KV namespace and Worker, every migration applied), deleted when the
+ * scenario ends so workerd does not accumulate Workers over a run of two thousand scenarios.
+ *
+ * Onboarding dominates the time (about 0.6 s, and 0.2 s to delete), yet scenarios cannot share a
+ * platform concurrently: every new or deleted Worker or database restarts the platform's one
+ * workerd, which breaks requests and migrations in flight for every other tenant. So parallelism
+ * comes from separate local platforms (each its own workerd and state), each playing its
+ * scenarios one at a time. A cheaper reset (wiping a tenant's D1 between scenarios) was rejected:
+ * the Worker may keep id-keyed caches in isolate memory or KV, which a wipe would make stale.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import { requestTenant, runTenant } from "../support/tenant-traffic.ts";
+import { matchStep, StepSkipped, type ScenarioWorld, type StepReply } from "./confluent-steps.ts";
+import { readFeatureScenarios, type FeatureScenario } from "./feature-pickles.ts";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/** CI checks the shared folder out beside the repository. */
+export const DEFAULT_SUITE_DIR = resolve(repoRoot, "../shared/conformance/confluent-bdd");
+
+export type ScenarioStatus = "passed" | "failed" | "undefined" | "error";
+
+export interface ScenarioResult {
+  file: string;
+  line: number;
+  name: string;
+  status: ScenarioStatus;
+  /** The failing or undefined step, or what broke the tenant (status `error`). */
+  step?: string;
+  message?: string;
+  /** Steps not played (audit log), with why; the rest of the scenario still ran. */
+  skippedSteps: { step: string; reason: string }[];
+  ms: number;
+}
+
+export interface FileSummary {
+  file: string;
+  scenarios: number;
+  passed: number;
+  failed: number;
+  undefined: number;
+  error: number;
+  /** passed / scenarios, in percent with one decimal. */
+  passRate: number;
+}
+
+export interface ConformanceReport {
+  suiteDir: string;
+  files: FileSummary[];
+  total: Omit<FileSummary, "file">;
+  /** Reasons for skipped steps, with how many steps and scenarios each covered. */
+  skippedSteps: { reason: string; steps: number; scenarios: number }[];
+  /** Undefined steps (no step definition), with how many scenarios each stopped. */
+  undefinedSteps: { step: string; scenarios: number }[];
+  scenarios: ScenarioResult[];
+  isolation: string;
+  durationMs: number;
+}
+
+export interface ConformanceOptions {
+  suiteDir?: string;
+  /** Feature file names; default every file listed in core.txt. */
+  files?: string[];
+  /** Read feature files from here instead of `<suiteDir>/features` (fixtures). */
+  featuresDir?: string;
+  /** Local platforms run side by side, each playing one scenario at a time. Default 2. */
+  platforms?: number;
+  /** Called after each scenario, for progress output. */
+  onScenario?: (result: ScenarioResult, done: number, total: number) => void;
+}
+
+/** The runner itself could not run (missing suite, platform failure): the only non-zero exit. */
+export class RunnerError extends Error {}
+
+const ISOLATION = "a new tenant per scenario (tenant CLI create, then delete); scenarios on one local platform run one at a time";
+
+function rate(passed: number, total: number): number {
+  return total === 0 ? 0 : Math.round((passed / total) * 1000) / 10;
+}
+
+function summarize(results: ScenarioResult[]): Omit<FileSummary, "file"> {
+  const count = (status: ScenarioStatus): number => results.filter((r) => r.status === status).length;
+  const passed = count("passed");
+  return { scenarios: results.length, passed, failed: count("failed"), undefined: count("undefined"), error: count("error"), passRate: rate(passed, results.length) };
+}
+
+/** Replaces `{{key}}` with values stored by earlier steps, as the features' own runner does. */
+function substitute(text: string, stored: Map<string, unknown>): string {
+  return text.replace(/\{\{([A-Za-z0-9_]+)\}\}/g, (whole, key: string) => {
+    const value = stored.get(key);
+    return value === undefined ? whole : typeof value === "string" ? value : JSON.stringify(value);
+  });
+}
+
+async function playScenario(platform: LocalPlatform, scenario: FeatureScenario, index: number): Promise<ScenarioResult> {
+  const started = Date.now();
+  const result: ScenarioResult = { file: scenario.file, line: scenario.line, name: scenario.name, status: "passed", skippedSteps: [], ms: 0 };
+  // Undefined steps are found before any tenant is made: they need no registry to be reported.
+  const missing = scenario.steps.find((s) => matchStep(s.text) === undefined);
+  if (missing) {
+    result.status = "undefined";
+    result.step = missing.text;
+    result.ms = Date.now() - started;
+    return result;
+  }
+  const tenant = `conf-${index}`;
+  const host = `${tenant}.conformance.localhost`;
+  const created = await runTenant(platform.apiUrl, ["create", tenant, "--domain", host, "--residency", "global", "--json"]);
+  if (created.code !== 0) {
+    result.status = "error";
+    result.message = `onboarding tenant ${tenant} failed (exit ${created.code}): ${(created.stdout + created.stderr).slice(0, 500)}`;
+    result.ms = Date.now() - started;
+    return result;
+  }
+  let bookmark: string | undefined;
+  const world: ScenarioWorld = {
+    stored: new Map(),
+    async call(method, path, body): Promise<StepReply> {
+      // Bookmarks carried from reply to request, as a client should, so reads see earlier writes.
+      const reply = await requestTenant(platform.trafficUrl, host, method, path, { body, headers: bookmark === undefined ? {} : { "x-d1-bookmark": bookmark } });
+      const next = reply.headers["x-d1-bookmark"];
+      if (typeof next === "string") bookmark = next;
+      world.last = { status: reply.status, headers: reply.headers, body: reply.body };
+      return world.last;
+    },
+  };
+  try {
+    for (const s of scenario.steps) {
+      const text = substitute(s.text, world.stored);
+      const definition = matchStep(text) ?? matchStep(s.text);
+      try {
+        await definition!.run(world, s.docString === undefined ? undefined : substitute(s.docString, world.stored));
+      } catch (error) {
+        if (error instanceof StepSkipped) {
+          result.skippedSteps.push({ step: s.text, reason: error.message });
+          continue;
+        }
+        result.status = "failed";
+        result.step = text;
+        result.message = error instanceof Error ? error.message : String(error);
+        break;
+      }
+    }
+  } finally {
+    const removed = await runTenant(platform.apiUrl, ["delete", tenant, "--json"]);
+    if (removed.code !== 0 && result.status === "passed") {
+      result.status = "error";
+      result.message = `deleting tenant ${tenant} failed (exit ${removed.code})`;
+    }
+  }
+  result.ms = Date.now() - started;
+  return result;
+}
+
+/** Feature files named in core.txt, checked to exist. */
+export function coreFiles(suiteDir: string): string[] {
+  const list = join(suiteDir, "core.txt");
+  if (!existsSync(list)) {
+    throw new RunnerError(`the conformance suite is missing: no ${list}. CI checks out shared/ beside the repository (../shared from the repo root); pass --suite <dir> to point elsewhere.`);
+  }
+  return readFileSync(list, "utf8").split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+}
+
+/** Runs the scenarios and returns the report; throws RunnerError only when it cannot run at all. */
+export async function runConformance(options: ConformanceOptions = {}): Promise<ConformanceReport> {
+  const started = Date.now();
+  const suiteDir = resolve(options.suiteDir ?? DEFAULT_SUITE_DIR);
+  const featuresDir = options.featuresDir ?? join(suiteDir, "features");
+  const files = options.files ?? coreFiles(suiteDir);
+  const scenarios: FeatureScenario[] = [];
+  for (const file of files) {
+    const path = join(featuresDir, file);
+    if (!existsSync(path)) throw new RunnerError(`feature file not found: ${path}`);
+    try {
+      scenarios.push(...readFeatureScenarios(path));
+    } catch (error) {
+      throw new RunnerError(`cannot parse ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  const results: ScenarioResult[] = new Array<ScenarioResult>(scenarios.length);
+  let next = 0;
+  let done = 0;
+  /** One local platform, playing scenarios from the shared queue until it is empty. */
+  const lane = async (): Promise<void> => {
+    const stateDir = mkdtempSync(join(tmpdir(), "wfp-conformance-"));
+    let platform: LocalPlatform;
+    try {
+      platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 0 });
+    } catch (error) {
+      rmSync(stateDir, { recursive: true, force: true });
+      throw new RunnerError(`the local platform did not start: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    try {
+      while (next < scenarios.length) {
+        const index = next++;
+        const result = await playScenario(platform, scenarios[index]!, index);
+        results[index] = result;
+        options.onScenario?.(result, ++done, scenarios.length);
+      }
+    } finally {
+      await platform.close();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
+  };
+  const lanes = Math.max(1, Math.min(options.platforms ?? 2, scenarios.length));
+  await Promise.all(Array.from({ length: lanes }, lane));
+
+  const skipped = new Map<string, { steps: number; scenarios: number }>();
+  const undefinedSteps = new Map<string, number>();
+  for (const r of results) {
+    for (const reason of new Set(r.skippedSteps.map((s) => s.reason))) {
+      const entry = skipped.get(reason) ?? { steps: 0, scenarios: 0 };
+      entry.steps += r.skippedSteps.filter((s) => s.reason === reason).length;
+      entry.scenarios += 1;
+      skipped.set(reason, entry);
+    }
+    if (r.status === "undefined" && r.step !== undefined) undefinedSteps.set(r.step, (undefinedSteps.get(r.step) ?? 0) + 1);
+  }
+  return {
+    suiteDir,
+    files: files.map((file) => ({ file, ...summarize(results.filter((r) => r.file === file)) })),
+    total: summarize(results),
+    skippedSteps: [...skipped].map(([reason, n]) => ({ reason, ...n })),
+    undefinedSteps: [...undefinedSteps].map(([step, n]) => ({ step, scenarios: n })).sort((a, b) => b.scenarios - a.scenarios),
+    scenarios: results,
+    isolation: ISOLATION,
+    durationMs: Date.now() - started,
+  };
+}
+
+/** The report as text: per-file pass rates, the total, every skip and undefined step with its reason. */
+export function formatReport(report: ConformanceReport): string {
+  const out: string[] = [];
+  const width = Math.max(...report.files.map((f) => f.file.length), 5);
+  out.push(`Confluent conformance (${report.suiteDir})`, `isolation: ${report.isolation}`, "");
+  out.push(`${"file".padEnd(width)}  pass/total   rate  failed undefined error`);
+  const line = (name: string, s: Omit<FileSummary, "file">): string =>
+    `${name.padEnd(width)}  ${`${s.passed}/${s.scenarios}`.padStart(10)} ${`${s.passRate.toFixed(1)}%`.padStart(6)} ${String(s.failed).padStart(6)} ${String(s.undefined).padStart(9)} ${String(s.error).padStart(5)}`;
+  for (const f of report.files) out.push(line(f.file, f));
+  out.push(line("TOTAL", report.total), "");
+  out.push("Skipped steps (the scenario still ran; the step is not counted as passed or failed):");
+  for (const s of report.skippedSteps) out.push(`  ${s.steps} step(s) in ${s.scenarios} scenario(s): ${s.reason}`);
+  for (const r of report.scenarios.filter((r) => r.skippedSteps.length > 0)) out.push(`    ${r.file}:${r.line} ${r.name} (${r.skippedSteps.length} skipped)`);
+  out.push("", "Undefined steps (scenario not run, no step definition):");
+  for (const u of report.undefinedSteps) out.push(`  ${u.scenarios} scenario(s): ${u.step}`);
+  for (const r of report.scenarios.filter((r) => r.status === "undefined")) out.push(`    ${r.file}:${r.line} ${r.name}`);
+  const errors = report.scenarios.filter((r) => r.status === "error");
+  if (errors.length > 0) {
+    out.push("", "Errors (the tenant could not be made or removed):");
+    for (const r of errors) out.push(`  ${r.file}:${r.line} ${r.name}: ${r.message ?? ""}`);
+  }
+  out.push("", `${report.total.passed}/${report.total.scenarios} scenarios pass (${report.total.passRate.toFixed(1)}%) in ${(report.durationMs / 1000).toFixed(1)} s`);
+  return out.join("\n");
+}
