@@ -24,6 +24,11 @@ for (let i = 0; i < args.length; i++) {
   }
 }
 
+// Workers' console output (Miniflare forwards it to stdout) would corrupt the report: while the
+// run lasts, everything written to stdout goes to stderr, and the report alone goes to stdout.
+const writeStdout = process.stdout.write.bind(process.stdout);
+process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+
 try {
   const report = await runConformance({
     ...(suiteDir === undefined ? {} : { suiteDir }),
@@ -35,6 +40,7 @@ try {
       if (done === total) process.stderr.write("\n");
     },
   });
+  process.stdout.write = writeStdout;
   if (json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);
   } else {
