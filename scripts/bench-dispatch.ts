@@ -21,6 +21,7 @@
  *
  * The second half of section 7, seconds to onboard one tenant, plugs into `measureOnboarding()`.
  */
+import { intOption } from "./lib/int-option.ts";
 import { Agent, request as httpRequest } from "node:http";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -116,13 +117,7 @@ function parseOptions(): Omit<Options, "concurrency"> & { concurrency: number[] 
       warmup: { type: "string", default: "500" },
     },
   });
-  const int = (name: string, raw: string, min: number, max: number): number => {
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-    }
-    return value;
-  };
+  const int = intOption;
   return {
     json: values.json,
     requests: int("requests", values.requests, 100, 200_000),

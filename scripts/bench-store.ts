@@ -21,6 +21,7 @@
  * ratios (rounds side by side in time), so a burst of load from another process in one round
  * moves it less than it moves a mean. Every loop has a fixed count.
  */
+import { intOption } from "./lib/int-option.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -170,13 +171,7 @@ function parseOptions(): Options {
       rounds: { type: "string" },
     },
   });
-  const int = (name: string, raw: string, min: number, max: number): number => {
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-    }
-    return value;
-  };
+  const int = intOption;
   return {
     json: values.json,
     quick: values.quick,
