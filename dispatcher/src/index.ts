@@ -18,6 +18,7 @@
  */
 import { Hono } from "hono";
 import type { DispatcherBindings, DispatcherEnv } from "./env.ts";
+import { discardBody } from "./discard-body.ts";
 import { hostOfUrl } from "./normalize-host.ts";
 import { onPlatformError, onPlatformNotFound } from "./platform-error.ts";
 import { requestId } from "./request-id.ts";
@@ -31,6 +32,10 @@ const routes = new RouteCache({ positiveTtlMs: 10_000, negativeTtlMs: 2_000, max
 /** The platform's own routes, answered only on PLATFORM_HOSTS, so they never shadow a tenant's paths. */
 const platform = new Hono<DispatcherEnv>();
 platform.use(requestId());
+platform.use(async (c, next) => {
+  await next();
+  await discardBody(c.req.raw);
+});
 platform.get("/health", (c) => c.json({ status: "ok", service: "wfp-dispatcher", requestId: c.var.requestId }));
 platform.notFound(onPlatformNotFound);
 platform.onError(onPlatformError);

@@ -1,4 +1,5 @@
 import type { DispatcherBindings } from "./env.ts";
+import { discardBody } from "./discard-body.ts";
 import { PlatformError, platformErrorResponse } from "./platform-error.ts";
 import { REQUEST_ID_HEADER, requestIdOf } from "./request-id.ts";
 import { INVALID_ROUTE, type RouteCache, type RouteLookup, UNKNOWN_ROUTE } from "./route-cache.ts";
@@ -53,6 +54,7 @@ export async function dispatchToTenant(request: Request, env: DispatcherBindings
     withId.headers.set(REQUEST_ID_HEADER, requestId);
     return withId;
   } catch (error) {
+    await discardBody(request);
     if (error instanceof PlatformError) return platformErrorResponse(error.status, error.code, error.message, requestId);
     log("internal_error", requestId, host ?? "", undefined, error);
     return platformErrorResponse(500, "internal_error", "The platform failed to handle the request.", requestId);

@@ -7,6 +7,7 @@
  * each mounts here with `app.route()`.
  */
 import { Hono } from "hono";
+import { discardBody } from "../../dispatcher/src/discard-body.ts";
 import { onApiError, onApiNotFound } from "./api-error.ts";
 import { backupApi } from "./backup/backup-api.ts";
 import { confluentApi } from "./confluent/confluent-api.ts";
@@ -19,6 +20,12 @@ import { requestId } from "./request-id.ts";
 const app = new Hono<TenantEnv>();
 
 app.use(requestId());
+// A handler that answers without reading the body (a 404, an early refusal) would otherwise leave
+// the keep-alive connection unusable (see discardBody).
+app.use(async (c, next) => {
+  await next();
+  await discardBody(c.req.raw);
+});
 app.route("/health", health);
 // Before the /api/* input layer: the import route has its own, larger body limit (backup-api.ts).
 app.route("/api", backupApi);

@@ -9,6 +9,7 @@
  */
 import Cloudflare from "cloudflare";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -93,6 +94,29 @@ describe("the platform end to end", () => {
     }
     // The platform's own host is the dispatcher, never a tenant.
     expect((await get(s, "localhost", "/health")).json()).toMatchObject({ status: "ok", service: "wfp-dispatcher" });
+  });
+
+  it("keeps a keep-alive connection usable after answering without reading the request body", async () => {
+    // workerd drops a connection whose request body was left unread; the Workers read it instead.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const url = new URL(s.platform.trafficUrl);
+    const send = (host: string, method: string, path: string, body?: string) =>
+      new Promise<number | string>((resolve) => {
+        const req = request({ host: url.hostname, port: url.port, method, path, agent, headers: { host, "content-type": "application/json" } }, (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        });
+        req.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "error"));
+        req.end(body);
+      });
+    try {
+      for (const host of ["registry.alpha.localhost", "registry.nobody.localhost", "localhost"]) {
+        expect(await send(host, "PUT", "/no-such-path", JSON.stringify({ filler: "x".repeat(10_000) })), host).toBe(404);
+        expect(await send(host, "GET", "/health"), `${host}: the next request on the same connection`).not.toBe("ECONNRESET");
+      }
+    } finally {
+      agent.destroy();
+    }
   });
 
   it("re-running create changes nothing in the account", async () => {
