@@ -7,6 +7,7 @@ import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { applyMigrationsLocally } from "../../scripts/lib/local-migrations.ts";
 import { bundleTenantTemplate } from "../../scripts/lib/worker-bundles.ts";
+import { tenantRequestHeaders, tenantSecretBindings } from "../support/tenant-credentials.ts";
 
 let mf: Miniflare;
 
@@ -20,7 +21,7 @@ const tenantWorker = (id: string, code: string, db: { d1Databases: Record<string
     compatibilityDate: "2026-06-01",
     ...dbBinding,
     kvNamespaces: { CACHE: `wfp-tenant-${id}-cache` },
-    bindings: { TENANT_ID: id, TEMPLATE_VERSION: `tpl-${id}`, RESIDENCY: "eu", CACHE_MODE: "off", ADMIN_KEY_HASH: "0".repeat(64), ...broken },
+    bindings: { TENANT_ID: id, TEMPLATE_VERSION: `tpl-${id}`, RESIDENCY: "eu", CACHE_MODE: "off", ...tenantSecretBindings(), ...broken },
   };
 };
 
@@ -41,7 +42,7 @@ afterAll(async () => {
 });
 
 const fetchFrom = async (tenant: string, path: string, headers: Record<string, string> = {}) =>
-  (await mf.getWorker(`tenant-${tenant}`)).fetch(`http://registry.${tenant}.test${path}`, { headers });
+  (await mf.getWorker(`tenant-${tenant}`)).fetch(`http://registry.${tenant}.test${path}`, { headers: { ...tenantRequestHeaders(), ...headers } });
 
 describe("GET /health", () => {
   test("reports the tenant, its template build, residency, a live database and the applied migrations", async () => {

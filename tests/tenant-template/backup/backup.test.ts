@@ -8,6 +8,7 @@ import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { applyMigrationsLocally } from "../../../scripts/lib/local-migrations.ts";
 import { bundleTenantTemplate } from "../../../scripts/lib/worker-bundles.ts";
+import { tenantRequestHeaders, tenantSecretBindings } from "../../support/tenant-credentials.ts";
 
 const TENANTS = ["source", "target", "busy", "bad", "large", "limit"] as const;
 type Tenant = (typeof TENANTS)[number];
@@ -23,7 +24,7 @@ beforeAll(async () => {
       compatibilityDate: "2026-06-01",
       d1Databases: { DB: `backup-test-${tenant}` },
       kvNamespaces: { CACHE: `backup-test-${tenant}-cache` },
-      bindings: { TENANT_ID: tenant, TEMPLATE_VERSION: "test", RESIDENCY: "global", CACHE_MODE: "off", ADMIN_KEY_HASH: "0".repeat(64) },
+      bindings: { TENANT_ID: tenant, TEMPLATE_VERSION: "test", RESIDENCY: "global", CACHE_MODE: "off", ...tenantSecretBindings() },
     })),
   });
   await mf.ready;
@@ -36,7 +37,8 @@ afterAll(async () => {
 const request = async (tenant: Tenant, method: string, path: string, body?: string) =>
   (await mf.getWorker(`tenant-${tenant}`)).fetch(`http://registry.${tenant}.test${path}`, {
     method,
-    ...(body === undefined ? {} : { body, headers: { "content-type": "application/json" } }),
+    headers: { ...tenantRequestHeaders(), ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    ...(body === undefined ? {} : { body }),
   });
 const exportText = async (tenant: Tenant) => {
   const res = await request(tenant, "GET", "/api/export");

@@ -6,6 +6,7 @@
 import { Miniflare } from "miniflare";
 import { applyMigrationsLocally, type LocalD1 } from "../../../scripts/lib/local-migrations.ts";
 import { bundleTenantTemplate } from "../../../scripts/lib/worker-bundles.ts";
+import { tenantRequestHeaders, tenantSecretBindings } from "../../support/tenant-credentials.ts";
 
 export interface ApiResponse<T = Record<string, unknown>> {
   status: number;
@@ -37,7 +38,7 @@ export async function startRegistryHarness(databases: readonly string[]): Promis
       compatibilityDate: "2026-06-01",
       d1Databases: { DB: `registry-test-${database}` },
       kvNamespaces: { CACHE: `registry-test-${database}-cache` },
-      bindings: { TENANT_ID: database, TEMPLATE_VERSION: "test", RESIDENCY: "global", CACHE_MODE: "off", ADMIN_KEY_HASH: "0".repeat(64) },
+      bindings: { TENANT_ID: database, TEMPLATE_VERSION: "test", RESIDENCY: "global", CACHE_MODE: "off", ...tenantSecretBindings() },
     })),
   });
   await mf.ready;
@@ -46,10 +47,10 @@ export async function startRegistryHarness(databases: readonly string[]): Promis
   return {
     async call(database, method, path, body, headers = {}) {
       const worker = await mf.getWorker(`tenant-${database}`);
-      const init: { method: string; headers: Record<string, string>; body?: string } = { method, headers: { ...headers } };
+      const init: { method: string; headers: Record<string, string>; body?: string } = { method, headers: { ...tenantRequestHeaders(), ...headers } };
       if (body !== undefined) {
         init.body = typeof body === "string" ? body : JSON.stringify(body);
-        init.headers = { "content-type": "application/json", ...headers };
+        init.headers = { ...tenantRequestHeaders(), "content-type": "application/json", ...headers };
       }
       const res = await worker.fetch(`http://registry.${database}.test${path}`, init);
       const text = await res.text();
