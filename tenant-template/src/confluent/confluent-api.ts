@@ -13,6 +13,7 @@ import type { RegistryEnv } from "../registry/level-routes.ts";
 import { validateSpecification, type ParsedSpec } from "../spec/validate-specification.ts";
 import { d1Session } from "../store/d1-session.ts";
 import { SCHEMA_FORMATS } from "../store/collections.ts";
+import { MAX_BODY_BYTES, MAX_SPEC_BYTES, readBodyText, subjectProblem } from "../http/input-limits.ts";
 import { CONFLUENT_ERRORS, ConfluentError } from "./confluent-error.ts";
 import {
   configOf,
@@ -69,8 +70,9 @@ for (const path of ["/subjects", "/subjects/*", "/schemas/*", "/config", "/confi
 async function jsonBody(c: Ctx): Promise<Record<string, unknown>> {
   const type = c.req.header("content-type");
   if (type !== undefined && !ACCEPTED_BODY.test(type)) throw new ConfluentError(415, `Unsupported content type ${type}.`);
-  const text = await c.req.text();
-  if (text.length > 1024 * 1024) throw new ConfluentError(413, "The request body is larger than 1 MiB.");
+  // Read at most MAX_BODY_BYTES: a larger body is refused without being held in memory.
+  const text = await readBodyText(c.req.raw, MAX_BODY_BYTES);
+  if (text === null) throw new ConfluentError(413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -96,6 +98,8 @@ async function schemaInput(c: Ctx): Promise<SchemaInput> {
   }
   if (typeof body.schema !== "string" || body.schema === "") throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, "Empty schema: send the schema text in `schema`.");
   if (Array.isArray(body.references) && body.references.length > 0) throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, "Schema references are not supported yet.");
+  const bytes = new TextEncoder().encode(body.schema).byteLength;
+  if (bytes > MAX_SPEC_BYTES) throw new ConfluentError(CONFLUENT_ERRORS.schemaTooLarge, `Schema is ${bytes} bytes, over the limit of ${MAX_SPEC_BYTES} bytes.`);
   const result = validateSpecification(schemaType as SchemaType, body.schema);
   if (!result.ok) {
     const first = result.errors[0];
@@ -110,7 +114,12 @@ function flag(c: Ctx, name: string): boolean {
 }
 
 function subjectParam(c: Ctx): SubjectName {
-  return parseSubject(c.req.param("subject") ?? "");
+  const raw = c.req.param("subject") ?? "";
+  // The shared subject rules (http/input-limits.ts): no control/bidi characters, lone surrogates,
+  // undecodable escapes, reserved or over-long names.
+  const problem = subjectProblem(raw);
+  if (problem !== null) throw new ConfluentError(CONFLUENT_ERRORS.invalidSubject, `The specified subject ${problem}.`);
+  return parseSubject(raw);
 }
 
 async function requireSubject(c: Ctx, subject: SubjectName, includeDeleted: boolean) {

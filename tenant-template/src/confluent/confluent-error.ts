@@ -19,6 +19,8 @@ export const CONFLUENT_ERRORS = {
   invalidSchema: 42201,
   invalidVersion: 42202,
   invalidCompatibilityLevel: 42203,
+  invalidSubject: 42208,
+  schemaTooLarge: 42209,
   storeError: 50001,
 } as const;
 

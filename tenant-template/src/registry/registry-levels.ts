@@ -8,6 +8,7 @@
 import { z } from "@hono/zod-openapi";
 import { contexts, domains, products, SCHEMA_FORMATS, SCHEMA_SCOPES, SCHEMA_TYPE_CATEGORIES, schemas, schemaVersions, VERSION_STATUSES } from "../store/collections.ts";
 import type { Collection } from "../store/define-collection.ts";
+import { MAX_NAME_LENGTH, nameProblem } from "../http/input-limits.ts";
 import { isSemanticVersion, MAX_SEMANTIC_VERSION_LENGTH } from "./semantic-version.ts";
 
 /** One level of the hierarchy. */
@@ -38,7 +39,18 @@ export interface RegistryLevel {
   readonly resource: z.ZodObject;
 }
 
-const name = z.string().min(1).max(200).openapi({ example: "Payments" });
+// Names are shown to people and compared for uniqueness: no control or bidi characters, no lone
+// surrogates, and NFC only, so two names that look the same are the same (docs/security.md).
+const name = z
+  .string()
+  .min(1)
+  .max(MAX_NAME_LENGTH)
+  .superRefine((value, ctx) => {
+    // min/max already reported an empty or over-long name.
+    const problem = value.length === 0 || value.length > MAX_NAME_LENGTH ? null : nameProblem(value, { requireNfc: true });
+    if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
+  })
+  .openapi({ example: "Payments", description: `1..${MAX_NAME_LENGTH} characters, Unicode NFC, no control or bidirectional-override characters.` });
 const description = z.string().max(4_000).optional();
 const category = z.enum(SCHEMA_TYPE_CATEGORIES);
 const scope = z.enum(SCHEMA_SCOPES);
@@ -62,7 +74,7 @@ const metadata = {
 
 function level(spec: Omit<RegistryLevel, "patch" | "resource" | "filterShape"> & { filterShape?: Record<string, z.ZodType> }): RegistryLevel {
   const filterShape: Record<string, z.ZodType> = {};
-  for (const key of Object.keys(spec.filters)) filterShape[key] = spec.filterShape?.[key] ?? z.string().max(200);
+  for (const key of Object.keys(spec.filters)) filterShape[key] = spec.filterShape?.[key] ?? z.string().max(MAX_NAME_LENGTH);
   const parentField = spec.parent === null ? {} : { [spec.parent.field]: z.string() };
   return {
     ...spec,

@@ -8,7 +8,9 @@ import { z } from "zod";
 import { defineCollection, type DocumentTable } from "./define-collection.ts";
 
 const description = z.string().max(4_000).optional();
-const name = z.string().min(1).max(200);
+// MAX_NAME_LENGTH of http/input-limits.ts (a literal here to keep the store free of HTTP imports):
+// the APIs check a name's characters; the store only bounds it.
+const name = z.string().min(1).max(255);
 const id = z.string().min(1).max(64);
 
 export const products = defineCollection({
