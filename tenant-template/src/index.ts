@@ -8,6 +8,7 @@
  */
 import { Hono } from "hono";
 import { discardBody } from "../../dispatcher/src/discard-body.ts";
+import { apiDocs, serveOpenApiDocument } from "./api-docs.ts";
 import { onApiError, onApiNotFound } from "./api-error.ts";
 import { backupApi } from "./backup/backup-api.ts";
 import { confluentApi } from "./confluent/confluent-api.ts";
@@ -27,6 +28,9 @@ app.use(async (c, next) => {
   await discardBody(c.req.raw);
 });
 app.route("/health", health);
+// One OpenAPI document for both APIs (api-docs.ts): /api/openapi.json, /api/docs, and /openapi.json at the Confluent root.
+app.route("/api", apiDocs);
+app.get("/openapi.json", serveOpenApiDocument);
 // Before the /api/* input layer: the import route has its own, larger body limit (backup-api.ts).
 app.route("/api", backupApi);
 app.use("/api/*", requestInput());

@@ -1,6 +1,6 @@
 /**
  * The tenant's hierarchical registry API, mounted at `/api` (docs/registry-api.md). Every route is
- * an `@hono/zod-openapi` definition, so the OpenAPI document at `/api/openapi.json` is derived from
+ * an `@hono/zod-openapi` definition, so the OpenAPI document at `/api/openapi.json` (api-docs.ts) is derived from
  * the same zod schemas that validate the requests. Every request runs in one D1 session and
  * answers its bookmark in `x-d1-bookmark`.
  */
@@ -9,11 +9,11 @@ import { validationHook } from "../http/request-input.ts";
 import { d1Session } from "../store/d1-session.ts";
 import { TEMPLATE_VERSION } from "../version.ts";
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION } from "../backup/export-format.ts";
-import { apiDocsPage } from "./api-docs-page.ts";
 import { levelRoutes, type RegistryEnv } from "./level-routes.ts";
 import { REGISTRY_LEVELS } from "./registry-levels.ts";
 
-const DOCUMENT_CONFIG = {
+/** The hierarchical API's part of the served document (merged with the Confluent API's in api-docs.ts). */
+export const REGISTRY_DOCUMENT_CONFIG = {
   openapi: "3.0.3",
   info: {
     title: "Schema registry",
@@ -102,5 +102,4 @@ registryApi.openAPIRegistry.registerPath({
   },
 });
 
-registryApi.doc("/openapi.json", DOCUMENT_CONFIG);
-registryApi.get("/docs", (c) => c.html(apiDocsPage(registryApi.getOpenAPIDocument(DOCUMENT_CONFIG), "/api")));
+// The document and the docs page are served by api-docs.ts, merged with the Confluent API's.

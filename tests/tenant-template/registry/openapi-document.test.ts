@@ -1,6 +1,8 @@
 /**
  * The OpenAPI document the tenant serves is derived from the route definitions: it lists every
- * route of the hierarchy (and each one answers), and /api/docs renders it without any CDN.
+ * route of the hierarchy (and each one answers), and /api/docs renders it without any CDN. The same
+ * document describes the Confluent API at the root (tests/tenant-template/openapi), so its paths
+ * are absolute under the server `/`.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startRegistryHarness, type RegistryHarness } from "./registry-harness.ts";
@@ -39,14 +41,21 @@ it("lists every route of the registry API, with its parameters and error respons
   const res = await api.call<OpenApi>("openapi", "GET", "/api/openapi.json");
   expect(res.status).toBe(200);
   expect(res.json.openapi).toMatch(/^3\./);
-  expect(res.json.servers).toEqual([{ url: "/api" }]);
-  const listed = Object.fromEntries(Object.entries(res.json.paths).map(([path, operations]) => [path, Object.keys(operations).sort()]));
+  expect(res.json.servers).toEqual([{ url: "/" }]);
+  const listed = Object.fromEntries(
+    Object.entries(res.json.paths)
+      .filter(([path]) => path.startsWith("/api/"))
+      .map(([path, operations]) => [path.slice("/api".length), Object.keys(operations).sort()]),
+  );
   expect(listed).toEqual(Object.fromEntries(Object.entries(EXPECTED).map(([path, methods]) => [path, [...methods].sort()])));
+  expect(res.json.paths["/subjects/{subject}/versions"]).toHaveProperty("post");
+  // Also where tools pointed at the Confluent API's root look.
+  expect((await api.call<OpenApi>("openapi", "GET", "/openapi.json")).json).toEqual(res.json);
 
-  const patch = res.json.paths["/schemas/{schemaId}/versions/{versionId}"]!.patch!;
+  const patch = res.json.paths["/api/schemas/{schemaId}/versions/{versionId}"]!.patch!;
   expect(patch.parameters?.map((p) => `${p.in}:${p.name}`).sort()).toEqual(["header:if-match", "path:schemaId", "path:versionId"]);
   expect(Object.keys(patch.responses).sort()).toEqual(["200", "400", "404", "409", "412", "422"]);
-  const list = res.json.paths["/contexts/{contextId}/schemas"]!.get!;
+  const list = res.json.paths["/api/contexts/{contextId}/schemas"]!.get!;
   expect(list.parameters?.map((p) => p.name).sort()).toEqual(["contextId", "cursor", "limit", "name", "schemaTypeCategory", "scope"]);
 });
 
@@ -57,8 +66,8 @@ it("every documented route answers (no 404 for a route the document promises)", 
   ids.schemaId = schema.json.id;
   ids.versionId = (await api.call<{ id: string }>("openapi", "POST", `/api/schemas/${ids.schemaId}/versions`, { semanticVersion: "1.0.0", format: "JSON", specification: "{}" })).json.id;
   for (const [path, operations] of Object.entries(doc.paths)) {
-    if (!("get" in operations)) continue;
-    const url = `/api${path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name]!)}`;
+    if (!("get" in operations) || !path.startsWith("/api/")) continue;
+    const url = `${path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name]!)}`;
     const res = await api.call("openapi", "GET", url);
     expect(res.status, url).toBe(200);
   }
@@ -69,5 +78,6 @@ it("/api/docs is a self-contained HTML page listing the endpoints", async () => 
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toMatch(/text\/html/);
   for (const path of Object.keys(EXPECTED)) expect(res.text).toContain(`<code>/api${path}</code>`);
+  expect(res.text).toContain("<code>/schemas/ids/{id}</code>");
   expect(res.text).not.toMatch(/<script|https?:\/\//);
 });

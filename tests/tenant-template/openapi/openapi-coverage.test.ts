@@ -1,0 +1,93 @@
+/**
+ * The served OpenAPI document (tenant-template/src/api-docs.ts) must describe every route the
+ * tenant app serves, and nothing it does not: the Confluent API's routes are plain Hono handlers
+ * described by hand in confluent/confluent-openapi.ts, so a route added there without its entry
+ * would otherwise go unnoticed. The app's own route table (`app.routes`) is the truth, read in
+ * workerd from the template's code built as it is deployed (route-table.worker.ts).
+ */
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WORKER_BUILD_OPTIONS } from "../../../provisioner/src/template-build.ts";
+
+const ENTRY = fileURLToPath(new URL("./route-table.worker.ts", import.meta.url));
+const OPENAPI_DOCUMENT_PATH = "/api/openapi.json";
+
+interface OpenApiDocument {
+  servers: { url: string }[];
+  paths: Record<string, Record<string, unknown>>;
+}
+
+let routes: { method: string; path: string }[];
+let document: OpenApiDocument;
+let mf: Miniflare | undefined;
+
+beforeAll(async () => {
+  const result = await build({ ...WORKER_BUILD_OPTIONS, entryPoints: [ENTRY] });
+  const script = result.outputFiles[0]?.text;
+  if (script === undefined) throw new Error("esbuild produced no route table bundle");
+  mf = new Miniflare({ modules: true, script, compatibilityDate: "2026-06-01" });
+  ({ routes, document } = (await (await mf.dispatchFetch("http://table/")).json()) as { routes: typeof routes; document: OpenApiDocument });
+});
+afterAll(async () => {
+  await mf?.dispose();
+});
+
+/** Routes that serve the platform or the documentation itself, not an API operation. */
+const NOT_OPERATIONS = new Set(["GET /health", "GET /openapi.json", `GET ${OPENAPI_DOCUMENT_PATH}`, "GET /api/docs"]);
+const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
+
+/** Hono's `/subjects/:subject{.+}/versions` -> OpenAPI's `/subjects/{subject}/versions`. */
+const openApiPath = (honoPath: string) => honoPath.replace(/:(\w+)(\{[^}]*\})?\??/g, "{$1}").replace(/\/$/, "") || "/";
+
+/** Every `METHOD /path` the app answers with a handler (middleware is registered as ALL or on wildcards). */
+function servedOperations(): string[] {
+  const served = new Set<string>();
+  for (const route of routes) {
+    if (!METHODS.has(route.method) || route.path.includes("*")) continue;
+    const operation = `${route.method} ${openApiPath(route.path)}`;
+    if (!NOT_OPERATIONS.has(operation)) served.add(operation);
+  }
+  return [...served].sort();
+}
+
+function documentedOperations(): string[] {
+  const documented: string[] = [];
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of Object.keys(item)) if (METHODS.has(method.toUpperCase())) documented.push(`${method.toUpperCase()} ${path}`);
+  }
+  return documented.sort();
+}
+
+const WHERE = (operation: string) =>
+  operation.split(" ")[1]!.startsWith("/api/")
+    ? "define it with createRoute/app.openapi (or registerPath) in tenant-template/src/registry"
+    : "add an entry { method, path, tags, summary, request, responses } to CONFLUENT_OPERATIONS in tenant-template/src/confluent/confluent-openapi.ts";
+
+describe("the OpenAPI document covers the app's routes", () => {
+  it("documents every served route", () => {
+    const documented = new Set(documentedOperations());
+    const missing = servedOperations().filter((operation) => !documented.has(operation));
+    expect(missing.map((operation) => `${operation} is served but not in the OpenAPI document: ${WHERE(operation)}`)).toEqual([]);
+  });
+
+  it("documents no route the app does not serve", () => {
+    const served = new Set(servedOperations());
+    const extra = documentedOperations().filter((operation) => !served.has(operation));
+    expect(extra.map((operation) => `${operation} is in the OpenAPI document but no route serves it`)).toEqual([]);
+  });
+
+  it("covers both APIs with absolute paths under one server", () => {
+    const doc = document;
+    expect(doc.servers).toEqual([{ url: "/" }]);
+    const operations = documentedOperations();
+    expect(operations).toContain("GET /api/products");
+    expect(operations).toContain("POST /subjects/{subject}/versions");
+    expect(operations).toContain("GET /schemas/ids/{id}");
+    // Confluent answers are described in its content type, errors as {error_code, message}.
+    const register = (doc.paths["/subjects/{subject}/versions"] as { post: { responses: Record<string, { content?: Record<string, { schema: unknown }> }> } }).post;
+    expect(Object.keys(register.responses)).toEqual(expect.arrayContaining(["200", "409", "422"]));
+    expect(register.responses["409"]!.content!["application/vnd.schemaregistry.v1+json"]!.schema).toEqual({ $ref: "#/components/schemas/ConfluentError" });
+  });
+});

@@ -1,0 +1,13 @@
+/**
+ * A tiny Worker that answers the tenant app's route table (`app.routes`: method and path of every
+ * handler and middleware) and the OpenAPI document it serves, so openapi-coverage.test.ts can
+ * compare them with the template's own code as built for workerd (no request runs the app).
+ */
+import { tenantOpenApiDocument } from "../../../tenant-template/src/api-docs.ts";
+import app from "../../../tenant-template/src/index.ts";
+
+export default {
+  async fetch(): Promise<Response> {
+    return Response.json({ routes: app.routes.map(({ method, path }) => ({ method, path })), document: tenantOpenApiDocument() });
+  },
+};
