@@ -10,7 +10,7 @@
  * difference is the dispatcher's work: host lookup (isolate cache -> KV), `get()`, one more hop.
  *
  * A second, stricter scenario sends a request the tenant answers without touching D1 (its JSON
- * 404), so the dispatcher's fixed cost is measured against the cheapest possible tenant response.
+ * 401 to a request without an API key), so the dispatcher's fixed cost is measured against the cheapest possible tenant response.
  * The targets are judged on /health, the request the issue names; both are printed.
  *
  * Noise control: after a warm-up, the two targets alternate in rounds (A B, then B A, ...) with the
@@ -52,7 +52,7 @@ interface Scenario {
 
 const SCENARIOS: readonly Scenario[] = [
   { name: "health", path: "/health", status: 200, description: "GET /health (two D1 reads)" },
-  { name: "empty", path: "/__bench/no-such-path", status: 404, description: "GET of an unknown path (tenant's JSON 404, no D1)" },
+  { name: "empty", path: "/__bench/no-such-path", status: 401, description: "GET of an unknown path without an API key (the tenant's JSON 401, no D1)" },
 ];
 
 const TARGETS = { maxAddedCostPct: 10, maxAddedP99Ms: 1 } as const;

@@ -10,6 +10,7 @@ import { Hono } from "hono";
 import { discardBody } from "../../dispatcher/src/discard-body.ts";
 import { apiDocs, serveOpenApiDocument } from "./api-docs.ts";
 import { onApiError, onApiNotFound } from "./api-error.ts";
+import { apiAccess } from "./auth/api-access.ts";
 import { backupApi } from "./backup/backup-api.ts";
 import { confluentApi } from "./confluent/confluent-api.ts";
 import type { TenantEnv } from "./env.ts";
@@ -27,6 +28,8 @@ app.use(async (c, next) => {
   await next();
   await discardBody(c.req.raw);
 });
+// API keys, roles and scopes for every route but /health, and the audit log (auth/access-policy.ts).
+app.use(apiAccess());
 app.route("/health", health);
 // One OpenAPI document for both APIs (api-docs.ts): /api/openapi.json, /api/docs, and /openapi.json at the Confluent root.
 app.route("/api", apiDocs);

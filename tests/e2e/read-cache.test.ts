@@ -26,8 +26,12 @@ interface Reply {
   json: Record<string, unknown>;
 }
 
+/** Each tenant's admin key by hostname (from `create --json`): /api refuses requests without a key. */
+const adminKeys = new Map<string, string>();
+
 async function call(host: string, method: string, path: string, body?: unknown, bookmark?: string): Promise<Reply> {
-  const reply = await requestTenant(platform.trafficUrl, host, method, path, { body, headers: bookmark === undefined ? {} : { "x-d1-bookmark": bookmark } });
+  const headers: Record<string, string> = { authorization: `Bearer ${adminKeys.get(host) ?? ""}`, ...(bookmark === undefined ? {} : { "x-d1-bookmark": bookmark }) };
+  const reply = await requestTenant(platform.trafficUrl, host, method, path, { body, headers });
   return {
     status: reply.status,
     cache: reply.headers["x-registry-cache"] as string | undefined,
@@ -38,8 +42,9 @@ async function call(host: string, method: string, path: string, body?: unknown, 
 
 async function provision(id: string, residency: string): Promise<string> {
   const host = `registry.${id}.localhost`;
-  const { code, stderr } = await runTenant(platform.apiUrl, ["create", id, "--domain", host, "--residency", residency]);
+  const { code, stdout, stderr } = await runTenant(platform.apiUrl, ["create", id, "--domain", host, "--residency", residency, "--json"]);
   expect(code, stderr).toBe(EXIT.ok);
+  adminKeys.set(host, (JSON.parse(stdout) as { adminKey: string }).adminKey);
   return host;
 }
 

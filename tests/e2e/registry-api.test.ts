@@ -24,10 +24,12 @@ describe("the registry API through the dispatcher", () => {
   let stateDir: string;
   let platform: LocalPlatform;
   let bookmark: string | undefined;
+  /** The tenant's admin key (from `create --json`): /api refuses requests without a key. */
+  let auth: Record<string, string> = {};
 
   /** One request on the traffic port with the tenant's Host, carrying the last bookmark. */
   const call = async (method: string, path: string, body?: unknown): Promise<Reply> => {
-    const reply = await requestTenant(platform.trafficUrl, HOST, method, path, { body, headers: bookmark === undefined ? {} : { "x-d1-bookmark": bookmark } });
+    const reply = await requestTenant(platform.trafficUrl, HOST, method, path, { body, headers: { ...auth, ...(bookmark === undefined ? {} : { "x-d1-bookmark": bookmark }) } });
     const next = reply.headers["x-d1-bookmark"];
     if (typeof next === "string") bookmark = next;
     return { status: reply.status, headers: reply.headers, json: reply.json() };
@@ -36,8 +38,9 @@ describe("the registry API through the dispatcher", () => {
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), "wfp-registry-e2e-"));
     platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
-const { code, stderr } = await runTenant(platform.apiUrl, ["create", "walker", "--domain", HOST, "--residency", "global"]);
+const { code, stdout, stderr } = await runTenant(platform.apiUrl, ["create", "walker", "--domain", HOST, "--residency", "global", "--json"]);
     expect(code, stderr).toBe(EXIT.ok);
+    auth = { authorization: `Bearer ${(JSON.parse(stdout) as { adminKey: string }).adminKey}` };
   });
   afterAll(async () => {
     await platform?.close();

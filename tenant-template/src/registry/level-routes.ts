@@ -12,6 +12,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError } from "../api-error.ts";
+import { noteChange } from "../auth/api-access.ts";
 import { validationHook } from "../http/request-input.ts";
 import type { RequestIdVariables } from "../request-id.ts";
 import type { D1SessionVariables } from "../store/d1-session.ts";
@@ -212,6 +213,7 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
         if (!result.ok) throw result.kind === "unique_violation" ? conflictOf(level, result, body) : notFound(parent.level, parentId, `path/${parent.level.idParam}`);
         document = result.document;
       }
+      noteChange(c, null, present(document));
       c.header("Location", `${API_BASE}${itemPath(level, document)}`);
       c.header("ETag", entityTag(document.version));
       return c.json(present(document), 201);
@@ -270,6 +272,7 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
         }
         throw invalidBody(level, result.issues);
       }
+      noteChange(c, present(current), present(result.document as StoredDocument<Body>));
       // Tidying only: the old version's entry can never be served again once D1 moved on.
       await forgetCached(level.collection, current.id, [current.version], cacheOf(c));
       c.header("ETag", entityTag(result.document.version));
@@ -303,6 +306,7 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
         if (required !== null) throw staleVersion(level, required, result.currentVersion);
         throw new ApiError(409, "concurrent_update", `The ${level.singular} changed while it was being deleted: read it again and retry.`);
       }
+      noteChange(c, present(current), null);
       await forgetCached(level.collection, current.id, [current.version], cacheOf(c));
       return c.json({ removed: result.removed }, 200);
     },

@@ -5,6 +5,8 @@
  * answers its bookmark in `x-d1-bookmark`.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { auditApi } from "../audit/audit-api.ts";
+import { keysApi } from "../auth/keys-api.ts";
 import { validationHook } from "../http/request-input.ts";
 import { d1Session } from "../store/d1-session.ts";
 import { TEMPLATE_VERSION } from "../version.ts";
@@ -41,6 +43,9 @@ export const registryApi = new OpenAPIHono<RegistryEnv>({ defaultHook: validatio
 
 registryApi.use(d1Session());
 for (const level of REGISTRY_LEVELS) registryApi.route("/", levelRoutes(level));
+// API keys, the audit log and the tenant settings (docs/security.md): admin only, see auth/access-policy.ts.
+registryApi.route("/", keysApi);
+registryApi.route("/", auditApi);
 
 registryApi.openapi(
   createRoute({

@@ -29,6 +29,10 @@ const EXPECTED: Record<string, string[]> = {
   "/stats": ["get"],
   "/export": ["get"],
   "/import": ["post"],
+  "/keys": ["get", "post"],
+  "/keys/{keyId}": ["get", "delete"],
+  "/audit": ["get"],
+  "/settings": ["get", "put"],
 };
 
 interface OpenApi {
@@ -65,6 +69,7 @@ it("every documented route answers (no 404 for a route the document promises)", 
   const schema = await api.call<{ id: string }>("openapi", "POST", `/api/contexts/${ids.contextId}/schemas`, { name: "S", schemaTypeCategory: "Data", scope: "Public" });
   ids.schemaId = schema.json.id;
   ids.versionId = (await api.call<{ id: string }>("openapi", "POST", `/api/schemas/${ids.schemaId}/versions`, { semanticVersion: "1.0.0", format: "JSON", specification: "{}" })).json.id;
+  ids.keyId = (await api.call<{ id: string }>("openapi", "POST", "/api/keys", { role: "read" })).json.id;
   for (const [path, operations] of Object.entries(doc.paths)) {
     if (!("get" in operations) || !path.startsWith("/api/")) continue;
     const url = `${path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name]!)}`;

@@ -1,0 +1,155 @@
+/**
+ * The tenant Worker's access control and audit trail, as one middleware in front of both APIs
+ * (docs/security.md, "API keys and roles"):
+ * 1. the request's rule (access-policy.ts); `/health` is public, anything without a rule needs an
+ *    unscoped admin key;
+ * 2. its key (credentials.ts, key-store.ts): missing or invalid -> 401, always the same answer;
+ * 3. role, then scope (key-scope.ts): either wrong -> 403, without saying which;
+ * 4. after the handler: listings cut to a prefix-scoped key's subjects, and the audit entry for
+ *    a mutation (and for every refusal by a known key id).
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { errorResponse } from "../api-error.ts";
+import { outcomeOf, recordAudit, recordDenied, type AuditOutcome } from "../audit/audit-log.ts";
+import type { RequestIdVariables } from "../request-id.ts";
+import { BOOKMARK_HEADER, openD1Session } from "../store/open-d1-session.ts";
+import { matchRule, type MatchedRule } from "./access-policy.ts";
+import { hashJson, roleAllows } from "./api-key.ts";
+import { presentedCredentials } from "./credentials.ts";
+import { authenticateKey, type Principal } from "./key-store.ts";
+import { filterListing, isScoped, scopeAllows } from "./key-scope.ts";
+
+/** What a handler can tell the audit log about the change it made (documents as answered). */
+export interface AuditChange {
+  before?: unknown;
+  after?: unknown;
+}
+
+export interface AccessVariables {
+  /** The key the request acts as (set for every request but public ones). */
+  principal: Principal;
+  /** Set by a handler that changed a stored document: hashed into the audit entry. */
+  auditChange: AuditChange;
+}
+
+type AccessEnv = {
+  Bindings: { DB: D1Database; ADMIN_KEY_HASH?: string };
+  Variables: RequestIdVariables & AccessVariables;
+};
+
+/** Sent with every 401: the two schemes a key is accepted in. */
+export const WWW_AUTHENTICATE = 'Basic realm="schema-registry", Bearer';
+const CONFLUENT_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+const UNAUTHORIZED_MESSAGE = "Missing or invalid API key: send it as 'Authorization: Bearer <key>', or as HTTP Basic with the key id as user name and the secret as password.";
+const FORBIDDEN_MESSAGE = "This API key is not allowed to do this.";
+
+/**
+ * Tells the audit log what a handler changed; any JSON value (the document as answered).
+ *
+ * @example
+ *   noteChange(c, present(before), present(after));
+ */
+export function noteChange(c: Context, before: unknown, after: unknown): void {
+  (c as Context<{ Variables: AccessVariables }>).set("auditChange", { before, after });
+}
+
+function isApiPath(path: string): boolean {
+  return path === "/api" || path.startsWith("/api/");
+}
+
+function refusal(c: Context<AccessEnv>, status: 401 | 403): Response {
+  const response = isApiPath(c.req.path)
+    ? errorResponse(c, status, status === 401 ? "unauthorized" : "forbidden", status === 401 ? UNAUTHORIZED_MESSAGE : FORBIDDEN_MESSAGE)
+    : c.body(JSON.stringify({ error_code: status === 401 ? 40101 : 40301, message: status === 401 ? UNAUTHORIZED_MESSAGE : FORBIDDEN_MESSAGE }), status, {
+        "content-type": CONFLUENT_CONTENT_TYPE,
+      });
+  if (status === 401) response.headers.set("www-authenticate", WWW_AUTHENTICATE);
+  return response;
+}
+
+/** A D1 session at least as fresh as the client's bookmark, for the key and scope lookups. */
+function lookupSession(c: Context<AccessEnv>): D1DatabaseSession {
+  try {
+    return openD1Session(c.env.DB, c.req.header(BOOKMARK_HEADER), "read");
+  } catch {
+    // A malformed bookmark is the handler's 400 to give; the lookups just read without one.
+    return c.env.DB.withSession("first-unconstrained");
+  }
+}
+
+/**
+ * @example
+ *   app.use(apiAccess()); // after requestId(), before every route but /health
+ */
+export function apiAccess(): MiddlewareHandler<AccessEnv> {
+  return async function apiAccess(c, next) {
+    // CORS preflights carry no credentials and reach no handler.
+    if (c.req.method === "OPTIONS") return next();
+    const matched = matchRule(c.req.method, c.req.path);
+    if (matched?.rule.role === "public") return next();
+    const action = matched?.rule.action ?? `unmatched.${c.req.method.toLowerCase()}`;
+    const credentials = presentedCredentials(c.req.header("authorization"));
+    if (credentials.kind !== "key") return refusal(c, 401);
+
+    const session = lookupSession(c);
+    const authentication = await authenticateKey(session, c.env.ADMIN_KEY_HASH, credentials.keyId, credentials.key);
+    const denied = async (status: 401 | 403, actor: string): Promise<Response> => {
+      await recordDenied(c.env.DB, { actor, action, target: c.req.path, outcome: "denied", status, requestId: c.var.requestId, beforeHash: null, afterHash: null });
+      return refusal(c, status);
+    };
+    if (!authentication.ok) return authentication.known ? denied(401, credentials.keyId) : refusal(c, 401);
+    const principal = authentication.principal;
+    if (!(await allowed(session, principal, matched))) return denied(403, principal.keyId);
+
+    c.set("principal", principal);
+    await next();
+
+    if (matched !== null && isScoped(principal) && principal.subjectPrefix !== null && (matched.rule.scope.kind === "subjects" || (matched.rule.scope.kind === "schema-id" && matched.rule.scope.list))) {
+      await cutListing(c, principal.subjectPrefix, matched);
+    }
+    const audited = matched?.rule.audited ?? !["GET", "HEAD"].includes(c.req.method);
+    if (audited) await audit(c, principal, action, outcomeOf(c.res.status));
+  };
+}
+
+async function allowed(session: D1DatabaseSession, principal: Principal, matched: MatchedRule | null): Promise<boolean> {
+  // No rule: fail closed, only an unscoped admin gets through (to a 404, or to a route added
+  // without a rule, which the access matrix test reports).
+  if (matched === null) return principal.role === "admin" && !isScoped(principal);
+  const { rule } = matched;
+  if (rule.role !== "public" && !roleAllows(principal.role, rule.role)) return false;
+  return !isScoped(principal) || (await scopeAllows(session, principal, matched));
+}
+
+/** Replaces a successful listing with the entries in the key's prefix (403 if it is not a listing). */
+async function cutListing(c: Context<AccessEnv>, prefix: string, matched: MatchedRule): Promise<void> {
+  if (c.res.status !== 200) return;
+  let body: unknown;
+  try {
+    body = await c.res.clone().json();
+  } catch {
+    body = undefined;
+  }
+  const kept = filterListing(body, prefix, matched.params.context);
+  const headers = new Headers(c.res.headers);
+  headers.delete("content-length");
+  c.res = undefined;
+  c.res = kept === null ? refusal(c, 403) : new Response(JSON.stringify(kept), { status: 200, headers });
+}
+
+async function audit(c: Context<AccessEnv>, principal: Principal, action: string, outcome: AuditOutcome): Promise<void> {
+  const change = c.get("auditChange") as AuditChange | undefined;
+  const hash = async (value: unknown) => (value === undefined || value === null || outcome !== "ok" ? null : hashJson(value));
+  // A create's target is the new document's URL.
+  const location = c.res.status === 201 ? c.res.headers.get("location") : null;
+  await recordAudit(c.env.DB, {
+    actor: principal.keyId,
+    action,
+    target: location ?? c.req.path,
+    outcome,
+    status: c.res.status,
+    requestId: c.var.requestId,
+    beforeHash: await hash(change?.before),
+    afterHash: await hash(change?.after),
+  });
+}

@@ -1,0 +1,128 @@
+/**
+ * Whether a scoped key may act on what a request names (docs/security.md). A product scope limits
+ * /api to one product's subtree: the product of the document in the path is found by walking its
+ * parents in one query. A subject-prefix scope limits the Confluent API to subjects whose qualified
+ * name (`orders-value`, `:.payments:orders-value`) starts with the prefix. Where the scope cannot be
+ * established (no such document, a tenant-wide endpoint, the other API), the answer is no.
+ */
+import { parseSubject, usesOf } from "../confluent/confluent-store.ts";
+import type { RegistryLevel } from "../registry/registry-levels.ts";
+import type { StoreQueryable } from "../store/store-db.ts";
+import type { MatchedRule } from "./access-policy.ts";
+import type { Principal } from "./key-store.ts";
+
+type Queryable = StoreQueryable;
+
+/** Whether the principal has any scope (an unscoped key is limited by its role alone). */
+export function isScoped(principal: Principal): boolean {
+  return principal.productId !== null || principal.subjectPrefix !== null;
+}
+
+/**
+ * The product a hierarchy document belongs to, or null when it does not exist.
+ *
+ * @example
+ *   await productOf(session, schemaLevel, "0192...") // "00000000-0000-7000-8000-000000000001"
+ */
+export async function productOf(db: Queryable, level: RegistryLevel, id: string): Promise<string | null> {
+  if (level.parent === null) return id;
+  // schemas s JOIN contexts p1 ON p1.id = s.context_id JOIN domains p2 ON p2.id = p1.domain_id ...
+  const joins: string[] = [];
+  let current: RegistryLevel = level;
+  let alias = "t0";
+  let depth = 0;
+  let productColumn = "";
+  while (current.parent !== null) {
+    const parent = current.parent;
+    if (parent.level.parent === null) {
+      productColumn = `${alias}.${parent.column}`;
+      break;
+    }
+    depth += 1;
+    const next = `t${depth}`;
+    joins.push(`JOIN ${parent.level.collection.name} ${next} ON ${next}.id = ${alias}.${parent.column}`);
+    alias = next;
+    current = parent.level;
+  }
+  const row = await db
+    .prepare(`SELECT ${productColumn} AS product_id FROM ${level.collection.name} t0 ${joins.join(" ")} WHERE t0.id = ?`)
+    .bind(id)
+    .first<{ product_id: string | null }>();
+  return row?.product_id ?? null;
+}
+
+/**
+ * The qualified subject a Confluent path names: `:subject`, relative to `:context` when the URL is
+ * under `/contexts/{context}` (a subject already qualified there keeps its own context).
+ *
+ * @example
+ *   subjectOfPath({ subject: "orders-value" })                       // "orders-value"
+ *   subjectOfPath({ context: ".payments", subject: "orders-value" }) // ":.payments:orders-value"
+ */
+export function subjectOfPath(params: Record<string, string>): string | null {
+  const subject = params.subject;
+  if (subject === undefined) return null;
+  const context = params.context;
+  if (context === undefined || subject.startsWith(":.")) return parseSubject(subject).qualified;
+  const name = context.replace(/^\./, "");
+  return parseSubject(name === "" ? subject : `:.${name}:${subject}`).qualified;
+}
+
+/** Whether a qualified subject is inside a prefix scope. */
+export function subjectInScope(subject: string, prefix: string): boolean {
+  return subject.startsWith(prefix);
+}
+
+/**
+ * Whether a scoped principal may make this request before it runs. `subjects` and `schema-id`
+ * lists are also filtered afterwards (filterListing).
+ */
+export async function scopeAllows(db: Queryable, principal: Principal, matched: MatchedRule): Promise<boolean> {
+  const { scope } = matched.rule;
+  switch (scope.kind) {
+    case "public":
+    case "none":
+      return true;
+    case "tenant":
+      return false;
+    case "product": {
+      if (principal.productId === null) return false;
+      const id = matched.params[scope.param];
+      if (id === undefined) return false;
+      return (await productOf(db, scope.level, id)) === principal.productId;
+    }
+    case "subject": {
+      if (principal.subjectPrefix === null) return false;
+      const subject = subjectOfPath(matched.params);
+      return subject !== null && subjectInScope(subject, principal.subjectPrefix);
+    }
+    case "subjects":
+      return principal.subjectPrefix !== null;
+    case "schema-id": {
+      if (principal.subjectPrefix === null) return false;
+      const raw = matched.params.id ?? "";
+      if (!/^\d{1,10}$/.test(raw)) return false;
+      const uses = await usesOf(db, Number(raw), true);
+      return uses.some((use) => subjectInScope(use.subject, principal.subjectPrefix!));
+    }
+  }
+}
+
+/**
+ * A listing's answer cut down to a prefix-scoped key's subjects: arrays of subject names, or of
+ * objects with a `subject`. Null when the answer is not such a list (the caller refuses it).
+ *
+ * @example
+ *   filterListing(["orders-value", "users-value"], "orders-") // ["orders-value"]
+ */
+export function filterListing(body: unknown, prefix: string, context: string | undefined): unknown[] | null {
+  if (!Array.isArray(body)) return null;
+  const qualify = (subject: string) => subjectOfPath(context === undefined ? { subject } : { subject, context }) ?? subject;
+  const kept: unknown[] = [];
+  for (const item of body) {
+    const subject = typeof item === "string" ? item : typeof item === "object" && item !== null && typeof (item as { subject?: unknown }).subject === "string" ? (item as { subject: string }).subject : null;
+    if (subject === null) return null;
+    if (subjectInScope(qualify(subject), prefix)) kept.push(item);
+  }
+  return kept;
+}
