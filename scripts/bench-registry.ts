@@ -1,0 +1,518 @@
+/**
+ * `npm run bench:registry [-- --json] [--requests N] [--concurrency C[,C...]] [--rounds R] [--warmup W]
+ *   [--registrations N] [--fields F] [--versions V] [--reps K]`
+ *
+ * The Confluent API's costs, measured in one run on one local platform (real workerd, real D1,
+ * real HTTP, the dispatcher in front of everything, every request carrying the tenant's admin key):
+ *
+ * 1. Reads: `GET /schemas/ids/{id}` on a tenant provisioned by `tenant create`, against a
+ *    hello-world Worker uploaded to the same dispatch namespace and routed like a tenant (a copy of
+ *    the tenant's route record: same plan, limits, proof and rate limits). Both are reached by
+ *    hostname on the traffic port, so both pay the dispatcher (host lookup, rate limiter, one more
+ *    hop); the difference is the tenant's own work (API key check, D1 read). Interleaved rounds
+ *    (A B, B A, ...) at each concurrency; req/s, p50, p99 and the ratio (target: the registry at
+ *    least 50% of hello-world's throughput).
+ * 2. Registration throughput: `POST /subjects/{s}/versions` of distinct schemas, each to a new
+ *    subject, one at a time and with 4 in flight.
+ * 3. Compatibility: a 500-field Avro record (a candidate adding a field with a default) checked
+ *    with `POST /compatibility/subjects/{s}/versions/latest` over HTTP and by the engine alone
+ *    (in this process: parse + checkCompatibility); then a subject with 100 such versions under
+ *    FULL_TRANSITIVE, checked with `POST /compatibility/subjects/{s}/versions` (every version)
+ *    over HTTP and by the engine alone.
+ *
+ * The tenant's rate limits are raised in its route record (and the copy's) for the run: the plan's
+ * per-key limit (at most 500 req/s) would otherwise be what is measured.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, request as httpRequest } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { parseArgs } from "node:util";
+import { startLocalPlatform, type LocalPlatform } from "../infra/local-platform/index.ts";
+import { runTenantCli } from "../provisioner/src/tenant-cli.ts";
+import { avroCompatibility } from "../tenant-template/src/compat/avro-compatibility.ts";
+import { checkCompatibility, type CompatibilityLevel } from "../tenant-template/src/compat/compatibility.ts";
+import { validateSpecification } from "../tenant-template/src/spec/validate-specification.ts";
+import { intOption } from "./lib/int-option.ts";
+
+const TENANT_ID = "benchreg";
+const TENANT_HOST = "registry.benchreg.localhost";
+const HELLO_SCRIPT = "bench-hello-world";
+const HELLO_HOST = "hello.benchreg.localhost";
+const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+const TARGET_RATIO = 0.5;
+/** Far above anything one machine can send: the limiter still runs, it just never refuses. */
+const BENCH_RATE_LIMIT = { requestsPerMinute: 100_000_000, keyRequestsPerMinute: 100_000_000 };
+
+const HELLO_WORLD = `export default { fetch() { return new Response("hello world", { headers: { "content-type": "text/plain" } }); } };\n`;
+
+interface Options {
+  requests: number;
+  concurrency: number[];
+  rounds: number;
+  warmup: number;
+  registrations: number;
+  fields: number;
+  versions: number;
+  reps: number;
+  json: boolean;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      json: { type: "boolean", default: false },
+      requests: { type: "string", default: "4000" },
+      concurrency: { type: "string", default: "1,4" },
+      rounds: { type: "string", default: "8" },
+      warmup: { type: "string", default: "300" },
+      registrations: { type: "string", default: "300" },
+      fields: { type: "string", default: "500" },
+      versions: { type: "string", default: "100" },
+      reps: { type: "string", default: "20" },
+    },
+  });
+  return {
+    json: values.json,
+    requests: intOption("requests", values.requests, 20, 200_000),
+    concurrency: values.concurrency.split(",").map((c) => intOption("concurrency", c.trim(), 1, 64)),
+    rounds: intOption("rounds", values.rounds, 2, 100),
+    warmup: intOption("warmup", values.warmup, 0, 50_000),
+    registrations: intOption("registrations", values.registrations, 4, 20_000),
+    fields: intOption("fields", values.fields, 2, 5_000),
+    versions: intOption("versions", values.versions, 2, 1_000),
+    reps: intOption("reps", values.reps, 1, 1_000),
+  };
+}
+
+const progress = (text: string) => process.stderr.write(`${text}\n`);
+
+// --- HTTP ---------------------------------------------------------------------------------------
+
+interface Target {
+  label: string;
+  host: string;
+  port: number;
+  headers: Record<string, string>;
+}
+
+interface Reply {
+  status: number;
+  body: string;
+}
+
+function send(agent: Agent, target: Target, method: string, path: string, body?: unknown): Promise<Reply> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        agent,
+        host: "127.0.0.1",
+        port: target.port,
+        method,
+        path,
+        headers: { host: target.host, ...target.headers, ...(payload === undefined ? {} : { "content-type": CONTENT_TYPE }) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(60_000, () => req.destroy(new Error(`${method} ${path} on ${target.label} timed out`)));
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+async function expectOk(agent: Agent, target: Target, method: string, path: string, body?: unknown): Promise<Reply> {
+  const reply = await send(agent, target, method, path, body);
+  if (reply.status !== 200) throw new Error(`${method} ${path} on ${target.label} answered ${reply.status}: ${reply.body.slice(0, 300)}`);
+  return reply;
+}
+
+interface Batch {
+  latenciesMs: number[];
+  errors: number;
+  elapsedMs: number;
+}
+
+/** `count` requests (the i-th built by `request(i)`) with `concurrency` in flight; a fixed number, never open-ended. */
+async function runBatch(count: number, concurrency: number, request: (i: number) => Promise<Reply>, okStatus = 200): Promise<Batch> {
+  const latenciesMs: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const started = performance.now();
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      const t0 = performance.now();
+      try {
+        if ((await request(i)).status !== okStatus) errors += 1;
+      } catch {
+        errors += 1;
+      }
+      latenciesMs.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  return { latenciesMs, errors, elapsedMs: performance.now() - started };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
+
+export interface Summary {
+  requests: number;
+  errors: number;
+  perSec: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+function summarise(batches: Batch[]): Summary {
+  const latencies = batches.flatMap((b) => b.latenciesMs).sort((a, b) => a - b);
+  const elapsedMs = batches.reduce((sum, b) => sum + b.elapsedMs, 0);
+  return {
+    requests: latencies.length,
+    errors: batches.reduce((sum, b) => sum + b.errors, 0),
+    perSec: latencies.length / (elapsedMs / 1000),
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+  };
+}
+
+// --- Set-up -------------------------------------------------------------------------------------
+
+interface Bench {
+  platform: LocalPlatform;
+  stateDir: string;
+  registry: Target;
+  hello: Target;
+}
+
+async function kvValue(platform: LocalPlatform, key: string): Promise<unknown> {
+  const res = await fetch(`${platform.apiUrl}/accounts/${platform.accountId}/storage/kv/namespaces/${platform.routesNamespaceId}/values/${encodeURIComponent(key)}`);
+  if (!res.ok) throw new Error(`reading ${key}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+async function putRoute(platform: LocalPlatform, host: string, record: Record<string, unknown>): Promise<void> {
+  const form = new FormData();
+  form.append("value", JSON.stringify(record));
+  form.append("metadata", JSON.stringify({ tenantId: record.tenantId }));
+  const res = await fetch(`${platform.apiUrl}/accounts/${platform.accountId}/storage/kv/namespaces/${platform.routesNamespaceId}/values/${encodeURIComponent(`host:${host}`)}`, {
+    method: "PUT",
+    body: form,
+  });
+  if (!res.ok) throw new Error(`writing the route of ${host}: ${res.status} ${await res.text()}`);
+}
+
+/** The hello-world Worker, uploaded like any user Worker (Cloudflare's multipart upload). */
+async function uploadHelloWorld(platform: LocalPlatform): Promise<void> {
+  const form = new FormData();
+  form.append("metadata", new Blob([JSON.stringify({ main_module: "hello.mjs", compatibility_date: "2026-06-01" })], { type: "application/json" }), "metadata.json");
+  form.append("hello.mjs", new File([HELLO_WORLD], "hello.mjs", { type: "application/javascript+module" }));
+  const res = await fetch(`${platform.apiUrl}/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/${HELLO_SCRIPT}`, { method: "PUT", body: form });
+  if (!res.ok) throw new Error(`uploading the hello-world Worker: ${res.status} ${await res.text()}`);
+}
+
+async function setUp(): Promise<Bench> {
+  const stateDir = mkdtempSync(join(tmpdir(), "wfp-bench-registry-"));
+  const platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 0 });
+  try {
+    progress(`tenant create ${TENANT_ID} --domain ${TENANT_HOST} --plan pro`);
+    let stdout = "";
+    const code = await runTenantCli(["create", TENANT_ID, "--domain", TENANT_HOST, "--residency", "global", "--plan", "pro", "--json"], {
+      stdout: (text) => (stdout += text),
+      stderr: () => {},
+      env: { CLOUDFLARE_API_BASE_URL: platform.apiUrl },
+    });
+    if (code !== 0) throw new Error(`tenant create exited ${code}: ${stdout}`);
+    const { adminKey } = JSON.parse(stdout) as { adminKey?: string };
+    if (adminKey === undefined) throw new Error("tenant create printed no admin key");
+
+    const tenantRoute = (await kvValue(platform, `host:${TENANT_HOST}`)) as Record<string, unknown>;
+    await putRoute(platform, TENANT_HOST, { ...tenantRoute, rateLimit: BENCH_RATE_LIMIT });
+    await uploadHelloWorld(platform);
+    await putRoute(platform, HELLO_HOST, { ...tenantRoute, tenantId: "bench-hello", script: HELLO_SCRIPT, rateLimit: BENCH_RATE_LIMIT });
+
+    const port = Number(new URL(platform.trafficUrl).port);
+    const headers = { authorization: `Bearer ${adminKey}` };
+    return { platform, stateDir, registry: { label: "registry", host: TENANT_HOST, port, headers }, hello: { label: "hello-world", host: HELLO_HOST, port, headers } };
+  } catch (error) {
+    await platform.close();
+    rmSync(stateDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+// --- Schemas ------------------------------------------------------------------------------------
+
+const FIELD_TYPES = ["string", "long", "int", "double", "boolean", { type: "array", items: "string" }, ["null", "string"]] as const;
+
+/** A record of `fields` fields of mixed types, plus `extra` optional fields (each with a default). */
+function wideRecord(name: string, fields: number, extra = 0): string {
+  const list: unknown[] = [];
+  for (let i = 0; i < fields; i += 1) list.push({ name: `f${i}`, type: FIELD_TYPES[i % FIELD_TYPES.length] });
+  for (let i = 0; i < extra; i += 1) list.push({ name: `extra${i}`, type: ["null", "string"], default: null });
+  return JSON.stringify({ type: "record", name, namespace: "bench.registry", fields: list });
+}
+
+// --- Measurements -------------------------------------------------------------------------------
+
+export interface ReadResult {
+  concurrency: number;
+  path: string;
+  registry: Summary;
+  helloWorld: Summary;
+  /** registry req/s divided by hello-world req/s. */
+  ratio: number;
+  target: number;
+  meetsTarget: boolean;
+}
+
+async function measureReads(bench: Bench, options: Omit<Options, "json">): Promise<ReadResult[]> {
+  const agent = new Agent({ keepAlive: true, maxSockets: Math.max(...options.concurrency) });
+  try {
+    const schema = JSON.stringify({ type: "record", name: "OrderPlaced", namespace: "com.acme", fields: [{ name: "id", type: "string" }, { name: "amount", type: "long" }] });
+    const { id } = JSON.parse((await expectOk(agent, bench.registry, "POST", "/subjects/bench-orders-value/versions", { schema })).body) as { id: number };
+    const path = `/schemas/ids/${id}`;
+    const read = await expectOk(agent, bench.registry, "GET", path);
+    if ((JSON.parse(read.body) as { schema?: string }).schema !== schema) throw new Error(`${path} did not answer the registered schema: ${read.body}`);
+    const hello = await expectOk(agent, bench.hello, "GET", "/");
+    if (hello.body !== "hello world") throw new Error(`the hello-world Worker answered ${hello.body}`);
+
+    const results: ReadResult[] = [];
+    for (const concurrency of options.concurrency) {
+      progress(`reads at concurrency ${concurrency}: ${options.requests} per target in ${options.rounds} interleaved rounds`);
+      const targets = [
+        { target: bench.registry, path },
+        { target: bench.hello, path: "/" },
+      ];
+      for (const { target, path: p } of targets) await runBatch(options.warmup, concurrency, () => send(agent, target, "GET", p));
+      const batches: Batch[][] = [[], []];
+      const perRound = Math.ceil(options.requests / options.rounds);
+      for (let round = 0; round < options.rounds; round += 1) {
+        const order = round % 2 === 0 ? [0, 1] : [1, 0];
+        for (const index of order) {
+          const { target, path: p } = targets[index]!;
+          batches[index]!.push(await runBatch(perRound, concurrency, () => send(agent, target, "GET", p)));
+        }
+      }
+      const registry = summarise(batches[0]!);
+      const helloWorld = summarise(batches[1]!);
+      const ratio = registry.perSec / helloWorld.perSec;
+      results.push({ concurrency, path: "/schemas/ids/{id}", registry, helloWorld, ratio, target: TARGET_RATIO, meetsTarget: ratio >= TARGET_RATIO && registry.errors === 0 });
+    }
+    return results;
+  } finally {
+    agent.destroy();
+  }
+}
+
+export interface RegistrationResult {
+  sequential: Summary;
+  concurrent: Summary & { concurrency: number };
+}
+
+async function measureRegistrations(bench: Bench, options: Omit<Options, "json">): Promise<RegistrationResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  try {
+    // Distinct schemas (a distinct record name and field each), each into a new subject, as new topics appear.
+    const register = (prefix: string) => (i: number) =>
+      send(agent, bench.registry, "POST", `/subjects/${prefix}-${i}-value/versions`, {
+        schema: JSON.stringify({ type: "record", name: `Event${prefix}${i}`, namespace: "bench.registrations", fields: [{ name: "id", type: "string" }, { name: `n${i}`, type: "long" }] }),
+      });
+    progress(`registrations: ${options.registrations} one at a time, then ${options.registrations} with 4 in flight`);
+    const sequential = summarise([await runBatch(options.registrations, 1, register("seq"))]);
+    const concurrent = summarise([await runBatch(options.registrations, 4, register("conc"))]);
+    return { sequential, concurrent: { ...concurrent, concurrency: 4 } };
+  } finally {
+    agent.destroy();
+  }
+}
+
+export interface Timing {
+  reps: number;
+  meanMs: number;
+  p50Ms: number;
+  maxMs: number;
+}
+
+function timing(samples: number[]): Timing {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { reps: samples.length, meanMs: samples.reduce((a, b) => a + b, 0) / samples.length, p50Ms: percentile(sorted, 50), maxMs: sorted.at(-1) ?? Number.NaN };
+}
+
+export interface CompatResult {
+  fields: number;
+  schemaBytes: number;
+  /** POST /compatibility/subjects/{s}/versions/latest: the round trip through the dispatcher. */
+  http: Timing;
+  /** In this process: parse both texts + checkCompatibility (no I/O). */
+  engineWithParse: Timing;
+  /** checkCompatibility alone, on parsed schemas. */
+  engine: Timing;
+}
+
+export interface HistoryResult extends CompatResult {
+  versions: number;
+  level: CompatibilityLevel;
+}
+
+function timeEngine(reps: number, level: CompatibilityLevel, candidateText: string, existingTexts: string[]): { engine: Timing; engineWithParse: Timing } {
+  const parse = (text: string) => {
+    const result = validateSpecification("AVRO", text);
+    if (!result.ok) throw new Error(`bench schema is invalid: ${JSON.stringify(result.errors[0])}`);
+    return result.parsed;
+  };
+  const candidate = parse(candidateText);
+  const existing = existingTexts.map((text, i) => ({ version: i + 1, spec: parse(text) }));
+  const first = checkCompatibility(avroCompatibility, level, candidate, existing);
+  if (!first.isCompatible) throw new Error(`the engine found the bench candidate incompatible: ${first.messages[0]}`);
+  const withParse: number[] = [];
+  const alone: number[] = [];
+  for (let i = 0; i < reps; i += 1) {
+    const t0 = performance.now();
+    checkCompatibility(
+      avroCompatibility,
+      level,
+      parse(candidateText),
+      existingTexts.map((text, v) => ({ version: v + 1, spec: parse(text) })),
+    );
+    withParse.push(performance.now() - t0);
+    const t1 = performance.now();
+    checkCompatibility(avroCompatibility, level, candidate, existing);
+    alone.push(performance.now() - t1);
+  }
+  return { engine: timing(alone), engineWithParse: timing(withParse) };
+}
+
+async function timeHttp(agent: Agent, target: Target, reps: number, path: string, schema: string): Promise<Timing> {
+  const samples: number[] = [];
+  for (let i = 0; i < reps + 1; i += 1) {
+    const t0 = performance.now();
+    const reply = await expectOk(agent, target, "POST", path, { schema });
+    const elapsed = performance.now() - t0;
+    if ((JSON.parse(reply.body) as { is_compatible?: boolean }).is_compatible !== true) throw new Error(`${path} answered ${reply.body.slice(0, 300)}`);
+    if (i > 0) samples.push(elapsed); // the first one warms the isolate's code paths
+  }
+  return timing(samples);
+}
+
+async function measureCompatibility(bench: Bench, options: Omit<Options, "json">): Promise<{ wide: CompatResult; history: HistoryResult }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    // 1. One version of a wide record; the candidate adds a field with a default (BACKWARD compatible).
+    progress(`compatibility: a ${options.fields}-field record, ${options.reps} checks over HTTP and in the engine`);
+    const wideV1 = wideRecord("Wide", options.fields);
+    const wideV2 = wideRecord("Wide", options.fields, 1);
+    await expectOk(agent, bench.registry, "PUT", "/config/bench-wide-value", { compatibility: "BACKWARD" });
+    await expectOk(agent, bench.registry, "POST", "/subjects/bench-wide-value/versions", { schema: wideV1 });
+    const wideHttp = await timeHttp(agent, bench.registry, options.reps, "/compatibility/subjects/bench-wide-value/versions/latest", wideV2);
+    const wide: CompatResult = { fields: options.fields, schemaBytes: wideV2.length, http: wideHttp, ...timeEngine(options.reps, "BACKWARD", wideV2, [wideV1]) };
+
+    // 2. A subject with `versions` versions (version k adds k-1 optional fields: each FULL-compatible
+    // with every other), under FULL_TRANSITIVE; the candidate adds one more.
+    progress(`compatibility: registering ${options.versions} versions of a ${options.fields}-field record under FULL_TRANSITIVE`);
+    const texts = Array.from({ length: options.versions }, (_, k) => wideRecord("History", options.fields, k));
+    const subject = "bench-history-value";
+    await expectOk(agent, bench.registry, "PUT", `/config/${subject}`, { compatibility: "FULL_TRANSITIVE" });
+    for (const schema of texts) await expectOk(agent, bench.registry, "POST", `/subjects/${subject}/versions`, { schema });
+    const count = (JSON.parse((await expectOk(agent, bench.registry, "GET", `/subjects/${subject}/versions`)).body) as number[]).length;
+    if (count !== options.versions) throw new Error(`${subject} has ${count} versions, expected ${options.versions}`);
+    const candidate = wideRecord("History", options.fields, options.versions);
+    progress(`compatibility: ${options.reps} FULL_TRANSITIVE checks against ${options.versions} versions`);
+    const historyHttp = await timeHttp(agent, bench.registry, options.reps, `/compatibility/subjects/${subject}/versions`, candidate);
+    const history: HistoryResult = {
+      fields: options.fields,
+      versions: options.versions,
+      level: "FULL_TRANSITIVE",
+      schemaBytes: candidate.length,
+      http: historyHttp,
+      ...timeEngine(options.reps, "FULL_TRANSITIVE", candidate, texts),
+    };
+    return { wide, history };
+  } finally {
+    agent.destroy();
+  }
+}
+
+// --- Report -------------------------------------------------------------------------------------
+
+export interface RegistryBenchResult {
+  config: Omit<Options, "json">;
+  reads: ReadResult[];
+  registrations: RegistrationResult;
+  compatibility: { wide: CompatResult; history: HistoryResult };
+  durationSeconds: number;
+}
+
+const ms = (value: number) => `${value.toFixed(2)} ms`;
+const row = (label: string, s: Summary, unit = "req/s") =>
+  `    ${label.padEnd(24)} ${s.perSec.toFixed(0).padStart(6)} ${unit}   p50 ${ms(s.p50Ms).padStart(9)}   p99 ${ms(s.p99Ms).padStart(9)}   errors ${s.errors}`;
+const timingRow = (label: string, t: Timing) => `    ${label.padEnd(36)} mean ${ms(t.meanMs).padStart(9)}   p50 ${ms(t.p50Ms).padStart(9)}   max ${ms(t.maxMs).padStart(9)}`;
+
+function reportText(result: RegistryBenchResult): string {
+  const { config } = result;
+  const lines = [`bench:registry  one local platform, tenant ${TENANT_HOST} (plan pro, admin key on every request) vs hello-world at ${HELLO_HOST}`];
+  for (const read of result.reads) {
+    lines.push(
+      `  GET /schemas/ids/{id} vs hello-world, concurrency ${read.concurrency} (${config.requests} requests each, ${config.rounds} interleaved rounds, ${config.warmup} warm-up)`,
+      row("registry", read.registry),
+      row("hello-world", read.helloWorld),
+      `    ratio ${read.ratio.toFixed(3)} (target >= ${read.target}: ${read.meetsTarget ? "meets target" : "MISSES target"})`,
+    );
+  }
+  const { sequential, concurrent } = result.registrations;
+  lines.push(
+    `  POST /subjects/{s}/versions, ${config.registrations} distinct schemas each into a new subject`,
+    row("one at a time", sequential, "reg/s"),
+    row(`${concurrent.concurrency} in flight`, concurrent, "reg/s"),
+  );
+  const { wide, history } = result.compatibility;
+  lines.push(
+    `  compatibility of a ${wide.fields}-field Avro record (${wide.schemaBytes} bytes), BACKWARD against 1 version, ${wide.http.reps} checks`,
+    timingRow("HTTP /compatibility/.../versions/latest", wide.http),
+    timingRow("engine, parsing both texts", wide.engineWithParse),
+    timingRow("engine alone", wide.engine),
+    `  compatibility against ${history.versions} versions under ${history.level} (${history.fields}-field records), ${history.http.reps} checks`,
+    timingRow("HTTP /compatibility/.../versions", history.http),
+    timingRow(`engine, parsing all ${history.versions + 1} texts`, history.engineWithParse),
+    timingRow("engine alone", history.engine),
+    `  total ${result.durationSeconds.toFixed(1)} s`,
+  );
+  return lines.join("\n");
+}
+
+// Workers' console output (Miniflare forwards it to stdout) would corrupt the report: while the
+// run lasts, everything written to stdout goes to stderr, and the report alone goes to stdout.
+const writeStdout = process.stdout.write.bind(process.stdout);
+process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+const report = (text: string) => writeStdout(`${text}\n`);
+
+async function main(): Promise<void> {
+  const { json, ...config } = parseOptions();
+  const started = performance.now();
+  const bench = await setUp();
+  try {
+    const reads = await measureReads(bench, config);
+    const registrations = await measureRegistrations(bench, config);
+    const compatibility = await measureCompatibility(bench, config);
+    const result: RegistryBenchResult = { config, reads, registrations, compatibility, durationSeconds: (performance.now() - started) / 1000 };
+    report(json ? JSON.stringify(result) : reportText(result));
+  } finally {
+    await bench.platform.close();
+    rmSync(bench.stateDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});
