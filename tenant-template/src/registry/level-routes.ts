@@ -167,6 +167,11 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
     async (c) => {
       const params = c.req.valid("param") as Record<string, string>;
       const { limit, cursor, ...filters } = c.req.valid("query") as { limit?: number; cursor?: string } & Record<string, string | undefined>;
+      // zod's coercion also takes 0x10, 1e2 and " 5 ": a page size is plain decimal digits.
+      const rawLimit = c.req.query("limit");
+      if (rawLimit !== undefined && !/^[0-9]{1,4}$/.test(rawLimit)) {
+        throw new ApiError(400, "invalid_request", `Invalid query: query/limit must be a whole number from 1 to ${MAX_PAGE_SIZE}.`, { details: [{ path: "query/limit", message: "not a decimal integer" }] });
+      }
       const parentId = await requireParent(c, params);
       const where: Record<string, string> = {};
       if (parent !== null && parentId !== null) where[parent.column] = parentId;
