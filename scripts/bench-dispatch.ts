@@ -41,6 +41,8 @@ const COMPATIBILITY_DATE = "2026-06-01";
 const TENANT_ID = "bench";
 const TENANT_SCRIPT = `tenant-${TENANT_ID}`;
 const TENANT_HOST = "registry.bench.localhost";
+/** The tenant's dispatch proof: the dispatcher adds it from the route record; direct requests send it themselves. */
+const BENCH_PROOF = "bench-dispatch-proof-0123456789abcdefghijklmnopq";
 
 interface Scenario {
   name: "health" | "empty";
@@ -70,6 +72,8 @@ interface Endpoint {
   port: number;
   /** Host header sent: the tenant's custom hostname through the dispatcher, the socket itself directly. */
   host: string;
+  /** Other headers sent: the dispatch proof, directly (so both targets do the tenant's proof check). */
+  headers: Record<string, string>;
 }
 
 interface Summary {
@@ -154,6 +158,7 @@ async function startPlatform(): Promise<{ mf: Miniflare; direct: Endpoint; dispa
           RESIDENCY: "global",
           CACHE_MODE: "off",
           ADMIN_KEY_HASH: "0".repeat(64),
+          DISPATCH_PROOF: BENCH_PROOF,
         },
         unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
       },
@@ -170,6 +175,9 @@ async function startPlatform(): Promise<{ mf: Miniflare; direct: Endpoint; dispa
       status: "active",
       limits: { cpuMs: 50, subRequests: 50 },
       plan: "standard",
+      proof: BENCH_PROOF,
+      // Counted on every request like any tenant's, but high enough that the run is never refused.
+      rateLimit: { requestsPerMinute: 100_000_000, keyRequestsPerMinute: 100_000_000 },
       updatedAt: new Date().toISOString(),
     }),
   );
@@ -178,8 +186,8 @@ async function startPlatform(): Promise<{ mf: Miniflare; direct: Endpoint; dispa
   return {
     mf,
     migrations,
-    direct: { label: "direct", port: Number(directUrl.port), host: directUrl.host },
-    dispatcher: { label: "dispatcher", port: Number(dispatcherUrl.port), host: `${TENANT_HOST}:${dispatcherUrl.port}` },
+    direct: { label: "direct", port: Number(directUrl.port), host: directUrl.host, headers: { "x-wfp-proof": BENCH_PROOF } },
+    dispatcher: { label: "dispatcher", port: Number(dispatcherUrl.port), host: `${TENANT_HOST}:${dispatcherUrl.port}`, headers: {} },
   };
 }
 
@@ -192,7 +200,7 @@ interface Reply {
 function send(agent: Agent, endpoint: Endpoint, path: string): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { agent, host: "127.0.0.1", port: endpoint.port, path, headers: { host: endpoint.host } },
+      { agent, host: "127.0.0.1", port: endpoint.port, path, headers: { ...endpoint.headers, host: endpoint.host } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (chunk: Buffer) => chunks.push(chunk));

@@ -6,11 +6,15 @@
  * Responses made here (status, `error.code`):
  *   200 (no error)          GET /health on a platform host
  *   400 bad_host           malformed Host
+ *   204 (no error)          a CORS preflight from an origin the tenant allows
  *   403 tenant_suspended   the route record's status is "suspended"
+ *   403 cors_origin_not_allowed a CORS preflight from any other origin
  *   404 unknown_host       no route record for the host (no tenant code runs)
  *   404 not_found          any other path on a platform host
+ *   429 too_many_auth_failures the client had too many 401s from this tenant (Retry-After)
+ *   429 rate_limited       the tenant's or the API key's requests per minute (Retry-After, X-RateLimit-*)
  *   502 tenant_error       the tenant Worker threw
- *   503 tenant_unavailable the tenant's script is missing, or its route record is invalid
+ *   503 tenant_unavailable the tenant's script is missing, or its route record is invalid (no proof)
  *   503 tenant_over_limit  the tenant Worker exceeded its CPU / subrequest limits
  *   503 routing_unavailable the routing store could not be read
  *   500 internal_error     anything unexpected
@@ -22,12 +26,20 @@ import { discardBody } from "./discard-body.ts";
 import { hostOfUrl } from "./normalize-host.ts";
 import { onPlatformError, onPlatformNotFound } from "./platform-error.ts";
 import { requestId } from "./request-id.ts";
+import { AuthFailureTracker } from "./auth-failures.ts";
+import { RateLimiter } from "./rate-limiter.ts";
 import { RouteCache } from "./route-cache.ts";
-import { dispatchToTenant, platformHosts } from "./tenant-dispatch.ts";
+import { dispatchToTenant, platformHosts, type DispatchState } from "./tenant-dispatch.ts";
 
 // 10 s: a suspension or a moved host is obeyed at most 10 s after KV serves it.
 // 2 s: a newly onboarded host goes live within 2 s of a "no such host" being cached.
-const routes = new RouteCache({ positiveTtlMs: 10_000, negativeTtlMs: 2_000, maxEntries: 1_000 });
+// Rate limits per minute (docs/security.md); counters and failures are per isolate, memory-bounded.
+// Auth failures: 10 401s within a minute block the client for 30 s, doubling up to 15 min.
+const state: DispatchState = {
+  routes: new RouteCache({ positiveTtlMs: 10_000, negativeTtlMs: 2_000, maxEntries: 1_000 }),
+  limiter: new RateLimiter({ windowMs: 60_000, maxEntries: 20_000 }),
+  authFailures: new AuthFailureTracker({ threshold: 10, windowMs: 60_000, baseBlockMs: 30_000, maxBlockMs: 15 * 60_000, maxEntries: 10_000 }),
+};
 
 /** The platform's own routes, answered only on PLATFORM_HOSTS, so they never shadow a tenant's paths. */
 const platform = new Hono<DispatcherEnv>();
@@ -45,6 +57,6 @@ export default {
     const host = hostOfUrl(request.url);
     if (host !== null && platformHosts(env.PLATFORM_HOSTS).has(host)) return platform.fetch(request, env, ctx);
     // Tenant traffic takes the lean path: no router on the hot path (see dispatchToTenant).
-    return dispatchToTenant(request, env, host, routes);
+    return dispatchToTenant(request, env, host, state);
   },
 } satisfies ExportedHandler<DispatcherBindings>;

@@ -19,21 +19,31 @@ export interface ErrorBody {
  *   throw new PlatformError(403, "tenant_suspended", "This registry is suspended.");
  */
 export class PlatformError extends HTTPException {
+  /** Extra response headers, e.g. `retry-after` on a 429. */
+  readonly headers: Record<string, string> | undefined;
+
   constructor(
     status: ContentfulStatusCode,
     readonly code: string,
     message: string,
-    options: { cause?: unknown } = {},
+    options: { cause?: unknown; headers?: Record<string, string> } = {},
   ) {
     super(status, { message, cause: options.cause });
     this.name = "PlatformError";
+    this.headers = options.headers;
   }
 }
 
 /** Builds the JSON error response; the only place the shape is written. */
-export function platformErrorResponse(status: ContentfulStatusCode, code: string, message: string, requestId: string): Response {
+export function platformErrorResponse(
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  requestId: string,
+  headers: Record<string, string> = {},
+): Response {
   const body: ErrorBody = { error: { code, message, requestId } };
-  return Response.json(body, { status, headers: { "x-request-id": requestId } });
+  return Response.json(body, { status, headers: { ...headers, "x-request-id": requestId } });
 }
 
 function errorResponse(c: Context<DispatcherEnv>, status: ContentfulStatusCode, code: string, message: string): Response {
@@ -45,7 +55,7 @@ function errorResponse(c: Context<DispatcherEnv>, status: ContentfulStatusCode, 
  * id and answered as a generic 500, so an unexpected exception never leaks its message.
  */
 export const onPlatformError: ErrorHandler<DispatcherEnv> = (err, c) => {
-  if (err instanceof PlatformError) return errorResponse(c, err.status, err.code, err.message);
+  if (err instanceof PlatformError) return platformErrorResponse(err.status, err.code, err.message, c.var.requestId ?? "", err.headers);
   if (err instanceof HTTPException) return errorResponse(c, err.status, "http_error", err.message);
   console.error(JSON.stringify({ event: "unhandled_error", requestId: c.var.requestId, error: String(err) }));
   return errorResponse(c, 500, "internal_error", "The platform failed to handle the request.");

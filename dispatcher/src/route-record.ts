@@ -10,6 +10,12 @@ export interface RouteRecord {
   /** Passed verbatim to `DISPATCHER.get()`; absent means the namespace's defaults. */
   limits?: { cpuMs?: number; subRequests?: number };
   plan?: string;
+  /** The tenant's dispatch proof, sent to its Worker as `x-wfp-proof`. Required: a record without it is refused. */
+  proof: string;
+  /** Requests per minute for the tenant and for each API key id. Required, like the plan it comes from. */
+  rateLimit: { requestsPerMinute: number; keyRequestsPerMinute: number };
+  /** Browser origins allowed to call the tenant (CORS); empty: none. */
+  corsOrigins: readonly string[];
   updatedAt?: string;
 }
 
@@ -24,20 +30,39 @@ const isPositiveNumber = (value: unknown): value is number =>
 const isNonEmptyString = (value: unknown): value is string => typeof value === "string" && value.length > 0;
 
 /**
- * Checks a value read from the routing store. Hand-written rather than zod because it runs on
+ * Checks a value read from the routing store (once per cache miss: a cached hit reuses the parsed
+ * record, so the hot path never parses JSON). Hand-written rather than zod because it runs on
  * every cache miss and the dispatcher bundle should stay small; anything unexpected is `null` so
  * the dispatcher fails closed instead of guessing (an unknown status is never treated as active).
  *
  * @example
- *   parseRouteRecord({ tenantId: "acme", script: "tenant-acme", status: "active" }) // RouteRecord
+ *   parseRouteRecord({ tenantId: "acme", script: "tenant-acme", status: "active", proof, rateLimit }) // RouteRecord
  *   parseRouteRecord({ tenantId: "acme", script: "tenant-acme", status: "paused" }) // null
  */
 export function parseRouteRecord(value: unknown): RouteRecord | null {
   if (typeof value !== "object" || value === null) return null;
-  const { tenantId, script, status, limits, plan, updatedAt } = value as Record<string, unknown>;
+  const { tenantId, script, status, limits, plan, proof, rateLimit, corsOrigins, updatedAt } = value as Record<string, unknown>;
   if (!isNonEmptyString(tenantId) || !isNonEmptyString(script)) return null;
   if (status !== "active" && status !== "suspended") return null;
-  const record: RouteRecord = { tenantId, script, status };
+  // No proof: a record written before dispatch proofs. The tenant Worker would refuse it anyway;
+  // failing here says so plainly (503) until `tenant create` is re-run and writes one.
+  if (!isNonEmptyString(proof)) return null;
+  if (typeof rateLimit !== "object" || rateLimit === null) return null;
+  const { requestsPerMinute, keyRequestsPerMinute } = rateLimit as Record<string, unknown>;
+  if (!isPositiveNumber(requestsPerMinute) || !isPositiveNumber(keyRequestsPerMinute)) return null;
+  let origins: string[] = [];
+  if (corsOrigins !== undefined && corsOrigins !== null) {
+    if (!Array.isArray(corsOrigins) || !corsOrigins.every(isNonEmptyString)) return null;
+    origins = corsOrigins;
+  }
+  const record: RouteRecord = {
+    tenantId,
+    script,
+    status,
+    proof,
+    rateLimit: { requestsPerMinute, keyRequestsPerMinute },
+    corsOrigins: origins,
+  };
   if (limits !== undefined && limits !== null) {
     if (typeof limits !== "object") return null;
     const { cpuMs, subRequests } = limits as Record<string, unknown>;

@@ -1,12 +1,28 @@
+import { apiKeyIdOf } from "./api-key-id.ts";
+import type { AuthFailureTracker } from "./auth-failures.ts";
+import { allowedOrigin, applyCors, isPreflight, preflightResponse } from "./cors.ts";
 import type { DispatcherBindings } from "./env.ts";
 import { discardBody } from "./discard-body.ts";
 import { PlatformError, platformErrorResponse } from "./platform-error.ts";
+import type { RateDecision, RateLimiter } from "./rate-limiter.ts";
 import { REQUEST_ID_HEADER, requestIdOf } from "./request-id.ts";
 import { INVALID_ROUTE, type RouteCache, type RouteLookup, UNKNOWN_ROUTE } from "./route-cache.ts";
 import { parseRouteRecord, routeKey } from "./route-record.ts";
 
 /** Request headers the platform reserves: a tenant may trust any it receives, so clients cannot send them. */
 export const INTERNAL_HEADER_PREFIX = "x-wfp-";
+/** The dispatch proof the tenant Worker checks (tenant-template/src/auth/dispatch-proof.ts). */
+export const PROOF_HEADER = "x-wfp-proof";
+/** The client address Cloudflare sets (clients cannot); absent locally, where every client is one. */
+const CLIENT_ADDRESS_HEADER = "cf-connecting-ip";
+const LOCAL_CLIENT = "local";
+
+/** The per-isolate state the dispatch path reads and updates. */
+export interface DispatchState {
+  routes: RouteCache;
+  limiter: RateLimiter;
+  authFailures: AuthFailureTracker;
+}
 
 export const DEFAULT_PLATFORM_HOSTS = "localhost,127.0.0.1";
 
@@ -16,16 +32,22 @@ export const DEFAULT_PLATFORM_HOSTS = "localhost,127.0.0.1";
  * JSON parse on a cache hit, one Request copy (to strip reserved headers and add the id).
  *
  * Fails closed: a malformed host (400), an unknown host (404), an unreadable or invalid route
- * record (503) and a suspended tenant (403) are answered here, and no tenant code runs.
- * The tenant receives the request with `x-request-id` set and every `x-wfp-*` header removed;
- * every response, the tenant's included, carries the same `x-request-id`.
+ * record (503, a record without a dispatch proof included) and a suspended tenant (403) are
+ * answered here, and no tenant code runs. Then, in this order: a CORS preflight is answered
+ * (204, or 403 `cors_origin_not_allowed`), a client blocked for repeated authentication failures
+ * gets 429 `too_many_auth_failures`, and the tenant's and the key's rate limits are counted
+ * (429 `rate_limited`). The tenant receives the request with `x-request-id` and its dispatch
+ * proof `x-wfp-proof` set and every client `x-wfp-*` header removed; every response, the
+ * tenant's included, carries the same `x-request-id`, and the tenant's carries `X-RateLimit-*`.
  *
  * @example
- *   const routes = new RouteCache({ positiveTtlMs: 10_000, negativeTtlMs: 2_000 });
- *   return dispatchToTenant(request, env, hostOfUrl(request.url), routes);
+ *   const state = { routes: new RouteCache(), limiter: new RateLimiter(), authFailures: new AuthFailureTracker() };
+ *   return dispatchToTenant(request, env, hostOfUrl(request.url), state);
  */
-export async function dispatchToTenant(request: Request, env: DispatcherBindings, host: string | null, routes: RouteCache): Promise<Response> {
+export async function dispatchToTenant(request: Request, env: DispatcherBindings, host: string | null, state: DispatchState): Promise<Response> {
+  const { routes } = state;
   const requestId = requestIdOf(request);
+  let corsOrigin: string | undefined;
   try {
     if (host === null) throw new PlatformError(400, "bad_host", "The request's host name is not valid.");
     const lookup = routes.get(host) ?? (await routes.load(host, (h) => readRoute(env.ROUTES, h)));
@@ -38,24 +60,68 @@ export async function dispatchToTenant(request: Request, env: DispatcherBindings
     if (record.status === "suspended") {
       throw new PlatformError(403, "tenant_suspended", "This registry is suspended. Contact the platform operator.");
     }
+
+    const origin = request.headers.get("origin");
+    corsOrigin = allowedOrigin(origin, record.corsOrigins);
+    if (isPreflight(request)) {
+      await discardBody(request);
+      if (corsOrigin !== undefined) return preflightResponse(corsOrigin, requestId);
+      return platformErrorResponse(403, "cors_origin_not_allowed", "This origin may not call this registry.", requestId);
+    }
+
+    const client = `${record.tenantId}\u0000${request.headers.get(CLIENT_ADDRESS_HEADER) ?? LOCAL_CLIENT}`;
+    const blockedMs = state.authFailures.blockedForMs(client);
+    if (blockedMs > 0) {
+      throw new PlatformError(429, "too_many_auth_failures", "Too many failed authentication attempts. Try again later.", {
+        headers: { "retry-after": String(Math.ceil(blockedMs / 1000)) },
+      });
+    }
+
+    const keyId = apiKeyIdOf(request.headers.get("authorization"));
+    const { requestsPerMinute, keyRequestsPerMinute } = record.rateLimit;
+    const rate = state.limiter.take(
+      keyId === undefined
+        ? [{ key: record.tenantId, limit: requestsPerMinute }]
+        : [
+            { key: `${record.tenantId}\u0000${keyId}`, limit: keyRequestsPerMinute },
+            { key: record.tenantId, limit: requestsPerMinute },
+          ],
+    );
+    if (!rate.allowed) {
+      throw new PlatformError(429, "rate_limited", "Too many requests. Try again later.", {
+        headers: { "retry-after": String(rate.resetSeconds), ...rateLimitHeaders(rate) },
+      });
+    }
+
     let response: Response;
     try {
       const tenant = env.DISPATCHER.get(record.script, {}, record.limits === undefined ? undefined : { limits: record.limits });
-      response = await tenant.fetch(forwardedRequest(request, requestId));
+      response = await tenant.fetch(forwardedRequest(request, requestId, record.proof));
     } catch (cause) {
       const failure = tenantFailure(cause);
       log(failure.code, requestId, host, record.tenantId, cause);
       throw failure;
     }
-    // A tenant built from the template already echoes the id it was given; only a response that
-    // does not is copied to set it (a Response's headers are immutable).
-    if (response.headers.get(REQUEST_ID_HEADER) === requestId) return response;
-    const withId = new Response(response.body, response);
-    withId.headers.set(REQUEST_ID_HEADER, requestId);
-    return withId;
+    if (response.status === 401 && state.authFailures.recordFailure(client) > 0) {
+      log("auth_failures_blocked", requestId, host, record.tenantId);
+    }
+    // One copy of the (immutable) response to add the platform's headers; the body streams through.
+    const answer = new Response(response.body, response);
+    const headers = answer.headers;
+    if (headers.get(REQUEST_ID_HEADER) !== requestId) headers.set(REQUEST_ID_HEADER, requestId);
+    headers.set("x-ratelimit-limit", String(rate.limit));
+    headers.set("x-ratelimit-remaining", String(rate.remaining));
+    headers.set("x-ratelimit-reset", String(rate.resetSeconds));
+    if (record.corsOrigins.length > 0) applyCors(headers, corsOrigin);
+    return answer;
   } catch (error) {
     await discardBody(request);
-    if (error instanceof PlatformError) return platformErrorResponse(error.status, error.code, error.message, requestId);
+    if (error instanceof PlatformError) {
+      const response = platformErrorResponse(error.status, error.code, error.message, requestId, error.headers);
+      // A browser page may read the platform's refusals (a 429 above all) when its origin is allowed.
+      if (corsOrigin !== undefined) applyCors(response.headers, corsOrigin);
+      return response;
+    }
     log("internal_error", requestId, host ?? "", undefined, error);
     return platformErrorResponse(500, "internal_error", "The platform failed to handle the request.", requestId);
   }
@@ -97,7 +163,16 @@ export function platformHosts(source: string | undefined): Set<string> {
   return platformHostsSet;
 }
 
-function forwardedRequest(request: Request, requestId: string): Request {
+/** `X-RateLimit-*`: the limit that decided, what is left of it, and seconds until its window ends. */
+function rateLimitHeaders(rate: RateDecision): Record<string, string> {
+  return {
+    "x-ratelimit-limit": String(rate.limit),
+    "x-ratelimit-remaining": String(rate.remaining),
+    "x-ratelimit-reset": String(rate.resetSeconds),
+  };
+}
+
+function forwardedRequest(request: Request, requestId: string, proof: string): Request {
   const headers = new Headers(request.headers);
   let reserved: string[] | undefined;
   for (const name of headers.keys()) {
@@ -105,6 +180,7 @@ function forwardedRequest(request: Request, requestId: string): Request {
   }
   if (reserved !== undefined) for (const name of reserved) headers.delete(name);
   headers.set(REQUEST_ID_HEADER, requestId);
+  headers.set(PROOF_HEADER, proof);
   return new Request(request, { headers });
 }
 

@@ -10,12 +10,21 @@ import type { DeleteOutcome } from "./d1-database.ts";
 import { deleteRoutingValue, listRoutingKeys, readRoutingValue, writeRoutingValue } from "./routing-store.ts";
 import { routeRecordKey } from "./tenant-names.ts";
 
+// `proof`, `rateLimit` and `corsOrigins` are optional here only so that a record written before
+// they existed is still read as this tenant's route and rewritten by a re-run of create; the
+// dispatcher refuses a record without `proof` or `rateLimit` (fails closed).
 export const routeRecordSchema = z.object({
   tenantId: z.string(),
   script: z.string(),
   status: z.enum(["active", "suspended"]),
   limits: z.object({ cpuMs: z.number(), subRequests: z.number() }),
   plan: z.string(),
+  /** The tenant's dispatch proof: sent to its Worker as `x-wfp-proof` (docs/security.md). */
+  proof: z.string().optional(),
+  /** Requests per minute, enforced by the dispatcher per tenant and per API key id. */
+  rateLimit: z.object({ requestsPerMinute: z.number(), keyRequestsPerMinute: z.number() }).optional(),
+  /** Browser origins the dispatcher answers CORS for. */
+  corsOrigins: z.array(z.string()).optional(),
   updatedAt: z.string(),
 });
 export type RouteRecord = z.infer<typeof routeRecordSchema>;
@@ -65,7 +74,7 @@ export async function deleteRouteRecord(target: Target, hostname: string, known?
 }
 
 /**
- * True when two route records route the same way (the timestamp aside).
+ * True when two route records route the same way (the timestamp aside), proof and limits included.
  *
  * @example
  *   sameRoute(existing, desired) // true -> no write needed
@@ -77,7 +86,11 @@ export function sameRoute(a: RouteRecord, b: RouteRecord): boolean {
     a.status === b.status &&
     a.plan === b.plan &&
     a.limits.cpuMs === b.limits.cpuMs &&
-    a.limits.subRequests === b.limits.subRequests
+    a.limits.subRequests === b.limits.subRequests &&
+    a.proof === b.proof &&
+    a.rateLimit?.requestsPerMinute === b.rateLimit?.requestsPerMinute &&
+    a.rateLimit?.keyRequestsPerMinute === b.rateLimit?.keyRequestsPerMinute &&
+    (a.corsOrigins ?? []).join(" ") === (b.corsOrigins ?? []).join(" ")
   );
 }
 

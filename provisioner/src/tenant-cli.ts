@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { createCloudflareClient, type RetryEvent } from "./cloudflare-client.ts";
 import { readTargetSettings, resolveTarget, type Target, type TargetSettings } from "./config.ts";
 import { ApiCallError, ConfigError, InputError, StateConflictError, TenantNotFoundError } from "./errors.ts";
+import { KEYS_USAGE, runKeysCli } from "./keys-cli.ts";
 import type { ProgressEvent } from "./progress.ts";
 import { LOCATION_HINTS } from "./residency.ts";
 import {
@@ -39,11 +40,14 @@ export const USAGE = `Usage: npm run tenant -- <command> [options]
 Commands:
   create <id> --domain <host> [--domain <host> ...] [--residency eu|uk|global]
               [--plan ${PLAN_NAMES.join("|")}] [--location-hint ${LOCATION_HINTS.join("|")}]
-              [--cache on|off] [--json]
+              [--cache on|off] [--cors-origin <origin> ...] [--rate-limit <n>/min] [--json]
       Create the tenant, or finish / repair it. Safe to re-run: a complete tenant is left as is.
+      --cors-origin  a browser origin (https://app.acme.com) allowed to call the API; repeatable.
+      --rate-limit   requests per minute for the whole tenant, instead of the plan's.
   show <id> [--json]      Everything the tenant has, checked live, and the DNS records it needs.
   list [--json]           Every tenant, with status, residency, plan and domains.
   delete <id> [--json]    Remove everything the tenant has (its data too), in reverse order.
+${KEYS_USAGE}
 
 Options:
   --json      Print exactly one JSON object on stdout (progress goes to stderr).
@@ -69,7 +73,7 @@ type Command = (typeof COMMANDS)[number];
 
 /** Options each command accepts (besides --json and --help). */
 const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
-  create: ["domain", "residency", "plan", "location-hint", "cache"],
+  create: ["domain", "residency", "plan", "location-hint", "cache", "cors-origin", "rate-limit"],
   show: [],
   list: [],
   delete: [],
@@ -84,6 +88,8 @@ const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
  *   });
  */
 export async function runTenantCli(argv: readonly string[], io: CliIo): Promise<number> {
+  // `keys create|list|revoke`: the tenant's API keys (keys-cli.ts).
+  if (argv[0] === "keys") return runKeysCli(argv.slice(1), io);
   const wantsJson = argv.includes("--json");
   let command: Command | undefined;
   const progress: ProgressEvent[] = [];
@@ -113,6 +119,8 @@ export async function runTenantCli(argv: readonly string[], io: CliIo): Promise<
             ...(values.plan !== undefined ? { plan: values.plan } : {}),
             ...(values["location-hint"] !== undefined ? { locationHint: values["location-hint"] } : {}),
             ...(values.cache !== undefined ? { cacheMode: values.cache } : {}),
+            ...(values["cors-origin"] !== undefined ? { corsOrigins: values["cors-origin"] } : {}),
+            ...(values["rate-limit"] !== undefined ? { requestsPerMinute: parseRateLimit(values["rate-limit"]) } : {}),
           })
         : undefined;
     const tenantId = command === "show" || command === "delete" ? parseTenantId(id) : undefined;
@@ -214,6 +222,8 @@ interface ParsedCommandLine {
     plan?: string | undefined;
     "location-hint"?: string | undefined;
     cache?: string | undefined;
+    "cors-origin"?: string[] | undefined;
+    "rate-limit"?: string | undefined;
     json?: boolean | undefined;
   };
 }
@@ -231,6 +241,8 @@ function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
         plan: { type: "string" },
         "location-hint": { type: "string" },
         cache: { type: "string" },
+        "cors-origin": { type: "string", multiple: true },
+        "rate-limit": { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -261,6 +273,18 @@ function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     throw new UsageError(`${command} does not take ${misplaced.map((k) => `--${k}`).join(", ")}`);
   }
   return { help: false, command, id, values };
+}
+
+/**
+ * `--rate-limit <n>/min` as a number of requests per minute; anything else is handed on as given,
+ * so the spec reports it together with every other problem.
+ *
+ * @example
+ *   parseRateLimit("1200/min") // 1200
+ */
+function parseRateLimit(value: string): number | string {
+  const match = /^\s*(\d{1,9})\s*\/\s*min\s*$/.exec(value);
+  return match === null ? value : Number(match[1]);
 }
 
 function exitCodeOf(error: unknown): number {
@@ -308,7 +332,12 @@ function formatHostnames(report: TenantReport): string[] {
     const parts = [
       custom ? `custom hostname ${custom.status ?? "?"} (ssl ${custom.sslStatus ?? "?"})` : "no custom hostname",
       ...(regional ? [`regional ${regional.regionKey}`] : []),
-      record ? `route -> ${record.script} (${record.status}, plan ${record.plan})` : "no route",
+      record
+        ? `route -> ${record.script} (${record.status}, plan ${record.plan}` +
+          (record.rateLimit ? `, ${record.rateLimit.requestsPerMinute}/min, ${record.rateLimit.keyRequestsPerMinute}/min per key` : "") +
+          (record.corsOrigins && record.corsOrigins.length > 0 ? `, CORS ${record.corsOrigins.join(" ")}` : "") +
+          ")"
+        : "no route",
     ];
     return `${hostname}  ${parts.join(", ")}`;
   });

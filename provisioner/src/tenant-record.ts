@@ -22,6 +22,8 @@ export const tenantRecordSchema = z.object({
     plan: z.enum(PLAN_NAMES as [Plan, ...Plan[]]),
     locationHint: z.enum(LOCATION_HINTS).optional(),
     cacheMode: z.enum(["on", "off"]),
+    corsOrigins: z.array(z.string()).default([]),
+    requestsPerMinute: z.number().optional(),
   }),
   resources: z.object({
     d1: z.object({ name: z.string(), id: z.string(), jurisdiction: z.string().nullable().optional() }).optional(),
@@ -37,6 +39,13 @@ export const tenantRecordSchema = z.object({
    * The hash of a 256-bit random key reveals nothing usable.
    */
   adminKeyHash: z.string().optional(),
+  /**
+   * The tenant's dispatch proof (256 random bits, base64url), kept here so that every re-run,
+   * resumed or not, uploads and routes with the same value. It is also in every route record
+   * of the tenant, in this same namespace, so keeping it here exposes nothing new. Absent on a
+   * tenant created before proofs existed: the next create mints one.
+   */
+  dispatchProof: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

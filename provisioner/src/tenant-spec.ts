@@ -8,12 +8,23 @@ import { InputError } from "./errors.ts";
 import { LOCATION_HINTS, RESIDENCIES, type LocationHint, type Residency } from "./residency.ts";
 import { TENANT_ID_PATTERN } from "./tenant-names.ts";
 
-/** Per-plan limits handed to `DISPATCHER.get(..., { limits })` through the route record. */
+/** What a plan gives a tenant; the route record carries it to the dispatcher. */
+export interface PlanLimits {
+  /** Handed to `DISPATCHER.get(..., { limits })`. */
+  cpuMs: number;
+  subRequests: number;
+  /** Requests per minute to the whole tenant (every key and anonymous requests together). */
+  requestsPerMinute: number;
+  /** Requests per minute for one API key id; at most the tenant's own limit. */
+  keyRequestsPerMinute: number;
+}
+
+/** Per-plan limits: CPU and subrequests for the tenant Worker, request rates for the dispatcher. */
 export const PLANS = {
-  free: { cpuMs: 10, subRequests: 10 },
-  standard: { cpuMs: 50, subRequests: 50 },
-  pro: { cpuMs: 200, subRequests: 200 },
-} as const satisfies Record<string, { cpuMs: number; subRequests: number }>;
+  free: { cpuMs: 10, subRequests: 10, requestsPerMinute: 600, keyRequestsPerMinute: 300 },
+  standard: { cpuMs: 50, subRequests: 50, requestsPerMinute: 6_000, keyRequestsPerMinute: 3_000 },
+  pro: { cpuMs: 200, subRequests: 200, requestsPerMinute: 60_000, keyRequestsPerMinute: 30_000 },
+} as const satisfies Record<string, PlanLimits>;
 export type Plan = keyof typeof PLANS;
 export const PLAN_NAMES = Object.keys(PLANS) as Plan[];
 export const DEFAULT_PLAN: Plan = "standard";
@@ -66,6 +77,56 @@ export function isLocalOnlyHostname(hostname: string): boolean {
   return hostname === "localhost" || hostname.endsWith(".localhost");
 }
 
+/**
+ * Why a CORS origin is not acceptable, or undefined when it is. An origin is exactly what a
+ * browser sends in `Origin`: scheme, host and an optional port; no path, query, user or wildcard.
+ *
+ * @example
+ *   corsOriginProblem("https://app.acme.com")       // undefined
+ *   corsOriginProblem("https://app.acme.com/login") // "remove the path: give 'https://app.acme.com'"
+ */
+export function corsOriginProblem(origin: string): string | undefined {
+  if (origin === "*") return "'*' is not allowed: list each origin with its own --cors-origin";
+  if (!/^https?:\/\//.test(origin)) return "must start with https:// or http:// (e.g. https://app.acme.com)";
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return "is not a valid origin (scheme://host[:port])";
+  }
+  if (url.username !== "" || url.password !== "") return "must not contain a user name or password";
+  if (url.hostname.includes("*")) return "wildcards are not allowed: list each origin with its own --cors-origin";
+  const bare = url.origin;
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*[/?#]/.test(origin)) return `remove the path: give '${bare}'`;
+  if (bare !== origin) return `give it in canonical form: '${bare}'`;
+  return undefined;
+}
+
+/**
+ * A CORS origin as the browser sends it: lower-case scheme and host, default port dropped.
+ *
+ * @example
+ *   normalizeCorsOrigin(" HTTPS://App.Acme.com:443 ") // "https://app.acme.com"
+ */
+export function normalizeCorsOrigin(origin: string): string {
+  const trimmed = origin.trim();
+  try {
+    const url = new URL(trimmed);
+    if (/^https?:\/\/[^/?#@]*$/i.test(trimmed) && !url.hostname.includes("*")) return url.origin;
+  } catch {
+    // Reported as it was given by corsOriginProblem.
+  }
+  return trimmed;
+}
+
+const corsOriginSchema = z
+  .string({ error: "each --cors-origin must be an origin such as https://app.acme.com" })
+  .transform(normalizeCorsOrigin)
+  .superRefine((value, ctx) => {
+    const problem = corsOriginProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: `CORS origin '${value}' ${problem}` });
+  });
+
 const hostnameSchema = z
   .string({ error: "each --domain must be a hostname such as registry.acme.com" })
   .transform((value) => value.trim().toLowerCase())
@@ -100,6 +161,18 @@ export const tenantSpecSchema = z
       .enum(LOCATION_HINTS, { error: `location hint must be one of: ${LOCATION_HINTS.join(", ")}` })
       .optional(),
     cacheMode: z.enum(["on", "off"], { error: "cache must be 'on' or 'off'" }).optional(),
+    corsOrigins: z
+      .array(corsOriginSchema)
+      .max(50, "at most 50 --cors-origin values")
+      .transform((origins) => [...new Set(origins)])
+      .optional(),
+    /** Operator override of the plan's requests per minute for the whole tenant (`--rate-limit <n>/min`). */
+    requestsPerMinute: z
+      .number({ error: "rate limit must be a number of requests per minute, e.g. --rate-limit 1200/min" })
+      .int("rate limit must be a whole number of requests per minute")
+      .min(1, "rate limit must be at least 1/min")
+      .max(1_000_000, "rate limit must be at most 1000000/min")
+      .optional(),
   })
   .superRefine((spec, ctx) => {
     if (spec.locationHint !== undefined && spec.residency !== undefined && spec.residency !== "global") {
@@ -123,6 +196,26 @@ export interface ResolvedTenantSpec {
   plan: Plan;
   locationHint?: LocationHint;
   cacheMode: "on" | "off";
+  /** Browser origins allowed to call the tenant's API (CORS); empty: none. */
+  corsOrigins: string[];
+  /** Replaces the plan's tenant-wide requests per minute when set. */
+  requestsPerMinute?: number;
+}
+
+/**
+ * The request rates the dispatcher enforces for a spec: the plan's, with an operator override of
+ * the tenant-wide rate (a key never gets more than the tenant).
+ *
+ * @example
+ *   rateLimitOf({ plan: "standard", requestsPerMinute: 100 }) // { requestsPerMinute: 100, keyRequestsPerMinute: 100 }
+ */
+export function rateLimitOf(spec: Pick<ResolvedTenantSpec, "plan" | "requestsPerMinute">): {
+  requestsPerMinute: number;
+  keyRequestsPerMinute: number;
+} {
+  const plan = PLANS[spec.plan];
+  const requestsPerMinute = spec.requestsPerMinute ?? plan.requestsPerMinute;
+  return { requestsPerMinute, keyRequestsPerMinute: Math.min(plan.keyRequestsPerMinute, requestsPerMinute) };
 }
 
 /**

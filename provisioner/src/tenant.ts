@@ -12,9 +12,15 @@
  * The admin key: a tenant that never became active never showed its key, so a re-run mints a
  * new one (and uploads its hash). An active tenant keeps its key through re-runs, repairs and
  * template upgrades ("admin key unchanged").
+ *
+ * The dispatch proof is minted once and kept in the tenant record, which is written before it is
+ * used anywhere (the Worker's DISPATCH_PROOF, the route records' `proof`), so a resumed run uses
+ * the same value and the two can never disagree once create finishes. A tenant created before
+ * proofs existed gets one on its next create (the record first, then the Worker and the routes).
  */
 import { generateAdminKey as defaultGenerateAdminKey, hashAdminKey } from "./admin-key.ts";
 import type { Target } from "./config.ts";
+import { generateDispatchProof as defaultGenerateDispatchProof } from "./dispatch-proof.ts";
 import {
   cnameTarget as lookupCnameTarget,
   deleteCustomHostname,
@@ -60,6 +66,7 @@ import {
   parseTenantId,
   parseTenantSpec,
   PLANS,
+  rateLimitOf,
   type ResolvedTenantSpec,
   type TenantSpecInput,
 } from "./tenant-spec.ts";
@@ -81,6 +88,7 @@ export interface TenantDeps {
   migrationsDir?: string;
   /** Injectable for tests. */
   generateAdminKey?: () => string;
+  generateDispatchProof?: () => string;
   now?: () => Date;
 }
 
@@ -107,8 +115,8 @@ export interface ResidencySummary {
 
 export interface RouteSummary {
   hostname: string;
-  /** Undefined when the hostname has no route record. */
-  record?: RouteRecord;
+  /** Undefined when the hostname has no route record. The dispatch proof is never included. */
+  record?: Omit<RouteRecord, "proof">;
 }
 
 /** Everything known about one tenant: what `show` prints and `create` ends with. */
@@ -244,20 +252,30 @@ export async function createTenant(
   const adminKey = keepKey ? undefined : (deps.generateAdminKey ?? defaultGenerateAdminKey)();
   const adminKeyHash = adminKey === undefined ? previous!.adminKeyHash! : hashAdminKey(adminKey);
   const createdAt = previous?.createdAt ?? now().toISOString();
+  const dispatchProof = previous?.dispatchProof ?? (deps.generateDispatchProof ?? defaultGenerateDispatchProof)();
 
   // --- Apply phase. ---
   if (!wasActive) {
     await steps.run("tenant-record", `Tenant record ${names.tenantKey}`, async () => {
-      if (previous && sameSpec(previous.spec, spec)) return { value: undefined, outcome: "unchanged", detail: "provisioning" };
+      if (previous && sameSpec(previous.spec, spec) && previous.dispatchProof === dispatchProof) {
+        return { value: undefined, outcome: "unchanged", detail: "provisioning" };
+      }
       await writeTenantRecord(target, {
         tenantId: spec.id,
         status: "provisioning",
         spec,
         resources: previous?.resources ?? {},
+        dispatchProof,
         createdAt,
         updatedAt: now().toISOString(),
       });
       return { value: undefined, outcome: "written", detail: "provisioning" };
+    });
+  } else if (previous.dispatchProof === undefined) {
+    // An active tenant from before dispatch proofs: keep the new proof before anything uses it.
+    await steps.run("tenant-record", `Tenant record ${names.tenantKey}`, async () => {
+      await writeTenantRecord(target, { ...previous, dispatchProof, updatedAt: now().toISOString() });
+      return { value: undefined, outcome: "written", detail: "new dispatch proof" };
     });
   }
 
@@ -303,13 +321,16 @@ export async function createTenant(
         residency: spec.residency,
         cacheMode: spec.cacheMode,
         adminKeyHash,
+        dispatchProof,
       },
       scriptTags,
     );
     const fingerprint = metadataFingerprint(metadata);
     const liveTags = await getWorkerScriptTags(target, names.script);
+    // The fingerprint leaves secret values out, so a proof minted by this run forces an upload.
     const current =
       keepKey &&
+      previous?.dispatchProof !== undefined &&
       liveTags?.includes(build.tag) === true &&
       previous?.resources.script?.metadataFingerprint === fingerprint;
     const value = { name: names.script, tags: current ? liveTags : scriptTags, fingerprint };
@@ -358,15 +379,18 @@ export async function createTenant(
           script: names.script,
           // An operator's suspension survives a re-run of create.
           status: existing?.kind === "route" && existing.record.status === "suspended" ? "suspended" : "active",
-          limits: { ...PLANS[spec.plan] },
+          limits: { cpuMs: PLANS[spec.plan].cpuMs, subRequests: PLANS[spec.plan].subRequests },
           plan: spec.plan,
+          proof: dispatchProof,
+          rateLimit: rateLimitOf(spec),
+          corsOrigins: [...spec.corsOrigins],
           updatedAt: now().toISOString(),
         };
         if (existing?.kind === "route" && sameRoute(existing.record, desired)) {
-          return { value: { hostname, record: existing.record }, outcome: "unchanged", detail: `-> ${names.script}` };
+          return { value: { hostname, record: withoutProof(existing.record) }, outcome: "unchanged", detail: `-> ${names.script}` };
         }
         await writeRouteRecord(target, hostname, desired);
-        return { value: { hostname, record: desired }, outcome: "written", detail: `-> ${names.script}, plan ${spec.plan}` };
+        return { value: { hostname, record: withoutProof(desired) }, outcome: "written", detail: `-> ${names.script}, plan ${spec.plan}` };
       }),
     );
   }
@@ -388,6 +412,7 @@ export async function createTenant(
       spec,
       resources,
       adminKeyHash,
+      dispatchProof,
       createdAt,
       updatedAt: now().toISOString(),
     };
@@ -448,6 +473,7 @@ function resolveSpec(requested: ReturnType<typeof parseTenantSpec>, record: Tena
   const residency = requested.residency ?? record?.spec.residency ?? "global";
   const locationHint = requested.locationHint ?? record?.spec.locationHint;
   const profile = residencyProfile(residency, locationHint ? { locationHint } : {});
+  const requestsPerMinute = requested.requestsPerMinute ?? record?.spec.requestsPerMinute;
   return {
     id: requested.id,
     domains: requested.domains,
@@ -455,7 +481,15 @@ function resolveSpec(requested: ReturnType<typeof parseTenantSpec>, record: Tena
     plan: requested.plan ?? record?.spec.plan ?? DEFAULT_PLAN,
     ...(residency === "global" ? { locationHint: profile.d1.primaryLocationHint! } : {}),
     cacheMode: requested.cacheMode ?? record?.spec.cacheMode ?? profile.defaultCacheMode,
+    corsOrigins: requested.corsOrigins ?? record?.spec.corsOrigins ?? [],
+    ...(requestsPerMinute !== undefined ? { requestsPerMinute } : {}),
   };
+}
+
+/** A route record as it may be shown: the dispatch proof is a secret. */
+function withoutProof(record: RouteRecord): Omit<RouteRecord, "proof"> {
+  const { proof: _proof, ...shown } = record;
+  return shown;
 }
 
 function sameSpec(a: ResolvedTenantSpec, b: ResolvedTenantSpec): boolean {
@@ -463,7 +497,16 @@ function sameSpec(a: ResolvedTenantSpec, b: ResolvedTenantSpec): boolean {
 }
 
 function canonicalSpec(s: ResolvedTenantSpec): unknown {
-  return [s.id, [...s.domains].sort(), s.residency, s.plan, s.locationHint ?? null, s.cacheMode];
+  return [
+    s.id,
+    [...s.domains].sort(),
+    s.residency,
+    s.plan,
+    s.locationHint ?? null,
+    s.cacheMode,
+    [...(s.corsOrigins ?? [])].sort(),
+    s.requestsPerMinute ?? null,
+  ];
 }
 
 function sameRecord(a: TenantRecord, b: TenantRecord): boolean {
@@ -593,9 +636,12 @@ export async function showTenant(id: string, deps: TenantDeps): Promise<TenantRe
     }
     const lookup = await readRouteRecord(target, hostname);
     if (lookup.kind === "route") {
-      routes.push({ hostname, record: lookup.record });
+      routes.push({ hostname, record: withoutProof(lookup.record) });
       if (lookup.record.tenantId !== tenantId) problems.push(`${hostname} is routed to tenant '${lookup.record.tenantId}'`);
       else if (lookup.record.status === "suspended") problems.push(`${hostname} is suspended`);
+      else if (lookup.record.proof === undefined || lookup.record.rateLimit === undefined) {
+        problems.push(`${hostname}'s route record predates dispatch proofs, so the dispatcher refuses it: re-run create`);
+      }
     } else {
       routes.push({ hostname });
       problems.push(`${hostname} has no route record (not reachable)`);

@@ -27,6 +27,8 @@ export interface TenantScriptEnv {
   cacheMode: "on" | "off";
   /** Lower-case hex sha-256 of the admin API key; a secret binding. */
   adminKeyHash: string;
+  /** The per-tenant secret the dispatcher sends as `x-wfp-proof`; a secret binding. */
+  dispatchProof: string;
 }
 
 /**
@@ -48,6 +50,7 @@ export function tenantScriptMetadata(build: TemplateBuild, env: TenantScriptEnv,
       { type: "plain_text", name: "RESIDENCY", text: env.residency },
       { type: "plain_text", name: "CACHE_MODE", text: env.cacheMode },
       { type: "secret_text", name: "ADMIN_KEY_HASH", text: env.adminKeyHash },
+      { type: "secret_text", name: "DISPATCH_PROOF", text: env.dispatchProof },
     ],
     tags: [...tags],
   };

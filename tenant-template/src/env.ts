@@ -12,6 +12,8 @@ export interface TenantBindings {
   CACHE_MODE: "on" | "off";
   /** Lower-case hex sha-256 of the tenant's admin API key (secret). */
   ADMIN_KEY_HASH: string;
+  /** The per-tenant secret the dispatcher sends as `x-wfp-proof`; requests without it are refused (secret). */
+  DISPATCH_PROOF: string;
 }
 
 export interface TenantEnv {

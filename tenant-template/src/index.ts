@@ -11,6 +11,7 @@ import { discardBody } from "../../dispatcher/src/discard-body.ts";
 import { apiDocs, serveOpenApiDocument } from "./api-docs.ts";
 import { onApiError, onApiNotFound } from "./api-error.ts";
 import { apiAccess } from "./auth/api-access.ts";
+import { dispatchProof } from "./auth/dispatch-proof.ts";
 import { backupApi } from "./backup/backup-api.ts";
 import { confluentApi } from "./confluent/confluent-api.ts";
 import type { TenantEnv } from "./env.ts";
@@ -28,6 +29,9 @@ app.use(async (c, next) => {
   await next();
   await discardBody(c.req.raw);
 });
+// First of all checks: no tenant code runs for a request the dispatcher did not route here
+// (after the body drain above, so a refused request with a body keeps its connection usable).
+app.use(dispatchProof());
 // API keys, roles and scopes for every route but /health, and the audit log (auth/access-policy.ts).
 app.use(apiAccess());
 app.route("/health", health);

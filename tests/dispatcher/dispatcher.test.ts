@@ -18,6 +18,9 @@ export default {
     const id = request.headers.get("x-request-id") ?? "none";
     await env.CALLS.put(id, ${JSON.stringify(name)});
     const url = new URL(request.url);
+    if (url.pathname === "/unauthorized") {
+      return Response.json({ error: { code: "unauthorized" } }, { status: 401, headers: { "x-request-id": id } });
+    }
     return Response.json({
       tenant: ${JSON.stringify(name)},
       method: request.method,
@@ -29,6 +32,8 @@ export default {
         "x-tenant": ${JSON.stringify(name)},
         // On request, the tenant answers with an id of its own (or echoes the one it was given).
         "x-request-id": url.pathname === "/own-id" ? "chosen-by-tenant" : id,
+        // A tenant's own CORS header: the dispatcher must drop it (the route record decides).
+        ...(url.pathname === "/own-cors" ? { "access-control-allow-origin": "*" } : {}),
       },
     });
   },
@@ -99,11 +104,16 @@ async function seedRoute(host: string, record: Record<string, unknown>): Promise
   await routes.put(`host:${host}`, JSON.stringify({ plan: "standard", updatedAt: new Date().toISOString(), ...record }));
 }
 
-const active = (tenant: "a" | "b" | "boom" | "ghost") => ({
-  tenantId: tenant,
+/** The dispatch proof every test route carries (the echo tenants show what they received). */
+const PROOF = "dispatcher-test-proof-0123456789abcdefghijklmnop";
+
+const active = (tenant: "a" | "b" | "boom" | "ghost", tenantId: string = tenant) => ({
+  tenantId,
   script: `tenant-${tenant}`,
   status: "active",
   limits: { cpuMs: 50, subRequests: 50 },
+  proof: PROOF,
+  rateLimit: { requestsPerMinute: 100_000, keyRequestsPerMinute: 100_000 },
 });
 
 let idCounter = 0;
@@ -286,7 +296,8 @@ describe("platform-internal headers", () => {
       authorization: "Bearer tenant-key",
     });
     const echo = (await res.json()) as EchoBody;
-    expect(Object.keys(echo.headers).filter((name) => name.startsWith("x-wfp-"))).toEqual([]);
+    // The only x-wfp-* header the tenant sees is the dispatcher's own proof.
+    expect(Object.keys(echo.headers).filter((name) => name.startsWith("x-wfp-"))).toEqual(["x-wfp-proof"]);
     expect(echo.headers["x-wfpnot-reserved"]).toBe("kept");
     expect(echo.headers.authorization).toBe("Bearer tenant-key");
   });
@@ -307,5 +318,184 @@ describe("platform hosts", () => {
     const id = newId("platform");
     await expectError(await get("http://platform.test/subjects", { "x-request-id": id }), 404, "not_found", id);
     expect(await calls.get(id)).toBeNull();
+  });
+});
+
+let tenantCounter = 0;
+/** A tenant id of its own per test: rate and auth-failure counters are per tenant id. */
+const newTenant = (label: string) => `${label}-${process.pid}-${++tenantCounter}`;
+
+describe("dispatch proof", () => {
+  test("the tenant receives the route record's proof, never the client's", async () => {
+    await seedRoute("proof.alpha.test", active("a"));
+    const res = await get("http://proof.alpha.test/", { "x-wfp-proof": "forged-by-client", "X-WFP-PROOF": "again" });
+    const echo = (await res.json()) as EchoBody;
+    expect(echo.headers["x-wfp-proof"]).toBe(PROOF);
+  });
+
+  test("a route record without a proof (written before proofs existed) fails closed: 503, no tenant code", async () => {
+    const { proof: _proof, ...old } = active("a");
+    await seedRoute("no-proof.alpha.test", old);
+    await seedRoute("empty-proof.alpha.test", { ...active("a"), proof: "" });
+    for (const host of ["no-proof.alpha.test", "empty-proof.alpha.test"]) {
+      const id = newId("no-proof");
+      await expectError(await get(`http://${host}/`, { "x-request-id": id }), 503, "tenant_unavailable", id);
+      expect(await calls.get(id)).toBeNull();
+    }
+  });
+});
+
+describe("rate limits", () => {
+  const limited = (tenantId: string) => ({ ...active("a", tenantId), rateLimit: { requestsPerMinute: 5, keyRequestsPerMinute: 2 } });
+
+  test("the tenant limit: X-RateLimit-* on every answer, then 429 with Retry-After, and no tenant code", async () => {
+    await seedRoute("rl.alpha.test", limited(newTenant("rl")));
+    for (let i = 1; i <= 5; i++) {
+      const res = await get("http://rl.alpha.test/");
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-ratelimit-limit")).toBe("5");
+      expect(res.headers.get("x-ratelimit-remaining")).toBe(String(5 - i));
+      expect(Number(res.headers.get("x-ratelimit-reset"))).toBeGreaterThanOrEqual(1);
+      expect(Number(res.headers.get("x-ratelimit-reset"))).toBeLessThanOrEqual(60);
+      await res.arrayBuffer();
+    }
+    const id = newId("rl");
+    const refused = await get("http://rl.alpha.test/", { "x-request-id": id });
+    await expectError(refused, 429, "rate_limited", id);
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(refused.headers.get("x-ratelimit-limit")).toBe("5");
+    expect(refused.headers.get("x-ratelimit-remaining")).toBe("0");
+    expect(refused.headers.get("x-ratelimit-reset")).toBe(String(retryAfter));
+    expect(await calls.get(id)).toBeNull();
+  });
+
+  test("per key: key A exhausted does not block key B, up to the tenant's limit; hostnames of one tenant share it", async () => {
+    const tenantId = newTenant("rlkey");
+    await seedRoute("rlkey.alpha.test", limited(tenantId));
+    await seedRoute("rlkey2.alpha.test", limited(tenantId));
+    const bearer = (keyId: string) => ({ authorization: `Bearer wfp_${keyId}_s3cretvalue` });
+    const basic = (keyId: string) => ({ authorization: `Basic ${btoa(`${keyId}:s3cretvalue`)}` });
+    const status = async (host: string, headers: Record<string, string>) => {
+      const res = await get(`http://${host}/`, headers);
+      await res.arrayBuffer();
+      return { status: res.status, limit: res.headers.get("x-ratelimit-limit"), remaining: res.headers.get("x-ratelimit-remaining") };
+    };
+    expect(await status("rlkey.alpha.test", bearer("keya"))).toEqual({ status: 200, limit: "2", remaining: "1" });
+    expect(await status("rlkey2.alpha.test", basic("keya"))).toEqual({ status: 200, limit: "2", remaining: "0" });
+    expect(await status("rlkey.alpha.test", bearer("keya"))).toMatchObject({ status: 429, limit: "2", remaining: "0" });
+    // Key B has its own 2, the tenant 3 left (A's refusal was not counted).
+    expect(await status("rlkey.alpha.test", bearer("keyb"))).toMatchObject({ status: 200, limit: "2", remaining: "1" });
+    expect(await status("rlkey2.alpha.test", basic("keyb"))).toMatchObject({ status: 200 });
+    // One left for the tenant, taken by an anonymous request; then key C is refused by the tenant limit.
+    expect(await status("rlkey.alpha.test", {})).toEqual({ status: 200, limit: "5", remaining: "0" });
+    expect(await status("rlkey.alpha.test", bearer("keyc"))).toMatchObject({ status: 429, limit: "5" });
+  });
+
+  test("tenants are limited separately", async () => {
+    await seedRoute("rl-one.alpha.test", limited(newTenant("rl-one")));
+    await seedRoute("rl-two.alpha.test", limited(newTenant("rl-two")));
+    for (let i = 0; i < 5; i++) await (await get("http://rl-one.alpha.test/")).arrayBuffer();
+    expect((await get("http://rl-one.alpha.test/")).status).toBe(429);
+    expect((await get("http://rl-two.alpha.test/")).status).toBe(200);
+  });
+});
+
+describe("authentication failures", () => {
+  test("10 401s from one client within a minute: 429 too_many_auth_failures before the tenant, for that client only", async () => {
+    const tenantId = newTenant("authfail");
+    await seedRoute("authfail.alpha.test", active("a", tenantId));
+    const from = (ip: string, extra: Record<string, string> = {}) => ({ "cf-connecting-ip": ip, ...extra });
+    for (let i = 0; i < 10; i++) {
+      const res = await get("http://authfail.alpha.test/unauthorized", from("203.0.113.7", { authorization: "Bearer wfp_guess_x" }));
+      expect(res.status).toBe(401);
+      await res.arrayBuffer();
+    }
+    const id = newId("authfail");
+    const blocked = await get("http://authfail.alpha.test/", from("203.0.113.7", { "x-request-id": id }));
+    await expectError(blocked, 429, "too_many_auth_failures", id);
+    const retryAfter = Number(blocked.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(20);
+    expect(retryAfter).toBeLessThanOrEqual(30);
+    expect(await calls.get(id)).toBeNull();
+    // Another client of the same tenant, and the same client at another tenant, are not slowed down.
+    expect((await get("http://authfail.alpha.test/", from("203.0.113.8"))).status).toBe(200);
+    await seedRoute("authfail-other.alpha.test", active("a", newTenant("authfail-other")));
+    expect((await get("http://authfail-other.alpha.test/", from("203.0.113.7"))).status).toBe(200);
+    // A success of the other client changes nothing for the blocked one.
+    expect((await get("http://authfail.alpha.test/", from("203.0.113.7"))).status).toBe(429);
+  });
+
+  test("nine failures do not block", async () => {
+    await seedRoute("authfail9.alpha.test", active("a", newTenant("authfail9")));
+    for (let i = 0; i < 9; i++) await (await get("http://authfail9.alpha.test/unauthorized", { "cf-connecting-ip": "198.51.100.1" })).arrayBuffer();
+    expect((await get("http://authfail9.alpha.test/", { "cf-connecting-ip": "198.51.100.1" })).status).toBe(200);
+  });
+});
+
+describe("CORS", () => {
+  const APP = "https://app.alpha.test";
+  const withCors = () => ({ ...active("a"), corsOrigins: [APP, "http://localhost:3000"] });
+
+  test("a preflight from an allowed origin is answered by the dispatcher: 204, methods, headers, max-age", async () => {
+    await seedRoute("cors.alpha.test", withCors());
+    const id = newId("preflight");
+    const res = await mf.dispatchFetch("http://cors.alpha.test/api/products", {
+      method: "OPTIONS",
+      headers: { origin: APP, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type", "x-request-id": id },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-origin")).toBe(APP);
+    expect(res.headers.get("access-control-allow-methods")).toMatch(/\bPOST\b.*\bDELETE\b/);
+    expect(res.headers.get("access-control-allow-headers")).toMatch(/\bauthorization\b.*\bcontent-type\b/);
+    expect(res.headers.get("access-control-max-age")).toBe("600");
+    expect(res.headers.get("vary")).toMatch(/\bOrigin\b/);
+    expect(res.headers.get("access-control-allow-credentials")).toBeNull();
+    expect(await calls.get(id)).toBeNull();
+  });
+
+  test("a preflight from any other origin is 403 cors_origin_not_allowed without CORS headers", async () => {
+    await seedRoute("cors-deny.alpha.test", withCors());
+    for (const origin of ["https://evil.test", "https://app.alpha.test.evil.test", "http://app.alpha.test", "null"]) {
+      const res = await mf.dispatchFetch("http://cors-deny.alpha.test/api/products", {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "GET" },
+      });
+      await expectError(res, 403, "cors_origin_not_allowed");
+      expect(res.headers.get("access-control-allow-origin"), origin).toBeNull();
+    }
+  });
+
+  test("responses carry Access-Control-Allow-Origin for an allowed origin only, with Vary: Origin and the exposed headers", async () => {
+    await seedRoute("cors-get.alpha.test", withCors());
+    const allowed = await get("http://cors-get.alpha.test/own-cors", { origin: "http://localhost:3000" });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
+    expect(allowed.headers.get("vary")).toMatch(/\bOrigin\b/);
+    expect(allowed.headers.get("access-control-expose-headers")).toMatch(/x-request-id.*x-d1-bookmark.*x-ratelimit-remaining/);
+    await allowed.arrayBuffer();
+
+    const other = await get("http://cors-get.alpha.test/own-cors", { origin: "https://evil.test" });
+    expect(other.status).toBe(200); // a browser withholds it from the page; other clients are not CORS's concern
+    expect(other.headers.get("access-control-allow-origin")).toBeNull(); // the tenant's own "*" was dropped
+    expect(other.headers.get("vary")).toMatch(/\bOrigin\b/);
+    await other.arrayBuffer();
+
+    await seedRoute("no-cors.alpha.test", active("a"));
+    const none = await get("http://no-cors.alpha.test/", { origin: APP });
+    expect(none.headers.get("access-control-allow-origin")).toBeNull();
+    await none.arrayBuffer();
+    // Without a configured origin, a preflight is refused like any other disallowed one.
+    const preflight = await mf.dispatchFetch("http://no-cors.alpha.test/", { method: "OPTIONS", headers: { origin: APP, "access-control-request-method": "GET" } });
+    await expectError(preflight, 403, "cors_origin_not_allowed");
+  });
+
+  test("a page at an allowed origin can read the dispatcher's 429", async () => {
+    await seedRoute("cors-429.alpha.test", { ...withCors(), tenantId: newTenant("cors429"), rateLimit: { requestsPerMinute: 1, keyRequestsPerMinute: 1 } });
+    await (await get("http://cors-429.alpha.test/", { origin: APP })).arrayBuffer();
+    const refused = await get("http://cors-429.alpha.test/", { origin: APP });
+    await expectError(refused, 429, "rate_limited");
+    expect(refused.headers.get("access-control-allow-origin")).toBe(APP);
   });
 });

@@ -51,14 +51,19 @@ describe("normalizeHost", () => {
 });
 
 describe("parseRouteRecord", () => {
-  const base = { tenantId: "acme", script: "tenant-acme", status: "active" };
+  const rateLimit = { requestsPerMinute: 6000, keyRequestsPerMinute: 3000 };
+  const base = { tenantId: "acme", script: "tenant-acme", status: "active", proof: "p".repeat(43), rateLimit };
   test("accepts the contract's record and keeps only known fields", () => {
     expect(parseRouteRecord({ ...base, limits: { cpuMs: 50, subRequests: 50 }, plan: "standard", extra: 1 })).toEqual({
       ...base,
+      corsOrigins: [],
       limits: { cpuMs: 50, subRequests: 50 },
       plan: "standard",
     });
+    expect(parseRouteRecord({ ...base, corsOrigins: ["https://app.acme.com"] })?.corsOrigins).toEqual(["https://app.acme.com"]);
   });
+  const { proof: _proof, ...withoutProof } = base;
+  const { rateLimit: _rateLimit, ...withoutRateLimit } = base;
   test.each([
     null,
     "acme",
@@ -68,13 +73,23 @@ describe("parseRouteRecord", () => {
     { ...base, limits: { cpuMs: 0 } },
     { ...base, limits: { subRequests: "5" } },
     { ...base, limits: 5 },
+    withoutProof,
+    { ...base, proof: "" },
+    withoutRateLimit,
+    { ...base, rateLimit: { requestsPerMinute: 0, keyRequestsPerMinute: 1 } },
+    { ...base, rateLimit: { requestsPerMinute: 10 } },
+    { ...base, corsOrigins: "https://app.acme.com" },
+    { ...base, corsOrigins: [""] },
   ])("refuses %j", (value) => {
     expect(parseRouteRecord(value)).toBeNull();
   });
 });
 
 describe("RouteCache", () => {
-  const found = (script: string): RouteLookup => ({ kind: "route", record: { tenantId: "t", script, status: "active" } });
+  const found = (script: string): RouteLookup => ({
+    kind: "route",
+    record: { tenantId: "t", script, status: "active", proof: "p", rateLimit: { requestsPerMinute: 1, keyRequestsPerMinute: 1 }, corsOrigins: [] },
+  });
 
   function clock() {
     let now = 1_000_000;

@@ -53,6 +53,15 @@ describe("tenant CLI: refused before any API call", () => {
     [["show", "acme", "--domain", "x.localhost"], /show does not take --domain/],
     [["delete", "bad_id"], /tenant id must be/],
     [["list", "acme"], /list takes no arguments/],
+    [["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "https://app.acme.com/login"], /CORS origin 'https:\/\/app\.acme\.com\/login' remove the path: give 'https:\/\/app\.acme\.com'/],
+    [["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "https://app.acme.com?x=1"], /remove the path: give 'https:\/\/app\.acme\.com'/],
+    [["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "*"], /'\*' is not allowed/],
+    [["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "app.acme.com"], /must start with https:\/\/ or http:\/\//],
+    [["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "https://*.acme.com"], /wildcards are not allowed/],
+    [["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "https://user:pw@app.acme.com"], /must not contain a user name or password/],
+    [["create", "acme", "--domain", "a.acme.localhost", "--rate-limit", "fast"], /rate limit must be a number of requests per minute/],
+    [["create", "acme", "--domain", "a.acme.localhost", "--rate-limit", "0/min"], /rate limit must be at least 1\/min/],
+    [["show", "acme", "--cors-origin", "https://app.acme.com"], /show does not take --cors-origin/],
   ])("%j", async (args, message) => {
     const result = await run(args);
     expect(result.code).toBe(EXIT.usage);

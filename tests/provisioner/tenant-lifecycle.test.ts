@@ -123,7 +123,10 @@ describe("tenant lifecycle through the CLI", () => {
     const settings = await cf.get<{ result: Array<{ name: string; type: string }> }>(
       `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/tenant-acme/secrets`,
     );
-    expect(settings.result).toEqual([{ name: "ADMIN_KEY_HASH", type: "secret_text" }]);
+    expect(settings.result).toEqual([
+      { name: "ADMIN_KEY_HASH", type: "secret_text" },
+      { name: "DISPATCH_PROOF", type: "secret_text" },
+    ]);
     const record = await cf.kv.namespaces.values.get("tenant:acme", { account_id: platform.accountId, namespace_id: platform.routesNamespaceId });
     expect(JSON.parse(await record.text())).toMatchObject({ status: "active", adminKeyHash: hashAdminKey(adminKey) });
   });

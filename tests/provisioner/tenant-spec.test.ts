@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../provisioner/src/errors.ts";
-import { hostnameProblem, parseTenantId, parseTenantSpec } from "../../provisioner/src/tenant-spec.ts";
+import { hostnameProblem, parseTenantId, parseTenantSpec, PLANS, rateLimitOf } from "../../provisioner/src/tenant-spec.ts";
 
 function problemsOf(input: unknown): readonly string[] {
   try {
@@ -89,5 +89,33 @@ describe("hostnameProblem", () => {
     ["acme.123", "all digits"],
   ])("refuses %j (%s)", (hostname, fragment) => {
     expect(hostnameProblem(hostname)).toContain(fragment);
+  });
+});
+
+describe("CORS origins and rate limits in the spec", () => {
+  it("normalises origins the way browsers send them and de-duplicates", () => {
+    const spec = parseTenantSpec({
+      id: "acme",
+      domains: ["a.acme.com"],
+      corsOrigins: [" HTTPS://App.Acme.com:443 ", "https://app.acme.com", "http://localhost:3000"],
+      requestsPerMinute: 120,
+    });
+    expect(spec.corsOrigins).toEqual(["https://app.acme.com", "http://localhost:3000"]);
+    expect(spec.requestsPerMinute).toBe(120);
+  });
+
+  it.each([
+    ["https://app.acme.com/", /remove the path/],
+    ["ftp://app.acme.com", /must start with https:\/\/ or http:\/\//],
+    ["null", /must start with/],
+  ])("refuses %j", (origin, message) => {
+    expect(problemsOf({ id: "acme", domains: ["a.acme.com"], corsOrigins: [origin] }).join("\n")).toMatch(message);
+  });
+
+  it("the plan gives the rates; an override replaces the tenant's and caps the key's", () => {
+    expect(rateLimitOf({ plan: "free" })).toEqual({ requestsPerMinute: PLANS.free.requestsPerMinute, keyRequestsPerMinute: PLANS.free.keyRequestsPerMinute });
+    expect(rateLimitOf({ plan: "standard", requestsPerMinute: 100 })).toEqual({ requestsPerMinute: 100, keyRequestsPerMinute: 100 });
+    expect(rateLimitOf({ plan: "free", requestsPerMinute: 100_000 })).toEqual({ requestsPerMinute: 100_000, keyRequestsPerMinute: PLANS.free.keyRequestsPerMinute });
+    for (const plan of Object.values(PLANS)) expect(plan.keyRequestsPerMinute).toBeLessThanOrEqual(plan.requestsPerMinute);
   });
 });
