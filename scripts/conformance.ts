@@ -1,5 +1,5 @@
 /**
- * `npm run conformance [-- --json] [--suite <dir>] [--file <name.feature>]... [--platforms <n>] [--failures]`
+ * `npm run conformance [-- --json] [--suite <dir>] [--file <name.feature>]... [--platforms <n>] [--tenants <n>] [--failures]`
  *
  * Plays the confluent-bdd core features against fresh tenant registries on a local platform and
  * prints the pass rate per file and in total (docs/conformance.md). The pass rate is a figure,
@@ -12,12 +12,14 @@ const json = args.includes("--json");
 const failures = args.includes("--failures");
 const files: string[] = [];
 let suiteDir: string | undefined;
-let platforms = 2;
+let platforms = 1;
+let tenants = 3;
 for (let i = 0; i < args.length; i++) {
   const arg = args[i];
   if (arg === "--file") files.push(args[++i] ?? "");
   else if (arg === "--suite") suiteDir = args[++i];
   else if (arg === "--platforms") platforms = Number(args[++i]);
+  else if (arg === "--tenants") tenants = Number(args[++i]);
   else if (arg !== "--json" && arg !== "--failures") {
     process.stderr.write(`unknown argument ${arg}\n`);
     process.exit(2);
@@ -33,7 +35,8 @@ try {
   const report = await runConformance({
     ...(suiteDir === undefined ? {} : { suiteDir }),
     ...(files.length === 0 ? {} : { files }),
-    platforms: Number.isInteger(platforms) && platforms > 0 ? platforms : 2,
+    platforms: Number.isInteger(platforms) && platforms > 0 ? platforms : 1,
+    tenants: Number.isInteger(tenants) && tenants > 0 ? tenants : 3,
     // Progress on stderr, so stdout stays one report (or one JSON object).
     onScenario: (_result, done, total) => {
       if (process.stderr.isTTY || done % 100 === 0 || done === total) process.stderr.write(`\r${done}/${total} scenarios`);

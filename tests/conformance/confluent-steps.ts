@@ -19,6 +19,10 @@ export interface ScenarioWorld {
   stored: Map<string, unknown>;
   /** Tally of the last import step, which the features then assert. */
   imports?: { imported: number; errors: number };
+  /** Replies of the last concurrent step ("N goroutines ..."), each with the role that sent it. */
+  concurrent?: { role: "writer" | "reader"; reply: StepReply }[];
+  /** Subjects made by "N subjects each with one Avro schema", for the step that deletes them. */
+  concurrentSubjects?: string[];
 }
 
 /** A step the runner deliberately does not play: the scenario goes on, and the reason is reported. */
@@ -216,6 +220,94 @@ step(/^I permanently delete version (\d+) of subject "([^"]*)"$/, async (w, [v, 
 step(/^I lookup schema in subject "([^"]*)":$/, async (w, [s], doc) => void (await w.call("POST", `/subjects/${enc(s!)}`, { schema: need(doc) })));
 step(/^I lookup a "([^"]*)" schema in subject "([^"]*)":$/, async (w, [type, s], doc) => void (await w.call("POST", `/subjects/${enc(s!)}`, { schema: need(doc), schemaType: type })));
 step(/^I lookup schema in subject "([^"]*)" with deleted:$/, async (w, [s], doc) => void (await w.call("POST", `/subjects/${enc(s!)}?deleted=true`, { schema: need(doc) })));
+
+// ---- concurrency ("goroutines" in the features' Go runner; concurrent requests here) -----------
+
+/** A distinct Avro record per index, so concurrent writers never send the same schema. */
+function uniqueAvro(name: string, index: number): string {
+  return JSON.stringify({ type: "record", name: `${name}${index}`, fields: [{ name: "id", type: "int" }] });
+}
+
+async function concurrently(w: ScenarioWorld, jobs: { role: "writer" | "reader"; send: () => Promise<StepReply> }[]): Promise<void> {
+  w.concurrent = await Promise.all(jobs.map(async (job) => ({ role: job.role, reply: await job.send() })));
+}
+
+step(/^(\d+) goroutines each register a unique Avro schema to separate subjects$/, (w, [n]) =>
+  concurrently(
+    w,
+    Array.from({ length: Number(n) }, (_, i) => ({ role: "writer" as const, send: () => w.call("POST", `/subjects/concurrent-subject-${i}/versions`, { schema: uniqueAvro("Concurrent", i) }) })),
+  ),
+);
+step(/^(\d+) goroutines register the same Avro schema to subject "([^"]*)"$/, (w, [n, s]) =>
+  concurrently(
+    w,
+    Array.from({ length: Number(n) }, () => ({ role: "writer" as const, send: () => w.call("POST", `/subjects/${enc(s!)}/versions`, { schema: JSON.stringify({ type: "record", name: "Idem", fields: [{ name: "v", type: "string" }] }) }) })),
+  ),
+);
+step(/^(\d+) goroutines attempt to register schemas to subject "([^"]*)"$/, (w, [n, s]) =>
+  concurrently(
+    w,
+    Array.from({ length: Number(n) }, (_, i) => ({ role: "writer" as const, send: () => w.call("POST", `/subjects/${enc(s!)}/versions`, { schema: uniqueAvro("Attempt", i) }) })),
+  ),
+);
+step(/^(\d+) subjects each with one Avro schema$/, async (w, [n]) => {
+  w.concurrentSubjects = Array.from({ length: Number(n) }, (_, i) => `concurrent-delete-${i}`);
+  for (const [i, subject] of w.concurrentSubjects.entries()) await registerExpecting200(w, subject, { schema: uniqueAvro("ToDelete", i) });
+});
+step(/^(\d+) goroutines each soft-delete their own subject$/, (w, [n]) => {
+  const subjects = w.concurrentSubjects ?? [];
+  if (subjects.length < Number(n)) throw new Error(`only ${subjects.length} subjects were made for ${n} deleters`);
+  return concurrently(w, subjects.slice(0, Number(n)).map((subject) => ({ role: "writer" as const, send: () => w.call("DELETE", `/subjects/${enc(subject)}`) })));
+});
+step(/^(\d+) writer goroutines add versions and (\d+) reader goroutines read latest from subject "([^"]*)"$/, (w, [writers, readers, s]) =>
+  concurrently(w, [
+    // Each writer adds an optional field with a default: compatible at any level.
+    ...Array.from({ length: Number(writers) }, (_, i) => ({
+      role: "writer" as const,
+      send: () => w.call("POST", `/subjects/${enc(s!)}/versions`, { schema: JSON.stringify({ type: "record", name: "Seed", fields: [{ name: "x", type: "int" }, { name: `added${i}`, type: ["null", "string"], default: null }] }) }),
+    })),
+    ...Array.from({ length: Number(readers) }, () => ({ role: "reader" as const, send: () => w.call("GET", `/subjects/${enc(s!)}/versions/latest`) })),
+  ]),
+);
+
+function concurrentReplies(w: ScenarioWorld): { role: "writer" | "reader"; reply: StepReply }[] {
+  if (!w.concurrent) throw new Error("no concurrent step ran before this assertion");
+  return w.concurrent;
+}
+const describeReplies = (replies: { reply: StepReply }[]): string => replies.map(({ reply }) => `${reply.status} ${reply.body.slice(0, 120)}`).join(" | ");
+step(/^all concurrent results should succeed$/, (w) => {
+  const failed = concurrentReplies(w).filter(({ reply }) => reply.status !== 200);
+  if (failed.length > 0) throw new Error(`${failed.length} concurrent request(s) did not answer 200: ${describeReplies(failed)}`);
+});
+step(/^all concurrent results should have status (\d+)$/, (w, [status]) => {
+  const other = concurrentReplies(w).filter(({ reply }) => reply.status !== Number(status));
+  if (other.length > 0) throw new Error(`${other.length} concurrent request(s) did not answer ${status}: ${describeReplies(other)}`);
+});
+step(/^no concurrent results should have a 500 status$/, (w) => {
+  const errors = concurrentReplies(w).filter(({ reply }) => reply.status >= 500);
+  if (errors.length > 0) throw new Error(`${errors.length} concurrent request(s) answered 5xx: ${describeReplies(errors)}`);
+});
+function writerIds(w: ScenarioWorld): unknown[] {
+  return concurrentReplies(w)
+    .filter(({ role, reply }) => role === "writer" && reply.status === 200)
+    .map(({ reply }) => (parseJson(reply.body, "a concurrent reply") as { id?: unknown }).id);
+}
+step(/^all returned schema IDs should be unique$/, (w) => {
+  const ids = writerIds(w);
+  if (new Set(ids).size !== ids.length) throw new Error(`schema ids repeat: ${JSON.stringify(ids)}`);
+});
+step(/^all returned schema IDs should be identical$/, (w) => {
+  const ids = writerIds(w);
+  if (new Set(ids).size !== 1) throw new Error(`schema ids differ: ${JSON.stringify(ids)}`);
+});
+step(/^all reader responses should contain a valid schema$/, (w) => {
+  for (const { reply } of concurrentReplies(w).filter(({ role }) => role === "reader")) {
+    if (reply.status !== 200) throw new Error(`a reader got ${reply.status}: ${reply.body.slice(0, 200)}`);
+    const body = parseJson(reply.body, "a reader's reply") as { schema?: unknown };
+    if (typeof body.schema !== "string") throw new Error(`a reader's reply has no schema: ${reply.body.slice(0, 200)}`);
+    parseJson(body.schema, "the schema a reader got");
+  }
+});
 
 // ---- compatibility ---------------------------------------------------------------------------
 

@@ -1,25 +1,27 @@
 /**
- * The conformance runner: plays the confluent-bdd feature files against tenant registries on one
+ * The conformance runner: plays the confluent-bdd feature files against tenant registries on a
  * local platform, through the dispatcher by each tenant's hostname, exactly as a client outside
- * would reach them. Isolation is a new tenant per scenario (onboarded by the tenant CLI, so it
- * has its own D1 database, KV namespace and Worker, every migration applied), deleted when the
- * scenario ends so workerd does not accumulate Workers over a run of two thousand scenarios.
+ * would reach them, with the tenant's admin key as `Authorization: Bearer`.
  *
- * Onboarding dominates the time (about 0.6 s, and 0.2 s to delete), yet scenarios cannot share a
- * platform concurrently: every new or deleted Worker or database restarts the platform's one
- * workerd, which breaks requests and migrations in flight for every other tenant. So parallelism
- * comes from separate local platforms (each its own workerd and state), each playing its
- * scenarios one at a time. A cheaper reset (wiping a tenant's D1 between scenarios) was rejected:
- * the Worker may keep id-keyed caches in isolate memory or KV, which a wipe would make stale.
+ * Isolation is a fresh registry per scenario without a new tenant per scenario: onboarding a
+ * tenant uploads a Worker and a database, which restarts the platform's one workerd (about a
+ * second each, and nothing else can run meanwhile). So each platform onboards a small pool of
+ * tenants once, and before every scenario the tenant it takes is put back to its just-onboarded
+ * state through the Cloudflare API the provisioner also uses: every table of its D1 emptied and
+ * refilled with the rows it had right after the migrations (the seed rows of the default
+ * hierarchy), AUTOINCREMENT counters included, and every key of its KV namespace deleted. Neither
+ * restarts workerd, so the pool's tenants play scenarios side by side. The tenant Worker keeps no
+ * state in isolate memory keyed by ids or subjects (docs/conformance.md), so nothing survives.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
-import { requestTenant, runTenant } from "../support/tenant-traffic.ts";
+import { requestTenant } from "../support/tenant-traffic.ts";
 import { matchStep, StepSkipped, type ScenarioWorld, type StepReply } from "./confluent-steps.ts";
 import { readFeatureScenarios, type FeatureScenario } from "./feature-pickles.ts";
+import { onboardPooledTenant, resetTenant, type PooledTenant } from "./tenant-pool.ts";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** CI checks the shared folder out beside the repository. */
@@ -72,8 +74,10 @@ export interface ConformanceOptions {
   files?: string[];
   /** Read feature files from here instead of `<suiteDir>/features` (fixtures). */
   featuresDir?: string;
-  /** Local platforms run side by side, each playing one scenario at a time. Default 2. */
+  /** Local platforms run side by side. Default 1. */
   platforms?: number;
+  /** Tenants per platform, each playing one scenario at a time. Default 3. */
+  tenants?: number;
   /** Called after each scenario, for progress output. */
   onScenario?: (result: ScenarioResult, done: number, total: number) => void;
 }
@@ -81,7 +85,7 @@ export interface ConformanceOptions {
 /** The runner itself could not run (missing suite, platform failure): the only non-zero exit. */
 export class RunnerError extends Error {}
 
-const ISOLATION = "a new tenant per scenario (tenant CLI create, then delete); scenarios on one local platform run one at a time";
+const ISOLATION = "a fresh registry per scenario: a pool of tenants onboarded once per platform (tenant CLI create), each reset before every scenario to its just-onboarded D1 rows and an empty KV namespace";
 
 function rate(passed: number, total: number): number {
   return total === 0 ? 0 : Math.round((passed / total) * 1000) / 10;
@@ -101,7 +105,7 @@ function substitute(text: string, stored: Map<string, unknown>): string {
   });
 }
 
-async function playScenario(platform: LocalPlatform, scenario: FeatureScenario, index: number): Promise<ScenarioResult> {
+async function playScenario(platform: LocalPlatform, tenant: PooledTenant, scenario: FeatureScenario): Promise<ScenarioResult> {
   const started = Date.now();
   const result: ScenarioResult = { file: scenario.file, line: scenario.line, name: scenario.name, status: "passed", skippedSteps: [], ms: 0 };
   // Undefined steps are found before any tenant is made: they need no registry to be reported.
@@ -113,15 +117,16 @@ async function playScenario(platform: LocalPlatform, scenario: FeatureScenario, 
     result.ms = Date.now() - started;
     return result;
   }
-  const tenant = `conf-${index}`;
-  const host = `${tenant}.conformance.localhost`;
-  const created = await runTenant(platform.apiUrl, ["create", tenant, "--domain", host, "--residency", "global", "--json"]);
-  if (created.code !== 0) {
+  try {
+    await resetTenant(platform, tenant);
+  } catch (error) {
     result.status = "error";
-    result.message = `onboarding tenant ${tenant} failed (exit ${created.code}): ${(created.stdout + created.stderr).slice(0, 500)}`;
+    result.message = `resetting tenant ${tenant.id} failed: ${error instanceof Error ? error.message : String(error)}`;
     result.ms = Date.now() - started;
     return result;
   }
+  const { host } = tenant;
+  const auth = { authorization: `Bearer ${tenant.adminKey}` };
   let bookmark: string | undefined;
   /**
    * One request, sent again when the connection is reset or refused before any reply. Seen on
@@ -132,7 +137,7 @@ async function playScenario(platform: LocalPlatform, scenario: FeatureScenario, 
   const send = async (method: string, path: string, init: { body?: unknown; headers?: Record<string, string> }): Promise<Awaited<ReturnType<typeof requestTenant>>> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await requestTenant(platform.trafficUrl, host, method, path, init);
+        return await requestTenant(platform.trafficUrl, host, method, path, { ...init, headers: { ...auth, ...init.headers } });
       } catch (error) {
         const code = (error as { code?: string }).code;
         const dropped = code === "ECONNRESET" || code === "ECONNREFUSED" || (error instanceof Error && error.message === "socket hang up");
@@ -148,7 +153,7 @@ async function playScenario(platform: LocalPlatform, scenario: FeatureScenario, 
     if (health?.status === 200) break;
     if (attempt >= 20) {
       result.status = "error";
-      result.message = `tenant ${tenant} did not answer /health with 200 after onboarding (last: ${health?.status ?? "no reply"})`;
+      result.message = `tenant ${tenant.id} did not answer /health with 200 after onboarding (last: ${health?.status ?? "no reply"})`;
       break;
     }
     await new Promise((done) => setTimeout(done, 100));
@@ -164,28 +169,20 @@ async function playScenario(platform: LocalPlatform, scenario: FeatureScenario, 
       return world.last;
     },
   };
-  try {
-    for (const s of result.status === "error" ? [] : scenario.steps) {
-      const text = substitute(s.text, world.stored);
-      const definition = matchStep(text) ?? matchStep(s.text);
-      try {
-        await definition!.run(world, s.docString === undefined ? undefined : substitute(s.docString, world.stored));
-      } catch (error) {
-        if (error instanceof StepSkipped) {
-          result.skippedSteps.push({ step: s.text, reason: error.message });
-          continue;
-        }
-        result.status = "failed";
-        result.step = text;
-        result.message = error instanceof Error ? error.message : String(error);
-        break;
+  for (const s of result.status === "error" ? [] : scenario.steps) {
+    const text = substitute(s.text, world.stored);
+    const definition = matchStep(text) ?? matchStep(s.text);
+    try {
+      await definition!.run(world, s.docString === undefined ? undefined : substitute(s.docString, world.stored));
+    } catch (error) {
+      if (error instanceof StepSkipped) {
+        result.skippedSteps.push({ step: s.text, reason: error.message });
+        continue;
       }
-    }
-  } finally {
-    const removed = await runTenant(platform.apiUrl, ["delete", tenant, "--json"]);
-    if (removed.code !== 0 && result.status === "passed") {
-      result.status = "error";
-      result.message = `deleting tenant ${tenant} failed (exit ${removed.code})`;
+      result.status = "failed";
+      result.step = text;
+      result.message = error instanceof Error ? error.message : String(error);
+      break;
     }
   }
   result.ms = Date.now() - started;
@@ -221,8 +218,8 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
   const results: ScenarioResult[] = new Array<ScenarioResult>(scenarios.length);
   let next = 0;
   let done = 0;
-  /** One local platform, playing scenarios from the shared queue until it is empty. */
-  const lane = async (): Promise<void> => {
+  /** One local platform and its pool of tenants, playing scenarios from the shared queue until it is empty. */
+  const platformLane = async (platformIndex: number, tenants: number): Promise<void> => {
     const stateDir = mkdtempSync(join(tmpdir(), "wfp-conformance-"));
     let platform: LocalPlatform;
     try {
@@ -232,19 +229,34 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
       throw new RunnerError(`the local platform did not start: ${error instanceof Error ? error.message : String(error)}`);
     }
     try {
-      while (next < scenarios.length) {
-        const index = next++;
-        const result = await playScenario(platform, scenarios[index]!, index);
-        results[index] = result;
-        options.onScenario?.(result, ++done, scenarios.length);
+      // Onboarded one after another, before any scenario: each restarts workerd.
+      const pool: PooledTenant[] = [];
+      for (let t = 0; t < tenants; t++) {
+        const id = `conf-${platformIndex}-${t}`;
+        try {
+          pool.push(await onboardPooledTenant(platform, id, `${id}.conformance.localhost`));
+        } catch (error) {
+          throw new RunnerError(error instanceof Error ? error.message : String(error));
+        }
       }
+      await Promise.all(
+        pool.map(async (tenant) => {
+          while (next < scenarios.length) {
+            const index = next++;
+            const result = await playScenario(platform, tenant, scenarios[index]!);
+            results[index] = result;
+            options.onScenario?.(result, ++done, scenarios.length);
+          }
+        }),
+      );
     } finally {
       await platform.close();
       rmSync(stateDir, { recursive: true, force: true });
     }
   };
-  const lanes = Math.max(1, Math.min(options.platforms ?? 2, scenarios.length));
-  await Promise.all(Array.from({ length: lanes }, lane));
+  const platforms = Math.max(1, Math.min(options.platforms ?? 1, scenarios.length));
+  const tenants = Math.max(1, Math.min(options.tenants ?? 3, Math.ceil(scenarios.length / platforms)));
+  await Promise.all(Array.from({ length: platforms }, (_, i) => platformLane(i, tenants)));
 
   const skipped = new Map<string, { steps: number; scenarios: number }>();
   const undefinedSteps = new Map<string, number>();
