@@ -43,3 +43,18 @@ export const DEFAULT_HIERARCHY: Readonly<Record<string, string>> = {
   domains: "00000000-0000-7000-8000-000000000002",
   contexts: "00000000-0000-7000-8000-000000000003",
 };
+
+/**
+ * The Confluent API's own tables (docs/confluent-api.md), exported after the collections under
+ * `"confluent"`, each as rows of these columns in rowid order, so a restore keeps global schema
+ * ids, version numbers, references, metadata, rule sets, configs and modes exactly. An export
+ * without the key (made before it existed) still imports; the ids are then given anew lazily.
+ */
+export const CONFLUENT_TABLES = {
+  confluent_schema_ids: ["id", "schema_type", "schema", "hash", "created_at", "refs", "metadata", "rule_set", "guid"],
+  confluent_versions: ["version_id", "schema_id", "version", "global_id"],
+  confluent_references: ["global_id", "name", "subject", "version"],
+  confluent_settings: ["subject", "config", "mode"],
+} as const satisfies Record<string, readonly string[]>;
+
+export type ConfluentTable = keyof typeof CONFLUENT_TABLES;

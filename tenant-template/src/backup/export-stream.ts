@@ -1,6 +1,6 @@
 import type { Collection } from "../store/define-collection.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
-import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION } from "./export-format.ts";
+import { CONFLUENT_TABLES, EXPORT_FORMAT, EXPORT_FORMAT_VERSION } from "./export-format.ts";
 
 /** Documents per D1 query and per chunk of the stream. */
 export const EXPORT_PAGE_SIZE = 500;
@@ -76,6 +76,29 @@ async function* documentPages(session: StoreQueryable, collections: readonly Col
       const last = results.at(-1);
       if (results.length < pageSize || last === undefined) break;
       after = last.id;
+    }
+    text += "]";
+  }
+  text += `},"confluent":{`;
+  for (const [index, [table, columns]] of Object.entries(CONFLUENT_TABLES).entries()) {
+    text += `${index === 0 ? "" : ","}\n${JSON.stringify(table)}:[`;
+    // Keyset by rowid (every one of these tables has one); names come from the constant, never input.
+    const query = session.prepare(`SELECT rowid AS _rowid, ${columns.join(", ")} FROM ${table} WHERE rowid > ? ORDER BY rowid LIMIT ?`);
+    let after = 0;
+    let count = 0;
+    for (;;) {
+      const { results } = await query.bind(after, pageSize).all<Record<string, unknown> & { _rowid: number }>();
+      for (const row of results) {
+        text += `${count === 0 ? "" : ","}\n${JSON.stringify(Object.fromEntries(columns.map((column) => [column, row[column] ?? null])))}`;
+        count += 1;
+      }
+      if (results.length > 0) {
+        yield text;
+        text = "";
+      }
+      const last = results.at(-1);
+      if (results.length < pageSize || last === undefined) break;
+      after = last._rowid;
     }
     text += "]";
   }

@@ -3,7 +3,7 @@ import type { ErrorDetail } from "../api-error.ts";
 import type { Collection } from "../store/define-collection.ts";
 import { DOCUMENT_ID } from "../store/document-repository.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
-import { DEFAULT_HIERARCHY, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, PARENT_REFERENCES } from "./export-format.ts";
+import { CONFLUENT_TABLES, DEFAULT_HIERARCHY, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, PARENT_REFERENCES, type ConfluentTable } from "./export-format.ts";
 
 /** Why an import was refused; nothing was written in any of these cases. */
 export type ImportRefusal =
@@ -29,12 +29,27 @@ const exportedDocument = z.strictObject({
   body: z.unknown(),
 });
 
+const text = z.string();
+const nullableText = z.string().nullable();
+const integer = z.number().int();
+/** The rows of the Confluent tables (export-format.ts, CONFLUENT_TABLES), column by column. */
+const confluentRows = z.strictObject({
+  confluent_schema_ids: z
+    .array(z.strictObject({ id: integer.min(1), schema_type: z.enum(["AVRO", "JSON", "PROTOBUF"]), schema: text, hash: text, created_at: text, refs: nullableText, metadata: nullableText, rule_set: nullableText, guid: nullableText }))
+    .optional(),
+  confluent_versions: z.array(z.strictObject({ version_id: text, schema_id: text, version: integer.min(1), global_id: integer.min(1) })).optional(),
+  confluent_references: z.array(z.strictObject({ global_id: integer.min(1), name: text, subject: text, version: integer })).optional(),
+  confluent_settings: z.array(z.strictObject({ subject: text, config: nullableText, mode: nullableText })).optional(),
+});
+
 function envelopeSchema(collections: readonly Collection[]) {
   const documents = Object.fromEntries(collections.map((collection) => [collection.name, z.array(exportedDocument).optional()]));
   return z.strictObject({
     format: z.literal(EXPORT_FORMAT),
     formatVersion: z.literal(EXPORT_FORMAT_VERSION),
     collections: z.strictObject(documents),
+    // Absent from exports made before the Confluent tables were exported: those still import.
+    confluent: confluentRows.optional(),
   });
 }
 
@@ -112,6 +127,24 @@ export async function importRegistry(session: StoreQueryable, input: unknown, co
       }
     }
   }
+  const confluent = envelope.data.confluent;
+  if (confluent) {
+    // Every Confluent version names a version document and its schema from the import; ids once.
+    const versionIds = ids.get("schema_versions") ?? new Set<string>();
+    const schemaIds = ids.get("schemas") ?? new Set<string>();
+    for (const [index, row] of (confluent.confluent_versions ?? []).entries()) {
+      if (!versionIds.has(row.version_id)) report(`body/confluent/confluent_versions/${index}/version_id`, `no schema_versions document with id ${row.version_id} in the import`);
+      if (!schemaIds.has(row.schema_id)) report(`body/confluent/confluent_versions/${index}/schema_id`, `no schemas document with id ${row.schema_id} in the import`);
+    }
+    const globalIds = new Set<number>();
+    for (const [index, row] of (confluent.confluent_schema_ids ?? []).entries()) {
+      if (globalIds.has(row.id)) report(`body/confluent/confluent_schema_ids/${index}/id`, `duplicate id ${row.id}`);
+      globalIds.add(row.id);
+    }
+    for (const [index, row] of (confluent.confluent_versions ?? []).entries()) {
+      if (!globalIds.has(row.global_id)) report(`body/confluent/confluent_versions/${index}/global_id`, `no confluent_schema_ids row with id ${row.global_id} in the import`);
+    }
+  }
   if (details.length > 0) return { ok: false, kind: "invalid_documents", details };
 
   const state = await tenantState(session, collections);
@@ -141,6 +174,23 @@ export async function importRegistry(session: StoreQueryable, input: unknown, co
       );
     }
   }
+  if (confluent) {
+    // The import brings the Confluent numbering with it: whatever an empty registry held there
+    // (ids of schemas long deleted) gives way to it, in the same transaction.
+    for (const table of Object.keys(CONFLUENT_TABLES) as ConfluentTable[]) statements.push(session.prepare(`DELETE FROM ${table}`));
+    for (const table of Object.keys(CONFLUENT_TABLES) as ConfluentTable[]) {
+      const columns: readonly string[] = CONFLUENT_TABLES[table];
+      const tableRows = (confluent[table] ?? []) as Record<string, unknown>[];
+      imported[table] = tableRows.length;
+      for (const chunk of rawChunks(tableRows.map((row) => JSON.stringify(columns.map((column) => row[column] ?? null))))) {
+        statements.push(
+          session
+            .prepare(`INSERT INTO ${table} (${columns.join(", ")}) SELECT ${columns.map((_, i) => `value ->> '$[${i}]'`).join(", ")} FROM json_each(?) ORDER BY key`)
+            .bind(chunk),
+        );
+      }
+    }
+  }
   try {
     await session.batch(statements);
   } catch (error) {
@@ -164,6 +214,22 @@ function* chunks(rows: readonly Row[]): Generator<string> {
     }
     part.push(text);
     bytes += text.length;
+  }
+  if (part.length > 0) yield `[${part.join(",")}]`;
+}
+
+/** JSON arrays of already-serialised rows, each under CHUNK_BYTES. */
+function* rawChunks(rows: readonly string[]): Generator<string> {
+  let part: string[] = [];
+  let bytes = 0;
+  for (const row of rows) {
+    if (part.length > 0 && bytes + row.length > CHUNK_BYTES) {
+      yield `[${part.join(",")}]`;
+      part = [];
+      bytes = 0;
+    }
+    part.push(row);
+    bytes += row.length;
   }
   if (part.length > 0) yield `[${part.join(",")}]`;
 }

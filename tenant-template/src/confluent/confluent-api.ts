@@ -2,7 +2,8 @@
  * The Confluent-compatible Schema Registry API, at the root of the tenant's domain as Confluent
  * serves it (docs/confluent-api.md), over the same store as /api. Requests and answers use
  * Confluent's shapes, content type and `{"error_code", "message"}` errors, so its clients work
- * unchanged.
+ * unchanged. Every route is served twice: at the root, and under `/contexts/{ctx}` where plain
+ * subject names are in context `ctx`.
  */
 import { Hono, type Context } from "hono";
 import { avroCompatibility } from "../compat/avro-compatibility.ts";
@@ -10,46 +11,69 @@ import { checkCompatibility, COMPATIBILITY_LEVELS, type CompatibilityEngine, typ
 import { jsonSchemaCompatibility } from "../compat/json-schema-compatibility.ts";
 import { protobufCompatibility } from "../compat/protobuf-compatibility.ts";
 import type { RegistryEnv } from "../registry/level-routes.ts";
-import { validateSpecification, type ParsedSpec } from "../spec/validate-specification.ts";
+import type { ParsedSpec } from "../spec/validate-specification.ts";
 import { d1Session } from "../store/d1-session.ts";
 import { SCHEMA_FORMATS } from "../store/collections.ts";
-import { MAX_BODY_BYTES, MAX_SPEC_BYTES, readBodyText, subjectProblem } from "../http/input-limits.ts";
+import { MAX_BODY_BYTES, MAX_REFERENCES_PER_SCHEMA, MAX_SPEC_BYTES, readBodyText, subjectProblem } from "../http/input-limits.ts";
 import { CONFLUENT_ERRORS, ConfluentError } from "./confluent-error.ts";
 import {
-  configOf,
-  deleteConfig,
-  existingGlobalId,
+  canonicalSchema,
+  claimGlobalId,
+  dropVersion,
+  contextKey,
+  contextLabel,
   findOrCreateSubject,
   findSubject,
   globalIdOf,
   hardDelete,
+  hasAnySubject,
   insertSubjectVersion,
+  listContexts,
   listSubjects,
+  listVersions,
+  maxGlobalId,
   parseSubject,
+  referencedBy,
+  schemaByGuid,
   schemaById,
   setConfig,
+  setMode,
+  settingsOf,
   softDelete,
   subjectVersions,
   usesOf,
+  type SchemaRecord,
+  type SchemaReference,
   type SchemaType,
   type SubjectName,
   type SubjectVersion,
 } from "./confluent-store.ts";
+import { parseWithReferences, resolveReferences } from "./schema-references.ts";
 
 /** What Confluent answers with; its clients also accept application/vnd.schemaregistry+json and application/json. */
 export const CONFLUENT_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
-/** Confluent's default global compatibility level. */
+/** Confluent's default global compatibility level and mode. */
 export const DEFAULT_COMPATIBILITY: CompatibilityLevel = "BACKWARD";
-/** The config key of the global level (subject names are never empty). */
-const GLOBAL = "";
+export const DEFAULT_MODE = "READWRITE";
+export const MODES = ["READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT"] as const;
+/** The version Confluent's metadata endpoint reports (the features were checked against it). */
+const CONFLUENT_VERSION = "8.1.1";
 
 const ENGINES: Record<SchemaType, CompatibilityEngine> = { AVRO: avroCompatibility, JSON: jsonSchemaCompatibility, PROTOBUF: protobufCompatibility };
 const ACCEPTED_BODY = /^application\/(?:vnd\.schemaregistry(?:\.v1)?\+json|json|octet-stream)\b/i;
+// A context name: letters, digits, '.', '_', '-' (Confluent's rule), after the leading dot.
+const CONTEXT_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
+/** Config fields a PUT /config may set, beside `compatibility`. */
+const CONFIG_FIELDS = ["normalize", "alias", "compatibilityGroup", "validateFields", "defaultMetadata", "overrideMetadata", "defaultRuleSet", "overrideRuleSet"] as const;
 
 type Ctx = Context<RegistryEnv>;
 
-function reply(c: Ctx, body: unknown, status: 200 = 200): Response {
-  return c.body(JSON.stringify(body), status, { "content-type": CONFLUENT_CONTENT_TYPE });
+function reply(c: Ctx, body: unknown): Response {
+  return c.body(JSON.stringify(body), 200, { "content-type": CONFLUENT_CONTENT_TYPE });
+}
+
+function fail(code: number, message: string): never {
+  throw new ConfluentError(code, message);
 }
 
 /**
@@ -57,6 +81,7 @@ function reply(c: Ctx, body: unknown, status: 200 = 200): Response {
  *   app.route("/", confluentApi); // GET /subjects, POST /subjects/{s}/versions, ...
  */
 export const confluentApi = new Hono<RegistryEnv>();
+const routes = new Hono<RegistryEnv>();
 
 confluentApi.onError((error, c) => {
   if (error instanceof ConfluentError) return c.body(JSON.stringify({ error_code: error.errorCode, message: error.message }), error.status, { "content-type": CONFLUENT_CONTENT_TYPE });
@@ -64,80 +89,300 @@ confluentApi.onError((error, c) => {
   return c.body(JSON.stringify({ error_code: 50001, message: "Error in the backend data store" }), 500, { "content-type": CONFLUENT_CONTENT_TYPE });
 });
 // Only on this API's own paths: mounted at the root, a bare `use()` would also run for /health and /api.
-for (const path of ["/subjects", "/subjects/*", "/schemas/*", "/config", "/config/*", "/compatibility/*"]) confluentApi.use(path, d1Session());
+for (const path of ["/subjects", "/subjects/*", "/schemas", "/schemas/*", "/config", "/config/*", "/compatibility/*", "/mode", "/mode/*", "/contexts", "/contexts/*"]) confluentApi.use(path, d1Session());
 
 /** The JSON body of a request; Confluent clients send their own content types. */
 async function jsonBody(c: Ctx): Promise<Record<string, unknown>> {
   const type = c.req.header("content-type");
-  if (type !== undefined && !ACCEPTED_BODY.test(type)) throw new ConfluentError(415, `Unsupported content type ${type}.`);
+  if (type !== undefined && !ACCEPTED_BODY.test(type)) fail(415, `Unsupported content type ${type}.`);
   // Read at most MAX_BODY_BYTES: a larger body is refused without being held in memory.
   const text = await readBodyText(c.req.raw, MAX_BODY_BYTES);
-  if (text === null) throw new ConfluentError(413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+  if (text === null) fail(413, `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new ConfluentError(400, "The request body is not JSON.");
+    fail(400, "The request body is not JSON.");
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new ConfluentError(422, "The request body must be a JSON object.");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) fail(422, "The request body must be a JSON object.");
   return parsed as Record<string, unknown>;
-}
-
-interface SchemaInput {
-  schemaType: SchemaType;
-  schema: string;
-  parsed: ParsedSpec;
-}
-
-/** `{schema, schemaType?, references?}`, validated: 42201 with the validator's message. */
-async function schemaInput(c: Ctx): Promise<SchemaInput> {
-  const body = await jsonBody(c);
-  const schemaType = body.schemaType ?? "AVRO";
-  if (typeof schemaType !== "string" || !(SCHEMA_FORMATS as readonly string[]).includes(schemaType)) {
-    throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, `Invalid schema type ${JSON.stringify(schemaType)}: expected one of ${SCHEMA_FORMATS.join(", ")}.`);
-  }
-  if (typeof body.schema !== "string" || body.schema === "") throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, "Empty schema: send the schema text in `schema`.");
-  if (Array.isArray(body.references) && body.references.length > 0) throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, "Schema references are not supported yet.");
-  const bytes = new TextEncoder().encode(body.schema).byteLength;
-  if (bytes > MAX_SPEC_BYTES) throw new ConfluentError(CONFLUENT_ERRORS.schemaTooLarge, `Schema is ${bytes} bytes, over the limit of ${MAX_SPEC_BYTES} bytes.`);
-  const result = validateSpecification(schemaType as SchemaType, body.schema);
-  if (!result.ok) {
-    const first = result.errors[0];
-    const where = first === undefined ? "" : first.line !== undefined ? ` (line ${first.line}${first.column === undefined ? "" : `, column ${first.column}`})` : first.path === "" ? "" : ` (at ${first.path})`;
-    throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: ${first?.message ?? "not valid"}${where}`);
-  }
-  return { schemaType: schemaType as SchemaType, schema: body.schema, parsed: result.parsed };
 }
 
 function flag(c: Ctx, name: string): boolean {
   return c.req.query(name) === "true";
 }
 
+/** The context of a `/contexts/{ctx}/...` URL (`.` for the default), or `.` at the root. */
+function urlContext(c: Ctx): string {
+  const raw = c.req.param("context" as never) as string | undefined;
+  if (raw === undefined || raw === "." || raw === ":.:" || raw === "") return ".";
+  const name = raw.startsWith(":.") && raw.endsWith(":") ? raw.slice(2, -1) : raw.startsWith(".") ? raw.slice(1) : raw;
+  if (!CONTEXT_NAME.test(name)) fail(CONFLUENT_ERRORS.invalidContext, `Invalid context name '${raw}': use letters, digits, '.', '_' and '-'.`);
+  return name;
+}
+
 function subjectParam(c: Ctx): SubjectName {
-  const raw = c.req.param("subject") ?? "";
+  const raw = c.req.param("subject" as never) as string | undefined ?? "";
   // The shared subject rules (http/input-limits.ts): no control/bidi characters, lone surrogates,
   // undecodable escapes, reserved or over-long names.
   const problem = subjectProblem(raw);
-  if (problem !== null) throw new ConfluentError(CONFLUENT_ERRORS.invalidSubject, `The specified subject ${problem}.`);
-  return parseSubject(raw);
+  if (problem !== null) fail(CONFLUENT_ERRORS.invalidSubject, `The specified subject ${problem}.`);
+  const subject = parseSubject(raw, urlContext(c));
+  if (subject.context !== "." && !CONTEXT_NAME.test(subject.context)) fail(CONFLUENT_ERRORS.invalidContext, `Invalid context name '${subject.context}'.`);
+  return subject;
+}
+
+// ---- settings: compatibility config and mode, subject -> context -> global -----------------------
+
+/** The levels a subject's settings are looked up in, most specific first. */
+function levelKeys(subject: SubjectName): string[] {
+  return subject.context === "." ? [subject.qualified, ""] : [subject.qualified, contextKey(subject.context), ""];
+}
+
+/** The effective config of a subject: each field from the most specific level that sets it. */
+async function effectiveConfig(c: Ctx, subject: SubjectName): Promise<Record<string, unknown>> {
+  const merged: Record<string, unknown> = {};
+  for (const key of levelKeys(subject).reverse()) Object.assign(merged, (await settingsOf(c.var.session, key)).config ?? {});
+  return merged;
+}
+
+async function levelOf(c: Ctx, subject: SubjectName): Promise<CompatibilityLevel> {
+  return ((await effectiveConfig(c, subject)).compatibilityLevel as CompatibilityLevel | undefined) ?? DEFAULT_COMPATIBILITY;
+}
+
+async function modeOf(c: Ctx, subject: SubjectName): Promise<string> {
+  for (const key of levelKeys(subject)) {
+    const { mode } = await settingsOf(c.var.session, key);
+    if (mode !== null) return mode;
+  }
+  return DEFAULT_MODE;
+}
+
+/** Writes to a subject (register, delete) are refused in READONLY and READONLY_OVERRIDE. */
+async function requireWritable(c: Ctx, subject: SubjectName): Promise<string> {
+  const mode = await modeOf(c, subject);
+  if (mode === "READONLY" || mode === "READONLY_OVERRIDE") fail(CONFLUENT_ERRORS.operationNotPermitted, `Subject '${subject.qualified}' is in read-only mode.`);
+  return mode;
+}
+
+// ---- schema input ------------------------------------------------------------------------------
+
+interface SchemaInput {
+  schemaType: SchemaType;
+  schema: string;
+  references: SchemaReference[];
+  metadata: Record<string, unknown> | null | undefined;
+  ruleSet: Record<string, unknown> | null | undefined;
+  /** IMPORT: the id and version to keep. */
+  id?: number;
+  version?: number;
+  normalize: boolean;
+  body: Record<string, unknown>;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function positiveInteger(value: unknown, what: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > 2 ** 31 - 1) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid ${what} ${JSON.stringify(value)}.`);
+  return value;
+}
+
+/** `{schema, schemaType?, references?, metadata?, ruleSet?, id?, version?}`, checked in shape (not yet parsed). */
+async function schemaInput(c: Ctx): Promise<SchemaInput> {
+  const body = await jsonBody(c);
+  const schemaType = body.schemaType ?? "AVRO";
+  if (typeof schemaType !== "string" || !(SCHEMA_FORMATS as readonly string[]).includes(schemaType.toUpperCase())) {
+    fail(CONFLUENT_ERRORS.invalidSchema, `Invalid schema type ${JSON.stringify(schemaType)}: expected one of ${SCHEMA_FORMATS.join(", ")}.`);
+  }
+  if (typeof body.schema !== "string" || body.schema.trim() === "") fail(CONFLUENT_ERRORS.invalidSchema, "Empty schema: send the schema text in `schema`.");
+  const bytes = new TextEncoder().encode(body.schema).byteLength;
+  if (bytes > MAX_SPEC_BYTES) fail(CONFLUENT_ERRORS.schemaTooLarge, `Schema is ${bytes} bytes, over the limit of ${MAX_SPEC_BYTES} bytes.`);
+  const references: SchemaReference[] = [];
+  if (body.references !== undefined && body.references !== null) {
+    if (!Array.isArray(body.references)) fail(CONFLUENT_ERRORS.invalidSchema, "Invalid schema: `references` must be an array.");
+    if (body.references.length > MAX_REFERENCES_PER_SCHEMA) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: more than ${MAX_REFERENCES_PER_SCHEMA} references.`);
+    for (const reference of body.references as unknown[]) {
+      if (!isObject(reference) || typeof reference.name !== "string" || reference.name === "" || typeof reference.subject !== "string" || reference.subject === "") {
+        fail(CONFLUENT_ERRORS.invalidSchema, "Invalid schema: each reference needs a name, a subject and a version.");
+      }
+      const version = reference.version === undefined || reference.version === "latest" ? -1 : reference.version;
+      if (typeof version !== "number" || !Number.isSafeInteger(version) || (version < 1 && version !== -1)) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: reference "${reference.name}" has an invalid version.`);
+      references.push({ name: reference.name, subject: reference.subject, version });
+    }
+  }
+  const metadata = body.metadata;
+  const ruleSet = body.ruleSet;
+  if (metadata !== undefined && metadata !== null && !isObject(metadata)) fail(CONFLUENT_ERRORS.invalidSchema, "Invalid schema: `metadata` must be an object.");
+  if (ruleSet !== undefined && ruleSet !== null) checkRuleSet(ruleSet);
+  const id = positiveInteger(body.id, "id");
+  const version = positiveInteger(body.version, "version");
+  return {
+    schemaType: schemaType.toUpperCase() as SchemaType,
+    schema: body.schema,
+    references,
+    metadata: metadata as SchemaInput["metadata"],
+    ruleSet: ruleSet as SchemaInput["ruleSet"],
+    ...(id === undefined || id === 0 ? {} : { id }),
+    ...(version === undefined || version === 0 ? {} : { version }),
+    normalize: flag(c, "normalize") || body.normalize === true,
+    body,
+  };
+}
+
+const RULE_KINDS = new Set(["TRANSFORM", "CONDITION"]);
+const RULE_MODES = new Set(["UPGRADE", "DOWNGRADE", "UPDOWN", "WRITE", "READ", "WRITEREAD"]);
+
+/** A rule set: `{migrationRules?, domainRules?, encodingRules?}`, each rule with a unique name, a kind, a mode and a type. */
+function checkRuleSet(ruleSet: unknown): asserts ruleSet is Record<string, unknown> {
+  if (!isObject(ruleSet)) fail(CONFLUENT_ERRORS.invalidSchema, "Invalid schema: `ruleSet` must be an object.");
+  for (const group of ["migrationRules", "domainRules", "encodingRules"]) {
+    const rules = ruleSet[group];
+    if (rules === undefined || rules === null) continue;
+    if (!Array.isArray(rules)) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule set: ${group} must be an array.`);
+    const names = new Set<string>();
+    for (const rule of rules as unknown[]) {
+      if (!isObject(rule) || typeof rule.name !== "string" || rule.name === "") fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule set: every rule of ${group} needs a name.`);
+      if (names.has(rule.name)) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule set: duplicate rule name "${rule.name}".`);
+      names.add(rule.name);
+      if (rule.kind !== undefined && !RULE_KINDS.has(String(rule.kind))) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule "${rule.name}": kind must be TRANSFORM or CONDITION.`);
+      if (rule.mode !== undefined && !RULE_MODES.has(String(rule.mode))) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule "${rule.name}": unknown mode ${JSON.stringify(rule.mode)}.`);
+      if (rule.type !== undefined && (typeof rule.type !== "string" || rule.type === "")) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule "${rule.name}": type must be a non-empty string.`);
+    }
+  }
+}
+
+/** Parses the input with its references: 42201 with the parser's message and position. */
+async function parseInput(c: Ctx, subject: SubjectName, input: SchemaInput): Promise<ParsedSpec> {
+  const dependencies = await resolveReferences(c.var.session, input.references, subject.context);
+  const result = parseWithReferences(input.schemaType, input.schema, dependencies);
+  if (!result.ok) {
+    const first = result.errors[0];
+    const where = first === undefined ? "" : first.line !== undefined ? ` (line ${first.line}${first.column === undefined ? "" : `, column ${first.column}`})` : first.path === "" ? "" : ` (at ${first.path})`;
+    fail(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: ${first?.message ?? "not valid"}${where}`);
+  }
+  return result.parsed;
+}
+
+/** An existing version, parsed with its references; undefined when it no longer parses. */
+async function parseVersion(c: Ctx, subject: SubjectName, version: SubjectVersion): Promise<ParsedSpec | undefined> {
+  try {
+    const dependencies = await resolveReferences(c.var.session, version.references, subject.context);
+    const result = parseWithReferences(version.document.body.format, version.document.body.specification, dependencies);
+    return result.ok ? result.parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- metadata and rule sets: final = merge(merge(config.default, request or previous), config.override)
+
+type Json = Record<string, unknown>;
+
+function mergeMetadata(base: Json | null | undefined, over: Json | null | undefined): Json | null {
+  if (!base) return over ?? null;
+  if (!over) return base;
+  const merged: Json = { ...base, ...over };
+  for (const key of ["tags", "properties"]) {
+    if (isObject(base[key]) || isObject(over[key])) merged[key] = { ...(isObject(base[key]) ? base[key] : {}), ...(isObject(over[key]) ? over[key] : {}) };
+  }
+  if (Array.isArray(base.sensitive) || Array.isArray(over.sensitive)) merged.sensitive = [...new Set([...((base.sensitive as unknown[]) ?? []), ...((over.sensitive as unknown[]) ?? [])])];
+  return merged;
+}
+
+function mergeRuleSets(base: Json | null | undefined, over: Json | null | undefined): Json | null {
+  if (!base) return over ?? null;
+  if (!over) return base;
+  const merged: Json = { ...base, ...over };
+  for (const group of ["migrationRules", "domainRules", "encodingRules"]) {
+    const rules = new Map<string, unknown>();
+    for (const rule of [...((base[group] as Json[] | undefined) ?? []), ...((over[group] as Json[] | undefined) ?? [])]) rules.set(String(rule.name), rule);
+    if (rules.size > 0) merged[group] = [...rules.values()];
+  }
+  return merged;
+}
+
+/** confluent:version is a hint for the version number, never part of what is stored as the schema's identity. */
+function withoutVersionHint(metadata: Json | null): Json | null {
+  if (!metadata || !isObject(metadata.properties) || !("confluent:version" in metadata.properties)) return metadata;
+  const { ["confluent:version"]: _hint, ...properties } = metadata.properties;
+  const rest: Json = { ...metadata, properties };
+  if (Object.keys(properties).length === 0) delete rest.properties;
+  return Object.keys(rest).length === 0 ? null : rest;
+}
+
+function versionHint(metadata: Json | null | undefined): number | undefined {
+  const value = isObject(metadata?.properties) ? metadata.properties["confluent:version"] : undefined;
+  const number = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : typeof value === "number" ? value : NaN;
+  return Number.isSafeInteger(number) && number > 0 ? number : undefined;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(sortKeys(a ?? null)) === JSON.stringify(sortKeys(b ?? null));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys(value[key])]));
+}
+
+function sameReferences(a: readonly SchemaReference[], b: readonly SchemaReference[]): boolean {
+  return a.length === b.length && a.every((ref, i) => ref.name === b[i]!.name && ref.subject === b[i]!.subject && ref.version === b[i]!.version);
+}
+
+/** A live version registering `input` again would duplicate (same schema, references, and metadata/rule set when sent). */
+function sameSchema(version: SubjectVersion, input: SchemaInput, metadata: Json | null, ruleSet: Json | null): boolean {
+  return (
+    version.document.body.format === input.schemaType &&
+    canonicalSchema(input.schemaType, version.document.body.specification) === canonicalSchema(input.schemaType, input.schema) &&
+    sameReferences(version.references, input.references) &&
+    sameJson(version.metadata, metadata) &&
+    sameJson(version.ruleSet, ruleSet)
+  );
+}
+
+// ---- answers -----------------------------------------------------------------------------------
+
+function schemaFields(schemaType: SchemaType, schema: string, record: Pick<SchemaRecord, "references" | "metadata" | "ruleSet"> | SubjectVersion): Json {
+  // Confluent leaves schemaType out for AVRO (its default) and empty references out.
+  return {
+    ...(schemaType === "AVRO" ? {} : { schemaType }),
+    ...(record.references.length > 0 ? { references: record.references } : {}),
+    ...(record.metadata ? { metadata: record.metadata } : {}),
+    ...(record.ruleSet ? { ruleSet: record.ruleSet } : {}),
+    schema,
+  };
+}
+
+function presentVersion(subject: SubjectName, version: SubjectVersion): Json {
+  const { format, specification } = version.document.body;
+  return {
+    subject: subject.qualified,
+    version: version.version,
+    id: version.globalId,
+    ...(version.guid ? { guid: version.guid } : {}),
+    ...schemaFields(format, specification, version),
+    ...(version.deleted ? { deleted: true } : {}),
+  };
 }
 
 async function requireSubject(c: Ctx, subject: SubjectName, includeDeleted: boolean) {
   const schema = await findSubject(c.var.session, subject);
   const versions = schema === null ? [] : await subjectVersions(c.var.session, schema);
-  if (schema === null || !versions.some((version) => includeDeleted || !version.deleted)) {
-    throw new ConfluentError(CONFLUENT_ERRORS.subjectNotFound, `Subject '${subject.qualified}' not found.`);
-  }
+  if (schema === null || !versions.some((version) => includeDeleted || !version.deleted)) fail(CONFLUENT_ERRORS.subjectNotFound, `Subject '${subject.qualified}' not found.`);
   return { schema, versions };
 }
 
 /** `latest`, -1 or a positive number; anything else is 42202. */
 function versionParam(c: Ctx): number | "latest" {
-  const raw = c.req.param("version") ?? "";
+  const raw = c.req.param("version" as never) as string | undefined ?? "";
   if (raw === "latest" || raw === "-1") return "latest";
   const number = /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(number) || number > 2 ** 31 - 1) {
-    throw new ConfluentError(CONFLUENT_ERRORS.invalidVersion, `The specified version '${raw}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`);
+    fail(CONFLUENT_ERRORS.invalidVersion, `The specified version '${raw}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`);
   }
   return number;
 }
@@ -145,77 +390,243 @@ function versionParam(c: Ctx): number | "latest" {
 function pickVersion(versions: readonly SubjectVersion[], wanted: number | "latest", includeDeleted: boolean, subject: SubjectName): SubjectVersion {
   const visible = versions.filter((version) => includeDeleted || !version.deleted);
   const found = wanted === "latest" ? visible.at(-1) : visible.find((version) => version.version === wanted);
-  if (!found) throw new ConfluentError(CONFLUENT_ERRORS.versionNotFound, `Version ${wanted} not found for subject '${subject.qualified}'.`);
+  if (!found) fail(CONFLUENT_ERRORS.versionNotFound, `Version ${wanted} not found for subject '${subject.qualified}'.`);
   return found;
 }
 
-function presentVersion(subject: SubjectName, version: SubjectVersion): Record<string, unknown> {
-  const { format, specification } = version.document.body;
-  // Confluent leaves schemaType out for AVRO, its default.
-  return { subject: subject.qualified, version: version.version, id: version.globalId, ...(format === "AVRO" ? {} : { schemaType: format }), schema: specification };
-}
-
-async function levelOf(c: Ctx, subject: SubjectName): Promise<CompatibilityLevel> {
-  return ((await configOf(c.var.session, subject.qualified)) ?? (await configOf(c.var.session, GLOBAL)) ?? DEFAULT_COMPATIBILITY) as CompatibilityLevel;
-}
-
 /** The candidate against `existing` (oldest first) at `level`; a different schema type is incompatible. */
-function compatibility(candidate: SchemaInput, level: CompatibilityLevel, existing: readonly SubjectVersion[]): CompatibilityResult {
-  const mismatched = existing.filter((version) => version.document.body.format !== candidate.schemaType);
-  if (level !== "NONE" && mismatched.length > 0) {
+async function compatibility(c: Ctx, subject: SubjectName, candidate: { schemaType: SchemaType; parsed: ParsedSpec }, level: CompatibilityLevel, existing: readonly SubjectVersion[]): Promise<CompatibilityResult> {
+  if (level === "NONE" || existing.length === 0) return { isCompatible: true, messages: [], issues: [] };
+  const transitive = level.endsWith("_TRANSITIVE");
+  const against = transitive ? existing : existing.slice(-1);
+  const mismatched = against.filter((version) => version.document.body.format !== candidate.schemaType);
+  if (mismatched.length > 0) {
     const message = `Incompatible schema type: ${candidate.schemaType} against version ${mismatched[0]!.version} (${mismatched[0]!.document.body.format})`;
     return { isCompatible: false, messages: [message], issues: [] };
   }
-  const parsed = existing.flatMap((version) => {
-    const result = validateSpecification(version.document.body.format, version.document.body.specification);
-    return result.ok ? [{ version: version.version, spec: result.parsed }] : [];
-  });
+  const parsed: { version: number; spec: ParsedSpec }[] = [];
+  for (const version of against) {
+    const spec = await parseVersion(c, subject, version);
+    if (spec) parsed.push({ version: version.version, spec });
+  }
   return checkCompatibility(ENGINES[candidate.schemaType], level, candidate.parsed, parsed);
 }
 
-confluentApi.get("/schemas/types", (c) => reply(c, [...SCHEMA_FORMATS].sort()));
+/** 42206 when a live schema references this version of the subject. */
+async function refuseIfReferenced(c: Ctx, subject: SubjectName, versions: readonly SubjectVersion[]): Promise<void> {
+  for (const version of versions) {
+    const users = await referencedBy(c.var.session, subject.qualified, version.version);
+    if (users.length > 0) {
+      fail(CONFLUENT_ERRORS.referenceExists, `One or more references exist to the schema {subject=${subject.qualified},version=${version.version}}: schema ids ${users.join(", ")}.`);
+    }
+  }
+}
 
-confluentApi.get("/subjects", async (c) => reply(c, await listSubjects(c.var.session, flag(c, "deleted"))));
+// ---- routes ------------------------------------------------------------------------------------
 
-confluentApi.post("/subjects/:subject/versions", async (c) => {
+/** Routes that exist but not for this method: Confluent answers 405 with its own error shape. */
+function methodNotAllowed(): never {
+  fail(405, "HTTP 405 Method Not Allowed");
+}
+
+confluentApi.get("/", (c) => reply(c, {}));
+// One registry per tenant and no Kafka cluster of ours: fixed names, as a single-node Confluent has.
+confluentApi.get("/v1/metadata/id", (c) => reply(c, { scope: { path: [], clusters: { "kafka-cluster": "wfp-tenant", "schema-registry-cluster": "wfp-tenant" } } }));
+confluentApi.get("/v1/metadata/version", (c) => reply(c, { version: CONFLUENT_VERSION, commitId: "wfp" }));
+confluentApi.get("/contexts", async (c) => reply(c, (await listContexts(c.var.session)).map(contextLabel)));
+
+routes.get("/schemas/types", (c) => reply(c, [...SCHEMA_FORMATS].sort()));
+routes.all("/schemas/types", methodNotAllowed);
+
+routes.get("/schemas", async (c) => {
+  const context = c.req.param("context" as never) === undefined ? undefined : urlContext(c);
+  const prefix = c.req.query("subjectPrefix") ?? "";
+  const deleted = flag(c, "deleted");
+  const latestOnly = flag(c, "latestOnly");
+  let listed = (await listVersions(c.var.session)).filter(
+    (entry) => (context === undefined || entry.subject.context === context) && (deleted || !entry.deleted) && (prefix === "" || entry.subject.qualified.startsWith(prefix) || entry.subject.name.startsWith(prefix)),
+  );
+  if (latestOnly) listed = listed.filter((entry, i) => listed[i + 1]?.subject.qualified !== entry.subject.qualified);
+  const offset = Math.max(0, Number(c.req.query("offset") ?? 0) || 0);
+  const limit = Number(c.req.query("limit") ?? -1);
+  const page = listed.slice(offset, Number.isInteger(limit) && limit > 0 ? offset + limit : undefined);
+  return reply(
+    c,
+    page.map((entry) => ({ subject: entry.subject.qualified, version: entry.version, id: entry.globalId, guid: entry.record.guid, ...schemaFields(entry.schemaType, entry.schema, entry.record) })),
+  );
+});
+routes.all("/schemas", methodNotAllowed);
+
+function idParam(c: Ctx): number {
+  const raw = c.req.param("id" as never) as string | undefined ?? "";
+  const id = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(id)) fail(CONFLUENT_ERRORS.schemaNotFound, "Schema not found");
+  return id;
+}
+
+/** A schema by id; with `?subject`, only if that subject uses it (Confluent looks ids up in the subject's context). */
+async function requireSchema(c: Ctx): Promise<SchemaRecord> {
+  const id = idParam(c);
+  const found = await schemaById(c.var.session, id);
+  if (!found) fail(CONFLUENT_ERRORS.schemaNotFound, `Schema ${id} not found`);
+  const subject = c.req.query("subject");
+  if (subject !== undefined && subject !== "") {
+    const wanted = parseSubject(subject, urlContext(c));
+    const uses = await usesOf(c.var.session, id, true);
+    if (!uses.some((use) => parseSubject(use.subject).context === wanted.context)) fail(CONFLUENT_ERRORS.schemaNotFound, `Schema ${id} not found`);
+  }
+  return found;
+}
+
+routes.get("/schemas/ids/:id", async (c) => {
+  const record = await requireSchema(c);
+  const maxId = flag(c, "fetchMaxId") ? { maxId: await maxGlobalId(c.var.session) } : {};
+  return reply(c, { ...schemaFields(record.schemaType, record.schema, record), ...maxId });
+});
+routes.all("/schemas/ids/:id", methodNotAllowed);
+
+routes.get("/schemas/ids/:id/schema", async (c) => {
+  const { schema } = await requireSchema(c);
+  return c.body(schema, 200, { "content-type": CONFLUENT_CONTENT_TYPE });
+});
+
+routes.get("/schemas/ids/:id/subjects", async (c) => {
+  const { id } = await requireSchema(c);
+  return reply(c, [...new Set((await usesOf(c.var.session, id, flag(c, "deleted"))).map((use) => use.subject))]);
+});
+
+routes.get("/schemas/ids/:id/versions", async (c) => {
+  const { id } = await requireSchema(c);
+  return reply(c, await usesOf(c.var.session, id, flag(c, "deleted")));
+});
+
+routes.get("/schemas/guids/:guid", async (c) => {
+  const record = await schemaByGuid(c.var.session, c.req.param("guid"));
+  if (!record) fail(CONFLUENT_ERRORS.schemaNotFound, "Schema not found");
+  return reply(c, { ...schemaFields(record.schemaType, record.schema, record), id: record.id, guid: record.guid });
+});
+
+routes.get("/subjects", async (c) => {
+  const inContext = c.req.param("context" as never) !== undefined;
+  const context = inContext ? urlContext(c) : undefined;
+  const prefix = c.req.query("subjectPrefix") ?? "";
+  const deletedOnly = flag(c, "deletedOnly");
+  const deleted = flag(c, "deleted");
+  const subjects = (await listSubjects(c.var.session, context))
+    .filter((summary) => (deletedOnly ? summary.live === 0 && summary.deleted > 0 : summary.live > 0 || deleted))
+    .map((summary) => (inContext ? summary.subject.name : summary.subject.qualified))
+    .filter((name) => prefix === "" || name.startsWith(prefix) || parseSubject(name).name.startsWith(prefix));
+  return reply(c, subjects);
+});
+routes.all("/subjects", methodNotAllowed);
+
+routes.post("/subjects/:subject/versions", async (c) => {
   const subject = subjectParam(c);
   const input = await schemaInput(c);
   const session = c.var.session;
+  const mode = await requireWritable(c, subject);
+  if (input.id !== undefined && mode !== "IMPORT") fail(CONFLUENT_ERRORS.operationNotPermitted, `Subject '${subject.qualified}' is not in import mode: a schema id can only be given when importing.`);
+  const parsed = await parseInput(c, subject, input);
   const schema = await findOrCreateSubject(session, subject);
-  const live = (await subjectVersions(session, schema)).filter((version) => !version.deleted);
-  // Registering a schema the subject already has is idempotent: same id, no new version.
-  const knownId = await existingGlobalId(session, input.schemaType, input.schema);
-  const same = knownId === null ? undefined : live.find((version) => version.globalId === knownId);
-  if (same) return reply(c, { id: same.globalId });
-  const level = await levelOf(c, subject);
-  const result = compatibility(input, level, live);
-  if (!result.isCompatible) {
-    throw new ConfluentError(CONFLUENT_ERRORS.incompatibleSchema, `Schema being registered is incompatible with an earlier schema for subject "${subject.qualified}", details: [${result.messages.join(", ")}]`);
+  const versions = await subjectVersions(session, schema);
+  const live = versions.filter((version) => !version.deleted);
+  const previous = live.at(-1);
+
+  const config = await effectiveConfig(c, subject);
+  const requested = input.metadata === undefined ? previous?.metadata : input.metadata;
+  const metadata = withoutVersionHint(mergeMetadata(mergeMetadata(config.defaultMetadata as Json | undefined, requested), config.overrideMetadata as Json | undefined));
+  const requestedRules = input.ruleSet === undefined ? previous?.ruleSet : input.ruleSet;
+  const ruleSet = mergeRuleSets(mergeRuleSets(config.defaultRuleSet as Json | undefined, requestedRules), config.overrideRuleSet as Json | undefined);
+  const identity = { schemaType: input.schemaType, schema: input.schema, references: input.references, metadata, ruleSet };
+
+  // Registering a schema the subject already has is idempotent: same id, no new version (with a
+  // confluent:version hint, only if it names that version).
+  const hint = versionHint(input.metadata);
+  const same = live.filter((version) => sameSchema(version, input, metadata, ruleSet) && (hint === undefined || version.version === hint)).at(-1);
+  if (same && (input.id === undefined || input.id === same.globalId)) return reply(c, { id: same.globalId });
+
+  if (mode === "IMPORT") {
+    if (input.version !== undefined && versions.some((version) => version.version === input.version)) {
+      fail(CONFLUENT_ERRORS.invalidSchema, `Version ${input.version} of subject '${subject.qualified}' already exists with another schema.`);
+    }
+    const id = input.id ?? (await globalIdOf(session, identity));
+    if (input.id !== undefined && !(await claimGlobalId(session, input.id, identity))) {
+      fail(CONFLUENT_ERRORS.invalidSchema, `Schema id ${input.id} is already used by a different schema.`);
+    }
+    await insertSubjectVersion(session, schema, input.schemaType, input.schema, id, input.version);
+    return reply(c, { id });
   }
-  const id = await globalIdOf(session, input.schemaType, input.schema);
-  await insertSubjectVersion(session, schema, input.schemaType, input.schema, id);
+
+  const level = await levelOf(c, subject);
+  const result = await compatibility(c, subject, { schemaType: input.schemaType, parsed }, level, live);
+  if (!result.isCompatible) {
+    fail(CONFLUENT_ERRORS.incompatibleSchema, `Schema being registered is incompatible with an earlier schema for subject "${subject.qualified}", details: [${result.messages.join(", ")}]`);
+  }
+  const id = await globalIdOf(session, identity);
+  const version = await insertSubjectVersion(session, schema, input.schemaType, input.schema, id);
+  // Concurrent registrations of the same schema each saw none and each added a version: the
+  // lowest of them stays, the others take theirs back and answer its id (one version, one id).
+  const twins = (await subjectVersions(session, schema)).filter((each) => !each.deleted && sameSchema(each, input, metadata, ruleSet));
+  const first = twins[0];
+  if (first && first.version < version) {
+    const mine = twins.find((each) => each.version === version);
+    if (mine) await dropVersion(session, mine);
+    return reply(c, { id: first.globalId });
+  }
+  // Confluent answers the id alone.
   return reply(c, { id });
 });
 
-confluentApi.post("/subjects/:subject", async (c) => {
+routes.get("/subjects/:subject/versions", async (c) => {
+  const subject = subjectParam(c);
+  const includeDeleted = flag(c, "deleted") || flag(c, "deletedOnly");
+  const { versions } = await requireSubject(c, subject, includeDeleted);
+  const shown = versions.filter((version) => (flag(c, "deletedOnly") ? version.deleted : includeDeleted || !version.deleted));
+  return reply(c, shown.map((version) => version.version));
+});
+routes.all("/subjects/:subject/versions", methodNotAllowed);
+
+routes.post("/subjects/:subject", async (c) => {
   const subject = subjectParam(c);
   const input = await schemaInput(c);
   const includeDeleted = flag(c, "deleted");
   const { versions } = await requireSubject(c, subject, includeDeleted);
-  const id = await existingGlobalId(c.var.session, input.schemaType, input.schema);
-  const found = versions.filter((version) => (includeDeleted || !version.deleted) && version.globalId === id).at(-1);
-  if (!found) throw new ConfluentError(CONFLUENT_ERRORS.schemaNotFound, "Schema not found");
+  await parseInput(c, subject, input);
+  const found = versions
+    .filter(
+      (version) =>
+        (includeDeleted || !version.deleted) &&
+        version.document.body.format === input.schemaType &&
+        canonicalSchema(input.schemaType, version.document.body.specification) === canonicalSchema(input.schemaType, input.schema) &&
+        sameReferences(version.references, input.references),
+    )
+    .at(-1);
+  if (!found) fail(CONFLUENT_ERRORS.schemaNotFound, "Schema not found");
   return reply(c, presentVersion(subject, found));
 });
 
-confluentApi.get("/subjects/:subject/versions", async (c) => {
+routes.delete("/subjects/:subject", async (c) => {
   const subject = subjectParam(c);
-  const includeDeleted = flag(c, "deleted");
-  const { versions } = await requireSubject(c, subject, includeDeleted);
-  return reply(c, versions.filter((version) => includeDeleted || !version.deleted).map((version) => version.version));
+  const permanent = flag(c, "permanent");
+  await requireWritable(c, subject);
+  const schema = await findSubject(c.var.session, subject);
+  const versions = schema === null ? [] : await subjectVersions(c.var.session, schema);
+  if (schema === null || versions.length === 0) fail(CONFLUENT_ERRORS.subjectNotFound, `Subject '${subject.qualified}' not found.`);
+  const live = versions.filter((version) => !version.deleted);
+  if (permanent) {
+    if (live.length > 0) fail(CONFLUENT_ERRORS.subjectNotSoftDeleted, `Subject '${subject.qualified}' was not deleted first before being permanently deleted`);
+    await refuseIfReferenced(c, subject, versions);
+    await hardDelete(c.var.session, schema, versions);
+    return reply(c, versions.map((version) => version.version));
+  }
+  if (live.length === 0) fail(CONFLUENT_ERRORS.subjectSoftDeleted, `Subject '${subject.qualified}' was soft deleted. Set permanent=true to delete permanently`);
+  await refuseIfReferenced(c, subject, live);
+  for (const version of live) await softDelete(c.var.session, version);
+  return reply(c, live.map((version) => version.version));
 });
+routes.all("/subjects/:subject", methodNotAllowed);
 
-confluentApi.get("/subjects/:subject/versions/:version", async (c) => {
+routes.get("/subjects/:subject/versions/:version", async (c) => {
   const subject = subjectParam(c);
   const wanted = versionParam(c);
   const includeDeleted = flag(c, "deleted");
@@ -223,7 +634,7 @@ confluentApi.get("/subjects/:subject/versions/:version", async (c) => {
   return reply(c, presentVersion(subject, pickVersion(versions, wanted, includeDeleted, subject)));
 });
 
-confluentApi.get("/subjects/:subject/versions/:version/schema", async (c) => {
+routes.get("/subjects/:subject/versions/:version/schema", async (c) => {
   const subject = subjectParam(c);
   const wanted = versionParam(c);
   const includeDeleted = flag(c, "deleted");
@@ -232,134 +643,201 @@ confluentApi.get("/subjects/:subject/versions/:version/schema", async (c) => {
   return c.body(pickVersion(versions, wanted, includeDeleted, subject).document.body.specification, 200, { "content-type": CONFLUENT_CONTENT_TYPE });
 });
 
-confluentApi.delete("/subjects/:subject", async (c) => {
+routes.get("/subjects/:subject/versions/:version/referencedby", async (c) => {
   const subject = subjectParam(c);
-  const permanent = flag(c, "permanent");
-  const schema = await findSubject(c.var.session, subject);
-  const versions = schema === null ? [] : await subjectVersions(c.var.session, schema);
-  if (schema === null || versions.length === 0) throw new ConfluentError(CONFLUENT_ERRORS.subjectNotFound, `Subject '${subject.qualified}' not found.`);
-  const live = versions.filter((version) => !version.deleted);
-  if (permanent) {
-    if (live.length > 0) throw new ConfluentError(CONFLUENT_ERRORS.subjectNotSoftDeleted, `Subject '${subject.qualified}' was not deleted first before being permanently deleted`);
-    await hardDelete(c.var.session, schema, versions);
-    return reply(c, versions.map((version) => version.version));
-  }
-  if (live.length === 0) throw new ConfluentError(CONFLUENT_ERRORS.subjectSoftDeleted, `Subject '${subject.qualified}' was soft deleted. Set permanent=true to delete permanently`);
-  for (const version of live) await softDelete(c.var.session, version);
-  return reply(c, live.map((version) => version.version));
+  const wanted = versionParam(c);
+  const { versions } = await requireSubject(c, subject, true);
+  const version = pickVersion(versions, wanted, true, subject);
+  return reply(c, await referencedBy(c.var.session, subject.qualified, version.version));
 });
 
-confluentApi.delete("/subjects/:subject/versions/:version", async (c) => {
+routes.delete("/subjects/:subject/versions/:version", async (c) => {
   const subject = subjectParam(c);
   const wanted = versionParam(c);
   const permanent = flag(c, "permanent");
+  await requireWritable(c, subject);
   const { schema, versions } = await requireSubject(c, subject, true);
   // `latest` means the latest live version, as in Confluent; a number may name a soft-deleted one.
   const version = pickVersion(versions, wanted, wanted !== "latest", subject);
   if (permanent) {
-    if (!version.deleted) throw new ConfluentError(CONFLUENT_ERRORS.versionNotSoftDeleted, `Subject '${subject.qualified}' Version ${version.version} was not deleted first before being permanently deleted`);
+    if (!version.deleted) fail(CONFLUENT_ERRORS.versionNotSoftDeleted, `Subject '${subject.qualified}' Version ${version.version} was not deleted first before being permanently deleted`);
+    await refuseIfReferenced(c, subject, [version]);
     await hardDelete(c.var.session, schema, [version]);
     return reply(c, version.version);
   }
-  if (version.deleted) throw new ConfluentError(CONFLUENT_ERRORS.versionSoftDeleted, `Subject '${subject.qualified}' Version ${version.version} was soft deleted. Set permanent=true to delete permanently`);
+  if (version.deleted) fail(CONFLUENT_ERRORS.versionSoftDeleted, `Subject '${subject.qualified}' Version ${version.version} was soft deleted. Set permanent=true to delete permanently`);
+  await refuseIfReferenced(c, subject, [version]);
   await softDelete(c.var.session, version);
   return reply(c, version.version);
 });
+routes.all("/subjects/:subject/versions/:version", methodNotAllowed);
 
-function idParam(c: Ctx): number {
-  const raw = c.req.param("id") ?? "";
-  const id = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(id)) throw new ConfluentError(CONFLUENT_ERRORS.schemaNotFound, "Schema not found");
-  return id;
-}
+// ---- config ------------------------------------------------------------------------------------
 
-async function requireSchema(c: Ctx) {
-  const id = idParam(c);
-  const found = await schemaById(c.var.session, id);
-  if (!found) throw new ConfluentError(CONFLUENT_ERRORS.schemaNotFound, "Schema not found");
-  return { id, ...found };
-}
-
-confluentApi.get("/schemas/ids/:id", async (c) => {
-  const { schemaType, schema } = await requireSchema(c);
-  return reply(c, { ...(schemaType === "AVRO" ? {} : { schemaType }), schema });
-});
-
-confluentApi.get("/schemas/ids/:id/schema", async (c) => {
-  const { schema } = await requireSchema(c);
-  return c.body(schema, 200, { "content-type": CONFLUENT_CONTENT_TYPE });
-});
-
-confluentApi.get("/schemas/ids/:id/subjects", async (c) => {
-  const { id } = await requireSchema(c);
-  return reply(c, [...new Set((await usesOf(c.var.session, id, flag(c, "deleted"))).map((use) => use.subject))]);
-});
-
-confluentApi.get("/schemas/ids/:id/versions", async (c) => {
-  const { id } = await requireSchema(c);
-  return reply(c, await usesOf(c.var.session, id, flag(c, "deleted")));
-});
-
-async function compatibilityBody(c: Ctx): Promise<CompatibilityLevel> {
+/** The body of PUT /config: `compatibility` plus Confluent's other config fields, merged into what is stored. */
+async function configUpdate(c: Ctx, stored: Json | null): Promise<{ config: Json; answer: Json }> {
   const body = await jsonBody(c);
-  const level = typeof body.compatibility === "string" ? body.compatibility.toUpperCase() : body.compatibility;
-  if (typeof level !== "string" || !(COMPATIBILITY_LEVELS as readonly string[]).includes(level)) {
-    throw new ConfluentError(CONFLUENT_ERRORS.invalidCompatibilityLevel, `Invalid compatibility level ${JSON.stringify(body.compatibility)}: expected one of ${COMPATIBILITY_LEVELS.join(", ")}.`);
+  const config: Json = { ...(stored ?? {}) };
+  const answer: Json = {};
+  const raw = body.compatibility ?? body.compatibilityLevel;
+  if (raw !== undefined && raw !== null) {
+    const level = typeof raw === "string" ? raw.toUpperCase() : raw;
+    if (typeof level !== "string" || !(COMPATIBILITY_LEVELS as readonly string[]).includes(level)) {
+      fail(CONFLUENT_ERRORS.invalidCompatibilityLevel, `Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive`);
+    }
+    config.compatibilityLevel = level;
+    answer.compatibility = level;
   }
-  return level as CompatibilityLevel;
+  for (const field of CONFIG_FIELDS) {
+    if (body[field] === undefined) continue;
+    if ((field === "defaultRuleSet" || field === "overrideRuleSet") && body[field] !== null) checkRuleSet(body[field]);
+    if (body[field] === null) delete config[field];
+    else config[field] = body[field];
+    answer[field] = body[field];
+  }
+  if (Object.keys(answer).length === 0) fail(CONFLUENT_ERRORS.invalidCompatibilityLevel, "Invalid compatibility level: send `compatibility`.");
+  return { config, answer };
 }
 
-confluentApi.get("/config", async (c) => reply(c, { compatibilityLevel: (await configOf(c.var.session, GLOBAL)) ?? DEFAULT_COMPATIBILITY }));
+function presentConfig(config: Json): Json {
+  const { compatibilityLevel, ...rest } = config;
+  return { compatibilityLevel: compatibilityLevel ?? DEFAULT_COMPATIBILITY, ...rest };
+}
 
-confluentApi.put("/config", async (c) => {
-  const level = await compatibilityBody(c);
-  await setConfig(c.var.session, GLOBAL, level);
-  return reply(c, { compatibility: level });
+/** The global config's key: '' at the root, the context's own level under /contexts/{ctx}. */
+function globalKey(c: Ctx): string {
+  return contextKey(urlContext(c));
+}
+
+routes.get("/config", async (c) => {
+  const key = globalKey(c);
+  const own = (await settingsOf(c.var.session, key)).config;
+  const global = key === "" ? own : { ...((await settingsOf(c.var.session, "")).config ?? {}), ...(own ?? {}) };
+  return reply(c, presentConfig(global ?? {}));
 });
 
-confluentApi.get("/config/:subject", async (c) => {
+routes.put("/config", async (c) => {
+  const key = globalKey(c);
+  const { config, answer } = await configUpdate(c, (await settingsOf(c.var.session, key)).config);
+  await setConfig(c.var.session, key, config);
+  return reply(c, answer);
+});
+
+routes.delete("/config", async (c) => {
+  const key = globalKey(c);
+  const own = (await settingsOf(c.var.session, key)).config;
+  await setConfig(c.var.session, key, null);
+  return reply(c, presentConfig(own ?? {}));
+});
+
+routes.get("/config/:subject", async (c) => {
   const subject = subjectParam(c);
-  const own = await configOf(c.var.session, subject.qualified);
-  if (own !== null) return reply(c, { compatibilityLevel: own });
-  if (flag(c, "defaultToGlobal")) return reply(c, { compatibilityLevel: (await configOf(c.var.session, GLOBAL)) ?? DEFAULT_COMPATIBILITY });
-  throw new ConfluentError(CONFLUENT_ERRORS.subjectConfigNotFound, `Subject '${subject.qualified}' does not have subject-level compatibility configured`);
+  const own = (await settingsOf(c.var.session, subject.qualified)).config;
+  if (own !== null && Object.keys(own).length > 0) return reply(c, presentConfig(own));
+  if (flag(c, "defaultToGlobal")) return reply(c, presentConfig(await effectiveConfig(c, subject)));
+  fail(CONFLUENT_ERRORS.subjectConfigNotFound, `Subject '${subject.qualified}' does not have subject-level compatibility configured`);
 });
 
-confluentApi.put("/config/:subject", async (c) => {
+routes.put("/config/:subject", async (c) => {
   const subject = subjectParam(c);
-  const level = await compatibilityBody(c);
-  await setConfig(c.var.session, subject.qualified, level);
-  return reply(c, { compatibility: level });
+  const { config, answer } = await configUpdate(c, (await settingsOf(c.var.session, subject.qualified)).config);
+  await setConfig(c.var.session, subject.qualified, config);
+  return reply(c, answer);
 });
 
-confluentApi.delete("/config/:subject", async (c) => {
+routes.delete("/config/:subject", async (c) => {
   const subject = subjectParam(c);
-  const own = await configOf(c.var.session, subject.qualified);
-  if (own === null) throw new ConfluentError(CONFLUENT_ERRORS.subjectNotFound, `Subject '${subject.qualified}' not found.`);
-  await deleteConfig(c.var.session, subject.qualified);
-  return reply(c, { compatibilityLevel: own });
+  const own = (await settingsOf(c.var.session, subject.qualified)).config;
+  if (own === null) fail(CONFLUENT_ERRORS.subjectConfigNotFound, `Subject '${subject.qualified}' does not have subject-level compatibility configured`);
+  await setConfig(c.var.session, subject.qualified, null);
+  return reply(c, presentConfig(own));
 });
+
+// ---- mode --------------------------------------------------------------------------------------
+
+async function modeBody(c: Ctx): Promise<string> {
+  const body = await jsonBody(c);
+  const mode = typeof body.mode === "string" ? body.mode.toUpperCase() : body.mode;
+  if (typeof mode !== "string" || !(MODES as readonly string[]).includes(mode)) fail(CONFLUENT_ERRORS.invalidMode, `Invalid mode ${JSON.stringify(body.mode)}. Valid values are: ${MODES.join(", ")}`);
+  return mode;
+}
+
+/** IMPORT over existing subjects needs `?force=true` (ids could collide with the ones imported). */
+async function checkImportSwitch(c: Ctx, mode: string, current: string | null, context: string | undefined, subject?: SubjectName): Promise<void> {
+  if (mode !== "IMPORT" || current === "IMPORT" || flag(c, "force")) return;
+  const occupied = subject === undefined ? await hasAnySubject(c.var.session, context) : (await listSubjects(c.var.session, subject.context)).some((s) => s.subject.qualified === subject.qualified && s.live > 0);
+  if (occupied) fail(CONFLUENT_ERRORS.operationNotPermitted, "Cannot import since found existing subjects: set force=true to switch to IMPORT anyway.");
+}
+
+routes.get("/mode", async (c) => reply(c, { mode: (await settingsOf(c.var.session, globalKey(c))).mode ?? (globalKey(c) === "" ? DEFAULT_MODE : ((await settingsOf(c.var.session, "")).mode ?? DEFAULT_MODE)) }));
+
+routes.put("/mode", async (c) => {
+  const key = globalKey(c);
+  const mode = await modeBody(c);
+  const current = (await settingsOf(c.var.session, key)).mode;
+  await checkImportSwitch(c, mode, current, key === "" ? undefined : urlContext(c));
+  await setMode(c.var.session, key, mode);
+  return reply(c, { mode });
+});
+
+routes.delete("/mode", async (c) => {
+  const key = globalKey(c);
+  const current = (await settingsOf(c.var.session, key)).mode ?? DEFAULT_MODE;
+  await setMode(c.var.session, key, null);
+  return reply(c, { mode: current });
+});
+
+routes.get("/mode/:subject", async (c) => {
+  const subject = subjectParam(c);
+  const own = (await settingsOf(c.var.session, subject.qualified)).mode;
+  if (own !== null) return reply(c, { mode: own });
+  if (flag(c, "defaultToGlobal")) return reply(c, { mode: await modeOf(c, subject) });
+  fail(CONFLUENT_ERRORS.subjectModeNotFound, `Subject '${subject.qualified}' does not have subject-level mode configured`);
+});
+
+routes.put("/mode/:subject", async (c) => {
+  const subject = subjectParam(c);
+  const mode = await modeBody(c);
+  await checkImportSwitch(c, mode, await modeOf(c, subject), subject.context, subject);
+  await setMode(c.var.session, subject.qualified, mode);
+  return reply(c, { mode });
+});
+
+routes.delete("/mode/:subject", async (c) => {
+  const subject = subjectParam(c);
+  const own = (await settingsOf(c.var.session, subject.qualified)).mode;
+  if (own === null) fail(CONFLUENT_ERRORS.subjectModeNotFound, `Subject '${subject.qualified}' does not have subject-level mode configured`);
+  await setMode(c.var.session, subject.qualified, null);
+  return reply(c, { mode: own });
+});
+
+// ---- compatibility -----------------------------------------------------------------------------
 
 function compatibilityAnswer(c: Ctx, result: CompatibilityResult): Response {
   return reply(c, flag(c, "verbose") ? { is_compatible: result.isCompatible, messages: result.messages } : { is_compatible: result.isCompatible });
 }
 
-confluentApi.post("/compatibility/subjects/:subject/versions/:version", async (c) => {
+routes.post("/compatibility/subjects/:subject/versions/:version", async (c) => {
   const subject = subjectParam(c);
   const wanted = versionParam(c);
   const input = await schemaInput(c);
+  const parsed = await parseInput(c, subject, input);
   const { versions } = await requireSubject(c, subject, false);
   const against = pickVersion(versions, wanted, false, subject);
   // Against one version, the level's direction applies without its transitivity.
   const level = (await levelOf(c, subject)).replace("_TRANSITIVE", "") as CompatibilityLevel;
-  return compatibilityAnswer(c, compatibility(input, level, [against]));
+  return compatibilityAnswer(c, await compatibility(c, subject, { schemaType: input.schemaType, parsed }, level, [against]));
 });
 
-confluentApi.post("/compatibility/subjects/:subject/versions", async (c) => {
+routes.post("/compatibility/subjects/:subject/versions", async (c) => {
   const subject = subjectParam(c);
   const input = await schemaInput(c);
+  const parsed = await parseInput(c, subject, input);
   const schema = await findSubject(c.var.session, subject);
   // A subject with no versions accepts anything (Confluent answers compatible too).
   const live = schema === null ? [] : (await subjectVersions(c.var.session, schema)).filter((version) => !version.deleted);
-  return compatibilityAnswer(c, compatibility(input, await levelOf(c, subject), live));
+  return compatibilityAnswer(c, await compatibility(c, subject, { schemaType: input.schemaType, parsed }, await levelOf(c, subject), live));
 });
+
+confluentApi.route("/", routes);
+confluentApi.route("/contexts/:context", routes);

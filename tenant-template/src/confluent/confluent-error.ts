@@ -15,13 +15,22 @@ export const CONFLUENT_ERRORS = {
   versionSoftDeleted: 40406,
   versionNotSoftDeleted: 40407,
   subjectConfigNotFound: 40408,
-  incompatibleSchema: 40901,
+  subjectModeNotFound: 40409,
+  // Confluent answers an incompatible registration with the bare status as its code.
+  incompatibleSchema: 409,
   invalidSchema: 42201,
   invalidVersion: 42202,
   invalidCompatibilityLevel: 42203,
+  invalidMode: 42204,
+  operationNotPermitted: 42205,
+  referenceExists: 42206,
   invalidSubject: 42208,
   schemaTooLarge: 42209,
+  invalidContext: 42210,
   storeError: 50001,
+  operationTimeout: 50002,
+  forwardingError: 50003,
+  unknownLeader: 50004,
 } as const;
 
 /**

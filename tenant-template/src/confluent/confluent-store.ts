@@ -1,7 +1,8 @@
 /**
  * The Confluent view of the document store (docs/confluent-api.md): subjects are schemas,
  * subject versions are schema_versions documents, and the Confluent numbers (a version number per
- * subject, a global schema id per tenant) live in the tables of migration 0004.
+ * subject, a global schema id per tenant), references, metadata, rule sets, configs and modes live
+ * in the tables of migrations 0004 and 0006.
  */
 import { contexts, schemas, schemaVersions, type SCHEMA_FORMATS } from "../store/collections.ts";
 import type { BodyOf } from "../store/define-collection.ts";
@@ -30,22 +31,55 @@ export interface SubjectName {
 }
 
 // `:.ctx:name` (Confluent's qualified subject); `:.:name` is the default context spelled out.
-const QUALIFIED = /^:\.([^:]*):(.+)$/s;
+const QUALIFIED = /^:\.([^:]*):(.*)$/s;
+
+/** The settings key of a context's own level (`:.ctx:`), or the global one (`''`) for the default context. */
+export function contextKey(context: string): string {
+  return context === "." ? "" : `:.${context}:`;
+}
+
+/** How a context is written in answers and URLs: `.` for the default, `.ctx` for another. */
+export function contextLabel(context: string): string {
+  return context === "." ? "." : `.${context}`;
+}
 
 /**
+ * `urlContext` is the `{ctx}` of a `/contexts/{ctx}/...` URL: a plain subject name is taken as
+ * being in that context (a qualified one keeps its own).
+ *
  * @example
  *   parseSubject(":.payments:orders-value"); // { context: "payments", name: "orders-value", qualified: ":.payments:orders-value" }
  *   parseSubject("orders-value");            // { context: ".", name: "orders-value", qualified: "orders-value" }
+ *   parseSubject("orders-value", "payments"); // { context: "payments", ... qualified: ":.payments:orders-value" }
  */
-export function parseSubject(subject: string): SubjectName {
+export function parseSubject(subject: string, urlContext = "."): SubjectName {
   const match = QUALIFIED.exec(subject);
-  const context = match === null || match[1] === "" ? "." : match[1]!;
+  const context = match === null ? urlContext : match[1] === "" ? "." : match[1]!;
   const name = match === null ? subject : match[2]!;
   return { context, name, qualified: context === "." ? name : `:.${context}:${name}` };
 }
 
 type SchemaDocument = StoredDocument<BodyOf<typeof schemas>>;
 type VersionDocument = StoredDocument<BodyOf<typeof schemaVersions>>;
+
+/** A schema reference as Confluent sends it: the name the schema uses, and the version it means. */
+export interface SchemaReference {
+  name: string;
+  subject: string;
+  version: number;
+}
+
+/** What a global schema id stands for. */
+export interface SchemaRecord {
+  id: number;
+  schemaType: SchemaType;
+  /** The text as first registered under this id. */
+  schema: string;
+  references: SchemaReference[];
+  metadata: Record<string, unknown> | null;
+  ruleSet: Record<string, unknown> | null;
+  guid: string;
+}
 
 /** One version of a subject as Confluent sees it. */
 export interface SubjectVersion {
@@ -54,6 +88,10 @@ export interface SubjectVersion {
   globalId: number;
   /** Soft-deleted: the version document's status is Removed. */
   deleted: boolean;
+  references: SchemaReference[];
+  metadata: Record<string, unknown> | null;
+  ruleSet: Record<string, unknown> | null;
+  guid: string | null;
 }
 
 /** The hierarchy context a Confluent context maps to, created when `create` is set. */
@@ -97,35 +135,152 @@ export async function findOrCreateSubject(session: StoreQueryable, subject: Subj
   throw new ConfluentError(CONFLUENT_ERRORS.storeError, `Subject '${subject.qualified}' could not be created.`);
 }
 
-/** sha-256 of what makes two registrations the same schema (Confluent dedups on the same). */
-async function schemaHash(schemaType: SchemaType, schema: string, references: readonly unknown[]): Promise<string> {
-  const bytes = new TextEncoder().encode(JSON.stringify([schemaType, schema, references]));
+/**
+ * The form two registrations are compared in, as Confluent dedups: JSON (Avro, JSON Schema)
+ * without insignificant whitespace; .proto text without comments and with whitespace only where
+ * it separates words. The text itself is stored and returned as first registered.
+ *
+ * @example
+ *   canonicalSchema("AVRO", '{ "type" : "string" }'); // '{"type":"string"}'
+ */
+export function canonicalSchema(schemaType: SchemaType, schema: string): string {
+  if (schemaType === "PROTOBUF") {
+    return schema
+      .replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, " ")
+      .replace(/\s+/g, " ")
+      .replace(/\s*([{}()[\];=,<>])\s*/g, "$1")
+      .trim();
+  }
+  try {
+    return JSON.stringify(JSON.parse(schema));
+  } catch {
+    return schema;
+  }
+}
+
+/** sha-256 hex of a value's JSON. */
+async function sha256(value: unknown): Promise<string> {
+  const bytes = new TextEncoder().encode(JSON.stringify(value));
   return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-/** The global id of a schema if it was ever registered, without allocating one. */
-export async function existingGlobalId(session: StoreQueryable, schemaType: SchemaType, schema: string): Promise<number | null> {
-  const row = await session.prepare("SELECT id FROM confluent_schema_ids WHERE hash = ?").bind(await schemaHash(schemaType, schema, [])).first<{ id: number }>();
+/** What makes two registrations the same schema id: type, canonical text, references, metadata, rule set. */
+export interface SchemaIdentity {
+  schemaType: SchemaType;
+  schema: string;
+  references: readonly SchemaReference[];
+  metadata: Record<string, unknown> | null;
+  ruleSet: Record<string, unknown> | null;
+}
+
+async function identityHash(identity: SchemaIdentity): Promise<string> {
+  const references = identity.references.map(({ name, subject, version }) => ({ name, subject, version }));
+  // Without metadata and rule set the hash is the one migration 0004 stored, so old ids still match.
+  const base = [identity.schemaType, canonicalSchema(identity.schemaType, identity.schema), references];
+  return sha256(identity.metadata === null && identity.ruleSet === null ? base : [...base, identity.metadata, identity.ruleSet]);
+}
+
+function newGuid(): string {
+  return crypto.randomUUID();
+}
+
+type SchemaRow = { id: number; schema_type: SchemaType; schema: string; refs: string | null; metadata: string | null; rule_set: string | null; guid: string | null };
+
+function recordOf(row: SchemaRow): SchemaRecord {
+  return {
+    id: row.id,
+    schemaType: row.schema_type,
+    schema: row.schema,
+    references: row.refs === null ? [] : (JSON.parse(row.refs) as SchemaReference[]),
+    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
+    ruleSet: row.rule_set === null ? null : (JSON.parse(row.rule_set) as Record<string, unknown>),
+    guid: row.guid ?? "",
+  };
+}
+
+const SCHEMA_COLUMNS = "id, schema_type, schema, refs, metadata, rule_set, guid";
+
+/** The lowest global id of a schema if it was ever registered, without allocating one. */
+export async function existingGlobalId(session: StoreQueryable, identity: SchemaIdentity): Promise<number | null> {
+  const row = await session.prepare("SELECT min(id) AS id FROM confluent_schema_ids WHERE hash = ?").bind(await identityHash(identity)).first<{ id: number | null }>();
   return row?.id ?? null;
 }
 
-/** The global id of a schema, allocated on first sight; the same text and type always get the same id. */
-export async function globalIdOf(session: StoreQueryable, schemaType: SchemaType, schema: string): Promise<number> {
-  const hash = await schemaHash(schemaType, schema, []);
-  // ON CONFLICT DO NOTHING: a concurrent registration of the same schema keeps one id.
-  await session
-    .prepare("INSERT INTO confluent_schema_ids (schema_type, schema, hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING")
-    .bind(schemaType, schema, hash, new Date().toISOString())
-    .run();
-  const row = await session.prepare("SELECT id FROM confluent_schema_ids WHERE hash = ?").bind(hash).first<{ id: number }>();
-  if (!row) throw new ConfluentError(CONFLUENT_ERRORS.storeError, "The schema id could not be allocated.");
-  return row.id;
+function referenceStatements(session: StoreQueryable, id: number, references: readonly SchemaReference[]): D1PreparedStatement[] {
+  return references.map((reference) =>
+    session.prepare("INSERT INTO confluent_references (global_id, name, subject, version) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING").bind(id, reference.name, reference.subject, reference.version),
+  );
 }
 
-/** A registered schema by its global id: its type and its text exactly as first registered. */
-export async function schemaById(session: StoreQueryable, id: number): Promise<{ schemaType: SchemaType; schema: string } | null> {
-  const row = await session.prepare("SELECT schema_type, schema FROM confluent_schema_ids WHERE id = ?").bind(id).first<{ schema_type: SchemaType; schema: string }>();
-  return row ? { schemaType: row.schema_type, schema: row.schema } : null;
+/** The global id of a schema, allocated on first sight; the same identity always gets the same id. */
+export async function globalIdOf(session: StoreQueryable, identity: SchemaIdentity): Promise<number> {
+  const hash = await identityHash(identity);
+  const found = async () => (await session.prepare("SELECT min(id) AS id FROM confluent_schema_ids WHERE hash = ?").bind(hash).first<{ id: number | null }>())?.id ?? null;
+  const known = await found();
+  if (known !== null) return known;
+  // One statement, so a concurrent registration of the same schema cannot add a second id.
+  const inserted = await session
+    .prepare(
+      `INSERT INTO confluent_schema_ids (schema_type, schema, hash, created_at, refs, metadata, rule_set, guid)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM confluent_schema_ids WHERE hash = ?)`,
+    )
+    .bind(...rowValues(identity), hash, new Date().toISOString(), ...extraValues(identity), newGuid(), hash)
+    .run();
+  const id = await found();
+  if (id === null) throw new ConfluentError(CONFLUENT_ERRORS.storeError, "The schema id could not be allocated.");
+  if (inserted.meta.changes > 0 && identity.references.length > 0) await session.batch(referenceStatements(session, id, identity.references));
+  return id;
+}
+
+function rowValues(identity: SchemaIdentity): [string, string] {
+  return [identity.schemaType, identity.schema];
+}
+
+function extraValues(identity: SchemaIdentity): [string | null, string | null, string | null] {
+  return [
+    identity.references.length === 0 ? null : JSON.stringify(identity.references.map(({ name, subject, version }) => ({ name, subject, version }))),
+    identity.metadata === null ? null : JSON.stringify(identity.metadata),
+    identity.ruleSet === null ? null : JSON.stringify(identity.ruleSet),
+  ];
+}
+
+/**
+ * IMPORT mode: the schema gets exactly `id`. Answers false when `id` already stands for a
+ * different schema (the caller refuses the import); true when it was free or is the same schema.
+ */
+export async function claimGlobalId(session: StoreQueryable, id: number, identity: SchemaIdentity): Promise<boolean> {
+  const hash = await identityHash(identity);
+  const existing = await session.prepare("SELECT hash FROM confluent_schema_ids WHERE id = ?").bind(id).first<{ hash: string }>();
+  if (existing) return existing.hash === hash;
+  await session.batch([
+    session
+      .prepare("INSERT INTO confluent_schema_ids (id, schema_type, schema, hash, created_at, refs, metadata, rule_set, guid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
+      .bind(id, ...rowValues(identity), hash, new Date().toISOString(), ...extraValues(identity), newGuid()),
+    ...referenceStatements(session, id, identity.references),
+  ]);
+  const row = await session.prepare("SELECT hash FROM confluent_schema_ids WHERE id = ?").bind(id).first<{ hash: string }>();
+  return row?.hash === hash;
+}
+
+/** The highest global id handed out so far (0 when none). */
+export async function maxGlobalId(session: StoreQueryable): Promise<number> {
+  return (await session.prepare("SELECT max(id) AS id FROM confluent_schema_ids").first<{ id: number | null }>())?.id ?? 0;
+}
+
+/** A registered schema by its global id. */
+export async function schemaById(session: StoreQueryable, id: number): Promise<SchemaRecord | null> {
+  const row = await session.prepare(`SELECT ${SCHEMA_COLUMNS} FROM confluent_schema_ids WHERE id = ?`).bind(id).first<SchemaRow>();
+  return row ? recordOf(row) : null;
+}
+
+/** A registered schema by its guid. */
+export async function schemaByGuid(session: StoreQueryable, guid: string): Promise<SchemaRecord | null> {
+  const row = await session.prepare(`SELECT ${SCHEMA_COLUMNS} FROM confluent_schema_ids WHERE guid = ? ORDER BY id LIMIT 1`).bind(guid).first<SchemaRow>();
+  return row ? recordOf(row) : null;
+}
+
+function qualify(name: string, context: string, contextId: string): string {
+  return contextId === DEFAULT_CONTEXT_ID ? name : `:.${context}:${name}`;
 }
 
 /** Every (subject, version) that uses a global id, soft-deleted ones only when asked. */
@@ -138,9 +293,20 @@ export async function usesOf(session: StoreQueryable, id: number, includeDeleted
     )
     .bind(id)
     .all<{ name: string; context: string; context_id: string; version: number; status: string }>();
-  return results
-    .filter((row) => includeDeleted || row.status !== "Removed")
-    .map((row) => ({ subject: row.context_id === DEFAULT_CONTEXT_ID ? row.name : `:.${row.context}:${row.name}`, version: row.version }));
+  return results.filter((row) => includeDeleted || row.status !== "Removed").map((row) => ({ subject: qualify(row.name, row.context, row.context_id), version: row.version }));
+}
+
+/** The ids of live schemas that reference version `version` of `subject` (qualified). */
+export async function referencedBy(session: StoreQueryable, subject: string, version: number): Promise<number[]> {
+  const { results } = await session
+    .prepare(
+      `SELECT DISTINCT r.global_id AS id FROM confluent_references r
+         JOIN confluent_versions v ON v.global_id = r.global_id JOIN schema_versions d ON d.id = v.version_id
+        WHERE r.subject = ? AND r.version = ? AND d.status != 'Removed' ORDER BY r.global_id`,
+    )
+    .bind(subject, version)
+    .all<{ id: number }>();
+  return results.map((row) => row.id);
 }
 
 /**
@@ -157,18 +323,25 @@ export async function subjectVersions(session: StoreQueryable, schema: SchemaDoc
     if (page.nextCursor === null) break;
     cursor = page.nextCursor;
   }
+  type Row = { version_id: string; version: number; global_id: number; refs: string | null; metadata: string | null; rule_set: string | null; guid: string | null };
   const numbers = async () =>
     new Map(
-      (await session.prepare("SELECT version_id, version, global_id FROM confluent_versions WHERE schema_id = ?").bind(schema.id).all<{ version_id: string; version: number; global_id: number }>()).results.map(
-        (row) => [row.version_id, row] as const,
-      ),
+      (
+        await session
+          .prepare(
+            `SELECT v.version_id, v.version, v.global_id, i.refs, i.metadata, i.rule_set, i.guid
+               FROM confluent_versions v LEFT JOIN confluent_schema_ids i ON i.id = v.global_id WHERE v.schema_id = ?`,
+          )
+          .bind(schema.id)
+          .all<Row>()
+      ).results.map((row) => [row.version_id, row] as const),
     );
   let known = await numbers();
   const unnumbered = documents.filter((document) => !known.has(document.id) && document.body.status !== "Draft").sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   if (unnumbered.length > 0) {
     let next = Math.max(0, ...[...known.values()].map((row) => row.version)) + 1;
     for (const document of unnumbered) {
-      const globalId = await globalIdOf(session, document.body.format, document.body.specification);
+      const globalId = await globalIdOf(session, { schemaType: document.body.format, schema: document.body.specification, references: [], metadata: null, ruleSet: null });
       // DO NOTHING: a concurrent reader numbering the same version first wins; re-read below.
       await session
         .prepare("INSERT INTO confluent_versions (version_id, schema_id, version, global_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
@@ -180,37 +353,60 @@ export async function subjectVersions(session: StoreQueryable, schema: SchemaDoc
   return documents
     .flatMap((document) => {
       const row = known.get(document.id);
-      return row ? [{ document, version: row.version, globalId: row.global_id, deleted: document.body.status === "Removed" }] : [];
+      if (!row) return [];
+      return [
+        {
+          document,
+          version: row.version,
+          globalId: row.global_id,
+          deleted: document.body.status === "Removed",
+          references: row.refs === null ? [] : (JSON.parse(row.refs) as SchemaReference[]),
+          metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
+          ruleSet: row.rule_set === null ? null : (JSON.parse(row.rule_set) as Record<string, unknown>),
+          guid: row.guid,
+        },
+      ];
     })
     .sort((a, b) => a.version - b.version);
 }
 
 /**
  * Adds a version to a subject: the schema_versions document (Published) and its Confluent numbers
- * in one D1 batch, so neither exists without the other. Retries when a concurrent registration
- * took the version number.
+ * in one D1 batch, so neither exists without the other. `version` is the number to take (IMPORT),
+ * else the next one. Retries when a concurrent registration took the version number.
  */
-export async function insertSubjectVersion(session: StoreQueryable, schema: SchemaDocument, schemaType: SchemaType, text: string, globalId: number): Promise<number> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const versions = await subjectVersions(session, schema);
-    const version = Math.max(0, ...versions.map((each) => each.version)) + 1;
+export async function insertSubjectVersion(session: StoreQueryable, schema: SchemaDocument, schemaType: SchemaType, text: string, globalId: number, version?: number): Promise<number> {
+  // Concurrent writers of one subject race for the next number: the loser reads again and retries.
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const number = version ?? Math.max(0, ...(await subjectVersions(session, schema)).map((each) => each.version)) + 1;
     const { results: taken } = await session.prepare("SELECT semantic_version FROM schema_versions WHERE schema_id = ?").bind(schema.id).all<{ semantic_version: string }>();
     // Confluent version N is semantic version N.0.0, unless /api already used that string.
-    const semanticVersion = taken.some((row) => row.semantic_version === `${version}.0.0`) ? `${version}.0.0+confluent` : `${version}.0.0`;
+    const semanticVersion = taken.some((row) => row.semantic_version === `${number}.0.0`) ? `${number}.0.0+confluent` : `${number}.0.0`;
     const body = schemaVersions.body.parse({ schemaId: schema.id, semanticVersion, format: schemaType, specification: text, status: "Published" });
     const id = newDocumentId();
     const now = new Date().toISOString();
     try {
       await session.batch([
         session.prepare("INSERT INTO schema_versions (id, body, created_at, updated_at, _version) VALUES (?, ?, ?, ?, 1)").bind(id, JSON.stringify(body), now, now),
-        session.prepare("INSERT INTO confluent_versions (version_id, schema_id, version, global_id) VALUES (?, ?, ?, ?)").bind(id, schema.id, version, globalId),
+        session.prepare("INSERT INTO confluent_versions (version_id, schema_id, version, global_id) VALUES (?, ?, ?, ?)").bind(id, schema.id, number, globalId),
       ]);
-      return version;
+      return number;
     } catch (error) {
       if (!/UNIQUE constraint failed/.test(String(error instanceof Error ? `${error.message} ${String(error.cause)}` : error))) throw error;
+      if (version !== undefined) throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, `Version ${version} of subject already exists with another schema.`);
+      // A little jitter, so the writers that lost together do not collide again at once.
+      await new Promise((done) => setTimeout(done, Math.random() * 10 * (attempt + 1)));
     }
   }
   throw new ConfluentError(CONFLUENT_ERRORS.storeError, "The subject changed during the registration too often: retry.");
+}
+
+/** Takes back a version just added (a concurrent twin of an earlier one): both rows go, in one batch. */
+export async function dropVersion(session: StoreQueryable, version: SubjectVersion): Promise<void> {
+  await session.batch([
+    session.prepare("DELETE FROM schema_versions WHERE id = ?").bind(version.document.id),
+    session.prepare("DELETE FROM confluent_versions WHERE version_id = ?").bind(version.document.id),
+  ]);
 }
 
 /** Soft delete: the version document becomes Removed (the hierarchy's final status). */
@@ -230,37 +426,111 @@ export async function hardDelete(session: StoreQueryable, schema: SchemaDocument
   await session.batch(statements);
 }
 
-/** Every subject with at least one version Confluent sees (soft-deleted ones only when asked). */
-export async function listSubjects(session: StoreQueryable, includeDeleted: boolean): Promise<string[]> {
+/** A subject's state in one row of `listSubjects`. */
+export interface SubjectSummary {
+  subject: SubjectName;
+  live: number;
+  deleted: number;
+}
+
+/**
+ * Every subject with at least one version Confluent sees, in one query: `context` limits it to
+ * one context. Versions made through /api and not numbered yet count too (the first read of the
+ * subject numbers them).
+ */
+export async function listSubjects(session: StoreQueryable, context?: string): Promise<SubjectSummary[]> {
   const { results } = await session
     .prepare(
-      `SELECT s.id AS id, s.name AS name, c.name AS context, c.id AS context_id
-         FROM schemas s JOIN contexts c ON c.id = s.context_id
-        WHERE c.id = ? OR c.domain_id = ?`,
+      `SELECT s.name AS name, c.name AS context, c.id AS context_id,
+              sum(CASE WHEN d.status = 'Removed' THEN 0 ELSE 1 END) AS live, sum(CASE WHEN d.status = 'Removed' THEN 1 ELSE 0 END) AS deleted
+         FROM schemas s JOIN contexts c ON c.id = s.context_id JOIN schema_versions d ON d.schema_id = s.id AND d.status != 'Draft'
+        WHERE c.id = ? OR c.domain_id = ?
+        GROUP BY s.id`,
     )
     .bind(DEFAULT_CONTEXT_ID, DEFAULT_DOMAIN_ID)
-    .all<{ id: string; name: string; context: string; context_id: string }>();
-  const subjects = new Set<string>();
-  const schemaRepo = documentRepository(session, schemas);
+    .all<{ name: string; context: string; context_id: string; live: number; deleted: number }>();
+  const merged = new Map<string, SubjectSummary>();
   for (const row of results) {
-    const schema = await schemaRepo.get(row.id);
-    if (!schema) continue;
-    const versions = await subjectVersions(session, schema);
-    if (versions.some((version) => includeDeleted || !version.deleted)) subjects.add(row.context_id === DEFAULT_CONTEXT_ID ? row.name : `:.${row.context}:${row.name}`);
+    const ctx = row.context_id === DEFAULT_CONTEXT_ID ? "." : row.context;
+    if (context !== undefined && ctx !== context) continue;
+    const subject = parseSubject(qualify(row.name, row.context, row.context_id));
+    const entry = merged.get(subject.qualified) ?? { subject, live: 0, deleted: 0 };
+    entry.live += row.live;
+    entry.deleted += row.deleted;
+    merged.set(subject.qualified, entry);
   }
-  return [...subjects].sort();
+  return [...merged.values()].sort((a, b) => (a.subject.qualified < b.subject.qualified ? -1 : a.subject.qualified > b.subject.qualified ? 1 : 0));
 }
 
-/** A subject's compatibility level, or null when it has none of its own. */
-export async function configOf(session: StoreQueryable, subject: string): Promise<string | null> {
-  const row = await session.prepare("SELECT compatibility FROM confluent_config WHERE subject = ?").bind(subject).first<{ compatibility: string }>();
-  return row?.compatibility ?? null;
+/** One numbered version of any subject, for `GET /schemas`. */
+export interface ListedVersion {
+  subject: SubjectName;
+  version: number;
+  globalId: number;
+  deleted: boolean;
+  schemaType: SchemaType;
+  schema: string;
+  record: SchemaRecord;
 }
 
-export async function setConfig(session: StoreQueryable, subject: string, compatibility: string): Promise<void> {
-  await session.prepare("INSERT INTO confluent_config (subject, compatibility) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET compatibility = excluded.compatibility").bind(subject, compatibility).run();
+/** Every numbered version of every subject, in one query, ordered by subject then version. */
+export async function listVersions(session: StoreQueryable): Promise<ListedVersion[]> {
+  const { results } = await session
+    .prepare(
+      `SELECT s.name AS name, c.name AS context, c.id AS context_id, v.version AS version, v.global_id AS global_id, d.status AS status, d.body AS body,
+              i.id, i.schema_type, i.schema, i.refs, i.metadata, i.rule_set, i.guid
+         FROM confluent_versions v JOIN schema_versions d ON d.id = v.version_id JOIN schemas s ON s.id = v.schema_id JOIN contexts c ON c.id = s.context_id
+         JOIN confluent_schema_ids i ON i.id = v.global_id
+        WHERE d.status != 'Draft'`,
+    )
+    .all<SchemaRow & { name: string; context: string; context_id: string; version: number; global_id: number; status: string; body: string }>();
+  return results
+    .map((row) => {
+      const body = JSON.parse(row.body) as { format: SchemaType; specification: string };
+      return {
+        subject: parseSubject(qualify(row.name, row.context, row.context_id)),
+        version: row.version,
+        globalId: row.global_id,
+        deleted: row.status === "Removed",
+        schemaType: body.format,
+        schema: body.specification,
+        record: recordOf(row),
+      };
+    })
+    .sort((a, b) => (a.subject.qualified < b.subject.qualified ? -1 : a.subject.qualified > b.subject.qualified ? 1 : a.version - b.version));
 }
 
-export async function deleteConfig(session: StoreQueryable, subject: string): Promise<void> {
-  await session.prepare("DELETE FROM confluent_config WHERE subject = ?").bind(subject).run();
+/** Contexts holding at least one subject, plus the default one. */
+export async function listContexts(session: StoreQueryable): Promise<string[]> {
+  const names = new Set<string>(["."]);
+  for (const summary of await listSubjects(session)) names.add(summary.subject.context);
+  return [...names].sort();
+}
+
+/** A level's own config (JSON object) and mode, each null when unset. */
+export interface LevelSettings {
+  config: Record<string, unknown> | null;
+  mode: string | null;
+}
+
+/** The settings stored at `key`: '' global, ':.ctx:' a context, else a qualified subject. */
+export async function settingsOf(session: StoreQueryable, key: string): Promise<LevelSettings> {
+  const row = await session.prepare("SELECT config, mode FROM confluent_settings WHERE subject = ?").bind(key).first<{ config: string | null; mode: string | null }>();
+  return { config: row?.config ? (JSON.parse(row.config) as Record<string, unknown>) : null, mode: row?.mode ?? null };
+}
+
+export async function setConfig(session: StoreQueryable, key: string, config: Record<string, unknown> | null): Promise<void> {
+  await session
+    .prepare("INSERT INTO confluent_settings (subject, config) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET config = excluded.config")
+    .bind(key, config === null ? null : JSON.stringify(config))
+    .run();
+}
+
+export async function setMode(session: StoreQueryable, key: string, mode: string | null): Promise<void> {
+  await session.prepare("INSERT INTO confluent_settings (subject, mode) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET mode = excluded.mode").bind(key, mode).run();
+}
+
+/** Whether any subject has a version (live or soft-deleted), for switching to IMPORT. */
+export async function hasAnySubject(session: StoreQueryable, context?: string): Promise<boolean> {
+  return (await listSubjects(session, context)).some((summary) => summary.live > 0);
 }

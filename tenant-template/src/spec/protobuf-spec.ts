@@ -23,14 +23,15 @@ const MAX_FIELD_NUMBER = 536_870_911;
 const RESERVED_FIELD_NUMBERS = [19_000, 19_999] as const;
 
 /**
- * Validates a .proto specification. Imports other than protobufjs's bundled well-known types
- * (google/protobuf/timestamp.proto and friends) are refused until schema references exist.
+ * Validates a .proto specification. An import resolves to protobufjs's bundled well-known types
+ * (google/protobuf/timestamp.proto and friends) or to `dependencies` (file name -> .proto text:
+ * the Confluent API's schema references, every level of them); any other import is refused.
  *
  * @example
  *   validateProtobufSpec('syntax = "proto3";\nmessage M {\n  string s = 1\n}');
  *   // { ok: false, errors: [{ path: "line 4", message: "illegal token '}', ';' expected", line: 4 }] }
  */
-export function validateProtobufSpec(text: string): SpecResult<ParsedProtobufSpec> {
+export function validateProtobufSpec(text: string, dependencies: ReadonlyMap<string, string> = new Map()): SpecResult<ParsedProtobufSpec> {
   const limits = checkSpecLimits(text, "proto");
   if (limits.length > 0) return { ok: false, errors: limits };
 
@@ -56,12 +57,32 @@ export function validateProtobufSpec(text: string): SpecResult<ParsedProtobufSpe
 
   const imports = [...(result.imports ?? []), ...(result.weakImports ?? [])];
   const missing: SpecError[] = [];
-  for (const file of imports) {
+  const loaded = new Set<string>();
+  const load = (file: string): boolean => {
+    if (loaded.has(file)) return true;
     const wellKnown = common.get(file);
-    if (wellKnown?.nested) result.root.addJSON(wellKnown.nested);
-    else {
+    if (wellKnown?.nested) {
+      loaded.add(file);
+      result.root.addJSON(wellKnown.nested);
+      return true;
+    }
+    const source = dependencies.get(file);
+    if (source === undefined) return false;
+    loaded.add(file);
+    const dependency = parse(source, result.root, { keepCase: true });
+    for (const next of [...(dependency.imports ?? []), ...(dependency.weakImports ?? [])]) if (!load(next)) return false;
+    return true;
+  };
+  for (const file of imports) {
+    let found: boolean;
+    try {
+      found = load(file);
+    } catch (error) {
+      return { ok: false, errors: [{ ...protobufError(error), message: `in import "${file}": ${protobufError(error).message}` }] };
+    }
+    if (!found) {
       const line = locate(text, Math.max(0, text.indexOf(file))).line;
-      missing.push({ path: `line ${line}`, message: `import "${file}" cannot be resolved: schema references are not supported yet`, line });
+      missing.push({ path: `line ${line}`, message: `import "${file}" cannot be resolved: it is neither a well-known type nor a schema reference`, line });
     }
   }
   if (missing.length > 0) return { ok: false, errors: missing };

@@ -15,13 +15,14 @@ export { MAX_SPEC_BYTES, MAX_SPEC_DEPTH } from "./spec-limits.ts";
 /**
  * Validates `text` as the format it declares. Never throws: a library failure on hostile input is
  * reported as an error on the whole document, so a caller can always answer 422, never 500.
+ * `protobufDependencies` resolves a .proto's imports (file name -> text), for schema references.
  *
  * @example
  *   const result = validateSpecification("AVRO", '{"type":"record","name":"R","fields":[{"name":"a","type":"strng"}]}');
  *   if (!result.ok) result.errors; // [{ path: "/fields/0/type", message: 'unknown type "strng"' }]
  *   else result.parsed.format;     // "AVRO", with the parsed schema for compatibility checks
  */
-export function validateSpecification(format: SpecFormat, text: string): SpecResult {
+export function validateSpecification(format: SpecFormat, text: string, protobufDependencies?: ReadonlyMap<string, string>): SpecResult {
   try {
     switch (format) {
       case "JSON":
@@ -29,7 +30,7 @@ export function validateSpecification(format: SpecFormat, text: string): SpecRes
       case "AVRO":
         return validateAvroSpec(text);
       case "PROTOBUF":
-        return validateProtobufSpec(text);
+        return validateProtobufSpec(text, protobufDependencies);
       default:
         return { ok: false, errors: [{ path: "", message: `unknown format ${JSON.stringify(format satisfies never)}` }] };
     }

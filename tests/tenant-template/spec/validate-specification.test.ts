@@ -64,7 +64,7 @@ describe("real-world specifications (confluent-bdd conformance data)", () => {
       const result = validateSpecification("PROTOBUF", text);
       return result.ok ? [] : [{ text, errors: result.errors }];
     });
-    expect(failures.every((f) => f.errors[0]?.message.includes("schema references are not supported yet"))).toBe(true);
+    expect(failures.every((f) => f.errors[0]?.message.includes("neither a well-known type nor a schema reference"))).toBe(true);
     expect(failures.length).toBeLessThan(fixtures.protobuf.length / 5);
   });
 

@@ -1,0 +1,100 @@
+/**
+ * Schema references (docs/confluent-api.md, "References"): a schema names other subjects'
+ * versions it builds on, and is parsed with them. Avro: the referenced named types are defined
+ * before the schema (parsed as one union, dependencies first, so the schema's names resolve to
+ * them); Protobuf: each reference is the file an `import` names; JSON Schema: a `$ref` to another
+ * document names a reference. References of references are followed, up to MAX_REFERENCE_DEPTH
+ * levels; a reference that leads back to a version already on the path is a cycle, refused with
+ * the path in the message.
+ */
+import { MAX_REFERENCE_DEPTH } from "../http/input-limits.ts";
+import type { ParsedAvroSpec } from "../spec/avro-spec.ts";
+import { validateSpecification, type SpecResult } from "../spec/validate-specification.ts";
+import type { StoreQueryable } from "../store/store-db.ts";
+import { CONFLUENT_ERRORS, ConfluentError } from "./confluent-error.ts";
+import { findSubject, parseSubject, subjectVersions, type SchemaReference, type SchemaType } from "./confluent-store.ts";
+
+/** A referenced version's schema, found through its subject. */
+export interface ResolvedReference {
+  reference: SchemaReference;
+  /** The referenced subject, qualified. */
+  subject: string;
+  version: number;
+  schemaType: SchemaType;
+  schema: string;
+}
+
+/** `latest` and -1 mean the latest live version, as in Confluent. */
+async function lookUp(session: StoreQueryable, reference: SchemaReference, referrerContext: string): Promise<ResolvedReference & { references: SchemaReference[] }> {
+  const subject = parseSubject(reference.subject, referrerContext);
+  const schema = await findSubject(session, subject);
+  const versions = schema === null ? [] : (await subjectVersions(session, schema)).filter((version) => !version.deleted);
+  const found = reference.version === -1 ? versions.at(-1) : versions.find((version) => version.version === reference.version);
+  if (!found) {
+    throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: the reference "${reference.name}" names subject '${subject.qualified}' version ${reference.version}, which does not exist.`);
+  }
+  return {
+    reference,
+    subject: subject.qualified,
+    version: found.version,
+    schemaType: found.document.body.format,
+    schema: found.document.body.specification,
+    references: found.references,
+  };
+}
+
+/**
+ * Every schema `references` lead to, dependencies before the schemas that use them, each once.
+ *
+ * @example
+ *   await resolveReferences(session, [{ name: "com.acme.Address", subject: "address", version: 1 }], ".");
+ *   // [{ reference: {...}, subject: "address", version: 1, schemaType: "AVRO", schema: "{...}" }]
+ */
+export async function resolveReferences(session: StoreQueryable, references: readonly SchemaReference[], referrerContext: string): Promise<ResolvedReference[]> {
+  const ordered: ResolvedReference[] = [];
+  const done = new Set<string>();
+  const visit = async (refs: readonly SchemaReference[], context: string, path: string[]): Promise<void> => {
+    for (const reference of refs) {
+      const resolved = await lookUp(session, reference, context);
+      const key = `${resolved.subject} version ${resolved.version}`;
+      if (path.includes(key)) {
+        throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: circular reference ${[...path.slice(path.indexOf(key)), key].join(" -> ")}.`);
+      }
+      if (done.has(key)) continue;
+      if (path.length >= MAX_REFERENCE_DEPTH) {
+        throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: references nest deeper than ${MAX_REFERENCE_DEPTH} levels (${[...path, key].join(" -> ")}).`);
+      }
+      await visit(resolved.references, parseSubject(resolved.subject).context, [...path, key]);
+      done.add(key);
+      ordered.push(resolved);
+    }
+  };
+  await visit(references, referrerContext, []);
+  return ordered;
+}
+
+/**
+ * Parses a schema together with the schemas its references lead to (see the module comment).
+ * Never throws for an invalid schema: the result says why, as validateSpecification does.
+ */
+export function parseWithReferences(schemaType: SchemaType, schema: string, dependencies: readonly ResolvedReference[]): SpecResult {
+  if (dependencies.length === 0) return validateSpecification(schemaType, schema);
+  if (schemaType === "PROTOBUF") return validateSpecification("PROTOBUF", schema, new Map(dependencies.map((dependency) => [dependency.reference.name, dependency.schema])));
+  if (schemaType === "JSON") return validateSpecification("JSON", schema);
+  // Avro: one union, the referenced types first, so the schema's names resolve to their definitions.
+  const avro = dependencies.filter((dependency) => dependency.schemaType === "AVRO");
+  let main: unknown;
+  try {
+    main = JSON.parse(schema);
+  } catch {
+    return validateSpecification("AVRO", schema);
+  }
+  const branches = Array.isArray(main) ? main : [main];
+  const combined = `[${[...avro.map((dependency) => dependency.schema), ...branches.map((branch) => JSON.stringify(branch))].join(",")}]`;
+  const result = validateSpecification("AVRO", combined);
+  if (!result.ok) return result;
+  const parsed = result.parsed as ParsedAvroSpec;
+  if (parsed.schema.type !== "union") return result;
+  const own = parsed.schema.branches.slice(avro.length);
+  return { ok: true, parsed: { ...parsed, schema: Array.isArray(main) ? { type: "union", branches: own } : own[0]! } };
+}
