@@ -21,8 +21,9 @@ interface ClientState {
 }
 
 /**
- * Slows down repeated authentication failures: counts a tenant's 401 answers per client (the
- * caller passes `tenantId + client address` as the key) and, after `threshold` of them within
+ * Slows down repeated authentication failures: counts a tenant's 401 answers to requests that
+ * carried credentials, per client (the caller passes `tenantId + client address` as the key and
+ * leaves out 401s to requests without an Authorization header) and, after `threshold` of them within
  * `windowMs`, blocks that client for a while that doubles with every further block.
  *
  * A success resets nothing: an attacker holding one valid key cannot wash out the failures of

@@ -77,7 +77,8 @@ export async function dispatchToTenant(request: Request, env: DispatcherBindings
       });
     }
 
-    const keyId = apiKeyIdOf(request.headers.get("authorization"));
+    const authorization = request.headers.get("authorization");
+    const keyId = apiKeyIdOf(authorization);
     const { requestsPerMinute, keyRequestsPerMinute } = record.rateLimit;
     const rate = state.limiter.take(
       keyId === undefined
@@ -102,7 +103,9 @@ export async function dispatchToTenant(request: Request, env: DispatcherBindings
       log(failure.code, requestId, host, record.tenantId, cause);
       throw failure;
     }
-    if (response.status === 401 && state.authFailures.recordFailure(client) > 0) {
+    // Only a request that presented credentials can be a guess: a 401 to one without any (a
+    // probe, a client not configured yet) is not counted, so it never locks anyone out.
+    if (response.status === 401 && authorization !== null && state.authFailures.recordFailure(client) > 0) {
       log("auth_failures_blocked", requestId, host, record.tenantId);
     }
     // One copy of the (immutable) response to add the platform's headers; the body streams through.

@@ -429,8 +429,16 @@ describe("authentication failures", () => {
 
   test("nine failures do not block", async () => {
     await seedRoute("authfail9.alpha.test", active("a", newTenant("authfail9")));
-    for (let i = 0; i < 9; i++) await (await get("http://authfail9.alpha.test/unauthorized", { "cf-connecting-ip": "198.51.100.1" })).arrayBuffer();
-    expect((await get("http://authfail9.alpha.test/", { "cf-connecting-ip": "198.51.100.1" })).status).toBe(200);
+    const from = { "cf-connecting-ip": "198.51.100.1" };
+    for (let i = 0; i < 9; i++) await (await get("http://authfail9.alpha.test/unauthorized", { ...from, authorization: "Basic Z3Vlc3M6eA==" })).arrayBuffer();
+    expect((await get("http://authfail9.alpha.test/", from)).status).toBe(200);
+  });
+
+  test("401s to requests without credentials are not counted: they are no guesses", async () => {
+    await seedRoute("authfail-anon.alpha.test", active("a", newTenant("authfail-anon")));
+    const from = { "cf-connecting-ip": "198.51.100.2" };
+    for (let i = 0; i < 30; i++) await (await get("http://authfail-anon.alpha.test/unauthorized", from)).arrayBuffer();
+    expect((await get("http://authfail-anon.alpha.test/", from)).status).toBe(200);
   });
 });
 
