@@ -102,6 +102,9 @@ function confluentSubjectRules(prefix: string): AccessRule[] {
     rule("PUT", `${prefix}/mode/:subject`, "write", SUBJECT, "subject.mode.update"),
     rule("DELETE", `${prefix}/mode/:subject`, "write", SUBJECT, "subject.mode.delete"),
     rule("GET", `${prefix}/schemas`, "read", SUBJECTS, "schema.list"),
+    rule("GET", `${prefix}/schemas/types`, "read", NONE, "schema.types"),
+    // A guid names a schema without a subject: a scoped key cannot be shown to be entitled to it.
+    rule("GET", `${prefix}/schemas/guids/:guid`, "read", TENANT, "schema.read"),
     rule("GET", `${prefix}/schemas/ids/:id`, "read", { kind: "schema-id", list: false }, "schema.read"),
     rule("GET", `${prefix}/schemas/ids/:id/schema`, "read", { kind: "schema-id", list: false }, "schema.read"),
     rule("GET", `${prefix}/schemas/ids/:id/subjects`, "read", { kind: "schema-id", list: true }, "schema.subjects"),
@@ -140,8 +143,6 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   rule("GET", "/openapi.json", "read", NONE, "api.describe"),
   rule("GET", "/v1/metadata/id", "read", NONE, "api.describe"),
   rule("GET", "/v1/metadata/version", "read", NONE, "api.describe"),
-  rule("GET", "/schemas/types", "read", NONE, "schema.types"),
-  rule("GET", "/schemas/guids/:guid", "read", TENANT, "schema.read"),
   rule("GET", "/contexts", "read", TENANT, "context.list"),
   ...confluentSubjectRules(""),
   ...confluentSubjectRules("/contexts/:context"),

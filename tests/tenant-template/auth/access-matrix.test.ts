@@ -167,7 +167,8 @@ describe("every endpoint x every kind of key", () => {
     const wrong: string[] = [];
     let checked = 0;
     for (const operation of operations) {
-      const rule = ruleFor(operation.method, operation.path)!;
+      const rule = ruleFor(operation.method, operation.path);
+      if (rule === undefined) continue; // reported by the first test
       const url = operation.path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(ids[name] ?? "x"));
       for (const principal of principals) {
         const want = expected(rule, principal, operation.path);
