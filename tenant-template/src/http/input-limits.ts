@@ -6,14 +6,16 @@
  */
 import { DEFAULT_MAX_BODY_BYTES } from "./request-input.ts";
 import { MAX_SPEC_BYTES, MAX_SPEC_DEPTH } from "../spec/spec-limits.ts";
-import { MAX_PAGE_SIZE } from "../store/document-repository.ts";
 
 /** Largest request body either API reads (the backup import has its own, larger one). */
 export const MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES;
 /** Largest schema text (UTF-8 bytes) and deepest nesting, checked before any parser runs. */
 export { MAX_SPEC_BYTES, MAX_SPEC_DEPTH };
-/** Largest page of a list (`limit`); /api refuses more with 400. */
-export { MAX_PAGE_SIZE };
+/**
+ * Largest page of a list (`limit`); /api refuses more with 400. Defined here (and used by the
+ * store) so that this module stays free of D1 types and Node-side tests can import it.
+ */
+export const MAX_PAGE_SIZE = 500;
 /**
  * Longest name of a product, domain, context or schema, and of a Confluent subject or context,
  * in UTF-16 code units (what the store counts). Kafka topic names stop at 249 characters, so a

@@ -1,4 +1,5 @@
 import { Kysely, sql } from "kysely";
+import { MAX_PAGE_SIZE } from "../http/input-limits.ts";
 import { D1Dialect } from "kysely-d1";
 import type { z } from "zod";
 import type { BodyOf, Collection, IndexedName, IndexedValue } from "./define-collection.ts";
@@ -52,7 +53,7 @@ export interface DocumentRepository<C extends Collection> {
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 500;
+export { MAX_PAGE_SIZE };
 /** Ids are caller-chosen on import; keep them short, printable and URL-safe. */
 export const DOCUMENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
