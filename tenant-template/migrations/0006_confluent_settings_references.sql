@@ -14,11 +14,13 @@ CREATE TABLE confluent_settings (
 INSERT INTO confluent_settings (subject, config) SELECT subject, json_object('compatibilityLevel', compatibility) FROM confluent_config;
 DROP TABLE confluent_config;
 
--- A schema id's references ([{name, subject, version}] as registered), metadata and rule set, as
--- JSON (NULL when none). They are part of what makes two registrations the same schema (`hash`).
+-- A schema id's references ([{name, subject, version}] as registered, JSON, NULL when none): part
+-- of what makes two registrations the same schema (`hash`).
 ALTER TABLE confluent_schema_ids ADD COLUMN refs TEXT;
-ALTER TABLE confluent_schema_ids ADD COLUMN metadata TEXT;
-ALTER TABLE confluent_schema_ids ADD COLUMN rule_set TEXT;
+-- A version's metadata and rule set (JSON, NULL when none). Not part of the schema's identity: the
+-- same schema with other metadata is a new version under the same id, as in Confluent.
+ALTER TABLE confluent_versions ADD COLUMN metadata TEXT;
+ALTER TABLE confluent_versions ADD COLUMN rule_set TEXT;
 -- The guid Confluent also names a schema by (/schemas/guids/{guid}).
 ALTER TABLE confluent_schema_ids ADD COLUMN guid TEXT;
 UPDATE confluent_schema_ids SET guid = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-a' || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)));

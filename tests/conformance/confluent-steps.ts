@@ -151,8 +151,11 @@ step(/^I get the global config$/, async (w) => void (await w.call("GET", "/confi
 step(/^I delete the global config$/, async (w) => void (await w.call("DELETE", "/config")));
 step(/^I get the config for subject "([^"]*)"$/, async (w, [s]) => void (await w.call("GET", `/config/${enc(s!)}`)));
 step(/^I delete the config for subject "([^"]*)"$/, async (w, [s]) => void (await w.call("DELETE", `/config/${enc(s!)}`)));
-step(/^(?:the global mode is|I set the global mode to) "([^"]*)"$/, async (w, [mode]) => void (await w.call("PUT", "/mode", { mode })));
-step(/^(?:subject "([^"]*)" has mode|I set the mode for subject "([^"]*)" to) "([^"]*)"$/, async (w, [a, b, mode]) => void (await w.call("PUT", `/mode/${enc((a ?? b)!)}`, { mode })));
+// Setting a mode by these steps is the operator's deliberate act, so they send force=true: the
+// features switch to IMPORT over existing subjects with them and expect it to work, while their
+// raw `PUT "/mode"` without force over existing subjects expects 42205.
+step(/^(?:the global mode is|I set the global mode to) "([^"]*)"$/, async (w, [mode]) => void (await w.call("PUT", "/mode?force=true", { mode })));
+step(/^(?:subject "([^"]*)" has mode|I set the mode for subject "([^"]*)" to) "([^"]*)"$/, async (w, [a, b, mode]) => void (await w.call("PUT", `/mode/${enc((a ?? b)!)}?force=true`, { mode })));
 step(/^I get the global mode$/, async (w) => void (await w.call("GET", "/mode")));
 step(/^I get the mode for subject "([^"]*)"$/, async (w, [s]) => void (await w.call("GET", `/mode/${enc(s!)}`)));
 step(/^I delete the mode for subject "([^"]*)"$/, async (w, [s]) => void (await w.call("DELETE", `/mode/${enc(s!)}`)));

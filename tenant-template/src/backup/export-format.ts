@@ -51,8 +51,8 @@ export const DEFAULT_HIERARCHY: Readonly<Record<string, string>> = {
  * without the key (made before it existed) still imports; the ids are then given anew lazily.
  */
 export const CONFLUENT_TABLES = {
-  confluent_schema_ids: ["id", "schema_type", "schema", "hash", "created_at", "refs", "metadata", "rule_set", "guid"],
-  confluent_versions: ["version_id", "schema_id", "version", "global_id"],
+  confluent_schema_ids: ["id", "schema_type", "schema", "hash", "created_at", "refs", "guid"],
+  confluent_versions: ["version_id", "schema_id", "version", "global_id", "metadata", "rule_set"],
   confluent_references: ["global_id", "name", "subject", "version"],
   confluent_settings: ["subject", "config", "mode"],
 } as const satisfies Record<string, readonly string[]>;

@@ -35,9 +35,11 @@ const integer = z.number().int();
 /** The rows of the Confluent tables (export-format.ts, CONFLUENT_TABLES), column by column. */
 const confluentRows = z.strictObject({
   confluent_schema_ids: z
-    .array(z.strictObject({ id: integer.min(1), schema_type: z.enum(["AVRO", "JSON", "PROTOBUF"]), schema: text, hash: text, created_at: text, refs: nullableText, metadata: nullableText, rule_set: nullableText, guid: nullableText }))
+    .array(z.strictObject({ id: integer.min(1), schema_type: z.enum(["AVRO", "JSON", "PROTOBUF"]), schema: text, hash: text, created_at: text, refs: nullableText, guid: nullableText }))
     .optional(),
-  confluent_versions: z.array(z.strictObject({ version_id: text, schema_id: text, version: integer.min(1), global_id: integer.min(1) })).optional(),
+  confluent_versions: z
+    .array(z.strictObject({ version_id: text, schema_id: text, version: integer.min(1), global_id: integer.min(1), metadata: nullableText, rule_set: nullableText }))
+    .optional(),
   confluent_references: z.array(z.strictObject({ global_id: integer.min(1), name: text, subject: text, version: integer })).optional(),
   confluent_settings: z.array(z.strictObject({ subject: text, config: nullableText, mode: nullableText })).optional(),
 });

@@ -121,37 +121,81 @@ function urlContext(c: Ctx): string {
   return name;
 }
 
+/** The context Confluent reserves for settings that apply across contexts; it holds no subjects. */
+export const GLOBAL_CONTEXT = "__GLOBAL";
+const GLOBAL_KEY = contextKey(GLOBAL_CONTEXT);
+
+function refuseGlobalContext(context: string): void {
+  if (context === GLOBAL_CONTEXT) fail(400, `The ${GLOBAL_CONTEXT} context holds only config and mode: it has no subjects or schemas.`);
+}
+
 function subjectParam(c: Ctx): SubjectName {
-  const raw = c.req.param("subject" as never) as string | undefined ?? "";
+  const raw = (c.req.param("subject" as never) as string | undefined) ?? "";
   // The shared subject rules (http/input-limits.ts): no control/bidi characters, lone surrogates,
   // undecodable escapes, reserved or over-long names.
   const problem = subjectProblem(raw);
   if (problem !== null) fail(CONFLUENT_ERRORS.invalidSubject, `The specified subject ${problem}.`);
   const subject = parseSubject(raw, urlContext(c));
   if (subject.context !== "." && !CONTEXT_NAME.test(subject.context)) fail(CONFLUENT_ERRORS.invalidContext, `Invalid context name '${subject.context}'.`);
+  refuseGlobalContext(subject.context);
   return subject;
 }
 
-// ---- settings: compatibility config and mode, subject -> context -> global -----------------------
+// ---- settings: compatibility config and mode -----------------------------------------------------
+//
+// A subject's setting comes from the first level that has one: the subject, its context's own
+// level (`/config` at the root for the default context, `:.ctx:` for another), the __GLOBAL
+// context (across contexts), then Confluent's defaults (BACKWARD, READWRITE).
 
-/** The levels a subject's settings are looked up in, most specific first. */
-function levelKeys(subject: SubjectName): string[] {
-  return subject.context === "." ? [subject.qualified, ""] : [subject.qualified, contextKey(subject.context), ""];
+/** Where a setting is read and written: its own key, and the keys it falls back to, in order. */
+interface SettingsLevel {
+  key: string;
+  chain: string[];
+  /** What to call it in messages. */
+  label: string;
 }
 
-/** The effective config of a subject: each field from the most specific level that sets it. */
-async function effectiveConfig(c: Ctx, subject: SubjectName): Promise<Record<string, unknown>> {
+function subjectLevel(subject: SubjectName): SettingsLevel {
+  return { key: subject.qualified, chain: [subject.qualified, contextKey(subject.context), GLOBAL_KEY], label: `Subject '${subject.qualified}'` };
+}
+
+function contextLevel(context: string): SettingsLevel {
+  const key = contextKey(context);
+  return { key, chain: key === GLOBAL_KEY ? [GLOBAL_KEY] : [key, GLOBAL_KEY], label: `Context '${contextLabel(context)}'` };
+}
+
+/** The level a `/config/{subject}` or `/mode/{subject}` URL names: `:.ctx:` alone is that context's own level. */
+function settingsParam(c: Ctx): SettingsLevel {
+  const raw = (c.req.param("subject" as never) as string | undefined) ?? "";
+  const contextOnly = /^:\.([^:]*):$/.exec(raw);
+  if (contextOnly) {
+    const context = contextOnly[1] === "" ? "." : contextOnly[1]!;
+    if (context !== "." && !CONTEXT_NAME.test(context)) fail(CONFLUENT_ERRORS.invalidContext, `Invalid context name '${context}'.`);
+    return contextLevel(context);
+  }
+  const problem = subjectProblem(raw);
+  if (problem !== null) fail(CONFLUENT_ERRORS.invalidSubject, `The specified subject ${problem}.`);
+  return subjectLevel(parseSubject(raw, urlContext(c)));
+}
+
+/** The effective config along a level's chain: each field from the most specific level that sets it. */
+async function effectiveConfig(c: Ctx, level: SettingsLevel): Promise<Record<string, unknown>> {
   const merged: Record<string, unknown> = {};
-  for (const key of levelKeys(subject).reverse()) Object.assign(merged, (await settingsOf(c.var.session, key)).config ?? {});
+  for (const key of [...level.chain].reverse()) Object.assign(merged, (await settingsOf(c.var.session, key)).config ?? {});
   return merged;
 }
 
 async function levelOf(c: Ctx, subject: SubjectName): Promise<CompatibilityLevel> {
-  return ((await effectiveConfig(c, subject)).compatibilityLevel as CompatibilityLevel | undefined) ?? DEFAULT_COMPATIBILITY;
+  return ((await effectiveConfig(c, subjectLevel(subject))).compatibilityLevel as CompatibilityLevel | undefined) ?? DEFAULT_COMPATIBILITY;
 }
 
-async function modeOf(c: Ctx, subject: SubjectName): Promise<string> {
-  for (const key of levelKeys(subject)) {
+/**
+ * The mode in force along a level's chain. READONLY_OVERRIDE at the root or on __GLOBAL is the
+ * registry's kill switch: it wins over every other level.
+ */
+async function modeIn(c: Ctx, level: SettingsLevel): Promise<string> {
+  for (const key of ["", GLOBAL_KEY]) if ((await settingsOf(c.var.session, key)).mode === "READONLY_OVERRIDE") return "READONLY_OVERRIDE";
+  for (const key of level.chain) {
     const { mode } = await settingsOf(c.var.session, key);
     if (mode !== null) return mode;
   }
@@ -160,7 +204,7 @@ async function modeOf(c: Ctx, subject: SubjectName): Promise<string> {
 
 /** Writes to a subject (register, delete) are refused in READONLY and READONLY_OVERRIDE. */
 async function requireWritable(c: Ctx, subject: SubjectName): Promise<string> {
-  const mode = await modeOf(c, subject);
+  const mode = await modeIn(c, subjectLevel(subject));
   if (mode === "READONLY" || mode === "READONLY_OVERRIDE") fail(CONFLUENT_ERRORS.operationNotPermitted, `Subject '${subject.qualified}' is in read-only mode.`);
   return mode;
 }
@@ -233,7 +277,14 @@ async function schemaInput(c: Ctx): Promise<SchemaInput> {
 }
 
 const RULE_KINDS = new Set(["TRANSFORM", "CONDITION"]);
-const RULE_MODES = new Set(["UPGRADE", "DOWNGRADE", "UPDOWN", "WRITE", "READ", "WRITEREAD"]);
+/** Modes a rule may have, by group: migrations run between versions, domain and encoding rules on data. */
+const RULE_MODES: Record<string, ReadonlySet<string>> = {
+  migrationRules: new Set(["UPGRADE", "DOWNGRADE", "UPDOWN"]),
+  domainRules: new Set(["WRITE", "READ", "WRITEREAD"]),
+  encodingRules: new Set(["WRITE", "READ", "WRITEREAD"]),
+};
+/** What a rule may do on success or failure (or a comma-separated pair for UPDOWN / WRITEREAD). */
+const RULE_ACTIONS = new Set(["", "NONE", "DLQ", "ERROR"]);
 
 /** A rule set: `{migrationRules?, domainRules?, encodingRules?}`, each rule with a unique name, a kind, a mode and a type. */
 function checkRuleSet(ruleSet: unknown): asserts ruleSet is Record<string, unknown> {
@@ -248,7 +299,16 @@ function checkRuleSet(ruleSet: unknown): asserts ruleSet is Record<string, unkno
       if (names.has(rule.name)) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule set: duplicate rule name "${rule.name}".`);
       names.add(rule.name);
       if (rule.kind !== undefined && !RULE_KINDS.has(String(rule.kind))) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule "${rule.name}": kind must be TRANSFORM or CONDITION.`);
-      if (rule.mode !== undefined && !RULE_MODES.has(String(rule.mode))) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule "${rule.name}": unknown mode ${JSON.stringify(rule.mode)}.`);
+      if (rule.mode !== undefined && !RULE_MODES[group]!.has(String(rule.mode))) {
+        fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule "${rule.name}": mode ${JSON.stringify(rule.mode)} is not one of ${[...RULE_MODES[group]!].join(", ")} for ${group}.`);
+      }
+      for (const action of ["onSuccess", "onFailure"]) {
+        const value = rule[action];
+        if (value === undefined || value === null) continue;
+        if (typeof value !== "string" || !value.split(",").every((part) => RULE_ACTIONS.has(part.trim()))) {
+          fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule "${rule.name}": ${action} ${JSON.stringify(value)} is not NONE, DLQ or ERROR.`);
+        }
+      }
       if (rule.type !== undefined && (typeof rule.type !== "string" || rule.type === "")) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule "${rule.name}": type must be a non-empty string.`);
     }
   }
@@ -344,17 +404,57 @@ function sameSchema(version: SubjectVersion, input: SchemaInput, metadata: Json 
   );
 }
 
+/** The names a version reserves: `confluent:reserved` in its metadata properties, comma-separated. */
+function reservedNames(metadata: Json | null): string[] {
+  const value = isObject(metadata?.properties) ? metadata.properties["confluent:reserved"] : undefined;
+  return typeof value === "string" ? value.split(",").map((name) => name.trim()).filter((name) => name !== "") : [];
+}
+
+/** The top-level field names of a schema: an Avro record's fields, a JSON Schema's properties, a .proto's messages' fields. */
+function topLevelFields(parsed: ParsedSpec): string[] {
+  if (parsed.format === "AVRO") return parsed.schema.type === "record" ? parsed.schema.fields.map((field) => field.name) : [];
+  if (parsed.format === "JSON") return typeof parsed.schema === "object" && isObject(parsed.schema.properties) ? Object.keys(parsed.schema.properties) : [];
+  const names: string[] = [];
+  for (const nested of parsed.root.nestedArray) {
+    const fields = (nested as { fieldsArray?: { name: string }[] }).fieldsArray;
+    if (fields) names.push(...fields.map((field) => field.name));
+    const children = (nested as { nestedArray?: unknown[] }).nestedArray ?? [];
+    for (const child of children) {
+      const childFields = (child as { fieldsArray?: { name: string }[] }).fieldsArray;
+      if (childFields) names.push(...childFields.map((field) => field.name));
+    }
+  }
+  return names;
+}
+
+/**
+ * `validateFields` (config): a field may not have a reserved name, and a name reserved by the
+ * previous version stays reserved. Both are 409, as Confluent answers them.
+ */
+function checkReservedFields(parsed: ParsedSpec, metadata: Json | null, previous: Json | null): void {
+  const reserved = reservedNames(metadata);
+  const fields = new Set(topLevelFields(parsed));
+  for (const name of reserved) if (fields.has(name)) fail(CONFLUENT_ERRORS.incompatibleSchema, `The new schema has field that conflicts with the reserved field ${name}.`);
+  for (const name of reservedNames(previous)) if (!reserved.includes(name)) fail(CONFLUENT_ERRORS.incompatibleSchema, `The new schema has reserved field ${name} removed from its metadata.`);
+}
+
 // ---- answers -----------------------------------------------------------------------------------
 
-function schemaFields(schemaType: SchemaType, schema: string, record: Pick<SchemaRecord, "references" | "metadata" | "ruleSet"> | SubjectVersion): Json {
-  // Confluent leaves schemaType out for AVRO (its default) and empty references out.
+function schemaFields(schemaType: SchemaType, schema: string, record: { references: readonly SchemaReference[]; metadata?: Json | null; ruleSet?: Json | null }): Json {
+  // Confluent (8.x) names the type, AVRO included, and leaves empty references out.
   return {
-    ...(schemaType === "AVRO" ? {} : { schemaType }),
+    schemaType,
     ...(record.references.length > 0 ? { references: record.references } : {}),
     ...(record.metadata ? { metadata: record.metadata } : {}),
     ...(record.ruleSet ? { ruleSet: record.ruleSet } : {}),
     schema,
   };
+}
+
+/** A version's metadata as answered: what was stored, plus `confluent:version` (its number), as Confluent fills it in. */
+function versionMetadata(version: SubjectVersion): Json {
+  const stored = version.metadata ?? {};
+  return { ...stored, properties: { ...(isObject(stored.properties) ? stored.properties : {}), "confluent:version": String(version.version) } };
 }
 
 function presentVersion(subject: SubjectName, version: SubjectVersion): Json {
@@ -364,7 +464,7 @@ function presentVersion(subject: SubjectName, version: SubjectVersion): Json {
     version: version.version,
     id: version.globalId,
     ...(version.guid ? { guid: version.guid } : {}),
-    ...schemaFields(format, specification, version),
+    ...schemaFields(format, specification, { references: version.references, metadata: versionMetadata(version), ruleSet: version.ruleSet }),
     ...(version.deleted ? { deleted: true } : {}),
   };
 }
@@ -452,7 +552,13 @@ routes.get("/schemas", async (c) => {
   const page = listed.slice(offset, Number.isInteger(limit) && limit > 0 ? offset + limit : undefined);
   return reply(
     c,
-    page.map((entry) => ({ subject: entry.subject.qualified, version: entry.version, id: entry.globalId, guid: entry.record.guid, ...schemaFields(entry.schemaType, entry.schema, entry.record) })),
+    page.map((entry) => ({
+      subject: entry.subject.qualified,
+      version: entry.version,
+      id: entry.globalId,
+      guid: entry.record.guid,
+      ...schemaFields(entry.schemaType, entry.schema, { references: entry.record.references, metadata: entry.metadata, ruleSet: entry.ruleSet }),
+    })),
   );
 });
 routes.all("/schemas", methodNotAllowed);
@@ -490,14 +596,23 @@ routes.get("/schemas/ids/:id/schema", async (c) => {
   return c.body(schema, 200, { "content-type": CONFLUENT_CONTENT_TYPE });
 });
 
+/** The (subject, version) pairs using an id; `?subject` keeps only that subject's. */
+async function usesAsked(c: Ctx, id: number): Promise<{ subject: string; version: number }[]> {
+  const uses = await usesOf(c.var.session, id, flag(c, "deleted"));
+  const only = c.req.query("subject");
+  if (only === undefined || only === "") return uses;
+  const wanted = parseSubject(only, urlContext(c)).qualified;
+  return uses.filter((use) => use.subject === wanted);
+}
+
 routes.get("/schemas/ids/:id/subjects", async (c) => {
   const { id } = await requireSchema(c);
-  return reply(c, [...new Set((await usesOf(c.var.session, id, flag(c, "deleted"))).map((use) => use.subject))]);
+  return reply(c, [...new Set((await usesAsked(c, id)).map((use) => use.subject))]);
 });
 
 routes.get("/schemas/ids/:id/versions", async (c) => {
   const { id } = await requireSchema(c);
-  return reply(c, await usesOf(c.var.session, id, flag(c, "deleted")));
+  return reply(c, await usesAsked(c, id));
 });
 
 routes.get("/schemas/guids/:guid", async (c) => {
@@ -509,6 +624,7 @@ routes.get("/schemas/guids/:guid", async (c) => {
 routes.get("/subjects", async (c) => {
   const inContext = c.req.param("context" as never) !== undefined;
   const context = inContext ? urlContext(c) : undefined;
+  if (context !== undefined) refuseGlobalContext(context);
   const prefix = c.req.query("subjectPrefix") ?? "";
   const deletedOnly = flag(c, "deletedOnly");
   const deleted = flag(c, "deleted");
@@ -532,38 +648,42 @@ routes.post("/subjects/:subject/versions", async (c) => {
   const live = versions.filter((version) => !version.deleted);
   const previous = live.at(-1);
 
-  const config = await effectiveConfig(c, subject);
+  const config = await effectiveConfig(c, subjectLevel(subject));
   const requested = input.metadata === undefined ? previous?.metadata : input.metadata;
   const metadata = withoutVersionHint(mergeMetadata(mergeMetadata(config.defaultMetadata as Json | undefined, requested), config.overrideMetadata as Json | undefined));
   const requestedRules = input.ruleSet === undefined ? previous?.ruleSet : input.ruleSet;
   const ruleSet = mergeRuleSets(mergeRuleSets(config.defaultRuleSet as Json | undefined, requestedRules), config.overrideRuleSet as Json | undefined);
-  const identity = { schemaType: input.schemaType, schema: input.schema, references: input.references, metadata, ruleSet };
+  const identity = { schemaType: input.schemaType, schema: input.schema, references: input.references };
 
   // Registering a schema the subject already has is idempotent: same id, no new version (with a
   // confluent:version hint, only if it names that version).
   const hint = versionHint(input.metadata);
   const same = live.filter((version) => sameSchema(version, input, metadata, ruleSet) && (hint === undefined || version.version === hint)).at(-1);
-  if (same && (input.id === undefined || input.id === same.globalId)) return reply(c, { id: same.globalId });
+  if (same && (input.id === undefined || input.id === same.globalId) && (input.version === undefined || input.version === same.version)) return reply(c, { id: same.globalId });
 
   if (mode === "IMPORT") {
-    if (input.version !== undefined && versions.some((version) => version.version === input.version)) {
-      fail(CONFLUENT_ERRORS.invalidSchema, `Version ${input.version} of subject '${subject.qualified}' already exists with another schema.`);
+    // An import says which id the schema had: without one, it is not an import.
+    if (input.id === undefined) fail(CONFLUENT_ERRORS.operationNotPermitted, `Subject '${subject.qualified}' is in import mode: give the schema's id (and version) to import it.`);
+    const taken = input.version === undefined ? undefined : versions.find((version) => version.version === input.version);
+    if (taken) {
+      // The same version imported again is answered as it is; another schema there is refused.
+      if (taken.globalId === input.id) return reply(c, { id: taken.globalId });
+      fail(CONFLUENT_ERRORS.operationNotPermitted, `Version ${input.version} of subject '${subject.qualified}' already exists with another schema.`);
     }
-    const id = input.id ?? (await globalIdOf(session, identity));
-    if (input.id !== undefined && !(await claimGlobalId(session, input.id, identity))) {
-      fail(CONFLUENT_ERRORS.invalidSchema, `Schema id ${input.id} is already used by a different schema.`);
-    }
-    await insertSubjectVersion(session, schema, input.schemaType, input.schema, id, input.version);
+    const id = input.id;
+    if (!(await claimGlobalId(session, input.id, identity))) fail(CONFLUENT_ERRORS.operationNotPermitted, `Schema id ${input.id} is already used by a different schema.`);
+    await insertSubjectVersion(session, schema, input.schemaType, input.schema, id, { ...(input.version === undefined ? {} : { version: input.version }), metadata, ruleSet });
     return reply(c, { id });
   }
 
+  if (config.validateFields === true) checkReservedFields(parsed, metadata, previous?.metadata ?? null);
   const level = await levelOf(c, subject);
   const result = await compatibility(c, subject, { schemaType: input.schemaType, parsed }, level, live);
   if (!result.isCompatible) {
     fail(CONFLUENT_ERRORS.incompatibleSchema, `Schema being registered is incompatible with an earlier schema for subject "${subject.qualified}", details: [${result.messages.join(", ")}]`);
   }
   const id = await globalIdOf(session, identity);
-  const version = await insertSubjectVersion(session, schema, input.schemaType, input.schema, id);
+  const version = await insertSubjectVersion(session, schema, input.schemaType, input.schema, id, { metadata, ruleSet });
   // Concurrent registrations of the same schema each saw none and each added a version: the
   // lowest of them stays, the others take theirs back and answer its id (one version, one id).
   const twins = (await subjectVersions(session, schema)).filter((each) => !each.deleted && sameSchema(each, input, metadata, ruleSet));
@@ -643,6 +763,13 @@ routes.get("/subjects/:subject/versions/:version/schema", async (c) => {
   return c.body(pickVersion(versions, wanted, includeDeleted, subject).document.body.specification, 200, { "content-type": CONFLUENT_CONTENT_TYPE });
 });
 
+/** The latest live version's metadata (`{}` when it has none): what a client reads before a CAS registration. */
+routes.get("/subjects/:subject/metadata", async (c) => {
+  const subject = subjectParam(c);
+  const { versions } = await requireSubject(c, subject, false);
+  return reply(c, versions.filter((version) => !version.deleted).at(-1)?.metadata ?? {});
+});
+
 routes.get("/subjects/:subject/versions/:version/referencedby", async (c) => {
   const subject = subjectParam(c);
   const wanted = versionParam(c);
@@ -695,7 +822,8 @@ async function configUpdate(c: Ctx, stored: Json | null): Promise<{ config: Json
     else config[field] = body[field];
     answer[field] = body[field];
   }
-  if (Object.keys(answer).length === 0) fail(CONFLUENT_ERRORS.invalidCompatibilityLevel, "Invalid compatibility level: send `compatibility`.");
+  // An empty update changes nothing and answers the level in force, as Confluent does.
+  if (Object.keys(answer).length === 0) answer.compatibility = config.compatibilityLevel ?? DEFAULT_COMPATIBILITY;
   return { config, answer };
 }
 
@@ -704,52 +832,47 @@ function presentConfig(config: Json): Json {
   return { compatibilityLevel: compatibilityLevel ?? DEFAULT_COMPATIBILITY, ...rest };
 }
 
-/** The global config's key: '' at the root, the context's own level under /contexts/{ctx}. */
-function globalKey(c: Ctx): string {
-  return contextKey(urlContext(c));
+/** The level `/config` and `/mode` name: the root's (default context) or, under /contexts/{ctx}, that context's. */
+function urlLevel(c: Ctx): SettingsLevel {
+  return contextLevel(urlContext(c));
 }
 
-routes.get("/config", async (c) => {
-  const key = globalKey(c);
-  const own = (await settingsOf(c.var.session, key)).config;
-  const global = key === "" ? own : { ...((await settingsOf(c.var.session, "")).config ?? {}), ...(own ?? {}) };
-  return reply(c, presentConfig(global ?? {}));
-});
+routes.get("/config", async (c) => reply(c, presentConfig(await effectiveConfig(c, urlLevel(c)))));
 
 routes.put("/config", async (c) => {
-  const key = globalKey(c);
-  const { config, answer } = await configUpdate(c, (await settingsOf(c.var.session, key)).config);
-  await setConfig(c.var.session, key, config);
+  const level = urlLevel(c);
+  const { config, answer } = await configUpdate(c, (await settingsOf(c.var.session, level.key)).config);
+  await setConfig(c.var.session, level.key, config);
   return reply(c, answer);
 });
 
 routes.delete("/config", async (c) => {
-  const key = globalKey(c);
-  const own = (await settingsOf(c.var.session, key)).config;
-  await setConfig(c.var.session, key, null);
+  const level = urlLevel(c);
+  const own = (await settingsOf(c.var.session, level.key)).config;
+  await setConfig(c.var.session, level.key, null);
   return reply(c, presentConfig(own ?? {}));
 });
 
 routes.get("/config/:subject", async (c) => {
-  const subject = subjectParam(c);
-  const own = (await settingsOf(c.var.session, subject.qualified)).config;
+  const level = settingsParam(c);
+  const own = (await settingsOf(c.var.session, level.key)).config;
   if (own !== null && Object.keys(own).length > 0) return reply(c, presentConfig(own));
-  if (flag(c, "defaultToGlobal")) return reply(c, presentConfig(await effectiveConfig(c, subject)));
-  fail(CONFLUENT_ERRORS.subjectConfigNotFound, `Subject '${subject.qualified}' does not have subject-level compatibility configured`);
+  if (flag(c, "defaultToGlobal")) return reply(c, presentConfig(await effectiveConfig(c, level)));
+  fail(CONFLUENT_ERRORS.subjectConfigNotFound, `${level.label} does not have subject-level compatibility configured`);
 });
 
 routes.put("/config/:subject", async (c) => {
-  const subject = subjectParam(c);
-  const { config, answer } = await configUpdate(c, (await settingsOf(c.var.session, subject.qualified)).config);
-  await setConfig(c.var.session, subject.qualified, config);
+  const level = settingsParam(c);
+  const { config, answer } = await configUpdate(c, (await settingsOf(c.var.session, level.key)).config);
+  await setConfig(c.var.session, level.key, config);
   return reply(c, answer);
 });
 
 routes.delete("/config/:subject", async (c) => {
-  const subject = subjectParam(c);
-  const own = (await settingsOf(c.var.session, subject.qualified)).config;
-  if (own === null) fail(CONFLUENT_ERRORS.subjectConfigNotFound, `Subject '${subject.qualified}' does not have subject-level compatibility configured`);
-  await setConfig(c.var.session, subject.qualified, null);
+  const level = settingsParam(c);
+  const own = (await settingsOf(c.var.session, level.key)).config;
+  if (own === null) fail(CONFLUENT_ERRORS.subjectConfigNotFound, `${level.label} does not have subject-level compatibility configured`);
+  await setConfig(c.var.session, level.key, null);
   return reply(c, presentConfig(own));
 });
 
@@ -757,57 +880,61 @@ routes.delete("/config/:subject", async (c) => {
 
 async function modeBody(c: Ctx): Promise<string> {
   const body = await jsonBody(c);
-  const mode = typeof body.mode === "string" ? body.mode.toUpperCase() : body.mode;
+  // No mode at all puts the default back (Confluent's answer to an empty body).
+  const mode = body.mode === undefined ? DEFAULT_MODE : typeof body.mode === "string" ? body.mode.toUpperCase() : body.mode;
   if (typeof mode !== "string" || !(MODES as readonly string[]).includes(mode)) fail(CONFLUENT_ERRORS.invalidMode, `Invalid mode ${JSON.stringify(body.mode)}. Valid values are: ${MODES.join(", ")}`);
   return mode;
 }
 
-/** IMPORT over existing subjects needs `?force=true` (ids could collide with the ones imported). */
-async function checkImportSwitch(c: Ctx, mode: string, current: string | null, context: string | undefined, subject?: SubjectName): Promise<void> {
-  if (mode !== "IMPORT" || current === "IMPORT" || flag(c, "force")) return;
-  const occupied = subject === undefined ? await hasAnySubject(c.var.session, context) : (await listSubjects(c.var.session, subject.context)).some((s) => s.subject.qualified === subject.qualified && s.live > 0);
+/** IMPORT over existing subjects needs `?force=true` (their ids could collide with the imported ones). */
+async function checkImportSwitch(c: Ctx, mode: string, level: SettingsLevel): Promise<void> {
+  if (mode !== "IMPORT" || flag(c, "force") || (await modeIn(c, level)) === "IMPORT") return;
+  const subjects = await listSubjects(c.var.session);
+  const key = level.key;
+  const occupied = subjects.some(
+    (summary) => summary.live > 0 && (key === GLOBAL_KEY || summary.subject.qualified === key || contextKey(summary.subject.context) === key),
+  );
   if (occupied) fail(CONFLUENT_ERRORS.operationNotPermitted, "Cannot import since found existing subjects: set force=true to switch to IMPORT anyway.");
 }
 
-routes.get("/mode", async (c) => reply(c, { mode: (await settingsOf(c.var.session, globalKey(c))).mode ?? (globalKey(c) === "" ? DEFAULT_MODE : ((await settingsOf(c.var.session, "")).mode ?? DEFAULT_MODE)) }));
+routes.get("/mode", async (c) => reply(c, { mode: await modeIn(c, urlLevel(c)) }));
 
 routes.put("/mode", async (c) => {
-  const key = globalKey(c);
+  const level = urlLevel(c);
   const mode = await modeBody(c);
-  const current = (await settingsOf(c.var.session, key)).mode;
-  await checkImportSwitch(c, mode, current, key === "" ? undefined : urlContext(c));
-  await setMode(c.var.session, key, mode);
+  await checkImportSwitch(c, mode, level);
+  await setMode(c.var.session, level.key, mode);
   return reply(c, { mode });
 });
 
 routes.delete("/mode", async (c) => {
-  const key = globalKey(c);
-  const current = (await settingsOf(c.var.session, key)).mode ?? DEFAULT_MODE;
-  await setMode(c.var.session, key, null);
+  const level = urlLevel(c);
+  const current = (await settingsOf(c.var.session, level.key)).mode ?? DEFAULT_MODE;
+  await setMode(c.var.session, level.key, null);
   return reply(c, { mode: current });
 });
 
 routes.get("/mode/:subject", async (c) => {
-  const subject = subjectParam(c);
-  const own = (await settingsOf(c.var.session, subject.qualified)).mode;
+  const level = settingsParam(c);
+  const own = (await settingsOf(c.var.session, level.key)).mode;
   if (own !== null) return reply(c, { mode: own });
-  if (flag(c, "defaultToGlobal")) return reply(c, { mode: await modeOf(c, subject) });
-  fail(CONFLUENT_ERRORS.subjectModeNotFound, `Subject '${subject.qualified}' does not have subject-level mode configured`);
+  if (flag(c, "defaultToGlobal")) return reply(c, { mode: await modeIn(c, level) });
+  fail(CONFLUENT_ERRORS.subjectModeNotFound, `${level.label} does not have subject-level mode configured`);
 });
 
 routes.put("/mode/:subject", async (c) => {
-  const subject = subjectParam(c);
+  const level = settingsParam(c);
   const mode = await modeBody(c);
-  await checkImportSwitch(c, mode, await modeOf(c, subject), subject.context, subject);
-  await setMode(c.var.session, subject.qualified, mode);
+  await checkImportSwitch(c, mode, level);
+  await setMode(c.var.session, level.key, mode);
   return reply(c, { mode });
 });
 
 routes.delete("/mode/:subject", async (c) => {
-  const subject = subjectParam(c);
-  const own = (await settingsOf(c.var.session, subject.qualified)).mode;
-  if (own === null) fail(CONFLUENT_ERRORS.subjectModeNotFound, `Subject '${subject.qualified}' does not have subject-level mode configured`);
-  await setMode(c.var.session, subject.qualified, null);
+  const level = settingsParam(c);
+  const own = (await settingsOf(c.var.session, level.key)).mode;
+  if (own === null) fail(CONFLUENT_ERRORS.subjectModeNotFound, `${level.label} does not have subject-level mode configured`);
+  await setMode(c.var.session, level.key, null);
   return reply(c, { mode: own });
 });
 
@@ -822,7 +949,9 @@ routes.post("/compatibility/subjects/:subject/versions/:version", async (c) => {
   const wanted = versionParam(c);
   const input = await schemaInput(c);
   const parsed = await parseInput(c, subject, input);
-  const { versions } = await requireSubject(c, subject, false);
+  // A version of a subject that does not exist is not found as a version (40402), as Confluent answers.
+  const schema = await findSubject(c.var.session, subject);
+  const versions = schema === null ? [] : (await subjectVersions(c.var.session, schema)).filter((version) => !version.deleted);
   const against = pickVersion(versions, wanted, false, subject);
   // Against one version, the level's direction applies without its transitivity.
   const level = (await levelOf(c, subject)).replace("_TRANSITIVE", "") as CompatibilityLevel;

@@ -76,8 +76,6 @@ export interface SchemaRecord {
   /** The text as first registered under this id. */
   schema: string;
   references: SchemaReference[];
-  metadata: Record<string, unknown> | null;
-  ruleSet: Record<string, unknown> | null;
   guid: string;
 }
 
@@ -152,10 +150,46 @@ export function canonicalSchema(schemaType: SchemaType, schema: string): string 
       .trim();
   }
   try {
-    return JSON.stringify(JSON.parse(schema));
+    const parsed: unknown = JSON.parse(schema);
+    return JSON.stringify(schemaType === "AVRO" ? avroFullNames(parsed, "", new Set()) : parsed);
   } catch {
     return schema;
   }
+}
+
+const AVRO_PRIMITIVES = new Set(["null", "boolean", "int", "long", "float", "double", "bytes", "string"]);
+
+/**
+ * An Avro schema with every named type written by its full name and no `namespace` keys, so an
+ * inherited namespace and the same namespace spelled out compare equal (as Avro's own
+ * Schema.toString() makes them, which Confluent compares).
+ */
+function avroFullNames(node: unknown, namespace: string, defined: Set<string>): unknown {
+  if (typeof node === "string") {
+    if (AVRO_PRIMITIVES.has(node) || node.includes(".")) return node;
+    const qualified = namespace === "" ? node : `${namespace}.${node}`;
+    return defined.has(qualified) || !defined.has(node) ? qualified : node;
+  }
+  if (Array.isArray(node)) return node.map((branch) => avroFullNames(branch, namespace, defined));
+  if (typeof node !== "object" || node === null) return node;
+  const object = node as Record<string, unknown>;
+  const type = object.type;
+  if ((type === "record" || type === "error" || type === "enum" || type === "fixed") && typeof object.name === "string") {
+    const fullName = object.name.includes(".") ? object.name : typeof object.namespace === "string" && object.namespace !== "" ? `${object.namespace}.${object.name}` : object.namespace === "" ? object.name : namespace === "" ? object.name : `${namespace}.${object.name}`;
+    defined.add(fullName);
+    const inner = fullName.includes(".") ? fullName.slice(0, fullName.lastIndexOf(".")) : "";
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(object)) {
+      if (key === "namespace") continue;
+      if (key === "name") out.name = fullName;
+      else if (key === "fields" && Array.isArray(value)) out.fields = value.map((field) => (typeof field === "object" && field !== null ? { ...(field as object), type: avroFullNames((field as Record<string, unknown>).type, inner, defined) } : field));
+      else out[key] = value;
+    }
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) out[key] = key === "type" || key === "items" || key === "values" ? avroFullNames(value, namespace, defined) : value;
+  return out;
 }
 
 /** sha-256 hex of a value's JSON. */
@@ -164,27 +198,27 @@ async function sha256(value: unknown): Promise<string> {
   return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-/** What makes two registrations the same schema id: type, canonical text, references, metadata, rule set. */
+/**
+ * What makes two registrations the same schema id: type, canonical text and references (metadata
+ * and rule sets belong to versions: the same schema with other metadata is a new version under
+ * the same id, as in Confluent).
+ */
 export interface SchemaIdentity {
   schemaType: SchemaType;
   schema: string;
   references: readonly SchemaReference[];
-  metadata: Record<string, unknown> | null;
-  ruleSet: Record<string, unknown> | null;
 }
 
 async function identityHash(identity: SchemaIdentity): Promise<string> {
   const references = identity.references.map(({ name, subject, version }) => ({ name, subject, version }));
-  // Without metadata and rule set the hash is the one migration 0004 stored, so old ids still match.
-  const base = [identity.schemaType, canonicalSchema(identity.schemaType, identity.schema), references];
-  return sha256(identity.metadata === null && identity.ruleSet === null ? base : [...base, identity.metadata, identity.ruleSet]);
+  return sha256([identity.schemaType, canonicalSchema(identity.schemaType, identity.schema), references]);
 }
 
 function newGuid(): string {
   return crypto.randomUUID();
 }
 
-type SchemaRow = { id: number; schema_type: SchemaType; schema: string; refs: string | null; metadata: string | null; rule_set: string | null; guid: string | null };
+type SchemaRow = { id: number; schema_type: SchemaType; schema: string; refs: string | null; guid: string | null };
 
 function recordOf(row: SchemaRow): SchemaRecord {
   return {
@@ -192,13 +226,11 @@ function recordOf(row: SchemaRow): SchemaRecord {
     schemaType: row.schema_type,
     schema: row.schema,
     references: row.refs === null ? [] : (JSON.parse(row.refs) as SchemaReference[]),
-    metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
-    ruleSet: row.rule_set === null ? null : (JSON.parse(row.rule_set) as Record<string, unknown>),
     guid: row.guid ?? "",
   };
 }
 
-const SCHEMA_COLUMNS = "id, schema_type, schema, refs, metadata, rule_set, guid";
+const SCHEMA_COLUMNS = "id, schema_type, schema, refs, guid";
 
 /** The lowest global id of a schema if it was ever registered, without allocating one. */
 export async function existingGlobalId(session: StoreQueryable, identity: SchemaIdentity): Promise<number | null> {
@@ -221,8 +253,8 @@ export async function globalIdOf(session: StoreQueryable, identity: SchemaIdenti
   // One statement, so a concurrent registration of the same schema cannot add a second id.
   const inserted = await session
     .prepare(
-      `INSERT INTO confluent_schema_ids (schema_type, schema, hash, created_at, refs, metadata, rule_set, guid)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM confluent_schema_ids WHERE hash = ?)`,
+      `INSERT INTO confluent_schema_ids (schema_type, schema, hash, created_at, refs, guid)
+       SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM confluent_schema_ids WHERE hash = ?)`,
     )
     .bind(...rowValues(identity), hash, new Date().toISOString(), ...extraValues(identity), newGuid(), hash)
     .run();
@@ -236,12 +268,8 @@ function rowValues(identity: SchemaIdentity): [string, string] {
   return [identity.schemaType, identity.schema];
 }
 
-function extraValues(identity: SchemaIdentity): [string | null, string | null, string | null] {
-  return [
-    identity.references.length === 0 ? null : JSON.stringify(identity.references.map(({ name, subject, version }) => ({ name, subject, version }))),
-    identity.metadata === null ? null : JSON.stringify(identity.metadata),
-    identity.ruleSet === null ? null : JSON.stringify(identity.ruleSet),
-  ];
+function extraValues(identity: SchemaIdentity): [string | null] {
+  return [identity.references.length === 0 ? null : JSON.stringify(identity.references.map(({ name, subject, version }) => ({ name, subject, version })))];
 }
 
 /**
@@ -254,7 +282,7 @@ export async function claimGlobalId(session: StoreQueryable, id: number, identit
   if (existing) return existing.hash === hash;
   await session.batch([
     session
-      .prepare("INSERT INTO confluent_schema_ids (id, schema_type, schema, hash, created_at, refs, metadata, rule_set, guid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
+      .prepare("INSERT INTO confluent_schema_ids (id, schema_type, schema, hash, created_at, refs, guid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
       .bind(id, ...rowValues(identity), hash, new Date().toISOString(), ...extraValues(identity), newGuid()),
     ...referenceStatements(session, id, identity.references),
   ]);
@@ -329,7 +357,7 @@ export async function subjectVersions(session: StoreQueryable, schema: SchemaDoc
       (
         await session
           .prepare(
-            `SELECT v.version_id, v.version, v.global_id, i.refs, i.metadata, i.rule_set, i.guid
+            `SELECT v.version_id, v.version, v.global_id, i.refs, v.metadata, v.rule_set, i.guid
                FROM confluent_versions v LEFT JOIN confluent_schema_ids i ON i.id = v.global_id WHERE v.schema_id = ?`,
           )
           .bind(schema.id)
@@ -341,7 +369,7 @@ export async function subjectVersions(session: StoreQueryable, schema: SchemaDoc
   if (unnumbered.length > 0) {
     let next = Math.max(0, ...[...known.values()].map((row) => row.version)) + 1;
     for (const document of unnumbered) {
-      const globalId = await globalIdOf(session, { schemaType: document.body.format, schema: document.body.specification, references: [], metadata: null, ruleSet: null });
+      const globalId = await globalIdOf(session, { schemaType: document.body.format, schema: document.body.specification, references: [] });
       // DO NOTHING: a concurrent reader numbering the same version first wins; re-read below.
       await session
         .prepare("INSERT INTO confluent_versions (version_id, schema_id, version, global_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
@@ -373,9 +401,17 @@ export async function subjectVersions(session: StoreQueryable, schema: SchemaDoc
 /**
  * Adds a version to a subject: the schema_versions document (Published) and its Confluent numbers
  * in one D1 batch, so neither exists without the other. `version` is the number to take (IMPORT),
- * else the next one. Retries when a concurrent registration took the version number.
+ * else the next one; `metadata` and `ruleSet` are the version's own. Retries when a concurrent registration took the version number.
  */
-export async function insertSubjectVersion(session: StoreQueryable, schema: SchemaDocument, schemaType: SchemaType, text: string, globalId: number, version?: number): Promise<number> {
+export async function insertSubjectVersion(
+  session: StoreQueryable,
+  schema: SchemaDocument,
+  schemaType: SchemaType,
+  text: string,
+  globalId: number,
+  extras: { version?: number; metadata?: Record<string, unknown> | null; ruleSet?: Record<string, unknown> | null } = {},
+): Promise<number> {
+  const { version } = extras;
   // Concurrent writers of one subject race for the next number: the loser reads again and retries.
   for (let attempt = 0; attempt < 10; attempt++) {
     const number = version ?? Math.max(0, ...(await subjectVersions(session, schema)).map((each) => each.version)) + 1;
@@ -388,7 +424,9 @@ export async function insertSubjectVersion(session: StoreQueryable, schema: Sche
     try {
       await session.batch([
         session.prepare("INSERT INTO schema_versions (id, body, created_at, updated_at, _version) VALUES (?, ?, ?, ?, 1)").bind(id, JSON.stringify(body), now, now),
-        session.prepare("INSERT INTO confluent_versions (version_id, schema_id, version, global_id) VALUES (?, ?, ?, ?)").bind(id, schema.id, number, globalId),
+        session
+          .prepare("INSERT INTO confluent_versions (version_id, schema_id, version, global_id, metadata, rule_set) VALUES (?, ?, ?, ?, ?, ?)")
+          .bind(id, schema.id, number, globalId, extras.metadata ? JSON.stringify(extras.metadata) : null, extras.ruleSet ? JSON.stringify(extras.ruleSet) : null),
       ]);
       return number;
     } catch (error) {
@@ -471,6 +509,8 @@ export interface ListedVersion {
   schemaType: SchemaType;
   schema: string;
   record: SchemaRecord;
+  metadata: Record<string, unknown> | null;
+  ruleSet: Record<string, unknown> | null;
 }
 
 /** Every numbered version of every subject, in one query, ordered by subject then version. */
@@ -478,12 +518,12 @@ export async function listVersions(session: StoreQueryable): Promise<ListedVersi
   const { results } = await session
     .prepare(
       `SELECT s.name AS name, c.name AS context, c.id AS context_id, v.version AS version, v.global_id AS global_id, d.status AS status, d.body AS body,
-              i.id, i.schema_type, i.schema, i.refs, i.metadata, i.rule_set, i.guid
+              v.metadata AS metadata, v.rule_set AS rule_set, i.id, i.schema_type, i.schema, i.refs, i.guid
          FROM confluent_versions v JOIN schema_versions d ON d.id = v.version_id JOIN schemas s ON s.id = v.schema_id JOIN contexts c ON c.id = s.context_id
          JOIN confluent_schema_ids i ON i.id = v.global_id
         WHERE d.status != 'Draft'`,
     )
-    .all<SchemaRow & { name: string; context: string; context_id: string; version: number; global_id: number; status: string; body: string }>();
+    .all<SchemaRow & { name: string; context: string; context_id: string; version: number; global_id: number; status: string; body: string; metadata: string | null; rule_set: string | null }>();
   return results
     .map((row) => {
       const body = JSON.parse(row.body) as { format: SchemaType; specification: string };
@@ -495,6 +535,8 @@ export async function listVersions(session: StoreQueryable): Promise<ListedVersi
         schemaType: body.format,
         schema: body.specification,
         record: recordOf(row),
+        metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
+        ruleSet: row.rule_set === null ? null : (JSON.parse(row.rule_set) as Record<string, unknown>),
       };
     })
     .sort((a, b) => (a.subject.qualified < b.subject.qualified ? -1 : a.subject.qualified > b.subject.qualified ? 1 : a.version - b.version));

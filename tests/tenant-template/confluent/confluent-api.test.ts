@@ -42,11 +42,21 @@ describe("register and read", () => {
     expect(id2).not.toBe(id1);
 
     expect((await call("GET", "/subjects/orders-value/versions")).json).toEqual([1, 2]);
-    expect((await call("GET", "/subjects/orders-value/versions/1")).json).toEqual({ subject: "orders-value", version: 1, id: id1, guid: expect.any(String), schema: V1 });
+    expect((await call("GET", "/subjects/orders-value/versions/1")).json).toEqual({
+      subject: "orders-value",
+      version: 1,
+      id: id1,
+      guid: expect.any(String),
+      schemaType: "AVRO",
+      // Confluent fills in the version number as metadata.
+      metadata: { properties: { "confluent:version": "1" } },
+      schema: V1,
+    });
     expect((await call("GET", "/subjects/orders-value/versions/latest")).json).toMatchObject({ version: 2, id: id2 });
     expect((await call("GET", "/subjects/orders-value/versions/-1")).json).toMatchObject({ version: 2 });
     expect((await call("GET", "/subjects/orders-value/versions/2/schema")).text).toBe(V2);
-    expect((await call("GET", `/schemas/ids/${id1}`)).json).toEqual({ schema: V1 });
+    // Confluent 8 names the type, AVRO included.
+    expect((await call("GET", `/schemas/ids/${id1}`)).json).toEqual({ schemaType: "AVRO", schema: V1 });
     expect((await call("GET", `/schemas/ids/${id1}/schema`)).text).toBe(V1);
     expect((await call("GET", `/schemas/ids/${id1}/subjects`)).json).toEqual(["orders-value", "refunds-value"]);
     expect((await call("GET", `/schemas/ids/${id1}/versions`)).json).toEqual([
@@ -57,7 +67,7 @@ describe("register and read", () => {
     expect((await call("GET", "/schemas/types")).json).toEqual(["AVRO", "JSON", "PROTOBUF"]);
 
     const lookup = await call("POST", "/subjects/orders-value", { schema: V2 });
-    expect(lookup.json).toEqual({ subject: "orders-value", version: 2, id: id2, guid: expect.any(String), schema: V2 });
+    expect(lookup.json).toMatchObject({ subject: "orders-value", version: 2, id: id2, schemaType: "AVRO", schema: V2 });
   });
 
   test("JSON and PROTOBUF keep their schemaType and the text as registered", async () => {
@@ -104,7 +114,8 @@ describe("compatibility and config", () => {
     expect(verbose.json.is_compatible).toBe(false);
     expect((verbose.json.messages as string[]).join(" ")).toContain("READER_FIELD_MISSING_DEFAULT_VALUE");
     expect((await call("POST", "/compatibility/subjects/orders-value/versions/1", { schema: V2 })).json).toEqual({ is_compatible: true });
-    expect((await call("POST", "/compatibility/subjects/nobody/versions/1", { schema: V2 })).json.error_code).toBe(40401);
+    // A version of a subject that does not exist: 40402, as Confluent answers.
+    expect((await call("POST", "/compatibility/subjects/nobody/versions/1", { schema: V2 })).json.error_code).toBe(40402);
   });
 
   test("subject config: 40408 unless defaultToGlobal; PUT takes compatibility; NONE lets anything in", async () => {

@@ -57,13 +57,17 @@ describe("modes", () => {
       // Incompatible under BACKWARD, imported anyway.
       expect((await call("POST", "/subjects/imported-value/versions", { schema: avro("Imp", [{ name: "n", type: "int" }]), id: 701, version: 4 })).json).toEqual({ id: 701 });
       const clash = await call("POST", "/subjects/other-import/versions", { schema: avro("Other"), id: 700, version: 1 });
-      expect([clash.status, clash.json.error_code]).toEqual([422, 42201]);
+      expect([clash.status, clash.json.error_code]).toEqual([422, 42205]);
+      // An import names the id it keeps: without one it is refused.
+      expect((await call("POST", "/subjects/other-import/versions", { schema: avro("Other") })).json.error_code).toBe(42205);
+      // The same version imported again is answered as it is.
+      expect((await call("POST", "/subjects/imported-value/versions", { schema: avro("Imp"), id: 700, version: 3 })).json).toEqual({ id: 700 });
     } finally {
       await call("PUT", "/mode", { mode: "READWRITE" });
     }
     expect((await call("GET", "/subjects/imported-value/versions")).json).toEqual([3, 4]);
     expect((await call("GET", "/subjects/imported-value/versions/3")).json).toMatchObject({ version: 3, id: 700 });
-    expect((await call("GET", "/schemas/ids/700")).json).toEqual({ schema: avro("Imp") });
+    expect((await call("GET", "/schemas/ids/700")).json).toEqual({ schemaType: "AVRO", schema: avro("Imp") });
     // Out of IMPORT, an id cannot be chosen; new ids continue after the highest.
     expect((await call("POST", "/subjects/imported-value/versions", { schema: avro("Imp", [{ name: "n", type: "int" }, { name: "m", type: "int", default: 0 }]), id: 9 })).json.error_code).toBe(42205);
     const next = await call("POST", "/subjects/after-import/versions", { schema: avro("AfterImport") });
@@ -90,6 +94,30 @@ describe("contexts", () => {
     await h.call(DB, "POST", `/api/schemas/${schema.json.id as string}/versions`, { semanticVersion: "1.0.0", format: "AVRO", specification: avro("Receipt"), status: "Published" });
     expect((await call("GET", "/contexts/.billing/subjects/receipt/versions")).json).toEqual([1]);
     expect((await call("GET", "/subjects?subjectPrefix=:.billing:")).json).toEqual([":.billing:invoice-value", ":.billing:receipt"]);
+  });
+});
+
+describe("settings levels", () => {
+  test("subject -> context (:.ctx:) -> __GLOBAL -> default; the root's /config is the default context's; READONLY_OVERRIDE at the root stops every write", async () => {
+    expect((await call("PUT", "/config/:.__GLOBAL:", { compatibility: "FULL" })).status).toBe(200);
+    try {
+      await call("POST", "/contexts/.lv/subjects/lv-value/versions", { schema: avro("Lv") });
+      expect((await call("GET", "/contexts/.lv/config/lv-value?defaultToGlobal=true")).json).toMatchObject({ compatibilityLevel: "FULL" });
+      await call("PUT", "/config/:.lv:", { compatibility: "NONE" });
+      expect((await call("GET", "/config/:.lv:lv-value?defaultToGlobal=true")).json).toMatchObject({ compatibilityLevel: "NONE" });
+      await call("PUT", "/config", { compatibility: "FORWARD" });
+      expect((await call("GET", "/config/:.lv:lv-value?defaultToGlobal=true")).json).toMatchObject({ compatibilityLevel: "NONE" });
+      expect((await call("GET", "/config/plain-value?defaultToGlobal=true")).json).toMatchObject({ compatibilityLevel: "FORWARD" });
+      expect((await call("POST", "/subjects/:.__GLOBAL:x/versions", { schema: avro("X") })).status).toBe(400);
+      expect((await call("GET", "/contexts")).json).not.toContain(".__GLOBAL");
+      await call("PUT", "/mode/:.lv:lv-value", { mode: "READWRITE" });
+      await call("PUT", "/mode", { mode: "READONLY_OVERRIDE" });
+      expect((await call("POST", "/subjects/:.lv:lv-value/versions", { schema: avro("Lv2") })).json.error_code).toBe(42205);
+    } finally {
+      await call("PUT", "/mode", { mode: "READWRITE" });
+      await call("DELETE", "/config");
+      await call("DELETE", "/config/:.__GLOBAL:");
+    }
   });
 });
 
@@ -161,6 +189,23 @@ describe("listing", () => {
 });
 
 describe("identity, metadata and rule sets", () => {
+  test("an inherited Avro namespace and the same namespace spelled out are the same schema", async () => {
+    const inherited = JSON.stringify({ type: "record", name: "Outer", namespace: "com.ns", fields: [{ name: "in", type: { type: "record", name: "Inner", fields: [{ name: "a", type: "int" }] } }] });
+    const explicit = JSON.stringify({ type: "record", name: "Outer", namespace: "com.ns", fields: [{ name: "in", type: { type: "record", name: "Inner", namespace: "com.ns", fields: [{ name: "a", type: "int" }] } }] });
+    const first = await call("POST", "/subjects/ns-a/versions", { schema: inherited });
+    expect((await call("POST", "/subjects/ns-b/versions", { schema: explicit })).json).toEqual({ id: first.json.id });
+  });
+
+  test("validateFields: a field may not take a reserved name, and a reserved name stays reserved (409)", async () => {
+    await call("PUT", "/config/reserved-value", { compatibility: "NONE", validateFields: true });
+    const schema = avro("Reserved", [{ name: "email", type: "string" }]);
+    const conflict = await call("POST", "/subjects/reserved-value/versions", { schema, metadata: { properties: { "confluent:reserved": "x, email" } } });
+    expect([conflict.status, conflict.json.message]).toEqual([409, "The new schema has field that conflicts with the reserved field email."]);
+    expect((await call("POST", "/subjects/reserved-value/versions", { schema, metadata: { properties: { "confluent:reserved": "ssn" } } })).status).toBe(200);
+    const removed = await call("POST", "/subjects/reserved-value/versions", { schema: avro("Reserved2"), metadata: { properties: { "confluent:reserved": "other" } } });
+    expect([removed.status, removed.json.message]).toEqual([409, "The new schema has reserved field ssn removed from its metadata."]);
+  });
+
   test("the same schema with other whitespace is the same id and no new version", async () => {
     const first = await call("POST", "/subjects/canon-value/versions", { schema: '{"type":"record","name":"Canon","fields":[{"name":"a","type":"string"}]}' });
     const again = await call("POST", "/subjects/canon-value/versions", { schema: '{ "type": "record", "name": "Canon", "fields": [ { "name": "a", "type": "string" } ] }' });
@@ -176,9 +221,14 @@ describe("identity, metadata and rule sets", () => {
     const ruleSet = { domainRules: [{ name: "checkId", kind: "CONDITION", mode: "WRITE", type: "CEL", expr: "message.id != ''" }] };
     await call("POST", "/subjects/meta-value/versions", { schema: avro("Meta"), metadata: { properties: { owner: "ana", tier: "silver" } }, ruleSet });
     const v1 = await call("GET", "/subjects/meta-value/versions/1");
-    expect(v1.json).toMatchObject({ metadata: { properties: { team: "platform", owner: "ana", tier: "gold" } }, ruleSet });
+    expect(v1.json).toMatchObject({ metadata: { properties: { team: "platform", owner: "ana", tier: "gold", "confluent:version": "1" } }, ruleSet });
+    // The same schema with other metadata: a new version under the same id.
+    const v1id = v1.json.id;
+    expect((await call("POST", "/subjects/meta-value/versions", { schema: avro("Meta"), metadata: { properties: { owner: "bo" } } })).json).toEqual({ id: v1id });
+    expect((await call("GET", "/subjects/meta-value/versions")).json).toEqual([1, 2]);
+    expect((await call("GET", "/subjects/meta-value/metadata")).json).toMatchObject({ properties: { owner: "bo", tier: "gold" } });
     await call("POST", "/subjects/meta-value/versions", { schema: avro("Meta2") });
-    expect((await call("GET", "/subjects/meta-value/versions/2")).json).toMatchObject({ metadata: { properties: { owner: "ana" } }, ruleSet });
+    expect((await call("GET", "/subjects/meta-value/versions/3")).json).toMatchObject({ metadata: { properties: { owner: "bo" } }, ruleSet });
     const badRules = await call("POST", "/subjects/meta-value/versions", { schema: avro("Meta3"), ruleSet: { domainRules: [{ name: "r", kind: "MAYBE" }] } });
     expect(badRules.json.error_code).toBe(42201);
   });
@@ -198,7 +248,7 @@ describe("backup", () => {
     expect(imported.status, JSON.stringify(imported.json)).toBe(201);
     expect((await h.call(RESTORED, "GET", "/api/export")).text).toBe(text);
     expect((await call("GET", "/subjects/bk-user/versions/1", undefined, RESTORED)).json).toMatchObject({ id: user.json.id, references });
-    expect((await call("GET", `/schemas/ids/${base.json.id as number}`, undefined, RESTORED)).json).toEqual({ schema: avro("BkBase") });
+    expect((await call("GET", `/schemas/ids/${base.json.id as number}`, undefined, RESTORED)).json).toEqual({ schemaType: "AVRO", schema: avro("BkBase") });
     expect((await call("GET", "/config/bk-user", undefined, RESTORED)).json).toEqual({ compatibilityLevel: "FORWARD" });
     expect((await call("GET", "/subjects/bk-base/versions/1/referencedby", undefined, RESTORED)).json).toEqual([user.json.id]);
   });
