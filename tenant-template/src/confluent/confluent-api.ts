@@ -141,6 +141,16 @@ function subjectParam(c: Ctx): SubjectName {
   return subject;
 }
 
+/**
+ * A subject as a data route means it: a subject whose own config names an `alias` stands for that
+ * subject (in the same context unless qualified), one level deep.
+ */
+async function dataSubject(c: Ctx): Promise<SubjectName> {
+  const subject = subjectParam(c);
+  const alias = (await settingsOf(c.var.session, subject.qualified)).config?.alias;
+  return typeof alias === "string" && alias !== "" ? parseSubject(alias, subject.context) : subject;
+}
+
 // ---- settings: compatibility config and mode -----------------------------------------------------
 //
 // A subject's setting comes from the first level that has one: the subject, its context's own
@@ -535,6 +545,13 @@ confluentApi.get("/v1/metadata/id", (c) => reply(c, { scope: { path: [], cluster
 confluentApi.get("/v1/metadata/version", (c) => reply(c, { version: CONFLUENT_VERSION, commitId: "wfp" }));
 confluentApi.get("/contexts", async (c) => reply(c, (await listContexts(c.var.session)).map(contextLabel)));
 
+/** `offset` and `limit` of a list (a limit of 0 or -1, or none, is no limit), as Confluent pages. */
+function page<T>(c: Ctx, items: readonly T[]): T[] {
+  const offset = Math.max(0, Number(c.req.query("offset") ?? 0) || 0);
+  const limit = Number(c.req.query("limit") ?? -1);
+  return items.slice(offset, Number.isInteger(limit) && limit > 0 ? offset + limit : undefined);
+}
+
 routes.get("/schemas/types", (c) => reply(c, [...SCHEMA_FORMATS].sort()));
 routes.all("/schemas/types", methodNotAllowed);
 
@@ -547,12 +564,9 @@ routes.get("/schemas", async (c) => {
     (entry) => (context === undefined || entry.subject.context === context) && (deleted || !entry.deleted) && (prefix === "" || entry.subject.qualified.startsWith(prefix) || entry.subject.name.startsWith(prefix)),
   );
   if (latestOnly) listed = listed.filter((entry, i) => listed[i + 1]?.subject.qualified !== entry.subject.qualified);
-  const offset = Math.max(0, Number(c.req.query("offset") ?? 0) || 0);
-  const limit = Number(c.req.query("limit") ?? -1);
-  const page = listed.slice(offset, Number.isInteger(limit) && limit > 0 ? offset + limit : undefined);
   return reply(
     c,
-    page.map((entry) => ({
+    page(c, listed).map((entry) => ({
       subject: entry.subject.qualified,
       version: entry.version,
       id: entry.globalId,
@@ -632,12 +646,12 @@ routes.get("/subjects", async (c) => {
     .filter((summary) => (deletedOnly ? summary.live === 0 && summary.deleted > 0 : summary.live > 0 || deleted))
     .map((summary) => (inContext ? summary.subject.name : summary.subject.qualified))
     .filter((name) => prefix === "" || name.startsWith(prefix) || parseSubject(name).name.startsWith(prefix));
-  return reply(c, subjects);
+  return reply(c, page(c, subjects));
 });
 routes.all("/subjects", methodNotAllowed);
 
 routes.post("/subjects/:subject/versions", async (c) => {
-  const subject = subjectParam(c);
+  const subject = await dataSubject(c);
   const input = await schemaInput(c);
   const session = c.var.session;
   const mode = await requireWritable(c, subject);
@@ -665,11 +679,8 @@ routes.post("/subjects/:subject/versions", async (c) => {
     // An import says which id the schema had: without one, it is not an import.
     if (input.id === undefined) fail(CONFLUENT_ERRORS.operationNotPermitted, `Subject '${subject.qualified}' is in import mode: give the schema's id (and version) to import it.`);
     const taken = input.version === undefined ? undefined : versions.find((version) => version.version === input.version);
-    if (taken) {
-      // The same version imported again is answered as it is; another schema there is refused.
-      if (taken.globalId === input.id) return reply(c, { id: taken.globalId });
-      fail(CONFLUENT_ERRORS.operationNotPermitted, `Version ${input.version} of subject '${subject.qualified}' already exists with another schema.`);
-    }
+    // A version that is already there is answered as it is (Confluent keeps the first import).
+    if (taken) return reply(c, { id: taken.globalId });
     const id = input.id;
     if (!(await claimGlobalId(session, input.id, identity))) fail(CONFLUENT_ERRORS.operationNotPermitted, `Schema id ${input.id} is already used by a different schema.`);
     await insertSubjectVersion(session, schema, input.schemaType, input.schema, id, { ...(input.version === undefined ? {} : { version: input.version }), metadata, ruleSet });
@@ -698,7 +709,7 @@ routes.post("/subjects/:subject/versions", async (c) => {
 });
 
 routes.get("/subjects/:subject/versions", async (c) => {
-  const subject = subjectParam(c);
+  const subject = await dataSubject(c);
   const includeDeleted = flag(c, "deleted") || flag(c, "deletedOnly");
   const { versions } = await requireSubject(c, subject, includeDeleted);
   const shown = versions.filter((version) => (flag(c, "deletedOnly") ? version.deleted : includeDeleted || !version.deleted));
@@ -707,7 +718,7 @@ routes.get("/subjects/:subject/versions", async (c) => {
 routes.all("/subjects/:subject/versions", methodNotAllowed);
 
 routes.post("/subjects/:subject", async (c) => {
-  const subject = subjectParam(c);
+  const subject = await dataSubject(c);
   const input = await schemaInput(c);
   const includeDeleted = flag(c, "deleted");
   const { versions } = await requireSubject(c, subject, includeDeleted);
@@ -747,7 +758,7 @@ routes.delete("/subjects/:subject", async (c) => {
 routes.all("/subjects/:subject", methodNotAllowed);
 
 routes.get("/subjects/:subject/versions/:version", async (c) => {
-  const subject = subjectParam(c);
+  const subject = await dataSubject(c);
   const wanted = versionParam(c);
   const includeDeleted = flag(c, "deleted");
   const { versions } = await requireSubject(c, subject, includeDeleted);
@@ -755,7 +766,7 @@ routes.get("/subjects/:subject/versions/:version", async (c) => {
 });
 
 routes.get("/subjects/:subject/versions/:version/schema", async (c) => {
-  const subject = subjectParam(c);
+  const subject = await dataSubject(c);
   const wanted = versionParam(c);
   const includeDeleted = flag(c, "deleted");
   const { versions } = await requireSubject(c, subject, includeDeleted);
@@ -765,13 +776,13 @@ routes.get("/subjects/:subject/versions/:version/schema", async (c) => {
 
 /** The latest live version's metadata (`{}` when it has none): what a client reads before a CAS registration. */
 routes.get("/subjects/:subject/metadata", async (c) => {
-  const subject = subjectParam(c);
+  const subject = await dataSubject(c);
   const { versions } = await requireSubject(c, subject, false);
   return reply(c, versions.filter((version) => !version.deleted).at(-1)?.metadata ?? {});
 });
 
 routes.get("/subjects/:subject/versions/:version/referencedby", async (c) => {
-  const subject = subjectParam(c);
+  const subject = await dataSubject(c);
   const wanted = versionParam(c);
   const { versions } = await requireSubject(c, subject, true);
   const version = pickVersion(versions, wanted, true, subject);
@@ -818,7 +829,8 @@ async function configUpdate(c: Ctx, stored: Json | null): Promise<{ config: Json
   for (const field of CONFIG_FIELDS) {
     if (body[field] === undefined) continue;
     if ((field === "defaultRuleSet" || field === "overrideRuleSet") && body[field] !== null) checkRuleSet(body[field]);
-    if (body[field] === null) delete config[field];
+    // null (and an empty alias) removes the field.
+    if (body[field] === null || (field === "alias" && body[field] === "")) delete config[field];
     else config[field] = body[field];
     answer[field] = body[field];
   }
@@ -945,7 +957,7 @@ function compatibilityAnswer(c: Ctx, result: CompatibilityResult): Response {
 }
 
 routes.post("/compatibility/subjects/:subject/versions/:version", async (c) => {
-  const subject = subjectParam(c);
+  const subject = await dataSubject(c);
   const wanted = versionParam(c);
   const input = await schemaInput(c);
   const parsed = await parseInput(c, subject, input);
@@ -959,7 +971,7 @@ routes.post("/compatibility/subjects/:subject/versions/:version", async (c) => {
 });
 
 routes.post("/compatibility/subjects/:subject/versions", async (c) => {
-  const subject = subjectParam(c);
+  const subject = await dataSubject(c);
   const input = await schemaInput(c);
   const parsed = await parseInput(c, subject, input);
   const schema = await findSubject(c.var.session, subject);

@@ -181,6 +181,20 @@ describe("listing", () => {
     expect((await call("GET", `/schemas/ids/${all.json[0]!.id}?subject=:.elsewhere:list-a`)).json.error_code).toBe(40403);
   });
 
+  test("GET /subjects pages with offset and limit; an alias in a subject's config stands for its target", async () => {
+    for (const name of ["pg-a", "pg-b", "pg-c"]) await call("POST", `/subjects/${name}/versions`, { schema: avro(`Pg${name.slice(-1)}`) });
+    expect((await call("GET", "/subjects?subjectPrefix=pg-&offset=1&limit=1")).json).toEqual(["pg-b"]);
+    expect((await call("GET", "/subjects?subjectPrefix=pg-&limit=-1")).json).toEqual(["pg-a", "pg-b", "pg-c"]);
+    expect((await call("GET", "/subjects?subjectPrefix=pg-&offset=9")).json).toEqual([]);
+    await call("PUT", "/config/pg-short", { compatibility: "BACKWARD", alias: "pg-a" });
+    expect((await call("GET", "/config/pg-short")).json).toMatchObject({ alias: "pg-a" });
+    expect((await call("POST", "/subjects/pg-short/versions", { schema: avro("Pga", [{ name: "id", type: "string" }, { name: "n", type: "int", default: 0 }]) })).status).toBe(200);
+    expect((await call("GET", "/subjects/pg-a/versions")).json).toEqual([1, 2]);
+    expect((await call("GET", "/subjects/pg-short/versions/2")).json).toMatchObject({ subject: "pg-a", version: 2 });
+    await call("PUT", "/config/pg-short", { alias: "" });
+    expect((await call("GET", "/subjects/pg-short/versions")).json.error_code).toBe(40401);
+  });
+
   test("a GET-only endpoint answers other methods with 405 in Confluent's shape", async () => {
     const res = await call("POST", "/schemas/types", {});
     expect([res.status, res.json.error_code]).toEqual([405, 405]);
