@@ -1,10 +1,14 @@
 /**
- * `npm run conformance [-- --json] [--suite <dir>] [--file <name.feature>]... [--platforms <n>] [--tenants <n>] [--failures]`
+ * `npm run conformance [-- --json] [--suite <dir>] [--file <name.feature>]... [--platforms <n>] [--tenants <n>] [--failures] [--rerun <report.json>]`
+ *
+ * `--rerun` plays only the scenarios that did not pass in an earlier `--json` report (iterating on
+ * failures without replaying the two thousand that pass); the rate it prints covers those alone.
  *
  * Plays the confluent-bdd core features against fresh tenant registries on a local platform and
  * prints the pass rate per file and in total (docs/conformance.md). The pass rate is a figure,
  * not a verdict: exit 0 whenever the run completed, 1 only when the runner could not run.
  */
+import { readFileSync } from "node:fs";
 import { formatReport, runConformance, RunnerError } from "../tests/conformance/conformance-runner.ts";
 
 const args = process.argv.slice(2);
@@ -14,12 +18,14 @@ const files: string[] = [];
 let suiteDir: string | undefined;
 let platforms = 1;
 let tenants = 3;
+let rerun: string | undefined;
 for (let i = 0; i < args.length; i++) {
   const arg = args[i];
   if (arg === "--file") files.push(args[++i] ?? "");
   else if (arg === "--suite") suiteDir = args[++i];
   else if (arg === "--platforms") platforms = Number(args[++i]);
   else if (arg === "--tenants") tenants = Number(args[++i]);
+  else if (arg === "--rerun") rerun = args[++i];
   else if (arg !== "--json" && arg !== "--failures") {
     process.stderr.write(`unknown argument ${arg}\n`);
     process.exit(2);
@@ -31,8 +37,18 @@ for (let i = 0; i < args.length; i++) {
 const writeStdout = process.stdout.write.bind(process.stdout);
 process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
 
+/** The scenarios (file:line) an earlier report did not pass. */
+function notPassedIn(path: string): Set<string> {
+  const text = readFileSync(path, "utf8");
+  const earlier = JSON.parse(text.slice(text.indexOf("{"))) as { scenarios: { file: string; line: number; status: string }[] };
+  return new Set(earlier.scenarios.filter((s) => s.status !== "passed").map((s) => `${s.file}:${s.line}`));
+}
+
 try {
+  const again = rerun === undefined ? undefined : notPassedIn(rerun);
+  const failedFiles = again === undefined ? [] : [...new Set([...again].map((key) => key.slice(0, key.lastIndexOf(":"))))];
   const report = await runConformance({
+    ...(again === undefined ? {} : { only: (file: string, line: number) => again.has(`${file}:${line}`), ...(files.length === 0 ? { files: failedFiles } : {}) }),
     ...(suiteDir === undefined ? {} : { suiteDir }),
     ...(files.length === 0 ? {} : { files }),
     platforms: Number.isInteger(platforms) && platforms > 0 ? platforms : 1,

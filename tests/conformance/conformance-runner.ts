@@ -78,6 +78,8 @@ export interface ConformanceOptions {
   platforms?: number;
   /** Tenants per platform, each playing one scenario at a time. Default 3. */
   tenants?: number;
+  /** Play only the scenarios this accepts (by file and line), e.g. those a previous report failed. */
+  only?: (file: string, line: number) => boolean;
   /** Called after each scenario, for progress output. */
   onScenario?: (result: ScenarioResult, done: number, total: number) => void;
 }
@@ -209,7 +211,7 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
     const path = join(featuresDir, file);
     if (!existsSync(path)) throw new RunnerError(`feature file not found: ${path}`);
     try {
-      scenarios.push(...readFeatureScenarios(path));
+      scenarios.push(...readFeatureScenarios(path).filter((scenario) => options.only?.(scenario.file, scenario.line) ?? true));
     } catch (error) {
       throw new RunnerError(`cannot parse ${path}: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -95,7 +95,14 @@ export async function resetTenant(platform: LocalPlatform, tenant: PooledTenant)
     batch.push({ sql: "DELETE FROM sqlite_sequence" });
     refill(sequence);
   }
-  await rawQuery(platform, tenant.databaseId, batch);
+  // Once more on a failure: one reset in a full run was refused by the local D1 with an internal
+  // error ("false == true: SQLITE_ERROR") and the same batch passes when sent again.
+  try {
+    await rawQuery(platform, tenant.databaseId, batch);
+  } catch {
+    await new Promise((done) => setTimeout(done, 200));
+    await rawQuery(platform, tenant.databaseId, batch);
+  }
   for (;;) {
     const keys = await cloudflare<{ name: string }[]>(platform, "GET", `/storage/kv/namespaces/${tenant.kvNamespaceId}/keys?limit=1000`);
     if (keys.length === 0) break;

@@ -91,6 +91,7 @@ function confluentSubjectRules(prefix: string): AccessRule[] {
     rule("GET", `${prefix}/subjects/:subject/versions/:version`, "read", SUBJECT, "subject.version.read"),
     rule("GET", `${prefix}/subjects/:subject/versions/:version/schema`, "read", SUBJECT, "subject.version.read"),
     rule("GET", `${prefix}/subjects/:subject/versions/:version/referencedby`, "read", SUBJECT, "subject.version.referencedby"),
+    rule("GET", `${prefix}/subjects/:subject/metadata`, "read", SUBJECT, "subject.metadata"),
     rule("DELETE", `${prefix}/subjects/:subject`, "write", SUBJECT, "subject.delete"),
     rule("DELETE", `${prefix}/subjects/:subject/versions/:version`, "write", SUBJECT, "subject.version.delete"),
     rule("POST", `${prefix}/compatibility/subjects/:subject/versions/:version`, "read", SUBJECT, "subject.compatibility"),

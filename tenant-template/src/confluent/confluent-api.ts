@@ -163,10 +163,12 @@ interface SettingsLevel {
   chain: string[];
   /** What to call it in messages. */
   label: string;
+  /** The subject, for a subject's level. */
+  subject?: SubjectName;
 }
 
 function subjectLevel(subject: SubjectName): SettingsLevel {
-  return { key: subject.qualified, chain: [subject.qualified, contextKey(subject.context), GLOBAL_KEY], label: `Subject '${subject.qualified}'` };
+  return { key: subject.qualified, chain: [subject.qualified, contextKey(subject.context), GLOBAL_KEY], label: `Subject '${subject.qualified}'`, subject };
 }
 
 function contextLevel(context: string): SettingsLevel {
@@ -467,10 +469,15 @@ function versionMetadata(version: SubjectVersion): Json {
   return { ...stored, properties: { ...(isObject(stored.properties) ? stored.properties : {}), "confluent:version": String(version.version) } };
 }
 
-function presentVersion(subject: SubjectName, version: SubjectVersion): Json {
+/** How a subject is named in an answer: plainly under its own context's URL prefix, else qualified. */
+function subjectLabel(c: Ctx, subject: SubjectName): string {
+  return c.req.param("context" as never) !== undefined && urlContext(c) === subject.context ? subject.name : subject.qualified;
+}
+
+function presentVersion(c: Ctx, subject: SubjectName, version: SubjectVersion): Json {
   const { format, specification } = version.document.body;
   return {
-    subject: subject.qualified,
+    subject: subjectLabel(c, subject),
     version: version.version,
     id: version.globalId,
     ...(version.guid ? { guid: version.guid } : {}),
@@ -556,18 +563,18 @@ routes.get("/schemas/types", (c) => reply(c, [...SCHEMA_FORMATS].sort()));
 routes.all("/schemas/types", methodNotAllowed);
 
 routes.get("/schemas", async (c) => {
-  const context = c.req.param("context" as never) === undefined ? undefined : urlContext(c);
   const prefix = c.req.query("subjectPrefix") ?? "";
+  const context = c.req.param("context" as never) !== undefined ? urlContext(c) : prefix.startsWith(":*:") || prefix.startsWith(":.") ? undefined : ".";
   const deleted = flag(c, "deleted");
   const latestOnly = flag(c, "latestOnly");
   let listed = (await listVersions(c.var.session)).filter(
-    (entry) => (context === undefined || entry.subject.context === context) && (deleted || !entry.deleted) && (prefix === "" || entry.subject.qualified.startsWith(prefix) || entry.subject.name.startsWith(prefix)),
+    (entry) => (context === undefined || entry.subject.context === context) && (deleted || !entry.deleted) && (prefix === "" || prefix.startsWith(":*:") || entry.subject.qualified.startsWith(prefix) || entry.subject.name.startsWith(prefix)),
   );
   if (latestOnly) listed = listed.filter((entry, i) => listed[i + 1]?.subject.qualified !== entry.subject.qualified);
   return reply(
     c,
     page(c, listed).map((entry) => ({
-      subject: entry.subject.qualified,
+      subject: subjectLabel(c, entry.subject),
       version: entry.version,
       id: entry.globalId,
       guid: entry.record.guid,
@@ -588,7 +595,8 @@ function idParam(c: Ctx): number {
 async function requireSchema(c: Ctx): Promise<SchemaRecord> {
   const id = idParam(c);
   const found = await schemaById(c.var.session, id);
-  if (!found) fail(CONFLUENT_ERRORS.schemaNotFound, `Schema ${id} not found`);
+  // An id whose every version was deleted for good is gone, as in Confluent (never handed out again).
+  if (!found || (await usesOf(c.var.session, id, true)).length === 0) fail(CONFLUENT_ERRORS.schemaNotFound, `Schema ${id} not found`);
   const subject = c.req.query("subject");
   if (subject !== undefined && subject !== "") {
     const wanted = parseSubject(subject, urlContext(c));
@@ -612,21 +620,21 @@ routes.get("/schemas/ids/:id/schema", async (c) => {
 
 /** The (subject, version) pairs using an id; `?subject` keeps only that subject's. */
 async function usesAsked(c: Ctx, id: number): Promise<{ subject: string; version: number }[]> {
-  const uses = await usesOf(c.var.session, id, flag(c, "deleted"));
+  const uses = (await usesOf(c.var.session, id, flag(c, "deleted"))).map((use) => ({ ...use, subject: subjectLabel(c, parseSubject(use.subject)) }));
   const only = c.req.query("subject");
   if (only === undefined || only === "") return uses;
-  const wanted = parseSubject(only, urlContext(c)).qualified;
+  const wanted = subjectLabel(c, parseSubject(only, urlContext(c)));
   return uses.filter((use) => use.subject === wanted);
 }
 
 routes.get("/schemas/ids/:id/subjects", async (c) => {
   const { id } = await requireSchema(c);
-  return reply(c, [...new Set((await usesAsked(c, id)).map((use) => use.subject))]);
+  return reply(c, page(c, [...new Set((await usesAsked(c, id)).map((use) => use.subject))]));
 });
 
 routes.get("/schemas/ids/:id/versions", async (c) => {
   const { id } = await requireSchema(c);
-  return reply(c, await usesAsked(c, id));
+  return reply(c, page(c, await usesAsked(c, id)));
 });
 
 routes.get("/schemas/guids/:guid", async (c) => {
@@ -637,15 +645,17 @@ routes.get("/schemas/guids/:guid", async (c) => {
 
 routes.get("/subjects", async (c) => {
   const inContext = c.req.param("context" as never) !== undefined;
-  const context = inContext ? urlContext(c) : undefined;
-  if (context !== undefined) refuseGlobalContext(context);
   const prefix = c.req.query("subjectPrefix") ?? "";
+  // At the root, the default context's subjects, unless the prefix names another context
+  // (`:.ctx:`) or all of them (`:*:`).
+  const context = inContext ? urlContext(c) : prefix.startsWith(":*:") || prefix.startsWith(":.") ? undefined : ".";
+  if (context !== undefined) refuseGlobalContext(context);
   const deletedOnly = flag(c, "deletedOnly");
   const deleted = flag(c, "deleted");
   const subjects = (await listSubjects(c.var.session, context))
     .filter((summary) => (deletedOnly ? summary.live === 0 && summary.deleted > 0 : summary.live > 0 || deleted))
     .map((summary) => (inContext ? summary.subject.name : summary.subject.qualified))
-    .filter((name) => prefix === "" || name.startsWith(prefix) || parseSubject(name).name.startsWith(prefix));
+    .filter((name) => prefix === "" || prefix.startsWith(":*:") || name.startsWith(prefix) || parseSubject(name).name.startsWith(prefix));
   return reply(c, page(c, subjects));
 });
 routes.all("/subjects", methodNotAllowed);
@@ -667,8 +677,10 @@ routes.post("/subjects/:subject/versions", async (c) => {
   const metadata = withoutVersionHint(mergeMetadata(mergeMetadata(config.defaultMetadata as Json | undefined, requested), config.overrideMetadata as Json | undefined));
   const requestedRules = input.ruleSet === undefined ? previous?.ruleSet : input.ruleSet;
   const ruleSet = mergeRuleSets(mergeRuleSets(config.defaultRuleSet as Json | undefined, requestedRules), config.overrideRuleSet as Json | undefined);
-  const identity = { schemaType: input.schemaType, schema: input.schema, references: input.references };
+  const identity = { schemaType: input.schemaType, schema: input.schema, references: input.references, context: subject.context };
 
+  // An import says which id the schema had: without one, it is not an import.
+  if (mode === "IMPORT" && input.id === undefined) fail(CONFLUENT_ERRORS.operationNotPermitted, `Subject '${subject.qualified}' is in import mode: give the schema's id (and version) to import it.`);
   // Registering a schema the subject already has is idempotent: same id, no new version (with a
   // confluent:version hint, only if it names that version).
   const hint = versionHint(input.metadata);
@@ -676,8 +688,7 @@ routes.post("/subjects/:subject/versions", async (c) => {
   if (same && (input.id === undefined || input.id === same.globalId) && (input.version === undefined || input.version === same.version)) return reply(c, { id: same.globalId });
 
   if (mode === "IMPORT") {
-    // An import says which id the schema had: without one, it is not an import.
-    if (input.id === undefined) fail(CONFLUENT_ERRORS.operationNotPermitted, `Subject '${subject.qualified}' is in import mode: give the schema's id (and version) to import it.`);
+    if (input.id === undefined) fail(CONFLUENT_ERRORS.operationNotPermitted, `Subject '${subject.qualified}' is in import mode: give the schema's id to import it.`);
     const taken = input.version === undefined ? undefined : versions.find((version) => version.version === input.version);
     // A version that is already there is answered as it is (Confluent keeps the first import).
     if (taken) return reply(c, { id: taken.globalId });
@@ -689,7 +700,11 @@ routes.post("/subjects/:subject/versions", async (c) => {
 
   if (config.validateFields === true) checkReservedFields(parsed, metadata, previous?.metadata ?? null);
   const level = await levelOf(c, subject);
-  const result = await compatibility(c, subject, { schemaType: input.schemaType, parsed }, level, live);
+  // compatibilityGroup names a metadata property: only versions with the same value are compared.
+  const group = typeof config.compatibilityGroup === "string" && config.compatibilityGroup !== "" ? config.compatibilityGroup : undefined;
+  const groupOf = (data: Json | null | undefined): unknown => (group !== undefined && isObject(data?.properties) ? data.properties[group] : undefined);
+  const comparable = group === undefined ? live : live.filter((version) => groupOf(version.metadata) === groupOf(metadata));
+  const result = await compatibility(c, subject, { schemaType: input.schemaType, parsed }, level, comparable);
   if (!result.isCompatible) {
     fail(CONFLUENT_ERRORS.incompatibleSchema, `Schema being registered is incompatible with an earlier schema for subject "${subject.qualified}", details: [${result.messages.join(", ")}]`);
   }
@@ -713,13 +728,17 @@ routes.get("/subjects/:subject/versions", async (c) => {
   const includeDeleted = flag(c, "deleted") || flag(c, "deletedOnly");
   const { versions } = await requireSubject(c, subject, includeDeleted);
   const shown = versions.filter((version) => (flag(c, "deletedOnly") ? version.deleted : includeDeleted || !version.deleted));
-  return reply(c, shown.map((version) => version.version));
+  return reply(c, page(c, shown.map((version) => version.version)));
 });
 routes.all("/subjects/:subject/versions", methodNotAllowed);
 
 routes.post("/subjects/:subject", async (c) => {
   const subject = await dataSubject(c);
-  const input = await schemaInput(c);
+  // Looking up nothing finds nothing (Confluent: 40403), rather than an invalid registration.
+  const input = await schemaInput(c).catch((error: unknown) => {
+    if (error instanceof ConfluentError && error.message.startsWith("Empty schema")) fail(CONFLUENT_ERRORS.schemaNotFound, "Schema not found");
+    throw error;
+  });
   const includeDeleted = flag(c, "deleted");
   const { versions } = await requireSubject(c, subject, includeDeleted);
   await parseInput(c, subject, input);
@@ -733,7 +752,7 @@ routes.post("/subjects/:subject", async (c) => {
     )
     .at(-1);
   if (!found) fail(CONFLUENT_ERRORS.schemaNotFound, "Schema not found");
-  return reply(c, presentVersion(subject, found));
+  return reply(c, presentVersion(c, subject, found));
 });
 
 routes.delete("/subjects/:subject", async (c) => {
@@ -747,7 +766,7 @@ routes.delete("/subjects/:subject", async (c) => {
   if (permanent) {
     if (live.length > 0) fail(CONFLUENT_ERRORS.subjectNotSoftDeleted, `Subject '${subject.qualified}' was not deleted first before being permanently deleted`);
     await refuseIfReferenced(c, subject, versions);
-    await hardDelete(c.var.session, schema, versions);
+    await hardDelete(c.var.session, schema, versions, subject.qualified);
     return reply(c, versions.map((version) => version.version));
   }
   if (live.length === 0) fail(CONFLUENT_ERRORS.subjectSoftDeleted, `Subject '${subject.qualified}' was soft deleted. Set permanent=true to delete permanently`);
@@ -762,7 +781,7 @@ routes.get("/subjects/:subject/versions/:version", async (c) => {
   const wanted = versionParam(c);
   const includeDeleted = flag(c, "deleted");
   const { versions } = await requireSubject(c, subject, includeDeleted);
-  return reply(c, presentVersion(subject, pickVersion(versions, wanted, includeDeleted, subject)));
+  return reply(c, presentVersion(c, subject, pickVersion(versions, wanted, includeDeleted, subject)));
 });
 
 routes.get("/subjects/:subject/versions/:version/schema", async (c) => {
@@ -796,11 +815,12 @@ routes.delete("/subjects/:subject/versions/:version", async (c) => {
   await requireWritable(c, subject);
   const { schema, versions } = await requireSubject(c, subject, true);
   // `latest` means the latest live version, as in Confluent; a number may name a soft-deleted one.
-  const version = pickVersion(versions, wanted, wanted !== "latest", subject);
+  // A permanent delete of `latest` means the latest version, soft-deleted or not (it must be, to go).
+  const version = pickVersion(versions, wanted, wanted !== "latest" || permanent, subject);
   if (permanent) {
     if (!version.deleted) fail(CONFLUENT_ERRORS.versionNotSoftDeleted, `Subject '${subject.qualified}' Version ${version.version} was not deleted first before being permanently deleted`);
     await refuseIfReferenced(c, subject, [version]);
-    await hardDelete(c.var.session, schema, [version]);
+    await hardDelete(c.var.session, schema, [version], subject.qualified);
     return reply(c, version.version);
   }
   if (version.deleted) fail(CONFLUENT_ERRORS.versionSoftDeleted, `Subject '${subject.qualified}' Version ${version.version} was soft deleted. Set permanent=true to delete permanently`);
@@ -873,8 +893,16 @@ routes.get("/config/:subject", async (c) => {
   fail(CONFLUENT_ERRORS.subjectConfigNotFound, `${level.label} does not have subject-level compatibility configured`);
 });
 
+/** A subject's own config cannot change while the subject is read-only (42205). */
+async function requireConfigWritable(c: Ctx, level: SettingsLevel): Promise<void> {
+  if (level.subject === undefined) return;
+  const mode = await modeIn(c, level);
+  if (mode === "READONLY" || mode === "READONLY_OVERRIDE") fail(CONFLUENT_ERRORS.operationNotPermitted, `${level.label} is in read-only mode.`);
+}
+
 routes.put("/config/:subject", async (c) => {
   const level = settingsParam(c);
+  await requireConfigWritable(c, level);
   const { config, answer } = await configUpdate(c, (await settingsOf(c.var.session, level.key)).config);
   await setConfig(c.var.session, level.key, config);
   return reply(c, answer);
@@ -882,6 +910,7 @@ routes.put("/config/:subject", async (c) => {
 
 routes.delete("/config/:subject", async (c) => {
   const level = settingsParam(c);
+  await requireConfigWritable(c, level);
   const own = (await settingsOf(c.var.session, level.key)).config;
   if (own === null) fail(CONFLUENT_ERRORS.subjectConfigNotFound, `${level.label} does not have subject-level compatibility configured`);
   await setConfig(c.var.session, level.key, null);
@@ -945,6 +974,7 @@ routes.put("/mode/:subject", async (c) => {
 routes.delete("/mode/:subject", async (c) => {
   const level = settingsParam(c);
   const own = (await settingsOf(c.var.session, level.key)).mode;
+  if (own === null && level.subject !== undefined && (await findSubject(c.var.session, level.subject)) === null) fail(CONFLUENT_ERRORS.subjectNotFound, `Subject '${level.subject.qualified}' not found.`);
   if (own === null) fail(CONFLUENT_ERRORS.subjectModeNotFound, `${level.label} does not have subject-level mode configured`);
   await setMode(c.var.session, level.key, null);
   return reply(c, { mode: own });

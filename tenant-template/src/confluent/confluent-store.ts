@@ -151,11 +151,22 @@ export function canonicalSchema(schemaType: SchemaType, schema: string): string 
   }
   try {
     const parsed: unknown = JSON.parse(schema);
-    return JSON.stringify(schemaType === "AVRO" ? avroFullNames(parsed, "", new Set()) : parsed);
+    return JSON.stringify(sortedKeys(schemaType === "AVRO" ? avroFullNames(parsed, "", new Set()) : parsed));
   } catch {
     return schema;
   }
 }
+
+/** Object keys in one order, recursively (arrays keep theirs): key order carries no meaning in JSON. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value !== "object" || value === null) return value;
+  const object = value as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(object).sort().map((key) => [key, sortedKeys(object[key])]));
+}
+
+/** Attributes that document an Avro schema without changing what it reads or writes: left out of the comparison. */
+const AVRO_DOCUMENTATION = new Set(["doc", "aliases", "order"]);
 
 const AVRO_PRIMITIVES = new Set(["null", "boolean", "int", "long", "float", "double", "bytes", "string"]);
 
@@ -180,15 +191,23 @@ function avroFullNames(node: unknown, namespace: string, defined: Set<string>): 
     const inner = fullName.includes(".") ? fullName.slice(0, fullName.lastIndexOf(".")) : "";
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(object)) {
-      if (key === "namespace") continue;
+      if (key === "namespace" || AVRO_DOCUMENTATION.has(key)) continue;
       if (key === "name") out.name = fullName;
-      else if (key === "fields" && Array.isArray(value)) out.fields = value.map((field) => (typeof field === "object" && field !== null ? { ...(field as object), type: avroFullNames((field as Record<string, unknown>).type, inner, defined) } : field));
-      else out[key] = value;
+      else if (key === "fields" && Array.isArray(value)) {
+        out.fields = value.map((field) => {
+          if (typeof field !== "object" || field === null) return field;
+          const kept = Object.fromEntries(Object.entries(field as Record<string, unknown>).filter(([fieldKey]) => !AVRO_DOCUMENTATION.has(fieldKey)));
+          return { ...kept, type: avroFullNames((field as Record<string, unknown>).type, inner, defined) };
+        });
+      } else out[key] = value;
     }
     return out;
   }
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(object)) out[key] = key === "type" || key === "items" || key === "values" ? avroFullNames(value, namespace, defined) : value;
+  for (const [key, value] of Object.entries(object)) {
+    if (AVRO_DOCUMENTATION.has(key)) continue;
+    out[key] = key === "type" || key === "items" || key === "values" ? avroFullNames(value, namespace, defined) : value;
+  }
   return out;
 }
 
@@ -207,6 +226,8 @@ export interface SchemaIdentity {
   schemaType: SchemaType;
   schema: string;
   references: readonly SchemaReference[];
+  /** The referrer's context, which plain reference subjects are in (not part of the identity). */
+  context?: string;
 }
 
 async function identityHash(identity: SchemaIdentity): Promise<string> {
@@ -238,9 +259,12 @@ export async function existingGlobalId(session: StoreQueryable, identity: Schema
   return row?.id ?? null;
 }
 
-function referenceStatements(session: StoreQueryable, id: number, references: readonly SchemaReference[]): D1PreparedStatement[] {
-  return references.map((reference) =>
-    session.prepare("INSERT INTO confluent_references (global_id, name, subject, version) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING").bind(id, reference.name, reference.subject, reference.version),
+/** One confluent_references row per reference, naming its subject qualified (relative to `context`, the referrer's). */
+function referenceStatements(session: StoreQueryable, id: number, identity: SchemaIdentity): D1PreparedStatement[] {
+  return identity.references.map((reference) =>
+    session
+      .prepare("INSERT INTO confluent_references (global_id, name, subject, version) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+      .bind(id, reference.name, parseSubject(reference.subject, identity.context ?? ".").qualified, reference.version),
   );
 }
 
@@ -260,7 +284,7 @@ export async function globalIdOf(session: StoreQueryable, identity: SchemaIdenti
     .run();
   const id = await found();
   if (id === null) throw new ConfluentError(CONFLUENT_ERRORS.storeError, "The schema id could not be allocated.");
-  if (inserted.meta.changes > 0 && identity.references.length > 0) await session.batch(referenceStatements(session, id, identity.references));
+  if (inserted.meta.changes > 0 && identity.references.length > 0) await session.batch(referenceStatements(session, id, identity));
   return id;
 }
 
@@ -284,7 +308,7 @@ export async function claimGlobalId(session: StoreQueryable, id: number, identit
     session
       .prepare("INSERT INTO confluent_schema_ids (id, schema_type, schema, hash, created_at, refs, guid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
       .bind(id, ...rowValues(identity), hash, new Date().toISOString(), ...extraValues(identity), newGuid()),
-    ...referenceStatements(session, id, identity.references),
+    ...referenceStatements(session, id, identity),
   ]);
   const row = await session.prepare("SELECT hash FROM confluent_schema_ids WHERE id = ?").bind(id).first<{ hash: string }>();
   return row?.hash === hash;
@@ -454,13 +478,15 @@ export async function softDelete(session: StoreQueryable, version: SubjectVersio
 }
 
 /** Hard delete of soft-deleted versions; the schema document goes too when nothing is left under it. */
-export async function hardDelete(session: StoreQueryable, schema: SchemaDocument, versions: readonly SubjectVersion[]): Promise<void> {
+export async function hardDelete(session: StoreQueryable, schema: SchemaDocument, versions: readonly SubjectVersion[], settingsKey?: string): Promise<void> {
   const statements: D1PreparedStatement[] = [];
   for (const version of versions) {
     statements.push(session.prepare("DELETE FROM schema_versions WHERE id = ?").bind(version.document.id));
     statements.push(session.prepare("DELETE FROM confluent_versions WHERE version_id = ?").bind(version.document.id));
   }
   statements.push(session.prepare("DELETE FROM schemas WHERE id = ? AND NOT EXISTS (SELECT 1 FROM schema_versions WHERE schema_id = ?)").bind(schema.id, schema.id));
+  // A subject deleted for good takes its own config and mode with it (Confluent does the same).
+  if (settingsKey !== undefined) statements.push(session.prepare("DELETE FROM confluent_settings WHERE subject = ? AND NOT EXISTS (SELECT 1 FROM schemas WHERE id = ?)").bind(settingsKey, schema.id));
   await session.batch(statements);
 }
 

@@ -189,7 +189,9 @@ describe("one store with /api", () => {
   test("a named context :.ctx: is a context of that name under My Domain", async () => {
     expect((await call("POST", "/subjects/:.payments:invoices-value/versions", { schema: V1 })).status).toBe(200);
     expect((await call("GET", "/subjects/:.payments:invoices-value/versions/1")).json).toMatchObject({ subject: ":.payments:invoices-value", version: 1 });
-    expect((await call("GET", "/subjects")).json).toContain(":.payments:invoices-value");
+    // The root lists the default context; `:*:` lists every context, qualified.
+    expect((await call("GET", "/subjects")).json).not.toContain(":.payments:invoices-value");
+    expect((await call("GET", "/subjects?subjectPrefix=:*:")).json).toContain(":.payments:invoices-value");
     const contexts = await h.call<{ items: { id: string; name: string }[] }>(DB, "GET", "/api/domains/00000000-0000-7000-8000-000000000002/contexts?name=payments");
     expect(contexts.json.items).toHaveLength(1);
     const schemas = await h.call<{ items: { name: string }[] }>(DB, "GET", `/api/contexts/${contexts.json.items[0]!.id}/schemas`);
