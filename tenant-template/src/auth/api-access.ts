@@ -83,8 +83,9 @@ function lookupSession(c: Context<AccessEnv>): D1DatabaseSession {
  */
 export function apiAccess(): MiddlewareHandler<AccessEnv> {
   return async function apiAccess(c, next) {
-    // CORS preflights carry no credentials and reach no handler.
-    if (c.req.method === "OPTIONS") return next();
+    // CORS preflights carry no credentials (browsers never send them there) and reach no handler;
+    // any other OPTIONS request needs a key like everything else.
+    if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined) return next();
     const matched = matchRule(c.req.method, c.req.path);
     if (matched?.rule.role === "public") return next();
     const action = matched?.rule.action ?? `unmatched.${c.req.method.toLowerCase()}`;

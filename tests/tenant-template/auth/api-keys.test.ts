@@ -64,6 +64,9 @@ describe("presenting a key", () => {
     expectUnauthorized(await h.call("GET", "/api/products", { key: null }), "api");
     expectUnauthorized(await h.call("GET", "/subjects", { key: null }), "confluent");
     expect((await h.call("GET", "/subjects", { key: null })).headers.get("content-type")).toBe("application/vnd.schemaregistry.v1+json");
+    // Only a CORS preflight goes without a key (and reaches no handler).
+    expect((await h.call("OPTIONS", "/api/products", { key: null })).status).toBe(401);
+    expect((await h.call("OPTIONS", "/api/products", { key: null, headers: { origin: "https://app.example", "access-control-request-method": "GET" } })).status).not.toBe(401);
   });
 
   it("accepts the admin key as Bearer, as Basic (id and secret), and as Basic with the whole key as password", async () => {
