@@ -20,7 +20,7 @@ const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 
 // --- Bodies -------------------------------------------------------------------------------------
 
-const schemaType = z.enum(SCHEMA_FORMATS).openapi({ description: "Omitted (or AVRO) for Avro, Confluent's default." });
+const schemaType = z.enum(SCHEMA_FORMATS).openapi({ description: "AVRO (the default when a request omits it), JSON or PROTOBUF." });
 const reference = z
   .object({
     name: z.string().openapi({ description: "How the schema refers to it: an Avro full name, a JSON Schema $ref URL, a .proto import path.", example: "com.acme.common.Money" }),
@@ -51,6 +51,7 @@ const subjectVersionPair = z.object({ subject: z.string(), version: z.number().i
 const level = z.enum(COMPATIBILITY_LEVELS).openapi({ example: "BACKWARD" });
 const configRead = z.object({ compatibilityLevel: level }).openapi("ConfluentConfig");
 const configWrite = z.object({ compatibility: level }).openapi("ConfluentConfigUpdate");
+const modeBody = z.object({ mode: z.enum(["READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT"]) }).openapi("ConfluentMode");
 const compatibilityResult = z
   .object({ is_compatible: z.boolean(), messages: z.array(z.string()).optional().openapi({ description: "With `?verbose=true`: why not." }) })
   .openapi("ConfluentCompatibility");
@@ -84,6 +85,11 @@ const ERROR_MEANINGS: Record<number, string> = {
   [CONFLUENT_ERRORS.invalidCompatibilityLevel]: "invalid compatibility level",
   [CONFLUENT_ERRORS.invalidSubject]: "invalid subject name",
   [CONFLUENT_ERRORS.schemaTooLarge]: "schema too large",
+  [CONFLUENT_ERRORS.subjectModeNotFound]: "no subject-level mode",
+  [CONFLUENT_ERRORS.invalidMode]: "invalid mode",
+  [CONFLUENT_ERRORS.operationNotPermitted]: "not permitted in the mode in force (READONLY, IMPORT)",
+  [CONFLUENT_ERRORS.referenceExists]: "a live schema references this version",
+  [CONFLUENT_ERRORS.invalidContext]: "invalid context name",
 };
 
 type Responses = RouteConfig["responses"];
@@ -115,7 +121,7 @@ const { subjectNotFound, versionNotFound, schemaNotFound, invalidSchema, invalid
 
 /** One documented Confluent operation: `path` in OpenAPI form, relative to the tenant's root. */
 export type ConfluentOperation = Omit<RouteConfig, "tags"> & { tags: [ConfluentTag] };
-type ConfluentTag = "Confluent: subjects" | "Confluent: schemas" | "Confluent: config" | "Confluent: compatibility";
+type ConfluentTag = "Confluent: subjects" | "Confluent: schemas" | "Confluent: config" | "Confluent: compatibility" | "Confluent: mode" | "Confluent: contexts";
 
 /** Every route of confluent-api.ts, in the order a reader meets them. */
 export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
@@ -125,7 +131,7 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     tags: ["Confluent: subjects"],
     summary: "List subjects with a live version",
     request: { query: z.object({ deleted }) },
-    responses: { ...ok(z.array(z.string()), "Subject names; other contexts' qualified `:.ctx:name`."), ...errors() },
+    responses: { ...ok(z.array(z.string()), "Subject names of the default context (under /contexts/{context}: that context's, plain); `subjectPrefix=:*:` lists every context's, qualified `:.ctx:name`."), ...errors() },
   },
   {
     method: "post",
@@ -198,8 +204,8 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     path: "/schemas/ids/{id}",
     tags: ["Confluent: schemas"],
     summary: "Get a schema by its global id (what a deserializer does)",
-    request: { params: z.object({ id }) },
-    responses: { ...ok(schemaById, "The schema (schemaType omitted for Avro)."), ...errors(schemaNotFound) },
+    request: { params: z.object({ id }), query: z.object({ subject: z.string().optional().openapi({ description: "Only if this subject's context uses the id." }), fetchMaxId: flag("Add `maxId`, the highest id.") }) },
+    responses: { ...ok(schemaById, "The schema, with its type and references."), ...errors(schemaNotFound) },
   },
   {
     method: "get",
@@ -280,7 +286,140 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     request: { params: z.object({ subject }), query: z.object({ verbose: flag("Add the reasons in `messages`.") }), ...body(schemaRequest) },
     responses: { ...ok(compatibilityResult, "Compatible or not (a subject with no versions accepts anything)."), ...errors(invalidSchema, invalidSubject) },
   },
+  {
+    method: "get",
+    path: "/subjects/{subject}/versions/{version}/referencedby",
+    tags: ["Confluent: subjects"],
+    summary: "The ids of live schemas that reference this version",
+    request: { params: z.object({ subject, version }) },
+    responses: { ...ok(z.array(z.number().int()), "Schema ids."), ...errors(subjectNotFound, versionNotFound, invalidVersion, invalidSubject) },
+  },
+  {
+    method: "get",
+    path: "/subjects/{subject}/metadata",
+    tags: ["Confluent: subjects"],
+    summary: "The latest live version's metadata (`{}` when none)",
+    request: { params: z.object({ subject }) },
+    responses: { ...ok(z.record(z.string(), z.unknown()), "Metadata: properties, tags, sensitive."), ...errors(subjectNotFound, invalidSubject) },
+  },
+  {
+    method: "get",
+    path: "/schemas",
+    tags: ["Confluent: schemas"],
+    summary: "List subject versions with their schemas",
+    request: {
+      query: z.object({
+        subjectPrefix: z.string().optional().openapi({ description: "Only subjects starting with it; `:.ctx:` names a context, `:*:` every context (default: the default context)." }),
+        deleted,
+        latestOnly: flag("Only each subject's latest version."),
+        offset: z.string().optional(),
+        limit: z.string().optional(),
+      }),
+    },
+    responses: { ...ok(z.array(subjectVersion), "Versions, by subject then version."), ...errors() },
+  },
+  {
+    method: "get",
+    path: "/schemas/guids/{guid}",
+    tags: ["Confluent: schemas"],
+    summary: "Get a schema by its guid",
+    request: { params: z.object({ guid: z.string().openapi({ param: { name: "guid", in: "path" } }) }) },
+    responses: { ...ok(schemaById, "The schema."), ...errors(schemaNotFound) },
+  },
+  {
+    method: "delete",
+    path: "/config",
+    tags: ["Confluent: config"],
+    summary: "Remove the global config (BACKWARD applies again)",
+    responses: { ...ok(configRead, "The config removed."), ...errors() },
+  },
+  {
+    method: "get",
+    path: "/mode",
+    tags: ["Confluent: mode"],
+    summary: "The global mode (READWRITE unless set)",
+    responses: { ...ok(modeBody, "The mode."), ...errors() },
+  },
+  {
+    method: "put",
+    path: "/mode",
+    tags: ["Confluent: mode"],
+    summary: "Set the global mode (IMPORT over existing subjects needs `?force=true`)",
+    request: { query: z.object({ force: flag("Switch to IMPORT although subjects exist.") }), ...body(modeBody) },
+    responses: { ...ok(modeBody, "The mode set."), ...errors(CONFLUENT_ERRORS.invalidMode, CONFLUENT_ERRORS.operationNotPermitted) },
+  },
+  {
+    method: "delete",
+    path: "/mode",
+    tags: ["Confluent: mode"],
+    summary: "Remove the global mode (READWRITE applies again)",
+    responses: { ...ok(modeBody, "The mode removed."), ...errors() },
+  },
+  {
+    method: "get",
+    path: "/mode/{subject}",
+    tags: ["Confluent: mode"],
+    summary: "A subject's mode (`:.ctx:` alone: that context's)",
+    request: { params: z.object({ subject }), query: z.object({ defaultToGlobal: flag("Answer the mode in force when the subject has none.") }) },
+    responses: { ...ok(modeBody, "The mode."), ...errors(CONFLUENT_ERRORS.subjectModeNotFound, invalidSubject) },
+  },
+  {
+    method: "put",
+    path: "/mode/{subject}",
+    tags: ["Confluent: mode"],
+    summary: "Set a subject's mode",
+    request: { params: z.object({ subject }), query: z.object({ force: flag("Switch to IMPORT although the subject has versions.") }), ...body(modeBody) },
+    responses: { ...ok(modeBody, "The mode set."), ...errors(CONFLUENT_ERRORS.invalidMode, CONFLUENT_ERRORS.operationNotPermitted, invalidSubject) },
+  },
+  {
+    method: "delete",
+    path: "/mode/{subject}",
+    tags: ["Confluent: mode"],
+    summary: "Remove a subject's mode",
+    request: { params: z.object({ subject }) },
+    responses: { ...ok(modeBody, "The mode removed."), ...errors(subjectNotFound, CONFLUENT_ERRORS.subjectModeNotFound, invalidSubject) },
+  },
+  {
+    method: "get",
+    path: "/contexts",
+    tags: ["Confluent: contexts"],
+    summary: "The contexts holding subjects (`.` is the default)",
+    responses: { ...ok(z.array(z.string()), 'Context names, e.g. [".", ".payments"].'), ...errors() },
+  },
+  {
+    method: "get",
+    path: "/",
+    tags: ["Confluent: contexts"],
+    summary: "The registry answers (`{}`), as Confluent's root does",
+    responses: { ...ok(z.object({}), "An empty object."), ...errors() },
+  },
+  {
+    method: "get",
+    path: "/v1/metadata/id",
+    tags: ["Confluent: contexts"],
+    summary: "The registry's cluster ids",
+    responses: { ...ok(z.object({ scope: z.unknown() }), "Confluent's metadata id shape."), ...errors() },
+  },
+  {
+    method: "get",
+    path: "/v1/metadata/version",
+    tags: ["Confluent: contexts"],
+    summary: "The Confluent version this API follows",
+    responses: { ...ok(z.object({ version: z.string(), commitId: z.string() }), "The version."), ...errors() },
+  },
 ];
+
+/** Routes served at the root only; every other route is also served under `/contexts/{context}`. */
+const ROOT_ONLY = new Set(["/", "/contexts", "/v1/metadata/id", "/v1/metadata/version"]);
+const contextParam = z.string().openapi({ param: { name: "context", in: "path" }, description: "A context: `.ctx` (or `:.ctx:`); `.` is the default.", example: ".payments" });
+CONFLUENT_OPERATIONS.push(
+  ...CONFLUENT_OPERATIONS.filter((operation) => !ROOT_ONLY.has(operation.path)).map((operation) => ({
+    ...operation,
+    path: `/contexts/{context}${operation.path}`,
+    operationId: undefined,
+    request: { ...operation.request, params: operation.request?.params ? (operation.request.params as z.ZodObject).extend({ context: contextParam }) : z.object({ context: contextParam }) },
+  })),
+);
 
 /** The parts of an OpenAPI 3 document this module produces (paths and component schemas). */
 export interface OpenApiFragment {
@@ -294,6 +433,8 @@ const TAGS: { name: ConfluentTag; description: string }[] = [
   { name: "Confluent: schemas", description: "Schemas by global id." },
   { name: "Confluent: config", description: "Compatibility levels, global and per subject." },
   { name: "Confluent: compatibility", description: "Compatibility checks without registering." },
+  { name: "Confluent: mode", description: "READWRITE, READONLY, READONLY_OVERRIDE or IMPORT, global and per subject." },
+  { name: "Confluent: contexts", description: "Contexts (`:.ctx:subject`), and the server's own description. Every route is also served under `/contexts/{context}`." },
 ];
 
 /**
