@@ -17,7 +17,7 @@ import { matchRule, type MatchedRule } from "./access-policy.ts";
 import { hashJson, roleAllows } from "./api-key.ts";
 import { presentedCredentials } from "./credentials.ts";
 import { authenticateKey, type Principal } from "./key-store.ts";
-import { filterListing, isScoped, scopeAllows } from "./key-scope.ts";
+import { aliasTarget, filterListing, isScoped, scopeAllows, subjectInScope, subjectOfPath } from "./key-scope.ts";
 
 /** What a handler can tell the audit log about the change it made (documents as answered). */
 export interface AuditChange {
@@ -101,6 +101,9 @@ export function apiAccess(): MiddlewareHandler<AccessEnv> {
     if (!authentication.ok) return authentication.known ? denied(401, credentials.keyId) : refusal(c, 401);
     const principal = authentication.principal;
     if (!(await allowed(session, principal, matched))) return denied(403, principal.keyId);
+    if (principal.subjectPrefix !== null && matched?.rule.action === "subject.config.update" && !(await aliasAllowed(c.req.raw, principal.subjectPrefix, matched.params))) {
+      return denied(403, principal.keyId);
+    }
 
     c.set("principal", principal);
     await next();
@@ -120,6 +123,50 @@ async function allowed(session: D1DatabaseSession, principal: Principal, matched
   const { rule } = matched;
   if (rule.role !== "public" && !roleAllows(principal.role, rule.role)) return false;
   return !isScoped(principal) || (await scopeAllows(session, principal, matched));
+}
+
+// A subject config body is a handful of fields; a scoped key's larger body is not inspected but refused.
+const MAX_CONFIG_BODY_BYTES = 64 * 1024;
+
+/**
+ * A prefix-scoped key may not point one of its subjects at a subject outside its prefix (an alias
+ * stands for its target on every data route). Reads a copy of the body, at most 64 KiB; the
+ * handler reads the original.
+ */
+async function aliasAllowed(request: Request, prefix: string, params: Record<string, string>): Promise<boolean> {
+  const subject = subjectOfPath(params);
+  if (subject === null || request.body === null) return subject !== null;
+  const reader = request.clone().body!.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_CONFIG_BODY_BYTES) {
+      await reader.cancel();
+      return false;
+    }
+    chunks.push(value);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(concat(chunks, size)));
+  } catch {
+    return true; // not JSON: the handler refuses it
+  }
+  const alias = typeof body === "object" && body !== null ? (body as { alias?: unknown }).alias : undefined;
+  return typeof alias !== "string" || alias === "" || subjectInScope(aliasTarget(alias, subject), prefix);
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return all;
 }
 
 /** Replaces a successful listing with the entries in the key's prefix (403 if it is not a listing). */

@@ -5,7 +5,7 @@
  * name (`orders-value`, `:.payments:orders-value`) starts with the prefix. Where the scope cannot be
  * established (no such document, a tenant-wide endpoint, the other API), the answer is no.
  */
-import { parseSubject, usesOf } from "../confluent/confluent-store.ts";
+import { parseSubject, settingsOf, usesOf } from "../confluent/confluent-store.ts";
 import type { RegistryLevel } from "../registry/registry-levels.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
 import type { MatchedRule } from "./access-policy.ts";
@@ -68,6 +68,11 @@ export function subjectOfPath(params: Record<string, string>): string | null {
   return parseSubject(name === "" ? subject : `:.${name}:${subject}`).qualified;
 }
 
+/** The qualified subject an alias names (relative to the aliasing subject's context, as the Confluent API reads it). */
+export function aliasTarget(alias: string, subject: string): string {
+  return parseSubject(alias, parseSubject(subject).context).qualified;
+}
+
 /** Whether a qualified subject is inside a prefix scope. */
 export function subjectInScope(subject: string, prefix: string): boolean {
   return subject.startsWith(prefix);
@@ -94,7 +99,10 @@ export async function scopeAllows(db: Queryable, principal: Principal, matched: 
     case "subject": {
       if (principal.subjectPrefix === null) return false;
       const subject = subjectOfPath(matched.params);
-      return subject !== null && subjectInScope(subject, principal.subjectPrefix);
+      if (subject === null || !subjectInScope(subject, principal.subjectPrefix)) return false;
+      // A subject whose config names an alias stands for the alias on data routes: the alias must be in scope too.
+      const alias = (await settingsOf(db, subject)).config?.alias;
+      return !(typeof alias === "string" && alias !== "" && !subjectInScope(aliasTarget(alias, subject), principal.subjectPrefix));
     }
     case "subjects":
       return principal.subjectPrefix !== null;

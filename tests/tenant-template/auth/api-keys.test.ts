@@ -215,6 +215,12 @@ describe("scopes", () => {
     expect((await h.call("GET", `/schemas/ids/${users}`, { key })).status).toBe(403);
     expect((await h.call("GET", "/subjects/:.other:orders-value/versions", { key })).status).toBe(403);
     expect((await h.call("PUT", "/config", { key, body: { compatibility: "NONE" } })).status).toBe(403);
+    // An alias stands for its target: a scoped key cannot point its subject outside its prefix, nor use such an alias.
+    expect((await h.call("PUT", "/config/orders-alias", { key, body: { alias: "users-value" } })).status).toBe(403);
+    expect((await h.call("PUT", "/config/orders-alias", { key, body: { alias: "orders-value" } })).status).toBe(200);
+    expect((await h.call("PUT", "/config/orders-escape", { body: { alias: "users-value" } })).status).toBe(200);
+    expect((await h.call("GET", "/subjects/orders-escape/versions", { key })).status).toBe(403);
+    expect((await h.call("GET", "/subjects/orders-alias/versions", { key })).json).toEqual([1]);
     expect((await h.call("GET", "/api/products", { key })).status).toBe(403);
   });
 });
