@@ -74,7 +74,7 @@ export function parseNewKey(options: { role?: string | undefined; product?: stri
   if (options.expires !== undefined) {
     const relative = RELATIVE.exec(options.expires);
     const at = relative !== null ? now.getTime() + Number(relative[1]) * (relative[2] === "d" ? 86_400_000 : 3_600_000) : Date.parse(options.expires);
-    if (!Number.isFinite(at) || (relative === null && !/^\d{4}-\d{2}-\d{2}T/.test(options.expires))) problems.push(`--expires must be an ISO 8601 time (2027-01-31T00:00:00Z) or a duration like 30d or 12h (got '${options.expires}')`);
+    if (!Number.isFinite(at) || (relative === null && !/^\d{4}-\d{2}-\d{2}(?:T|$)/.test(options.expires))) problems.push(`--expires must be an ISO 8601 time (2027-01-31T00:00:00Z) or a duration like 30d or 12h (got '${options.expires}')`);
     else if (at <= now.getTime()) problems.push(`--expires must be in the future (got '${options.expires}')`);
     else expiresAt = new Date(at).toISOString();
   }

@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
+import { InputError } from "../../provisioner/src/errors.ts";
+import { parseNewKey } from "../../provisioner/src/tenant-keys.ts";
 import { requestTenant, runTenant } from "../support/tenant-traffic.ts";
 
 const HOST = "registry.keyring.localhost";
@@ -112,4 +114,27 @@ describe("keys through the CLI", () => {
     expect((await tenant(["keys", "list", "nobody-here"])).code).toBe(EXIT.notFound);
     expect((await tenant(["keys", "revoke", "keyring", "nosuchkey"])).code).toBe(EXIT.notFound);
   }, 60_000);
+});
+
+describe("keys create input", () => {
+  const now = new Date("2026-11-21T00:00:00.000Z");
+  it("reads --expires as a duration from now or an ISO time or date", () => {
+    expect(parseNewKey({ role: "read", expires: "30d" }, now).expiresAt).toBe("2026-12-21T00:00:00.000Z");
+    expect(parseNewKey({ role: "read", expires: "12h" }, now).expiresAt).toBe("2026-11-21T12:00:00.000Z");
+    expect(parseNewKey({ role: "read", expires: "2027-01-31" }, now).expiresAt).toBe("2027-01-31T00:00:00.000Z");
+    expect(parseNewKey({ role: "write", expires: "2027-01-31T10:00:00+02:00", product: "p1", subjectPrefix: "orders-" }, now)).toEqual({
+      role: "write", productId: "p1", subjectPrefix: "orders-", description: null, expiresAt: "2027-01-31T08:00:00.000Z",
+    });
+  });
+
+  it("collects every problem in one refusal", () => {
+    let error: unknown;
+    try {
+      parseNewKey({ role: "admin", product: "p 1", subjectPrefix: "orders-", expires: "soon", description: "x".repeat(501) }, now);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).problems).toHaveLength(4);
+  });
 });
