@@ -4,7 +4,7 @@
  * its encoders and decoders are generated with `new Function`, which workerd refuses (see
  * docs/spec-validation.md). A compatibility check needs the reflection tree, not the codecs.
  */
-import { common, Enum, Namespace, parse, Type, type Root } from "protobufjs";
+import { common, Enum, Namespace, parse, Type, type ReflectionObject, type Root } from "protobufjs";
 import { checkSpecLimits, locate } from "./spec-limits.ts";
 import type { SpecError, SpecResult } from "./spec-types.ts";
 
@@ -21,6 +21,16 @@ export interface ParsedProtobufSpec {
 // Field numbers: 1 to 2^29 - 1, without the range reserved for the protobuf implementation.
 const MAX_FIELD_NUMBER = 536_870_911;
 const RESERVED_FIELD_NUMBERS = [19_000, 19_999] as const;
+
+/** Every message, enum and namespace under `namespace`, nested ones included. */
+function declaredIn(namespace: Namespace): ReflectionObject[] {
+  const found: ReflectionObject[] = [];
+  for (const nested of namespace.nestedArray) {
+    found.push(nested);
+    if (nested instanceof Namespace) found.push(...declaredIn(nested));
+  }
+  return found;
+}
 
 /**
  * Validates a .proto specification. An import resolves to protobufjs's bundled well-known types
@@ -69,7 +79,11 @@ export function validateProtobufSpec(text: string, dependencies: ReadonlyMap<str
     const source = dependencies.get(file);
     if (source === undefined) return false;
     loaded.add(file);
+    const before = new Set(declaredIn(result.root));
     const dependency = parse(source, result.root, { keepCase: true });
+    // Mark what the import declared with its file name, as protobufjs's own loader does: the
+    // compatibility engine compares imported types structurally and the file's own by position.
+    for (const declared of declaredIn(result.root)) if (!before.has(declared)) declared.filename = file;
     for (const next of [...(dependency.imports ?? []), ...(dependency.weakImports ?? [])]) if (!load(next)) return false;
     return true;
   };

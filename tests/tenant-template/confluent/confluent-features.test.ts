@@ -152,6 +152,12 @@ describe("references", () => {
     expect((await call("POST", "/subjects/order-proto/versions", { schemaType: "PROTOBUF", schema: order })).json.error_code).toBe(42201);
     const registered = await call("POST", "/subjects/order-proto/versions", { schemaType: "PROTOBUF", schema: order, references: [{ name: "money.proto", subject: "money.proto", version: 1 }] });
     expect(registered.status, JSON.stringify(registered.json)).toBe(200);
+    // The imported type is compared structurally: the same name with an incompatible field is incompatible.
+    const changed = 'syntax = "proto3";\npackage acme;\nmessage Money { string cents = 1; }\n';
+    expect((await call("POST", "/subjects/money-v2.proto/versions", { schemaType: "PROTOBUF", schema: changed })).status).toBe(200);
+    const orderOnChanged = order.replace('import "money.proto"', 'import "money-v2.proto"');
+    const check = await call("POST", "/compatibility/subjects/order-proto/versions/latest", { schemaType: "PROTOBUF", schema: orderOnChanged, references: [{ name: "money-v2.proto", subject: "money-v2.proto", version: 1 }] });
+    expect(check.json).toEqual({ is_compatible: false });
 
     const point = JSON.stringify({ type: "object", properties: { x: { type: "number" } } });
     expect((await call("POST", "/subjects/point-json/versions", { schemaType: "JSON", schema: point })).status).toBe(200);
