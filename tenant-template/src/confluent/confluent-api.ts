@@ -250,7 +250,8 @@ function positiveInteger(value: unknown, what: string): number | undefined {
 async function schemaInput(c: Ctx): Promise<SchemaInput> {
   const body = await jsonBody(c);
   const schemaType = body.schemaType ?? "AVRO";
-  if (typeof schemaType !== "string" || !(SCHEMA_FORMATS as readonly string[]).includes(schemaType.toUpperCase())) {
+  // Case-sensitive, as Confluent: "avro" is not a schema type.
+  if (typeof schemaType !== "string" || !(SCHEMA_FORMATS as readonly string[]).includes(schemaType)) {
     fail(CONFLUENT_ERRORS.invalidSchema, `Invalid schema type ${JSON.stringify(schemaType)}: expected one of ${SCHEMA_FORMATS.join(", ")}.`);
   }
   if (typeof body.schema !== "string" || body.schema.trim() === "") fail(CONFLUENT_ERRORS.invalidSchema, "Empty schema: send the schema text in `schema`.");
@@ -276,7 +277,7 @@ async function schemaInput(c: Ctx): Promise<SchemaInput> {
   const id = positiveInteger(body.id, "id");
   const version = positiveInteger(body.version, "version");
   return {
-    schemaType: schemaType.toUpperCase() as SchemaType,
+    schemaType: schemaType as SchemaType,
     schema: body.schema,
     references,
     metadata: metadata as SchemaInput["metadata"],
@@ -328,7 +329,7 @@ function checkRuleSet(ruleSet: unknown): asserts ruleSet is Record<string, unkno
 
 /** Parses the input with its references: 42201 with the parser's message and position. */
 async function parseInput(c: Ctx, subject: SubjectName, input: SchemaInput): Promise<ParsedSpec> {
-  const dependencies = await resolveReferences(c.var.session, input.references, subject.context);
+  const dependencies = await resolveReferences(c.var.session, input.references, subject.context, input.schemaType);
   const result = parseWithReferences(input.schemaType, input.schema, dependencies);
   if (!result.ok) {
     const first = result.errors[0];
@@ -474,10 +475,11 @@ function subjectLabel(c: Ctx, subject: SubjectName): string {
   return c.req.param("context" as never) !== undefined && urlContext(c) === subject.context ? subject.name : subject.qualified;
 }
 
+/** A version as answered; its subject is named within its context (as the features, checked against Confluent 8, expect). */
 function presentVersion(c: Ctx, subject: SubjectName, version: SubjectVersion): Json {
   const { format, specification } = version.document.body;
   return {
-    subject: subjectLabel(c, subject),
+    subject: subject.name,
     version: version.version,
     id: version.globalId,
     ...(version.guid ? { guid: version.guid } : {}),
@@ -869,7 +871,11 @@ function urlLevel(c: Ctx): SettingsLevel {
   return contextLevel(urlContext(c));
 }
 
-routes.get("/config", async (c) => reply(c, presentConfig(await effectiveConfig(c, urlLevel(c)))));
+// The level's own config (else the server's default); `?defaultToGlobal=true` walks on to __GLOBAL.
+routes.get("/config", async (c) => {
+  const level = urlLevel(c);
+  return reply(c, presentConfig(flag(c, "defaultToGlobal") ? await effectiveConfig(c, level) : ((await settingsOf(c.var.session, level.key)).config ?? {})));
+});
 
 routes.put("/config", async (c) => {
   const level = urlLevel(c);
@@ -912,6 +918,7 @@ routes.delete("/config/:subject", async (c) => {
   const level = settingsParam(c);
   await requireConfigWritable(c, level);
   const own = (await settingsOf(c.var.session, level.key)).config;
+  if (own === null && level.subject !== undefined && (await findSubject(c.var.session, level.subject)) === null) fail(CONFLUENT_ERRORS.subjectNotFound, `Subject '${level.subject.qualified}' not found.`);
   if (own === null) fail(CONFLUENT_ERRORS.subjectConfigNotFound, `${level.label} does not have subject-level compatibility configured`);
   await setConfig(c.var.session, level.key, null);
   return reply(c, presentConfig(own));

@@ -44,18 +44,23 @@ async function lookUp(session: StoreQueryable, reference: SchemaReference, refer
 }
 
 /**
- * Every schema `references` lead to, dependencies before the schemas that use them, each once.
+ * Every schema `references` lead to, dependencies before the schemas that use them, each once;
+ * with `schemaType`, every one must be of that type (42201 otherwise).
  *
  * @example
  *   await resolveReferences(session, [{ name: "com.acme.Address", subject: "address", version: 1 }], ".");
  *   // [{ reference: {...}, subject: "address", version: 1, schemaType: "AVRO", schema: "{...}" }]
  */
-export async function resolveReferences(session: StoreQueryable, references: readonly SchemaReference[], referrerContext: string): Promise<ResolvedReference[]> {
+export async function resolveReferences(session: StoreQueryable, references: readonly SchemaReference[], referrerContext: string, schemaType?: SchemaType): Promise<ResolvedReference[]> {
   const ordered: ResolvedReference[] = [];
   const done = new Set<string>();
   const visit = async (refs: readonly SchemaReference[], context: string, path: string[]): Promise<void> => {
     for (const reference of refs) {
       const resolved = await lookUp(session, reference, context);
+      // A schema can only build on schemas of its own type (an Avro record is no JSON Schema).
+      if (schemaType !== undefined && resolved.schemaType !== schemaType) {
+        throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: the reference "${reference.name}" is a ${resolved.schemaType} schema, not ${schemaType}.`);
+      }
       const key = `${resolved.subject} version ${resolved.version}`;
       if (path.includes(key)) {
         throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: circular reference ${[...path.slice(path.indexOf(key)), key].join(" -> ")}.`);

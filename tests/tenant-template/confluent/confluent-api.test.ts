@@ -188,7 +188,7 @@ describe("one store with /api", () => {
 
   test("a named context :.ctx: is a context of that name under My Domain", async () => {
     expect((await call("POST", "/subjects/:.payments:invoices-value/versions", { schema: V1 })).status).toBe(200);
-    expect((await call("GET", "/subjects/:.payments:invoices-value/versions/1")).json).toMatchObject({ subject: ":.payments:invoices-value", version: 1 });
+    expect((await call("GET", "/subjects/:.payments:invoices-value/versions/1")).json).toMatchObject({ subject: "invoices-value", version: 1 }); // named within its context
     // The root lists the default context; `:*:` lists every context, qualified.
     expect((await call("GET", "/subjects")).json).not.toContain(":.payments:invoices-value");
     expect((await call("GET", "/subjects?subjectPrefix=:*:")).json).toContain(":.payments:invoices-value");

@@ -79,7 +79,7 @@ describe("modes", () => {
 describe("contexts", () => {
   test("the /contexts/{ctx} prefix is the :.ctx: spelling; /contexts lists them; /api sees the same context, both ways", async () => {
     expect((await call("POST", "/contexts/.billing/subjects/invoice-value/versions", { schema: avro("Invoice") })).status).toBe(200);
-    expect((await call("GET", "/subjects/:.billing:invoice-value/versions/1")).json).toMatchObject({ subject: ":.billing:invoice-value", version: 1 });
+    expect((await call("GET", "/subjects/:.billing:invoice-value/versions/1")).json).toMatchObject({ subject: "invoice-value", version: 1 });
     expect((await call("GET", "/contexts/.billing/subjects")).json).toEqual(["invoice-value"]);
     expect((await call("GET", "/contexts")).json).toEqual(expect.arrayContaining([".", ".billing"]));
     expect((await call("GET", "/contexts/.bad!name/subjects")).json.error_code).toBe(42210);
@@ -162,6 +162,8 @@ describe("references", () => {
     const point = JSON.stringify({ type: "object", properties: { x: { type: "number" } } });
     expect((await call("POST", "/subjects/point-json/versions", { schemaType: "JSON", schema: point })).status).toBe(200);
     const shape = JSON.stringify({ type: "object", properties: { at: { $ref: "point.json" } } });
+    // A JSON Schema cannot build on a Protobuf schema.
+    expect((await call("POST", "/subjects/shape-json/versions", { schemaType: "JSON", schema: shape, references: [{ name: "point.json", subject: "money.proto", version: 1 }] })).json.error_code).toBe(42201);
     const missing = await call("POST", "/subjects/shape-json/versions", { schemaType: "JSON", schema: shape, references: [{ name: "point.json", subject: "nowhere", version: 1 }] });
     expect(missing.json.error_code).toBe(42201);
     expect((await call("POST", "/subjects/shape-json/versions", { schemaType: "JSON", schema: shape, references: [{ name: "point.json", subject: "point-json", version: 1 }] })).status).toBe(200);
