@@ -260,7 +260,8 @@ class AvroParser {
 
   private enumType(spec: Record<string, unknown>, path: Path, namespace: string | undefined): AvroEnum | undefined {
     const { symbols } = spec;
-    if (!Array.isArray(symbols)) return this.fail([...path, "symbols"], 'an enum needs a "symbols" array');
+    // At least one symbol, as Avro Java and avsc require: an enum with none has no value to hold.
+    if (!Array.isArray(symbols) || symbols.length === 0) return this.fail([...path, "symbols"], 'an enum needs a non-empty "symbols" array');
     const seen = new Set<string>();
     for (const [index, symbol] of symbols.entries()) {
       if (typeof symbol !== "string" || !NAME.test(symbol)) return this.fail([...path, "symbols", index], `invalid symbol ${JSON.stringify(symbol)}`);

@@ -203,6 +203,11 @@ describe("listing", () => {
     expect((await call("GET", "/subjects/pg-short/versions")).json.error_code).toBe(40401);
   });
 
+  test("an Avro enum without symbols is an invalid schema (42201), as Avro and avsc refuse it", async () => {
+    const empty = JSON.stringify({ type: "enum", name: "Nothing", symbols: [] });
+    expect((await call("POST", "/subjects/enum-empty/versions", { schema: empty })).json.error_code).toBe(42201);
+  });
+
   test("a GET-only endpoint answers other methods with 405 in Confluent's shape", async () => {
     const res = await call("POST", "/schemas/types", {});
     expect([res.status, res.json.error_code]).toEqual([405, 405]);
