@@ -38,7 +38,8 @@ export const DEFAULT_PLATFORM_HOSTS = "localhost,127.0.0.1";
  * gets 429 `too_many_auth_failures`, and the tenant's and the key's rate limits are counted
  * (429 `rate_limited`). The tenant receives the request with `x-request-id` and its dispatch
  * proof `x-wfp-proof` set and every client `x-wfp-*` header removed; every response, the
- * tenant's included, carries the same `x-request-id`, and the tenant's carries `X-RateLimit-*`.
+ * tenant's included, carries the same `x-request-id`, and the tenant's carries `X-RateLimit-*`
+ * (echoed by the tenant from `x-wfp-ratelimit`, or set here when it did not).
  *
  * @example
  *   const state = { routes: new RouteCache(), limiter: new RateLimiter(), authFailures: new AuthFailureTracker() };
@@ -97,7 +98,7 @@ export async function dispatchToTenant(request: Request, env: DispatcherBindings
     let response: Response;
     try {
       const tenant = env.DISPATCHER.get(record.script, {}, record.limits === undefined ? undefined : { limits: record.limits });
-      response = await tenant.fetch(forwardedRequest(request, requestId, record.proof));
+      response = await tenant.fetch(forwardedRequest(request, requestId, record.proof, rate));
     } catch (cause) {
       const failure = tenantFailure(cause);
       log(failure.code, requestId, host, record.tenantId, cause);
@@ -108,13 +109,28 @@ export async function dispatchToTenant(request: Request, env: DispatcherBindings
     if (response.status === 401 && authorization !== null && state.authFailures.recordFailure(client) > 0) {
       log("auth_failures_blocked", requestId, host, record.tenantId);
     }
-    // One copy of the (immutable) response to add the platform's headers; the body streams through.
+    // A tenant built from the template echoes the id and the rate-limit figures it was given
+    // (x-wfp-ratelimit), so its response goes back as it is; any other (or a tenant with CORS
+    // origins) costs one copy of the immutable response, the body streaming through.
+    const limit = String(rate.limit);
+    const remaining = String(rate.remaining);
+    const reset = String(rate.resetSeconds);
+    const received = response.headers;
+    if (
+      record.corsOrigins.length === 0 &&
+      received.get(REQUEST_ID_HEADER) === requestId &&
+      received.get("x-ratelimit-remaining") === remaining &&
+      received.get("x-ratelimit-limit") === limit &&
+      received.get("x-ratelimit-reset") === reset
+    ) {
+      return response;
+    }
     const answer = new Response(response.body, response);
     const headers = answer.headers;
-    if (headers.get(REQUEST_ID_HEADER) !== requestId) headers.set(REQUEST_ID_HEADER, requestId);
-    headers.set("x-ratelimit-limit", String(rate.limit));
-    headers.set("x-ratelimit-remaining", String(rate.remaining));
-    headers.set("x-ratelimit-reset", String(rate.resetSeconds));
+    headers.set(REQUEST_ID_HEADER, requestId);
+    headers.set("x-ratelimit-limit", limit);
+    headers.set("x-ratelimit-remaining", remaining);
+    headers.set("x-ratelimit-reset", reset);
     if (record.corsOrigins.length > 0) applyCors(headers, corsOrigin);
     return answer;
   } catch (error) {
@@ -175,7 +191,10 @@ function rateLimitHeaders(rate: RateDecision): Record<string, string> {
   };
 }
 
-function forwardedRequest(request: Request, requestId: string, proof: string): Request {
+/** The rate-limit figures the tenant echoes as `X-RateLimit-*`: `<limit>,<remaining>,<reset seconds>`. */
+export const RATE_LIMIT_ECHO_HEADER = "x-wfp-ratelimit";
+
+function forwardedRequest(request: Request, requestId: string, proof: string, rate: RateDecision): Request {
   const headers = new Headers(request.headers);
   let reserved: string[] | undefined;
   for (const name of headers.keys()) {
@@ -184,6 +203,7 @@ function forwardedRequest(request: Request, requestId: string, proof: string): R
   if (reserved !== undefined) for (const name of reserved) headers.delete(name);
   headers.set(REQUEST_ID_HEADER, requestId);
   headers.set(PROOF_HEADER, proof);
+  headers.set(RATE_LIMIT_ECHO_HEADER, `${rate.limit},${rate.remaining},${rate.resetSeconds}`);
   return new Request(request, { headers });
 }
 

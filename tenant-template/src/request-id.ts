@@ -2,6 +2,10 @@ import type { MiddlewareHandler } from "hono";
 
 export const REQUEST_ID_HEADER = "x-request-id";
 
+/** `<limit>,<remaining>,<reset seconds>` from the dispatcher (dispatcher/src/tenant-dispatch.ts). */
+export const RATE_LIMIT_ECHO_HEADER = "x-wfp-ratelimit";
+const RATE_LIMIT_FIGURES = /^(\d{1,12}),(\d{1,12}),(\d{1,6})$/;
+
 // The dispatcher always sends one; anything else (a direct call, a bad value) gets a fresh id.
 const WELL_FORMED_ID = /^[A-Za-z0-9][A-Za-z0-9._:=-]{0,127}$/;
 
@@ -15,7 +19,8 @@ export interface RequestIdVariables {
 
 /**
  * Adopts the dispatcher's `x-request-id` (so one id follows a request across both Workers),
- * exposes it as `c.var.requestId` and echoes it on every response.
+ * exposes it as `c.var.requestId` and echoes it on every response, with the dispatcher's
+ * `X-RateLimit-*` figures when it sent them (`x-wfp-ratelimit`).
  *
  * @example
  *   app.use(requestId());
@@ -27,7 +32,15 @@ export function requestId({ generate = () => crypto.randomUUID() }: RequestIdOpt
     const incoming = c.req.raw.headers.get(REQUEST_ID_HEADER);
     const id = incoming !== null && WELL_FORMED_ID.test(incoming) ? incoming : generate();
     c.set("requestId", id);
+    const rateLimit = c.req.raw.headers.get(RATE_LIMIT_ECHO_HEADER);
     await next();
     c.header(REQUEST_ID_HEADER, id);
+    // The dispatcher's rate-limit figures, echoed so it can hand this response back uncopied.
+    const figures = rateLimit === null ? null : RATE_LIMIT_FIGURES.exec(rateLimit);
+    if (figures !== null) {
+      c.header("x-ratelimit-limit", figures[1]);
+      c.header("x-ratelimit-remaining", figures[2]);
+      c.header("x-ratelimit-reset", figures[3]);
+    }
   };
 }

@@ -296,8 +296,9 @@ describe("platform-internal headers", () => {
       authorization: "Bearer tenant-key",
     });
     const echo = (await res.json()) as EchoBody;
-    // The only x-wfp-* header the tenant sees is the dispatcher's own proof.
-    expect(Object.keys(echo.headers).filter((name) => name.startsWith("x-wfp-"))).toEqual(["x-wfp-proof"]);
+    // The only x-wfp-* headers the tenant sees are the dispatcher's own: the proof and the rate-limit figures.
+    expect(Object.keys(echo.headers).filter((name) => name.startsWith("x-wfp-")).sort()).toEqual(["x-wfp-proof", "x-wfp-ratelimit"]);
+    expect(echo.headers["x-wfp-ratelimit"]).toMatch(/^\d+,\d+,\d+$/);
     expect(echo.headers["x-wfpnot-reserved"]).toBe("kept");
     expect(echo.headers.authorization).toBe("Bearer tenant-key");
   });

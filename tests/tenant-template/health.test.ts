@@ -98,4 +98,18 @@ describe("everything else", () => {
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(await res.json()).toEqual({ error: { code: "not_found", message: "No such endpoint.", requestId: id } });
   });
+
+  test("the dispatcher's rate-limit figures are echoed as X-RateLimit-* (so it need not copy the response); malformed ones are not", async () => {
+    for (const path of ["/health", "/no-such-endpoint"]) {
+      const res = await fetchFrom("fresh", path, { "x-request-id": "rl-echo-1", "x-wfp-ratelimit": "6000,5987,42" });
+      await res.arrayBuffer();
+      expect(res.headers.get("x-request-id"), path).toBe("rl-echo-1");
+      expect([res.headers.get("x-ratelimit-limit"), res.headers.get("x-ratelimit-remaining"), res.headers.get("x-ratelimit-reset")], path).toEqual(["6000", "5987", "42"]);
+    }
+    for (const bad of ["6000,5987", "a,b,c", "1,2,3,4", "1,2,-3"]) {
+      const res = await fetchFrom("fresh", "/health", { "x-wfp-ratelimit": bad });
+      await res.arrayBuffer();
+      expect(res.headers.get("x-ratelimit-limit"), bad).toBeNull();
+    }
+  });
 });
