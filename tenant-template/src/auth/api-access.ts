@@ -11,6 +11,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { errorResponse } from "../api-error.ts";
 import { outcomeOf, recordAudit, recordDenied, type AuditOutcome } from "../audit/audit-log.ts";
+import { confluentState, type ConfluentState } from "../audit/confluent-state.ts";
 import type { RequestIdVariables } from "../request-id.ts";
 import { BOOKMARK_HEADER, openD1Session } from "../store/open-d1-session.ts";
 import { matchRule, type MatchedRule } from "./access-policy.ts";
@@ -106,14 +107,29 @@ export function apiAccess(): MiddlewareHandler<AccessEnv> {
     }
 
     c.set("principal", principal);
+    const audited = matched?.rule.audited ?? !["GET", "HEAD"].includes(c.req.method);
+    // A Confluent change's before/after: the state of the subject or level it names, read around it.
+    const confluentTarget = audited && matched !== null && !isApiPath(c.req.path) ? { subject: subjectOfPath(matched.params), context: matched.params.context } : null;
+    const before = confluentTarget === null ? undefined : await readConfluentState(c, confluentTarget);
     await next();
+    if (confluentTarget !== null && c.get("auditChange") === undefined && outcomeOf(c.res.status) === "ok") {
+      noteChange(c, before ?? null, await readConfluentState(c, confluentTarget));
+    }
 
     if (matched !== null && isScoped(principal) && principal.subjectPrefix !== null && (matched.rule.scope.kind === "subjects" || (matched.rule.scope.kind === "schema-id" && matched.rule.scope.list))) {
       await cutListing(c, principal.subjectPrefix, matched);
     }
-    const audited = matched?.rule.audited ?? !["GET", "HEAD"].includes(c.req.method);
     if (audited) await audit(c, principal, action, outcomeOf(c.res.status));
   };
+}
+
+/** The Confluent state for the audit log; null (no hash) if it cannot be read, which never fails the request. */
+async function readConfluentState(c: Context<AccessEnv>, target: { subject: string | null; context: string | undefined }): Promise<ConfluentState | null> {
+  try {
+    return await confluentState(c.env.DB.withSession("first-primary"), target.subject, target.context);
+  } catch {
+    return null;
+  }
 }
 
 async function allowed(session: D1DatabaseSession, principal: Principal, matched: MatchedRule | null): Promise<boolean> {

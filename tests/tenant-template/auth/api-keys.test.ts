@@ -255,6 +255,14 @@ describe("the audit log", () => {
       ["subject.config.update", "ok", 200],
       ["subject.register", "ok", 200],
     ]);
+    // A Confluent change hashes the state of the subject it names, before and after: the chain links up.
+    const [registered, configured, deleted] = (await audit(`actor=${writer.id}&outcome=ok&limit=3`)).items.reverse() as [AuditItem, AuditItem, AuditItem];
+    expect(registered).toMatchObject({ action: "subject.register", beforeHash: null, afterHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(configured).toMatchObject({ action: "subject.config.update", beforeHash: registered.afterHash, afterHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(configured.afterHash).not.toBe(configured.beforeHash);
+    expect(deleted).toMatchObject({ action: "subject.delete", beforeHash: configured.afterHash, afterHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(deleted.afterHash).not.toBe(deleted.beforeHash);
+
     const keyEntries = (await audit(`action=key.create&target=/api/keys/${writer.id}`)).items;
     expect(keyEntries).toHaveLength(1);
     expect(keyEntries[0]).toMatchObject({ actor: "admin", outcome: "ok", beforeHash: null, afterHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
