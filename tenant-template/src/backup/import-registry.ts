@@ -4,6 +4,7 @@ import type { Collection } from "../store/define-collection.ts";
 import { DOCUMENT_ID } from "../store/document-repository.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
 import { CONFLUENT_TABLES, DEFAULT_HIERARCHY, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, PARENT_REFERENCES, type ConfluentTable } from "./export-format.ts";
+import { schemaIdCache } from "../confluent/confluent-store.ts";
 
 /** Why an import was refused; nothing was written in any of these cases. */
 export type ImportRefusal =
@@ -195,6 +196,8 @@ export async function importRegistry(session: StoreQueryable, input: unknown, co
   }
   try {
     await session.batch(statements);
+    // The import replaces the Confluent numbering: ids this isolate cached may now mean other schemas.
+    schemaIdCache.clear();
   } catch (error) {
     // The guard aborts the batch with "malformed JSON" when the tenant changed under the import.
     const after = await tenantState(session, collections);

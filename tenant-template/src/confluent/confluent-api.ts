@@ -13,6 +13,7 @@ import { protobufCompatibility } from "../compat/protobuf-compatibility.ts";
 import type { RegistryEnv } from "../registry/level-routes.ts";
 import type { ParsedSpec } from "../spec/validate-specification.ts";
 import { d1Session } from "../store/d1-session.ts";
+import { BOOKMARK_HEADER } from "../store/open-d1-session.ts";
 import { SCHEMA_FORMATS } from "../store/collections.ts";
 import { MAX_BODY_BYTES, MAX_REFERENCES_PER_SCHEMA, MAX_SPEC_BYTES, readBodyText, subjectProblem } from "../http/input-limits.ts";
 import { CONFLUENT_ERRORS, ConfluentError } from "./confluent-error.ts";
@@ -38,6 +39,7 @@ import {
   schemaById,
   setConfig,
   setMode,
+  schemaIdCache,
   settingsOf,
   softDelete,
   subjectVersions,
@@ -52,6 +54,8 @@ import { parseWithReferences, resolveReferences } from "./schema-references.ts";
 
 /** What Confluent answers with; its clients also accept application/vnd.schemaregistry+json and application/json. */
 export const CONFLUENT_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+/** Where an id read says whether the id cache answered: `hit`, `miss` or `bypass` (as /api's read cache does). */
+const REGISTRY_CACHE_HEADER = "x-registry-cache";
 /** Confluent's default global compatibility level and mode. */
 export const DEFAULT_COMPATIBILITY: CompatibilityLevel = "BACKWARD";
 export const DEFAULT_MODE = "READWRITE";
@@ -593,12 +597,22 @@ function idParam(c: Ctx): number {
   return id;
 }
 
+/** A schema by id from D1, and the id cache brought up to date with what D1 said. */
+async function loadSchema(c: Ctx, id: number): Promise<SchemaRecord | null> {
+  const generation = schemaIdCache.generation;
+  const found = await schemaById(c.var.session, id);
+  // An id whose every version was deleted for good is gone, as in Confluent (never handed out again).
+  const exists = found !== null && (await usesOf(c.var.session, id, true)).length > 0;
+  if (exists) schemaIdCache.set(found, generation);
+  else schemaIdCache.forget([id]);
+  return exists ? found : null;
+}
+
 /** A schema by id; with `?subject`, only if that subject uses it (Confluent looks ids up in the subject's context). */
 async function requireSchema(c: Ctx): Promise<SchemaRecord> {
   const id = idParam(c);
-  const found = await schemaById(c.var.session, id);
-  // An id whose every version was deleted for good is gone, as in Confluent (never handed out again).
-  if (!found || (await usesOf(c.var.session, id, true)).length === 0) fail(CONFLUENT_ERRORS.schemaNotFound, `Schema ${id} not found`);
+  const found = await loadSchema(c, id);
+  if (!found) fail(CONFLUENT_ERRORS.schemaNotFound, `Schema ${id} not found`);
   const subject = c.req.query("subject");
   if (subject !== undefined && subject !== "") {
     const wanted = parseSubject(subject, urlContext(c));
@@ -608,15 +622,34 @@ async function requireSchema(c: Ctx): Promise<SchemaRecord> {
   return found;
 }
 
+/**
+ * `GET /schemas/ids/{id}[/schema]`: from this isolate's id cache when the answer depends on the id
+ * alone, else from D1 (docs/confluent-api.md, "The schema id cache"). A client's bookmark asks for
+ * read-your-writes, which only D1 can promise; `?subject` and `?fetchMaxId=true` read more than the id.
+ */
+async function schemaForIdRead(c: Ctx): Promise<SchemaRecord> {
+  const query = new URL(c.req.url).searchParams;
+  const onlyId = [...query].every(([name, value]) => (name === "fetchMaxId" && value === "false") || (name === "subject" && value === ""));
+  const bookmarked = (c.req.header(BOOKMARK_HEADER) ?? "") !== "";
+  if (onlyId && !bookmarked) {
+    const cached = schemaIdCache.get(idParam(c));
+    c.header(REGISTRY_CACHE_HEADER, cached ? "hit" : "miss");
+    if (cached) return cached;
+  } else {
+    c.header(REGISTRY_CACHE_HEADER, "bypass");
+  }
+  return requireSchema(c);
+}
+
 routes.get("/schemas/ids/:id", async (c) => {
-  const record = await requireSchema(c);
+  const record = await schemaForIdRead(c);
   const maxId = flag(c, "fetchMaxId") ? { maxId: await maxGlobalId(c.var.session) } : {};
   return reply(c, { ...schemaFields(record.schemaType, record.schema, record), ...maxId });
 });
 routes.all("/schemas/ids/:id", methodNotAllowed);
 
 routes.get("/schemas/ids/:id/schema", async (c) => {
-  const { schema } = await requireSchema(c);
+  const { schema } = await schemaForIdRead(c);
   return c.body(schema, 200, { "content-type": CONFLUENT_CONTENT_TYPE });
 });
 

@@ -12,6 +12,7 @@ import type { StoreQueryable } from "../store/store-db.ts";
 import type { StoredDocument } from "../store/store-result.ts";
 import { insertChild } from "../registry/insert-child.ts";
 import { CONFLUENT_ERRORS, ConfluentError } from "./confluent-error.ts";
+import { SchemaIdCache } from "./schema-id-cache.ts";
 
 export type SchemaType = (typeof SCHEMA_FORMATS)[number];
 
@@ -78,6 +79,12 @@ export interface SchemaRecord {
   references: SchemaReference[];
   guid: string;
 }
+
+/**
+ * This isolate's cache of ids -> schemas (module state lives as long as the isolate and is never
+ * shared with another); deletes below evict from it. See schema-id-cache.ts for why it is safe.
+ */
+export const schemaIdCache = new SchemaIdCache<SchemaRecord>();
 
 /** One version of a subject as Confluent sees it. */
 export interface SubjectVersion {
@@ -469,6 +476,8 @@ export async function dropVersion(session: StoreQueryable, version: SubjectVersi
     session.prepare("DELETE FROM schema_versions WHERE id = ?").bind(version.document.id),
     session.prepare("DELETE FROM confluent_versions WHERE version_id = ?").bind(version.document.id),
   ]);
+  // Its id may have had no other use (docs/confluent-api.md, the schema id cache).
+  schemaIdCache.forget([version.globalId]);
 }
 
 /** Soft delete: the version document becomes Removed (the hierarchy's final status). */
@@ -487,7 +496,14 @@ export async function hardDelete(session: StoreQueryable, schema: SchemaDocument
   statements.push(session.prepare("DELETE FROM schemas WHERE id = ? AND NOT EXISTS (SELECT 1 FROM schema_versions WHERE schema_id = ?)").bind(schema.id, schema.id));
   // A subject deleted for good takes its own config and mode with it (Confluent does the same).
   if (settingsKey !== undefined) statements.push(session.prepare("DELETE FROM confluent_settings WHERE subject = ? AND NOT EXISTS (SELECT 1 FROM schemas WHERE id = ?)").bind(settingsKey, schema.id));
-  await session.batch(statements);
+  // Before and after: an id may stop existing, and a read racing the batch must not cache it again.
+  const ids = versions.map((version) => version.globalId);
+  schemaIdCache.forget(ids);
+  try {
+    await session.batch(statements);
+  } finally {
+    schemaIdCache.forget(ids);
+  }
 }
 
 /** A subject's state in one row of `listSubjects`. */

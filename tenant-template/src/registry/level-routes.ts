@@ -23,6 +23,7 @@ import { forgetCached } from "../cache/forget-cached.ts";
 import { readCacheConfig } from "../cache/read-cache-config.ts";
 import { newReadCacheStats, type ReadCacheStats } from "../cache/read-cache-stats.ts";
 import { cascadeDelete } from "./cascade-delete.ts";
+import { schemaIdCache } from "../confluent/confluent-store.ts";
 import { entityTag, requiredVersion } from "./entity-tag.ts";
 import { insertChild } from "./insert-child.ts";
 import { REGISTRY_LEVELS, versionLevel, type RegistryLevel } from "./registry-levels.ts";
@@ -311,6 +312,8 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
         if (required !== null) throw staleVersion(level, required, result.currentVersion);
         throw new ApiError(409, "concurrent_update", `The ${level.singular} changed while it was being deleted: read it again and retry.`);
       }
+      // Versions may have gone with it, and with them the last use of a Confluent id.
+      if (Object.values(result.removed).some((count) => count > 0)) schemaIdCache.clear();
       noteChange(c, present(current), null);
       await forgetCached(level.collection, current.id, [current.version], cacheOf(c));
       return c.json({ removed: result.removed }, 200);
