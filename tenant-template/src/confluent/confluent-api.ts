@@ -50,6 +50,7 @@ import {
   type SubjectName,
   type SubjectVersion,
 } from "./confluent-store.ts";
+import { ParsedSchemaCache } from "./parsed-schema-cache.ts";
 import { parseWithReferences, resolveReferences } from "./schema-references.ts";
 
 /** What Confluent answers with; its clients also accept application/vnd.schemaregistry+json and application/json. */
@@ -345,7 +346,14 @@ async function parseInput(c: Ctx, subject: SubjectName, input: SchemaInput): Pro
 
 /** An existing version, parsed with its references; undefined when it no longer parses. */
 async function parseVersion(c: Ctx, subject: SubjectName, version: SubjectVersion): Promise<ParsedSpec | undefined> {
+  const { format, specification } = version.document.body;
   try {
+    if (version.references.length === 0) {
+      const cached = parsedSchemas.get(format, specification);
+      if (cached !== undefined) return cached;
+      const result = parseWithReferences(format, specification, []);
+      return result.ok ? parsedSchemas.put(format, specification, result.parsed) : undefined;
+    }
     const dependencies = await resolveReferences(c.var.session, version.references, subject.context);
     const result = parseWithReferences(version.document.body.format, version.document.body.specification, dependencies);
     return result.ok ? result.parsed : undefined;
@@ -516,6 +524,9 @@ function pickVersion(versions: readonly SubjectVersion[], wanted: number | "late
   if (!found) fail(CONFLUENT_ERRORS.versionNotFound, `Version ${wanted} not found for subject '${subject.qualified}'.`);
   return found;
 }
+
+/** This isolate's parses of stored texts without references (parsed-schema-cache.ts: pure, never stale). */
+const parsedSchemas = new ParsedSchemaCache<ParsedSpec>();
 
 /** The candidate against `existing` (oldest first) at `level`; a different schema type is incompatible. */
 async function compatibility(c: Ctx, subject: SubjectName, candidate: { schemaType: SchemaType; parsed: ParsedSpec }, level: CompatibilityLevel, existing: readonly SubjectVersion[]): Promise<CompatibilityResult> {
