@@ -10,25 +10,13 @@ import type { Target } from "./config.ts";
 import { findD1Database } from "./d1-database.ts";
 import { apiCall, InputError, TenantNotFoundError } from "./errors.ts";
 import { tenantNames } from "./tenant-names.ts";
-import { ADMIN_KEY_ID, generateKey, generateKeyId, hashJson, hashKey, KEY_ID, ROLES, type Role } from "../../tenant-template/src/auth/api-key.ts";
+import { ADMIN_KEY_ID, generateKey, generateKeyId, hashJson, hashKey, KEY_ID, KEY_RECORD_COLUMNS, presentKey, ROLES, type ApiKeyRecord, type KeyRecordRow, type Role } from "../../tenant-template/src/auth/api-key.ts";
 
 /** The actor the tenant's audit log records for changes made with the CLI. */
 export const OPERATOR_ACTOR = "operator";
 
-/** A key's record as the tenant's `/api/keys` shows it (field order included: the audit hash covers it). */
-export interface TenantKeyRecord {
-  id: string;
-  role: Role;
-  productId: string | null;
-  subjectPrefix: string | null;
-  description: string | null;
-  createdAt: string;
-  createdBy: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  revokedBy: string | null;
-  status: "active" | "expired" | "revoked";
-}
+/** A key's record exactly as the tenant's `/api/keys` shows it (one definition: the audit hashes cover it). */
+export type TenantKeyRecord = ApiKeyRecord;
 
 /** What `keys create` asks for, already validated by {@link parseNewKey}. */
 export interface NewTenantKey {
@@ -96,37 +84,6 @@ export function parseKeyId(keyId: string | undefined): string {
   return keyId;
 }
 
-interface KeyRow {
-  id: string;
-  role: string;
-  product_id: string | null;
-  subject_prefix: string | null;
-  description: string | null;
-  created_at: string;
-  created_by: string;
-  expires_at: string | null;
-  revoked_at: string | null;
-  revoked_by: string | null;
-}
-
-function present(row: KeyRow, now: Date = new Date()): TenantKeyRecord {
-  const status = row.revoked_at !== null ? "revoked" : row.expires_at !== null && !(Date.parse(row.expires_at) > now.getTime()) ? "expired" : "active";
-  return {
-    id: row.id,
-    role: row.role as Role,
-    productId: row.product_id,
-    subjectPrefix: row.subject_prefix,
-    description: row.description,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-    revokedBy: row.revoked_by,
-    status,
-  };
-}
-
-const KEY_COLUMNS = "id, role, product_id, subject_prefix, description, created_at, created_by, expires_at, revoked_at, revoked_by";
 // The query API binds strings only: '' stands for NULL in optional columns.
 const AUDIT_INSERT =
   "INSERT INTO audit_log (at, actor, action, target, outcome, status, request_id, before_hash, after_hash) VALUES (?, ?, ?, ?, 'ok', ?, ?, NULLIF(?, ''), NULLIF(?, ''))";
@@ -171,7 +128,7 @@ export async function createTenantKey(target: Target, tenantId: string, input: N
   const id = generateKeyId();
   const key = generateKey(id);
   const createdAt = now.toISOString();
-  const record = present(
+  const record = presentKey(
     { id, role: input.role, product_id: input.productId, subject_prefix: input.subjectPrefix, description: input.description, created_at: createdAt, created_by: OPERATOR_ACTOR, expires_at: input.expiresAt, revoked_at: null, revoked_by: null },
     now,
   );
@@ -193,8 +150,8 @@ export async function createTenantKey(target: Target, tenantId: string, input: N
  */
 export async function listTenantKeys(target: Target, tenantId: string): Promise<TenantKeyRecord[]> {
   const database = await tenantDatabase(target, tenantId);
-  const [rows] = await run(target, database, "listing the API keys of", [{ sql: `SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY rowid`, params: [] }]);
-  return (rows ?? []).map((row) => present(row as unknown as KeyRow));
+  const [rows] = await run(target, database, "listing the API keys of", [{ sql: `SELECT ${KEY_RECORD_COLUMNS} FROM api_keys ORDER BY rowid`, params: [] }]);
+  return (rows ?? []).map((row) => presentKey(row as unknown as KeyRecordRow));
 }
 
 /**
@@ -206,14 +163,14 @@ export async function listTenantKeys(target: Target, tenantId: string): Promise<
  */
 export async function revokeTenantKey(target: Target, tenantId: string, keyId: string, now: Date = new Date()): Promise<{ record: TenantKeyRecord; changed: boolean }> {
   const database = await tenantDatabase(target, tenantId);
-  const select: Statement = { sql: `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = ?`, params: [keyId] };
+  const select: Statement = { sql: `SELECT ${KEY_RECORD_COLUMNS} FROM api_keys WHERE id = ?`, params: [keyId] };
   const [rows] = await run(target, database, "reading an API key of", [select]);
-  const row = rows?.[0] as KeyRow | undefined;
+  const row = rows?.[0] as KeyRecordRow | undefined;
   if (row === undefined) throw new KeyNotFoundError(tenantId, keyId);
-  const before = present(row, now);
+  const before = presentKey(row, now);
   if (row.revoked_at !== null) return { record: before, changed: false };
   const revokedAt = now.toISOString();
-  const after = present({ ...row, revoked_at: revokedAt, revoked_by: OPERATOR_ACTOR }, now);
+  const after = presentKey({ ...row, revoked_at: revokedAt, revoked_by: OPERATOR_ACTOR }, now);
   await run(target, database, "revoking an API key in", [
     { sql: "UPDATE api_keys SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL", params: [revokedAt, OPERATOR_ACTOR, keyId] },
     auditStatement("key.revoke", keyId, 200, await hashJson(before), await hashJson(after), revokedAt),

@@ -119,3 +119,67 @@ function base64url(bytes: Uint8Array): string {
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
+
+/** An `api_keys` row without its hash: what the Worker and the operator CLI both read. */
+export interface KeyRecordRow {
+  id: string;
+  role: string;
+  product_id: string | null;
+  subject_prefix: string | null;
+  description: string | null;
+  created_at: string;
+  created_by: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  revoked_by: string | null;
+}
+
+/** The `api_keys` columns of {@link KeyRecordRow}, for SELECTs. */
+export const KEY_RECORD_COLUMNS = "id, role, product_id, subject_prefix, description, created_at, created_by, expires_at, revoked_at, revoked_by";
+
+/**
+ * A key as `/api/keys` and `npm run tenant -- keys` show it (never the hash). Field order is part
+ * of the contract: the audit log's before/after hashes cover this JSON, whichever side wrote it.
+ */
+export interface ApiKeyRecord {
+  id: string;
+  role: Role;
+  productId: string | null;
+  subjectPrefix: string | null;
+  description: string | null;
+  createdAt: string;
+  createdBy: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  revokedBy: string | null;
+  status: "active" | "expired" | "revoked";
+}
+
+/** Revoked, else expired (`now` >= `expires_at`), else active. */
+export function keyStatus(row: Pick<KeyRecordRow, "expires_at" | "revoked_at">, now: Date): ApiKeyRecord["status"] {
+  if (row.revoked_at !== null) return "revoked";
+  if (row.expires_at !== null && !(Date.parse(row.expires_at) > now.getTime())) return "expired";
+  return "active";
+}
+
+/**
+ * The row as the API and the CLI show it.
+ *
+ * @example
+ *   presentKey(row).status // "active"
+ */
+export function presentKey(row: KeyRecordRow, now: Date = new Date()): ApiKeyRecord {
+  return {
+    id: row.id,
+    role: row.role as Role,
+    productId: row.product_id,
+    subjectPrefix: row.subject_prefix,
+    description: row.description,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    revokedBy: row.revoked_by,
+    status: keyStatus(row, now),
+  };
+}

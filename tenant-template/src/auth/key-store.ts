@@ -4,7 +4,9 @@
  * key and compares digests in constant time; an unknown key id costs the same comparison, and every
  * refusal looks the same to the client (docs/security.md).
  */
-import { ADMIN_KEY_ID, digestsEqual, hashKey, ROLES, type Role } from "./api-key.ts";
+import { ADMIN_KEY_ID, digestsEqual, hashKey, keyStatus, presentKey, ROLES, type ApiKeyRecord, type KeyRecordRow, type Role } from "./api-key.ts";
+
+export { presentKey, type ApiKeyRecord };
 
 /** Who a request acts as once its key is accepted. */
 export interface Principal {
@@ -16,21 +18,6 @@ export interface Principal {
   subjectPrefix: string | null;
 }
 
-/** An `api_keys` row as the API shows it (never the hash). */
-export interface ApiKeyRecord {
-  id: string;
-  role: Role;
-  productId: string | null;
-  subjectPrefix: string | null;
-  description: string | null;
-  createdAt: string;
-  createdBy: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  revokedBy: string | null;
-  status: "active" | "expired" | "revoked";
-}
-
 /** The outcome of checking a presented key. */
 export type Authentication =
   | { ok: true; principal: Principal }
@@ -39,18 +26,8 @@ export type Authentication =
 
 type Queryable = Pick<D1Database, "prepare">;
 
-interface KeyRow {
-  id: string;
+interface KeyRow extends KeyRecordRow {
   key_hash: string;
-  role: string;
-  product_id: string | null;
-  subject_prefix: string | null;
-  description: string | null;
-  created_at: string;
-  created_by: string;
-  expires_at: string | null;
-  revoked_at: string | null;
-  revoked_by: string | null;
 }
 
 // Compared against when the key id is unknown, so that case takes as long as a wrong secret.
@@ -75,31 +52,8 @@ export async function authenticateKey(db: Queryable, adminKeyHash: string | unde
   const row = await db.prepare("SELECT * FROM api_keys WHERE id = ?").bind(keyId).first<KeyRow>();
   const matches = digestsEqual(presented, row?.key_hash ?? NO_SUCH_KEY);
   if (row === null) return { ok: false, known: false };
-  if (!matches || statusOf(row, now) !== "active" || !(ROLES as readonly string[]).includes(row.role)) return { ok: false, known: true };
+  if (!matches || keyStatus(row, now) !== "active" || !(ROLES as readonly string[]).includes(row.role)) return { ok: false, known: true };
   return { ok: true, principal: { keyId, role: row.role as Role, productId: row.product_id, subjectPrefix: row.subject_prefix } };
-}
-
-function statusOf(row: Pick<KeyRow, "expires_at" | "revoked_at">, now: Date): ApiKeyRecord["status"] {
-  if (row.revoked_at !== null) return "revoked";
-  if (row.expires_at !== null && !(Date.parse(row.expires_at) > now.getTime())) return "expired";
-  return "active";
-}
-
-/** The row as the API shows it. */
-export function presentKey(row: KeyRow | Omit<KeyRow, "key_hash">, now: Date = new Date()): ApiKeyRecord {
-  return {
-    id: row.id,
-    role: row.role as Role,
-    productId: row.product_id,
-    subjectPrefix: row.subject_prefix,
-    description: row.description,
-    createdAt: row.created_at,
-    createdBy: row.created_by,
-    expiresAt: row.expires_at,
-    revokedAt: row.revoked_at,
-    revokedBy: row.revoked_by,
-    status: statusOf(row, now),
-  };
 }
 
 /** What a new key is given (everything but its id, hash and creation facts). */
