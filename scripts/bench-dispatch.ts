@@ -22,6 +22,7 @@
  * The second half of section 7, seconds to onboard one tenant, plugs into `measureOnboarding()`.
  */
 import { intOption } from "./lib/int-option.ts";
+import { runBatch, summarise, type Batch, type LoadSummary as Summary } from "./lib/load-batch.ts";
 import { Agent, request as httpRequest } from "node:http";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
@@ -74,14 +75,6 @@ interface Endpoint {
   host: string;
   /** Other headers sent: the dispatch proof, directly (so both targets do the tenant's proof check). */
   headers: Record<string, string>;
-}
-
-interface Summary {
-  requests: number;
-  errors: number;
-  reqPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
 }
 
 export interface DispatchBenchResult {
@@ -221,53 +214,6 @@ function send(agent: Agent, endpoint: Endpoint, path: string): Promise<Reply> {
   });
 }
 
-interface Batch {
-  latenciesMs: number[];
-  errors: number;
-  elapsedMs: number;
-}
-
-/** Sends `count` requests with `concurrency` in flight at once; a fixed number, never open-ended. */
-async function runBatch(agent: Agent, endpoint: Endpoint, scenario: Scenario, count: number, concurrency: number): Promise<Batch> {
-  const latenciesMs: number[] = [];
-  let errors = 0;
-  let next = 0;
-  const started = performance.now();
-  const lane = async () => {
-    while (next < count) {
-      next += 1;
-      const t0 = performance.now();
-      try {
-        const reply = await send(agent, endpoint, scenario.path);
-        if (reply.status !== scenario.status) errors += 1;
-      } catch {
-        errors += 1;
-      }
-      latenciesMs.push(performance.now() - t0);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
-  return { latenciesMs, errors, elapsedMs: performance.now() - started };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank] ?? Number.NaN;
-}
-
-function summarise(batches: Batch[]): Summary {
-  const latencies = batches.flatMap((b) => b.latenciesMs).sort((a, b) => a - b);
-  const elapsedMs = batches.reduce((sum, b) => sum + b.elapsedMs, 0);
-  return {
-    requests: latencies.length,
-    errors: batches.reduce((sum, b) => sum + b.errors, 0),
-    reqPerSec: latencies.length / (elapsedMs / 1000),
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-  };
-}
-
 /** Both endpoints must give the same healthy answer before anything is timed. */
 async function checkEndpoint(agent: Agent, endpoint: Endpoint, migrations: string[]): Promise<void> {
   {
@@ -297,7 +243,7 @@ export async function benchDispatch(options: Omit<Options, "json">): Promise<Dis
     const results: DispatchBenchResult[] = [];
     for (const scenario of SCENARIOS) {
       for (const endpoint of [direct, dispatcher]) {
-        await runBatch(agents[endpoint.label], endpoint, scenario, options.warmup, options.concurrency);
+        await runBatch(options.warmup, options.concurrency, () => send(agents[endpoint.label], endpoint, scenario.path), scenario.status);
       }
       const perRound = Math.ceil(options.requests / options.rounds);
       const batches: Record<Endpoint["label"], Batch[]> = { direct: [], dispatcher: [] };
@@ -305,7 +251,7 @@ export async function benchDispatch(options: Omit<Options, "json">): Promise<Dis
         // A B, B A, A B...: neither target always runs first (or right after the other).
         const order = round % 2 === 0 ? [direct, dispatcher] : [dispatcher, direct];
         for (const endpoint of order) {
-          batches[endpoint.label].push(await runBatch(agents[endpoint.label], endpoint, scenario, perRound, options.concurrency));
+          batches[endpoint.label].push(await runBatch(perRound, options.concurrency, () => send(agents[endpoint.label], endpoint, scenario.path), scenario.status));
         }
       }
       results.push(compare(scenario, options, summarise(batches.direct), summarise(batches.dispatcher)));
@@ -319,14 +265,14 @@ export async function benchDispatch(options: Omit<Options, "json">): Promise<Dis
 }
 
 function compare(scenario: Scenario, options: Omit<Options, "json">, direct: Summary, dispatcher: Summary): DispatchBenchResult {
-  const addedCostPct = (direct.reqPerSec / dispatcher.reqPerSec - 1) * 100;
+  const addedCostPct = (direct.perSec / dispatcher.perSec - 1) * 100;
   const addedP99Ms = dispatcher.p99Ms - direct.p99Ms;
   return {
     scenario: scenario.description,
     config: { ...options, path: scenario.path, tenantHost: TENANT_HOST },
     direct,
     dispatcher,
-    throughputRatio: dispatcher.reqPerSec / direct.reqPerSec,
+    throughputRatio: dispatcher.perSec / direct.perSec,
     addedCostPct,
     addedP50Ms: dispatcher.p50Ms - direct.p50Ms,
     addedP99Ms,
@@ -381,7 +327,7 @@ const verdict = (ok: boolean) => (ok ? "meets target" : "MISSES target");
 
 function printReport(results: DispatchBenchResult[], onboarding: OnboardingResult | null): void {
   const row = (label: string, s: Summary) =>
-    `    ${label.padEnd(11)} ${s.reqPerSec.toFixed(0).padStart(7)} req/s   p50 ${ms(s.p50Ms).padStart(9)}   p99 ${ms(s.p99Ms).padStart(9)}   errors ${s.errors}`;
+    `    ${label.padEnd(11)} ${s.perSec.toFixed(0).padStart(7)} req/s   p50 ${ms(s.p50Ms).padStart(9)}   p99 ${ms(s.p99Ms).padStart(9)}   errors ${s.errors}`;
   const first = results[0];
   const lines: string[] = [];
   if (first !== undefined) {

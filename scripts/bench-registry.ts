@@ -35,6 +35,9 @@ import { avroCompatibility } from "../tenant-template/src/compat/avro-compatibil
 import { checkCompatibility, type CompatibilityLevel } from "../tenant-template/src/compat/compatibility.ts";
 import { validateSpecification } from "../tenant-template/src/spec/validate-specification.ts";
 import { intOption } from "./lib/int-option.ts";
+import { percentile, runBatch, summarise, type Batch, type LoadSummary } from "./lib/load-batch.ts";
+
+export type Summary = LoadSummary;
 
 const TENANT_ID = "benchreg";
 const TENANT_HOST = "registry.benchreg.localhost";
@@ -131,59 +134,6 @@ async function expectOk(agent: Agent, target: Target, method: string, path: stri
   const reply = await send(agent, target, method, path, body);
   if (reply.status !== 200) throw new Error(`${method} ${path} on ${target.label} answered ${reply.status}: ${reply.body.slice(0, 300)}`);
   return reply;
-}
-
-interface Batch {
-  latenciesMs: number[];
-  errors: number;
-  elapsedMs: number;
-}
-
-/** `count` requests (the i-th built by `request(i)`) with `concurrency` in flight; a fixed number, never open-ended. */
-async function runBatch(count: number, concurrency: number, request: (i: number) => Promise<Reply>, okStatus = 200): Promise<Batch> {
-  const latenciesMs: number[] = [];
-  let errors = 0;
-  let next = 0;
-  const started = performance.now();
-  const lane = async () => {
-    while (next < count) {
-      const i = next++;
-      const t0 = performance.now();
-      try {
-        if ((await request(i)).status !== okStatus) errors += 1;
-      } catch {
-        errors += 1;
-      }
-      latenciesMs.push(performance.now() - t0);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
-  return { latenciesMs, errors, elapsedMs: performance.now() - started };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-}
-
-export interface Summary {
-  requests: number;
-  errors: number;
-  perSec: number;
-  p50Ms: number;
-  p99Ms: number;
-}
-
-function summarise(batches: Batch[]): Summary {
-  const latencies = batches.flatMap((b) => b.latenciesMs).sort((a, b) => a - b);
-  const elapsedMs = batches.reduce((sum, b) => sum + b.elapsedMs, 0);
-  return {
-    requests: latencies.length,
-    errors: batches.reduce((sum, b) => sum + b.errors, 0),
-    perSec: latencies.length / (elapsedMs / 1000),
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-  };
 }
 
 // --- Set-up -------------------------------------------------------------------------------------
