@@ -61,21 +61,14 @@ async function* documentPages(session: StoreQueryable, collections: readonly Col
     const query = session.prepare(
       `SELECT id, body, _version, created_at, updated_at FROM ${collection.name} WHERE id > ? ORDER BY id LIMIT ?`,
     );
-    let after = "";
     let count = 0;
-    for (;;) {
-      const { results } = await query.bind(after, pageSize).all<Row>();
-      for (const row of results) {
+    for await (const rows of keysetPages<Row, string>(query, "", (row) => row.id, pageSize)) {
+      for (const row of rows) {
         text += `${count === 0 ? "" : ","}\n{"id":${JSON.stringify(row.id)},"_version":${row._version},"created_at":${JSON.stringify(row.created_at)},"updated_at":${JSON.stringify(row.updated_at)},"body":${row.body}}`;
         count += 1;
       }
-      if (results.length > 0) {
-        yield text;
-        text = "";
-      }
-      const last = results.at(-1);
-      if (results.length < pageSize || last === undefined) break;
-      after = last.id;
+      yield text;
+      text = "";
     }
     text += "]";
   }
@@ -84,23 +77,33 @@ async function* documentPages(session: StoreQueryable, collections: readonly Col
     text += `${index === 0 ? "" : ","}\n${JSON.stringify(table)}:[`;
     // Keyset by rowid (every one of these tables has one); names come from the constant, never input.
     const query = session.prepare(`SELECT rowid AS _rowid, ${columns.join(", ")} FROM ${table} WHERE rowid > ? ORDER BY rowid LIMIT ?`);
-    let after = 0;
     let count = 0;
-    for (;;) {
-      const { results } = await query.bind(after, pageSize).all<Record<string, unknown> & { _rowid: number }>();
-      for (const row of results) {
+    type RowidRow = Record<string, unknown> & { _rowid: number };
+    for await (const rows of keysetPages<RowidRow, number>(query, 0, (row) => row._rowid, pageSize)) {
+      for (const row of rows) {
         text += `${count === 0 ? "" : ","}\n${JSON.stringify(Object.fromEntries(columns.map((column) => [column, row[column] ?? null])))}`;
         count += 1;
       }
-      if (results.length > 0) {
-        yield text;
-        text = "";
-      }
-      const last = results.at(-1);
-      if (results.length < pageSize || last === undefined) break;
-      after = last._rowid;
+      yield text;
+      text = "";
     }
     text += "]";
   }
   yield `${text}}}\n`;
+}
+
+/**
+ * The non-empty pages of a keyset query (`... WHERE key > ? ORDER BY key LIMIT ?`), read one at a
+ * time: each page starts after the previous page's last key.
+ */
+async function* keysetPages<R, K>(query: D1PreparedStatement, start: K, keyOf: (row: R) => K, pageSize: number): AsyncGenerator<R[]> {
+  let after = start;
+  for (;;) {
+    const { results } = await query.bind(after, pageSize).all<R>();
+    const last = results.at(-1);
+    if (last === undefined) return;
+    yield results;
+    if (results.length < pageSize) return;
+    after = keyOf(last);
+  }
 }
