@@ -55,7 +55,12 @@ interface Scenario {
 
 const SCENARIOS: readonly Scenario[] = [
   { name: "health", path: "/health", status: 200, description: "GET /health (two D1 reads)" },
-  { name: "empty", path: "/__bench/no-such-path", status: 401, description: "GET of an unknown path without an API key (the tenant's JSON 401, no D1)" },
+  {
+    name: "empty",
+    path: "/__bench/no-such-path",
+    status: 401,
+    description: "GET of an unknown path without an API key (the tenant's JSON 401, no D1)",
+  },
 ];
 
 const TARGETS = { maxAddedCostPct: 10, maxAddedP99Ms: 1 } as const;
@@ -124,7 +129,12 @@ function parseOptions(): Omit<Options, "concurrency"> & { concurrency: number[] 
   };
 }
 
-async function startPlatform(): Promise<{ mf: Miniflare; direct: Endpoint; dispatcher: Endpoint; migrations: string[] }> {
+async function startPlatform(): Promise<{
+  mf: Miniflare;
+  direct: Endpoint;
+  dispatcher: Endpoint;
+  migrations: string[];
+}> {
   const [dispatcherCode, tenantCode] = await Promise.all([bundleLocalDispatcher(), bundleTenantTemplate()]);
   const mf = new Miniflare({
     workers: [
@@ -179,8 +189,18 @@ async function startPlatform(): Promise<{ mf: Miniflare; direct: Endpoint; dispa
   return {
     mf,
     migrations,
-    direct: { label: "direct", port: Number(directUrl.port), host: directUrl.host, headers: { "x-wfp-proof": BENCH_PROOF } },
-    dispatcher: { label: "dispatcher", port: Number(dispatcherUrl.port), host: `${TENANT_HOST}:${dispatcherUrl.port}`, headers: {} },
+    direct: {
+      label: "direct",
+      port: Number(directUrl.port),
+      host: directUrl.host,
+      headers: { "x-wfp-proof": BENCH_PROOF },
+    },
+    dispatcher: {
+      label: "dispatcher",
+      port: Number(dispatcherUrl.port),
+      host: `${TENANT_HOST}:${dispatcherUrl.port}`,
+      headers: {},
+    },
   };
 }
 
@@ -243,7 +263,12 @@ export async function benchDispatch(options: Omit<Options, "json">): Promise<Dis
     const results: DispatchBenchResult[] = [];
     for (const scenario of SCENARIOS) {
       for (const endpoint of [direct, dispatcher]) {
-        await runBatch(options.warmup, options.concurrency, () => send(agents[endpoint.label], endpoint, scenario.path), scenario.status);
+        await runBatch(
+          options.warmup,
+          options.concurrency,
+          () => send(agents[endpoint.label], endpoint, scenario.path),
+          scenario.status,
+        );
       }
       const perRound = Math.ceil(options.requests / options.rounds);
       const batches: Record<Endpoint["label"], Batch[]> = { direct: [], dispatcher: [] };
@@ -251,7 +276,14 @@ export async function benchDispatch(options: Omit<Options, "json">): Promise<Dis
         // A B, B A, A B...: neither target always runs first (or right after the other).
         const order = round % 2 === 0 ? [direct, dispatcher] : [dispatcher, direct];
         for (const endpoint of order) {
-          batches[endpoint.label].push(await runBatch(perRound, options.concurrency, () => send(agents[endpoint.label], endpoint, scenario.path), scenario.status));
+          batches[endpoint.label].push(
+            await runBatch(
+              perRound,
+              options.concurrency,
+              () => send(agents[endpoint.label], endpoint, scenario.path),
+              scenario.status,
+            ),
+          );
         }
       }
       results.push(compare(scenario, options, summarise(batches.direct), summarise(batches.dispatcher)));
@@ -264,7 +296,12 @@ export async function benchDispatch(options: Omit<Options, "json">): Promise<Dis
   }
 }
 
-function compare(scenario: Scenario, options: Omit<Options, "json">, direct: Summary, dispatcher: Summary): DispatchBenchResult {
+function compare(
+  scenario: Scenario,
+  options: Omit<Options, "json">,
+  direct: Summary,
+  dispatcher: Summary,
+): DispatchBenchResult {
   const addedCostPct = (direct.perSec / dispatcher.perSec - 1) * 100;
   const addedP99Ms = dispatcher.p99Ms - direct.p99Ms;
   return {
@@ -295,11 +332,26 @@ async function measureOnboarding(): Promise<OnboardingResult> {
     const host = "registry.onboard.localhost";
     const started = performance.now();
     // Asynchronous on purpose: the platform answering the command's API calls lives in this process.
-    const cli = await execFileAsync(process.execPath, ["--import", "tsx", join(REPO_ROOT, "scripts/tenant.ts"), "create", "onboard", "--domain", host, "--residency", "eu", "--json"], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, CLOUDFLARE_API_BASE_URL: platform.apiUrl, CLOUDFLARE_API_TOKEN: "" },
-      encoding: "utf8",
-    }).catch((error: { code?: number; stderr?: string }) => {
+    const cli = await execFileAsync(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(REPO_ROOT, "scripts/tenant.ts"),
+        "create",
+        "onboard",
+        "--domain",
+        host,
+        "--residency",
+        "eu",
+        "--json",
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, CLOUDFLARE_API_BASE_URL: platform.apiUrl, CLOUDFLARE_API_TOKEN: "" },
+        encoding: "utf8",
+      },
+    ).catch((error: { code?: number; stderr?: string }) => {
       throw new Error(`tenant create failed (exit ${error.code}): ${error.stderr}`);
     });
     const cliSeconds = (performance.now() - started) / 1000;

@@ -115,7 +115,11 @@ function send(agent: Agent, target: Target, method: string, path: string, body?:
         port: target.port,
         method,
         path,
-        headers: { host: target.host, ...target.headers, ...(payload === undefined ? {} : { "content-type": CONTENT_TYPE }) },
+        headers: {
+          host: target.host,
+          ...target.headers,
+          ...(payload === undefined ? {} : { "content-type": CONTENT_TYPE }),
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -132,7 +136,8 @@ function send(agent: Agent, target: Target, method: string, path: string, body?:
 
 async function expectOk(agent: Agent, target: Target, method: string, path: string, body?: unknown): Promise<Reply> {
   const reply = await send(agent, target, method, path, body);
-  if (reply.status !== 200) throw new Error(`${method} ${path} on ${target.label} answered ${reply.status}: ${reply.body.slice(0, 300)}`);
+  if (reply.status !== 200)
+    throw new Error(`${method} ${path} on ${target.label} answered ${reply.status}: ${reply.body.slice(0, 300)}`);
   return reply;
 }
 
@@ -146,7 +151,9 @@ interface Bench {
 }
 
 async function kvValue(platform: LocalPlatform, key: string): Promise<unknown> {
-  const res = await fetch(`${platform.apiUrl}/accounts/${platform.accountId}/storage/kv/namespaces/${platform.routesNamespaceId}/values/${encodeURIComponent(key)}`);
+  const res = await fetch(
+    `${platform.apiUrl}/accounts/${platform.accountId}/storage/kv/namespaces/${platform.routesNamespaceId}/values/${encodeURIComponent(key)}`,
+  );
   if (!res.ok) throw new Error(`reading ${key}: ${res.status} ${await res.text()}`);
   return res.json();
 }
@@ -155,19 +162,31 @@ async function putRoute(platform: LocalPlatform, host: string, record: Record<st
   const form = new FormData();
   form.append("value", JSON.stringify(record));
   form.append("metadata", JSON.stringify({ tenantId: record.tenantId }));
-  const res = await fetch(`${platform.apiUrl}/accounts/${platform.accountId}/storage/kv/namespaces/${platform.routesNamespaceId}/values/${encodeURIComponent(`host:${host}`)}`, {
-    method: "PUT",
-    body: form,
-  });
+  const res = await fetch(
+    `${platform.apiUrl}/accounts/${platform.accountId}/storage/kv/namespaces/${platform.routesNamespaceId}/values/${encodeURIComponent(`host:${host}`)}`,
+    {
+      method: "PUT",
+      body: form,
+    },
+  );
   if (!res.ok) throw new Error(`writing the route of ${host}: ${res.status} ${await res.text()}`);
 }
 
 /** The hello-world Worker, uploaded like any user Worker (Cloudflare's multipart upload). */
 async function uploadHelloWorld(platform: LocalPlatform): Promise<void> {
   const form = new FormData();
-  form.append("metadata", new Blob([JSON.stringify({ main_module: "hello.mjs", compatibility_date: "2026-06-01" })], { type: "application/json" }), "metadata.json");
+  form.append(
+    "metadata",
+    new Blob([JSON.stringify({ main_module: "hello.mjs", compatibility_date: "2026-06-01" })], {
+      type: "application/json",
+    }),
+    "metadata.json",
+  );
   form.append("hello.mjs", new File([HELLO_WORLD], "hello.mjs", { type: "application/javascript+module" }));
-  const res = await fetch(`${platform.apiUrl}/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/${HELLO_SCRIPT}`, { method: "PUT", body: form });
+  const res = await fetch(
+    `${platform.apiUrl}/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/${HELLO_SCRIPT}`,
+    { method: "PUT", body: form },
+  );
   if (!res.ok) throw new Error(`uploading the hello-world Worker: ${res.status} ${await res.text()}`);
 }
 
@@ -177,11 +196,14 @@ async function setUp(): Promise<Bench> {
   try {
     progress(`tenant create ${TENANT_ID} --domain ${TENANT_HOST} --plan pro`);
     let stdout = "";
-    const code = await runTenantCli(["create", TENANT_ID, "--domain", TENANT_HOST, "--residency", "global", "--plan", "pro", "--json"], {
-      stdout: (text) => (stdout += text),
-      stderr: () => {},
-      env: { CLOUDFLARE_API_BASE_URL: platform.apiUrl },
-    });
+    const code = await runTenantCli(
+      ["create", TENANT_ID, "--domain", TENANT_HOST, "--residency", "global", "--plan", "pro", "--json"],
+      {
+        stdout: (text) => (stdout += text),
+        stderr: () => {},
+        env: { CLOUDFLARE_API_BASE_URL: platform.apiUrl },
+      },
+    );
     if (code !== 0) throw new Error(`tenant create exited ${code}: ${stdout}`);
     const { adminKey } = JSON.parse(stdout) as { adminKey?: string };
     if (adminKey === undefined) throw new Error("tenant create printed no admin key");
@@ -189,11 +211,21 @@ async function setUp(): Promise<Bench> {
     const tenantRoute = (await kvValue(platform, `host:${TENANT_HOST}`)) as Record<string, unknown>;
     await putRoute(platform, TENANT_HOST, { ...tenantRoute, rateLimit: BENCH_RATE_LIMIT });
     await uploadHelloWorld(platform);
-    await putRoute(platform, HELLO_HOST, { ...tenantRoute, tenantId: "bench-hello", script: HELLO_SCRIPT, rateLimit: BENCH_RATE_LIMIT });
+    await putRoute(platform, HELLO_HOST, {
+      ...tenantRoute,
+      tenantId: "bench-hello",
+      script: HELLO_SCRIPT,
+      rateLimit: BENCH_RATE_LIMIT,
+    });
 
     const port = Number(new URL(platform.trafficUrl).port);
     const headers = { authorization: `Bearer ${adminKey}` };
-    return { platform, stateDir, registry: { label: "registry", host: TENANT_HOST, port, headers }, hello: { label: "hello-world", host: HELLO_HOST, port, headers } };
+    return {
+      platform,
+      stateDir,
+      registry: { label: "registry", host: TENANT_HOST, port, headers },
+      hello: { label: "hello-world", host: HELLO_HOST, port, headers },
+    };
   } catch (error) {
     await platform.close();
     rmSync(stateDir, { recursive: true, force: true });
@@ -203,7 +235,15 @@ async function setUp(): Promise<Bench> {
 
 // --- Schemas ------------------------------------------------------------------------------------
 
-const FIELD_TYPES = ["string", "long", "int", "double", "boolean", { type: "array", items: "string" }, ["null", "string"]] as const;
+const FIELD_TYPES = [
+  "string",
+  "long",
+  "int",
+  "double",
+  "boolean",
+  { type: "array", items: "string" },
+  ["null", "string"],
+] as const;
 
 /** A record of `fields` fields of mixed types, plus `extra` optional fields (each with a default). */
 function wideRecord(name: string, fields: number, extra = 0): string {
@@ -229,22 +269,36 @@ export interface ReadResult {
 async function measureReads(bench: Bench, options: Omit<Options, "json">): Promise<ReadResult[]> {
   const agent = new Agent({ keepAlive: true, maxSockets: Math.max(...options.concurrency) });
   try {
-    const schema = JSON.stringify({ type: "record", name: "OrderPlaced", namespace: "com.acme", fields: [{ name: "id", type: "string" }, { name: "amount", type: "long" }] });
-    const { id } = JSON.parse((await expectOk(agent, bench.registry, "POST", "/subjects/bench-orders-value/versions", { schema })).body) as { id: number };
+    const schema = JSON.stringify({
+      type: "record",
+      name: "OrderPlaced",
+      namespace: "com.acme",
+      fields: [
+        { name: "id", type: "string" },
+        { name: "amount", type: "long" },
+      ],
+    });
+    const { id } = JSON.parse(
+      (await expectOk(agent, bench.registry, "POST", "/subjects/bench-orders-value/versions", { schema })).body,
+    ) as { id: number };
     const path = `/schemas/ids/${id}`;
     const read = await expectOk(agent, bench.registry, "GET", path);
-    if ((JSON.parse(read.body) as { schema?: string }).schema !== schema) throw new Error(`${path} did not answer the registered schema: ${read.body}`);
+    if ((JSON.parse(read.body) as { schema?: string }).schema !== schema)
+      throw new Error(`${path} did not answer the registered schema: ${read.body}`);
     const hello = await expectOk(agent, bench.hello, "GET", "/");
     if (hello.body !== "hello world") throw new Error(`the hello-world Worker answered ${hello.body}`);
 
     const results: ReadResult[] = [];
     for (const concurrency of options.concurrency) {
-      progress(`reads at concurrency ${concurrency}: ${options.requests} per target in ${options.rounds} interleaved rounds`);
+      progress(
+        `reads at concurrency ${concurrency}: ${options.requests} per target in ${options.rounds} interleaved rounds`,
+      );
       const targets = [
         { target: bench.registry, path },
         { target: bench.hello, path: "/" },
       ];
-      for (const { target, path: p } of targets) await runBatch(options.warmup, concurrency, () => send(agent, target, "GET", p));
+      for (const { target, path: p } of targets)
+        await runBatch(options.warmup, concurrency, () => send(agent, target, "GET", p));
       const batches: Batch[][] = [[], []];
       const perRound = Math.ceil(options.requests / options.rounds);
       for (let round = 0; round < options.rounds; round += 1) {
@@ -257,7 +311,15 @@ async function measureReads(bench: Bench, options: Omit<Options, "json">): Promi
       const registry = summarise(batches[0]!);
       const helloWorld = summarise(batches[1]!);
       const ratio = registry.perSec / helloWorld.perSec;
-      results.push({ concurrency, path: "/schemas/ids/{id}", registry, helloWorld, ratio, target: TARGET_RATIO, meetsTarget: ratio >= TARGET_RATIO && registry.errors === 0 });
+      results.push({
+        concurrency,
+        path: "/schemas/ids/{id}",
+        registry,
+        helloWorld,
+        ratio,
+        target: TARGET_RATIO,
+        meetsTarget: ratio >= TARGET_RATIO && registry.errors === 0,
+      });
     }
     return results;
   } finally {
@@ -276,7 +338,15 @@ async function measureRegistrations(bench: Bench, options: Omit<Options, "json">
     // Distinct schemas (a distinct record name and field each), each into a new subject, as new topics appear.
     const register = (prefix: string) => (i: number) =>
       send(agent, bench.registry, "POST", `/subjects/${prefix}-${i}-value/versions`, {
-        schema: JSON.stringify({ type: "record", name: `Event${prefix}${i}`, namespace: "bench.registrations", fields: [{ name: "id", type: "string" }, { name: `n${i}`, type: "long" }] }),
+        schema: JSON.stringify({
+          type: "record",
+          name: `Event${prefix}${i}`,
+          namespace: "bench.registrations",
+          fields: [
+            { name: "id", type: "string" },
+            { name: `n${i}`, type: "long" },
+          ],
+        }),
       });
     progress(`registrations: ${options.registrations} one at a time, then ${options.registrations} with 4 in flight`);
     const sequential = summarise([await runBatch(options.registrations, 1, register("seq"))]);
@@ -296,7 +366,12 @@ export interface Timing {
 
 function timing(samples: number[]): Timing {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { reps: samples.length, meanMs: samples.reduce((a, b) => a + b, 0) / samples.length, p50Ms: percentile(sorted, 50), maxMs: sorted.at(-1) ?? Number.NaN };
+  return {
+    reps: samples.length,
+    meanMs: samples.reduce((a, b) => a + b, 0) / samples.length,
+    p50Ms: percentile(sorted, 50),
+    maxMs: sorted.at(-1) ?? Number.NaN,
+  };
 }
 
 export interface CompatResult {
@@ -315,7 +390,12 @@ export interface HistoryResult extends CompatResult {
   level: CompatibilityLevel;
 }
 
-function timeEngine(reps: number, level: CompatibilityLevel, candidateText: string, existingTexts: string[]): { engine: Timing; engineWithParse: Timing } {
+function timeEngine(
+  reps: number,
+  level: CompatibilityLevel,
+  candidateText: string,
+  existingTexts: string[],
+): { engine: Timing; engineWithParse: Timing } {
   const parse = (text: string) => {
     const result = validateSpecification("AVRO", text);
     if (!result.ok) throw new Error(`bench schema is invalid: ${JSON.stringify(result.errors[0])}`);
@@ -349,13 +429,17 @@ async function timeHttp(agent: Agent, target: Target, reps: number, path: string
     const t0 = performance.now();
     const reply = await expectOk(agent, target, "POST", path, { schema });
     const elapsed = performance.now() - t0;
-    if ((JSON.parse(reply.body) as { is_compatible?: boolean }).is_compatible !== true) throw new Error(`${path} answered ${reply.body.slice(0, 300)}`);
+    if ((JSON.parse(reply.body) as { is_compatible?: boolean }).is_compatible !== true)
+      throw new Error(`${path} answered ${reply.body.slice(0, 300)}`);
     if (i > 0) samples.push(elapsed); // the first one warms the isolate's code paths
   }
   return timing(samples);
 }
 
-async function measureCompatibility(bench: Bench, options: Omit<Options, "json">): Promise<{ wide: CompatResult; history: HistoryResult }> {
+async function measureCompatibility(
+  bench: Bench,
+  options: Omit<Options, "json">,
+): Promise<{ wide: CompatResult; history: HistoryResult }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
     // 1. One version of a wide record; the candidate adds a field with a default (BACKWARD compatible).
@@ -364,21 +448,43 @@ async function measureCompatibility(bench: Bench, options: Omit<Options, "json">
     const wideV2 = wideRecord("Wide", options.fields, 1);
     await expectOk(agent, bench.registry, "PUT", "/config/bench-wide-value", { compatibility: "BACKWARD" });
     await expectOk(agent, bench.registry, "POST", "/subjects/bench-wide-value/versions", { schema: wideV1 });
-    const wideHttp = await timeHttp(agent, bench.registry, options.reps, "/compatibility/subjects/bench-wide-value/versions/latest", wideV2);
-    const wide: CompatResult = { fields: options.fields, schemaBytes: wideV2.length, http: wideHttp, ...timeEngine(options.reps, "BACKWARD", wideV2, [wideV1]) };
+    const wideHttp = await timeHttp(
+      agent,
+      bench.registry,
+      options.reps,
+      "/compatibility/subjects/bench-wide-value/versions/latest",
+      wideV2,
+    );
+    const wide: CompatResult = {
+      fields: options.fields,
+      schemaBytes: wideV2.length,
+      http: wideHttp,
+      ...timeEngine(options.reps, "BACKWARD", wideV2, [wideV1]),
+    };
 
     // 2. A subject with `versions` versions (version k adds k-1 optional fields: each FULL-compatible
     // with every other), under FULL_TRANSITIVE; the candidate adds one more.
-    progress(`compatibility: registering ${options.versions} versions of a ${options.fields}-field record under FULL_TRANSITIVE`);
+    progress(
+      `compatibility: registering ${options.versions} versions of a ${options.fields}-field record under FULL_TRANSITIVE`,
+    );
     const texts = Array.from({ length: options.versions }, (_, k) => wideRecord("History", options.fields, k));
     const subject = "bench-history-value";
     await expectOk(agent, bench.registry, "PUT", `/config/${subject}`, { compatibility: "FULL_TRANSITIVE" });
-    for (const schema of texts) await expectOk(agent, bench.registry, "POST", `/subjects/${subject}/versions`, { schema });
-    const count = (JSON.parse((await expectOk(agent, bench.registry, "GET", `/subjects/${subject}/versions`)).body) as number[]).length;
+    for (const schema of texts)
+      await expectOk(agent, bench.registry, "POST", `/subjects/${subject}/versions`, { schema });
+    const count = (
+      JSON.parse((await expectOk(agent, bench.registry, "GET", `/subjects/${subject}/versions`)).body) as number[]
+    ).length;
     if (count !== options.versions) throw new Error(`${subject} has ${count} versions, expected ${options.versions}`);
     const candidate = wideRecord("History", options.fields, options.versions);
     progress(`compatibility: ${options.reps} FULL_TRANSITIVE checks against ${options.versions} versions`);
-    const historyHttp = await timeHttp(agent, bench.registry, options.reps, `/compatibility/subjects/${subject}/versions`, candidate);
+    const historyHttp = await timeHttp(
+      agent,
+      bench.registry,
+      options.reps,
+      `/compatibility/subjects/${subject}/versions`,
+      candidate,
+    );
     const history: HistoryResult = {
       fields: options.fields,
       versions: options.versions,
@@ -406,11 +512,14 @@ export interface RegistryBenchResult {
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 const row = (label: string, s: Summary, unit = "req/s") =>
   `    ${label.padEnd(24)} ${s.perSec.toFixed(0).padStart(6)} ${unit}   p50 ${ms(s.p50Ms).padStart(9)}   p99 ${ms(s.p99Ms).padStart(9)}   errors ${s.errors}`;
-const timingRow = (label: string, t: Timing) => `    ${label.padEnd(36)} mean ${ms(t.meanMs).padStart(9)}   p50 ${ms(t.p50Ms).padStart(9)}   max ${ms(t.maxMs).padStart(9)}`;
+const timingRow = (label: string, t: Timing) =>
+  `    ${label.padEnd(36)} mean ${ms(t.meanMs).padStart(9)}   p50 ${ms(t.p50Ms).padStart(9)}   max ${ms(t.maxMs).padStart(9)}`;
 
 function reportText(result: RegistryBenchResult): string {
   const { config } = result;
-  const lines = [`bench:registry  one local platform, tenant ${TENANT_HOST} (plan pro, admin key on every request) vs hello-world at ${HELLO_HOST}`];
+  const lines = [
+    `bench:registry  one local platform, tenant ${TENANT_HOST} (plan pro, admin key on every request) vs hello-world at ${HELLO_HOST}`,
+  ];
   for (const read of result.reads) {
     lines.push(
       `  GET /schemas/ids/{id} vs hello-world, concurrency ${read.concurrency} (${config.requests} requests each, ${config.rounds} interleaved rounds, ${config.warmup} warm-up)`,
@@ -443,7 +552,8 @@ function reportText(result: RegistryBenchResult): string {
 // Workers' console output (Miniflare forwards it to stdout) would corrupt the report: while the
 // run lasts, everything written to stdout goes to stderr, and the report alone goes to stdout.
 const writeStdout = process.stdout.write.bind(process.stdout);
-process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean =>
+  (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
 const report = (text: string) => writeStdout(`${text}\n`);
 
 async function main(): Promise<void> {
@@ -454,7 +564,13 @@ async function main(): Promise<void> {
     const reads = await measureReads(bench, config);
     const registrations = await measureRegistrations(bench, config);
     const compatibility = await measureCompatibility(bench, config);
-    const result: RegistryBenchResult = { config, reads, registrations, compatibility, durationSeconds: (performance.now() - started) / 1000 };
+    const result: RegistryBenchResult = {
+      config,
+      reads,
+      registrations,
+      compatibility,
+      durationSeconds: (performance.now() - started) / 1000,
+    };
     report(json ? JSON.stringify(result) : reportText(result));
   } finally {
     await bench.platform.close();

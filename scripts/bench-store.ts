@@ -75,8 +75,26 @@ interface Plan {
 }
 
 // Workerd's clock has 1 ms resolution, so each timed request is sized to take ~100 ms or more.
-const FULL_PLAN: Plan = { indexedQueryReps: 200, jsonExtractQueryReps: 3, batchedIndexedQueryReps: 2000, batchedJsonExtractQueryReps: 3, largeDocuments: 100, largeReadReps: 250, sessionReadReps: 150, warmupReps: 50 };
-const QUICK_PLAN: Plan = { indexedQueryReps: 20, jsonExtractQueryReps: 2, batchedIndexedQueryReps: 200, batchedJsonExtractQueryReps: 2, largeDocuments: 10, largeReadReps: 20, sessionReadReps: 20, warmupReps: 5 };
+const FULL_PLAN: Plan = {
+  indexedQueryReps: 200,
+  jsonExtractQueryReps: 3,
+  batchedIndexedQueryReps: 2000,
+  batchedJsonExtractQueryReps: 3,
+  largeDocuments: 100,
+  largeReadReps: 250,
+  sessionReadReps: 150,
+  warmupReps: 50,
+};
+const QUICK_PLAN: Plan = {
+  indexedQueryReps: 20,
+  jsonExtractQueryReps: 2,
+  batchedIndexedQueryReps: 200,
+  batchedJsonExtractQueryReps: 2,
+  largeDocuments: 10,
+  largeReadReps: 20,
+  sessionReadReps: 20,
+  warmupReps: 5,
+};
 
 interface PerOp {
   reps: number;
@@ -94,7 +112,9 @@ const CLOCK_RESOLUTION_MS = 1;
 function pairedRatio(numerator: PerOp, denominator: PerOp): number {
   const ratios = numerator.roundsUs.map((us, i) => us / (denominator.roundsUs[i] ?? Number.NaN)).sort((a, b) => a - b);
   const mid = Math.floor(ratios.length / 2);
-  return ratios.length % 2 === 1 ? (ratios[mid] ?? Number.NaN) : ((ratios[mid - 1] ?? Number.NaN) + (ratios[mid] ?? Number.NaN)) / 2;
+  return ratios.length % 2 === 1
+    ? (ratios[mid] ?? Number.NaN)
+    : ((ratios[mid - 1] ?? Number.NaN) + (ratios[mid] ?? Number.NaN)) / 2;
 }
 
 export interface StoreBenchResult {
@@ -271,7 +291,8 @@ async function interleaved<V extends string>(
   for (const variant of variants) await worker.call<TimedReply>(request(variant, true));
   const replies = new Map<V, TimedReply[]>(variants.map((v) => [v, []]));
   for (let round = 0; round < rounds; round += 1) {
-    for (const variant of roundOrder(variants, round)) replies.get(variant)?.push(await worker.call<TimedReply>(request(variant, false)));
+    for (const variant of roundOrder(variants, round))
+      replies.get(variant)?.push(await worker.call<TimedReply>(request(variant, false)));
   }
   return Object.fromEntries(variants.map((v) => [v, perOp(replies.get(v) ?? [])])) as Record<V, PerOp>;
 }
@@ -301,16 +322,21 @@ export async function benchStore(options: Omit<Options, "json">): Promise<StoreB
       const loaded = from + count;
       if (loaded === options.documents || performance.now() - lastReport > 2_000) {
         lastReport = performance.now();
-        progress(`loaded ${loaded.toLocaleString("en-US")} / ${options.documents.toLocaleString("en-US")} documents into both tables (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+        progress(
+          `loaded ${loaded.toLocaleString("en-US")} / ${options.documents.toLocaleString("en-US")} documents into both tables (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+        );
       }
     }
     const loaded = await worker.call<CountReply>({ op: "count" });
     if (loaded.indexedRows !== options.documents || loaded.plainRows !== options.documents) {
-      throw new Error(`expected ${options.documents} rows in each table, found ${loaded.indexedRows} and ${loaded.plainRows}`);
+      throw new Error(
+        `expected ${options.documents} rows in each table, found ${loaded.indexedRows} and ${loaded.plainRows}`,
+      );
     }
     const per10k = (bytes: number) => (bytes / options.documents) * 10_000;
     const storage: StoreBenchResult["storage"] = {
-      description: "D1 database size after loading (meta.size_after = page_count * page_size) minus the empty table's, per 10,000 documents",
+      description:
+        "D1 database size after loading (meta.size_after = page_count * page_size) minus the empty table's, per 10,000 documents",
       documents: options.documents,
       avgBodyBytes: bodyBytes / options.documents,
       indexedBytesPer10k: per10k(loaded.indexedBytes - empty.indexedBytes),
@@ -325,7 +351,13 @@ export async function benchStore(options: Omit<Options, "json">): Promise<StoreB
       variant,
       documents: options.documents,
       batched: false,
-      reps: warmup ? (variant === "indexed" ? plan.warmupReps : 1) : variant === "indexed" ? plan.indexedQueryReps : plan.jsonExtractQueryReps,
+      reps: warmup
+        ? variant === "indexed"
+          ? plan.warmupReps
+          : 1
+        : variant === "indexed"
+          ? plan.indexedQueryReps
+          : plan.jsonExtractQueryReps,
     }));
     progress(`timing the same queries in D1 batches of 100 statements, ${options.rounds} rounds`);
     const batchedQueries = await interleaved(worker, queryVariants, options.rounds, (variant, warmup) => ({
@@ -338,8 +370,14 @@ export async function benchStore(options: Omit<Options, "json">): Promise<StoreB
 
     // Three variants from here on: rounds rounded up to a whole number of the six orders of three.
     const threeWayRounds = Math.max(6, Math.ceil(options.rounds / 6) * 6);
-    progress(`timing ${plan.largeDocuments} documents of ${LARGE_BODY_BYTES / 1024} KiB: cached read vs D1 get vs bare KV get, ${threeWayRounds} rounds`);
-    const large = await worker.call<SeedLargeReply>({ op: "seed-large", count: plan.largeDocuments, bodyBytes: LARGE_BODY_BYTES });
+    progress(
+      `timing ${plan.largeDocuments} documents of ${LARGE_BODY_BYTES / 1024} KiB: cached read vs D1 get vs bare KV get, ${threeWayRounds} rounds`,
+    );
+    const large = await worker.call<SeedLargeReply>({
+      op: "seed-large",
+      count: plan.largeDocuments,
+      bodyBytes: LARGE_BODY_BYTES,
+    });
     await worker.call({ op: "fill-cache", count: plan.largeDocuments });
     const readVariants: CachedReadVariant[] = ["cached", "d1", "kv-raw"];
     const reads = await interleaved(worker, readVariants, threeWayRounds, (variant, warmup) => ({
@@ -365,7 +403,8 @@ export async function benchStore(options: Omit<Options, "json">): Promise<StoreB
     return {
       config: { ...options, loadChunk: LOAD_CHUNK, persistence: "temporary directory", plan },
       query: {
-        description: "find one document by a unique-ish field (the statement list({ where: { key } }) compiles to), random keys",
+        description:
+          "find one document by a unique-ish field (the statement list({ where: { key } }) compiles to), random keys",
         indexed: queries.indexed,
         jsonExtract: queries.json_extract,
         speedup: querySpeedup,
@@ -389,7 +428,8 @@ export async function benchStore(options: Omit<Options, "json">): Promise<StoreB
         meetsTarget: insertRatio <= TARGETS.maxInsertRatio,
       },
       cachedRead: {
-        description: "cachedGet hits (D1 version probe in the read session + KV get) vs documentRepository.get on D1, a fresh read session per read; bare KV get for scale",
+        description:
+          "cachedGet hits (D1 version probe in the read session + KV get) vs documentRepository.get on D1, a fresh read session per read; bare KV get for scale",
         bodyBytes: large.bodyBytes,
         documents: plan.largeDocuments,
         cached: reads.cached,
@@ -398,7 +438,8 @@ export async function benchStore(options: Omit<Options, "json">): Promise<StoreB
         speedup: pairedRatio(reads.d1, reads.cached),
       },
       bookmark: {
-        description: "documentRepository.get by id, a new session per read as per request: withSession(bookmark) vs withSession(\"first-unconstrained\") vs env.DB",
+        description:
+          'documentRepository.get by id, a new session per read as per request: withSession(bookmark) vs withSession("first-unconstrained") vs env.DB',
         none: sessions.none,
         firstUnconstrained: sessions["first-unconstrained"],
         bookmark: sessions.bookmark,

@@ -96,7 +96,9 @@ function mix(n: number): number {
 export function documentId(n: number): string {
   const time = (BASE_MS + n).toString(16).padStart(12, "0");
   const a = mix(n).toString(16).padStart(8, "0");
-  const b = mix(n + 0x5bd1e995).toString(16).padStart(8, "0");
+  const b = mix(n + 0x5bd1e995)
+    .toString(16)
+    .padStart(8, "0");
   return `${time.slice(0, 8)}-${time.slice(8)}-7${a.slice(0, 3)}-${(0x8 | (mix(n) & 0x3)).toString(16)}${a.slice(3, 6)}-${a.slice(6)}${b}00`;
 }
 
@@ -131,7 +133,12 @@ function specificationText(n: number, bytes: number): string {
       ...(i % 3 === 0 ? { maxLength: 200 + (i % 50) } : {}),
     };
   }
-  return JSON.stringify({ $schema: "https://json-schema.org/draft/2020-12/schema", title: `Schema ${n}`, type: "object", properties });
+  return JSON.stringify({
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    title: `Schema ${n}`,
+    type: "object",
+    properties,
+  });
 }
 
 const sizeOf = async (db: D1Database): Promise<number> =>
@@ -160,7 +167,8 @@ const MAX_REPS = 100_000;
 const QUERY_BATCH = 100;
 
 /** The cache as a tenant with CACHE_MODE "on" has it. */
-const cacheConfig = (env: BenchEnv, stats: ReadCacheStats): ReadCacheConfig => readCacheConfig({ CACHE: env.KV, CACHE_MODE: "on" }, undefined, stats);
+const cacheConfig = (env: BenchEnv, stats: ReadCacheStats): ReadCacheConfig =>
+  readCacheConfig({ CACHE: env.KV, CACHE_MODE: "on" }, undefined, stats);
 
 async function handle(request: BenchRequest, env: BenchEnv): Promise<unknown> {
   if ("reps" in request && !(Number.isInteger(request.reps) && request.reps > 0 && request.reps <= MAX_REPS)) {
@@ -192,7 +200,9 @@ async function handle(request: BenchRequest, env: BenchEnv): Promise<unknown> {
         const insert = db.prepare(INSERT);
         const batches: D1PreparedStatement[][] = [];
         for (let i = 0; i < rows.length; i += request.batchSize) {
-          batches.push(rows.slice(i, i + request.batchSize).map(([id, json]) => insert.bind(id, json, CREATED_AT, CREATED_AT, 1)));
+          batches.push(
+            rows.slice(i, i + request.batchSize).map(([id, json]) => insert.bind(id, json, CREATED_AT, CREATED_AT, 1)),
+          );
         }
         const started = performance.now();
         for (const batch of batches) await db.batch(batch);
@@ -202,8 +212,13 @@ async function handle(request: BenchRequest, env: BenchEnv): Promise<unknown> {
     }
 
     case "count": {
-      const count = async (db: D1Database) => (await db.prepare("SELECT count(*) AS n FROM bench_documents").first<number>("n")) ?? 0;
-      return { ...(await sizes(env)), indexedRows: await count(env.DB_INDEXED), plainRows: await count(env.DB_PLAIN) } satisfies CountReply;
+      const count = async (db: D1Database) =>
+        (await db.prepare("SELECT count(*) AS n FROM bench_documents").first<number>("n")) ?? 0;
+      return {
+        ...(await sizes(env)),
+        indexedRows: await count(env.DB_INDEXED),
+        plainRows: await count(env.DB_PLAIN),
+      } satisfies CountReply;
     }
 
     case "query": {
@@ -212,7 +227,8 @@ async function handle(request: BenchRequest, env: BenchEnv): Promise<unknown> {
       const statement = db.prepare(QUERY[variant]);
       // A wrong answer would make any speed meaningless: exactly the one document, every time.
       const check = (n: number, results: { id: string }[]) => {
-        if (results.length !== 1 || results[0]?.id !== documentId(n)) throw new Error(`${variant} query for document ${n} answered ${results.length} rows`);
+        if (results.length !== 1 || results[0]?.id !== documentId(n))
+          throw new Error(`${variant} query for document ${n} answered ${results.length} rows`);
       };
       if (!request.batched) {
         return timed(request.reps, async () => {
@@ -237,7 +253,9 @@ async function handle(request: BenchRequest, env: BenchEnv): Promise<unknown> {
       let bodyBytes = 0;
       for (let i = 0; i < request.count; i += 1) {
         const n = LARGE_BASE + i;
-        const inserted = await repo.insert(documentBody(n, specificationText(n, request.bodyBytes)), { id: documentId(n) });
+        const inserted = await repo.insert(documentBody(n, specificationText(n, request.bodyBytes)), {
+          id: documentId(n),
+        });
         if (!inserted.ok) throw new Error(`seeding large document ${i}: ${inserted.kind}`);
         bodyBytes = JSON.stringify(inserted.document.body).length;
       }
@@ -249,8 +267,10 @@ async function handle(request: BenchRequest, env: BenchEnv): Promise<unknown> {
       // (awaited: no waitUntil here), so the timed cached reads are all hits.
       const stats = newReadCacheStats();
       const config = cacheConfig(env, stats);
-      for (let i = 0; i < request.count; i += 1) await cachedGet(env.DB_INDEXED, indexedCollection, documentId(LARGE_BASE + i), config);
-      if (stats.misses !== request.count || stats.kvErrors !== 0) throw new Error(`filling the cache: ${JSON.stringify(stats)}`);
+      for (let i = 0; i < request.count; i += 1)
+        await cachedGet(env.DB_INDEXED, indexedCollection, documentId(LARGE_BASE + i), config);
+      if (stats.misses !== request.count || stats.kvErrors !== 0)
+        throw new Error(`filling the cache: ${JSON.stringify(stats)}`);
       return {};
     }
 
@@ -269,14 +289,18 @@ async function handle(request: BenchRequest, env: BenchEnv): Promise<unknown> {
         if (document?.id !== id) throw new Error(`${variant} read of ${id} found nothing`);
       });
       // Only hits are the cached read being measured; a miss would time a D1 read plus KV.
-      if (variant === "cached" && stats.hits !== request.reps) throw new Error(`cached reads were not all hits: ${JSON.stringify(stats)}`);
+      if (variant === "cached" && stats.hits !== request.reps)
+        throw new Error(`cached reads were not all hits: ${JSON.stringify(stats)}`);
       return reply;
     }
 
     case "bookmark": {
       // A bookmark as a client holds one after a write: the write session's latest.
       const session = openD1Session(env.DB_INDEXED, null, "write");
-      await session.prepare("UPDATE bench_documents SET updated_at = updated_at WHERE id = ?").bind(documentId(0)).run();
+      await session
+        .prepare("UPDATE bench_documents SET updated_at = updated_at WHERE id = ?")
+        .bind(documentId(0))
+        .run();
       const bookmark = session.getBookmark();
       if (bookmark === null) throw new Error("the write session returned no bookmark");
       return { bookmark } satisfies BookmarkReply;
@@ -287,7 +311,9 @@ async function handle(request: BenchRequest, env: BenchEnv): Promise<unknown> {
       return timed(request.reps, async () => {
         // A session per read, as the d1Session middleware opens one per request.
         const queryable =
-          variant === "none" ? env.DB_INDEXED : openD1Session(env.DB_INDEXED, variant === "bookmark" ? bookmark : null, "read");
+          variant === "none"
+            ? env.DB_INDEXED
+            : openD1Session(env.DB_INDEXED, variant === "bookmark" ? bookmark : null, "read");
         const id = documentId(randomDocument(documents));
         const document = await documentRepository(queryable, indexedCollection).get(id);
         if (document?.id !== id) throw new Error(`read through ${variant} found nothing for ${id}`);

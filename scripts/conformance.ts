@@ -35,27 +35,37 @@ for (let i = 0; i < args.length; i++) {
 // Workers' console output (Miniflare forwards it to stdout) would corrupt the report: while the
 // run lasts, everything written to stdout goes to stderr, and the report alone goes to stdout.
 const writeStdout = process.stdout.write.bind(process.stdout);
-process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean =>
+  (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
 
 /** The scenarios (file:line) an earlier report did not pass. */
 function notPassedIn(path: string): Set<string> {
   const text = readFileSync(path, "utf8");
-  const earlier = JSON.parse(text.slice(text.indexOf("{"))) as { scenarios: { file: string; line: number; status: string }[] };
+  const earlier = JSON.parse(text.slice(text.indexOf("{"))) as {
+    scenarios: { file: string; line: number; status: string }[];
+  };
   return new Set(earlier.scenarios.filter((s) => s.status !== "passed").map((s) => `${s.file}:${s.line}`));
 }
 
 try {
   const again = rerun === undefined ? undefined : notPassedIn(rerun);
-  const failedFiles = again === undefined ? [] : [...new Set([...again].map((key) => key.slice(0, key.lastIndexOf(":"))))];
+  const failedFiles =
+    again === undefined ? [] : [...new Set([...again].map((key) => key.slice(0, key.lastIndexOf(":"))))];
   const report = await runConformance({
-    ...(again === undefined ? {} : { only: (file: string, line: number) => again.has(`${file}:${line}`), ...(files.length === 0 ? { files: failedFiles } : {}) }),
+    ...(again === undefined
+      ? {}
+      : {
+          only: (file: string, line: number) => again.has(`${file}:${line}`),
+          ...(files.length === 0 ? { files: failedFiles } : {}),
+        }),
     ...(suiteDir === undefined ? {} : { suiteDir }),
     ...(files.length === 0 ? {} : { files }),
     platforms: Number.isInteger(platforms) && platforms > 0 ? platforms : 1,
     tenants: Number.isInteger(tenants) && tenants > 0 ? tenants : 3,
     // Progress on stderr, so stdout stays one report (or one JSON object).
     onScenario: (_result, done, total) => {
-      if (process.stderr.isTTY || done % 100 === 0 || done === total) process.stderr.write(`\r${done}/${total} scenarios`);
+      if (process.stderr.isTTY || done % 100 === 0 || done === total)
+        process.stderr.write(`\r${done}/${total} scenarios`);
       if (done === total) process.stderr.write("\n");
     },
   });
@@ -66,10 +76,13 @@ try {
     process.stdout.write(`${formatReport(report)}\n`);
     if (failures) {
       process.stdout.write("\nFailures:\n");
-      for (const r of report.scenarios.filter((s) => s.status === "failed" || s.status === "error")) process.stdout.write(`  ${r.file}:${r.line} ${r.name}\n    at: ${r.step ?? ""}\n    ${r.message ?? ""}\n`);
+      for (const r of report.scenarios.filter((s) => s.status === "failed" || s.status === "error"))
+        process.stdout.write(`  ${r.file}:${r.line} ${r.name}\n    at: ${r.step ?? ""}\n    ${r.message ?? ""}\n`);
     }
   }
 } catch (error) {
-  process.stderr.write(`conformance: ${error instanceof RunnerError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `conformance: ${error instanceof RunnerError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 }

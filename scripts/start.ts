@@ -55,9 +55,10 @@ try {
     stateDir: args.state ?? ".wfp",
   });
 } catch (error) {
-  const message = (error as NodeJS.ErrnoException).code === "EADDRINUSE"
-    ? `a port is already in use (${(error as Error).message}); is another platform running? Pick others with --port / --api-port.`
-    : String((error as Error).stack ?? error);
+  const message =
+    (error as NodeJS.ErrnoException).code === "EADDRINUSE"
+      ? `a port is already in use (${(error as Error).message}); is another platform running? Pick others with --port / --api-port.`
+      : String((error as Error).stack ?? error);
   console.error(`The local platform could not start: ${message}`);
   process.exit(1);
 }

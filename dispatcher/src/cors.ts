@@ -9,7 +9,8 @@
  */
 
 export const ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
-export const ALLOWED_HEADERS = "authorization, content-type, accept, if-match, if-none-match, x-request-id, x-d1-bookmark";
+export const ALLOWED_HEADERS =
+  "authorization, content-type, accept, if-match, if-none-match, x-request-id, x-d1-bookmark";
 /** Response headers a page may read: ids, bookmarks, versions and the rate limit state. */
 export const EXPOSED_HEADERS =
   "x-request-id, x-d1-bookmark, etag, retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset";
@@ -17,7 +18,11 @@ export const EXPOSED_HEADERS =
 export const PREFLIGHT_MAX_AGE = "600";
 
 // CORS headers a tenant Worker might set itself: removed, so the route record alone decides.
-const TENANT_CORS_HEADERS = ["access-control-allow-origin", "access-control-allow-credentials", "access-control-expose-headers"];
+const TENANT_CORS_HEADERS = [
+  "access-control-allow-origin",
+  "access-control-allow-credentials",
+  "access-control-expose-headers",
+];
 
 /**
  * The origin to answer CORS for: the request's `Origin` when the tenant allows it, else undefined.
@@ -32,7 +37,11 @@ export function allowedOrigin(origin: string | null, corsOrigins: readonly strin
 
 /** True for a CORS preflight: OPTIONS with `Origin` and `Access-Control-Request-Method`. */
 export function isPreflight(request: Request): boolean {
-  return request.method === "OPTIONS" && request.headers.has("origin") && request.headers.has("access-control-request-method");
+  return (
+    request.method === "OPTIONS" &&
+    request.headers.has("origin") &&
+    request.headers.has("access-control-request-method")
+  );
 }
 
 /**

@@ -38,7 +38,13 @@ import { dispatchToTenant, platformHosts, type DispatchState } from "./tenant-di
 const state: DispatchState = {
   routes: new RouteCache({ positiveTtlMs: 10_000, negativeTtlMs: 2_000, maxEntries: 1_000 }),
   limiter: new RateLimiter({ windowMs: 60_000, maxEntries: 20_000 }),
-  authFailures: new AuthFailureTracker({ threshold: 10, windowMs: 60_000, baseBlockMs: 30_000, maxBlockMs: 15 * 60_000, maxEntries: 10_000 }),
+  authFailures: new AuthFailureTracker({
+    threshold: 10,
+    windowMs: 60_000,
+    baseBlockMs: 30_000,
+    maxBlockMs: 15 * 60_000,
+    maxEntries: 10_000,
+  }),
 };
 
 /** The platform's own routes, answered only on PLATFORM_HOSTS, so they never shadow a tenant's paths. */

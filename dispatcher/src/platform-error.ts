@@ -46,7 +46,12 @@ export function platformErrorResponse(
   return Response.json(body, { status, headers: { ...headers, "x-request-id": requestId } });
 }
 
-function errorResponse(c: Context<DispatcherEnv>, status: ContentfulStatusCode, code: string, message: string): Response {
+function errorResponse(
+  c: Context<DispatcherEnv>,
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+): Response {
   return platformErrorResponse(status, code, message, c.var.requestId ?? "");
 }
 
@@ -55,7 +60,8 @@ function errorResponse(c: Context<DispatcherEnv>, status: ContentfulStatusCode, 
  * id and answered as a generic 500, so an unexpected exception never leaks its message.
  */
 export const onPlatformError: ErrorHandler<DispatcherEnv> = (err, c) => {
-  if (err instanceof PlatformError) return platformErrorResponse(err.status, err.code, err.message, c.var.requestId ?? "", err.headers);
+  if (err instanceof PlatformError)
+    return platformErrorResponse(err.status, err.code, err.message, c.var.requestId ?? "", err.headers);
   if (err instanceof HTTPException) return errorResponse(c, err.status, "http_error", err.message);
   console.error(JSON.stringify({ event: "unhandled_error", requestId: c.var.requestId, error: String(err) }));
   return errorResponse(c, 500, "internal_error", "The platform failed to handle the request.");

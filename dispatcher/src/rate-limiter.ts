@@ -73,7 +73,8 @@ export class RateLimiter {
       const resetSeconds = Math.max(1, Math.ceil((window.start + this.#windowMs - now) / 1000));
       if (window.count >= limit) return { allowed: false, limit, remaining: 0, resetSeconds };
       const remaining = limit - window.count - 1;
-      if (tightest === undefined || remaining < tightest.remaining) tightest = { allowed: true, limit, remaining, resetSeconds };
+      if (tightest === undefined || remaining < tightest.remaining)
+        tightest = { allowed: true, limit, remaining, resetSeconds };
     }
     for (const window of windows) window.count += 1;
     return tightest ?? { allowed: true, limit: 0, remaining: 0, resetSeconds: 1 };

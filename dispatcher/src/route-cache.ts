@@ -49,7 +49,12 @@ export class RouteCache {
   readonly #maxEntries: number;
   readonly #now: () => number;
 
-  constructor({ positiveTtlMs = 10_000, negativeTtlMs = 2_000, maxEntries = 1_000, now = Date.now }: RouteCacheOptions = {}) {
+  constructor({
+    positiveTtlMs = 10_000,
+    negativeTtlMs = 2_000,
+    maxEntries = 1_000,
+    now = Date.now,
+  }: RouteCacheOptions = {}) {
     this.#positiveTtlMs = positiveTtlMs;
     this.#negativeTtlMs = negativeTtlMs;
     this.#maxEntries = maxEntries;

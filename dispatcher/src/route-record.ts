@@ -41,7 +41,10 @@ const isNonEmptyString = (value: unknown): value is string => typeof value === "
  */
 export function parseRouteRecord(value: unknown): RouteRecord | null {
   if (typeof value !== "object" || value === null) return null;
-  const { tenantId, script, status, limits, plan, proof, rateLimit, corsOrigins, updatedAt } = value as Record<string, unknown>;
+  const { tenantId, script, status, limits, plan, proof, rateLimit, corsOrigins, updatedAt } = value as Record<
+    string,
+    unknown
+  >;
   if (!isNonEmptyString(tenantId) || !isNonEmptyString(script)) return null;
   if (status !== "active" && status !== "suspended") return null;
   // No proof: a record written before dispatch proofs. The tenant Worker would refuse it anyway;

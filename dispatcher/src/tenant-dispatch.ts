@@ -45,7 +45,12 @@ export const DEFAULT_PLATFORM_HOSTS = "localhost,127.0.0.1";
  *   const state = { routes: new RouteCache(), limiter: new RateLimiter(), authFailures: new AuthFailureTracker() };
  *   return dispatchToTenant(request, env, hostOfUrl(request.url), state);
  */
-export async function dispatchToTenant(request: Request, env: DispatcherBindings, host: string | null, state: DispatchState): Promise<Response> {
+export async function dispatchToTenant(
+  request: Request,
+  env: DispatcherBindings,
+  host: string | null,
+  state: DispatchState,
+): Promise<Response> {
   const { routes } = state;
   const requestId = requestIdOf(request);
   let corsOrigin: string | undefined;
@@ -67,15 +72,25 @@ export async function dispatchToTenant(request: Request, env: DispatcherBindings
     if (isPreflight(request)) {
       await discardBody(request);
       if (corsOrigin !== undefined) return preflightResponse(corsOrigin, requestId);
-      return platformErrorResponse(403, "cors_origin_not_allowed", "This origin may not call this registry.", requestId);
+      return platformErrorResponse(
+        403,
+        "cors_origin_not_allowed",
+        "This origin may not call this registry.",
+        requestId,
+      );
     }
 
     const client = `${record.tenantId}\u0000${request.headers.get(CLIENT_ADDRESS_HEADER) ?? LOCAL_CLIENT}`;
     const blockedMs = state.authFailures.blockedForMs(client);
     if (blockedMs > 0) {
-      throw new PlatformError(429, "too_many_auth_failures", "Too many failed authentication attempts. Try again later.", {
-        headers: { "retry-after": String(Math.ceil(blockedMs / 1000)) },
-      });
+      throw new PlatformError(
+        429,
+        "too_many_auth_failures",
+        "Too many failed authentication attempts. Try again later.",
+        {
+          headers: { "retry-after": String(Math.ceil(blockedMs / 1000)) },
+        },
+      );
     }
 
     const authorization = request.headers.get("authorization");
@@ -97,7 +112,11 @@ export async function dispatchToTenant(request: Request, env: DispatcherBindings
 
     let response: Response;
     try {
-      const tenant = env.DISPATCHER.get(record.script, {}, record.limits === undefined ? undefined : { limits: record.limits });
+      const tenant = env.DISPATCHER.get(
+        record.script,
+        {},
+        record.limits === undefined ? undefined : { limits: record.limits },
+      );
       response = await tenant.fetch(forwardedRequest(request, requestId, record.proof, rate));
     } catch (cause) {
       const failure = tenantFailure(cause);

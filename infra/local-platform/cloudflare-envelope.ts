@@ -62,7 +62,12 @@ export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Prom
 }
 
 /** Page-number pagination the way Cloudflare's list endpoints do it. */
-export function paginate<T>(c: Context, items: T[], defaultPerPage = 20, maxPerPage = 1000): { page: T[]; info: ResultInfo } {
+export function paginate<T>(
+  c: Context,
+  items: T[],
+  defaultPerPage = 20,
+  maxPerPage = 1000,
+): { page: T[]; info: ResultInfo } {
   const page = positiveInt(c.req.query("page"), 1, "page");
   const perPage = Math.min(positiveInt(c.req.query("per_page"), defaultPerPage, "per_page"), maxPerPage);
   const start = (page - 1) * perPage;

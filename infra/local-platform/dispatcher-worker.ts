@@ -29,7 +29,10 @@ export function readWranglerConfig<T>(path: string): T {
 }
 
 /** @example const dispatcher = await buildDispatcherWorker("/repo", { PLATFORM_HOSTS: "localhost" }) */
-export async function buildDispatcherWorker(repoRoot: string, varOverrides: Record<string, string> = {}): Promise<DispatcherWorker> {
+export async function buildDispatcherWorker(
+  repoRoot: string,
+  varOverrides: Record<string, string> = {},
+): Promise<DispatcherWorker> {
   const dir = join(repoRoot, "dispatcher");
   const config = readWranglerConfig<DispatcherWranglerConfig>(join(dir, "wrangler.jsonc"));
   const namespace = config.dispatch_namespaces?.[0];

@@ -80,7 +80,11 @@ export class FaultInjector {
         }
         this.window.push(now);
       }
-      if (plan.failFrom !== undefined && call >= plan.failFrom && (plan.count === undefined || call < plan.failFrom + plan.count)) {
+      if (
+        plan.failFrom !== undefined &&
+        call >= plan.failFrom &&
+        (plan.count === undefined || call < plan.failFrom + plan.count)
+      ) {
         this.failed += 1;
         if (plan.phase === "after") {
           await next();

@@ -66,7 +66,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   const dispatcher = await buildDispatcherWorker(repoRoot);
   // The platform's own resources exist from the first start, as they would in a real account.
   if (state.data.dispatchNamespaces[dispatcher.namespace] === undefined) {
-    state.data.dispatchNamespaces[dispatcher.namespace] = { id: crypto.randomUUID(), name: dispatcher.namespace, createdOn: nowIso(), modifiedOn: nowIso() };
+    state.data.dispatchNamespaces[dispatcher.namespace] = {
+      id: crypto.randomUUID(),
+      name: dispatcher.namespace,
+      createdOn: nowIso(),
+      modifiedOn: nowIso(),
+    };
   }
   let routes = Object.values(state.data.kv).find((ns) => ns.title === ROUTES_NAMESPACE_TITLE);
   if (routes === undefined) {
@@ -82,7 +87,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     port: trafficPort,
     dispatcher,
     // If someone deletes the routing namespace, the dispatcher must keep failing closed.
-    routesNamespaceId: () => (state.data.kv[routesNamespaceId] !== undefined ? routesNamespaceId : "deleted-routes-namespace"),
+    routesNamespaceId: () =>
+      state.data.kv[routesNamespaceId] !== undefined ? routesNamespaceId : "deleted-routes-namespace",
     ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
   });
   await runtime.start();
@@ -102,16 +108,29 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     return c.json(faults.status());
   });
   app.get("/__platform/info", (c) =>
-    c.json({ accountId: state.data.accountId, zoneId: state.data.zoneId, zoneName: state.data.zoneName, dispatchNamespace: dispatcher.namespace, routesNamespaceId }),
+    c.json({
+      accountId: state.data.accountId,
+      zoneId: state.data.zoneId,
+      zoneName: state.data.zoneName,
+      dispatchNamespace: dispatcher.namespace,
+      routesNamespaceId,
+    }),
   );
 
   const api = new Hono();
   api.use(faults.middleware());
-  for (const routesOf of [accountRoutes, dispatchNamespaceRoutes, d1Routes, kvRoutes, hostnameRoutes]) api.route("/", routesOf(ctx));
+  for (const routesOf of [accountRoutes, dispatchNamespaceRoutes, d1Routes, kvRoutes, hostnameRoutes])
+    api.route("/", routesOf(ctx));
   app.route(API_PATH, api);
   app.notFound((c) =>
     c.req.path.startsWith(API_PATH)
-      ? c.json(errorBody(7003, `Could not route to ${c.req.path.slice(API_PATH.length)}, perhaps your object identifier is invalid?`), 404)
+      ? c.json(
+          errorBody(
+            7003,
+            `Could not route to ${c.req.path.slice(API_PATH.length)}, perhaps your object identifier is invalid?`,
+          ),
+          404,
+        )
       : c.json(errorBody(7000, "No route for that URI"), 404),
   );
   app.onError((error, c) => {
@@ -144,5 +163,3 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     },
   };
 }
-
-

@@ -14,12 +14,14 @@ export interface PlatformContext {
 /** Answers 404 the way Cloudflare does for an account id this platform does not have. */
 export function requireAccount(ctx: PlatformContext, c: Context): string {
   const accountId = c.req.param("account_id");
-  if (accountId !== ctx.state.data.accountId) throw notFound(7003, "Could not route to /accounts/" + accountId + ", perhaps your object identifier is invalid?");
+  if (accountId !== ctx.state.data.accountId)
+    throw notFound(7003, "Could not route to /accounts/" + accountId + ", perhaps your object identifier is invalid?");
   return accountId;
 }
 
 export function requireZone(ctx: PlatformContext, c: Context): string {
   const zoneId = c.req.param("zone_id");
-  if (zoneId !== ctx.state.data.zoneId) throw notFound(7003, "Could not route to /zones/" + zoneId + ", perhaps your object identifier is invalid?");
+  if (zoneId !== ctx.state.data.zoneId)
+    throw notFound(7003, "Could not route to /zones/" + zoneId + ", perhaps your object identifier is invalid?");
   return zoneId;
 }

@@ -98,7 +98,10 @@ export class PlatformState {
   readonly data: PlatformStateData;
   private readonly file: string;
 
-  constructor(readonly dir: string, zoneName: string) {
+  constructor(
+    readonly dir: string,
+    zoneName: string,
+  ) {
     mkdirSync(dir, { recursive: true });
     this.file = join(dir, "state.json");
     if (existsSync(this.file)) {
@@ -133,7 +136,12 @@ export class PlatformState {
     return etag === undefined ? base : join(base, etag);
   }
 
-  writeModules(namespace: string, script: string, etag: string, modules: { name: string; contents: Uint8Array }[]): void {
+  writeModules(
+    namespace: string,
+    script: string,
+    etag: string,
+    modules: { name: string; contents: Uint8Array }[],
+  ): void {
     for (const module of modules) {
       const path = join(this.moduleDir(namespace, script, etag), module.name);
       mkdirSync(dirname(path), { recursive: true });

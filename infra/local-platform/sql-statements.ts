@@ -79,5 +79,8 @@ function isTrigger(statementSoFar: string): boolean {
 }
 
 function stripComments(sql: string): string {
-  return sql.replace(/--[^\n]*(\n|$)/g, " ").replace(/\/\*[\s\S]*?(\*\/|$)/g, " ").trim();
+  return sql
+    .replace(/--[^\n]*(\n|$)/g, " ")
+    .replace(/\/\*[\s\S]*?(\*\/|$)/g, " ")
+    .trim();
 }

@@ -82,7 +82,12 @@ export class WorkerdRuntime {
           await mf.setOptions(config.options);
         } catch (error) {
           const uncaught = this.recentErrors.find((line) => line.includes("Uncaught"));
-          throw new Error(uncaught === undefined ? String((error as Error).message) : uncaught.replace(/^service core:user:[^:]+:[^:]+:[^:]+: /, ""), { cause: error });
+          throw new Error(
+            uncaught === undefined
+              ? String((error as Error).message)
+              : uncaught.replace(/^service core:user:[^:]+:[^:]+:[^:]+: /, ""),
+            { cause: error },
+          );
         }
         this.appliedD1 = config.d1;
         this.appliedKv = config.kv;
@@ -208,8 +213,8 @@ export class WorkerdRuntime {
       modules: [...script.modules]
         .sort((a, b) => Number(b.name === script.mainModule) - Number(a.name === script.mainModule))
         .map((module) => ({
-        type: module.type,
-        path: module.name,
+          type: module.type,
+          path: module.name,
           contents: this.state.readModule(script, module.name),
         })),
       compatibilityDate: script.compatibilityDate,

@@ -237,8 +237,15 @@ export async function collectAll<T>(first: PromiseLike<AnyPage<T>>, stopWhen?: (
     const pageItems = page.getPaginatedItems();
     items.push(...pageItems);
     if (stopWhen && pageItems.some(stopWhen)) return items;
-    const info = page.result_info as { page?: number; total_pages?: number; per_page?: number; count?: number } | undefined;
-    if (info && typeof info.page === "number" && typeof info.total_pages === "number" && info.page >= info.total_pages) {
+    const info = page.result_info as
+      | { page?: number; total_pages?: number; per_page?: number; count?: number }
+      | undefined;
+    if (
+      info &&
+      typeof info.page === "number" &&
+      typeof info.total_pages === "number" &&
+      info.page >= info.total_pages
+    ) {
       return items;
     }
     if (info && typeof info.per_page === "number" && pageItems.length < info.per_page) return items;

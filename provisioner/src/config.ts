@@ -142,7 +142,9 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
 export async function resolveTarget(client: Cloudflare, settings: TargetSettings): Promise<Target> {
   let accountId = settings.accountId;
   if (accountId === undefined) {
-    const accounts = await apiCall("listing", "accounts at", settings.baseURL, () => client.accounts.list({ per_page: 5 }));
+    const accounts = await apiCall("listing", "accounts at", settings.baseURL, () =>
+      client.accounts.list({ per_page: 5 }),
+    );
     const first = accounts.getPaginatedItems()[0];
     if (!first) throw new ConfigError(`the API at ${settings.baseURL} lists no account; set CLOUDFLARE_ACCOUNT_ID`);
     accountId = first.id;
@@ -161,7 +163,10 @@ export async function resolveTarget(client: Cloudflare, settings: TargetSettings
   let routesNamespaceId = settings.routesNamespaceId;
   if (routesNamespaceId === undefined) {
     const namespaces = await apiCall("looking up", "the routing KV namespace", ROUTES_KV_TITLE, () =>
-      collectAll(client.kv.namespaces.list({ account_id: accountId, per_page: 100 }), (ns) => ns.title === ROUTES_KV_TITLE),
+      collectAll(
+        client.kv.namespaces.list({ account_id: accountId, per_page: 100 }),
+        (ns) => ns.title === ROUTES_KV_TITLE,
+      ),
     );
     const routes = namespaces.find((ns) => ns.title === ROUTES_KV_TITLE);
     if (!routes) {

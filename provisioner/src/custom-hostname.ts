@@ -62,7 +62,9 @@ function fromWire(wire: CustomHostnameWire): CustomHostname {
     hostname: wire.hostname,
     status: wire.status,
     sslStatus: wire.ssl?.status,
-    ...(ov?.name && ov.value ? { ownershipVerification: { type: ov.type ?? "txt", name: ov.name, value: ov.value } } : {}),
+    ...(ov?.name && ov.value
+      ? { ownershipVerification: { type: ov.type ?? "txt", name: ov.name, value: ov.value } }
+      : {}),
     validationRecords: (wire.ssl?.validation_records ?? []).map((r) => ({
       ...(r.txt_name !== undefined ? { txtName: r.txt_name } : {}),
       ...(r.txt_value !== undefined ? { txtValue: r.txt_value } : {}),

@@ -66,13 +66,19 @@ export async function ensureD1Database(
         account_id: accountId,
         name: props.name,
         ...(props.jurisdiction ? { jurisdiction: props.jurisdiction } : {}),
-        ...(props.primaryLocationHint && !props.jurisdiction ? { primary_location_hint: props.primaryLocationHint } : {}),
+        ...(props.primaryLocationHint && !props.jurisdiction
+          ? { primary_location_hint: props.primaryLocationHint }
+          : {}),
         read_replication: { mode: props.readReplication },
       }),
     );
     if (!created.uuid) throw new Error(`creating ${KIND} '${props.name}': the API returned no uuid`);
     return {
-      database: { name: props.name, id: created.uuid, jurisdiction: created.jurisdiction ?? props.jurisdiction ?? null },
+      database: {
+        name: props.name,
+        id: created.uuid,
+        jurisdiction: created.jurisdiction ?? props.jurisdiction ?? null,
+      },
       action: "created",
     };
   } catch (error) {

@@ -53,7 +53,13 @@ export type { Plan, ResolvedTenantSpec, TenantSpec, TenantSpecInput } from "./te
 export { residencyProfile, RESIDENCIES } from "./residency.ts";
 export type { LocationHint, Residency, ResidencyProfile } from "./residency.ts";
 export { routeRecordKey, templateTag, tenantNames, tenantRecordKey } from "./tenant-names.ts";
-export { applyMigrations, listAppliedMigrations, migrationQuery, MIGRATIONS_TABLE_SQL, readMigrations } from "./migrations.ts";
+export {
+  applyMigrations,
+  listAppliedMigrations,
+  migrationQuery,
+  MIGRATIONS_TABLE_SQL,
+  readMigrations,
+} from "./migrations.ts";
 export type { Migration, MigrationResult, MigrationResultSet, MigrationStatus } from "./migrations.ts";
 export { buildTemplate, readTemplateConfig } from "./template-build.ts";
 export type { TemplateBuild, TemplateConfig } from "./template-build.ts";

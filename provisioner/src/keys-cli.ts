@@ -8,7 +8,15 @@ import { parseArgs } from "node:util";
 import { createCloudflareClient, type RetryEvent } from "./cloudflare-client.ts";
 import { readTargetSettings, resolveTarget } from "./config.ts";
 import { ApiCallError, ConfigError, InputError, TenantNotFoundError } from "./errors.ts";
-import { createTenantKey, KeyNotFoundError, listTenantKeys, parseKeyId, parseNewKey, revokeTenantKey, type TenantKeyRecord } from "./tenant-keys.ts";
+import {
+  createTenantKey,
+  KeyNotFoundError,
+  listTenantKeys,
+  parseKeyId,
+  parseNewKey,
+  revokeTenantKey,
+  type TenantKeyRecord,
+} from "./tenant-keys.ts";
 import { parseTenantId } from "./tenant-spec.ts";
 import { TokenBucket } from "./token-bucket.ts";
 import type { CliIo } from "./tenant-cli.ts";
@@ -58,30 +66,54 @@ export async function runKeysCli(argv: readonly string[], io: CliIo): Promise<nu
     }
     const { values, positionals } = parsed;
     const [sub, tenant, keyId, ...extra] = positionals;
-    if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub)) throw new UsageError(`keys needs one of ${SUBCOMMANDS.join(", ")}${sub === undefined ? "" : ` (got '${sub}')`}`);
+    if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub))
+      throw new UsageError(`keys needs one of ${SUBCOMMANDS.join(", ")}${sub === undefined ? "" : ` (got '${sub}')`}`);
     const subcommand = sub as Subcommand;
     command = `keys ${subcommand}`;
     if (tenant === undefined) throw new UsageError(`${command} needs a tenant id: npm run tenant -- ${command} <id>`);
     const createOptions = ["role", "product", "subject-prefix", "expires", "description"];
-    const misplaced = Object.keys(values).filter((name) => name !== "json" && (subcommand !== "create" || !createOptions.includes(name)));
-    if (misplaced.length > 0) throw new UsageError(`${command} does not take ${misplaced.map((name) => `--${name}`).join(", ")}`);
-    if ((subcommand === "revoke" ? extra.length : keyId === undefined ? 0 : 1 + extra.length) > 0) throw new UsageError(`unexpected argument(s): ${[...(subcommand === "revoke" ? [] : [keyId]), ...extra].join(" ")}`);
+    const misplaced = Object.keys(values).filter(
+      (name) => name !== "json" && (subcommand !== "create" || !createOptions.includes(name)),
+    );
+    if (misplaced.length > 0)
+      throw new UsageError(`${command} does not take ${misplaced.map((name) => `--${name}`).join(", ")}`);
+    if ((subcommand === "revoke" ? extra.length : keyId === undefined ? 0 : 1 + extra.length) > 0)
+      throw new UsageError(
+        `unexpected argument(s): ${[...(subcommand === "revoke" ? [] : [keyId]), ...extra].join(" ")}`,
+      );
 
     // Everything local is checked before the first API call.
     const tenantId = parseTenantId(tenant);
     const input =
       subcommand === "create"
-        ? parseNewKey({ role: values.role, product: values.product, subjectPrefix: values["subject-prefix"], expires: values.expires, description: values.description })
+        ? parseNewKey({
+            role: values.role,
+            product: values.product,
+            subjectPrefix: values["subject-prefix"],
+            expires: values.expires,
+            description: values.description,
+          })
         : undefined;
     const revokeId = subcommand === "revoke" ? parseKeyId(keyId) : undefined;
 
     const settings = readTargetSettings(io.env ?? process.env);
     const onRetry = (e: RetryEvent): void => {
-      io.stderr(`  … ${e.method} ${new URL(e.url).pathname}: ${e.reason}, retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1} of ${e.maxAttempts})\n`);
+      io.stderr(
+        `  … ${e.method} ${new URL(e.url).pathname}: ${e.reason}, retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1} of ${e.maxAttempts})\n`,
+      );
     };
     const target = io.resolveTarget
       ? await io.resolveTarget(settings, onRetry)
-      : await resolveTarget(createCloudflareClient({ baseURL: settings.baseURL, apiToken: settings.apiToken, retry: settings.retry, rateLimiter: new TokenBucket(settings.rateLimit), onRetry }), settings);
+      : await resolveTarget(
+          createCloudflareClient({
+            baseURL: settings.baseURL,
+            apiToken: settings.apiToken,
+            retry: settings.retry,
+            rateLimiter: new TokenBucket(settings.rateLimit),
+            onRetry,
+          }),
+          settings,
+        );
     const json = values.json === true;
 
     switch (subcommand) {
@@ -100,7 +132,12 @@ export async function runKeysCli(argv: readonly string[], io: CliIo): Promise<nu
       case "revoke": {
         const { record, changed } = await revokeTenantKey(target, tenantId, revokeId!);
         if (json) io.stdout(`${JSON.stringify({ ok: true, command, tenant: tenantId, changed, record }, null, 2)}\n`);
-        else io.stdout(changed ? `Revoked API key ${record.id} of tenant ${tenantId}: it is refused from its next request on.\n` : `API key ${record.id} of tenant ${tenantId} was already revoked (at ${record.revokedAt}): nothing changed.\n`);
+        else
+          io.stdout(
+            changed
+              ? `Revoked API key ${record.id} of tenant ${tenantId}: it is refused from its next request on.\n`
+              : `API key ${record.id} of tenant ${tenantId} was already revoked (at ${record.revokedAt}): nothing changed.\n`,
+          );
         return EXIT.ok;
       }
     }
@@ -108,11 +145,15 @@ export async function runKeysCli(argv: readonly string[], io: CliIo): Promise<nu
     const code = exitCodeOf(error);
     let message = error instanceof Error ? error.message : String(error);
     if (code === EXIT.failure) {
-      const missingTables = /no such table/i.test(message) ? " The tenant's database predates API keys: run 'npm run tenant -- create <id>' again to apply the template's migrations." : "";
+      const missingTables = /no such table/i.test(message)
+        ? " The tenant's database predates API keys: run 'npm run tenant -- create <id>' again to apply the template's migrations."
+        : "";
       message = `${message}\nNothing was half-done: it is safe to run the command again.${missingTables}${error instanceof ApiCallError && error.status === undefined ? " Is the API reachable (npm start for the local platform)?" : ""}`;
     }
     if (wantsJson) {
-      io.stdout(`${JSON.stringify({ ok: false, command, error: { type: error instanceof Error ? error.name : "Error", message, exitCode: code, safeToRerun: code === EXIT.failure, ...(error instanceof InputError ? { problems: error.problems } : {}) } }, null, 2)}\n`);
+      io.stdout(
+        `${JSON.stringify({ ok: false, command, error: { type: error instanceof Error ? error.name : "Error", message, exitCode: code, safeToRerun: code === EXIT.failure, ...(error instanceof InputError ? { problems: error.problems } : {}) } }, null, 2)}\n`,
+      );
     } else {
       io.stderr(`\n${message.startsWith("Error ") ? message : `Error: ${message}`}\n`);
       if (code === EXIT.usage) io.stderr(`Run 'npm run tenant -- --help' for usage.\n`);
@@ -128,7 +169,10 @@ function exitCodeOf(error: unknown): number {
 }
 
 function scopeOf(record: TenantKeyRecord): string {
-  const parts = [...(record.productId === null ? [] : [`product ${record.productId}`]), ...(record.subjectPrefix === null ? [] : [`subjects ${record.subjectPrefix}*`])];
+  const parts = [
+    ...(record.productId === null ? [] : [`product ${record.productId}`]),
+    ...(record.subjectPrefix === null ? [] : [`subjects ${record.subjectPrefix}*`]),
+  ];
   return parts.length === 0 ? "whole tenant" : parts.join(", ");
 }
 
@@ -149,8 +193,20 @@ function formatList(keys: readonly TenantKeyRecord[]): string {
   const note = "(The admin key printed by 'tenant create' is not listed: it is the tenant's provisioning key.)\n";
   if (keys.length === 0) return `No API keys besides the admin key.\n${note}`;
   const header = ["ID", "ROLE", "STATUS", "SCOPE", "EXPIRES", "CREATED BY", "DESCRIPTION"];
-  const rows = keys.map((k) => [k.id, k.role, k.status, scopeOf(k), k.expiresAt ?? "never", k.createdBy, k.description ?? ""]);
+  const rows = keys.map((k) => [
+    k.id,
+    k.role,
+    k.status,
+    scopeOf(k),
+    k.expiresAt ?? "never",
+    k.createdBy,
+    k.description ?? "",
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return `${[line(header), ...rows.map(line)].join("\n")}\n${note}`;
 }

@@ -22,7 +22,10 @@ export interface KvNamespace {
  */
 export async function findKvNamespace(target: Target, title: string): Promise<KvNamespace | undefined> {
   const all = await apiCall("finding", KIND, title, () =>
-    collectAll(target.client.kv.namespaces.list({ account_id: target.accountId, per_page: 100 }), (ns) => ns.title === title),
+    collectAll(
+      target.client.kv.namespaces.list({ account_id: target.accountId, per_page: 100 }),
+      (ns) => ns.title === title,
+    ),
   );
   const found = all.find((ns) => ns.title === title);
   return found ? { title, id: found.id } : undefined;

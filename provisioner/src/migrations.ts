@@ -87,7 +87,11 @@ export function migrationQuery(migration: Migration): string {
  * @example
  *   await listAppliedMigrations(target, databaseId, "wfp-tenant-acme") // ["0001_init.sql"]
  */
-export async function listAppliedMigrations(target: Target, databaseId: string, databaseName: string): Promise<string[]> {
+export async function listAppliedMigrations(
+  target: Target,
+  databaseId: string,
+  databaseName: string,
+): Promise<string[]> {
   const page = await apiCall("reading migrations of", "D1 database", databaseName, () =>
     target.client.d1.database.query(databaseId, {
       account_id: target.accountId,
@@ -118,7 +122,11 @@ export async function applyMigrations(
   const alreadyApplied = await listAppliedMigrations(target, databaseId, databaseName);
   const applied = new Set(alreadyApplied);
   const pending = migrations.filter((m) => !applied.has(m.name));
-  const results: MigrationResult[] = pending.map((m) => ({ migrationName: m.name, direction: "Up", status: "NotExecuted" }));
+  const results: MigrationResult[] = pending.map((m) => ({
+    migrationName: m.name,
+    direction: "Up",
+    status: "NotExecuted",
+  }));
 
   for (const [index, migration] of pending.entries()) {
     try {

@@ -57,7 +57,14 @@ export type ProgressEvent = StepStart | StepDone | StepFailed;
 export type ProgressListener = (event: ProgressEvent) => void;
 
 /** The outcomes that change nothing. */
-export const NO_OP_OUTCOMES: ReadonlySet<StepOutcome> = new Set(["built", "checked", "adopted", "unchanged", "already gone", "skipped"]);
+export const NO_OP_OUTCOMES: ReadonlySet<StepOutcome> = new Set([
+  "built",
+  "checked",
+  "adopted",
+  "unchanged",
+  "already gone",
+  "skipped",
+]);
 
 /**
  * Runs steps, timing each and reporting it; keeps the finished ones for the result.

@@ -63,7 +63,10 @@ const SHARED_NON_GUARANTEES = [
  *   residencyProfile("uk").d1.jurisdiction // "eu" - D1 has no UK jurisdiction
  *   residencyProfile("global", { locationHint: "apac" }).d1.primaryLocationHint // "apac"
  */
-export function residencyProfile(residency: Residency, options: { locationHint?: LocationHint } = {}): ResidencyProfile {
+export function residencyProfile(
+  residency: Residency,
+  options: { locationHint?: LocationHint } = {},
+): ResidencyProfile {
   switch (residency) {
     case "eu":
       return {

@@ -19,7 +19,10 @@ export async function readRoutingValue(target: Target, key: string): Promise<unk
   let text: string;
   try {
     const response = await apiCall("reading", KIND, key, () =>
-      target.client.kv.namespaces.values.get(key, { account_id: target.accountId, namespace_id: target.routesNamespaceId }),
+      target.client.kv.namespaces.values.get(key, {
+        account_id: target.accountId,
+        namespace_id: target.routesNamespaceId,
+      }),
     );
     text = await response.text();
   } catch (error) {
@@ -39,7 +42,12 @@ export async function readRoutingValue(target: Target, key: string): Promise<unk
  * @example
  *   await writeRoutingValue(target, "tenant:acme", record, { tenantId: "acme" });
  */
-export async function writeRoutingValue(target: Target, key: string, value: unknown, metadata?: Record<string, string>): Promise<void> {
+export async function writeRoutingValue(
+  target: Target,
+  key: string,
+  value: unknown,
+  metadata?: Record<string, string>,
+): Promise<void> {
   await apiCall("writing", KIND, key, () =>
     target.client.kv.namespaces.values.update(key, {
       account_id: target.accountId,
@@ -59,7 +67,10 @@ export async function writeRoutingValue(target: Target, key: string, value: unkn
 export async function deleteRoutingValue(target: Target, key: string): Promise<void> {
   try {
     await apiCall("deleting", KIND, key, () =>
-      target.client.kv.namespaces.values.delete(key, { account_id: target.accountId, namespace_id: target.routesNamespaceId }),
+      target.client.kv.namespaces.values.delete(key, {
+        account_id: target.accountId,
+        namespace_id: target.routesNamespaceId,
+      }),
     );
   } catch (error) {
     if (!isNotFound(error)) throw error;
@@ -80,7 +91,11 @@ export interface RoutingKey {
 export async function listRoutingKeys(target: Target, prefix: string): Promise<RoutingKey[]> {
   const keys = await apiCall("listing", "routing-store keys", `${prefix}*`, () =>
     collectAll(
-      target.client.kv.namespaces.keys.list(target.routesNamespaceId, { account_id: target.accountId, prefix, limit: 1000 }),
+      target.client.kv.namespaces.keys.list(target.routesNamespaceId, {
+        account_id: target.accountId,
+        prefix,
+        limit: 1000,
+      }),
     ),
   );
   return keys.map((k) => ({ name: k.name, ...(k.metadata !== undefined ? { metadata: k.metadata } : {}) }));

@@ -128,12 +128,16 @@ export async function runTenantCli(argv: readonly string[], io: CliIo): Promise<
     if (spec && settings.kind === "cloudflare") {
       const localOnly = spec.domains.filter(isLocalOnlyHostname);
       if (localOnly.length > 0) {
-        throw new InputError(localOnly.map((h) => `'${h}' only resolves on this machine: use a real domain when targeting Cloudflare`));
+        throw new InputError(
+          localOnly.map((h) => `'${h}' only resolves on this machine: use a real domain when targeting Cloudflare`),
+        );
       }
     }
 
     const onRetry = (e: RetryEvent): void => {
-      io.stderr(`  … ${e.method} ${new URL(e.url).pathname}: ${e.reason}, retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1} of ${e.maxAttempts})\n`);
+      io.stderr(
+        `  … ${e.method} ${new URL(e.url).pathname}: ${e.reason}, retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1} of ${e.maxAttempts})\n`,
+      );
     };
     const target = io.resolveTarget
       ? await io.resolveTarget(settings, onRetry)
@@ -149,7 +153,8 @@ export async function runTenantCli(argv: readonly string[], io: CliIo): Promise<
           settings,
         );
     const deps = { target };
-    const where = target.kind === "local" ? `the local platform (${target.baseURL})` : `Cloudflare account ${target.accountId}`;
+    const where =
+      target.kind === "local" ? `the local platform (${target.baseURL})` : `Cloudflare account ${target.accountId}`;
 
     switch (command) {
       case "create": {
@@ -206,7 +211,8 @@ export async function runTenantCli(argv: readonly string[], io: CliIo): Promise<
       );
     } else {
       io.stderr(`\n${message.startsWith("Error ") ? message : `Error: ${message}`}\n`);
-      if (code === EXIT.usage && !(error instanceof ConfigError)) io.stderr(`Run 'npm run tenant -- --help' for usage.\n`);
+      if (code === EXIT.usage && !(error instanceof ConfigError))
+        io.stderr(`Run 'npm run tenant -- --help' for usage.\n`);
     }
     return code;
   }
@@ -264,7 +270,9 @@ function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   } else {
     if (id === undefined) throw new UsageError(`${command} needs a tenant id: npm run tenant -- ${command} <id>`);
     if (extra.length > 0) {
-      throw new UsageError(`unexpected argument(s) after the tenant id: ${extra.join(" ")} (give each hostname with --domain)`);
+      throw new UsageError(
+        `unexpected argument(s) after the tenant id: ${extra.join(" ")} (give each hostname with --domain)`,
+      );
     }
   }
   const allowed = new Set(COMMAND_OPTIONS[command]);
@@ -302,7 +310,10 @@ function errorMessage(error: unknown, command: Command | undefined): string {
     command === "create" || command === "delete"
       ? `${what} did not finish, and nothing is left half-done that a re-run cannot fix: run the same command again (it is safe to re-run).`
       : `it is safe to run the command again.`;
-  const reach = error instanceof ApiCallError && error.status === undefined ? " Is the API reachable (npm start for the local platform)?" : "";
+  const reach =
+    error instanceof ApiCallError && error.status === undefined
+      ? " Is the API reachable (npm start for the local platform)?"
+      : "";
   return `${message}\n${hint}${reach}`;
 }
 
@@ -334,7 +345,9 @@ function formatHostnames(report: TenantReport): string[] {
       ...(regional ? [`regional ${regional.regionKey}`] : []),
       record
         ? `route -> ${record.script} (${record.status}, plan ${record.plan}` +
-          (record.rateLimit ? `, ${record.rateLimit.requestsPerMinute}/min, ${record.rateLimit.keyRequestsPerMinute}/min per key` : "") +
+          (record.rateLimit
+            ? `, ${record.rateLimit.requestsPerMinute}/min, ${record.rateLimit.keyRequestsPerMinute}/min per key`
+            : "") +
           (record.corsOrigins && record.corsOrigins.length > 0 ? `, CORS ${record.corsOrigins.join(" ")}` : "") +
           ")"
         : "no route",
@@ -393,7 +406,9 @@ function formatShow(report: TenantReport): string {
   const r = report.resources;
   const lines = [
     `Tenant ${report.id}: ${report.status}${report.complete ? ", complete" : ", INCOMPLETE"}`,
-    ...(report.spec ? [`  residency ${report.spec.residency}, plan ${report.spec.plan}, cache ${report.spec.cacheMode}`] : []),
+    ...(report.spec
+      ? [`  residency ${report.spec.residency}, plan ${report.spec.plan}, cache ${report.spec.cacheMode}`]
+      : []),
     ...(report.problems.length > 0 ? ["Problems:", indent(report.problems, "  - ")] : []),
     "Resources:",
     `  D1 database   ${r.d1 ? `${r.d1.name} (${r.d1.id}${r.d1.jurisdiction ? `, jurisdiction ${r.d1.jurisdiction}` : ""})` : "missing"}`,
@@ -415,12 +430,16 @@ function formatList(tenants: readonly TenantSummary[]): string {
   const rows = tenants.map((t) => [t.id, t.status, t.residency ?? "-", t.plan ?? "-", t.domains.join(", ") || "-"]);
   const header = ["ID", "STATUS", "RESIDENCY", "PLAN", "DOMAINS"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
   return `${[line(header), ...rows.map(line)].join("\n")}\n`;
 }
 
 function formatDelete(result: DeleteTenantResult): string {
-  if (!result.existed) return `\nTenant ${result.id} does not exist: nothing to delete (nothing named after it was found).\n`;
-  const skipped = result.skippedHostnames.map((s) => `  ${s.hostname} is routed to tenant '${s.routedTo}' and was left alone`);
+  if (!result.existed)
+    return `\nTenant ${result.id} does not exist: nothing to delete (nothing named after it was found).\n`;
+  const skipped = result.skippedHostnames.map(
+    (s) => `  ${s.hostname} is routed to tenant '${s.routedTo}' and was left alone`,
+  );
   return [`\nTenant ${result.id} is deleted: nothing of it is left.`, ...skipped, ""].join("\n");
 }

@@ -45,7 +45,8 @@ export function hostnameProblem(hostname: string): string | undefined {
   }
   if (/[/?#]/.test(hostname)) return `remove the path: give '${hostname.split(/[/?#]/)[0]}' only`;
   if (hostname.includes("*")) return "wildcard hostnames are not supported: list each hostname with its own --domain";
-  if (hostname.includes(":")) return `remove the port: give '${hostname.split(":")[0]}' (tenants are served on the platform's port)`;
+  if (hostname.includes(":"))
+    return `remove the port: give '${hostname.split(":")[0]}' (tenants are served on the platform's port)`;
   if (/[^\x00-\x7f]/.test(hostname)) {
     const ascii = domainToASCII(hostname);
     return ascii ? `use the ASCII (punycode) form '${ascii}'` : "contains characters that are not valid in a hostname";
@@ -54,7 +55,8 @@ export function hostnameProblem(hostname: string): string | undefined {
   if (/^\d+(\.\d+){3}$/.test(hostname)) return "an IP address cannot be a tenant hostname: give a domain name";
   if (hostname.length > 253) return "is longer than 253 characters";
   const labels = hostname.split(".");
-  if (labels.length < 2) return `must be a fully qualified name such as 'registry.${hostname}.com' or '${hostname}.localhost'`;
+  if (labels.length < 2)
+    return `must be a fully qualified name such as 'registry.${hostname}.com' or '${hostname}.localhost'`;
   for (const label of labels) {
     if (label.length === 0) return "has an empty label (two dots in a row)";
     if (label.length > 63) return `label '${label.slice(0, 20)}...' is longer than 63 characters`;
@@ -151,9 +153,7 @@ export const tenantSpecSchema = z
       .array(hostnameSchema, { error: "give at least one --domain" })
       .min(1, "give at least one --domain <hostname> (e.g. --domain registry.acme.localhost)")
       .transform((domains) => [...new Set(domains)]),
-    residency: z
-      .enum(RESIDENCIES, { error: `residency must be one of: ${RESIDENCIES.join(", ")}` })
-      .optional(),
+    residency: z.enum(RESIDENCIES, { error: `residency must be one of: ${RESIDENCIES.join(", ")}` }).optional(),
     plan: z
       .enum(PLAN_NAMES as [Plan, ...Plan[]], { error: `plan must be one of: ${PLAN_NAMES.join(", ")}` })
       .optional(),

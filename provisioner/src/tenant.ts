@@ -348,7 +348,11 @@ export async function createTenant(
     customHostnames.push(
       await steps.run("custom-hostname", `Custom hostname ${hostname}`, async () => {
         const { hostname: h, action } = await ensureCustomHostname(target, hostname);
-        return { value: h, outcome: action, detail: `status ${h.status ?? "unknown"}, ssl ${h.sslStatus ?? "unknown"}` };
+        return {
+          value: h,
+          outcome: action,
+          detail: `status ${h.status ?? "unknown"}, ssl ${h.sslStatus ?? "unknown"}`,
+        };
       }),
     );
   }
@@ -387,10 +391,18 @@ export async function createTenant(
           updatedAt: now().toISOString(),
         };
         if (existing?.kind === "route" && sameRoute(existing.record, desired)) {
-          return { value: { hostname, record: withoutProof(existing.record) }, outcome: "unchanged", detail: `-> ${names.script}` };
+          return {
+            value: { hostname, record: withoutProof(existing.record) },
+            outcome: "unchanged",
+            detail: `-> ${names.script}`,
+          };
         }
         await writeRouteRecord(target, hostname, desired);
-        return { value: { hostname, record: withoutProof(desired) }, outcome: "written", detail: `-> ${names.script}, plan ${spec.plan}` };
+        return {
+          value: { hostname, record: withoutProof(desired) },
+          outcome: "written",
+          detail: `-> ${names.script}, plan ${spec.plan}`,
+        };
       }),
     );
   }
@@ -416,7 +428,8 @@ export async function createTenant(
       createdAt,
       updatedAt: now().toISOString(),
     };
-    if (wasActive && sameRecord(previous, finalRecord)) return { value: undefined, outcome: "unchanged", detail: "active" };
+    if (wasActive && sameRecord(previous, finalRecord))
+      return { value: undefined, outcome: "unchanged", detail: "active" };
     await writeTenantRecord(target, finalRecord);
     return { value: undefined, outcome: "written", detail: "active" };
   });
@@ -451,7 +464,10 @@ export async function createTenant(
  * Fill the spec's defaults; an existing tenant keeps its own values where the request is silent
  * and refuses changes that cannot be applied in place.
  */
-function resolveSpec(requested: ReturnType<typeof parseTenantSpec>, record: TenantRecord | undefined): ResolvedTenantSpec {
+function resolveSpec(
+  requested: ReturnType<typeof parseTenantSpec>,
+  record: TenantRecord | undefined,
+): ResolvedTenantSpec {
   if (record) {
     const problems: string[] = [];
     if (requested.residency !== undefined && requested.residency !== record.spec.residency) {
@@ -515,10 +531,19 @@ function sameRecord(a: TenantRecord, b: TenantRecord): boolean {
 }
 
 function targetSummary(target: Target): TenantReport["target"] {
-  return { kind: target.kind, accountId: target.accountId, zoneId: target.zoneId, dispatchNamespace: target.dispatchNamespace };
+  return {
+    kind: target.kind,
+    accountId: target.accountId,
+    zoneId: target.zoneId,
+    dispatchNamespace: target.dispatchNamespace,
+  };
 }
 
-function residencySummary(spec: ResolvedTenantSpec, profile: ResidencyProfile, region: Region | undefined): ResidencySummary {
+function residencySummary(
+  spec: ResolvedTenantSpec,
+  profile: ResidencyProfile,
+  region: Region | undefined,
+): ResidencySummary {
   return {
     residency: spec.residency,
     d1Jurisdiction: profile.d1.jurisdiction ?? null,
@@ -571,10 +596,22 @@ export function dnsInstructions(
     }
     for (const v of h.validationRecords) {
       if (v.txtName && v.txtValue) {
-        records.push({ hostname: h.hostname, type: "TXT", name: v.txtName, value: v.txtValue, purpose: "SSL certificate validation" });
+        records.push({
+          hostname: h.hostname,
+          type: "TXT",
+          name: v.txtName,
+          value: v.txtValue,
+          purpose: "SSL certificate validation",
+        });
       }
       if (v.cname && v.cnameTarget) {
-        records.push({ hostname: h.hostname, type: "CNAME", name: v.cname, value: v.cnameTarget, purpose: "SSL certificate validation" });
+        records.push({
+          hostname: h.hostname,
+          type: "CNAME",
+          name: v.cname,
+          value: v.cnameTarget,
+          purpose: "SSL certificate validation",
+        });
       }
       if (v.httpUrl && v.httpBody) {
         records.push({
@@ -588,7 +625,9 @@ export function dnsInstructions(
     }
   }
   const notes: string[] = [];
-  const awaiting = hostnames.filter((h) => h.validationRecords.length === 0 && h.sslStatus !== undefined && h.sslStatus !== "active");
+  const awaiting = hostnames.filter(
+    (h) => h.validationRecords.length === 0 && h.sslStatus !== undefined && h.sslStatus !== "active",
+  );
   if (awaiting.length > 0) {
     notes.push(
       `Certificate validation records for ${awaiting.map((h) => h.hostname).join(", ")} are not issued yet ` +
@@ -637,10 +676,13 @@ export async function showTenant(id: string, deps: TenantDeps): Promise<TenantRe
     const lookup = await readRouteRecord(target, hostname);
     if (lookup.kind === "route") {
       routes.push({ hostname, record: withoutProof(lookup.record) });
-      if (lookup.record.tenantId !== tenantId) problems.push(`${hostname} is routed to tenant '${lookup.record.tenantId}'`);
+      if (lookup.record.tenantId !== tenantId)
+        problems.push(`${hostname} is routed to tenant '${lookup.record.tenantId}'`);
       else if (lookup.record.status === "suspended") problems.push(`${hostname} is suspended`);
       else if (lookup.record.proof === undefined || lookup.record.rateLimit === undefined) {
-        problems.push(`${hostname}'s route record predates dispatch proofs, so the dispatcher refuses it: re-run create`);
+        problems.push(
+          `${hostname}'s route record predates dispatch proofs, so the dispatcher refuses it: re-run create`,
+        );
       }
     } else {
       routes.push({ hostname });
@@ -652,14 +694,18 @@ export async function showTenant(id: string, deps: TenantDeps): Promise<TenantRe
     throw new TenantNotFoundError(tenantId);
   }
   if (!record) problems.unshift("no tenant record: resources exist without one (re-run create to repair, or delete)");
-  else if (record.status !== "active") problems.unshift("provisioning did not finish: re-run create with the same spec");
+  else if (record.status !== "active")
+    problems.unshift("provisioning did not finish: re-run create with the same spec");
   if (!d1) problems.push(`D1 database ${names.d1Database} is missing`);
   if (!kv) problems.push(`KV namespace ${names.kvNamespace} is missing`);
   if (tags === undefined) problems.push(`Worker ${names.script} is missing`);
 
   const templateTag = tags?.find((t) => t.startsWith("tpl-"));
   const profile = record
-    ? residencyProfile(record.spec.residency, record.spec.locationHint ? { locationHint: record.spec.locationHint } : {})
+    ? residencyProfile(
+        record.spec.residency,
+        record.spec.locationHint ? { locationHint: record.spec.locationHint } : {},
+      )
     : undefined;
   const regionKey = regionalHostnames[0]?.regionKey;
   return {
@@ -680,11 +726,7 @@ export async function showTenant(id: string, deps: TenantDeps): Promise<TenantRe
     dns: dnsInstructions(target, customHostnames, await lookupCnameTarget(target), tenantId),
     ...(record && profile
       ? {
-          residency: residencySummary(
-            record.spec,
-            profile,
-            regionKey ? { key: regionKey, label: "" } : undefined,
-          ),
+          residency: residencySummary(record.spec, profile, regionKey ? { key: regionKey, label: "" } : undefined),
         }
       : {}),
   };
@@ -729,7 +771,11 @@ export async function listTenants(deps: TenantDeps): Promise<TenantSummary[]> {
  * @example
  *   const { existed } = await deleteTenant("acme", { target }, onProgress);
  */
-export async function deleteTenant(id: string, deps: TenantDeps, onProgress?: ProgressListener): Promise<DeleteTenantResult> {
+export async function deleteTenant(
+  id: string,
+  deps: TenantDeps,
+  onProgress?: ProgressListener,
+): Promise<DeleteTenantResult> {
   const tenantId = parseTenantId(id);
   const { target } = deps;
   const names = tenantNames(tenantId);
@@ -751,7 +797,11 @@ export async function deleteTenant(id: string, deps: TenantDeps, onProgress?: Pr
       const lookup = await readRouteRecord(target, hostname);
       if (lookup.kind === "route" && lookup.record.tenantId !== tenantId) {
         skippedHostnames.push({ hostname, routedTo: lookup.record.tenantId });
-        return { value: undefined, outcome: "skipped", detail: `routed to tenant '${lookup.record.tenantId}', left alone` };
+        return {
+          value: undefined,
+          outcome: "skipped",
+          detail: `routed to tenant '${lookup.record.tenantId}', left alone`,
+        };
       }
       ours.push(hostname);
       return { value: undefined, outcome: await deleteRouteRecord(target, hostname, lookup) };

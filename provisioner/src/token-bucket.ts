@@ -25,14 +25,21 @@ export interface TokenBucketOptions {
  * @example
  *   rateLimitFor(1200, 300) // { capacity: 100, refillPerSecond: 3.67 }: 100 + 300 x 3.67 = 1,200
  */
-export function rateLimitFor(requests: number, windowSeconds: number): Pick<TokenBucketOptions, "capacity" | "refillPerSecond"> {
-  if (!(requests >= 1) || !(windowSeconds > 0)) throw new RangeError("rateLimitFor: requests >= 1 and windowSeconds > 0");
+export function rateLimitFor(
+  requests: number,
+  windowSeconds: number,
+): Pick<TokenBucketOptions, "capacity" | "refillPerSecond"> {
+  if (!(requests >= 1) || !(windowSeconds > 0))
+    throw new RangeError("rateLimitFor: requests >= 1 and windowSeconds > 0");
   const capacity = Math.max(1, Math.floor(requests / 12));
   return { capacity, refillPerSecond: Math.max(requests - capacity, 1) / windowSeconds };
 }
 
 /** Cloudflare's account limit: 1,200 requests per 5 minutes (exceeding it blocks all calls for 5 minutes). */
-export const CLOUDFLARE_RATE_LIMIT: Readonly<Pick<TokenBucketOptions, "capacity" | "refillPerSecond">> = rateLimitFor(1200, 300);
+export const CLOUDFLARE_RATE_LIMIT: Readonly<Pick<TokenBucketOptions, "capacity" | "refillPerSecond">> = rateLimitFor(
+  1200,
+  300,
+);
 
 /**
  * Sleep that stops early (rejecting with the signal's reason) when the signal aborts.

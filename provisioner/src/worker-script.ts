@@ -15,7 +15,9 @@ import type { TemplateBuild } from "./template-build.ts";
 const KIND = "Worker script";
 
 /** The SDK's upload metadata type, taken from the method so it tracks the SDK version. */
-export type ScriptMetadata = Parameters<Cloudflare["workersForPlatforms"]["dispatch"]["namespaces"]["scripts"]["update"]>[1]["metadata"];
+export type ScriptMetadata = Parameters<
+  Cloudflare["workersForPlatforms"]["dispatch"]["namespaces"]["scripts"]["update"]
+>[1]["metadata"];
 
 /** Values of the tenant Worker's env (docs/contracts.md, "Tenant Worker env"). */
 export interface TenantScriptEnv {
@@ -37,7 +39,11 @@ export interface TenantScriptEnv {
  * @example
  *   const metadata = tenantScriptMetadata(build, env, ["wfp-tenant", "tenant-acme", build.tag]);
  */
-export function tenantScriptMetadata(build: TemplateBuild, env: TenantScriptEnv, tags: readonly string[]): ScriptMetadata {
+export function tenantScriptMetadata(
+  build: TemplateBuild,
+  env: TenantScriptEnv,
+  tags: readonly string[],
+): ScriptMetadata {
   return {
     main_module: build.mainModule,
     compatibility_date: build.compatibilityDate,

@@ -27,7 +27,12 @@ export interface LoadSummary {
  * @example
  *   const batch = await runBatch(1000, 4, () => send(agent, target, "/health"));
  */
-export async function runBatch(count: number, concurrency: number, request: (i: number) => Promise<{ status: number }>, okStatus = 200): Promise<Batch> {
+export async function runBatch(
+  count: number,
+  concurrency: number,
+  request: (i: number) => Promise<{ status: number }>,
+  okStatus = 200,
+): Promise<Batch> {
   const latenciesMs: number[] = [];
   let errors = 0;
   let next = 0;

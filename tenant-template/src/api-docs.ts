@@ -16,7 +16,13 @@ import { TEMPLATE_VERSION } from "./version.ts";
 /** Where the document is served (the docs page links here). */
 export const OPENAPI_DOCUMENT_PATH = "/api/openapi.json";
 
-type Document = OpenApiSummary & { openapi: string; servers: { url: string }[]; paths: Record<string, Record<string, unknown>>; components?: Record<string, Record<string, unknown>>; tags?: unknown[] };
+type Document = OpenApiSummary & {
+  openapi: string;
+  servers: { url: string }[];
+  paths: Record<string, Record<string, unknown>>;
+  components?: Record<string, Record<string, unknown>>;
+  tags?: unknown[];
+};
 
 let built: Document | undefined;
 
@@ -49,7 +55,11 @@ export function tenantOpenApiDocument(): Document {
       description: `${REGISTRY_DOCUMENT_CONFIG.info.description} The Confluent Schema Registry API is served at the root (/subjects, /schemas, /config, /compatibility) over the same store; its errors are {"error_code", "message"}.`,
     },
     servers: [{ url: "/" }],
-    tags: [{ name: "registry", description: "The hierarchical API under /api." }, { name: "backup", description: "Export and import under /api." }, ...(confluent.tags ?? [])],
+    tags: [
+      { name: "registry", description: "The hierarchical API under /api." },
+      { name: "backup", description: "Export and import under /api." },
+      ...(confluent.tags ?? []),
+    ],
     paths,
     components: { ...(registry.components ?? {}), schemas },
   };

@@ -47,8 +47,16 @@ export class ApiError extends HTTPException {
 }
 
 /** The only place the error body is built. */
-export function errorResponse<E extends ErrorEnv>(c: Context<E>, status: ContentfulStatusCode, code: string, message: string, details?: ErrorDetail[]): Response {
-  const body: ErrorBody = { error: { code, message, requestId: c.var.requestId ?? "", ...(details === undefined ? {} : { details }) } };
+export function errorResponse<E extends ErrorEnv>(
+  c: Context<E>,
+  status: ContentfulStatusCode,
+  code: string,
+  message: string,
+  details?: ErrorDetail[],
+): Response {
+  const body: ErrorBody = {
+    error: { code, message, requestId: c.var.requestId ?? "", ...(details === undefined ? {} : { details }) },
+  };
   return c.json(body, status);
 }
 

@@ -15,22 +15,55 @@ const execFileAsync = promisify(execFile);
 const SUMMARY = ["perSec", "p50Ms", "p99Ms"];
 const TIMING = ["meanMs", "p50Ms", "maxMs"];
 const FIGURES = [
-  ...["reads.0.registry", "reads.0.helloWorld", "reads.1.registry", "reads.1.helloWorld", "registrations.sequential", "registrations.concurrent"].flatMap((at) => SUMMARY.map((f) => `${at}.${f}`)),
+  ...[
+    "reads.0.registry",
+    "reads.0.helloWorld",
+    "reads.1.registry",
+    "reads.1.helloWorld",
+    "registrations.sequential",
+    "registrations.concurrent",
+  ].flatMap((at) => SUMMARY.map((f) => `${at}.${f}`)),
   "reads.0.ratio",
   "reads.1.ratio",
-  ...["compatibility.wide", "compatibility.history"].flatMap((at) => ["http", "engine", "engineWithParse"].flatMap((kind) => TIMING.map((f) => `${at}.${kind}.${f}`))),
+  ...["compatibility.wide", "compatibility.history"].flatMap((at) =>
+    ["http", "engine", "engineWithParse"].flatMap((kind) => TIMING.map((f) => `${at}.${kind}.${f}`)),
+  ),
   "compatibility.history.versions",
   "durationSeconds",
 ] as const;
 
 const at = (value: unknown, path: string): unknown =>
-  path.split(".").reduce<unknown>((node, key) => (typeof node === "object" && node !== null ? (node as Record<string, unknown>)[key] : undefined), value);
+  path
+    .split(".")
+    .reduce<unknown>(
+      (node, key) => (typeof node === "object" && node !== null ? (node as Record<string, unknown>)[key] : undefined),
+      value,
+    );
 
 describe("npm run bench:registry", () => {
   it("runs at a tiny size and reports every figure as one JSON object on stdout", async () => {
     const { stdout } = await execFileAsync(
       process.execPath,
-      ["--import", "tsx", join(REPO_ROOT, "scripts/bench-registry.ts"), "--requests", "100", "--rounds", "2", "--warmup", "10", "--registrations", "8", "--fields", "50", "--versions", "5", "--reps", "2", "--json"],
+      [
+        "--import",
+        "tsx",
+        join(REPO_ROOT, "scripts/bench-registry.ts"),
+        "--requests",
+        "100",
+        "--rounds",
+        "2",
+        "--warmup",
+        "10",
+        "--registrations",
+        "8",
+        "--fields",
+        "50",
+        "--versions",
+        "5",
+        "--reps",
+        "2",
+        "--json",
+      ],
       { cwd: REPO_ROOT, encoding: "utf8", timeout: 55_000 },
     );
     // Exactly one JSON object: progress and the Workers' logs stay on stderr.
@@ -43,7 +76,14 @@ describe("npm run bench:registry", () => {
     expect(at(result, "reads.0.concurrency")).toBe(1);
     expect(at(result, "reads.1.concurrency")).toBe(4);
     expect(at(result, "compatibility.history.versions")).toBe(5);
-    for (const path of ["reads.0.registry", "reads.0.helloWorld", "reads.1.registry", "reads.1.helloWorld", "registrations.sequential", "registrations.concurrent"]) {
+    for (const path of [
+      "reads.0.registry",
+      "reads.0.helloWorld",
+      "reads.1.registry",
+      "reads.1.helloWorld",
+      "registrations.sequential",
+      "registrations.concurrent",
+    ]) {
       expect(at(result, `${path}.errors`), path).toBe(0);
     }
     expect(typeof at(result, "reads.0.meetsTarget")).toBe("boolean");

@@ -46,7 +46,12 @@ const FIGURES = [
 ] as const;
 
 const at = (value: unknown, path: string): unknown =>
-  path.split(".").reduce<unknown>((node, key) => (typeof node === "object" && node !== null ? (node as Record<string, unknown>)[key] : undefined), value);
+  path
+    .split(".")
+    .reduce<unknown>(
+      (node, key) => (typeof node === "object" && node !== null ? (node as Record<string, unknown>)[key] : undefined),
+      value,
+    );
 
 describe("npm run bench:store", () => {
   it("runs at a tiny size and reports every figure as one JSON object on stdout", async () => {
@@ -65,7 +70,18 @@ describe("npm run bench:store", () => {
     expect(at(result, "config.documents")).toBe(2000);
     for (const path of ["query.meetsTarget", "insert.meetsTarget"]) expect(typeof at(result, path)).toBe("boolean");
     // Every timed figure came from at least one measured operation.
-    for (const path of ["query.indexed", "query.jsonExtract", "query.batched.indexed", "query.batched.jsonExtract", "cachedRead.cached", "cachedRead.d1", "cachedRead.kvRaw", "bookmark.none", "bookmark.firstUnconstrained", "bookmark.bookmark"]) {
+    for (const path of [
+      "query.indexed",
+      "query.jsonExtract",
+      "query.batched.indexed",
+      "query.batched.jsonExtract",
+      "cachedRead.cached",
+      "cachedRead.d1",
+      "cachedRead.kvRaw",
+      "bookmark.none",
+      "bookmark.firstUnconstrained",
+      "bookmark.bookmark",
+    ]) {
       expect(at(result, `${path}.reps`)).toBeGreaterThan(0);
     }
   }, 60_000);

@@ -85,12 +85,28 @@ export async function startClientTenant(tenantId: string): Promise<ClientTenant>
   };
   try {
     const host = `registry.${tenantId}.localhost`;
-    const created = await runTenant(platform.apiUrl, ["create", tenantId, "--domain", host, "--residency", "global", "--json"]);
+    const created = await runTenant(platform.apiUrl, [
+      "create",
+      tenantId,
+      "--domain",
+      host,
+      "--residency",
+      "global",
+      "--json",
+    ]);
     if (created.code !== EXIT.ok) throw new Error(`tenant create failed (${created.code}): ${created.stderr}`);
     const { adminKey } = JSON.parse(created.stdout) as { adminKey?: string };
     if (adminKey === undefined) throw new Error("tenant create printed no adminKey");
     const port = new URL(platform.trafficUrl).port;
-    return { platform, baseUrl: `http://${host}:${port}`, host, adminKey, basic: basicCredentials(adminKey), agent, close };
+    return {
+      platform,
+      baseUrl: `http://${host}:${port}`,
+      host,
+      adminKey,
+      basic: basicCredentials(adminKey),
+      agent,
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

@@ -13,7 +13,13 @@ describe("@kafkajs/confluent-schema-registry against a tenant", () => {
   let tenant: ClientTenant;
   /** A client as its users configure one: the registry's URL and Basic credentials (and our resolving agent). */
   const newClient = () =>
-    new SchemaRegistry({ host: tenant.baseUrl, agent: tenant.agent, auth: tenant.basic, clientId: "wfp-client-test", retry: { retries: 0 } });
+    new SchemaRegistry({
+      host: tenant.baseUrl,
+      agent: tenant.agent,
+      auth: tenant.basic,
+      clientId: "wfp-client-test",
+      retry: { retries: 0 },
+    });
 
   beforeAll(async () => {
     tenant = await startClientTenant("kafkajs");
@@ -51,7 +57,9 @@ describe("@kafkajs/confluent-schema-registry against a tenant", () => {
     expect(await newClient().decode(encoded)).toEqual(message);
 
     // Registering the same schema again answers the same id.
-    expect((await newClient().register(orderV1, { subject: "orders-value", compatibility: COMPATIBILITY.BACKWARD })).id).toBe(id);
+    expect(
+      (await newClient().register(orderV1, { subject: "orders-value", compatibility: COMPATIBILITY.BACKWARD })).id,
+    ).toBe(id);
   });
 
   it("is refused an incompatible change under BACKWARD with Confluent's 409", async () => {
@@ -59,22 +67,37 @@ describe("@kafkajs/confluent-schema-registry against a tenant", () => {
     await client.register(orderV1, { subject: "orders-compat-value", compatibility: COMPATIBILITY.BACKWARD });
     // A new field without a default: a BACKWARD reader cannot read old records.
     const incompatible = { ...orderV1, fields: [...orderV1.fields, { name: "currency", type: "string" }] };
-    await expect(client.register(incompatible, { subject: "orders-compat-value", compatibility: COMPATIBILITY.BACKWARD })).rejects.toMatchObject({
+    await expect(
+      client.register(incompatible, { subject: "orders-compat-value", compatibility: COMPATIBILITY.BACKWARD }),
+    ).rejects.toMatchObject({
       name: "ResponseError",
       status: 409,
       message: expect.stringMatching(/incompatible/i),
     });
     // The compatible evolution (the field has a default) is accepted as version 2.
-    const compatible = { ...orderV1, fields: [...orderV1.fields, { name: "currency", type: "string", default: "EUR" }] };
-    const { id } = await client.register(compatible, { subject: "orders-compat-value", compatibility: COMPATIBILITY.BACKWARD });
+    const compatible = {
+      ...orderV1,
+      fields: [...orderV1.fields, { name: "currency", type: "string", default: "EUR" }],
+    };
+    const { id } = await client.register(compatible, {
+      subject: "orders-compat-value",
+      compatibility: COMPATIBILITY.BACKWARD,
+    });
     expect(await client.getRegistryId("orders-compat-value", 2)).toBe(id);
     // A subject already at BACKWARD: the client refuses to register with another level it was asked to expect.
-    await expect(client.register(compatible, { subject: "orders-compat-value", compatibility: COMPATIBILITY.FULL })).rejects.toThrow(/does not match/);
+    await expect(
+      client.register(compatible, { subject: "orders-compat-value", compatibility: COMPATIBILITY.FULL }),
+    ).rejects.toThrow(/does not match/);
   });
 
   it("registers and round-trips JSON Schema and Protobuf", async () => {
     const client = newClient();
-    const jsonSchema = JSON.stringify({ $schema: "http://json-schema.org/draft-07/schema#", type: "object", properties: { sku: { type: "string" }, qty: { type: "integer" } }, required: ["sku"] });
+    const jsonSchema = JSON.stringify({
+      $schema: "http://json-schema.org/draft-07/schema#",
+      type: "object",
+      properties: { sku: { type: "string" }, qty: { type: "integer" } },
+      required: ["sku"],
+    });
     const json = await client.register({ type: SchemaType.JSON, schema: jsonSchema }, { subject: "stock-json-value" });
     const jsonMessage = { sku: "A-1", qty: 3 };
     const jsonEncoded = await client.encode(json.id, jsonMessage);
@@ -82,23 +105,47 @@ describe("@kafkajs/confluent-schema-registry against a tenant", () => {
     expect(await newClient().decode(jsonEncoded)).toEqual(jsonMessage);
     await expect(client.encode(json.id, { qty: 3 })).rejects.toThrow(/invalid payload/i);
 
-    const proto = 'syntax = "proto3";\npackage com.acme.stock;\n\nmessage StockChanged {\n  string sku = 1;\n  int32 qty = 2;\n}\n';
-    const protobuf = await client.register({ type: SchemaType.PROTOBUF, schema: proto }, { subject: "stock-proto-value" });
+    const proto =
+      'syntax = "proto3";\npackage com.acme.stock;\n\nmessage StockChanged {\n  string sku = 1;\n  int32 qty = 2;\n}\n';
+    const protobuf = await client.register(
+      { type: SchemaType.PROTOBUF, schema: proto },
+      { subject: "stock-proto-value" },
+    );
     const protoEncoded = await client.encode(protobuf.id, { sku: "B-2", qty: 7 });
     expect(protoEncoded.readInt32BE(1)).toBe(protobuf.id);
     expect({ ...(await newClient().decode(protoEncoded)) }).toEqual({ sku: "B-2", qty: 7 });
   });
 
   it("is refused with 401 without the key's secret, and accepts the whole key as the password", async () => {
-    const wrong = new SchemaRegistry({ host: tenant.baseUrl, agent: tenant.agent, auth: { username: "admin", password: "not-the-secret" }, retry: { retries: 0 } });
+    const wrong = new SchemaRegistry({
+      host: tenant.baseUrl,
+      agent: tenant.agent,
+      auth: { username: "admin", password: "not-the-secret" },
+      retry: { retries: 0 },
+    });
     await expect(wrong.getLatestSchemaId("orders-value")).rejects.toMatchObject({ status: 401, unauthorized: true });
-    const whole = new SchemaRegistry({ host: tenant.baseUrl, agent: tenant.agent, auth: { username: "admin", password: tenant.adminKey }, retry: { retries: 0 } });
-    await expect(whole.register(orderV1, { subject: "orders-whole-key-value" })).resolves.toMatchObject({ id: expect.any(Number) });
+    const whole = new SchemaRegistry({
+      host: tenant.baseUrl,
+      agent: tenant.agent,
+      auth: { username: "admin", password: tenant.adminKey },
+      retry: { retries: 0 },
+    });
+    await expect(whole.register(orderV1, { subject: "orders-whole-key-value" })).resolves.toMatchObject({
+      id: expect.any(Number),
+    });
   });
 
   it("resolves a reference to another subject's version when registering and decoding", async () => {
     const client = newClient();
-    const money = { type: "record" as const, name: "Money", namespace: "com.acme.common", fields: [{ name: "units", type: "long" }, { name: "currency", type: "string" }] };
+    const money = {
+      type: "record" as const,
+      name: "Money",
+      namespace: "com.acme.common",
+      fields: [
+        { name: "units", type: "long" },
+        { name: "currency", type: "string" },
+      ],
+    };
     await client.register(money, { subject: "com.acme.common.Money" });
     const payment = JSON.stringify({
       type: "record",
@@ -110,7 +157,10 @@ describe("@kafkajs/confluent-schema-registry against a tenant", () => {
       ],
     });
     const references = [{ name: "com.acme.common.Money", subject: "com.acme.common.Money", version: 1 }];
-    const { id } = await client.register({ type: SchemaType.AVRO, schema: payment, references }, { subject: "payments-value" });
+    const { id } = await client.register(
+      { type: SchemaType.AVRO, schema: payment, references },
+      { subject: "payments-value" },
+    );
     const message = { id: "p-1", total: { units: 1999, currency: "EUR" } };
     const encoded = await client.encode(id, message);
     // A fresh client reads the schema by id, sees its reference and fetches the referenced version.

@@ -41,7 +41,9 @@ function step(pattern: RegExp, run: StepDefinition["run"]): void {
 }
 
 /** Finds the definition for a step's text; undefined when no definition matches. */
-export function matchStep(text: string): { run: (world: ScenarioWorld, docString: string | undefined) => Promise<void> } | undefined {
+export function matchStep(
+  text: string,
+): { run: (world: ScenarioWorld, docString: string | undefined) => Promise<void> } | undefined {
   for (const definition of definitions) {
     const match = definition.pattern.exec(text);
     if (match) return { run: async (world, docString) => definition.run(world, match.slice(1), docString) };
@@ -115,16 +117,25 @@ function lastArray(world: ScenarioWorld): unknown[] {
   return value;
 }
 
-async function registerExpecting200(world: ScenarioWorld, subject: string, body: Record<string, unknown>): Promise<void> {
+async function registerExpecting200(
+  world: ScenarioWorld,
+  subject: string,
+  body: Record<string, unknown>,
+): Promise<void> {
   const reply = await world.call("POST", `/subjects/${enc(subject)}/versions`, body);
-  if (reply.status !== 200) throw new Error(`setup registration under "${subject}" answered ${reply.status}: ${reply.body.slice(0, 300)}`);
+  if (reply.status !== 200)
+    throw new Error(`setup registration under "${subject}" answered ${reply.status}: ${reply.body.slice(0, 300)}`);
 }
 
 function typed(schemaType: string | undefined, body: Record<string, unknown>): Record<string, unknown> {
   return schemaType === undefined ? body : { ...body, schemaType };
 }
 
-function reference(name: string, subject: string, version: string): { references: { name: string; subject: string; version: number }[] } {
+function reference(
+  name: string,
+  subject: string,
+  version: string,
+): { references: { name: string; subject: string; version: number }[] } {
   return { references: [{ name, subject, version: Number(version) }] };
 }
 
@@ -135,38 +146,79 @@ step(/^no subjects exist$/, () => {
   // Every scenario runs on a new tenant, so there are none to remove.
 });
 step(/^I (GET|DELETE|PATCH) "([^"]*)"$/, async (w, [method, path]) => void (await w.call(method!, path!)));
-step(/^I (POST|PUT) "([^"]*)" with body:$/, async (w, [method, path], doc) => void (await w.call(method!, path!, parseJson(need(doc), "the step's body"))));
+step(
+  /^I (POST|PUT) "([^"]*)" with body:$/,
+  async (w, [method, path], doc) => void (await w.call(method!, path!, parseJson(need(doc), "the step's body"))),
+);
 
-step(/^subject "([^"]*)" has schema:$/, (w, [subject], doc) => registerExpecting200(w, subject!, { schema: need(doc) }));
-step(/^subject "([^"]*)" has "([^"]*)" schema:$/, (w, [subject, type], doc) => registerExpecting200(w, subject!, { schema: need(doc), schemaType: type }));
-step(/^subject "([^"]*)" has "([^"]*)" schema with reference "([^"]*)" from subject "([^"]*)" version (\d+):$/, (w, [subject, type, name, from, version], doc) =>
-  registerExpecting200(w, subject!, { schema: need(doc), schemaType: type, ...reference(name!, from!, version!) }),
+step(/^subject "([^"]*)" has schema:$/, (w, [subject], doc) =>
+  registerExpecting200(w, subject!, { schema: need(doc) }),
+);
+step(/^subject "([^"]*)" has "([^"]*)" schema:$/, (w, [subject, type], doc) =>
+  registerExpecting200(w, subject!, { schema: need(doc), schemaType: type }),
+);
+step(
+  /^subject "([^"]*)" has "([^"]*)" schema with reference "([^"]*)" from subject "([^"]*)" version (\d+):$/,
+  (w, [subject, type, name, from, version], doc) =>
+    registerExpecting200(w, subject!, { schema: need(doc), schemaType: type, ...reference(name!, from!, version!) }),
 );
 
 // ---- config and mode -----------------------------------------------------------------------
 
-step(/^(?:the global compatibility level is|I set the global config to|I set the global compatibility level to) "([^"]*)"$/, async (w, [level]) => void (await w.call("PUT", "/config", { compatibility: level })));
-step(/^(?:subject "([^"]*)" has compatibility level|I set the config for subject "([^"]*)" to) "([^"]*)"$/, async (w, [a, b, level]) => void (await w.call("PUT", `/config/${enc((a ?? b)!)}`, { compatibility: level })));
+step(
+  /^(?:the global compatibility level is|I set the global config to|I set the global compatibility level to) "([^"]*)"$/,
+  async (w, [level]) => void (await w.call("PUT", "/config", { compatibility: level })),
+);
+step(
+  /^(?:subject "([^"]*)" has compatibility level|I set the config for subject "([^"]*)" to) "([^"]*)"$/,
+  async (w, [a, b, level]) => void (await w.call("PUT", `/config/${enc((a ?? b)!)}`, { compatibility: level })),
+);
 step(/^I get the global config$/, async (w) => void (await w.call("GET", "/config")));
 step(/^I delete the global config$/, async (w) => void (await w.call("DELETE", "/config")));
 step(/^I get the config for subject "([^"]*)"$/, async (w, [s]) => void (await w.call("GET", `/config/${enc(s!)}`)));
-step(/^I delete the config for subject "([^"]*)"$/, async (w, [s]) => void (await w.call("DELETE", `/config/${enc(s!)}`)));
+step(
+  /^I delete the config for subject "([^"]*)"$/,
+  async (w, [s]) => void (await w.call("DELETE", `/config/${enc(s!)}`)),
+);
 // Setting a mode by these steps is the operator's deliberate act, so they send force=true: the
 // features switch to IMPORT over existing subjects with them and expect it to work, while their
 // raw `PUT "/mode"` without force over existing subjects expects 42205.
-step(/^(?:the global mode is|I set the global mode to) "([^"]*)"$/, async (w, [mode]) => void (await w.call("PUT", "/mode?force=true", { mode })));
-step(/^(?:subject "([^"]*)" has mode|I set the mode for subject "([^"]*)" to) "([^"]*)"$/, async (w, [a, b, mode]) => void (await w.call("PUT", `/mode/${enc((a ?? b)!)}?force=true`, { mode })));
+step(
+  /^(?:the global mode is|I set the global mode to) "([^"]*)"$/,
+  async (w, [mode]) => void (await w.call("PUT", "/mode?force=true", { mode })),
+);
+step(
+  /^(?:subject "([^"]*)" has mode|I set the mode for subject "([^"]*)" to) "([^"]*)"$/,
+  async (w, [a, b, mode]) => void (await w.call("PUT", `/mode/${enc((a ?? b)!)}?force=true`, { mode })),
+);
 step(/^I get the global mode$/, async (w) => void (await w.call("GET", "/mode")));
 step(/^I get the mode for subject "([^"]*)"$/, async (w, [s]) => void (await w.call("GET", `/mode/${enc(s!)}`)));
 step(/^I delete the mode for subject "([^"]*)"$/, async (w, [s]) => void (await w.call("DELETE", `/mode/${enc(s!)}`)));
 
 // ---- schemas, subjects, versions -------------------------------------------------------------
 
-step(/^I register a schema under subject "([^"]*)":$/, async (w, [s], doc) => void (await w.call("POST", `/subjects/${enc(s!)}/versions`, { schema: need(doc) })));
-step(/^I register a "([^"]*)" schema under subject "([^"]*)":$/, async (w, [type, s], doc) => void (await w.call("POST", `/subjects/${enc(s!)}/versions`, { schema: need(doc), schemaType: type })));
-step(/^I register a schema under subject "([^"]*)" with references:$/, async (w, [s], doc) => void (await w.call("POST", `/subjects/${enc(s!)}/versions`, parseJson(need(doc), "the step's body"))));
-step(/^I register a "([^"]*)" schema under subject "([^"]*)" with references:$/, async (w, [type, s], doc) =>
-  void (await w.call("POST", `/subjects/${enc(s!)}/versions`, typed(type, parseJson(need(doc), "the step's body") as Record<string, unknown>))),
+step(
+  /^I register a schema under subject "([^"]*)":$/,
+  async (w, [s], doc) => void (await w.call("POST", `/subjects/${enc(s!)}/versions`, { schema: need(doc) })),
+);
+step(
+  /^I register a "([^"]*)" schema under subject "([^"]*)":$/,
+  async (w, [type, s], doc) =>
+    void (await w.call("POST", `/subjects/${enc(s!)}/versions`, { schema: need(doc), schemaType: type })),
+);
+step(
+  /^I register a schema under subject "([^"]*)" with references:$/,
+  async (w, [s], doc) =>
+    void (await w.call("POST", `/subjects/${enc(s!)}/versions`, parseJson(need(doc), "the step's body"))),
+);
+step(
+  /^I register a "([^"]*)" schema under subject "([^"]*)" with references:$/,
+  async (w, [type, s], doc) =>
+    void (await w.call(
+      "POST",
+      `/subjects/${enc(s!)}/versions`,
+      typed(type, parseJson(need(doc), "the step's body") as Record<string, unknown>),
+    )),
 );
 // The features' own product imports through a bulk endpoint of its own (/import/schemas).
 // Confluent has none: its import is a registration that carries the id and version to keep, in
@@ -177,10 +229,16 @@ async function importOne(w: ScenarioWorld, entry: Record<string, unknown>): Prom
   const reply = await w.call("POST", `/subjects/${enc(String(subject))}/versions`, body);
   return reply.status === 200;
 }
-step(/^I import (?:a "([^"]*)" |a )schema with ID (\d+) under subject "([^"]*)" version (\d+):$/, async (w, [type, id, s, version], doc) => {
-  const ok = await importOne(w, typed(type, { subject: s, schema: need(doc), id: Number(id), version: Number(version) }));
-  w.imports = { imported: ok ? 1 : 0, errors: ok ? 0 : 1 };
-});
+step(
+  /^I import (?:a "([^"]*)" |a )schema with ID (\d+) under subject "([^"]*)" version (\d+):$/,
+  async (w, [type, id, s, version], doc) => {
+    const ok = await importOne(
+      w,
+      typed(type, { subject: s, schema: need(doc), id: Number(id), version: Number(version) }),
+    );
+    w.imports = { imported: ok ? 1 : 0, errors: ok ? 0 : 1 };
+  },
+);
 step(/^I import schemas:$/, async (w, _args, doc) => {
   const { schemas } = parseJson(need(doc), "the step's body") as { schemas?: Record<string, unknown>[] };
   if (!Array.isArray(schemas)) throw new Error('the import body has no "schemas" array');
@@ -195,20 +253,49 @@ step(/^I import schemas:$/, async (w, _args, doc) => {
 step(/^the import should have (\d+) imported and (\d+) errors$/, (w, [imported, errors]) => {
   if (!w.imports) throw new Error("no import step ran before this assertion");
   if (w.imports.imported !== Number(imported) || w.imports.errors !== Number(errors)) {
-    throw new Error(`expected ${imported} imported and ${errors} errors, got ${w.imports.imported} and ${w.imports.errors} (last reply ${show(w)})`);
+    throw new Error(
+      `expected ${imported} imported and ${errors} errors, got ${w.imports.imported} and ${w.imports.errors} (last reply ${show(w)})`,
+    );
   }
 });
 step(/^I get schema by ID (\d+)$/, async (w, [id]) => void (await w.call("GET", `/schemas/ids/${id}`)));
-step(/^I get the stored schema by ID$/, async (w) => void (await w.call("GET", `/schemas/ids/${asText(storedValue(w, "schema_id"))}`)));
-step(/^I get the subjects for schema ID (\d+)$/, async (w, [id]) => void (await w.call("GET", `/schemas/ids/${id}/subjects`)));
-step(/^I get the subjects for the stored schema ID$/, async (w) => void (await w.call("GET", `/schemas/ids/${asText(storedValue(w, "schema_id"))}/subjects`)));
-step(/^I get versions for schema ID (\d+)$/, async (w, [id]) => void (await w.call("GET", `/schemas/ids/${id}/versions`)));
+step(
+  /^I get the stored schema by ID$/,
+  async (w) => void (await w.call("GET", `/schemas/ids/${asText(storedValue(w, "schema_id"))}`)),
+);
+step(
+  /^I get the subjects for schema ID (\d+)$/,
+  async (w, [id]) => void (await w.call("GET", `/schemas/ids/${id}/subjects`)),
+);
+step(
+  /^I get the subjects for the stored schema ID$/,
+  async (w) => void (await w.call("GET", `/schemas/ids/${asText(storedValue(w, "schema_id"))}/subjects`)),
+);
+step(
+  /^I get versions for schema ID (\d+)$/,
+  async (w, [id]) => void (await w.call("GET", `/schemas/ids/${id}/versions`)),
+);
 step(/^I get the raw schema by ID (\d+)$/, async (w, [id]) => void (await w.call("GET", `/schemas/ids/${id}/schema`)));
-step(/^I get the raw schema for subject "([^"]*)" version (\d+)$/, async (w, [s, v]) => void (await w.call("GET", `/subjects/${enc(s!)}/versions/${v}/schema`)));
-step(/^I get version (\d+) of subject "([^"]*)"$/, async (w, [v, s]) => void (await w.call("GET", `/subjects/${enc(s!)}/versions/${v}`)));
-step(/^I get the latest version of subject "([^"]*)"$/, async (w, [s]) => void (await w.call("GET", `/subjects/${enc(s!)}/versions/latest`)));
-step(/^I get the referenced by for subject "([^"]*)" version (\d+)$/, async (w, [s, v]) => void (await w.call("GET", `/subjects/${enc(s!)}/versions/${v}/referencedby`)));
-step(/^I list versions of subject "([^"]*)"$/, async (w, [s]) => void (await w.call("GET", `/subjects/${enc(s!)}/versions`)));
+step(
+  /^I get the raw schema for subject "([^"]*)" version (\d+)$/,
+  async (w, [s, v]) => void (await w.call("GET", `/subjects/${enc(s!)}/versions/${v}/schema`)),
+);
+step(
+  /^I get version (\d+) of subject "([^"]*)"$/,
+  async (w, [v, s]) => void (await w.call("GET", `/subjects/${enc(s!)}/versions/${v}`)),
+);
+step(
+  /^I get the latest version of subject "([^"]*)"$/,
+  async (w, [s]) => void (await w.call("GET", `/subjects/${enc(s!)}/versions/latest`)),
+);
+step(
+  /^I get the referenced by for subject "([^"]*)" version (\d+)$/,
+  async (w, [s, v]) => void (await w.call("GET", `/subjects/${enc(s!)}/versions/${v}/referencedby`)),
+);
+step(
+  /^I list versions of subject "([^"]*)"$/,
+  async (w, [s]) => void (await w.call("GET", `/subjects/${enc(s!)}/versions`)),
+);
 step(/^I list all subjects$/, async (w) => void (await w.call("GET", "/subjects")));
 step(/^I list subjects with deleted$/, async (w) => void (await w.call("GET", "/subjects?deleted=true")));
 step(/^I list all schemas$/, async (w) => void (await w.call("GET", "/schemas")));
@@ -217,12 +304,31 @@ step(/^I get the contexts$/, async (w) => void (await w.call("GET", "/contexts")
 step(/^I get the cluster ID$/, async (w) => void (await w.call("GET", "/v1/metadata/id")));
 step(/^I get the server version$/, async (w) => void (await w.call("GET", "/v1/metadata/version")));
 step(/^I delete subject "([^"]*)"$/, async (w, [s]) => void (await w.call("DELETE", `/subjects/${enc(s!)}`)));
-step(/^I permanently delete subject "([^"]*)"$/, async (w, [s]) => void (await w.call("DELETE", `/subjects/${enc(s!)}?permanent=true`)));
-step(/^I delete version (\d+) of subject "([^"]*)"$/, async (w, [v, s]) => void (await w.call("DELETE", `/subjects/${enc(s!)}/versions/${v}`)));
-step(/^I permanently delete version (\d+) of subject "([^"]*)"$/, async (w, [v, s]) => void (await w.call("DELETE", `/subjects/${enc(s!)}/versions/${v}?permanent=true`)));
-step(/^I lookup schema in subject "([^"]*)":$/, async (w, [s], doc) => void (await w.call("POST", `/subjects/${enc(s!)}`, { schema: need(doc) })));
-step(/^I lookup a "([^"]*)" schema in subject "([^"]*)":$/, async (w, [type, s], doc) => void (await w.call("POST", `/subjects/${enc(s!)}`, { schema: need(doc), schemaType: type })));
-step(/^I lookup schema in subject "([^"]*)" with deleted:$/, async (w, [s], doc) => void (await w.call("POST", `/subjects/${enc(s!)}?deleted=true`, { schema: need(doc) })));
+step(
+  /^I permanently delete subject "([^"]*)"$/,
+  async (w, [s]) => void (await w.call("DELETE", `/subjects/${enc(s!)}?permanent=true`)),
+);
+step(
+  /^I delete version (\d+) of subject "([^"]*)"$/,
+  async (w, [v, s]) => void (await w.call("DELETE", `/subjects/${enc(s!)}/versions/${v}`)),
+);
+step(
+  /^I permanently delete version (\d+) of subject "([^"]*)"$/,
+  async (w, [v, s]) => void (await w.call("DELETE", `/subjects/${enc(s!)}/versions/${v}?permanent=true`)),
+);
+step(
+  /^I lookup schema in subject "([^"]*)":$/,
+  async (w, [s], doc) => void (await w.call("POST", `/subjects/${enc(s!)}`, { schema: need(doc) })),
+);
+step(
+  /^I lookup a "([^"]*)" schema in subject "([^"]*)":$/,
+  async (w, [type, s], doc) =>
+    void (await w.call("POST", `/subjects/${enc(s!)}`, { schema: need(doc), schemaType: type })),
+);
+step(
+  /^I lookup schema in subject "([^"]*)" with deleted:$/,
+  async (w, [s], doc) => void (await w.call("POST", `/subjects/${enc(s!)}?deleted=true`, { schema: need(doc) })),
+);
 
 // ---- concurrency ("goroutines" in the features' Go runner; concurrent requests here) -----------
 
@@ -231,64 +337,104 @@ function uniqueAvro(name: string, index: number): string {
   return JSON.stringify({ type: "record", name: `${name}${index}`, fields: [{ name: "id", type: "int" }] });
 }
 
-async function concurrently(w: ScenarioWorld, jobs: { role: "writer" | "reader"; send: () => Promise<StepReply> }[]): Promise<void> {
+async function concurrently(
+  w: ScenarioWorld,
+  jobs: { role: "writer" | "reader"; send: () => Promise<StepReply> }[],
+): Promise<void> {
   w.concurrent = await Promise.all(jobs.map(async (job) => ({ role: job.role, reply: await job.send() })));
 }
 
 step(/^(\d+) goroutines each register a unique Avro schema to separate subjects$/, (w, [n]) =>
   concurrently(
     w,
-    Array.from({ length: Number(n) }, (_, i) => ({ role: "writer" as const, send: () => w.call("POST", `/subjects/concurrent-subject-${i}/versions`, { schema: uniqueAvro("Concurrent", i) }) })),
+    Array.from({ length: Number(n) }, (_, i) => ({
+      role: "writer" as const,
+      send: () => w.call("POST", `/subjects/concurrent-subject-${i}/versions`, { schema: uniqueAvro("Concurrent", i) }),
+    })),
   ),
 );
 step(/^(\d+) goroutines register the same Avro schema to subject "([^"]*)"$/, (w, [n, s]) =>
   concurrently(
     w,
-    Array.from({ length: Number(n) }, () => ({ role: "writer" as const, send: () => w.call("POST", `/subjects/${enc(s!)}/versions`, { schema: JSON.stringify({ type: "record", name: "Idem", fields: [{ name: "v", type: "string" }] }) }) })),
+    Array.from({ length: Number(n) }, () => ({
+      role: "writer" as const,
+      send: () =>
+        w.call("POST", `/subjects/${enc(s!)}/versions`, {
+          schema: JSON.stringify({ type: "record", name: "Idem", fields: [{ name: "v", type: "string" }] }),
+        }),
+    })),
   ),
 );
 step(/^(\d+) goroutines attempt to register schemas to subject "([^"]*)"$/, (w, [n, s]) =>
   concurrently(
     w,
-    Array.from({ length: Number(n) }, (_, i) => ({ role: "writer" as const, send: () => w.call("POST", `/subjects/${enc(s!)}/versions`, { schema: uniqueAvro("Attempt", i) }) })),
+    Array.from({ length: Number(n) }, (_, i) => ({
+      role: "writer" as const,
+      send: () => w.call("POST", `/subjects/${enc(s!)}/versions`, { schema: uniqueAvro("Attempt", i) }),
+    })),
   ),
 );
 step(/^(\d+) subjects each with one Avro schema$/, async (w, [n]) => {
   w.concurrentSubjects = Array.from({ length: Number(n) }, (_, i) => `concurrent-delete-${i}`);
-  for (const [i, subject] of w.concurrentSubjects.entries()) await registerExpecting200(w, subject, { schema: uniqueAvro("ToDelete", i) });
+  for (const [i, subject] of w.concurrentSubjects.entries())
+    await registerExpecting200(w, subject, { schema: uniqueAvro("ToDelete", i) });
 });
 step(/^(\d+) goroutines each soft-delete their own subject$/, (w, [n]) => {
   const subjects = w.concurrentSubjects ?? [];
   if (subjects.length < Number(n)) throw new Error(`only ${subjects.length} subjects were made for ${n} deleters`);
-  return concurrently(w, subjects.slice(0, Number(n)).map((subject) => ({ role: "writer" as const, send: () => w.call("DELETE", `/subjects/${enc(subject)}`) })));
+  return concurrently(
+    w,
+    subjects
+      .slice(0, Number(n))
+      .map((subject) => ({ role: "writer" as const, send: () => w.call("DELETE", `/subjects/${enc(subject)}`) })),
+  );
 });
-step(/^(\d+) writer goroutines add versions and (\d+) reader goroutines read latest from subject "([^"]*)"$/, (w, [writers, readers, s]) =>
-  concurrently(w, [
-    // Each writer adds an optional field with a default: compatible at any level.
-    ...Array.from({ length: Number(writers) }, (_, i) => ({
-      role: "writer" as const,
-      send: () => w.call("POST", `/subjects/${enc(s!)}/versions`, { schema: JSON.stringify({ type: "record", name: "Seed", fields: [{ name: "x", type: "int" }, { name: `added${i}`, type: ["null", "string"], default: null }] }) }),
-    })),
-    ...Array.from({ length: Number(readers) }, () => ({ role: "reader" as const, send: () => w.call("GET", `/subjects/${enc(s!)}/versions/latest`) })),
-  ]),
+step(
+  /^(\d+) writer goroutines add versions and (\d+) reader goroutines read latest from subject "([^"]*)"$/,
+  (w, [writers, readers, s]) =>
+    concurrently(w, [
+      // Each writer adds an optional field with a default: compatible at any level.
+      ...Array.from({ length: Number(writers) }, (_, i) => ({
+        role: "writer" as const,
+        send: () =>
+          w.call("POST", `/subjects/${enc(s!)}/versions`, {
+            schema: JSON.stringify({
+              type: "record",
+              name: "Seed",
+              fields: [
+                { name: "x", type: "int" },
+                { name: `added${i}`, type: ["null", "string"], default: null },
+              ],
+            }),
+          }),
+      })),
+      ...Array.from({ length: Number(readers) }, () => ({
+        role: "reader" as const,
+        send: () => w.call("GET", `/subjects/${enc(s!)}/versions/latest`),
+      })),
+    ]),
 );
 
 function concurrentReplies(w: ScenarioWorld): { role: "writer" | "reader"; reply: StepReply }[] {
   if (!w.concurrent) throw new Error("no concurrent step ran before this assertion");
   return w.concurrent;
 }
-const describeReplies = (replies: { reply: StepReply }[]): string => replies.map(({ reply }) => `${reply.status} ${reply.body.slice(0, 120)}`).join(" | ");
+const describeReplies = (replies: { reply: StepReply }[]): string =>
+  replies.map(({ reply }) => `${reply.status} ${reply.body.slice(0, 120)}`).join(" | ");
 step(/^all concurrent results should succeed$/, (w) => {
   const failed = concurrentReplies(w).filter(({ reply }) => reply.status !== 200);
-  if (failed.length > 0) throw new Error(`${failed.length} concurrent request(s) did not answer 200: ${describeReplies(failed)}`);
+  if (failed.length > 0)
+    throw new Error(`${failed.length} concurrent request(s) did not answer 200: ${describeReplies(failed)}`);
 });
 step(/^all concurrent results should have status (\d+)$/, (w, [status]) => {
   const other = concurrentReplies(w).filter(({ reply }) => reply.status !== Number(status));
-  if (other.length > 0) throw new Error(`${other.length} concurrent request(s) did not answer ${status}: ${describeReplies(other)}`);
+  if (other.length > 0)
+    throw new Error(`${other.length} concurrent request(s) did not answer ${status}: ${describeReplies(other)}`);
 });
 step(/^no concurrent results should have a 500 status$/, (w) => {
   const errors = concurrentReplies(w).filter(({ reply }) => reply.status >= 500);
-  if (errors.length > 0) throw new Error(`${errors.length} concurrent request(s) answered 5xx: ${describeReplies(errors)}`);
+  if (errors.length > 0)
+    throw new Error(`${errors.length} concurrent request(s) answered 5xx: ${describeReplies(errors)}`);
 });
 function writerIds(w: ScenarioWorld): unknown[] {
   return concurrentReplies(w)
@@ -314,22 +460,39 @@ step(/^all reader responses should contain a valid schema$/, (w) => {
 
 // ---- compatibility ---------------------------------------------------------------------------
 
-step(/^I check compatibility of (?:"([^"]*)" )?schema against subject "([^"]*)":$/, async (w, [type, s], doc) =>
-  void (await w.call("POST", `/compatibility/subjects/${enc(s!)}/versions/latest`, typed(type, { schema: need(doc) }))),
+step(
+  /^I check compatibility of (?:"([^"]*)" )?schema against subject "([^"]*)":$/,
+  async (w, [type, s], doc) =>
+    void (await w.call(
+      "POST",
+      `/compatibility/subjects/${enc(s!)}/versions/latest`,
+      typed(type, { schema: need(doc) }),
+    )),
 );
-step(/^I check compatibility of (?:"([^"]*)" )?schema against subject "([^"]*)" version (\d+):$/, async (w, [type, s, v], doc) =>
-  void (await w.call("POST", `/compatibility/subjects/${enc(s!)}/versions/${v}`, typed(type, { schema: need(doc) }))),
+step(
+  /^I check compatibility of (?:"([^"]*)" )?schema against subject "([^"]*)" version (\d+):$/,
+  async (w, [type, s, v], doc) =>
+    void (await w.call("POST", `/compatibility/subjects/${enc(s!)}/versions/${v}`, typed(type, { schema: need(doc) }))),
 );
-step(/^I check compatibility of (?:"([^"]*)" )?schema against all versions of subject "([^"]*)":$/, async (w, [type, s], doc) =>
-  void (await w.call("POST", `/compatibility/subjects/${enc(s!)}/versions`, typed(type, { schema: need(doc) }))),
+step(
+  /^I check compatibility of (?:"([^"]*)" )?schema against all versions of subject "([^"]*)":$/,
+  async (w, [type, s], doc) =>
+    void (await w.call("POST", `/compatibility/subjects/${enc(s!)}/versions`, typed(type, { schema: need(doc) }))),
 );
-step(/^I check compatibility of "([^"]*)" schema with reference "([^"]*)" from subject "([^"]*)" version (\d+) against subject "([^"]*)":$/, async (w, [type, name, from, v, s], doc) =>
-  void (await w.call("POST", `/compatibility/subjects/${enc(s!)}/versions/latest`, { schema: need(doc), schemaType: type, ...reference(name!, from!, v!) })),
+step(
+  /^I check compatibility of "([^"]*)" schema with reference "([^"]*)" from subject "([^"]*)" version (\d+) against subject "([^"]*)":$/,
+  async (w, [type, name, from, v, s], doc) =>
+    void (await w.call("POST", `/compatibility/subjects/${enc(s!)}/versions/latest`, {
+      schema: need(doc),
+      schemaType: type,
+      ...reference(name!, from!, v!),
+    })),
 );
 step(/^the compatibility check should be (compatible|incompatible)$/, (w, [expected]) => {
   if (last(w).status !== 200) throw new Error(`expected 200 from the compatibility check, got ${show(w)}`);
   const value = requireField(w, "is_compatible");
-  if (value !== (expected === "compatible")) throw new Error(`expected is_compatible ${expected === "compatible"}, got ${show(w)}`);
+  if (value !== (expected === "compatible"))
+    throw new Error(`expected is_compatible ${expected === "compatible"}, got ${show(w)}`);
 });
 
 // ---- assertions on the last reply ------------------------------------------------------------
@@ -350,7 +513,12 @@ step(/^the response should not have field "([^"]*)"$/, (w, [path]) => {
 });
 step(/^the response field "([^"]*)" should be empty or absent$/, (w, [path]) => {
   const { found, value } = field(w, path!);
-  const empty = !found || value === null || value === "" || (Array.isArray(value) && value.length === 0) || (typeof value === "object" && value !== null && Object.keys(value).length === 0);
+  const empty =
+    !found ||
+    value === null ||
+    value === "" ||
+    (Array.isArray(value) && value.length === 0) ||
+    (typeof value === "object" && value !== null && Object.keys(value).length === 0);
   if (!empty) throw new Error(`field "${path}" is ${JSON.stringify(value)}`);
 });
 step(/^the response field "([^"]*)" should be (true|false)$/, (w, [path, bool]) => {
@@ -367,9 +535,15 @@ step(/^the response field "([^"]*)" should be "([^"]*)"$/, (w, [path, text]) => 
 });
 step(/^the response field "([^"]*)" should (not )?equal stored "([^"]*)"$/, (w, [path, not, key]) => {
   const equal = asText(requireField(w, path!)) === asText(storedValue(w, key!));
-  if (equal === (not !== undefined)) throw new Error(`field "${path}" ${not ? "equals" : "differs from"} stored "${key}" (${asText(storedValue(w, key!))}): ${show(w)}`);
+  if (equal === (not !== undefined))
+    throw new Error(
+      `field "${path}" ${not ? "equals" : "differs from"} stored "${key}" (${asText(storedValue(w, key!))}): ${show(w)}`,
+    );
 });
-step(/^I store the response field "([^"]*)" as "([^"]*)"$/, (w, [path, key]) => void w.stored.set(key!, requireField(w, path!)));
+step(
+  /^I store the response field "([^"]*)" as "([^"]*)"$/,
+  (w, [path, key]) => void w.stored.set(key!, requireField(w, path!)),
+);
 step(/^the stored "([^"]*)" should be greater than (-?\d+)$/, (w, [key, n]) => {
   const value = Number(storedValue(w, key!));
   if (!(value > Number(n))) throw new Error(`stored "${key}" is ${value}, not greater than ${n}`);
@@ -386,13 +560,15 @@ step(/^the response should be an array of length (\d+)$/, (w, [n]) => {
 });
 step(/^the response array should (not )?contain "([^"]*)"$/, (w, [not, text]) => {
   const has = lastArray(w).some((item) => asText(item) === text);
-  if (has === (not !== undefined)) throw new Error(`the array ${not ? "contains" : "does not contain"} "${text}": ${show(w)}`);
+  if (has === (not !== undefined))
+    throw new Error(`the array ${not ? "contains" : "does not contain"} "${text}": ${show(w)}`);
 });
 step(/^the response array should contain integer (-?\d+)$/, (w, [n]) => {
   if (!lastArray(w).includes(Number(n))) throw new Error(`the array does not contain ${n}: ${show(w)}`);
 });
 step(/^the response array should contain stored integer "([^"]*)"$/, (w, [key]) => {
-  if (!lastArray(w).includes(Number(storedValue(w, key!)))) throw new Error(`the array does not contain stored "${key}": ${show(w)}`);
+  if (!lastArray(w).includes(Number(storedValue(w, key!))))
+    throw new Error(`the array does not contain stored "${key}": ${show(w)}`);
 });
 step(/^the response should be an integer with value (-?\d+)$/, (w, [n]) => {
   if (lastJson(w) !== Number(n)) throw new Error(`expected the integer ${n}, got ${show(w)}`);

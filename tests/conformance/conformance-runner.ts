@@ -87,7 +87,8 @@ export interface ConformanceOptions {
 /** The runner itself could not run (missing suite, platform failure): the only non-zero exit. */
 export class RunnerError extends Error {}
 
-const ISOLATION = "a fresh registry per scenario: a pool of tenants onboarded once per platform (tenant CLI create), each reset before every scenario to its just-onboarded D1 rows and an empty KV namespace";
+const ISOLATION =
+  "a fresh registry per scenario: a pool of tenants onboarded once per platform (tenant CLI create), each reset before every scenario to its just-onboarded D1 rows and an empty KV namespace";
 
 function rate(passed: number, total: number): number {
   return total === 0 ? 0 : Math.round((passed / total) * 1000) / 10;
@@ -96,7 +97,14 @@ function rate(passed: number, total: number): number {
 function summarize(results: ScenarioResult[]): Omit<FileSummary, "file"> {
   const count = (status: ScenarioStatus): number => results.filter((r) => r.status === status).length;
   const passed = count("passed");
-  return { scenarios: results.length, passed, failed: count("failed"), undefined: count("undefined"), error: count("error"), passRate: rate(passed, results.length) };
+  return {
+    scenarios: results.length,
+    passed,
+    failed: count("failed"),
+    undefined: count("undefined"),
+    error: count("error"),
+    passRate: rate(passed, results.length),
+  };
 }
 
 /** Replaces `{{key}}` with values stored by earlier steps, as the features' own runner does. */
@@ -107,9 +115,20 @@ function substitute(text: string, stored: Map<string, unknown>): string {
   });
 }
 
-async function playScenario(platform: LocalPlatform, tenant: PooledTenant, scenario: FeatureScenario): Promise<ScenarioResult> {
+async function playScenario(
+  platform: LocalPlatform,
+  tenant: PooledTenant,
+  scenario: FeatureScenario,
+): Promise<ScenarioResult> {
   const started = Date.now();
-  const result: ScenarioResult = { file: scenario.file, line: scenario.line, name: scenario.name, status: "passed", skippedSteps: [], ms: 0 };
+  const result: ScenarioResult = {
+    file: scenario.file,
+    line: scenario.line,
+    name: scenario.name,
+    status: "passed",
+    skippedSteps: [],
+    ms: 0,
+  };
   // Undefined steps are found before any tenant is made: they need no registry to be reported.
   // `{{key}}` stands for a stored value, so a placeholder number stands in for it here.
   const missing = scenario.steps.find((s) => matchStep(s.text.replace(/\{\{[A-Za-z0-9_]+\}\}/g, "0")) === undefined);
@@ -140,13 +159,23 @@ async function playScenario(platform: LocalPlatform, tenant: PooledTenant, scena
    * registry does not serve yet) is reset once, even on a new connection; and a workerd restart
    * still settling would do the same. Retries are counted in the report, so they never pass unseen.
    */
-  const send = async (method: string, path: string, init: { body?: unknown; headers?: Record<string, string> }): Promise<Awaited<ReturnType<typeof requestTenant>>> => {
+  const send = async (
+    method: string,
+    path: string,
+    init: { body?: unknown; headers?: Record<string, string> },
+  ): Promise<Awaited<ReturnType<typeof requestTenant>>> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await requestTenant(platform.trafficUrl, host, method, path, { ...init, headers: { ...auth, ...init.headers } });
+        return await requestTenant(platform.trafficUrl, host, method, path, {
+          ...init,
+          headers: { ...auth, ...init.headers },
+        });
       } catch (error) {
         const code = (error as { code?: string }).code;
-        const dropped = code === "ECONNRESET" || code === "ECONNREFUSED" || (error instanceof Error && error.message === "socket hang up");
+        const dropped =
+          code === "ECONNRESET" ||
+          code === "ECONNREFUSED" ||
+          (error instanceof Error && error.message === "socket hang up");
         if (!dropped || attempt >= 3) throw error;
         result.retries = (result.retries ?? 0) + 1;
         await new Promise((done) => setTimeout(done, 250 * attempt));
@@ -168,7 +197,10 @@ async function playScenario(platform: LocalPlatform, tenant: PooledTenant, scena
     stored: new Map(),
     async call(method, path, body): Promise<StepReply> {
       // Bookmarks carried from reply to request, as a client should, so reads see earlier writes.
-      const reply = await send(method, path, { body, headers: bookmark === undefined ? {} : { "x-d1-bookmark": bookmark } });
+      const reply = await send(method, path, {
+        body,
+        headers: bookmark === undefined ? {} : { "x-d1-bookmark": bookmark },
+      });
       const next = reply.headers["x-d1-bookmark"];
       if (typeof next === "string") bookmark = next;
       world.last = { status: reply.status, headers: reply.headers, body: reply.body };
@@ -199,9 +231,14 @@ async function playScenario(platform: LocalPlatform, tenant: PooledTenant, scena
 export function coreFiles(suiteDir: string): string[] {
   const list = join(suiteDir, "core.txt");
   if (!existsSync(list)) {
-    throw new RunnerError(`the conformance suite is missing: no ${list}. CI checks out shared/ beside the repository (../shared from the repo root); pass --suite <dir> to point elsewhere.`);
+    throw new RunnerError(
+      `the conformance suite is missing: no ${list}. CI checks out shared/ beside the repository (../shared from the repo root); pass --suite <dir> to point elsewhere.`,
+    );
   }
-  return readFileSync(list, "utf8").split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+  return readFileSync(list, "utf8")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
 }
 
 /** Runs the scenarios and returns the report; throws RunnerError only when it cannot run at all. */
@@ -215,7 +252,9 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
     const path = join(featuresDir, file);
     if (!existsSync(path)) throw new RunnerError(`feature file not found: ${path}`);
     try {
-      scenarios.push(...readFeatureScenarios(path).filter((scenario) => options.only?.(scenario.file, scenario.line) ?? true));
+      scenarios.push(
+        ...readFeatureScenarios(path).filter((scenario) => options.only?.(scenario.file, scenario.line) ?? true),
+      );
     } catch (error) {
       throw new RunnerError(`cannot parse ${path}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -232,7 +271,9 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
       platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 0 });
     } catch (error) {
       rmSync(stateDir, { recursive: true, force: true });
-      throw new RunnerError(`the local platform did not start: ${error instanceof Error ? error.message : String(error)}`);
+      throw new RunnerError(
+        `the local platform did not start: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     try {
       // Onboarded one after another, before any scenario: each restarts workerd.
@@ -273,14 +314,17 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
       entry.scenarios += 1;
       skipped.set(reason, entry);
     }
-    if (r.status === "undefined" && r.step !== undefined) undefinedSteps.set(r.step, (undefinedSteps.get(r.step) ?? 0) + 1);
+    if (r.status === "undefined" && r.step !== undefined)
+      undefinedSteps.set(r.step, (undefinedSteps.get(r.step) ?? 0) + 1);
   }
   return {
     suiteDir,
     files: files.map((file) => ({ file, ...summarize(results.filter((r) => r.file === file)) })),
     total: summarize(results),
     skippedSteps: [...skipped].map(([reason, n]) => ({ reason, ...n })),
-    undefinedSteps: [...undefinedSteps].map(([step, n]) => ({ step, scenarios: n })).sort((a, b) => b.scenarios - a.scenarios),
+    undefinedSteps: [...undefinedSteps]
+      .map(([step, n]) => ({ step, scenarios: n }))
+      .sort((a, b) => b.scenarios - a.scenarios),
     scenarios: results,
     isolation: ISOLATION,
     durationMs: Date.now() - started,
@@ -299,17 +343,26 @@ export function formatReport(report: ConformanceReport): string {
   out.push(line("TOTAL", report.total), "");
   out.push("Skipped steps (the scenario still ran; the step is not counted as passed or failed):");
   for (const s of report.skippedSteps) out.push(`  ${s.steps} step(s) in ${s.scenarios} scenario(s): ${s.reason}`);
-  for (const r of report.scenarios.filter((r) => r.skippedSteps.length > 0)) out.push(`    ${r.file}:${r.line} ${r.name} (${r.skippedSteps.length} skipped)`);
+  for (const r of report.scenarios.filter((r) => r.skippedSteps.length > 0))
+    out.push(`    ${r.file}:${r.line} ${r.name} (${r.skippedSteps.length} skipped)`);
   out.push("", "Undefined steps (scenario not run, no step definition):");
   for (const u of report.undefinedSteps) out.push(`  ${u.scenarios} scenario(s): ${u.step}`);
-  for (const r of report.scenarios.filter((r) => r.status === "undefined")) out.push(`    ${r.file}:${r.line} ${r.name}`);
+  for (const r of report.scenarios.filter((r) => r.status === "undefined"))
+    out.push(`    ${r.file}:${r.line} ${r.name}`);
   const errors = report.scenarios.filter((r) => r.status === "error");
   if (errors.length > 0) {
     out.push("", "Errors (the tenant could not be made or removed):");
     for (const r of errors) out.push(`  ${r.file}:${r.line} ${r.name}: ${r.message ?? ""}`);
   }
   const retried = report.scenarios.filter((r) => (r.retries ?? 0) > 0);
-  if (retried.length > 0) out.push("", `Requests sent again after a dropped connection: ${retried.reduce((n, r) => n + (r.retries ?? 0), 0)} in ${retried.length} scenario(s)`);
-  out.push("", `${report.total.passed}/${report.total.scenarios} scenarios pass (${report.total.passRate.toFixed(1)}%) in ${(report.durationMs / 1000).toFixed(1)} s`);
+  if (retried.length > 0)
+    out.push(
+      "",
+      `Requests sent again after a dropped connection: ${retried.reduce((n, r) => n + (r.retries ?? 0), 0)} in ${retried.length} scenario(s)`,
+    );
+  out.push(
+    "",
+    `${report.total.passed}/${report.total.scenarios} scenarios pass (${report.total.passRate.toFixed(1)}%) in ${(report.durationMs / 1000).toFixed(1)} s`,
+  );
   return out.join("\n");
 }

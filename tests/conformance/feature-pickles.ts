@@ -28,11 +28,21 @@ export interface FeatureScenario {
 /** Every line a scenario or an Examples row starts on, by AST node id (pickles carry only ids). */
 function linesById(document: GherkinDocument): Map<string, number> {
   const lines = new Map<string, number>();
-  const visit = (children: readonly { scenario?: { id: string; location: { line: number }; examples: readonly { tableBody: readonly { id: string; location: { line: number } }[] }[] }; rule?: { children: readonly unknown[] } }[]): void => {
+  const visit = (
+    children: readonly {
+      scenario?: {
+        id: string;
+        location: { line: number };
+        examples: readonly { tableBody: readonly { id: string; location: { line: number } }[] }[];
+      };
+      rule?: { children: readonly unknown[] };
+    }[],
+  ): void => {
     for (const child of children) {
       if (child.scenario) {
         lines.set(child.scenario.id, child.scenario.location.line);
-        for (const examples of child.scenario.examples) for (const row of examples.tableBody) lines.set(row.id, row.location.line);
+        for (const examples of child.scenario.examples)
+          for (const row of examples.tableBody) lines.set(row.id, row.location.line);
       }
       if (child.rule) visit(child.rule.children as Parameters<typeof visit>[0]);
     }
@@ -50,7 +60,11 @@ export function readFeatureScenarios(path: string): FeatureScenario[] {
   const lines = linesById(document);
   return compile(document, file, newId).map((pickle) => {
     // The last AST node id is the Examples row for an outline, the Scenario otherwise.
-    const line = [...pickle.astNodeIds].reverse().map((id) => lines.get(id)).find((l) => l !== undefined) ?? 0;
+    const line =
+      [...pickle.astNodeIds]
+        .reverse()
+        .map((id) => lines.get(id))
+        .find((l) => l !== undefined) ?? 0;
     return {
       file,
       line,
@@ -58,7 +72,9 @@ export function readFeatureScenarios(path: string): FeatureScenario[] {
       steps: pickle.steps.map((step) => ({
         text: step.text,
         ...(step.argument?.docString ? { docString: step.argument.docString.content } : {}),
-        ...(step.argument?.dataTable ? { table: step.argument.dataTable.rows.map((row) => row.cells.map((cell) => cell.value)) } : {}),
+        ...(step.argument?.dataTable
+          ? { table: step.argument.dataTable.rows.map((row) => row.cells.map((cell) => cell.value)) }
+          : {}),
       })),
     };
   });

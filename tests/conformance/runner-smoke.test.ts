@@ -11,18 +11,31 @@ const FIXTURES = fileURLToPath(new URL("./fixtures", import.meta.url));
 
 describe("the conformance runner", () => {
   it("refuses clearly when the suite is missing", async () => {
-    await expect(runConformance({ suiteDir: "/nonexistent/shared/conformance/confluent-bdd" })).rejects.toThrow(RunnerError);
-    await expect(runConformance({ suiteDir: "/nonexistent/shared/conformance/confluent-bdd" })).rejects.toThrow(/core\.txt.*\.\.\/shared/);
+    await expect(runConformance({ suiteDir: "/nonexistent/shared/conformance/confluent-bdd" })).rejects.toThrow(
+      RunnerError,
+    );
+    await expect(runConformance({ suiteDir: "/nonexistent/shared/conformance/confluent-bdd" })).rejects.toThrow(
+      /core\.txt.*\.\.\/shared/,
+    );
   });
 
   it("plays a feature on a reset pooled tenant and reports per file, in total, with skips and undefined steps", async () => {
     // One tenant, so every scenario runs on the same one: the third passes only if the reset
     // between scenarios really gave it an empty registry again.
-    const report = await runConformance({ suiteDir: FIXTURES, featuresDir: FIXTURES, files: ["runner-smoke.feature"], platforms: 1, tenants: 1 });
+    const report = await runConformance({
+      suiteDir: FIXTURES,
+      featuresDir: FIXTURES,
+      files: ["runner-smoke.feature"],
+      platforms: 1,
+      tenants: 1,
+    });
     expect(report.total.scenarios).toBe(4);
     expect(report.files).toEqual([expect.objectContaining({ file: "runner-smoke.feature", scenarios: 4 })]);
     const [health, register, fresh, flux] = report.scenarios;
-    expect(health).toMatchObject({ status: "passed", skippedSteps: [{ step: "the audit log should contain an event:", reason: expect.stringContaining("audit log") }] });
+    expect(health).toMatchObject({
+      status: "passed",
+      skippedSteps: [{ step: "the audit log should contain an event:", reason: expect.stringContaining("audit log") }],
+    });
     expect(register).toMatchObject({ status: "passed" });
     expect(fresh).toMatchObject({ status: "passed" });
     expect(flux).toMatchObject({ status: "undefined", step: "the registry has a flux capacitor" });

@@ -36,17 +36,30 @@ function quote(name: string): string {
 async function cloudflare<T>(platform: LocalPlatform, method: string, path: string, body?: unknown): Promise<T> {
   const reply = await fetch(`${platform.apiUrl}/accounts/${platform.accountId}${path}`, {
     method,
-    headers: { authorization: `Bearer ${LOCAL_API_TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    headers: {
+      authorization: `Bearer ${LOCAL_API_TOKEN}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  const envelope = (await reply.json()) as { success: boolean; result: T; errors?: unknown[]; result_info?: { cursor?: string } };
-  if (!reply.ok || !envelope.success) throw new Error(`${method} ${path} answered ${reply.status}: ${JSON.stringify(envelope.errors ?? envelope)}`);
+  const envelope = (await reply.json()) as {
+    success: boolean;
+    result: T;
+    errors?: unknown[];
+    result_info?: { cursor?: string };
+  };
+  if (!reply.ok || !envelope.success)
+    throw new Error(`${method} ${path} answered ${reply.status}: ${JSON.stringify(envelope.errors ?? envelope)}`);
   return envelope.result;
 }
 
 type QueryResult = { results: { columns: string[]; rows: unknown[][] } }[];
 
-async function rawQuery(platform: LocalPlatform, databaseId: string, batch: { sql: string; params?: unknown[] }[]): Promise<QueryResult> {
+async function rawQuery(
+  platform: LocalPlatform,
+  databaseId: string,
+  batch: { sql: string; params?: unknown[] }[],
+): Promise<QueryResult> {
   return cloudflare<QueryResult>(platform, "POST", `/d1/database/${databaseId}/raw`, { batch });
 }
 
@@ -59,19 +72,40 @@ async function rawQuery(platform: LocalPlatform, databaseId: string, batch: { sq
  */
 export async function onboardPooledTenant(platform: LocalPlatform, id: string, host: string): Promise<PooledTenant> {
   const created = await runTenant(platform.apiUrl, ["create", id, "--domain", host, "--residency", "global", "--json"]);
-  if (created.code !== 0) throw new Error(`onboarding tenant ${id} failed (exit ${created.code}): ${(created.stdout + created.stderr).slice(0, 500)}`);
-  const report = JSON.parse(created.stdout) as { adminKey?: string; resources: { d1?: { id: string }; kv?: { id: string } } };
+  if (created.code !== 0)
+    throw new Error(
+      `onboarding tenant ${id} failed (exit ${created.code}): ${(created.stdout + created.stderr).slice(0, 500)}`,
+    );
+  const report = JSON.parse(created.stdout) as {
+    adminKey?: string;
+    resources: { d1?: { id: string }; kv?: { id: string } };
+  };
   const databaseId = report.resources.d1?.id;
   const kvNamespaceId = report.resources.kv?.id;
   if (report.adminKey === undefined || databaseId === undefined || kvNamespaceId === undefined) {
     throw new Error(`tenant create --json for ${id} did not report its admin key, D1 database and KV namespace`);
   }
-  const [tables] = await rawQuery(platform, databaseId, [{ sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name" }]);
-  const names = tables!.results.rows.map((row) => String(row[0])).filter((name) => !UNTOUCHED.test(name) || name === "sqlite_sequence");
+  const [tables] = await rawQuery(platform, databaseId, [
+    { sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name" },
+  ]);
+  const names = tables!.results.rows
+    .map((row) => String(row[0]))
+    .filter((name) => !UNTOUCHED.test(name) || name === "sqlite_sequence");
   // Generated columns (hidden 2 and 3) are computed from the others: never written back.
-  const columnLists = await rawQuery(platform, databaseId, names.map((name) => ({ sql: "SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 0 ORDER BY cid", params: [name] })));
+  const columnLists = await rawQuery(
+    platform,
+    databaseId,
+    names.map((name) => ({
+      sql: "SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 0 ORDER BY cid",
+      params: [name],
+    })),
+  );
   const columns = columnLists.map((list) => list.results.rows.map((row) => String(row[0])));
-  const contents = await rawQuery(platform, databaseId, names.map((name, index) => ({ sql: `SELECT ${columns[index]!.map(quote).join(", ")} FROM ${quote(name)}` })));
+  const contents = await rawQuery(
+    platform,
+    databaseId,
+    names.map((name, index) => ({ sql: `SELECT ${columns[index]!.map(quote).join(", ")} FROM ${quote(name)}` })),
+  );
   const seed = names.map((table, index) => ({ table, columns: columns[index]!, rows: contents[index]!.results.rows }));
   return { id, host, adminKey: report.adminKey, databaseId, kvNamespaceId, seed };
 }
@@ -104,8 +138,17 @@ export async function resetTenant(platform: LocalPlatform, tenant: PooledTenant)
     await rawQuery(platform, tenant.databaseId, batch);
   }
   for (;;) {
-    const keys = await cloudflare<{ name: string }[]>(platform, "GET", `/storage/kv/namespaces/${tenant.kvNamespaceId}/keys?limit=1000`);
+    const keys = await cloudflare<{ name: string }[]>(
+      platform,
+      "GET",
+      `/storage/kv/namespaces/${tenant.kvNamespaceId}/keys?limit=1000`,
+    );
     if (keys.length === 0) break;
-    await cloudflare(platform, "POST", `/storage/kv/namespaces/${tenant.kvNamespaceId}/bulk/delete`, keys.map((key) => key.name));
+    await cloudflare(
+      platform,
+      "POST",
+      `/storage/kv/namespaces/${tenant.kvNamespaceId}/bulk/delete`,
+      keys.map((key) => key.name),
+    );
   }
 }

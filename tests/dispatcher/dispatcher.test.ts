@@ -82,7 +82,11 @@ beforeAll(async () => {
         kvNamespaces: { ROUTES: "routes" },
         bindings: {
           PLATFORM_HOSTS: "localhost,127.0.0.1,platform.test",
-          __WFP_SCRIPTS: { "tenant-a": "__WFP_SCRIPT_a", "tenant-b": "__WFP_SCRIPT_b", "tenant-boom": "__WFP_SCRIPT_boom" },
+          __WFP_SCRIPTS: {
+            "tenant-a": "__WFP_SCRIPT_a",
+            "tenant-b": "__WFP_SCRIPT_b",
+            "tenant-boom": "__WFP_SCRIPT_boom",
+          },
         },
         serviceBindings: { __WFP_SCRIPT_a: "tenant-a", __WFP_SCRIPT_b: "tenant-b", __WFP_SCRIPT_boom: "tenant-boom" },
       },
@@ -101,7 +105,10 @@ afterAll(async () => {
 
 /** Writes a route record the way the provisioner does (docs/contracts.md). */
 async function seedRoute(host: string, record: Record<string, unknown>): Promise<void> {
-  await routes.put(`host:${host}`, JSON.stringify({ plan: "standard", updatedAt: new Date().toISOString(), ...record }));
+  await routes.put(
+    `host:${host}`,
+    JSON.stringify({ plan: "standard", updatedAt: new Date().toISOString(), ...record }),
+  );
 }
 
 /** The dispatch proof every test route carries (the echo tenants show what they received). */
@@ -178,21 +185,28 @@ describe("routing by host", () => {
     await seedRoute("http.beta.test", active("b"));
     const url = await mf.ready;
     const id = newId("http");
-    const { status, headers, body } = await new Promise<{ status: number; headers: Record<string, unknown>; body: string }>(
-      (resolve, reject) => {
-        const req = httpRequest(
-          { host: url.hostname, port: url.port, path: "/health", headers: { host: "HTTP.Beta.Test:8787", "x-request-id": id } },
-          (res) => {
-            let text = "";
-            res.setEncoding("utf8");
-            res.on("data", (chunk: string) => (text += chunk));
-            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
-          },
-        );
-        req.on("error", reject);
-        req.end();
-      },
-    );
+    const { status, headers, body } = await new Promise<{
+      status: number;
+      headers: Record<string, unknown>;
+      body: string;
+    }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: "/health",
+          headers: { host: "HTTP.Beta.Test:8787", "x-request-id": id },
+        },
+        (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => (text += chunk));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
     expect(status).toBe(200);
     expect(headers["x-request-id"]).toBe(id);
     expect((JSON.parse(body) as EchoBody).tenant).toBe("b");
@@ -254,7 +268,11 @@ describe("request ids", () => {
     const kept = await get("http://ids.alpha.test/", { "x-request-id": "client-id_01.2:3=" });
     expect(kept.headers.get("x-request-id")).toBe("client-id_01.2:3=");
 
-    const unusable: Array<Record<string, string>> = [{}, { "x-request-id": "bad id with spaces" }, { "x-request-id": "x".repeat(200) }];
+    const unusable: Array<Record<string, string>> = [
+      {},
+      { "x-request-id": "bad id with spaces" },
+      { "x-request-id": "x".repeat(200) },
+    ];
     for (const headers of unusable) {
       const res = await get("http://ids.alpha.test/", headers);
       const id = res.headers.get("x-request-id");
@@ -297,7 +315,11 @@ describe("platform-internal headers", () => {
     });
     const echo = (await res.json()) as EchoBody;
     // The only x-wfp-* headers the tenant sees are the dispatcher's own: the proof and the rate-limit figures.
-    expect(Object.keys(echo.headers).filter((name) => name.startsWith("x-wfp-")).sort()).toEqual(["x-wfp-proof", "x-wfp-ratelimit"]);
+    expect(
+      Object.keys(echo.headers)
+        .filter((name) => name.startsWith("x-wfp-"))
+        .sort(),
+    ).toEqual(["x-wfp-proof", "x-wfp-ratelimit"]);
     expect(echo.headers["x-wfp-ratelimit"]).toMatch(/^\d+,\d+,\d+$/);
     expect(echo.headers["x-wfpnot-reserved"]).toBe("kept");
     expect(echo.headers.authorization).toBe("Bearer tenant-key");
@@ -347,7 +369,10 @@ describe("dispatch proof", () => {
 });
 
 describe("rate limits", () => {
-  const limited = (tenantId: string) => ({ ...active("a", tenantId), rateLimit: { requestsPerMinute: 5, keyRequestsPerMinute: 2 } });
+  const limited = (tenantId: string) => ({
+    ...active("a", tenantId),
+    rateLimit: { requestsPerMinute: 5, keyRequestsPerMinute: 2 },
+  });
 
   test("the tenant limit: X-RateLimit-* on every answer, then 429 with Retry-After, and no tenant code", async () => {
     await seedRoute("rl.alpha.test", limited(newTenant("rl")));
@@ -381,7 +406,11 @@ describe("rate limits", () => {
     const status = async (host: string, headers: Record<string, string>) => {
       const res = await get(`http://${host}/`, headers);
       await res.arrayBuffer();
-      return { status: res.status, limit: res.headers.get("x-ratelimit-limit"), remaining: res.headers.get("x-ratelimit-remaining") };
+      return {
+        status: res.status,
+        limit: res.headers.get("x-ratelimit-limit"),
+        remaining: res.headers.get("x-ratelimit-remaining"),
+      };
     };
     expect(await status("rlkey.alpha.test", bearer("keya"))).toEqual({ status: 200, limit: "2", remaining: "1" });
     expect(await status("rlkey2.alpha.test", basic("keya"))).toEqual({ status: 200, limit: "2", remaining: "0" });
@@ -409,7 +438,10 @@ describe("authentication failures", () => {
     await seedRoute("authfail.alpha.test", active("a", tenantId));
     const from = (ip: string, extra: Record<string, string> = {}) => ({ "cf-connecting-ip": ip, ...extra });
     for (let i = 0; i < 10; i++) {
-      const res = await get("http://authfail.alpha.test/unauthorized", from("203.0.113.7", { authorization: "Bearer wfp_guess_x" }));
+      const res = await get(
+        "http://authfail.alpha.test/unauthorized",
+        from("203.0.113.7", { authorization: "Bearer wfp_guess_x" }),
+      );
       expect(res.status).toBe(401);
       await res.arrayBuffer();
     }
@@ -431,7 +463,10 @@ describe("authentication failures", () => {
   test("nine failures do not block", async () => {
     await seedRoute("authfail9.alpha.test", active("a", newTenant("authfail9")));
     const from = { "cf-connecting-ip": "198.51.100.1" };
-    for (let i = 0; i < 9; i++) await (await get("http://authfail9.alpha.test/unauthorized", { ...from, authorization: "Basic Z3Vlc3M6eA==" })).arrayBuffer();
+    for (let i = 0; i < 9; i++)
+      await (
+        await get("http://authfail9.alpha.test/unauthorized", { ...from, authorization: "Basic Z3Vlc3M6eA==" })
+      ).arrayBuffer();
     expect((await get("http://authfail9.alpha.test/", from)).status).toBe(200);
   });
 
@@ -452,7 +487,12 @@ describe("CORS", () => {
     const id = newId("preflight");
     const res = await mf.dispatchFetch("http://cors.alpha.test/api/products", {
       method: "OPTIONS",
-      headers: { origin: APP, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type", "x-request-id": id },
+      headers: {
+        origin: APP,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+        "x-request-id": id,
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe(APP);
@@ -482,7 +522,9 @@ describe("CORS", () => {
     expect(allowed.status).toBe(200);
     expect(allowed.headers.get("access-control-allow-origin")).toBe("http://localhost:3000");
     expect(allowed.headers.get("vary")).toMatch(/\bOrigin\b/);
-    expect(allowed.headers.get("access-control-expose-headers")).toMatch(/x-request-id.*x-d1-bookmark.*x-ratelimit-remaining/);
+    expect(allowed.headers.get("access-control-expose-headers")).toMatch(
+      /x-request-id.*x-d1-bookmark.*x-ratelimit-remaining/,
+    );
     await allowed.arrayBuffer();
 
     const other = await get("http://cors-get.alpha.test/own-cors", { origin: "https://evil.test" });
@@ -496,12 +538,19 @@ describe("CORS", () => {
     expect(none.headers.get("access-control-allow-origin")).toBeNull();
     await none.arrayBuffer();
     // Without a configured origin, a preflight is refused like any other disallowed one.
-    const preflight = await mf.dispatchFetch("http://no-cors.alpha.test/", { method: "OPTIONS", headers: { origin: APP, "access-control-request-method": "GET" } });
+    const preflight = await mf.dispatchFetch("http://no-cors.alpha.test/", {
+      method: "OPTIONS",
+      headers: { origin: APP, "access-control-request-method": "GET" },
+    });
     await expectError(preflight, 403, "cors_origin_not_allowed");
   });
 
   test("a page at an allowed origin can read the dispatcher's 429", async () => {
-    await seedRoute("cors-429.alpha.test", { ...withCors(), tenantId: newTenant("cors429"), rateLimit: { requestsPerMinute: 1, keyRequestsPerMinute: 1 } });
+    await seedRoute("cors-429.alpha.test", {
+      ...withCors(),
+      tenantId: newTenant("cors429"),
+      rateLimit: { requestsPerMinute: 1, keyRequestsPerMinute: 1 },
+    });
     await (await get("http://cors-429.alpha.test/", { origin: APP })).arrayBuffer();
     const refused = await get("http://cors-429.alpha.test/", { origin: APP });
     await expectError(refused, 429, "rate_limited");

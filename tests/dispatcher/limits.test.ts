@@ -25,7 +25,10 @@ describe("RateLimiter", () => {
 
   test("an exhausted key does not block another key, and a refusal costs the tenant nothing", () => {
     const limiter = new RateLimiter({ now: clock().now });
-    const as = (key: string) => [{ key: `t/${key}`, limit: 2 }, { key: "t", limit: 4 }];
+    const as = (key: string) => [
+      { key: `t/${key}`, limit: 2 },
+      { key: "t", limit: 4 },
+    ];
     expect(limiter.take(as("a")).remaining).toBe(1); // the key is the tighter limit
     expect(limiter.take(as("a")).remaining).toBe(0);
     for (let i = 0; i < 5; i++) expect(limiter.take(as("a")).allowed).toBe(false);
@@ -48,7 +51,13 @@ describe("RateLimiter", () => {
 describe("AuthFailureTracker", () => {
   test("blocks after the threshold within the window, for a time that doubles with each block", () => {
     const time = clock();
-    const failures = new AuthFailureTracker({ threshold: 3, windowMs: 60_000, baseBlockMs: 30_000, maxBlockMs: 100_000, now: time.now });
+    const failures = new AuthFailureTracker({
+      threshold: 3,
+      windowMs: 60_000,
+      baseBlockMs: 30_000,
+      maxBlockMs: 100_000,
+      now: time.now,
+    });
     expect(failures.recordFailure("t/ip")).toBe(0);
     expect(failures.recordFailure("t/ip")).toBe(0);
     expect(failures.blockedForMs("t/ip")).toBe(0);
@@ -78,7 +87,13 @@ describe("AuthFailureTracker", () => {
 
   test("is forgotten an hour after the last block, and bounded in memory", () => {
     const time = clock();
-    const failures = new AuthFailureTracker({ threshold: 1, baseBlockMs: 1_000, forgetAfterMs: 3_600_000, maxEntries: 10, now: time.now });
+    const failures = new AuthFailureTracker({
+      threshold: 1,
+      baseBlockMs: 1_000,
+      forgetAfterMs: 3_600_000,
+      maxEntries: 10,
+      now: time.now,
+    });
     expect(failures.recordFailure("a")).toBe(1_000);
     time.advance(2_000);
     expect(failures.recordFailure("a")).toBe(2_000);
@@ -100,10 +115,17 @@ describe("apiKeyIdOf", () => {
     expect(apiKeyIdOf(header)).toBe(keyId);
   });
 
-  test.each([null, "", "Bearer ", "Bearer sk_live_abc", "Bearer wfp_UPPER_x", `Bearer wfp_${"a".repeat(33)}_x`, "Basic !!!", `Basic ${btoa("nocolon")}`, "Digest x"])(
-    "no key id in %j",
-    (header) => {
-      expect(apiKeyIdOf(header)).toBeUndefined();
-    },
-  );
+  test.each([
+    null,
+    "",
+    "Bearer ",
+    "Bearer sk_live_abc",
+    "Bearer wfp_UPPER_x",
+    `Bearer wfp_${"a".repeat(33)}_x`,
+    "Basic !!!",
+    `Basic ${btoa("nocolon")}`,
+    "Digest x",
+  ])("no key id in %j", (header) => {
+    expect(apiKeyIdOf(header)).toBeUndefined();
+  });
 });

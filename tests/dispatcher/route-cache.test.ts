@@ -60,7 +60,9 @@ describe("parseRouteRecord", () => {
       limits: { cpuMs: 50, subRequests: 50 },
       plan: "standard",
     });
-    expect(parseRouteRecord({ ...base, corsOrigins: ["https://app.acme.com"] })?.corsOrigins).toEqual(["https://app.acme.com"]);
+    expect(parseRouteRecord({ ...base, corsOrigins: ["https://app.acme.com"] })?.corsOrigins).toEqual([
+      "https://app.acme.com",
+    ]);
   });
   const { proof: _proof, ...withoutProof } = base;
   const { rateLimit: _rateLimit, ...withoutRateLimit } = base;
@@ -88,7 +90,14 @@ describe("parseRouteRecord", () => {
 describe("RouteCache", () => {
   const found = (script: string): RouteLookup => ({
     kind: "route",
-    record: { tenantId: "t", script, status: "active", proof: "p", rateLimit: { requestsPerMinute: 1, keyRequestsPerMinute: 1 }, corsOrigins: [] },
+    record: {
+      tenantId: "t",
+      script,
+      status: "active",
+      proof: "p",
+      rateLimit: { requestsPerMinute: 1, keyRequestsPerMinute: 1 },
+      corsOrigins: [],
+    },
   });
 
   function clock() {

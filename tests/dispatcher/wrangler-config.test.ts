@@ -49,7 +49,9 @@ function dryRun(config: string, outdir: string): Promise<{ code: number | null; 
 }
 
 describe("wrangler deploy --dry-run", () => {
-  test("dispatcher/wrangler.jsonc: builds, with the routing store, the dispatch namespace and PLATFORM_HOSTS", { timeout: 60_000 }, async () => {
+  test("dispatcher/wrangler.jsonc: builds, with the routing store, the dispatch namespace and PLATFORM_HOSTS", {
+    timeout: 60_000,
+  }, async () => {
     const outdir = join(scratch, "dispatcher");
     const { code, output } = await dryRun("dispatcher/wrangler.jsonc", outdir);
     expect(code, output).toBe(0);

@@ -33,7 +33,10 @@ afterAll(async () => {
 const tenant = (args: string[]) => runTenant(platform.apiUrl, args);
 
 async function readRouting(key: string): Promise<Record<string, unknown>> {
-  const value = await cf.kv.namespaces.values.get(key, { account_id: platform.accountId, namespace_id: platform.routesNamespaceId });
+  const value = await cf.kv.namespaces.values.get(key, {
+    account_id: platform.accountId,
+    namespace_id: platform.routesNamespaceId,
+  });
   return JSON.parse(await value.text()) as Record<string, unknown>;
 }
 
@@ -47,7 +50,12 @@ async function writeRouting(key: string, value: unknown): Promise<void> {
 }
 
 /** Retries a GET while the dispatcher's isolate cache still holds an older answer (at most 10 s). */
-async function eventually(host: string, path: string, headers: Record<string, string>, status: number): Promise<TenantReply> {
+async function eventually(
+  host: string,
+  path: string,
+  headers: Record<string, string>,
+  status: number,
+): Promise<TenantReply> {
   const deadline = Date.now() + 15_000;
   for (;;) {
     const reply = await requestTenant(platform.trafficUrl, host, "GET", path, { headers });
@@ -57,7 +65,15 @@ async function eventually(host: string, path: string, headers: Record<string, st
 }
 
 describe("dispatch proof", () => {
-  const args = ["create", "legacy", "--domain", "registry.legacy.localhost", "--domain", "spare.legacy.localhost", "--json"];
+  const args = [
+    "create",
+    "legacy",
+    "--domain",
+    "registry.legacy.localhost",
+    "--domain",
+    "spare.legacy.localhost",
+    "--json",
+  ];
   let auth: Record<string, string>;
   let proof: string;
 
@@ -70,7 +86,11 @@ describe("dispatch proof", () => {
     proof = record.dispatchProof as string;
     expect(proof).toMatch(/^[A-Za-z0-9_-]{43}$/); // 256 bits, base64url
     for (const host of ["registry.legacy.localhost", "spare.legacy.localhost"]) {
-      expect(await readRouting(`host:${host}`)).toMatchObject({ proof, rateLimit: { requestsPerMinute: 6000, keyRequestsPerMinute: 3000 }, corsOrigins: [] });
+      expect(await readRouting(`host:${host}`)).toMatchObject({
+        proof,
+        rateLimit: { requestsPerMinute: 6000, keyRequestsPerMinute: 3000 },
+        corsOrigins: [],
+      });
     }
     const secrets = await cf.get<{ result: Array<{ name: string }> }>(
       `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/tenant-legacy/secrets`,
@@ -81,7 +101,9 @@ describe("dispatch proof", () => {
     expect(shown.stdout).not.toContain(proof);
     expect(JSON.parse(shown.stdout)).toMatchObject({ complete: true });
 
-    const health = await requestTenant(platform.trafficUrl, "registry.legacy.localhost", "GET", "/health", { headers: auth });
+    const health = await requestTenant(platform.trafficUrl, "registry.legacy.localhost", "GET", "/health", {
+      headers: auth,
+    });
     expect(health.status, health.body).toBe(200);
   });
 
@@ -102,19 +124,28 @@ describe("dispatch proof", () => {
       const { proof: _p, rateLimit: _r, corsOrigins: _c, ...old } = await readRouting(`host:${host}`);
       await writeRouting(`host:${host}`, old);
     }
-    await cf.delete(`/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/tenant-legacy/secrets/DISPATCH_PROOF`);
+    await cf.delete(
+      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/tenant-legacy/secrets/DISPATCH_PROOF`,
+    );
 
     // The spare host was never asked for, so no isolate has its old record cached.
-    const refused = await requestTenant(platform.trafficUrl, "spare.legacy.localhost", "GET", "/health", { headers: auth });
+    const refused = await requestTenant(platform.trafficUrl, "spare.legacy.localhost", "GET", "/health", {
+      headers: auth,
+    });
     expect(refused.status, refused.body).toBe(503);
     expect(refused.json()).toMatchObject({ error: { code: "tenant_unavailable" } });
     expect(refused.body).not.toMatch(/legacy/);
-    expect(JSON.parse((await tenant(["show", "legacy", "--json"])).stdout).problems.join("\n")).toMatch(/predates dispatch proofs/);
+    expect(JSON.parse((await tenant(["show", "legacy", "--json"])).stdout).problems.join("\n")).toMatch(
+      /predates dispatch proofs/,
+    );
 
     const rerun = await tenant(args);
     expect(rerun.code, rerun.stderr).toBe(EXIT.ok);
-    const steps = (JSON.parse(rerun.stdout) as { steps: Array<{ step: string; outcome: string; detail?: string }> }).steps;
-    expect(steps).toContainEqual(expect.objectContaining({ step: "tenant-record", outcome: "written", detail: "new dispatch proof" }));
+    const steps = (JSON.parse(rerun.stdout) as { steps: Array<{ step: string; outcome: string; detail?: string }> })
+      .steps;
+    expect(steps).toContainEqual(
+      expect.objectContaining({ step: "tenant-record", outcome: "written", detail: "new dispatch proof" }),
+    );
     expect(steps).toContainEqual(expect.objectContaining({ step: "worker", outcome: "uploaded" }));
     const fresh = (await readRouting("tenant:legacy")).dispatchProof as string;
     expect(fresh).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -135,16 +166,35 @@ describe("rate limits and CORS from the spec", () => {
   let auth: Record<string, string>;
 
   it("create takes --rate-limit and --cors-origin into the route record", async () => {
-    const created = await tenant(["create", "guarded", "--domain", HOST, "--rate-limit", "5/min", "--cors-origin", "HTTPS://App.Guarded.test:443", "--json"]);
+    const created = await tenant([
+      "create",
+      "guarded",
+      "--domain",
+      HOST,
+      "--rate-limit",
+      "5/min",
+      "--cors-origin",
+      "HTTPS://App.Guarded.test:443",
+      "--json",
+    ]);
     expect(created.code, created.stderr).toBe(EXIT.ok);
     auth = { authorization: `Bearer ${(JSON.parse(created.stdout) as { adminKey: string }).adminKey}` };
-    expect(await readRouting(`host:${HOST}`)).toMatchObject({ rateLimit: { requestsPerMinute: 5, keyRequestsPerMinute: 5 }, corsOrigins: [APP] });
-    expect((await tenant(["show", "guarded"])).stdout).toMatch(/5\/min, 5\/min per key, CORS https:\/\/app\.guarded\.test/);
+    expect(await readRouting(`host:${HOST}`)).toMatchObject({
+      rateLimit: { requestsPerMinute: 5, keyRequestsPerMinute: 5 },
+      corsOrigins: [APP],
+    });
+    expect((await tenant(["show", "guarded"])).stdout).toMatch(
+      /5\/min, 5\/min per key, CORS https:\/\/app\.guarded\.test/,
+    );
   });
 
   it("preflights: 204 for the allowed origin, 403 for another; neither counts against the limit", async () => {
     const allowed = await requestTenant(platform.trafficUrl, HOST, "OPTIONS", "/api/products", {
-      headers: { origin: APP, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type" },
+      headers: {
+        origin: APP,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type",
+      },
     });
     expect(allowed.status).toBe(204);
     expect(allowed.headers["access-control-allow-origin"]).toBe(APP);
@@ -169,9 +219,13 @@ describe("rate limits and CORS from the spec", () => {
     expect(replies[0]!.headers.vary).toMatch(/Origin/);
     expect(replies[1]!.headers["access-control-allow-origin"]).toBeUndefined();
 
-    const limited = await requestTenant(platform.trafficUrl, HOST, "GET", "/health", { headers: { ...auth, origin: APP } });
+    const limited = await requestTenant(platform.trafficUrl, HOST, "GET", "/health", {
+      headers: { ...auth, origin: APP },
+    });
     expect(limited.status).toBe(429);
-    expect(limited.json()).toMatchObject({ error: { code: "rate_limited", requestId: limited.headers["x-request-id"] } });
+    expect(limited.json()).toMatchObject({
+      error: { code: "rate_limited", requestId: limited.headers["x-request-id"] },
+    });
     const retryAfter = Number(limited.headers["retry-after"]);
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);

@@ -33,7 +33,8 @@ async function startSession(stateDir: string): Promise<Session> {
   return { platform, cf: new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 }) };
 }
 
-const tenant = (s: Session, args: string[], env: Record<string, string> = {}) => runTenant(s.platform.apiUrl, args, env);
+const tenant = (s: Session, args: string[], env: Record<string, string> = {}) =>
+  runTenant(s.platform.apiUrl, args, env);
 
 /** GET with a Host header on the traffic port. */
 const get = (s: Session, host: string, path: string) => requestTenant(s.platform.trafficUrl, host, "GET", path);
@@ -44,14 +45,19 @@ async function inventory(s: Session) {
   const [d1, kv, scripts, custom, regional, routes] = await Promise.all([
     cf.d1.database.list({ account_id: platform.accountId, per_page: 1000 }),
     cf.kv.namespaces.list({ account_id: platform.accountId, per_page: 1000 }),
-    cf.get<{ result: Array<{ id: string; tags: string[] }> }>(`/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts`),
+    cf.get<{ result: Array<{ id: string; tags: string[] }> }>(
+      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts`,
+    ),
     cf.customHostnames.list({ zone_id: platform.zoneId, per_page: 50 }),
     cf.addressing.regionalHostnames.list({ zone_id: platform.zoneId }),
     cf.kv.namespaces.keys.list(platform.routesNamespaceId, { account_id: platform.accountId }),
   ]);
   return {
     d1: d1.result.map((d) => d.name).sort(),
-    kv: kv.result.map((n) => n.title).filter((t) => t !== "wfp-routes").sort(),
+    kv: kv.result
+      .map((n) => n.title)
+      .filter((t) => t !== "wfp-routes")
+      .sort(),
     scripts: scripts.result.map((x) => x.id).sort(),
     customHostnames: custom.result.map((h) => h.hostname).sort(),
     regionalHostnames: regional.result.map((h) => h.hostname).sort(),
@@ -73,8 +79,23 @@ describe("the platform end to end", () => {
   });
 
   it("serves two tenants, each only through its own hostnames, and nobody at an unknown host", async () => {
-    expect((await tenant(s, ["create", "alpha", "--domain", "registry.alpha.localhost", "--domain", "schemas.alpha.localhost", "--residency", "global"])).code).toBe(EXIT.ok);
-    expect((await tenant(s, ["create", "bravo", "--domain", "registry.bravo.localhost", "--residency", "uk"])).code).toBe(EXIT.ok);
+    expect(
+      (
+        await tenant(s, [
+          "create",
+          "alpha",
+          "--domain",
+          "registry.alpha.localhost",
+          "--domain",
+          "schemas.alpha.localhost",
+          "--residency",
+          "global",
+        ])
+      ).code,
+    ).toBe(EXIT.ok);
+    expect(
+      (await tenant(s, ["create", "bravo", "--domain", "registry.bravo.localhost", "--residency", "uk"])).code,
+    ).toBe(EXIT.ok);
 
     for (const [host, id, residency] of [
       ["registry.alpha.localhost", "alpha", "global"],
@@ -83,10 +104,21 @@ describe("the platform end to end", () => {
     ] as const) {
       const response = await get(s, host, "/health");
       expect(response.status, `${host}: ${response.body}`).toBe(200);
-      expect(response.json()).toMatchObject({ tenantId: id, residency, database: "ok", migrations: TEMPLATE_MIGRATIONS, templateVersion: expect.stringMatching(/^0\.1\.0\+[0-9a-f]{12}$/) });
+      expect(response.json()).toMatchObject({
+        tenantId: id,
+        residency,
+        database: "ok",
+        migrations: TEMPLATE_MIGRATIONS,
+        templateVersion: expect.stringMatching(/^0\.1\.0\+[0-9a-f]{12}$/),
+      });
     }
 
-    for (const host of ["registry.charlie.localhost", "alpha.localhost", "registry.alpha.localhost.evil.localhost", "bravo"]) {
+    for (const host of [
+      "registry.charlie.localhost",
+      "alpha.localhost",
+      "registry.alpha.localhost.evil.localhost",
+      "bravo",
+    ]) {
       const response = await get(s, host, "/health");
       expect(response.status, host).toBe(404);
       expect(response.json()).toMatchObject({ error: { code: "unknown_host" } });
@@ -102,18 +134,36 @@ describe("the platform end to end", () => {
     const url = new URL(s.platform.trafficUrl);
     const send = (host: string, method: string, path: string, body?: string) =>
       new Promise<number | string>((resolve) => {
-        const req = request({ host: url.hostname, port: url.port, method, path, agent, headers: { host, "content-type": "application/json" } }, (res) => {
-          res.resume();
-          res.on("end", () => resolve(res.statusCode ?? 0));
-        });
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            method,
+            path,
+            agent,
+            headers: { host, "content-type": "application/json" },
+          },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on("error", (error: NodeJS.ErrnoException) => resolve(error.code ?? "error"));
         req.end(body);
       });
     try {
       // A tenant refuses the keyless request (401) before any route reads the body; the others 404.
-      for (const [host, status] of [["registry.alpha.localhost", 401], ["registry.nobody.localhost", 404], ["localhost", 404]] as const) {
-        expect(await send(host, "PUT", "/no-such-path", JSON.stringify({ filler: "x".repeat(10_000) })), host).toBe(status);
-        expect(await send(host, "GET", "/health"), `${host}: the next request on the same connection`).not.toBe("ECONNRESET");
+      for (const [host, status] of [
+        ["registry.alpha.localhost", 401],
+        ["registry.nobody.localhost", 404],
+        ["localhost", 404],
+      ] as const) {
+        expect(await send(host, "PUT", "/no-such-path", JSON.stringify({ filler: "x".repeat(10_000) })), host).toBe(
+          status,
+        );
+        expect(await send(host, "GET", "/health"), `${host}: the next request on the same connection`).not.toBe(
+          "ECONNRESET",
+        );
       }
     } finally {
       agent.destroy();
@@ -123,7 +173,17 @@ describe("the platform end to end", () => {
   it("re-running create changes nothing in the account", async () => {
     const before = await inventory(s);
     expect(before.d1).toEqual(expect.arrayContaining(["wfp-tenant-alpha", "wfp-tenant-bravo"]));
-    const again = await tenant(s, ["create", "alpha", "--domain", "registry.alpha.localhost", "--domain", "schemas.alpha.localhost", "--residency", "global", "--json"]);
+    const again = await tenant(s, [
+      "create",
+      "alpha",
+      "--domain",
+      "registry.alpha.localhost",
+      "--domain",
+      "schemas.alpha.localhost",
+      "--residency",
+      "global",
+      "--json",
+    ]);
     expect(again.code, again.stderr).toBe(EXIT.ok);
     expect(JSON.parse(again.stdout)).toMatchObject({ changed: false, adminKeyStatus: "unchanged" });
     expect(JSON.parse(again.stdout)).not.toHaveProperty("adminKey");
@@ -146,7 +206,15 @@ describe("the platform end to end", () => {
     const baseline = await inventory(s);
     let interrupted = 0;
     // Each call fails in both ways: before it takes effect, and after (its answer lost).
-    const plan = Array.from({ length: calls }, (_, i) => i + 1).flatMap((i) => (mutating.has(i) ? [[i, "before"], [i, "after"]] : [[i, "before"]]) as (readonly [number, "before" | "after"])[]);
+    const plan = Array.from({ length: calls }, (_, i) => i + 1).flatMap(
+      (i) =>
+        (mutating.has(i)
+          ? [
+              [i, "before"],
+              [i, "after"],
+            ]
+          : [[i, "before"]]) as (readonly [number, "before" | "after"])[],
+    );
     for (const [n, phase] of plan) {
       // Every call from the n-th on fails, with retries off: the run stops exactly there.
       s.platform.faults.set(FaultPlanSchema.parse({ failFrom: n, phase, status: n % 2 === 0 ? 500 : 503 }));
@@ -165,11 +233,26 @@ describe("the platform end to end", () => {
 
       // Exactly one of everything: nothing duplicated, nothing orphaned.
       const now = await inventory(s);
-      expect(now.d1.filter((d) => d === "wfp-tenant-charlie"), `call ${n} (${phase})`).toHaveLength(1);
-      expect(now.kv.filter((t) => t === "wfp-tenant-charlie-cache"), `call ${n} (${phase})`).toHaveLength(1);
-      expect(now.scripts.filter((x) => x === "tenant-charlie"), `call ${n} (${phase})`).toHaveLength(1);
-      expect(now.customHostnames.filter((h) => h === "registry.charlie.localhost"), `call ${n} (${phase})`).toHaveLength(1);
-      expect(now.regionalHostnames.filter((h) => h === "registry.charlie.localhost"), `call ${n} (${phase})`).toHaveLength(1);
+      expect(
+        now.d1.filter((d) => d === "wfp-tenant-charlie"),
+        `call ${n} (${phase})`,
+      ).toHaveLength(1);
+      expect(
+        now.kv.filter((t) => t === "wfp-tenant-charlie-cache"),
+        `call ${n} (${phase})`,
+      ).toHaveLength(1);
+      expect(
+        now.scripts.filter((x) => x === "tenant-charlie"),
+        `call ${n} (${phase})`,
+      ).toHaveLength(1);
+      expect(
+        now.customHostnames.filter((h) => h === "registry.charlie.localhost"),
+        `call ${n} (${phase})`,
+      ).toHaveLength(1);
+      expect(
+        now.regionalHostnames.filter((h) => h === "registry.charlie.localhost"),
+        `call ${n} (${phase})`,
+      ).toHaveLength(1);
 
       expect((await tenant(s, ["delete", "charlie"])).code, `delete after call ${n} (${phase})`).toBe(EXIT.ok);
       expect(await inventory(s), `call ${n} (${phase}): delete left something`).toEqual(baseline);
@@ -181,7 +264,14 @@ describe("the platform end to end", () => {
 
   it("delete leaves nothing, in any list endpoint", async () => {
     for (const id of ["alpha", "bravo"]) expect((await tenant(s, ["delete", id])).code).toBe(EXIT.ok);
-    expect(await inventory(s)).toEqual({ d1: [], kv: [], scripts: [], customHostnames: [], regionalHostnames: [], routingKeys: [] });
+    expect(await inventory(s)).toEqual({
+      d1: [],
+      kv: [],
+      scripts: [],
+      customHostnames: [],
+      regionalHostnames: [],
+      routingKeys: [],
+    });
     expect((await get(s, "registry.alpha.localhost", "/health")).status).toBe(404);
     expect((await get(s, "registry.bravo.localhost", "/health")).status).toBe(404);
   });
@@ -194,7 +284,10 @@ describe("a platform restart", () => {
       let s = await startSession(stateDir);
       expect((await tenant(s, ["create", "delta", "--domain", "registry.delta.localhost"])).code).toBe(EXIT.ok);
       const [db] = (await s.cf.d1.database.list({ account_id: s.platform.accountId, name: "wfp-tenant-delta" })).result;
-      await s.cf.d1.database.query(db!.uuid!, { account_id: s.platform.accountId, sql: "INSERT INTO tenant_meta (key, value) VALUES ('owner', 'delta-team')" });
+      await s.cf.d1.database.query(db!.uuid!, {
+        account_id: s.platform.accountId,
+        sql: "INSERT INTO tenant_meta (key, value) VALUES ('owner', 'delta-team')",
+      });
       await s.platform.close();
 
       s = await startSession(stateDir);
@@ -203,7 +296,11 @@ describe("a platform restart", () => {
         expect(health.status, health.body).toBe(200);
         expect(health.json()).toMatchObject({ tenantId: "delta" });
         const rows = [];
-        for await (const r of s.cf.d1.database.query(db!.uuid!, { account_id: s.platform.accountId, sql: "SELECT value FROM tenant_meta WHERE key = 'owner'" })) rows.push(r);
+        for await (const r of s.cf.d1.database.query(db!.uuid!, {
+          account_id: s.platform.accountId,
+          sql: "SELECT value FROM tenant_meta WHERE key = 'owner'",
+        }))
+          rows.push(r);
         expect(rows[0]!.results).toEqual([{ value: "delta-team" }]);
         const rerun = await tenant(s, ["create", "delta", "--domain", "registry.delta.localhost", "--json"]);
         expect(JSON.parse(rerun.stdout)).toMatchObject({ changed: false });

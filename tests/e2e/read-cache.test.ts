@@ -30,7 +30,10 @@ interface Reply {
 const adminKeys = new Map<string, string>();
 
 async function call(host: string, method: string, path: string, body?: unknown, bookmark?: string): Promise<Reply> {
-  const headers: Record<string, string> = { authorization: `Bearer ${adminKeys.get(host) ?? ""}`, ...(bookmark === undefined ? {} : { "x-d1-bookmark": bookmark }) };
+  const headers: Record<string, string> = {
+    authorization: `Bearer ${adminKeys.get(host) ?? ""}`,
+    ...(bookmark === undefined ? {} : { "x-d1-bookmark": bookmark }),
+  };
   const reply = await requestTenant(platform.trafficUrl, host, method, path, { body, headers });
   return {
     status: reply.status,
@@ -42,7 +45,15 @@ async function call(host: string, method: string, path: string, body?: unknown, 
 
 async function provision(id: string, residency: string): Promise<string> {
   const host = `registry.${id}.localhost`;
-  const { code, stdout, stderr } = await runTenant(platform.apiUrl, ["create", id, "--domain", host, "--residency", residency, "--json"]);
+  const { code, stdout, stderr } = await runTenant(platform.apiUrl, [
+    "create",
+    id,
+    "--domain",
+    host,
+    "--residency",
+    residency,
+    "--json",
+  ]);
   expect(code, stderr).toBe(EXIT.ok);
   adminKeys.set(host, (JSON.parse(stdout) as { adminKey: string }).adminKey);
   return host;
@@ -69,7 +80,10 @@ afterAll(async () => {
 
 describe("the read cache on provisioned tenants", () => {
   it("is never used where the residency keeps data in the region (eu, uk)", async () => {
-    for (const [id, residency] of [["closed-eu", "eu"], ["closed-uk", "uk"]] as const) {
+    for (const [id, residency] of [
+      ["closed-eu", "eu"],
+      ["closed-uk", "uk"],
+    ] as const) {
       const host = await provision(id, residency);
       for (let i = 0; i < 3; i += 1) {
         const read = await call(host, "GET", `/api/products/${DEFAULT_PRODUCT}`);
@@ -85,7 +99,8 @@ describe("the read cache on provisioned tenants", () => {
     expect((await call(host, "GET", `/api/products/${DEFAULT_PRODUCT}`)).cache).toBe("miss");
     // The entry is put after the response (waitUntil): wait until a read hits it.
     let cached: Reply | undefined;
-    for (let i = 0; i < 20 && cached?.cache !== "hit"; i += 1) cached = await call(host, "GET", `/api/products/${DEFAULT_PRODUCT}`);
+    for (let i = 0; i < 20 && cached?.cache !== "hit"; i += 1)
+      cached = await call(host, "GET", `/api/products/${DEFAULT_PRODUCT}`);
     expect(cached?.cache).toBe("hit");
     expect((await cacheKeys("open-global")).some((key) => key.includes(DEFAULT_PRODUCT))).toBe(true);
 
@@ -95,7 +110,10 @@ describe("the read cache on provisioned tenants", () => {
       expect(written.status, JSON.stringify(written.json)).toBe(200);
       for (let read = 0; read < 3; read += 1) {
         const seen = await call(host, "GET", `/api/products/${DEFAULT_PRODUCT}`, undefined, written.bookmark);
-        expect(seen.json, `round ${round}, read ${read} (${seen.cache})`).toMatchObject({ description: `round ${round}`, version: written.json.version });
+        expect(seen.json, `round ${round}, read ${read} (${seen.cache})`).toMatchObject({
+          description: `round ${round}`,
+          version: written.json.version,
+        });
       }
     }
   });

@@ -29,7 +29,10 @@ describe("the registry API through the dispatcher", () => {
 
   /** One request on the traffic port with the tenant's Host, carrying the last bookmark. */
   const call = async (method: string, path: string, body?: unknown): Promise<Reply> => {
-    const reply = await requestTenant(platform.trafficUrl, HOST, method, path, { body, headers: { ...auth, ...(bookmark === undefined ? {} : { "x-d1-bookmark": bookmark }) } });
+    const reply = await requestTenant(platform.trafficUrl, HOST, method, path, {
+      body,
+      headers: { ...auth, ...(bookmark === undefined ? {} : { "x-d1-bookmark": bookmark }) },
+    });
     const next = reply.headers["x-d1-bookmark"];
     if (typeof next === "string") bookmark = next;
     return { status: reply.status, headers: reply.headers, json: reply.json() };
@@ -38,7 +41,15 @@ describe("the registry API through the dispatcher", () => {
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), "wfp-registry-e2e-"));
     platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
-const { code, stdout, stderr } = await runTenant(platform.apiUrl, ["create", "walker", "--domain", HOST, "--residency", "global", "--json"]);
+    const { code, stdout, stderr } = await runTenant(platform.apiUrl, [
+      "create",
+      "walker",
+      "--domain",
+      HOST,
+      "--residency",
+      "global",
+      "--json",
+    ]);
     expect(code, stderr).toBe(EXIT.ok);
     auth = { authorization: `Bearer ${(JSON.parse(stdout) as { adminKey: string }).adminKey}` };
   });
@@ -53,34 +64,62 @@ const { code, stdout, stderr } = await runTenant(platform.apiUrl, ["create", "wa
     expect(productsPage.headers["x-d1-bookmark"]).toBeTruthy();
     expect(productsPage.json.items).toMatchObject([{ name: "My Product" }]);
     const [{ id: defaultProduct }] = productsPage.json.items as { id: string }[] as [{ id: string }];
-    const [{ id: defaultDomain }] = (await call("GET", `/api/products/${defaultProduct}/domains`)).json.items as [{ id: string }];
-    expect((await call("GET", `/api/domains/${defaultDomain}/contexts`)).json.items).toMatchObject([{ name: "My Context" }]);
+    const [{ id: defaultDomain }] = (await call("GET", `/api/products/${defaultProduct}/domains`)).json.items as [
+      { id: string },
+    ];
+    expect((await call("GET", `/api/domains/${defaultDomain}/contexts`)).json.items).toMatchObject([
+      { name: "My Context" },
+    ]);
 
     const product = await call("POST", "/api/products", { name: "Shop" });
     expect(product.status).toBe(201);
     const productPath = product.headers.location as string;
     const domain = await call("POST", `${productPath}/domains`, { name: "Orders" });
     const context = await call("POST", `${domain.headers.location as string}/contexts`, { name: "Checkout" });
-    const schema = await call("POST", `${context.headers.location as string}/schemas`, { name: "OrderPlaced", schemaTypeCategory: "Events", scope: "Public" });
+    const schema = await call("POST", `${context.headers.location as string}/schemas`, {
+      name: "OrderPlaced",
+      schemaTypeCategory: "Events",
+      scope: "Public",
+    });
     expect([domain.status, context.status, schema.status]).toEqual([201, 201, 201]);
 
     const spec = '{"type":"record","name":"OrderPlaced","fields":[{"name":"id","type":"string"}]}';
-    const version = await call("POST", `${schema.headers.location as string}/versions`, { semanticVersion: "1.0.0", format: "AVRO", specification: spec });
+    const version = await call("POST", `${schema.headers.location as string}/versions`, {
+      semanticVersion: "1.0.0",
+      format: "AVRO",
+      specification: spec,
+    });
     expect(version.status).toBe(201);
     const published = await call("PATCH", version.headers.location as string, { status: "Published" });
     expect(published.status).toBe(200);
     expect(published.headers.etag).toBe('"2"');
-    expect((await call("PATCH", version.headers.location as string, { specification: spec.replace("string", "long") })).status).toBe(409);
-    const invalid = await call("POST", `${schema.headers.location as string}/versions`, { semanticVersion: "1.1.0", format: "AVRO", specification: spec.replace("string", "strng") });
+    expect(
+      (await call("PATCH", version.headers.location as string, { specification: spec.replace("string", "long") }))
+        .status,
+    ).toBe(409);
+    const invalid = await call("POST", `${schema.headers.location as string}/versions`, {
+      semanticVersion: "1.1.0",
+      format: "AVRO",
+      specification: spec.replace("string", "strng"),
+    });
     expect(invalid.status).toBe(422);
-    expect(invalid.json).toMatchObject({ error: { code: "invalid_specification", details: [{ path: "body/specification/fields/0/type" }] } });
+    expect(invalid.json).toMatchObject({
+      error: { code: "invalid_specification", details: [{ path: "body/specification/fields/0/type" }] },
+    });
 
-    expect((await call("GET", "/api/stats")).json).toMatchObject({ counts: { products: 2, domains: 2, contexts: 2, schemas: 1, versions: 1 } });
+    expect((await call("GET", "/api/stats")).json).toMatchObject({
+      counts: { products: 2, domains: 2, contexts: 2, schemas: 1, versions: 1 },
+    });
     const removed = await call("DELETE", productPath);
     expect(removed.json).toEqual({ removed: { products: 1, domains: 1, contexts: 1, schemas: 1, versions: 1 } });
     expect((await call("GET", schema.headers.location as string)).status).toBe(404);
-    expect((await call("GET", "/api/stats")).json).toMatchObject({ counts: { products: 1, domains: 1, contexts: 1, schemas: 0, versions: 0 } });
+    expect((await call("GET", "/api/stats")).json).toMatchObject({
+      counts: { products: 1, domains: 1, contexts: 1, schemas: 0, versions: 0 },
+    });
     expect((await call("GET", "/api/openapi.json")).json).toMatchObject({ openapi: expect.stringMatching(/^3\./) });
-    expect((await call("GET", "/health")).json).toMatchObject({ status: "ok", migrations: expect.arrayContaining(["0003_default_hierarchy.sql"]) });
+    expect((await call("GET", "/health")).json).toMatchObject({
+      status: "ok",
+      migrations: expect.arrayContaining(["0003_default_hierarchy.sql"]),
+    });
   });
 });

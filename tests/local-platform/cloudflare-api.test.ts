@@ -31,10 +31,17 @@ function moduleUpload(metadata: Record<string, unknown>, code: string): FormData
   return form;
 }
 
-async function upload(name: string, metadata: Record<string, unknown>, code = "export default { fetch() { return new Response('hi') } }") {
-  return cf.put(`/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/${name}`, {
-    body: moduleUpload({ main_module: "index.js", compatibility_date: "2026-06-01", ...metadata }, code),
-  });
+async function upload(
+  name: string,
+  metadata: Record<string, unknown>,
+  code = "export default { fetch() { return new Response('hi') } }",
+) {
+  return cf.put(
+    `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/${name}`,
+    {
+      body: moduleUpload({ main_module: "index.js", compatibility_date: "2026-06-01", ...metadata }, code),
+    },
+  );
 }
 
 describe("accounts and zones", () => {
@@ -54,7 +61,11 @@ describe("accounts and zones", () => {
   });
 
   it("answers malformed JSON with 400 and code 6007", async () => {
-    const response = await fetch(`${platform.apiUrl}/accounts/${platform.accountId}/d1/database`, { method: "POST", body: "{nope", headers: { "content-type": "application/json" } });
+    const response = await fetch(`${platform.apiUrl}/accounts/${platform.accountId}/d1/database`, {
+      method: "POST",
+      body: "{nope",
+      headers: { "content-type": "application/json" },
+    });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ success: false, errors: [{ code: 6007 }] });
   });
@@ -63,7 +74,12 @@ describe("accounts and zones", () => {
 describe("D1", () => {
   it("creates with a jurisdiction, finds by name, queries, and deletes", async () => {
     const name = unique("db");
-    const db = await cf.d1.database.create({ account_id: platform.accountId, name, jurisdiction: "eu", primary_location_hint: "weur" });
+    const db = await cf.d1.database.create({
+      account_id: platform.accountId,
+      name,
+      jurisdiction: "eu",
+      primary_location_hint: "weur",
+    });
     expect(db).toMatchObject({ name, jurisdiction: "eu", read_replication: { mode: "disabled" } });
     // A jurisdiction overrides the hint.
     expect(db).not.toHaveProperty("primary_location_hint");
@@ -76,22 +92,42 @@ describe("D1", () => {
     for await (const r of cf.d1.database.query(db.uuid!, {
       account_id: platform.accountId,
       sql: "CREATE TABLE t(k TEXT PRIMARY KEY, v INTEGER); INSERT INTO t VALUES ('a', 1), ('b;c', 2); SELECT k, v FROM t ORDER BY k;",
-    })) results.push(r);
+    }))
+      results.push(r);
     expect(results).toHaveLength(3);
-    expect(results[2]!.results).toEqual([{ k: "a", v: 1 }, { k: "b;c", v: 2 }]);
+    expect(results[2]!.results).toEqual([
+      { k: "a", v: 1 },
+      { k: "b;c", v: 2 },
+    ]);
 
     const raw = [];
-    for await (const r of cf.d1.database.raw(db.uuid!, { account_id: platform.accountId, sql: "SELECT v FROM t WHERE k = ?", params: ["a"] })) raw.push(r);
+    for await (const r of cf.d1.database.raw(db.uuid!, {
+      account_id: platform.accountId,
+      sql: "SELECT v FROM t WHERE k = ?",
+      params: ["a"],
+    }))
+      raw.push(r);
     expect(raw[0]!.results).toEqual({ columns: ["v"], rows: [[1]] });
 
-    const error = await cf.d1.database.query(db.uuid!, { account_id: platform.accountId, sql: "SELEC 1" }).catch((e: unknown) => e);
+    const error = await cf.d1.database
+      .query(db.uuid!, { account_id: platform.accountId, sql: "SELEC 1" })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BadRequestError);
     expect((error as BadRequestError).errors[0]).toMatchObject({ code: 7500 });
 
     // A failing statement in a batch rolls the whole batch back.
-    await cf.d1.database.query(db.uuid!, { account_id: platform.accountId, sql: "INSERT INTO t VALUES ('c', 3); INSERT INTO t VALUES ('a', 9);" }).catch(() => undefined);
+    await cf.d1.database
+      .query(db.uuid!, {
+        account_id: platform.accountId,
+        sql: "INSERT INTO t VALUES ('c', 3); INSERT INTO t VALUES ('a', 9);",
+      })
+      .catch(() => undefined);
     const count = [];
-    for await (const r of cf.d1.database.query(db.uuid!, { account_id: platform.accountId, sql: "SELECT count(*) AS n FROM t" })) count.push(r);
+    for await (const r of cf.d1.database.query(db.uuid!, {
+      account_id: platform.accountId,
+      sql: "SELECT count(*) AS n FROM t",
+    }))
+      count.push(r);
     expect(count[0]!.results).toEqual([{ n: 2 }]);
 
     // Get by id, or by name as wrangler does, with the size of what is stored.
@@ -101,7 +137,9 @@ describe("D1", () => {
     expect((await cf.d1.database.get(name, { account_id: platform.accountId })).uuid).toBe(db.uuid);
 
     await cf.d1.database.delete(db.uuid!, { account_id: platform.accountId });
-    await expect(cf.d1.database.get(db.uuid!, { account_id: platform.accountId })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(cf.d1.database.get(db.uuid!, { account_id: platform.accountId })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 });
 
@@ -109,13 +147,24 @@ describe("KV", () => {
   it("creates namespaces, refuses a duplicate title, stores values, deletes", async () => {
     const title = unique("kv");
     const ns = await cf.kv.namespaces.create({ account_id: platform.accountId, title });
-    await expect(cf.kv.namespaces.create({ account_id: platform.accountId, title })).rejects.toBeInstanceOf(BadRequestError);
-    await cf.kv.namespaces.values.update("host:a.example", { account_id: platform.accountId, namespace_id: ns.id, value: JSON.stringify({ x: 1 }) });
-    const value = await cf.kv.namespaces.values.get("host:a.example", { account_id: platform.accountId, namespace_id: ns.id });
+    await expect(cf.kv.namespaces.create({ account_id: platform.accountId, title })).rejects.toBeInstanceOf(
+      BadRequestError,
+    );
+    await cf.kv.namespaces.values.update("host:a.example", {
+      account_id: platform.accountId,
+      namespace_id: ns.id,
+      value: JSON.stringify({ x: 1 }),
+    });
+    const value = await cf.kv.namespaces.values.get("host:a.example", {
+      account_id: platform.accountId,
+      namespace_id: ns.id,
+    });
     expect(await value.json()).toEqual({ x: 1 });
     const keys = await cf.kv.namespaces.keys.list(ns.id, { account_id: platform.accountId, prefix: "host:" });
     expect(keys.result.map((k) => k.name)).toEqual(["host:a.example"]);
-    await expect(cf.kv.namespaces.values.get("missing", { account_id: platform.accountId, namespace_id: ns.id })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      cf.kv.namespaces.values.get("missing", { account_id: platform.accountId, namespace_id: ns.id }),
+    ).rejects.toBeInstanceOf(NotFoundError);
     await cf.kv.namespaces.delete(ns.id, { account_id: platform.accountId });
     await expect(cf.kv.namespaces.get(ns.id, { account_id: platform.accountId })).rejects.toBeInstanceOf(NotFoundError);
   });
@@ -126,41 +175,73 @@ describe("dispatch namespaces and scripts", () => {
     const name = unique("ns");
     const ns = await cf.workersForPlatforms.dispatch.namespaces.create({ account_id: platform.accountId, name });
     expect(ns.namespace_name).toBe(name);
-    await expect(cf.workersForPlatforms.dispatch.namespaces.create({ account_id: platform.accountId, name })).rejects.toBeInstanceOf(ConflictError);
+    await expect(
+      cf.workersForPlatforms.dispatch.namespaces.create({ account_id: platform.accountId, name }),
+    ).rejects.toBeInstanceOf(ConflictError);
     const all = [];
-    for await (const n of cf.workersForPlatforms.dispatch.namespaces.list({ account_id: platform.accountId })) all.push(n.namespace_name);
+    for await (const n of cf.workersForPlatforms.dispatch.namespaces.list({ account_id: platform.accountId }))
+      all.push(n.namespace_name);
     expect(all).toContain(name);
     await cf.workersForPlatforms.dispatch.namespaces.delete(name, { account_id: platform.accountId });
-    await expect(cf.workersForPlatforms.dispatch.namespaces.get(name, { account_id: platform.accountId })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(
+      cf.workersForPlatforms.dispatch.namespaces.get(name, { account_id: platform.accountId }),
+    ).rejects.toBeInstanceOf(NotFoundError);
   });
 
   it("uploads a module Worker with tags and secrets, keeps secrets on re-upload, lists and bulk-deletes by tag", async () => {
     const tag = unique("tag");
     const name = unique("script");
-    const script = await upload(name, { tags: [tag, "wfp-test"], bindings: [{ type: "secret_text", name: "KEY", text: "s3cret" }, { type: "plain_text", name: "MODE", text: "a" }] });
+    const script = await upload(name, {
+      tags: [tag, "wfp-test"],
+      bindings: [
+        { type: "secret_text", name: "KEY", text: "s3cret" },
+        { type: "plain_text", name: "MODE", text: "a" },
+      ],
+    });
     expect(script).toMatchObject({ success: true, result: { id: name, tags: [tag, "wfp-test"] } });
 
-    const got = await cf.workersForPlatforms.dispatch.namespaces.scripts.get(name, { account_id: platform.accountId, dispatch_namespace: platform.dispatchNamespace });
+    const got = await cf.workersForPlatforms.dispatch.namespaces.scripts.get(name, {
+      account_id: platform.accountId,
+      dispatch_namespace: platform.dispatchNamespace,
+    });
     expect(got.script?.id).toBe(name);
     const secrets = [];
-    for await (const s of cf.workersForPlatforms.dispatch.namespaces.scripts.secrets.list(name, { account_id: platform.accountId, dispatch_namespace: platform.dispatchNamespace })) secrets.push(s);
+    for await (const s of cf.workersForPlatforms.dispatch.namespaces.scripts.secrets.list(name, {
+      account_id: platform.accountId,
+      dispatch_namespace: platform.dispatchNamespace,
+    }))
+      secrets.push(s);
     expect(secrets).toEqual([{ name: "KEY", type: "secret_text" }]);
     expect(JSON.stringify(secrets)).not.toContain("s3cret");
 
     // keep_bindings keeps the secret across an upload that does not send it.
-    await upload(name, { tags: [tag, "wfp-test"], keep_bindings: ["secret_text"], bindings: [{ type: "plain_text", name: "MODE", text: "b" }] });
+    await upload(name, {
+      tags: [tag, "wfp-test"],
+      keep_bindings: ["secret_text"],
+      bindings: [{ type: "plain_text", name: "MODE", text: "b" }],
+    });
     const settings = await cf.get<{ result: { bindings: { name: string; type: string; text?: string }[] } }>(
       `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/${name}/settings`,
     );
-    expect(settings.result.bindings).toEqual(expect.arrayContaining([{ type: "secret_text", name: "KEY" }, { type: "plain_text", name: "MODE", text: "b" }]));
+    expect(settings.result.bindings).toEqual(
+      expect.arrayContaining([
+        { type: "secret_text", name: "KEY" },
+        { type: "plain_text", name: "MODE", text: "b" },
+      ]),
+    );
 
     const listed = await cf.get<{ result: { id: string }[] }>(
       `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts?tags=${tag}:yes`,
     );
     expect(listed.result.map((s) => s.id)).toEqual([name]);
-    await cf.delete(`/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts?tags=${tag}:yes`);
+    await cf.delete(
+      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts?tags=${tag}:yes`,
+    );
     await expect(
-      cf.workersForPlatforms.dispatch.namespaces.scripts.get(name, { account_id: platform.accountId, dispatch_namespace: platform.dispatchNamespace }),
+      cf.workersForPlatforms.dispatch.namespaces.scripts.get(name, {
+        account_id: platform.accountId,
+        dispatch_namespace: platform.dispatchNamespace,
+      }),
     ).rejects.toBeInstanceOf(NotFoundError);
   });
 
@@ -177,21 +258,44 @@ describe("dispatch namespaces and scripts", () => {
     const form = new FormData();
     form.append("metadata", JSON.stringify({ main_module: "main.js" }));
     form.append("index.js", new File(["export default {}"], "index.js", { type: "application/javascript+module" }));
-    await expect(cf.put(`/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/${unique("x")}`, { body: form })).rejects.toBeInstanceOf(BadRequestError);
-    await expect(upload(unique("x"), { bindings: [{ type: "d1", name: "DB", id: "no-such-db" }] })).rejects.toBeInstanceOf(BadRequestError);
-    await expect(upload(unique("x"), { tags: ["1", "2", "3", "4", "5", "6", "7", "8", "9"] })).rejects.toBeInstanceOf(BadRequestError);
+    await expect(
+      cf.put(
+        `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/${unique("x")}`,
+        { body: form },
+      ),
+    ).rejects.toBeInstanceOf(BadRequestError);
+    await expect(
+      upload(unique("x"), { bindings: [{ type: "d1", name: "DB", id: "no-such-db" }] }),
+    ).rejects.toBeInstanceOf(BadRequestError);
+    await expect(upload(unique("x"), { tags: ["1", "2", "3", "4", "5", "6", "7", "8", "9"] })).rejects.toBeInstanceOf(
+      BadRequestError,
+    );
     const broken = await upload(unique("x"), {}, "export default {{").catch((e: unknown) => e);
     expect(broken).toBeInstanceOf(BadRequestError);
-    expect((broken as BadRequestError).errors[0]).toMatchObject({ code: 10021, message: expect.stringContaining("SyntaxError") });
+    expect((broken as BadRequestError).errors[0]).toMatchObject({
+      code: 10021,
+      message: expect.stringContaining("SyntaxError"),
+    });
   });
 });
 
 describe("custom and regional hostnames", () => {
   it("walks a custom hostname from pending to active, with ownership and validation records", async () => {
     const hostname = `${unique("reg")}.example.localhost`;
-    const created = await cf.customHostnames.create({ zone_id: platform.zoneId, hostname, ssl: { method: "txt", type: "dv" } });
-    expect(created).toMatchObject({ hostname, status: "pending", ssl: { status: "initializing" }, ownership_verification: { type: "txt", name: `_cf-custom-hostname.${hostname}` } });
-    await expect(cf.customHostnames.create({ zone_id: platform.zoneId, hostname, ssl: { method: "txt", type: "dv" } })).rejects.toBeInstanceOf(ConflictError);
+    const created = await cf.customHostnames.create({
+      zone_id: platform.zoneId,
+      hostname,
+      ssl: { method: "txt", type: "dv" },
+    });
+    expect(created).toMatchObject({
+      hostname,
+      status: "pending",
+      ssl: { status: "initializing" },
+      ownership_verification: { type: "txt", name: `_cf-custom-hostname.${hostname}` },
+    });
+    await expect(
+      cf.customHostnames.create({ zone_id: platform.zoneId, hostname, ssl: { method: "txt", type: "dv" } }),
+    ).rejects.toBeInstanceOf(ConflictError);
 
     await new Promise((r) => setTimeout(r, 350));
     const validating = await cf.customHostnames.get(created.id, { zone_id: platform.zoneId });
@@ -207,47 +311,78 @@ describe("custom and regional hostnames", () => {
     const none = await cf.customHostnames.list({ zone_id: platform.zoneId, hostname: { exact: `x${hostname}` } });
     expect(none.result).toEqual([]);
     await cf.customHostnames.delete(created.id, { zone_id: platform.zoneId });
-    await expect(cf.customHostnames.get(created.id, { zone_id: platform.zoneId })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(cf.customHostnames.get(created.id, { zone_id: platform.zoneId })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 
   it("lists regions (with the UK) and pins a regional hostname to one of them", async () => {
     const regions = [];
-    for await (const r of cf.addressing.regionalHostnames.regions.list({ account_id: platform.accountId })) regions.push(r);
+    for await (const r of cf.addressing.regionalHostnames.regions.list({ account_id: platform.accountId }))
+      regions.push(r);
     const uk = regions.find((r) => /united kingdom/i.test(r.label ?? ""));
     expect(uk?.key).toBeTruthy();
     const hostname = `${unique("uk")}.example.localhost`;
-    await expect(cf.addressing.regionalHostnames.create({ zone_id: platform.zoneId, hostname, region_key: "atlantis" })).rejects.toBeInstanceOf(BadRequestError);
-    const created = await cf.addressing.regionalHostnames.create({ zone_id: platform.zoneId, hostname, region_key: uk!.key! });
+    await expect(
+      cf.addressing.regionalHostnames.create({ zone_id: platform.zoneId, hostname, region_key: "atlantis" }),
+    ).rejects.toBeInstanceOf(BadRequestError);
+    const created = await cf.addressing.regionalHostnames.create({
+      zone_id: platform.zoneId,
+      hostname,
+      region_key: uk!.key!,
+    });
     expect(created).toMatchObject({ hostname, region_key: uk!.key });
     await cf.addressing.regionalHostnames.delete(hostname, { zone_id: platform.zoneId });
-    await expect(cf.addressing.regionalHostnames.get(hostname, { zone_id: platform.zoneId })).rejects.toBeInstanceOf(NotFoundError);
+    await expect(cf.addressing.regionalHostnames.get(hostname, { zone_id: platform.zoneId })).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 });
 
 describe("fault injection", () => {
   it("fails the Nth call, answers 429 with Retry-After, then recovers", async () => {
     const control = `${new URL(platform.apiUrl).origin}/__platform/faults`;
-    await fetch(control, { method: "POST", body: JSON.stringify({ failFrom: 2, count: 1, status: 500 }), headers: { "content-type": "application/json" } });
+    await fetch(control, {
+      method: "POST",
+      body: JSON.stringify({ failFrom: 2, count: 1, status: 500 }),
+      headers: { "content-type": "application/json" },
+    });
     await cf.zones.list();
     const second = await fetch(`${platform.apiUrl}/zones`);
     expect(second.status).toBe(500);
     expect((await fetch(`${platform.apiUrl}/zones`)).status).toBe(200);
 
-    await fetch(control, { method: "POST", body: JSON.stringify({ failFrom: 1, count: 1, status: 429, retryAfter: 7 }), headers: { "content-type": "application/json" } });
+    await fetch(control, {
+      method: "POST",
+      body: JSON.stringify({ failFrom: 1, count: 1, status: 429, retryAfter: 7 }),
+      headers: { "content-type": "application/json" },
+    });
     const limited = await fetch(`${platform.apiUrl}/zones`);
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe("7");
     expect(await limited.json()).toMatchObject({ success: false, errors: [{ code: 10429 }] });
 
     // phase "after": the call takes effect, then its answer is lost.
-    await fetch(control, { method: "POST", body: JSON.stringify({ failFrom: 1, count: 1, phase: "after" }), headers: { "content-type": "application/json" } });
+    await fetch(control, {
+      method: "POST",
+      body: JSON.stringify({ failFrom: 1, count: 1, phase: "after" }),
+      headers: { "content-type": "application/json" },
+    });
     const title = unique("after");
-    const lost = await fetch(`${platform.apiUrl}/accounts/${platform.accountId}/storage/kv/namespaces`, { method: "POST", body: JSON.stringify({ title }), headers: { "content-type": "application/json" } });
+    const lost = await fetch(`${platform.apiUrl}/accounts/${platform.accountId}/storage/kv/namespaces`, {
+      method: "POST",
+      body: JSON.stringify({ title }),
+      headers: { "content-type": "application/json" },
+    });
     expect(lost.status).toBe(500);
     const namespaces = await cf.kv.namespaces.list({ account_id: platform.accountId, per_page: 1000 });
     expect(namespaces.result.map((n) => n.title)).toContain(title);
 
-    await fetch(control, { method: "POST", body: JSON.stringify({ failFrom: 1, count: 1, status: 429, retryAfter: 7 }), headers: { "content-type": "application/json" } });
+    await fetch(control, {
+      method: "POST",
+      body: JSON.stringify({ failFrom: 1, count: 1, status: 429, retryAfter: 7 }),
+      headers: { "content-type": "application/json" },
+    });
     await fetch(`${platform.apiUrl}/zones`);
     const status = await (await fetch(control)).json();
     expect(status).toMatchObject({ calls: 1, failed: 1 });

@@ -58,7 +58,15 @@ describe("wrangler against the local platform", () => {
     const list = JSON.parse(await wrangler(["d1", "list", "--json"])) as { name: string }[];
     expect(list.map((d) => d.name)).toContain("wrangler-made-db");
     const out = JSON.parse(
-      await wrangler(["d1", "execute", "wrangler-made-db", "--remote", "--json", "--command", "CREATE TABLE t(x); INSERT INTO t VALUES (41), (1); SELECT sum(x) AS total FROM t"]),
+      await wrangler([
+        "d1",
+        "execute",
+        "wrangler-made-db",
+        "--remote",
+        "--json",
+        "--command",
+        "CREATE TABLE t(x); INSERT INTO t VALUES (41), (1); SELECT sum(x) AS total FROM t",
+      ]),
     ) as { results: unknown[] }[];
     expect(out.at(-1)?.results).toEqual([{ total: 42 }]);
   });
@@ -69,11 +77,18 @@ describe("wrangler against the local platform", () => {
     const ns = namespaces.find((n) => n.title === "wrangler-made-kv");
     expect(ns).toBeDefined();
     await wrangler(["kv", "key", "put", "--namespace-id", ns!.id, "--remote", "greeting", "hello"]);
-    expect((await wrangler(["kv", "key", "get", "--namespace-id", ns!.id, "--remote", "greeting"])).trim()).toBe("hello");
+    expect((await wrangler(["kv", "key", "get", "--namespace-id", ns!.id, "--remote", "greeting"])).trim()).toBe(
+      "hello",
+    );
   });
 
   it("sees a provisioned tenant's database as fully migrated", async () => {
-    const { code, stderr } = await runTenant(platform.apiUrl, ["create", "wrangled", "--domain", "registry.wrangled.localhost"]);
+    const { code, stderr } = await runTenant(platform.apiUrl, [
+      "create",
+      "wrangled",
+      "--domain",
+      "registry.wrangled.localhost",
+    ]);
     expect(code, stderr).toBe(EXIT.ok);
     const cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
     const [db] = (await cf.d1.database.list({ account_id: platform.accountId, name: "wfp-tenant-wrangled" })).result;
@@ -82,7 +97,14 @@ describe("wrangler against the local platform", () => {
       JSON.stringify({
         name: "wrangled",
         compatibility_date: "2026-06-01",
-        d1_databases: [{ binding: "DB", database_name: "wfp-tenant-wrangled", database_id: db!.uuid, migrations_dir: join(repo, "tenant-template", "migrations") }],
+        d1_databases: [
+          {
+            binding: "DB",
+            database_name: "wfp-tenant-wrangled",
+            database_id: db!.uuid,
+            migrations_dir: join(repo, "tenant-template", "migrations"),
+          },
+        ],
       }),
     );
     try {

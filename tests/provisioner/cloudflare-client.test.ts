@@ -2,11 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { NotFoundError, RateLimitError } from "cloudflare";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  createCloudflareClient,
-  parseRetryAfter,
-  type RetryEvent,
-} from "../../provisioner/src/cloudflare-client.ts";
+import { createCloudflareClient, parseRetryAfter, type RetryEvent } from "../../provisioner/src/cloudflare-client.ts";
 import { apiCall, ApiCallError, formatApiError } from "../../provisioner/src/errors.ts";
 import { TokenBucket } from "../../provisioner/src/token-bucket.ts";
 
@@ -46,18 +42,45 @@ async function startApi(handler: Handler): Promise<{ baseURL: string; seen: Seen
   return { baseURL: `http://127.0.0.1:${port}/client/v4`, seen };
 }
 
-function envelope(res: ServerResponse, status: number, result: unknown, headers: Record<string, string> = {}, errors: unknown[] = []): void {
+function envelope(
+  res: ServerResponse,
+  status: number,
+  result: unknown,
+  headers: Record<string, string> = {},
+  errors: unknown[] = [],
+): void {
   res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify({ success: status < 400, errors, messages: [], result, result_info: { page: 1, per_page: 20, count: 1, total_count: 1, total_pages: 1 } }));
+  res.end(
+    JSON.stringify({
+      success: status < 400,
+      errors,
+      messages: [],
+      result,
+      result_info: { page: 1, per_page: 20, count: 1, total_count: 1, total_pages: 1 },
+    }),
+  );
 }
 
 const accounts = [{ id: "acc", name: "local" }];
 
-function client(baseURL: string, extra: { maxAttempts?: number; maxRetryAfterMs?: number; onRetry?: (e: RetryEvent) => void; rateLimiter?: TokenBucket } = {}) {
+function client(
+  baseURL: string,
+  extra: {
+    maxAttempts?: number;
+    maxRetryAfterMs?: number;
+    onRetry?: (e: RetryEvent) => void;
+    rateLimiter?: TokenBucket;
+  } = {},
+) {
   return createCloudflareClient({
     baseURL,
     apiToken: "test-token",
-    retry: { baseDelayMs: 10, maxDelayMs: 50, ...(extra.maxAttempts ? { maxAttempts: extra.maxAttempts } : {}), ...(extra.maxRetryAfterMs ? { maxRetryAfterMs: extra.maxRetryAfterMs } : {}) },
+    retry: {
+      baseDelayMs: 10,
+      maxDelayMs: 50,
+      ...(extra.maxAttempts ? { maxAttempts: extra.maxAttempts } : {}),
+      ...(extra.maxRetryAfterMs ? { maxRetryAfterMs: extra.maxRetryAfterMs } : {}),
+    },
     ...(extra.onRetry ? { onRetry: extra.onRetry } : {}),
     ...(extra.rateLimiter ? { rateLimiter: extra.rateLimiter } : {}),
   });
@@ -66,7 +89,9 @@ function client(baseURL: string, extra: { maxAttempts?: number; maxRetryAfterMs?
 describe("createCloudflareClient retries", () => {
   it("waits out 429 Retry-After, then succeeds", async () => {
     const api = await startApi((_req, res, n) =>
-      n === 1 ? envelope(res, 429, null, { "retry-after": "1" }, [{ code: 10000, message: "rate limited" }]) : envelope(res, 200, accounts),
+      n === 1
+        ? envelope(res, 429, null, { "retry-after": "1" }, [{ code: 10000, message: "rate limited" }])
+        : envelope(res, 200, accounts),
     );
     const retries: RetryEvent[] = [];
     const started = performance.now();
@@ -86,11 +111,15 @@ describe("createCloudflareClient retries", () => {
   });
 
   it("gives up after the bounded number of attempts with a formatted error", async () => {
-    const api = await startApi((_req, res) => envelope(res, 500, null, {}, [{ code: 10013, message: "internal trouble" }]));
+    const api = await startApi((_req, res) =>
+      envelope(res, 500, null, {}, [{ code: 10013, message: "internal trouble" }]),
+    );
     const cf = client(api.baseURL, { maxAttempts: 3 });
     const failure = apiCall("listing", "accounts at", api.baseURL, () => cf.accounts.list());
     await expect(failure).rejects.toBeInstanceOf(ApiCallError);
-    await expect(failure).rejects.toThrow(`Error 500 listing accounts at '${api.baseURL}': internal trouble [code 10013]`);
+    await expect(failure).rejects.toThrow(
+      `Error 500 listing accounts at '${api.baseURL}': internal trouble [code 10013]`,
+    );
     expect(api.seen).toHaveLength(3);
   });
 
@@ -102,7 +131,9 @@ describe("createCloudflareClient retries", () => {
 
   it("does not wait for a Retry-After longer than allowed", async () => {
     const api = await startApi((_req, res) => envelope(res, 429, null, { "retry-after": "600" }));
-    await expect(client(api.baseURL, { maxRetryAfterMs: 5_000 }).accounts.list()).rejects.toBeInstanceOf(RateLimitError);
+    await expect(client(api.baseURL, { maxRetryAfterMs: 5_000 }).accounts.list()).rejects.toBeInstanceOf(
+      RateLimitError,
+    );
     expect(api.seen).toHaveLength(1);
   });
 
@@ -117,9 +148,15 @@ describe("createCloudflareClient retries", () => {
   });
 
   it("sends a multipart body again, whole, on retry", async () => {
-    const api = await startApi((_req, res, n) => (n === 1 ? envelope(res, 502, null) : envelope(res, 200, { id: "s" })));
+    const api = await startApi((_req, res, n) =>
+      n === 1 ? envelope(res, 502, null) : envelope(res, 200, { id: "s" }),
+    );
     const form = new FormData();
-    form.append("metadata", new Blob([JSON.stringify({ main_module: "index.js" })], { type: "application/json" }), "metadata.json");
+    form.append(
+      "metadata",
+      new Blob([JSON.stringify({ main_module: "index.js" })], { type: "application/json" }),
+      "metadata.json",
+    );
     form.append("index.js", new File(["export default {}"], "index.js", { type: "application/javascript+module" }));
     await client(api.baseURL).put("/accounts/a/workers/dispatch/namespaces/n/scripts/s", { body: form });
     expect(api.seen).toHaveLength(2);
@@ -149,7 +186,9 @@ describe("parseRetryAfter", () => {
 
 describe("formatApiError", () => {
   it("names the status, the action, the resource and Cloudflare's message", async () => {
-    const api = await startApi((_req, res) => envelope(res, 409, null, {}, [{ code: 7502, message: "A database with that name already exists" }]));
+    const api = await startApi((_req, res) =>
+      envelope(res, 409, null, {}, [{ code: 7502, message: "A database with that name already exists" }]),
+    );
     const error = await client(api.baseURL)
       .d1.database.create({ account_id: "acc", name: "wfp-tenant-acme" })
       .catch((e: unknown) => e);
@@ -164,8 +203,14 @@ describe("formatApiError", () => {
     await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
     const { port } = probe.address() as AddressInfo;
     await new Promise((resolve) => probe.close(resolve));
-    const cf = createCloudflareClient({ baseURL: `http://127.0.0.1:${port}/client/v4`, apiToken: "t", retry: { maxAttempts: 1 } });
+    const cf = createCloudflareClient({
+      baseURL: `http://127.0.0.1:${port}/client/v4`,
+      apiToken: "t",
+      retry: { maxAttempts: 1 },
+    });
     const error = await cf.accounts.list().catch((e: unknown) => e);
-    expect(formatApiError(error, "listing", "accounts at", "x")).toMatch(/^Error listing accounts at 'x': could not reach the API \(.*ECONNREFUSED/);
+    expect(formatApiError(error, "listing", "accounts at", "x")).toMatch(
+      /^Error listing accounts at 'x': could not reach the API \(.*ECONNREFUSED/,
+    );
   });
 });

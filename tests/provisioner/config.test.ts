@@ -51,7 +51,9 @@ describe("readTargetSettings", () => {
 
   it("reads retry tuning and refuses nonsense", () => {
     expect(readTargetSettings({ WFP_API_MAX_ATTEMPTS: "1" }).retry).toEqual({ maxAttempts: 1 });
-    expect(() => readTargetSettings({ WFP_API_MAX_ATTEMPTS: "lots" })).toThrow(/WFP_API_MAX_ATTEMPTS must be a whole number/);
+    expect(() => readTargetSettings({ WFP_API_MAX_ATTEMPTS: "lots" })).toThrow(
+      /WFP_API_MAX_ATTEMPTS must be a whole number/,
+    );
   });
 });
 

@@ -36,7 +36,9 @@ describe("readMigrations", () => {
 
   it("refuses .sql files not named NNNN_name.sql instead of skipping them", async () => {
     const dir = await migrationsDir({ "0001_ok.sql": "", "init.sql": "", "0002_it's.sql": "" });
-    await expect(readMigrations(dir)).rejects.toThrow(/must be named NNNN_name.sql .*: (init\.sql, 0002_it's\.sql|0002_it's\.sql, init\.sql)/);
+    await expect(readMigrations(dir)).rejects.toThrow(
+      /must be named NNNN_name.sql .*: (init\.sql, 0002_it's\.sql|0002_it's\.sql, init\.sql)/,
+    );
   });
 
   it("treats a missing folder as no migrations", async () => {

@@ -15,7 +15,14 @@ beforeAll(async () => {
   server = createServer((_req, res) => {
     requests++;
     res.writeHead(500, { "content-type": "application/json" });
-    res.end(JSON.stringify({ success: false, errors: [{ code: 1, message: "should not be called" }], messages: [], result: null }));
+    res.end(
+      JSON.stringify({
+        success: false,
+        errors: [{ code: 1, message: "should not be called" }],
+        messages: [],
+        result: null,
+      }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/client/v4`;
@@ -42,24 +49,48 @@ describe("tenant CLI: refused before any API call", () => {
     [["frobnicate"], /unknown command 'frobnicate'/],
     [["create"], /create needs a tenant id/],
     [["create", "acme"], /give at least one --domain/],
-    [["create", "acme", "registry.acme.localhost"], /unexpected argument\(s\) after the tenant id: registry\.acme\.localhost \(give each hostname with --domain\)/],
+    [
+      ["create", "acme", "registry.acme.localhost"],
+      /unexpected argument\(s\) after the tenant id: registry\.acme\.localhost \(give each hostname with --domain\)/,
+    ],
     [["create", "acme", "--domian", "x.localhost"], /Unknown option '--domian'/],
     [["create", "acme", "--domain"], /--domain/],
     [["create", "Acme", "--domain", "a.acme.localhost"], /tenant id must be 3-32 characters/],
     [["create", "acme", "--domain", "https://a.acme.com"], /remove the scheme: give 'a\.acme\.com'/],
-    [["create", "acme", "--domain", "a.acme.localhost", "--residency", "moon"], /residency must be one of: eu, uk, global/],
+    [
+      ["create", "acme", "--domain", "a.acme.localhost", "--residency", "moon"],
+      /residency must be one of: eu, uk, global/,
+    ],
     [["create", "acme", "--domain", "a.acme.localhost", "--plan", "gold"], /plan must be one of: free, standard, pro/],
     [["show"], /show needs a tenant id/],
     [["show", "acme", "--domain", "x.localhost"], /show does not take --domain/],
     [["delete", "bad_id"], /tenant id must be/],
     [["list", "acme"], /list takes no arguments/],
-    [["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "https://app.acme.com/login"], /CORS origin 'https:\/\/app\.acme\.com\/login' remove the path: give 'https:\/\/app\.acme\.com'/],
-    [["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "https://app.acme.com?x=1"], /remove the path: give 'https:\/\/app\.acme\.com'/],
+    [
+      ["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "https://app.acme.com/login"],
+      /CORS origin 'https:\/\/app\.acme\.com\/login' remove the path: give 'https:\/\/app\.acme\.com'/,
+    ],
+    [
+      ["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "https://app.acme.com?x=1"],
+      /remove the path: give 'https:\/\/app\.acme\.com'/,
+    ],
     [["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "*"], /'\*' is not allowed/],
-    [["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "app.acme.com"], /must start with https:\/\/ or http:\/\//],
-    [["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "https://*.acme.com"], /wildcards are not allowed/],
-    [["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "https://user:pw@app.acme.com"], /must not contain a user name or password/],
-    [["create", "acme", "--domain", "a.acme.localhost", "--rate-limit", "fast"], /rate limit must be a number of requests per minute/],
+    [
+      ["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "app.acme.com"],
+      /must start with https:\/\/ or http:\/\//,
+    ],
+    [
+      ["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "https://*.acme.com"],
+      /wildcards are not allowed/,
+    ],
+    [
+      ["create", "acme", "--domain", "a.acme.localhost", "--cors-origin", "https://user:pw@app.acme.com"],
+      /must not contain a user name or password/,
+    ],
+    [
+      ["create", "acme", "--domain", "a.acme.localhost", "--rate-limit", "fast"],
+      /rate limit must be a number of requests per minute/,
+    ],
     [["create", "acme", "--domain", "a.acme.localhost", "--rate-limit", "0/min"], /rate limit must be at least 1\/min/],
     [["show", "acme", "--cors-origin", "https://app.acme.com"], /show does not take --cors-origin/],
   ])("%j", async (args, message) => {
@@ -91,7 +122,10 @@ describe("tenant CLI: refused before any API call", () => {
   it("with --json prints exactly one JSON object listing every problem", async () => {
     const result = await run(["create", "Acme", "--domain", "*.acme.com", "--residency", "moon", "--json"]);
     expect(result.code).toBe(EXIT.usage);
-    const body = JSON.parse(result.stdout) as { ok: boolean; error: { exitCode: number; safeToRerun: boolean; problems: string[] } };
+    const body = JSON.parse(result.stdout) as {
+      ok: boolean;
+      error: { exitCode: number; safeToRerun: boolean; problems: string[] };
+    };
     expect(body.ok).toBe(false);
     expect(body.error.exitCode).toBe(2);
     expect(body.error.safeToRerun).toBe(false);

@@ -55,7 +55,9 @@ async function namedAfter(fragment: string) {
   const [d1, kv, scripts, custom, regional, keys] = await Promise.all([
     cf.d1.database.list({ account_id: platform.accountId }),
     cf.kv.namespaces.list({ account_id: platform.accountId, per_page: 1000 }),
-    cf.get<{ result: Array<{ id: string }> }>(`/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts`),
+    cf.get<{ result: Array<{ id: string }> }>(
+      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts`,
+    ),
     cf.customHostnames.list({ zone_id: platform.zoneId, per_page: 1000 }),
     cf.addressing.regionalHostnames.list({ zone_id: platform.zoneId }),
     cf.kv.namespaces.keys.list(platform.routesNamespaceId, { account_id: platform.accountId }),
@@ -78,7 +80,9 @@ describe("tenant lifecycle through the CLI", () => {
   it("creates a uk tenant: EU database, UK regional hostnames, the admin key once", async () => {
     const human = await tenant(createArgs);
     expect(human.code, human.stderr).toBe(EXIT.ok);
-    expect(human.stdout).toMatch(/^✓ D1 database wfp-tenant-acme \(created, jurisdiction eu, read replication disabled\) \d+\.\ds$/m);
+    expect(human.stdout).toMatch(
+      /^✓ D1 database wfp-tenant-acme \(created, jurisdiction eu, read replication disabled\) \d+\.\ds$/m,
+    );
     expect(human.stdout).toMatch(/^✓ Worker tenant-acme \(created, tpl-[0-9a-f]{12}, new admin key\) \d+\.\ds$/m);
     expect(human.stdout).toMatch(/^✓ Route host:registry\.acme\.localhost \(written, -> tenant-acme, plan standard\)/m);
     expect(human.stdout).toContain("D1 has no UK jurisdiction");
@@ -127,14 +131,23 @@ describe("tenant lifecycle through the CLI", () => {
       { name: "ADMIN_KEY_HASH", type: "secret_text" },
       { name: "DISPATCH_PROOF", type: "secret_text" },
     ]);
-    const record = await cf.kv.namespaces.values.get("tenant:acme", { account_id: platform.accountId, namespace_id: platform.routesNamespaceId });
+    const record = await cf.kv.namespaces.values.get("tenant:acme", {
+      account_id: platform.accountId,
+      namespace_id: platform.routesNamespaceId,
+    });
     expect(JSON.parse(await record.text())).toMatchObject({ status: "active", adminKeyHash: hashAdminKey(adminKey) });
   });
 
   it("shows and lists the tenant", async () => {
     const show = await tenant(["show", "acme", "--json"]);
     expect(show.code, show.stderr).toBe(EXIT.ok);
-    expect(JSON.parse(show.stdout)).toMatchObject({ ok: true, id: "acme", status: "active", complete: true, problems: [] });
+    expect(JSON.parse(show.stdout)).toMatchObject({
+      ok: true,
+      id: "acme",
+      status: "active",
+      complete: true,
+      problems: [],
+    });
     const human = await tenant(["show", "acme"]);
     expect(human.stdout).toMatch(/^Tenant acme: active, complete$/m);
 
@@ -143,7 +156,9 @@ describe("tenant lifecycle through the CLI", () => {
       ok: true,
       tenants: [{ id: "acme", status: "active", residency: "uk", plan: "standard", domains }],
     });
-    expect((await tenant(["list"])).stdout).toMatch(/^acme {2}active {2}uk {9}standard {2}registry\.acme\.localhost, schemas\.acme\.localhost$/m);
+    expect((await tenant(["list"])).stdout).toMatch(
+      /^acme {2}active {2}uk {9}standard {2}registry\.acme\.localhost, schemas\.acme\.localhost$/m,
+    );
   });
 
   it("refuses another tenant's hostname before any write", async () => {
@@ -155,7 +170,13 @@ describe("tenant lifecycle through the CLI", () => {
   });
 
   it("refuses to change an existing tenant's residency in place", async () => {
-    const { code, stderr } = await tenant(["create", "acme", ...domains.flatMap((d) => ["--domain", d]), "--residency", "eu"]);
+    const { code, stderr } = await tenant([
+      "create",
+      "acme",
+      ...domains.flatMap((d) => ["--domain", d]),
+      "--residency",
+      "eu",
+    ]);
     expect(code).toBe(EXIT.conflict);
     expect(stderr).toMatch(/residency is uk and cannot change in place/);
   });
@@ -179,7 +200,13 @@ describe("tenant lifecycle through the CLI", () => {
     expect(result.adminKey).toMatch(/^wfp_admin_/);
     expect(result.residency.residency).toBe("eu"); // taken from the tenant record
     expect((await get("registry.initech.localhost", "/health")).status).toBe(200);
-    expect(await namedAfter("initech")).toMatchObject({ d1: 1, kv: 1, scripts: 1, customHostnames: 1, regionalHostnames: 1 });
+    expect(await namedAfter("initech")).toMatchObject({
+      d1: 1,
+      kv: 1,
+      scripts: 1,
+      customHostnames: 1,
+      regionalHostnames: 1,
+    });
   });
 
   it("deletes everything, in reverse order, and a second delete is a no-op", async () => {
@@ -199,7 +226,14 @@ describe("tenant lifecycle through the CLI", () => {
       "Tenant record",
     ]);
     expect(stdout).toContain("Tenant acme is deleted");
-    expect(await namedAfter("acme")).toEqual({ d1: 0, kv: 0, scripts: 0, customHostnames: 0, regionalHostnames: 0, routingKeys: 0 });
+    expect(await namedAfter("acme")).toEqual({
+      d1: 0,
+      kv: 0,
+      scripts: 0,
+      customHostnames: 0,
+      regionalHostnames: 0,
+      routingKeys: 0,
+    });
     expect((await get("registry.acme.localhost", "/health")).status).toBe(404);
 
     const again = await tenant(["delete", "acme", "--json"]);

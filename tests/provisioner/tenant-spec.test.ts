@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../provisioner/src/errors.ts";
-import { hostnameProblem, parseTenantId, parseTenantSpec, PLANS, rateLimitOf } from "../../provisioner/src/tenant-spec.ts";
+import {
+  hostnameProblem,
+  parseTenantId,
+  parseTenantSpec,
+  PLANS,
+  rateLimitOf,
+} from "../../provisioner/src/tenant-spec.ts";
 
 function problemsOf(input: unknown): readonly string[] {
   try {
@@ -27,7 +33,11 @@ describe("parseTenantSpec", () => {
   });
 
   it("reports every problem at once, each saying what to fix", () => {
-    const problems = problemsOf({ id: "Acme_1", domains: ["https://acme.com/x", "*.acme.com", "acme.com:8080"], residency: "mars" });
+    const problems = problemsOf({
+      id: "Acme_1",
+      domains: ["https://acme.com/x", "*.acme.com", "acme.com:8080"],
+      residency: "mars",
+    });
     expect(problems).toEqual([
       expect.stringMatching(/^tenant id must be 3-32 characters .* \(e\.g\. 'acme'/),
       "'https://acme.com/x' is not a valid hostname: remove the scheme: give 'acme.com', not 'https://acme.com/x'",
@@ -45,7 +55,9 @@ describe("parseTenantSpec", () => {
     expect(problemsOf({ id: "acme", domains: ["a.acme.com"], residency: "eu", locationHint: "weur" })).toEqual([
       expect.stringContaining("a location hint only applies to --residency global"),
     ]);
-    expect(parseTenantSpec({ id: "acme", domains: ["a.acme.com"], residency: "global", locationHint: "apac" }).locationHint).toBe("apac");
+    expect(
+      parseTenantSpec({ id: "acme", domains: ["a.acme.com"], residency: "global", locationHint: "apac" }).locationHint,
+    ).toBe("apac");
   });
 
   it.each([
@@ -113,9 +125,19 @@ describe("CORS origins and rate limits in the spec", () => {
   });
 
   it("the plan gives the rates; an override replaces the tenant's and caps the key's", () => {
-    expect(rateLimitOf({ plan: "free" })).toEqual({ requestsPerMinute: PLANS.free.requestsPerMinute, keyRequestsPerMinute: PLANS.free.keyRequestsPerMinute });
-    expect(rateLimitOf({ plan: "standard", requestsPerMinute: 100 })).toEqual({ requestsPerMinute: 100, keyRequestsPerMinute: 100 });
-    expect(rateLimitOf({ plan: "free", requestsPerMinute: 100_000 })).toEqual({ requestsPerMinute: 100_000, keyRequestsPerMinute: PLANS.free.keyRequestsPerMinute });
-    for (const plan of Object.values(PLANS)) expect(plan.keyRequestsPerMinute).toBeLessThanOrEqual(plan.requestsPerMinute);
+    expect(rateLimitOf({ plan: "free" })).toEqual({
+      requestsPerMinute: PLANS.free.requestsPerMinute,
+      keyRequestsPerMinute: PLANS.free.keyRequestsPerMinute,
+    });
+    expect(rateLimitOf({ plan: "standard", requestsPerMinute: 100 })).toEqual({
+      requestsPerMinute: 100,
+      keyRequestsPerMinute: 100,
+    });
+    expect(rateLimitOf({ plan: "free", requestsPerMinute: 100_000 })).toEqual({
+      requestsPerMinute: 100_000,
+      keyRequestsPerMinute: PLANS.free.keyRequestsPerMinute,
+    });
+    for (const plan of Object.values(PLANS))
+      expect(plan.keyRequestsPerMinute).toBeLessThanOrEqual(plan.requestsPerMinute);
   });
 });

@@ -10,8 +10,14 @@ export const DEFAULT_FUZZ_SEED = 20261121;
  * @example
  *   const { runs, seed } = fuzzSettings({ runs: 1_000 }); // FUZZ_RUNS=5000 FUZZ_SEED=7 override
  */
-export function fuzzSettings(defaults: { runs: number }, env: NodeJS.ProcessEnv = process.env): { runs: number; seed: number } {
-  return { runs: positiveInteger(env.FUZZ_RUNS, "FUZZ_RUNS") ?? defaults.runs, seed: integer(env.FUZZ_SEED, "FUZZ_SEED") ?? DEFAULT_FUZZ_SEED };
+export function fuzzSettings(
+  defaults: { runs: number },
+  env: NodeJS.ProcessEnv = process.env,
+): { runs: number; seed: number } {
+  return {
+    runs: positiveInteger(env.FUZZ_RUNS, "FUZZ_RUNS") ?? defaults.runs,
+    seed: integer(env.FUZZ_SEED, "FUZZ_SEED") ?? DEFAULT_FUZZ_SEED,
+  };
 }
 
 function integer(raw: string | undefined, name: string): number | undefined {

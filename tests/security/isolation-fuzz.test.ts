@@ -68,12 +68,21 @@ interface Reply {
 function send(method: string, target: string, headers: Record<string, string>, body?: string): Promise<Reply> {
   const url = new URL(platform.trafficUrl);
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method, path: target, headers, agent, setHost: false }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text: `${JSON.stringify(res.headers)}\n${text}`, requestId: res.headers["x-request-id"] as string | undefined }));
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, method, path: target, headers, agent, setHost: false },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (text += chunk));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text: `${JSON.stringify(res.headers)}\n${text}`,
+            requestId: res.headers["x-request-id"] as string | undefined,
+          }),
+        );
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -82,7 +91,13 @@ function send(method: string, target: string, headers: Record<string, string>, b
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const json = (value: unknown) => JSON.stringify(value);
 
-async function call(t: TenantId, method: string, path: string, body?: unknown, key = tenants[t]?.keys.admin): Promise<{ status: number; body: string; json: () => Record<string, unknown> }> {
+async function call(
+  t: TenantId,
+  method: string,
+  path: string,
+  body?: unknown,
+  key = tenants[t]?.keys.admin,
+): Promise<{ status: number; body: string; json: () => Record<string, unknown> }> {
   const headers: Record<string, string> = { host: hostOf(t), ...(key === undefined ? {} : bearer(key)) };
   if (body !== undefined) headers["content-type"] = "application/json";
   const reply = await send(method, path, headers, body === undefined ? undefined : json(body));
@@ -98,18 +113,46 @@ beforeAll(async () => {
   const compatibilities = ["FULL", "FORWARD", "NONE"];
   for (const [index, id] of TENANTS.entries()) {
     // A rate limit far above the fuzz's pace: the limits have their own tests, this one wants answers.
-    const created = await runTenant(platform.apiUrl, ["create", id, "--domain", hostOf(id), "--residency", "global", "--rate-limit", "1000000/min", "--json"]);
+    const created = await runTenant(platform.apiUrl, [
+      "create",
+      id,
+      "--domain",
+      hostOf(id),
+      "--residency",
+      "global",
+      "--rate-limit",
+      "1000000/min",
+      "--json",
+    ]);
     expect(created.code, created.stderr).toBe(EXIT.ok);
     const admin = (JSON.parse(created.stdout) as { adminKey: string }).adminKey;
-    const routing = await cf.kv.namespaces.values.get(`host:${hostOf(id)}`, { account_id: platform.accountId, namespace_id: platform.routesNamespaceId });
+    const routing = await cf.kv.namespaces.values.get(`host:${hostOf(id)}`, {
+      account_id: platform.accountId,
+      namespace_id: platform.routesNamespaceId,
+    });
     const proof = (JSON.parse(await routing.text()) as { proof: string }).proof;
     const mark = `${id}${randomBytes(6).toString("hex")}`;
-    const seed: Seeded = { id, keys: { admin } as Record<KeyKind, string>, proof, markers: [], productName: `P-${mark}`, productId: "", subject: `S-${mark}-value`, keyIds: ["admin"], compatibility: compatibilities[index]! };
+    const seed: Seeded = {
+      id,
+      keys: { admin } as Record<KeyKind, string>,
+      proof,
+      markers: [],
+      productName: `P-${mark}`,
+      productId: "",
+      subject: `S-${mark}-value`,
+      keyIds: ["admin"],
+      compatibility: compatibilities[index]!,
+    };
     tenants[id] = seed;
     const product = await call(id, "POST", "/api/products", { name: seed.productName, description: `D-${mark}` });
     expect(product.status, product.body).toBe(201);
     seed.productId = product.json().id as string;
-    const schema = JSON.stringify({ type: "record", name: `R_${mark}`, doc: `doc-${mark}`, fields: [{ name: `f_${mark}`, type: "string" }] });
+    const schema = JSON.stringify({
+      type: "record",
+      name: `R_${mark}`,
+      doc: `doc-${mark}`,
+      fields: [{ name: `f_${mark}`, type: "string" }],
+    });
     const registered = await call(id, "POST", `/subjects/${seed.subject}/versions`, { schema });
     expect(registered.status, registered.body).toBe(200);
     expect((await call(id, "PUT", "/config", { compatibility: seed.compatibility })).status).toBe(200);
@@ -123,18 +166,40 @@ beforeAll(async () => {
     seed.keys.revoked = revoked.json().key as string;
     seed.keyIds.push(revoked.json().id as string);
     expect((await call(id, "DELETE", `/api/keys/${String(revoked.json().id)}`)).status).toBe(200);
-    const expired = await call(id, "POST", "/api/keys", { role: "admin", expiresAt: new Date(Date.now() + 1_500).toISOString() });
+    const expired = await call(id, "POST", "/api/keys", {
+      role: "admin",
+      expiresAt: new Date(Date.now() + 1_500).toISOString(),
+    });
     expect(expired.status, expired.body).toBe(201);
     seed.keys.expired = expired.json().key as string;
     seed.keyIds.push(expired.json().id as string);
-    seed.markers = [seed.productName, seed.productId, seed.subject, `D-${mark}`, `R_${mark}`, `doc-${mark}`, `K-${mark}`, ...seed.keyIds.filter((k) => k !== "admin")];
+    seed.markers = [
+      seed.productName,
+      seed.productId,
+      seed.subject,
+      `D-${mark}`,
+      `R_${mark}`,
+      `doc-${mark}`,
+      `K-${mark}`,
+      ...seed.keyIds.filter((k) => k !== "admin"),
+    ];
   }
   // Let the expiring keys expire.
   await new Promise((resolve) => setTimeout(resolve, 1_600));
   for (const id of TENANTS) {
-    expect((await call(id, "GET", "/api/products", undefined, tenants[id].keys.expired)).status, `${id}: expired key`).toBe(401);
-    expect((await call(id, "GET", "/api/products", undefined, tenants[id].keys.revoked)).status, `${id}: revoked key`).toBe(401);
-    expect((await call(id, "GET", `/subjects/${tenants[id].subject}/versions/latest`, undefined, tenants[id].keys.read)).status, `${id}: read key`).toBe(200);
+    expect(
+      (await call(id, "GET", "/api/products", undefined, tenants[id].keys.expired)).status,
+      `${id}: expired key`,
+    ).toBe(401);
+    expect(
+      (await call(id, "GET", "/api/products", undefined, tenants[id].keys.revoked)).status,
+      `${id}: revoked key`,
+    ).toBe(401);
+    expect(
+      (await call(id, "GET", `/subjects/${tenants[id].subject}/versions/latest`, undefined, tenants[id].keys.read))
+        .status,
+      `${id}: read key`,
+    ).toBe(200);
   }
 }, 180_000);
 
@@ -165,79 +230,153 @@ const tenantArb = fc.constantFrom(...TENANTS);
 /** Host spellings: [Host header value, the tenant it may route to]. */
 const hostArb: fc.Arbitrary<[string, TenantId | null, string]> = fc.oneof(
   fc.tuple(tenantArb, fc.constantFrom("exact", "upper", "mixed", "dot", "port", "dot-port")).chain(([t, how]) =>
-    fc.array(fc.boolean(), { minLength: hostOf(t).length, maxLength: hostOf(t).length }).map((flips): [string, TenantId | null, string] => {
-      const h = hostOf(t);
-      const spelled = { exact: h, upper: h.toUpperCase(), mixed: [...h].map((ch, i) => (flips[i] ? ch.toUpperCase() : ch)).join(""), dot: `${h}.`, port: `${h}:8787`, "dot-port": `${h}.:1` }[how]!;
-      return [spelled, t, `host:${how}`];
-    }),
+    fc
+      .array(fc.boolean(), { minLength: hostOf(t).length, maxLength: hostOf(t).length })
+      .map((flips): [string, TenantId | null, string] => {
+        const h = hostOf(t);
+        const spelled = {
+          exact: h,
+          upper: h.toUpperCase(),
+          mixed: [...h].map((ch, i) => (flips[i] ? ch.toUpperCase() : ch)).join(""),
+          dot: `${h}.`,
+          port: `${h}:8787`,
+          "dot-port": `${h}.:1`,
+        }[how]!;
+        return [spelled, t, `host:${how}`];
+      }),
   ),
-  fc.tuple(tenantArb, fc.constantFrom("pct", "suffix", "prefix", "userinfo", "double-dot", "idn", "latin1", "underscore", "space", "ipv6", "two")).map(([t, how]): [string, TenantId | null, string] => {
-    const h = hostOf(t);
-    const other = hostOf(TENANTS[(TENANTS.indexOf(t) + 1) % TENANTS.length]!);
-    const spelled = {
-      pct: h.replace("registry", "%72egistry"),
-      suffix: `${h}.evil.localhost`,
-      prefix: `evil-${h}`,
-      userinfo: `${other}@${h}`,
-      "double-dot": h.replace(".", ".."),
-      idn: h.replace(t, `xn--${t}-9ta`),
-      latin1: h.replace(t.slice(0, 1), "\u00e4"),
-      underscore: h.replace("registry", "registry_"),
-      space: `${h} `,
-      ipv6: "[::1]",
-      two: `${h}, ${other}`,
-    }[how]!;
-    return [spelled, null, `host:${how}`];
-  }),
-  fc.constantFrom<[string, TenantId | null, string]>(["registry.zulu.localhost", null, "host:unknown"], ["localhost", null, "host:platform"], ["127.0.0.1", null, "host:ip"], ["alpha", null, "host:bare-id"], ["tenant-bravo", null, "host:script-name"]),
+  fc
+    .tuple(
+      tenantArb,
+      fc.constantFrom(
+        "pct",
+        "suffix",
+        "prefix",
+        "userinfo",
+        "double-dot",
+        "idn",
+        "latin1",
+        "underscore",
+        "space",
+        "ipv6",
+        "two",
+      ),
+    )
+    .map(([t, how]): [string, TenantId | null, string] => {
+      const h = hostOf(t);
+      const other = hostOf(TENANTS[(TENANTS.indexOf(t) + 1) % TENANTS.length]!);
+      const spelled = {
+        pct: h.replace("registry", "%72egistry"),
+        suffix: `${h}.evil.localhost`,
+        prefix: `evil-${h}`,
+        userinfo: `${other}@${h}`,
+        "double-dot": h.replace(".", ".."),
+        idn: h.replace(t, `xn--${t}-9ta`),
+        latin1: h.replace(t.slice(0, 1), "\u00e4"),
+        underscore: h.replace("registry", "registry_"),
+        space: `${h} `,
+        ipv6: "[::1]",
+        two: `${h}, ${other}`,
+      }[how]!;
+      return [spelled, null, `host:${how}`];
+    }),
+  fc.constantFrom<[string, TenantId | null, string]>(
+    ["registry.zulu.localhost", null, "host:unknown"],
+    ["localhost", null, "host:platform"],
+    ["127.0.0.1", null, "host:ip"],
+    ["alpha", null, "host:bare-id"],
+    ["tenant-bravo", null, "host:script-name"],
+  ),
 );
 
 /** Headers an attacker adds hoping some layer trusts them. */
-const spoofArb = fc.tuple(tenantArb, fc.subarray(["x-forwarded-host", "forwarded", "x-original-host", "x-host", "x-tenant-id", "x-wfp-tenant", "x-wfp-proof", "x-wfp-script", "x-original-url", "x-rewrite-url", "cf-worker"], { maxLength: 4 })).map(([t, names]) => {
-  const headers: Record<string, string> = {};
-  for (const name of names) {
-    headers[name] =
-      name === "forwarded" ? `host=${hostOf(t)};proto=http` : name === "x-tenant-id" || name === "x-wfp-tenant" ? t : name === "x-wfp-proof" ? tenants[t].proof : name === "x-wfp-script" ? `tenant-${t}` : name.startsWith("x-original-url") || name === "x-rewrite-url" ? "/api/export" : hostOf(t);
-  }
-  return { headers, label: names.length === 0 ? "" : `spoof:${names.join("+")}` };
-});
+const spoofArb = fc
+  .tuple(
+    tenantArb,
+    fc.subarray(
+      [
+        "x-forwarded-host",
+        "forwarded",
+        "x-original-host",
+        "x-host",
+        "x-tenant-id",
+        "x-wfp-tenant",
+        "x-wfp-proof",
+        "x-wfp-script",
+        "x-original-url",
+        "x-rewrite-url",
+        "cf-worker",
+      ],
+      { maxLength: 4 },
+    ),
+  )
+  .map(([t, names]) => {
+    const headers: Record<string, string> = {};
+    for (const name of names) {
+      headers[name] =
+        name === "forwarded"
+          ? `host=${hostOf(t)};proto=http`
+          : name === "x-tenant-id" || name === "x-wfp-tenant"
+            ? t
+            : name === "x-wfp-proof"
+              ? tenants[t].proof
+              : name === "x-wfp-script"
+                ? `tenant-${t}`
+                : name.startsWith("x-original-url") || name === "x-rewrite-url"
+                  ? "/api/export"
+                  : hostOf(t);
+    }
+    return { headers, label: names.length === 0 ? "" : `spoof:${names.join("+")}` };
+  });
 
 /** Credentials: [headers, valid key of, label]. */
 const credentialArb: fc.Arbitrary<[Record<string, string>, TenantId | null, string]> = fc.oneof(
   { arbitrary: fc.constant<[Record<string, string>, TenantId | null, string]>([{}, null, "key:none"]), weight: 1 },
   {
-    arbitrary: fc.tuple(tenantArb, fc.constantFrom(...KEY_KINDS), fc.constantFrom("bearer", "basic", "basic-whole", "bearer-lower")).map(([t, kind, form]): [Record<string, string>, TenantId | null, string] => {
-      const key = tenants[t].keys[kind];
-      const [, keyId, secret] = /^wfp_([a-z0-9]+)_(.+)$/.exec(key)!;
-      const value = {
-        bearer: `Bearer ${key}`,
-        "bearer-lower": `bearer ${key}`,
-        basic: `Basic ${Buffer.from(`${keyId}:${secret}`).toString("base64")}`,
-        "basic-whole": `Basic ${Buffer.from(`${keyId}:${key}`).toString("base64")}`,
-      }[form]!;
-      const valid = kind === "admin" || kind === "read" || kind === "write";
-      return [{ authorization: value }, valid ? t : null, `key:${kind}:${form}`];
-    }),
+    arbitrary: fc
+      .tuple(
+        tenantArb,
+        fc.constantFrom(...KEY_KINDS),
+        fc.constantFrom("bearer", "basic", "basic-whole", "bearer-lower"),
+      )
+      .map(([t, kind, form]): [Record<string, string>, TenantId | null, string] => {
+        const key = tenants[t].keys[kind];
+        const [, keyId, secret] = /^wfp_([a-z0-9]+)_(.+)$/.exec(key)!;
+        const value = {
+          bearer: `Bearer ${key}`,
+          "bearer-lower": `bearer ${key}`,
+          basic: `Basic ${Buffer.from(`${keyId}:${secret}`).toString("base64")}`,
+          "basic-whole": `Basic ${Buffer.from(`${keyId}:${key}`).toString("base64")}`,
+        }[form]!;
+        const valid = kind === "admin" || kind === "read" || kind === "write";
+        return [{ authorization: value }, valid ? t : null, `key:${kind}:${form}`];
+      }),
     weight: 6,
   },
   {
-    arbitrary: fc.tuple(tenantArb, tenantArb, fc.constantFrom("mixed-id", "truncated", "scheme-only", "garbage", "query", "cookie", "two-headers")).map(([t, u, how]): [Record<string, string>, TenantId | null, string] => {
-      const a = tenants[t].keys.admin;
-      const b = tenants[u].keys.read;
-      const value = {
-        "mixed-id": `Bearer ${b.replace(/^wfp_[a-z0-9]+_/, "wfp_admin_")}`,
-        truncated: `Bearer ${a.slice(0, -3)}`,
-        "scheme-only": "Bearer",
-        garbage: `Basic ${"%%%"}`,
-        query: "",
-        cookie: "",
-        "two-headers": `Bearer ${b}, Bearer ${a}`,
-      }[how]!;
-      const headers: Record<string, string> = value === "" ? {} : { authorization: value };
-      if (how === "cookie") headers.cookie = `api_key=${a}`;
-      if (how === "query") headers["x-api-key"] = a;
-      return [headers, null, `key:malformed:${how}`];
-    }),
+    arbitrary: fc
+      .tuple(
+        tenantArb,
+        tenantArb,
+        fc.constantFrom("mixed-id", "truncated", "scheme-only", "garbage", "query", "cookie", "two-headers"),
+      )
+      .map(([t, u, how]): [Record<string, string>, TenantId | null, string] => {
+        const a = tenants[t].keys.admin;
+        const b = tenants[u].keys.read;
+        const value = {
+          "mixed-id": `Bearer ${b.replace(/^wfp_[a-z0-9]+_/, "wfp_admin_")}`,
+          truncated: `Bearer ${a.slice(0, -3)}`,
+          "scheme-only": "Bearer",
+          garbage: `Basic ${"%%%"}`,
+          query: "",
+          cookie: "",
+          "two-headers": `Bearer ${b}, Bearer ${a}`,
+        }[how]!;
+        const headers: Record<string, string> = value === "" ? {} : { authorization: value };
+        if (how === "cookie") headers.cookie = `api_key=${a}`;
+        if (how === "query") headers["x-api-key"] = a;
+        return [headers, null, `key:malformed:${how}`];
+      }),
     weight: 2,
   },
 );
@@ -286,23 +425,76 @@ const operationArb = tenantArb.chain((victim) => {
     "*",
   ];
   return fc.oneof(
-    fc.constantFrom(...reads).map((path) => ({ method: "GET", target: path, body: undefined as string | undefined, victim: null as TenantId | null, token: undefined as string | undefined, label: "read" })),
+    fc
+      .constantFrom(...reads)
+      .map((path) => ({
+        method: "GET",
+        target: path,
+        body: undefined as string | undefined,
+        victim: null as TenantId | null,
+        token: undefined as string | undefined,
+        label: "read",
+      })),
     // An absolute-form target names its host, which HTTP says wins over the Host header.
-    fc.constantFrom(...tricks).map((path) => ({ method: "GET", target: path, body: undefined as string | undefined, victim: null as TenantId | null, token: undefined as string | undefined, label: "path-trick", ...(path.startsWith("http://") ? { hostOverride: victim } : {}) })),
-    fc.constantFrom(
-      { method: "POST", target: "/api/products", body: json({ name: token }), label: "write:product" },
-      { method: "POST", target: `/subjects/${token}-value/versions`, body: json({ schema: JSON.stringify({ type: "record", name: token, fields: [] }) }), label: "write:subject" },
-      { method: "POST", target: `/api/products/${v.productId}/domains`, body: json({ name: token }), label: "write:victim-domain" },
-      { method: "PATCH", target: `/api/products/${v.productId}`, body: json({ description: token }), label: "write:victim-patch" },
-    ).map((op) => ({ ...op, victim, token })),
-    fc.constantFrom(
-      { method: "DELETE", target: `/subjects/${v.subject}`, label: "delete:victim-subject" },
-      { method: "DELETE", target: `/api/products/${v.productId}`, label: "delete:victim-product" },
-      { method: "DELETE", target: `/api/keys/${v.keyIds[1]!}`, label: "delete:victim-key" },
-      { method: "PUT", target: "/config", body: json({ compatibility: "BACKWARD_TRANSITIVE" }), label: "write:config" },
-      { method: "POST", target: "/api/keys", body: json({ role: "admin", description: token }), label: "write:mint-key" },
-      { method: "POST", target: "/api/import", body: json({ format: "wfp-registry-export", version: 1, products: [] }), label: "write:import" },
-    ).map((op) => ({ body: undefined as string | undefined, ...op, victim, token })),
+    fc
+      .constantFrom(...tricks)
+      .map((path) => ({
+        method: "GET",
+        target: path,
+        body: undefined as string | undefined,
+        victim: null as TenantId | null,
+        token: undefined as string | undefined,
+        label: "path-trick",
+        ...(path.startsWith("http://") ? { hostOverride: victim } : {}),
+      })),
+    fc
+      .constantFrom(
+        { method: "POST", target: "/api/products", body: json({ name: token }), label: "write:product" },
+        {
+          method: "POST",
+          target: `/subjects/${token}-value/versions`,
+          body: json({ schema: JSON.stringify({ type: "record", name: token, fields: [] }) }),
+          label: "write:subject",
+        },
+        {
+          method: "POST",
+          target: `/api/products/${v.productId}/domains`,
+          body: json({ name: token }),
+          label: "write:victim-domain",
+        },
+        {
+          method: "PATCH",
+          target: `/api/products/${v.productId}`,
+          body: json({ description: token }),
+          label: "write:victim-patch",
+        },
+      )
+      .map((op) => ({ ...op, victim, token })),
+    fc
+      .constantFrom(
+        { method: "DELETE", target: `/subjects/${v.subject}`, label: "delete:victim-subject" },
+        { method: "DELETE", target: `/api/products/${v.productId}`, label: "delete:victim-product" },
+        { method: "DELETE", target: `/api/keys/${v.keyIds[1]!}`, label: "delete:victim-key" },
+        {
+          method: "PUT",
+          target: "/config",
+          body: json({ compatibility: "BACKWARD_TRANSITIVE" }),
+          label: "write:config",
+        },
+        {
+          method: "POST",
+          target: "/api/keys",
+          body: json({ role: "admin", description: token }),
+          label: "write:mint-key",
+        },
+        {
+          method: "POST",
+          target: "/api/import",
+          body: json({ format: "wfp-registry-export", version: 1, products: [] }),
+          label: "write:import",
+        },
+      )
+      .map((op) => ({ body: undefined as string | undefined, ...op, victim, token })),
   );
 });
 
@@ -311,28 +503,43 @@ const DESTRUCTIVE = /^(delete:|write:config|write:victim-patch|write:import)/;
 
 const attackArb: fc.Arbitrary<Attack> = fc
   .tuple(hostArb, spoofArb, credentialArb, operationArb)
-  .filter(([[, hostTenant], , [, keyOf], op]) => !DESTRUCTIVE.test(op.label) || keyOf === null || (keyOf !== op.victim && keyOf !== hostTenant))
+  .filter(
+    ([[, hostTenant], , [, keyOf], op]) =>
+      !DESTRUCTIVE.test(op.label) || keyOf === null || (keyOf !== op.victim && keyOf !== hostTenant),
+  )
   .map(([[host, hostTenant, hostLabel], spoof, [credHeaders, keyOf, credLabel], op]) => {
-  const headers: Record<string, string> = { ...spoof.headers, ...credHeaders, host };
-  if (op.body !== undefined) headers["content-type"] = "application/json";
-  return {
-    method: op.method,
-    target: op.target,
-    headers,
-    ...(op.body === undefined ? {} : { body: op.body }),
-    keyOf,
-    hostOf: "hostOverride" in op && op.hostOverride !== undefined ? op.hostOverride : hostTenant,
-    ...(op.token === undefined ? {} : { writeToken: op.token }),
-    label: [hostLabel, spoof.label, credLabel, op.label].filter((s) => s !== "").join(" "),
-  };
-});
+    const headers: Record<string, string> = { ...spoof.headers, ...credHeaders, host };
+    if (op.body !== undefined) headers["content-type"] = "application/json";
+    return {
+      method: op.method,
+      target: op.target,
+      headers,
+      ...(op.body === undefined ? {} : { body: op.body }),
+      keyOf,
+      hostOf: "hostOverride" in op && op.hostOverride !== undefined ? op.hostOverride : hostTenant,
+      ...(op.token === undefined ? {} : { writeToken: op.token }),
+      label: [hostLabel, spoof.label, credLabel, op.label].filter((s) => s !== "").join(" "),
+    };
+  });
 
 // ---- the run ----------------------------------------------------------------------------------
 
 it(`${RUNS} generated cross-tenant requests through the dispatcher: no tenant's data reaches another, no write lands in another`, async () => {
   const attacks = fc.sample(attackArb, { seed: SEED, numRuns: RUNS });
-  const secrets = TENANTS.flatMap((t) => [tenants[t].proof, tenants[t].keys.admin.split("_").at(-1)!, tenants[t].keys.write.split("_").at(-1)!]);
-  const tally = { requests: 0, leaks: 0, ownDataSeen: 0, status5xx: 0, runtimeRefusals: 0, clientErrors: 0, byStatus: {} as Record<string, number> };
+  const secrets = TENANTS.flatMap((t) => [
+    tenants[t].proof,
+    tenants[t].keys.admin.split("_").at(-1)!,
+    tenants[t].keys.write.split("_").at(-1)!,
+  ]);
+  const tally = {
+    requests: 0,
+    leaks: 0,
+    ownDataSeen: 0,
+    status5xx: 0,
+    runtimeRefusals: 0,
+    clientErrors: 0,
+    byStatus: {} as Record<string, number>,
+  };
   const refusedHosts = new Map<string, number>();
   const leaks: string[] = [];
   const fiveHundreds: string[] = [];
@@ -362,7 +569,10 @@ it(`${RUNS} generated cross-tenant requests through the dispatcher: no tenant's 
       } catch (error) {
         // The client library refused the request itself (e.g. a character Node will not send).
         tally.clientErrors += 1;
-        if (!/ERR_INVALID|Invalid character|ERR_UNESCAPED/i.test(String((error as NodeJS.ErrnoException).code ?? error))) throw error;
+        if (
+          !/ERR_INVALID|Invalid character|ERR_UNESCAPED/i.test(String((error as NodeJS.ErrnoException).code ?? error))
+        )
+          throw error;
         continue;
       }
       tally.requests += 1;
@@ -376,24 +586,31 @@ it(`${RUNS} generated cross-tenant requests through the dispatcher: no tenant's 
         refusedHosts.set(why, (refusedHosts.get(why) ?? 0) + 1);
       } else if (reply.status >= 500) {
         tally.status5xx += 1;
-        fiveHundreds.push(`${attack.label}: ${attack.method} ${attack.target} -> ${reply.status} ${reply.text.slice(0, 300)}`);
+        fiveHundreds.push(
+          `${attack.label}: ${attack.method} ${attack.target} -> ${reply.status} ${reply.text.slice(0, 300)}`,
+        );
       }
       const sent = `${attack.target} ${JSON.stringify(attack.headers)} ${attack.body ?? ""}`;
       for (const t of TENANTS) {
         const allowed = attack.keyOf === t && attack.hostOf === t;
         // The oracle is not blind: answers it allows do show their tenant's markers.
-        if (allowed && tenants[t].markers.some((marker) => reply.text.includes(marker) && !sent.includes(marker))) tally.ownDataSeen += 1;
+        if (allowed && tenants[t].markers.some((marker) => reply.text.includes(marker) && !sent.includes(marker)))
+          tally.ownDataSeen += 1;
         for (const marker of tenants[t].markers) {
           if (reply.text.includes(marker) && !sent.includes(marker) && !allowed) {
             tally.leaks += 1;
-            leaks.push(`${t}'s ${marker} in the answer to [${attack.label}] ${attack.method} ${attack.target} ${JSON.stringify(attack.headers)} -> ${reply.status}`);
+            leaks.push(
+              `${t}'s ${marker} in the answer to [${attack.label}] ${attack.method} ${attack.target} ${JSON.stringify(attack.headers)} -> ${reply.status}`,
+            );
           }
         }
       }
       for (const secret of secrets) {
         if (reply.text.includes(secret) && !sent.includes(secret)) {
           tally.leaks += 1;
-          leaks.push(`a secret in the answer to [${attack.label}] ${attack.method} ${attack.target} -> ${reply.status}`);
+          leaks.push(
+            `a secret in the answer to [${attack.label}] ${attack.method} ${attack.target} -> ${reply.status}`,
+          );
         }
       }
     }
@@ -412,14 +629,22 @@ it(`${RUNS} generated cross-tenant requests through the dispatcher: no tenant's 
       (await call(t, "GET", "/api/keys?limit=500")).body,
     ].join("\n");
     for (const marker of seed.markers) if (!state.includes(marker)) misplaced.push(`${t} lost its own ${marker}`);
-    for (const other of TENANTS.filter((o) => o !== t)) for (const marker of tenants[other].markers.slice(0, 6)) if (state.includes(marker)) misplaced.push(`${t} holds ${other}'s ${marker}`);
+    for (const other of TENANTS.filter((o) => o !== t))
+      for (const marker of tenants[other].markers.slice(0, 6))
+        if (state.includes(marker)) misplaced.push(`${t} holds ${other}'s ${marker}`);
     for (const [token, attack] of writes) {
-      if (state.includes(token) && !(attack.keyOf === t && attack.hostOf === t)) misplaced.push(`${t} holds ${token} from [${attack.label}] ${attack.method} ${attack.target} ${JSON.stringify(attack.headers)}`);
+      if (state.includes(token) && !(attack.keyOf === t && attack.hostOf === t))
+        misplaced.push(
+          `${t} holds ${token} from [${attack.label}] ${attack.method} ${attack.target} ${JSON.stringify(attack.headers)}`,
+        );
     }
     const config = (await call(t, "GET", "/config")).json();
-    if (config.compatibilityLevel !== seed.compatibility) misplaced.push(`${t}'s global compatibility is ${String(config.compatibilityLevel)}, not ${seed.compatibility}`);
+    if (config.compatibilityLevel !== seed.compatibility)
+      misplaced.push(`${t}'s global compatibility is ${String(config.compatibilityLevel)}, not ${seed.compatibility}`);
     // A key minted by a request is found by its description (the write token) above.
-    const keys = (await call(t, "GET", "/api/keys?limit=500")).json() as { items: Array<{ id: string; status: string }> };
+    const keys = (await call(t, "GET", "/api/keys?limit=500")).json() as {
+      items: Array<{ id: string; status: string }>;
+    };
     const readKey = keys.items.find((k) => k.id === seed.keyIds[1]);
     if (readKey?.status !== "active") misplaced.push(`${t}'s read key is ${String(readKey?.status)}`);
   }

@@ -37,7 +37,12 @@ export function requestTenant(
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (text += chunk));
       res.on("end", () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json: () => (text === "" ? {} : (JSON.parse(text) as Record<string, unknown>)) }),
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: text,
+          json: () => (text === "" ? {} : (JSON.parse(text) as Record<string, unknown>)),
+        }),
       );
     });
     req.on("error", reject);
@@ -51,7 +56,11 @@ export function requestTenant(
  * @example
  *   const { code, stdout } = await runTenant(platform.apiUrl, ["create", "acme", "--domain", "registry.acme.localhost"]);
  */
-export async function runTenant(apiUrl: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runTenant(
+  apiUrl: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
   const code = await runTenantCli(args, {

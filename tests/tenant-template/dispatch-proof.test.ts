@@ -21,7 +21,13 @@ beforeAll(async () => {
     compatibilityDate: "2026-06-01",
     d1Databases: { DB: `wfp-${name}` },
     kvNamespaces: { CACHE: `wfp-${name}-cache` },
-    bindings: { TENANT_ID: "proofed", TEMPLATE_VERSION: "tpl-proof", RESIDENCY: "global", CACHE_MODE: "off", ...secrets },
+    bindings: {
+      TENANT_ID: "proofed",
+      TEMPLATE_VERSION: "tpl-proof",
+      RESIDENCY: "global",
+      CACHE_MODE: "off",
+      ...secrets,
+    },
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   });
   const { DISPATCH_PROOF: _unbound, ...withoutProof } = tenantSecretBindings();
@@ -40,12 +46,21 @@ afterAll(async () => {
 function send(worker: string, method: string, path: string, headers: Record<string, string>, body?: string) {
   const url = sockets[worker]!;
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers: { ...headers, ...(body ? { "content-type": "application/json" } : {}) } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        method,
+        path,
+        headers: { ...headers, ...(body ? { "content-type": "application/json" } : {}) },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => (text += chunk));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -58,7 +73,10 @@ describe("dispatch proof", () => {
   test.each([
     ["no proof", adminWithoutProof],
     ["a wrong proof", { ...adminWithoutProof, "x-wfp-proof": "not-the-proof" }],
-    ["the proof with one character changed", { ...adminWithoutProof, "x-wfp-proof": `${TEST_DISPATCH_PROOF.slice(0, -1)}X` }],
+    [
+      "the proof with one character changed",
+      { ...adminWithoutProof, "x-wfp-proof": `${TEST_DISPATCH_PROOF.slice(0, -1)}X` },
+    ],
     ["a prefix of the proof", { ...adminWithoutProof, "x-wfp-proof": TEST_DISPATCH_PROOF.slice(0, 10) }],
     ["an empty proof", { ...adminWithoutProof, "x-wfp-proof": "" }],
   ])("%s: 403 not_routed on every path, naming no tenant", async (_label, headers) => {

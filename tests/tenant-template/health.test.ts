@@ -11,7 +11,11 @@ import { tenantRequestHeaders, tenantSecretBindings } from "../support/tenant-cr
 
 let mf: Miniflare;
 
-const tenantWorker = (id: string, code: string, db: { d1Databases: Record<string, string> } | { bindings: Record<string, string> }) => {
+const tenantWorker = (
+  id: string,
+  code: string,
+  db: { d1Databases: Record<string, string> } | { bindings: Record<string, string> },
+) => {
   const dbBinding = "d1Databases" in db ? db : {};
   const broken = "bindings" in db ? db.bindings : {};
   return {
@@ -21,7 +25,14 @@ const tenantWorker = (id: string, code: string, db: { d1Databases: Record<string
     compatibilityDate: "2026-06-01",
     ...dbBinding,
     kvNamespaces: { CACHE: `wfp-tenant-${id}-cache` },
-    bindings: { TENANT_ID: id, TEMPLATE_VERSION: `tpl-${id}`, RESIDENCY: "eu", CACHE_MODE: "off", ...tenantSecretBindings(), ...broken },
+    bindings: {
+      TENANT_ID: id,
+      TEMPLATE_VERSION: `tpl-${id}`,
+      RESIDENCY: "eu",
+      CACHE_MODE: "off",
+      ...tenantSecretBindings(),
+      ...broken,
+    },
   };
 };
 
@@ -42,7 +53,9 @@ afterAll(async () => {
 });
 
 const fetchFrom = async (tenant: string, path: string, headers: Record<string, string> = {}) =>
-  (await mf.getWorker(`tenant-${tenant}`)).fetch(`http://registry.${tenant}.test${path}`, { headers: { ...tenantRequestHeaders(), ...headers } });
+  (await mf.getWorker(`tenant-${tenant}`)).fetch(`http://registry.${tenant}.test${path}`, {
+    headers: { ...tenantRequestHeaders(), ...headers },
+  });
 
 describe("GET /health", () => {
   test("reports the tenant, its template build, residency, a live database and the applied migrations", async () => {
@@ -70,7 +83,9 @@ describe("GET /health", () => {
     const db = await mf.getD1Database("DB", "tenant-migrated");
     await applyMigrationsLocally(db);
     await applyMigrationsLocally(db);
-    const rows = await db.prepare("SELECT name, COUNT(*) AS n FROM d1_migrations GROUP BY name").all<{ name: string; n: number }>();
+    const rows = await db
+      .prepare("SELECT name, COUNT(*) AS n FROM d1_migrations GROUP BY name")
+      .all<{ name: string; n: number }>();
     expect(rows.results.every((row) => row.n === 1)).toBe(true);
   });
 
@@ -85,7 +100,12 @@ describe("GET /health", () => {
     const res = await fetchFrom("broken", "/health");
     expect(res.status).toBe(503);
     const text = await res.text();
-    expect(JSON.parse(text)).toMatchObject({ status: "degraded", tenantId: "broken", database: "error", migrations: null });
+    expect(JSON.parse(text)).toMatchObject({
+      status: "degraded",
+      tenantId: "broken",
+      database: "error",
+      migrations: null,
+    });
     expect(text).not.toMatch(/prepare|TypeError|not a function/i);
   });
 });
@@ -104,7 +124,14 @@ describe("everything else", () => {
       const res = await fetchFrom("fresh", path, { "x-request-id": "rl-echo-1", "x-wfp-ratelimit": "6000,5987,42" });
       await res.arrayBuffer();
       expect(res.headers.get("x-request-id"), path).toBe("rl-echo-1");
-      expect([res.headers.get("x-ratelimit-limit"), res.headers.get("x-ratelimit-remaining"), res.headers.get("x-ratelimit-reset")], path).toEqual(["6000", "5987", "42"]);
+      expect(
+        [
+          res.headers.get("x-ratelimit-limit"),
+          res.headers.get("x-ratelimit-remaining"),
+          res.headers.get("x-ratelimit-reset"),
+        ],
+        path,
+      ).toEqual(["6000", "5987", "42"]);
     }
     for (const bad of ["6000,5987", "a,b,c", "1,2,3,4", "1,2,-3"]) {
       const res = await fetchFrom("fresh", "/health", { "x-wfp-ratelimit": bad });

@@ -4,7 +4,14 @@
  * Every refusal is a 4xx in the refusing API's own error shape; the accepted edges are accepted.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MAX_BODY_BYTES, MAX_NAME_LENGTH, MAX_PAGE_SIZE, MAX_SPEC_BYTES, nameProblem, subjectProblem } from "../../tenant-template/src/http/input-limits.ts";
+import {
+  MAX_BODY_BYTES,
+  MAX_NAME_LENGTH,
+  MAX_PAGE_SIZE,
+  MAX_SPEC_BYTES,
+  nameProblem,
+  subjectProblem,
+} from "../../tenant-template/src/http/input-limits.ts";
 import { startRegistryHarness, type RegistryHarness } from "./registry/registry-harness.ts";
 
 const DB = "limits";
@@ -61,7 +68,12 @@ describe("the registry API (/api)", () => {
     // A lone surrogate, as JSON allows it to be written.
     const lone = await api.call(DB, "POST", "/api/products", '{"name":"a\\ud800b"}');
     expect(lone.status).toBe(400);
-    expect(lone.json).toMatchObject({ error: { code: "invalid_request", details: [{ path: "body/name", message: expect.stringMatching(/unpaired surrogate/) }] } });
+    expect(lone.json).toMatchObject({
+      error: {
+        code: "invalid_request",
+        details: [{ path: "body/name", message: expect.stringMatching(/unpaired surrogate/) }],
+      },
+    });
   });
 
   it("accepts NFC unicode names up to 255 characters and gives them back unchanged", async () => {
@@ -82,11 +94,24 @@ describe("the registry API (/api)", () => {
     const big = await api.call(DB, "POST", "/api/products", { name: "big", description: "d".repeat(MAX_BODY_BYTES) });
     expect(big.status).toBe(413);
     expect(big.json).toMatchObject({ error: { code: "payload_too_large" } });
-    const schema = await api.call<{ id: string }>(DB, "POST", `/api/contexts/${CONTEXT}/schemas`, { name: "Large", schemaTypeCategory: "Events", scope: "Public" });
+    const schema = await api.call<{ id: string }>(DB, "POST", `/api/contexts/${CONTEXT}/schemas`, {
+      name: "Large",
+      schemaTypeCategory: "Events",
+      scope: "Public",
+    });
     const spec = JSON.stringify({ type: "object", description: "s".repeat(MAX_SPEC_BYTES) });
-    const res = await api.call(DB, "POST", `/api/schemas/${schema.json.id}/versions`, { semanticVersion: "1.0.0", format: "JSON", specification: spec });
+    const res = await api.call(DB, "POST", `/api/schemas/${schema.json.id}/versions`, {
+      semanticVersion: "1.0.0",
+      format: "JSON",
+      specification: spec,
+    });
     expect(res.status).toBe(422);
-    expect(res.json).toMatchObject({ error: { code: "invalid_specification", details: [{ message: expect.stringMatching(/over the limit of 262144 bytes/) }] } });
+    expect(res.json).toMatchObject({
+      error: {
+        code: "invalid_specification",
+        details: [{ message: expect.stringMatching(/over the limit of 262144 bytes/) }],
+      },
+    });
   });
 
   it("refuses a page size outside 1..500 with 400 (never clamped)", async () => {
@@ -100,10 +125,21 @@ describe("the registry API (/api)", () => {
 });
 
 describe("the Confluent API", () => {
-  const register = (subject: string, body: unknown = { schema: AVRO("R") }) => api.call(DB, "POST", `/subjects/${subject}/versions`, body);
+  const register = (subject: string, body: unknown = { schema: AVRO("R") }) =>
+    api.call(DB, "POST", `/subjects/${subject}/versions`, body);
 
   it("refuses invalid subjects with 422 / 42208 in Confluent's shape", async () => {
-    const bad = ["ctl%01x", "rtl%E2%80%AEgnp.exe", "lone%ED%A0%80", "bad%FFutf8", "__GLOBAL", ":.ctx:__EMPTY", "nul%00", "x".repeat(MAX_NAME_LENGTH + 1), `:.${"c".repeat(MAX_NAME_LENGTH + 1)}:s`];
+    const bad = [
+      "ctl%01x",
+      "rtl%E2%80%AEgnp.exe",
+      "lone%ED%A0%80",
+      "bad%FFutf8",
+      "__GLOBAL",
+      ":.ctx:__EMPTY",
+      "nul%00",
+      "x".repeat(MAX_NAME_LENGTH + 1),
+      `:.${"c".repeat(MAX_NAME_LENGTH + 1)}:s`,
+    ];
     for (const subject of bad) {
       for (const [method, path] of [
         ["POST", `/subjects/${subject}/versions`],
@@ -111,16 +147,30 @@ describe("the Confluent API", () => {
         ["PUT", `/config/${subject}`],
         ["DELETE", `/subjects/${subject}`],
       ] as const) {
-        const res = await api.call(DB, method, path, method === "POST" ? { schema: AVRO("R") } : method === "PUT" ? { compatibility: "NONE" } : undefined);
+        const res = await api.call(
+          DB,
+          method,
+          path,
+          method === "POST" ? { schema: AVRO("R") } : method === "PUT" ? { compatibility: "NONE" } : undefined,
+        );
         expect(res.status, `${method} ${path}`).toBe(422);
-        expect(res.json, `${method} ${path}`).toEqual({ error_code: 42208, message: expect.stringMatching(/^The specified subject /) });
+        expect(res.json, `${method} ${path}`).toEqual({
+          error_code: 42208,
+          message: expect.stringMatching(/^The specified subject /),
+        });
       }
     }
     expect((await api.call<string[]>(DB, "GET", "/subjects")).json).toEqual([]);
   });
 
   it("accepts unicode subjects up to 255 characters (Confluent's own 201-character one too), byte for byte", async () => {
-    const subjects = ["注文-value", "Cafe\u0301-value", "z".repeat(201), "w".repeat(MAX_NAME_LENGTH), ":.ctx:dotted.name-value"];
+    const subjects = [
+      "注文-value",
+      "Cafe\u0301-value",
+      "z".repeat(201),
+      "w".repeat(MAX_NAME_LENGTH),
+      ":.ctx:dotted.name-value",
+    ];
     for (const subject of subjects) {
       const res = await register(encodeURIComponent(subject));
       expect(res.status, subject).toBe(200);
@@ -134,9 +184,14 @@ describe("the Confluent API", () => {
     const huge = await register("huge-value", { schema: "x".repeat(MAX_BODY_BYTES + 10) });
     expect(huge.status).toBe(413);
     expect(huge.json).toEqual({ error_code: 413, message: expect.stringContaining("larger than 1048576 bytes") });
-    const large = await register("large-value", { schema: JSON.stringify({ type: "record", name: "L", doc: "d".repeat(MAX_SPEC_BYTES), fields: [] }) });
+    const large = await register("large-value", {
+      schema: JSON.stringify({ type: "record", name: "L", doc: "d".repeat(MAX_SPEC_BYTES), fields: [] }),
+    });
     expect(large.status).toBe(422);
-    expect(large.json).toEqual({ error_code: 42209, message: expect.stringContaining("over the limit of 262144 bytes") });
+    expect(large.json).toEqual({
+      error_code: 42209,
+      message: expect.stringContaining("over the limit of 262144 bytes"),
+    });
     expect((await api.call(DB, "GET", "/subjects/large-value/versions")).status).toBe(404);
   });
 });

@@ -22,7 +22,13 @@ function testApp() {
       request: {
         params: z.object({ thingId: z.string().regex(/^[a-z]+$/) }),
         query: z.object({ dryRun: z.enum(["true", "false"]).optional() }),
-        body: { content: { "application/json": { schema: z.strictObject({ name: z.string().min(1), size: z.number().int().optional() }) } } },
+        body: {
+          content: {
+            "application/json": {
+              schema: z.strictObject({ name: z.string().min(1), size: z.number().int().optional() }),
+            },
+          },
+        },
       },
       responses: { 201: { description: "created" } },
     }),
@@ -36,7 +42,11 @@ function testApp() {
 }
 
 const post = (app: OpenAPIHono<TestEnv>, body: string, { path = "/things/abc", type = "application/json" } = {}) =>
-  app.request(`http://registry.test${path}`, { method: "POST", body, headers: { "content-type": type, "x-request-id": "req-1" } });
+  app.request(`http://registry.test${path}`, {
+    method: "POST",
+    body,
+    headers: { "content-type": type, "x-request-id": "req-1" },
+  });
 
 describe("the tenant API's input layer", () => {
   it("lets a valid request through", async () => {
@@ -52,18 +62,27 @@ describe("the tenant API's input layer", () => {
     ["a wrong type", JSON.stringify({ name: "a", size: "big" }), {}, 400, "invalid_request"],
     ["a missing field", JSON.stringify({}), {}, 400, "invalid_request"],
     ["a bad path parameter", JSON.stringify({ name: "a" }), { path: "/things/ABC1" }, 400, "invalid_request"],
-    ["a bad query parameter", JSON.stringify({ name: "a" }), { path: "/things/abc?dryRun=maybe" }, 400, "invalid_request"],
+    [
+      "a bad query parameter",
+      JSON.stringify({ name: "a" }),
+      { path: "/things/abc?dryRun=maybe" },
+      400,
+      "invalid_request",
+    ],
     ["an oversized body", JSON.stringify({ name: "x".repeat(300) }), {}, 413, "payload_too_large"],
     ["a body that is not JSON", "name=a", { type: "application/x-www-form-urlencoded" }, 415, "unsupported_media_type"],
-  ] as const)("answers %s with %i %s, in the API's shape, without running the handler", async (_, body, options, status, code) => {
-    const { app, handled } = testApp();
-    const response = await post(app, body, options);
-    expect(response.status).toBe(status);
-    const json = (await response.json()) as { error: { code: string; message: string; requestId: string } };
-    expect(json.error).toMatchObject({ code, requestId: "req-1" });
-    expect(json.error.message.length).toBeGreaterThan(10);
-    expect(handled).toEqual([]);
-  });
+  ] as const)(
+    "answers %s with %i %s, in the API's shape, without running the handler",
+    async (_, body, options, status, code) => {
+      const { app, handled } = testApp();
+      const response = await post(app, body, options);
+      expect(response.status).toBe(status);
+      const json = (await response.json()) as { error: { code: string; message: string; requestId: string } };
+      expect(json.error).toMatchObject({ code, requestId: "req-1" });
+      expect(json.error.message.length).toBeGreaterThan(10);
+      expect(handled).toEqual([]);
+    },
+  );
 
   it("names every unknown field and says where the other problems are", async () => {
     const { app } = testApp();

@@ -44,7 +44,12 @@ export function accountRoutes(ctx: PlatformContext): Hono {
   });
   app.get("/user/tokens/verify", (c) => ok(c, { id: "local-token", status: "active" }));
   app.get("/memberships", (c) =>
-    ok(c, [{ id: "local-membership", status: "accepted", account: account(), permissions: {} }], { count: 1, page: 1, per_page: 20, total_count: 1 }),
+    ok(c, [{ id: "local-membership", status: "accepted", account: account(), permissions: {} }], {
+      count: 1,
+      page: 1,
+      per_page: 20,
+      total_count: 1,
+    }),
   );
   return app;
 }

@@ -48,14 +48,17 @@ export function d1Routes(ctx: PlatformContext): Hono {
         read_replication: z.object({ mode: z.enum(["auto", "disabled"]) }).optional(),
       }),
     );
-    if (Object.values(state.data.d1).some((d) => d.name === body.name)) throw conflict(7502, "A database with that name already exists");
+    if (Object.values(state.data.d1).some((d) => d.name === body.name))
+      throw conflict(7502, "A database with that name already exists");
     const record: D1Record = {
       uuid: randomUUID(),
       name: body.name,
       createdAt: nowIso(),
       // A jurisdiction overrides the location hint, as on Cloudflare.
       ...(body.jurisdiction === undefined ? {} : { jurisdiction: body.jurisdiction }),
-      ...(body.jurisdiction === undefined && body.primary_location_hint !== undefined ? { primaryLocationHint: body.primary_location_hint } : {}),
+      ...(body.jurisdiction === undefined && body.primary_location_hint !== undefined
+        ? { primaryLocationHint: body.primary_location_hint }
+        : {}),
       readReplicationMode: body.read_replication?.mode ?? "disabled",
     };
     state.data.d1[record.uuid] = record;
@@ -70,14 +73,23 @@ export function d1Routes(ctx: PlatformContext): Hono {
     const all = Object.values(state.data.d1)
       .filter((d) => name === undefined || d.name.includes(name))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-    const { page, info } = paginate(c, all.map((d) => view(d)), 1000, 10000);
+    const { page, info } = paginate(
+      c,
+      all.map((d) => view(d)),
+      1000,
+      10000,
+    );
     return ok(c, page, info);
   });
 
   app.get(`${base}/:database_id`, async (c) => {
     const record = requireDatabase(c);
     const db = await ctx.runtime.d1(record.uuid);
-    const tables = await db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").first<{ n: number }>();
+    const tables = await db
+      .prepare(
+        "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+      )
+      .first<{ n: number }>();
     // D1 refuses pragma functions; every result's meta carries the database's size instead.
     const size = (await db.prepare("SELECT 1").run()).meta.size_after ?? 0;
     return ok(c, view(record, { num_tables: tables?.n ?? 0, file_size: size }));
@@ -85,7 +97,10 @@ export function d1Routes(ctx: PlatformContext): Hono {
 
   app.patch(`${base}/:database_id`, async (c) => {
     const record = requireDatabase(c);
-    const body = await jsonBody(c, z.object({ read_replication: z.object({ mode: z.enum(["auto", "disabled"]) }) }).strict());
+    const body = await jsonBody(
+      c,
+      z.object({ read_replication: z.object({ mode: z.enum(["auto", "disabled"]) }) }).strict(),
+    );
     record.readReplicationMode = body.read_replication.mode;
     state.save();
     return ok(c, view(record));
@@ -96,8 +111,14 @@ export function d1Routes(ctx: PlatformContext): Hono {
     // Empty the database first so nothing of the tenant's data stays on disk.
     try {
       const db = await ctx.runtime.d1(record.uuid);
-      const objects = await db.prepare("SELECT type, name FROM sqlite_master WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{ type: string; name: string }>();
-      const drops = objects.results.map((o) => db.prepare(`DROP ${o.type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${o.name.replaceAll('"', '""')}"`));
+      const objects = await db
+        .prepare(
+          "SELECT type, name FROM sqlite_master WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+        )
+        .all<{ type: string; name: string }>();
+      const drops = objects.results.map((o) =>
+        db.prepare(`DROP ${o.type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${o.name.replaceAll('"', '""')}"`),
+      );
       if (drops.length > 0) await db.batch(drops);
     } catch {
       // Best effort: the record goes regardless, and with it every way to reach the data.
@@ -118,7 +139,10 @@ export function d1Routes(ctx: PlatformContext): Hono {
       const parts = splitSqlStatements(query.sql);
       if (parts.length === 0) throw badRequest(7500, "No SQL statements to execute");
       if (parts.length > 1 && (query.params?.length ?? 0) > 0) {
-        throw badRequest(7500, "Parameters can only be bound to a single SQL statement; send several statements in `batch`");
+        throw badRequest(
+          7500,
+          "Parameters can only be bound to a single SQL statement; send several statements in `batch`",
+        );
       }
       for (const sql of parts) statements.push({ sql, params: parts.length === 1 ? (query.params ?? []) : [] });
     }

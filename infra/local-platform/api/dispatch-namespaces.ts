@@ -13,7 +13,12 @@ const NAME = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
 const MAX_TAGS = 8;
 
 const BindingSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("d1"), name: z.string().min(1), id: z.string().optional(), database_id: z.string().optional() }),
+  z.object({
+    type: z.literal("d1"),
+    name: z.string().min(1),
+    id: z.string().optional(),
+    database_id: z.string().optional(),
+  }),
   z.object({ type: z.literal("kv_namespace"), name: z.string().min(1), namespace_id: z.string().min(1) }),
   z.object({ type: z.literal("plain_text"), name: z.string().min(1), text: z.string() }),
   z.object({ type: z.literal("secret_text"), name: z.string().min(1), text: z.string() }),
@@ -23,12 +28,17 @@ const BindingSchema = z.discriminatedUnion("type", [
 const MetadataSchema = z.object({
   main_module: z.string().min(1).optional(),
   body_part: z.string().optional(),
-  compatibility_date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be YYYY-MM-DD").optional(),
+  compatibility_date: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, "must be YYYY-MM-DD")
+    .optional(),
   compatibility_flags: z.array(z.string()).optional(),
   bindings: z.array(z.looseObject({ type: z.string(), name: z.string() })).optional(),
   keep_bindings: z.array(z.string()).optional(),
   tags: z.array(z.string()).optional(),
-  limits: z.object({ cpu_ms: z.number().int().positive().optional(), subrequests: z.number().int().positive().optional() }).optional(),
+  limits: z
+    .object({ cpu_ms: z.number().int().positive().optional(), subrequests: z.number().int().positive().optional() })
+    .optional(),
   usage_model: z.string().optional(),
 });
 
@@ -63,7 +73,8 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
   const requireNamespace = (c: Context): string => {
     requireAccount(ctx, c);
     const name = c.req.param("dispatch_namespace")!;
-    if (state.data.dispatchNamespaces[name] === undefined) throw notFound(100119, `Dispatch namespace '${name}' not found`);
+    if (state.data.dispatchNamespaces[name] === undefined)
+      throw notFound(100119, `Dispatch namespace '${name}' not found`);
     return name;
   };
   const requireScript = (c: Context): ScriptRecord => {
@@ -75,9 +86,13 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
 
   app.post(base, async (c) => {
     requireAccount(ctx, c);
-    const body = await jsonBody(c, z.object({ name: z.string().regex(NAME, "lower-case letters, digits, - and _").optional() }));
+    const body = await jsonBody(
+      c,
+      z.object({ name: z.string().regex(NAME, "lower-case letters, digits, - and _").optional() }),
+    );
     const name = body.name ?? `namespace-${randomUUID().slice(0, 8)}`;
-    if (state.data.dispatchNamespaces[name] !== undefined) throw conflict(100120, `A dispatch namespace named '${name}' already exists`);
+    if (state.data.dispatchNamespaces[name] !== undefined)
+      throw conflict(100120, `A dispatch namespace named '${name}' already exists`);
     state.data.dispatchNamespaces[name] = { id: randomUUID(), name, createdOn: nowIso(), modifiedOn: nowIso() };
     state.save();
     return ok(c, namespaceView(name));
@@ -104,7 +119,8 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
   app.put(`${base}/:dispatch_namespace/scripts/:script_name`, async (c) => {
     const namespace = requireNamespace(c);
     const name = c.req.param("script_name");
-    if (!NAME.test(name)) throw badRequest(10016, `Invalid Worker name '${name}': use lower-case letters, digits, - and _`);
+    if (!NAME.test(name))
+      throw badRequest(10016, `Invalid Worker name '${name}': use lower-case letters, digits, - and _`);
     const upload = await readUpload(c);
     const key = scriptKey(namespace, name);
     const previous = state.data.scripts[key];
@@ -125,7 +141,11 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
       bindings,
       tags,
       ...(upload.metadata.limits === undefined ? {} : { limits: upload.metadata.limits }),
-      modules: upload.modules.map(({ name: moduleName, type, contentType }) => ({ name: moduleName, type, contentType })),
+      modules: upload.modules.map(({ name: moduleName, type, contentType }) => ({
+        name: moduleName,
+        type,
+        contentType,
+      })),
     };
     state.writeModules(namespace, name, etag, upload.modules);
     await applyScript(ctx, key, record, previous);
@@ -134,7 +154,12 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
 
   app.get(`${base}/:dispatch_namespace/scripts/:script_name`, (c) => {
     const record = requireScript(c);
-    return ok(c, { script: scriptView(record), created_on: record.createdOn, modified_on: record.modifiedOn, dispatch_namespace: record.namespace });
+    return ok(c, {
+      script: scriptView(record),
+      created_on: record.createdOn,
+      modified_on: record.modifiedOn,
+      dispatch_namespace: record.namespace,
+    });
   });
 
   app.delete(`${base}/:dispatch_namespace/scripts/:script_name`, async (c) => {
@@ -149,7 +174,10 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
   // List and bulk delete by tag: `tags=a:yes,b:no` (yes = has the tag, no = has not).
   app.get(`${base}/:dispatch_namespace/scripts`, (c) => {
     const namespace = requireNamespace(c);
-    const scripts = scriptsMatchingTags(Object.values(state.data.scripts).filter((s) => s.namespace === namespace), c.req.query("tags"));
+    const scripts = scriptsMatchingTags(
+      Object.values(state.data.scripts).filter((s) => s.namespace === namespace),
+      c.req.query("tags"),
+    );
     const { page, info } = paginate(c, scripts.map(scriptView), 100);
     return ok(c, page, info);
   });
@@ -157,7 +185,10 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
     const namespace = requireNamespace(c);
     const filter = c.req.query("tags");
     if (filter === undefined || filter === "") throw badRequest(10021, "Bulk delete requires a tags filter");
-    const doomed = scriptsMatchingTags(Object.values(state.data.scripts).filter((s) => s.namespace === namespace), filter);
+    const doomed = scriptsMatchingTags(
+      Object.values(state.data.scripts).filter((s) => s.namespace === namespace),
+      filter,
+    );
     for (const record of doomed) delete state.data.scripts[scriptKey(namespace, record.name)];
     state.save();
     if (doomed.length > 0) await ctx.runtime.reconfigure();
@@ -196,25 +227,39 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
   // Secrets: stored as secret_text bindings; values are never returned.
   app.put(`${base}/:dispatch_namespace/scripts/:script_name/secrets`, async (c) => {
     const record = requireScript(c);
-    const body = await jsonBody(c, z.object({ name: z.string().min(1), text: z.string(), type: z.literal("secret_text").default("secret_text") }));
+    const body = await jsonBody(
+      c,
+      z.object({ name: z.string().min(1), text: z.string(), type: z.literal("secret_text").default("secret_text") }),
+    );
     const previous = structuredClone(record);
-    record.bindings = [...record.bindings.filter((b) => b.name !== body.name), { type: "secret_text", name: body.name, text: body.text }];
+    record.bindings = [
+      ...record.bindings.filter((b) => b.name !== body.name),
+      { type: "secret_text", name: body.name, text: body.text },
+    ];
     record.modifiedOn = nowIso();
     await applyScript(ctx, scriptKey(record.namespace, record.name), record, previous);
     return ok(c, { name: body.name, type: "secret_text" });
   });
   app.get(`${base}/:dispatch_namespace/scripts/:script_name/secrets`, (c) =>
-    ok(c, requireScript(c).bindings.filter((b) => b.type === "secret_text").map((b) => ({ name: b.name, type: "secret_text" }))),
+    ok(
+      c,
+      requireScript(c)
+        .bindings.filter((b) => b.type === "secret_text")
+        .map((b) => ({ name: b.name, type: "secret_text" })),
+    ),
   );
   app.get(`${base}/:dispatch_namespace/scripts/:script_name/secrets/:secret_name`, (c) => {
-    const secret = requireScript(c).bindings.find((b) => b.type === "secret_text" && b.name === c.req.param("secret_name"));
+    const secret = requireScript(c).bindings.find(
+      (b) => b.type === "secret_text" && b.name === c.req.param("secret_name"),
+    );
     if (secret === undefined) throw notFound(10056, "Secret not found");
     return ok(c, { name: secret.name, type: "secret_text" });
   });
   app.delete(`${base}/:dispatch_namespace/scripts/:script_name/secrets/:secret_name`, async (c) => {
     const record = requireScript(c);
     const secretName = c.req.param("secret_name");
-    if (!record.bindings.some((b) => b.type === "secret_text" && b.name === secretName)) throw notFound(10056, "Secret not found");
+    if (!record.bindings.some((b) => b.type === "secret_text" && b.name === secretName))
+      throw notFound(10056, "Secret not found");
     const previous = structuredClone(record);
     record.bindings = record.bindings.filter((b) => !(b.type === "secret_text" && b.name === secretName));
     await applyScript(ctx, scriptKey(record.namespace, record.name), record, previous);
@@ -233,18 +278,30 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
       usage_model: "standard",
     });
   });
-  app.get(`${base}/:dispatch_namespace/scripts/:script_name/bindings`, (c) => ok(c, requireScript(c).bindings.map(publicBinding)));
+  app.get(`${base}/:dispatch_namespace/scripts/:script_name/bindings`, (c) =>
+    ok(c, requireScript(c).bindings.map(publicBinding)),
+  );
   app.get(`${base}/:dispatch_namespace/scripts/:script_name/content`, (c) => {
     const record = requireScript(c);
     const bytes = state.readModule(record, record.mainModule);
-    return new Response(bytes, { headers: { "content-type": record.modules.find((m) => m.name === record.mainModule)?.contentType ?? "application/javascript+module" } });
+    return new Response(bytes, {
+      headers: {
+        "content-type":
+          record.modules.find((m) => m.name === record.mainModule)?.contentType ?? "application/javascript+module",
+      },
+    });
   });
 
   return app;
 }
 
 /** Applies a script change to workerd; if workerd refuses it, restores the previous version. */
-async function applyScript(ctx: PlatformContext, key: string, record: ScriptRecord, previous: ScriptRecord | undefined): Promise<void> {
+async function applyScript(
+  ctx: PlatformContext,
+  key: string,
+  record: ScriptRecord,
+  previous: ScriptRecord | undefined,
+): Promise<void> {
   const { state, runtime } = ctx;
   state.data.scripts[key] = record;
   try {
@@ -288,7 +345,9 @@ async function readUpload(c: Context): Promise<Upload> {
     throw badRequest(
       10021,
       "could not read content for part metadata" +
-        (bracketed ? " (the metadata was sent as bracket-encoded form fields; send it as one part named 'metadata' holding JSON)" : ""),
+        (bracketed
+          ? " (the metadata was sent as bracket-encoded form fields; send it as one part named 'metadata' holding JSON)"
+          : ""),
     );
   }
   let metadataJson: unknown;
@@ -299,46 +358,72 @@ async function readUpload(c: Context): Promise<Upload> {
   }
   const parsed = MetadataSchema.safeParse(metadataJson);
   if (!parsed.success) {
-    throw badRequest(10021, `Invalid metadata: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    throw badRequest(
+      10021,
+      `Invalid metadata: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   }
   const metadata = parsed.data;
   if (metadata.main_module === undefined) {
-    throw badRequest(10021, metadata.body_part !== undefined ? "Service-worker syntax (body_part) is not supported: upload ES modules with main_module" : "metadata.main_module is required");
+    throw badRequest(
+      10021,
+      metadata.body_part !== undefined
+        ? "Service-worker syntax (body_part) is not supported: upload ES modules with main_module"
+        : "metadata.main_module is required",
+    );
   }
   const modules: Upload["modules"] = [];
   const digest = createHash("sha256");
   for (const [partName, value] of form.entries()) {
     if (partName === "metadata") continue;
-    if (typeof value === "string") throw badRequest(10021, `Part '${partName}' is not a file: each module must be a file part named by the module`);
+    if (typeof value === "string")
+      throw badRequest(10021, `Part '${partName}' is not a file: each module must be a file part named by the module`);
     const contentType = (value.type || "application/octet-stream").split(";")[0]!.trim().toLowerCase();
     const moduleType = MODULE_TYPES[contentType];
-    if (moduleType === undefined) throw badRequest(10021, `module ${partName} has unsupported Content-Type ${contentType}`);
-    if (partName.includes("..") || partName.startsWith("/") || partName.includes("[")) throw badRequest(10021, `Invalid module name '${partName}'`);
+    if (moduleType === undefined)
+      throw badRequest(10021, `module ${partName} has unsupported Content-Type ${contentType}`);
+    if (partName.includes("..") || partName.startsWith("/") || partName.includes("["))
+      throw badRequest(10021, `Invalid module name '${partName}'`);
     const contents = new Uint8Array(await value.arrayBuffer());
     digest.update(partName).update(contents);
     modules.push({ name: partName, type: moduleType, contentType, contents });
   }
   if (!modules.some((m) => m.name === metadata.main_module)) {
-    throw badRequest(10021, `No such module "${metadata.main_module}": the main module must be uploaded as a part named '${metadata.main_module}'`);
+    throw badRequest(
+      10021,
+      `No such module "${metadata.main_module}": the main module must be uploaded as a part named '${metadata.main_module}'`,
+    );
   }
   return { metadata, mainModule: metadata.main_module, modules, digest: digest.digest() };
 }
 
 /** Validates bindings against what exists and applies `keep_bindings` from the previous version. */
-function resolveBindings(ctx: PlatformContext, metadata: z.output<typeof MetadataSchema>, previous: ScriptRecord | undefined): WorkerBinding[] {
+function resolveBindings(
+  ctx: PlatformContext,
+  metadata: z.output<typeof MetadataSchema>,
+  previous: ScriptRecord | undefined,
+): WorkerBinding[] {
   const resolved: WorkerBinding[] = [];
   for (const raw of metadata.bindings ?? []) {
     const parsed = BindingSchema.safeParse(raw);
-    if (!parsed.success) throw badRequest(10021, `Binding '${raw.name}' of type '${raw.type}' is not supported by the local platform or is malformed`);
+    if (!parsed.success)
+      throw badRequest(
+        10021,
+        `Binding '${raw.name}' of type '${raw.type}' is not supported by the local platform or is malformed`,
+      );
     const binding = parsed.data;
     if (binding.type === "d1") {
       const databaseId = binding.database_id ?? binding.id;
       if (databaseId === undefined || ctx.state.data.d1[databaseId] === undefined) {
-        throw badRequest(10181, `D1 binding '${binding.name}' references database '${databaseId ?? ""}', which does not exist`);
+        throw badRequest(
+          10181,
+          `D1 binding '${binding.name}' references database '${databaseId ?? ""}', which does not exist`,
+        );
       }
       resolved.push({ type: "d1", name: binding.name, database_id: databaseId });
     } else if (binding.type === "kv_namespace") {
-      if (ctx.state.data.kv[binding.namespace_id] === undefined) throw badRequest(10041, `No KV namespace found with ID ${binding.namespace_id}`);
+      if (ctx.state.data.kv[binding.namespace_id] === undefined)
+        throw badRequest(10041, `No KV namespace found with ID ${binding.namespace_id}`);
       resolved.push(binding);
     } else {
       resolved.push(binding as WorkerBinding);
@@ -357,7 +442,8 @@ function resolveBindings(ctx: PlatformContext, metadata: z.output<typeof Metadat
 }
 
 function validateTags(tags: string[]): void {
-  if (tags.length > MAX_TAGS) throw badRequest(10021, `A script can have at most ${MAX_TAGS} tags (got ${tags.length})`);
+  if (tags.length > MAX_TAGS)
+    throw badRequest(10021, `A script can have at most ${MAX_TAGS} tags (got ${tags.length})`);
   for (const tag of tags) {
     if (tag.length === 0 || tag.includes(",") || tag.includes("&")) throw badRequest(10021, `Invalid tag '${tag}'`);
   }
@@ -369,7 +455,8 @@ function scriptsMatchingTags(scripts: ScriptRecord[], filter: string | undefined
     const index = clause.lastIndexOf(":");
     const tag = index < 0 ? clause : clause.slice(0, index);
     const want = index < 0 ? "yes" : clause.slice(index + 1);
-    if (tag === "" || (want !== "yes" && want !== "no")) throw badRequest(10021, `Invalid tags filter '${clause}': use tag:yes or tag:no`);
+    if (tag === "" || (want !== "yes" && want !== "no"))
+      throw badRequest(10021, `Invalid tags filter '${clause}': use tag:yes or tag:no`);
     return { tag, has: want === "yes" };
   });
   return scripts.filter((s) => clauses.every(({ tag, has }) => s.tags.includes(tag) === has));

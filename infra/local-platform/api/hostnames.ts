@@ -46,7 +46,13 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
       record.sslMethod === "txt"
         ? [{ txt_name: `_acme-challenge.${record.hostname}`, txt_value: record.validationToken, status: "pending" }]
         : record.sslMethod === "http"
-          ? [{ http_url: `http://${record.hostname}/.well-known/acme-challenge/${record.validationToken.slice(0, 20)}`, http_body: record.validationToken, status: "pending" }]
+          ? [
+              {
+                http_url: `http://${record.hostname}/.well-known/acme-challenge/${record.validationToken.slice(0, 20)}`,
+                http_body: record.validationToken,
+                status: "pending",
+              },
+            ]
           : [{ emails: [`admin@${record.hostname}`], status: "pending" }];
     return {
       id: record.id,
@@ -62,9 +68,15 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
         bundle_method: "ubiquitous",
         certificate_authority: "google",
         ...(validating ? { validation_records: validationRecords } : {}),
-        ...(active ? { issuer: "LocalCA", expires_on: new Date(Date.parse(record.createdAt) + 90 * 86400_000).toISOString() } : {}),
+        ...(active
+          ? { issuer: "LocalCA", expires_on: new Date(Date.parse(record.createdAt) + 90 * 86400_000).toISOString() }
+          : {}),
       },
-      ownership_verification: { type: "txt", name: `_cf-custom-hostname.${record.hostname}`, value: record.ownershipValue },
+      ownership_verification: {
+        type: "txt",
+        name: `_cf-custom-hostname.${record.hostname}`,
+        value: record.ownershipValue,
+      },
       ownership_verification_http: {
         http_url: `http://${record.hostname}/.well-known/cf-custom-hostname-challenge/${record.id}`,
         http_body: record.ownershipValue,
@@ -107,7 +119,10 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
     const body = await jsonBody(
       c,
       z.object({
-        hostname: z.string().transform((h) => h.toLowerCase().replace(/\.$/, "")).pipe(z.string().regex(HOSTNAME, "not a valid hostname")),
+        hostname: z
+          .string()
+          .transform((h) => h.toLowerCase().replace(/\.$/, ""))
+          .pipe(z.string().regex(HOSTNAME, "not a valid hostname")),
         ssl: SslSchema.default({ method: "http", type: "dv" }),
         custom_origin_server: z.string().optional(),
         custom_origin_sni: z.string().optional(),
@@ -161,11 +176,13 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
     const record = requireHostname(c);
     const body = await jsonBody(
       c,
-      z.object({
-        ssl: SslSchema.partial().optional(),
-        custom_origin_server: z.string().optional(),
-        custom_metadata: z.record(z.string(), z.unknown()).optional(),
-      }).strict(),
+      z
+        .object({
+          ssl: SslSchema.partial().optional(),
+          custom_origin_server: z.string().optional(),
+          custom_metadata: z.record(z.string(), z.unknown()).optional(),
+        })
+        .strict(),
     );
     if (body.ssl?.method !== undefined) record.sslMethod = body.ssl.method;
     if (body.ssl?.settings !== undefined) record.sslSettings = body.ssl.settings;
@@ -204,14 +221,24 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
     const body = await jsonBody(
       c,
       z.object({
-        hostname: z.string().transform((h) => h.toLowerCase().replace(/\.$/, "")).pipe(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, "not a valid hostname")),
+        hostname: z
+          .string()
+          .transform((h) => h.toLowerCase().replace(/\.$/, ""))
+          .pipe(z.string().regex(/^(\*\.)?[a-z0-9.-]+$/, "not a valid hostname")),
         region_key: z.string().min(1),
         routing: z.string().optional(),
       }),
     );
-    if (!REGIONS.some((r) => r.key === body.region_key)) throw badRequest(1002, `Unknown region_key '${body.region_key}'; list the regions to find a valid key`);
-    if (state.data.regionalHostnames[body.hostname] !== undefined) throw conflict(1004, "A regional hostname for this hostname already exists");
-    const record = { hostname: body.hostname, regionKey: body.region_key, routing: body.routing ?? "dns", createdOn: nowIso() };
+    if (!REGIONS.some((r) => r.key === body.region_key))
+      throw badRequest(1002, `Unknown region_key '${body.region_key}'; list the regions to find a valid key`);
+    if (state.data.regionalHostnames[body.hostname] !== undefined)
+      throw conflict(1004, "A regional hostname for this hostname already exists");
+    const record = {
+      hostname: body.hostname,
+      regionKey: body.region_key,
+      routing: body.routing ?? "dns",
+      createdOn: nowIso(),
+    };
     state.data.regionalHostnames[record.hostname] = record;
     state.save();
     return ok(c, regionalView(record));
@@ -224,7 +251,8 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
   app.patch(`${regionalBase}/:hostname`, async (c) => {
     const record = requireRegional(c);
     const body = await jsonBody(c, z.object({ region_key: z.string().min(1) }).strict());
-    if (!REGIONS.some((r) => r.key === body.region_key)) throw badRequest(1002, `Unknown region_key '${body.region_key}'`);
+    if (!REGIONS.some((r) => r.key === body.region_key))
+      throw badRequest(1002, `Unknown region_key '${body.region_key}'`);
     record.regionKey = body.region_key;
     state.save();
     return ok(c, regionalView(record));

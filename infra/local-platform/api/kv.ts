@@ -23,15 +23,22 @@ export function kvRoutes(ctx: PlatformContext): Hono {
   const keyParam = (c: Context): string => {
     const key = c.req.param("key_name")!;
     if (key === "" || key === "." || key === "..") throw badRequest(10019, "Illegal key name");
-    if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw badRequest(10033, `Key name is longer than ${MAX_KEY_BYTES} bytes`);
+    if (Buffer.byteLength(key) > MAX_KEY_BYTES)
+      throw badRequest(10033, `Key name is longer than ${MAX_KEY_BYTES} bytes`);
     return key;
   };
   const expirationOptions = (expiration?: string | number, ttl?: string | number) => {
     const options: { expiration?: number; expirationTtl?: number } = {};
     if (expiration !== undefined && expiration !== "") options.expiration = Number(expiration);
     if (ttl !== undefined && ttl !== "") options.expirationTtl = Number(ttl);
-    if ((options.expiration !== undefined && !Number.isInteger(options.expiration)) || (options.expirationTtl !== undefined && !(options.expirationTtl >= 60))) {
-      throw badRequest(10026, "Invalid expiration: expiration is a UNIX timestamp; expiration_ttl is at least 60 seconds");
+    if (
+      (options.expiration !== undefined && !Number.isInteger(options.expiration)) ||
+      (options.expirationTtl !== undefined && !(options.expirationTtl >= 60))
+    ) {
+      throw badRequest(
+        10026,
+        "Invalid expiration: expiration is a UNIX timestamp; expiration_ttl is at least 60 seconds",
+      );
     }
     return options;
   };
@@ -82,12 +89,17 @@ export function kvRoutes(ctx: PlatformContext): Hono {
   app.get(`${base}/:namespace_id/keys`, async (c) => {
     const record = requireNamespace(c);
     const limit = Number(c.req.query("limit") ?? 1000);
-    if (!Number.isInteger(limit) || limit < 10 || limit > 1000) throw badRequest(10022, "limit must be between 10 and 1000");
+    if (!Number.isInteger(limit) || limit < 10 || limit > 1000)
+      throw badRequest(10022, "limit must be between 10 and 1000");
     const prefix = c.req.query("prefix");
     const cursor = c.req.query("cursor");
     const kv = await ctx.runtime.kv(record.id);
     const page = await kv.list({ limit, ...(prefix ? { prefix } : {}), ...(cursor ? { cursor } : {}) });
-    const keys = page.keys.map((k) => ({ name: k.name, ...(k.expiration ? { expiration: k.expiration } : {}), ...(k.metadata !== undefined ? { metadata: k.metadata } : {}) }));
+    const keys = page.keys.map((k) => ({
+      name: k.name,
+      ...(k.expiration ? { expiration: k.expiration } : {}),
+      ...(k.metadata !== undefined ? { metadata: k.metadata } : {}),
+    }));
     return ok(c, keys, { count: keys.length, cursor: page.list_complete ? "" : page.cursor });
   });
 
@@ -131,7 +143,10 @@ export function kvRoutes(ctx: PlatformContext): Hono {
     const size = typeof value === "string" ? Buffer.byteLength(value) : value.byteLength;
     if (size > MAX_VALUE_BYTES) throw badRequest(10100, "Value too large");
     const kv = await ctx.runtime.kv(record.id);
-    await kv.put(key, value, { ...expirationOptions(c.req.query("expiration"), c.req.query("expiration_ttl")), ...(metadata !== undefined ? { metadata } : {}) });
+    await kv.put(key, value, {
+      ...expirationOptions(c.req.query("expiration"), c.req.query("expiration_ttl")),
+      ...(metadata !== undefined ? { metadata } : {}),
+    });
     return ok(c, {});
   });
   app.delete(`${base}/:namespace_id/values/:key_name{.+}`, async (c) => {
@@ -155,7 +170,10 @@ export function kvRoutes(ctx: PlatformContext): Hono {
     const kv = await ctx.runtime.kv(record.id);
     for (const item of items) {
       const value = item.base64 ? Buffer.from(item.value, "base64") : item.value;
-      await kv.put(item.key, value, { ...expirationOptions(item.expiration, item.expiration_ttl), ...(item.metadata !== undefined ? { metadata: item.metadata } : {}) });
+      await kv.put(item.key, value, {
+        ...expirationOptions(item.expiration, item.expiration_ttl),
+        ...(item.metadata !== undefined ? { metadata: item.metadata } : {}),
+      });
     }
     return ok(c, { successful_key_count: items.length, unsuccessful_keys: [] });
   });

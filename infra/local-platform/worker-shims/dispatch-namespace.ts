@@ -81,7 +81,11 @@ export function withLocalDispatchNamespace<E>(handler: ExportedHandler<E>, bindi
   return {
     fetch(request, env, ctx) {
       if (handler.fetch === undefined) throw new Error("the wrapped Worker has no fetch handler");
-      return handler.fetch(request as Parameters<NonNullable<ExportedHandler<E>["fetch"]>>[0], wrapEnv(env, binding) as E, ctx);
+      return handler.fetch(
+        request as Parameters<NonNullable<ExportedHandler<E>["fetch"]>>[0],
+        wrapEnv(env, binding) as E,
+        ctx,
+      );
     },
   };
 }

@@ -26,12 +26,20 @@ const auditEntry = z
     outcome: z.enum(OUTCOMES),
     status: z.number().int(),
     requestId: z.string(),
-    beforeHash: z.string().nullable().openapi({ description: "sha-256 (hex) of the document's JSON before the change, as the API answered it; null when not applicable." }),
+    beforeHash: z
+      .string()
+      .nullable()
+      .openapi({
+        description:
+          "sha-256 (hex) of the document's JSON before the change, as the API answered it; null when not applicable.",
+      }),
     afterHash: z.string().nullable(),
   })
   .openapi("AuditEntry");
 
-const settings = z.strictObject({ auditRetentionDays: z.number().int().min(1).max(MAX_AUDIT_RETENTION_DAYS) }).openapi("TenantSettings");
+const settings = z
+  .strictObject({ auditRetentionDays: z.number().int().min(1).max(MAX_AUDIT_RETENTION_DAYS) })
+  .openapi("TenantSettings");
 
 /**
  * @example
@@ -51,13 +59,32 @@ auditApi.openapi(
         action: z.string().max(64).optional(),
         target: z.string().max(2048).optional().openapi({ description: "Entries whose target starts with this." }),
         outcome: z.enum(OUTCOMES).optional(),
-        since: z.iso.datetime({ offset: true }).optional().openapi({ description: "ISO 8601; entries at or after it." }),
+        since: z.iso
+          .datetime({ offset: true })
+          .optional()
+          .openapi({ description: "ISO 8601; entries at or after it." }),
         until: z.iso.datetime({ offset: true }).optional().openapi({ description: "ISO 8601; entries before it." }),
-        limit: z.coerce.number().int().min(1).max(500).optional().openapi({ description: "Page size, 1..500, default 50." }),
-        cursor: z.string().regex(/^\d{1,18}$/).optional().openapi({ description: "`nextCursor` of the previous page." }),
+        limit: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(500)
+          .optional()
+          .openapi({ description: "Page size, 1..500, default 50." }),
+        cursor: z
+          .string()
+          .regex(/^\d{1,18}$/)
+          .optional()
+          .openapi({ description: "`nextCursor` of the previous page." }),
       }),
     },
-    responses: { 200: { description: "A page of entries.", ...json(z.object({ items: z.array(auditEntry), nextCursor: z.string().nullable() })) }, 400: errorShape },
+    responses: {
+      200: {
+        description: "A page of entries.",
+        ...json(z.object({ items: z.array(auditEntry), nextCursor: z.string().nullable() })),
+      },
+      400: errorShape,
+    },
   }),
   async (c) => {
     const query = c.req.valid("query");
@@ -77,7 +104,9 @@ auditApi.openapi(
 );
 
 async function readSettings(db: D1Database): Promise<z.infer<typeof settings>> {
-  const row = await db.prepare("SELECT value FROM tenant_settings WHERE name = 'auditRetentionDays'").first<{ value: string }>();
+  const row = await db
+    .prepare("SELECT value FROM tenant_settings WHERE name = 'auditRetentionDays'")
+    .first<{ value: string }>();
   const days = Number(row?.value);
   return { auditRetentionDays: Number.isInteger(days) && days >= 1 ? days : DEFAULT_AUDIT_RETENTION_DAYS };
 }
@@ -105,7 +134,9 @@ auditApi.openapi(
   async (c) => {
     const wanted = c.req.valid("json");
     const before = await readSettings(c.env.DB);
-    await c.env.DB.prepare("INSERT INTO tenant_settings (name, value) VALUES ('auditRetentionDays', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+    await c.env.DB.prepare(
+      "INSERT INTO tenant_settings (name, value) VALUES ('auditRetentionDays', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    )
       .bind(String(wanted.auditRetentionDays))
       .run();
     const after = await readSettings(c.env.DB);

@@ -43,7 +43,17 @@ export function outcomeOf(status: number): AuditOutcome {
 }
 
 function values(entry: AuditEntry): unknown[] {
-  return [entry.at ?? new Date().toISOString(), entry.actor, entry.action, entry.target, entry.outcome, entry.status, entry.requestId, entry.beforeHash, entry.afterHash];
+  return [
+    entry.at ?? new Date().toISOString(),
+    entry.actor,
+    entry.action,
+    entry.target,
+    entry.outcome,
+    entry.status,
+    entry.requestId,
+    entry.beforeHash,
+    entry.afterHash,
+  ];
 }
 
 /**
@@ -65,7 +75,9 @@ export function pruneStatement(db: Queryable, now: Date = new Date()): D1Prepare
 
 /** The statement that records one entry (to batch with the change it records). */
 export function auditInsertStatement(db: Queryable, entry: AuditEntry): D1PreparedStatement {
-  return db.prepare(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).bind(...values(entry));
+  return db
+    .prepare(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    .bind(...values(entry));
 }
 
 /**
@@ -79,7 +91,14 @@ export async function recordAudit(db: Queryable, entry: AuditEntry): Promise<voi
   try {
     await db.batch([auditInsertStatement(db, entry), pruneStatement(db)]);
   } catch (error) {
-    console.error(JSON.stringify({ event: "audit_write_failed", requestId: entry.requestId, action: entry.action, error: String(error) }));
+    console.error(
+      JSON.stringify({
+        event: "audit_write_failed",
+        requestId: entry.requestId,
+        action: entry.action,
+        error: String(error),
+      }),
+    );
   }
 }
 
@@ -107,7 +126,14 @@ export async function recordDenied(db: Queryable, entry: AuditEntry, now: Date =
       pruneStatement(db, now),
     ]);
   } catch (error) {
-    console.error(JSON.stringify({ event: "audit_write_failed", requestId: entry.requestId, action: entry.action, error: String(error) }));
+    console.error(
+      JSON.stringify({
+        event: "audit_write_failed",
+        requestId: entry.requestId,
+        action: entry.action,
+        error: String(error),
+      }),
+    );
   }
 }
 
@@ -145,7 +171,10 @@ interface AuditRow {
  * @example
  *   const { items, nextCursor } = await queryAudit(db, { actor: "admin", limit: 50 });
  */
-export async function queryAudit(db: Queryable, query: AuditQuery): Promise<{ items: StoredAuditEntry[]; nextCursor: string | null }> {
+export async function queryAudit(
+  db: Queryable,
+  query: AuditQuery,
+): Promise<{ items: StoredAuditEntry[]; nextCursor: string | null }> {
   const where: string[] = [];
   const params: unknown[] = [];
   const equal = (column: string, value: string | undefined) => {
@@ -173,7 +202,10 @@ export async function queryAudit(db: Queryable, query: AuditQuery): Promise<{ it
     params.push(query.before);
   }
   const sql = `SELECT * FROM audit_log${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
-  const { results } = await db.prepare(sql).bind(...params, query.limit + 1).all<AuditRow>();
+  const { results } = await db
+    .prepare(sql)
+    .bind(...params, query.limit + 1)
+    .all<AuditRow>();
   const page = results.slice(0, query.limit);
   const last = page.at(-1);
   return {

@@ -25,7 +25,11 @@ export interface ConfluentState {
  * @example
  *   const before = await confluentState(session, ":.payments:orders-value", "payments");
  */
-export async function confluentState(session: StoreQueryable, subject: string | null, context: string | undefined): Promise<ConfluentState | null> {
+export async function confluentState(
+  session: StoreQueryable,
+  subject: string | null,
+  context: string | undefined,
+): Promise<ConfluentState | null> {
   const contextName = context === undefined || context === "." || context === "" ? "." : context.replace(/^\./, "");
   const keys = [contextKey(contextName), GLOBAL_SETTINGS_KEY];
   let versions: unknown[] | null = null;

@@ -54,7 +54,14 @@ const TENANT: ScopeRule = { kind: "tenant" };
 const SUBJECT: ScopeRule = { kind: "subject" };
 const SUBJECTS: ScopeRule = { kind: "subjects" };
 
-function rule(method: HttpMethod, path: string, role: Role | "public", scope: ScopeRule, action: string, audited = method !== "GET" && role !== "read"): AccessRule {
+function rule(
+  method: HttpMethod,
+  path: string,
+  role: Role | "public",
+  scope: ScopeRule,
+  action: string,
+  audited = method !== "GET" && role !== "read",
+): AccessRule {
   return { method, path, role, scope, action, audited };
 }
 
@@ -63,12 +70,15 @@ function registryRules(): AccessRule[] {
   const rules: AccessRule[] = [];
   for (const level of REGISTRY_LEVELS) {
     const parent = level.parent;
-    const collection = parent === null ? `/api/${level.plural}` : `/api/${parent.level.plural}/:${parent.level.idParam}/${level.plural}`;
+    const collection =
+      parent === null ? `/api/${level.plural}` : `/api/${parent.level.plural}/:${parent.level.idParam}/${level.plural}`;
     const item = level.nestedItem ? `${collection}/:${level.idParam}` : `/api/${level.plural}/:${level.idParam}`;
     // A collection is scoped by its parent; products have none, so listing or creating them is tenant-wide.
-    const collectionScope: ScopeRule = parent === null ? TENANT : { kind: "product", level: parent.level, param: parent.level.idParam };
+    const collectionScope: ScopeRule =
+      parent === null ? TENANT : { kind: "product", level: parent.level, param: parent.level.idParam };
     // A nested item (a version) is scoped by its schema, which its URL names.
-    const itemScope: ScopeRule = level.nestedItem && parent !== null ? collectionScope : { kind: "product", level, param: level.idParam };
+    const itemScope: ScopeRule =
+      level.nestedItem && parent !== null ? collectionScope : { kind: "product", level, param: level.idParam };
     rules.push(
       rule("GET", collection, "read", collectionScope, `${level.singular}.list`),
       rule("POST", collection, "write", collectionScope, `${level.singular}.create`),
@@ -90,11 +100,23 @@ function confluentSubjectRules(prefix: string): AccessRule[] {
     rule("GET", `${prefix}/subjects/:subject/versions`, "read", SUBJECT, "subject.versions"),
     rule("GET", `${prefix}/subjects/:subject/versions/:version`, "read", SUBJECT, "subject.version.read"),
     rule("GET", `${prefix}/subjects/:subject/versions/:version/schema`, "read", SUBJECT, "subject.version.read"),
-    rule("GET", `${prefix}/subjects/:subject/versions/:version/referencedby`, "read", SUBJECT, "subject.version.referencedby"),
+    rule(
+      "GET",
+      `${prefix}/subjects/:subject/versions/:version/referencedby`,
+      "read",
+      SUBJECT,
+      "subject.version.referencedby",
+    ),
     rule("GET", `${prefix}/subjects/:subject/metadata`, "read", SUBJECT, "subject.metadata"),
     rule("DELETE", `${prefix}/subjects/:subject`, "write", SUBJECT, "subject.delete"),
     rule("DELETE", `${prefix}/subjects/:subject/versions/:version`, "write", SUBJECT, "subject.version.delete"),
-    rule("POST", `${prefix}/compatibility/subjects/:subject/versions/:version`, "read", SUBJECT, "subject.compatibility"),
+    rule(
+      "POST",
+      `${prefix}/compatibility/subjects/:subject/versions/:version`,
+      "read",
+      SUBJECT,
+      "subject.compatibility",
+    ),
     rule("POST", `${prefix}/compatibility/subjects/:subject/versions`, "read", SUBJECT, "subject.compatibility"),
     rule("GET", `${prefix}/config/:subject`, "read", SUBJECT, "subject.config.read"),
     rule("PUT", `${prefix}/config/:subject`, "write", SUBJECT, "subject.config.update"),

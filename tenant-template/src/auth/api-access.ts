@@ -41,7 +41,8 @@ type AccessEnv = {
 /** Sent with every 401: the two schemes a key is accepted in. */
 export const WWW_AUTHENTICATE = 'Basic realm="schema-registry", Bearer';
 const CONFLUENT_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
-const UNAUTHORIZED_MESSAGE = "Missing or invalid API key: send it as 'Authorization: Bearer <key>', or as HTTP Basic with the key id as user name and the secret as password.";
+const UNAUTHORIZED_MESSAGE =
+  "Missing or invalid API key: send it as 'Authorization: Bearer <key>', or as HTTP Basic with the key id as user name and the secret as password.";
 const FORBIDDEN_MESSAGE = "This API key is not allowed to do this.";
 
 /**
@@ -60,10 +61,22 @@ function isApiPath(path: string): boolean {
 
 function refusal(c: Context<AccessEnv>, status: 401 | 403): Response {
   const response = isApiPath(c.req.path)
-    ? errorResponse(c, status, status === 401 ? "unauthorized" : "forbidden", status === 401 ? UNAUTHORIZED_MESSAGE : FORBIDDEN_MESSAGE)
-    : c.body(JSON.stringify({ error_code: status === 401 ? 40101 : 40301, message: status === 401 ? UNAUTHORIZED_MESSAGE : FORBIDDEN_MESSAGE }), status, {
-        "content-type": CONFLUENT_CONTENT_TYPE,
-      });
+    ? errorResponse(
+        c,
+        status,
+        status === 401 ? "unauthorized" : "forbidden",
+        status === 401 ? UNAUTHORIZED_MESSAGE : FORBIDDEN_MESSAGE,
+      )
+    : c.body(
+        JSON.stringify({
+          error_code: status === 401 ? 40101 : 40301,
+          message: status === 401 ? UNAUTHORIZED_MESSAGE : FORBIDDEN_MESSAGE,
+        }),
+        status,
+        {
+          "content-type": CONFLUENT_CONTENT_TYPE,
+        },
+      );
   if (status === 401) response.headers.set("www-authenticate", WWW_AUTHENTICATE);
   return response;
 }
@@ -96,27 +109,48 @@ export function apiAccess(): MiddlewareHandler<AccessEnv> {
     const session = lookupSession(c);
     const authentication = await authenticateKey(session, c.env.ADMIN_KEY_HASH, credentials.keyId, credentials.key);
     const denied = async (status: 401 | 403, actor: string): Promise<Response> => {
-      await recordDenied(c.env.DB, { actor, action, target: c.req.path, outcome: "denied", status, requestId: c.var.requestId, beforeHash: null, afterHash: null });
+      await recordDenied(c.env.DB, {
+        actor,
+        action,
+        target: c.req.path,
+        outcome: "denied",
+        status,
+        requestId: c.var.requestId,
+        beforeHash: null,
+        afterHash: null,
+      });
       return refusal(c, status);
     };
     if (!authentication.ok) return authentication.known ? denied(401, credentials.keyId) : refusal(c, 401);
     const principal = authentication.principal;
     if (!(await allowed(session, principal, matched))) return denied(403, principal.keyId);
-    if (principal.subjectPrefix !== null && matched?.rule.action === "subject.config.update" && !(await aliasAllowed(c.req.raw, principal.subjectPrefix, matched.params))) {
+    if (
+      principal.subjectPrefix !== null &&
+      matched?.rule.action === "subject.config.update" &&
+      !(await aliasAllowed(c.req.raw, principal.subjectPrefix, matched.params))
+    ) {
       return denied(403, principal.keyId);
     }
 
     c.set("principal", principal);
     const audited = matched?.rule.audited ?? !["GET", "HEAD"].includes(c.req.method);
     // A Confluent change's before/after: the state of the subject or level it names, read around it.
-    const confluentTarget = audited && matched !== null && !isApiPath(c.req.path) ? { subject: subjectOfPath(matched.params), context: matched.params.context } : null;
+    const confluentTarget =
+      audited && matched !== null && !isApiPath(c.req.path)
+        ? { subject: subjectOfPath(matched.params), context: matched.params.context }
+        : null;
     const before = confluentTarget === null ? undefined : await readConfluentState(c, confluentTarget);
     await next();
     if (confluentTarget !== null && c.get("auditChange") === undefined && outcomeOf(c.res.status) === "ok") {
       noteChange(c, before ?? null, await readConfluentState(c, confluentTarget));
     }
 
-    if (matched !== null && isScoped(principal) && principal.subjectPrefix !== null && (matched.rule.scope.kind === "subjects" || (matched.rule.scope.kind === "schema-id" && matched.rule.scope.list))) {
+    if (
+      matched !== null &&
+      isScoped(principal) &&
+      principal.subjectPrefix !== null &&
+      (matched.rule.scope.kind === "subjects" || (matched.rule.scope.kind === "schema-id" && matched.rule.scope.list))
+    ) {
       await cutListing(c, principal.subjectPrefix, matched);
     }
     if (audited) await audit(c, principal, action, outcomeOf(c.res.status));
@@ -124,7 +158,10 @@ export function apiAccess(): MiddlewareHandler<AccessEnv> {
 }
 
 /** The Confluent state for the audit log; null (no hash) if it cannot be read, which never fails the request. */
-async function readConfluentState(c: Context<AccessEnv>, target: { subject: string | null; context: string | undefined }): Promise<ConfluentState | null> {
+async function readConfluentState(
+  c: Context<AccessEnv>,
+  target: { subject: string | null; context: string | undefined },
+): Promise<ConfluentState | null> {
   try {
     return await confluentState(c.env.DB.withSession("first-primary"), target.subject, target.context);
   } catch {
@@ -132,7 +169,11 @@ async function readConfluentState(c: Context<AccessEnv>, target: { subject: stri
   }
 }
 
-async function allowed(session: D1DatabaseSession, principal: Principal, matched: MatchedRule | null): Promise<boolean> {
+async function allowed(
+  session: D1DatabaseSession,
+  principal: Principal,
+  matched: MatchedRule | null,
+): Promise<boolean> {
   // No rule: fail closed, only an unscoped admin gets through (to a 404, or to a route added
   // without a rule, which the access matrix test reports).
   if (matched === null) return principal.role === "admin" && !isScoped(principal);
@@ -201,9 +242,15 @@ async function cutListing(c: Context<AccessEnv>, prefix: string, matched: Matche
   c.res = kept === null ? refusal(c, 403) : new Response(JSON.stringify(kept), { status: 200, headers });
 }
 
-async function audit(c: Context<AccessEnv>, principal: Principal, action: string, outcome: AuditOutcome): Promise<void> {
+async function audit(
+  c: Context<AccessEnv>,
+  principal: Principal,
+  action: string,
+  outcome: AuditOutcome,
+): Promise<void> {
   const change = c.get("auditChange") as AuditChange | undefined;
-  const hash = async (value: unknown) => (value === undefined || value === null || outcome !== "ok" ? null : hashJson(value));
+  const hash = async (value: unknown) =>
+    value === undefined || value === null || outcome !== "ok" ? null : hashJson(value);
   // A create's target is the new document's URL.
   const location = c.res.status === 201 ? c.res.headers.get("location") : null;
   await recordAudit(c.env.DB, {

@@ -68,7 +68,8 @@ export function generateKeyId(): string {
   // 252 = 7 * 36: bytes at or above it are drawn again, so every character is equally likely.
   let id = "";
   while (id.length < 12) {
-    for (const byte of crypto.getRandomValues(new Uint8Array(16))) if (byte < 252 && id.length < 12) id += alphabet[byte % 36];
+    for (const byte of crypto.getRandomValues(new Uint8Array(16)))
+      if (byte < 252 && id.length < 12) id += alphabet[byte % 36];
   }
   return id;
 }
@@ -135,7 +136,8 @@ export interface KeyRecordRow {
 }
 
 /** The `api_keys` columns of {@link KeyRecordRow}, for SELECTs. */
-export const KEY_RECORD_COLUMNS = "id, role, product_id, subject_prefix, description, created_at, created_by, expires_at, revoked_at, revoked_by";
+export const KEY_RECORD_COLUMNS =
+  "id, role, product_id, subject_prefix, description, created_at, created_by, expires_at, revoked_at, revoked_by";
 
 /**
  * A key as `/api/keys` and `npm run tenant -- keys` show it (never the hash). Field order is part

@@ -49,7 +49,8 @@ function basicCredentials(encoded: string): Credentials {
   const user = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
   const wholeKeyId = keyIdOf(password);
-  if (wholeKeyId !== null && (user === "" || user === wholeKeyId)) return { kind: "key", keyId: wholeKeyId, key: password };
+  if (wholeKeyId !== null && (user === "" || user === wholeKeyId))
+    return { kind: "key", keyId: wholeKeyId, key: password };
   const key = joinKey(user, password);
   return key === null ? { kind: "malformed" } : { kind: "key", keyId: user, key };
 }

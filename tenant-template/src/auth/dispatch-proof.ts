@@ -51,7 +51,10 @@ export function dispatchProof(): MiddlewareHandler<TenantEnv> {
     const expected = c.env.DISPATCH_PROOF;
     const presented = c.req.header(DISPATCH_PROOF_HEADER);
     const routed =
-      typeof expected === "string" && expected.length > 0 && presented !== undefined && (await proofMatches(presented, expected));
+      typeof expected === "string" &&
+      expected.length > 0 &&
+      presented !== undefined &&
+      (await proofMatches(presented, expected));
     if (!routed) return errorResponse(c, 403, "not_routed", "This request did not come through the platform.");
     await next();
   };

@@ -45,7 +45,9 @@ export async function productOf(db: Queryable, level: RegistryLevel, id: string)
     current = parent.level;
   }
   const row = await db
-    .prepare(`SELECT ${productColumn} AS product_id FROM ${level.collection.name} t0 ${joins.join(" ")} WHERE t0.id = ?`)
+    .prepare(
+      `SELECT ${productColumn} AS product_id FROM ${level.collection.name} t0 ${joins.join(" ")} WHERE t0.id = ?`,
+    )
     .bind(id)
     .first<{ product_id: string | null }>();
   return row?.product_id ?? null;
@@ -102,7 +104,11 @@ export async function scopeAllows(db: Queryable, principal: Principal, matched: 
       if (subject === null || !subjectInScope(subject, principal.subjectPrefix)) return false;
       // A subject whose config names an alias stands for the alias on data routes: the alias must be in scope too.
       const alias = (await settingsOf(db, subject)).config?.alias;
-      return !(typeof alias === "string" && alias !== "" && !subjectInScope(aliasTarget(alias, subject), principal.subjectPrefix));
+      return !(
+        typeof alias === "string" &&
+        alias !== "" &&
+        !subjectInScope(aliasTarget(alias, subject), principal.subjectPrefix)
+      );
     }
     case "subjects":
       return principal.subjectPrefix !== null;
@@ -125,10 +131,16 @@ export async function scopeAllows(db: Queryable, principal: Principal, matched: 
  */
 export function filterListing(body: unknown, prefix: string, context: string | undefined): unknown[] | null {
   if (!Array.isArray(body)) return null;
-  const qualify = (subject: string) => subjectOfPath(context === undefined ? { subject } : { subject, context }) ?? subject;
+  const qualify = (subject: string) =>
+    subjectOfPath(context === undefined ? { subject } : { subject, context }) ?? subject;
   const kept: unknown[] = [];
   for (const item of body) {
-    const subject = typeof item === "string" ? item : typeof item === "object" && item !== null && typeof (item as { subject?: unknown }).subject === "string" ? (item as { subject: string }).subject : null;
+    const subject =
+      typeof item === "string"
+        ? item
+        : typeof item === "object" && item !== null && typeof (item as { subject?: unknown }).subject === "string"
+          ? (item as { subject: string }).subject
+          : null;
     if (subject === null) return null;
     if (subjectInScope(qualify(subject), prefix)) kept.push(item);
   }

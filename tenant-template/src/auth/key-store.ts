@@ -4,7 +4,17 @@
  * key and compares digests in constant time; an unknown key id costs the same comparison, and every
  * refusal looks the same to the client (docs/security.md).
  */
-import { ADMIN_KEY_ID, digestsEqual, hashKey, keyStatus, presentKey, ROLES, type ApiKeyRecord, type KeyRecordRow, type Role } from "./api-key.ts";
+import {
+  ADMIN_KEY_ID,
+  digestsEqual,
+  hashKey,
+  keyStatus,
+  presentKey,
+  ROLES,
+  type ApiKeyRecord,
+  type KeyRecordRow,
+  type Role,
+} from "./api-key.ts";
 
 export { presentKey, type ApiKeyRecord };
 
@@ -41,19 +51,31 @@ const NO_SUCH_KEY = "0".repeat(64);
  *   const result = await authenticateKey(env.DB, env.ADMIN_KEY_HASH, "admin", presentedKey);
  *   if (result.ok) c.set("principal", result.principal);
  */
-export async function authenticateKey(db: Queryable, adminKeyHash: string | undefined, keyId: string, key: string, now: Date = new Date()): Promise<Authentication> {
+export async function authenticateKey(
+  db: Queryable,
+  adminKeyHash: string | undefined,
+  keyId: string,
+  key: string,
+  now: Date = new Date(),
+): Promise<Authentication> {
   const presented = await hashKey(key);
   if (keyId === ADMIN_KEY_ID) {
     // A Worker without the secret (a misconfigured upload) accepts no admin key at all.
     const stored = typeof adminKeyHash === "string" && /^[0-9a-f]{64}$/.test(adminKeyHash) ? adminKeyHash : NO_SUCH_KEY;
     const matches = digestsEqual(presented, stored) && stored !== NO_SUCH_KEY;
-    return matches ? { ok: true, principal: { keyId, role: "admin", productId: null, subjectPrefix: null } } : { ok: false, known: true };
+    return matches
+      ? { ok: true, principal: { keyId, role: "admin", productId: null, subjectPrefix: null } }
+      : { ok: false, known: true };
   }
   const row = await db.prepare("SELECT * FROM api_keys WHERE id = ?").bind(keyId).first<KeyRow>();
   const matches = digestsEqual(presented, row?.key_hash ?? NO_SUCH_KEY);
   if (row === null) return { ok: false, known: false };
-  if (!matches || keyStatus(row, now) !== "active" || !(ROLES as readonly string[]).includes(row.role)) return { ok: false, known: true };
-  return { ok: true, principal: { keyId, role: row.role as Role, productId: row.product_id, subjectPrefix: row.subject_prefix } };
+  if (!matches || keyStatus(row, now) !== "active" || !(ROLES as readonly string[]).includes(row.role))
+    return { ok: false, known: true };
+  return {
+    ok: true,
+    principal: { keyId, role: row.role as Role, productId: row.product_id, subjectPrefix: row.subject_prefix },
+  };
 }
 
 /** What a new key is given (everything but its id, hash and creation facts). */
@@ -71,12 +93,29 @@ export interface NewKey {
  * @example
  *   await db.batch([insertKeyStatement(db, id, await hashKey(key), input, "admin", now)]);
  */
-export function insertKeyStatement(db: Queryable, id: string, keyHash: string, key: NewKey, createdBy: string, createdAt: string): D1PreparedStatement {
+export function insertKeyStatement(
+  db: Queryable,
+  id: string,
+  keyHash: string,
+  key: NewKey,
+  createdBy: string,
+  createdAt: string,
+): D1PreparedStatement {
   return db
     .prepare(
       "INSERT INTO api_keys (id, key_hash, role, product_id, subject_prefix, description, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(id, keyHash, key.role, key.productId, key.subjectPrefix, key.description, createdAt, createdBy, key.expiresAt);
+    .bind(
+      id,
+      keyHash,
+      key.role,
+      key.productId,
+      key.subjectPrefix,
+      key.description,
+      createdAt,
+      createdBy,
+      key.expiresAt,
+    );
 }
 
 /** One key by id (without its hash), or null. */
@@ -91,14 +130,21 @@ export async function findKey(db: Queryable, id: string): Promise<ApiKeyRecord |
  * @example
  *   const { items, nextCursor } = await listKeys(db, 100, null);
  */
-export async function listKeys(db: Queryable, limit: number, after: number | null): Promise<{ items: ApiKeyRecord[]; nextCursor: string | null }> {
+export async function listKeys(
+  db: Queryable,
+  limit: number,
+  after: number | null,
+): Promise<{ items: ApiKeyRecord[]; nextCursor: string | null }> {
   const { results } = await db
     .prepare("SELECT rowid AS position, * FROM api_keys WHERE rowid > ? ORDER BY rowid LIMIT ?")
     .bind(after ?? 0, limit + 1)
     .all<KeyRow & { position: number }>();
   const page = results.slice(0, limit);
   const last = page.at(-1);
-  return { items: page.map((row) => presentKey(row)), nextCursor: results.length > limit && last !== undefined ? String(last.position) : null };
+  return {
+    items: page.map((row) => presentKey(row)),
+    nextCursor: results.length > limit && last !== undefined ? String(last.position) : null,
+  };
 }
 
 /**
@@ -107,6 +153,13 @@ export async function listKeys(db: Queryable, limit: number, after: number | nul
  * @example
  *   await revokeKeyStatement(db, "k3x9", "admin", new Date().toISOString()).run();
  */
-export function revokeKeyStatement(db: Queryable, id: string, revokedBy: string, revokedAt: string): D1PreparedStatement {
-  return db.prepare("UPDATE api_keys SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL").bind(revokedAt, revokedBy, id);
+export function revokeKeyStatement(
+  db: Queryable,
+  id: string,
+  revokedBy: string,
+  revokedAt: string,
+): D1PreparedStatement {
+  return db
+    .prepare("UPDATE api_keys SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL")
+    .bind(revokedAt, revokedBy, id);
 }

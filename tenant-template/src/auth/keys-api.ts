@@ -38,20 +38,35 @@ const keyRecord = z
 const newKey = z
   .strictObject({
     role: z.enum(ROLES).openapi({ description: "read < write < admin." }),
-    productId: z.string().regex(DOCUMENT_ID).optional().openapi({ description: "Limit /api to this product's subtree (and refuse the Confluent API unless subjectPrefix is set too)." }),
+    productId: z
+      .string()
+      .regex(DOCUMENT_ID)
+      .optional()
+      .openapi({
+        description:
+          "Limit /api to this product's subtree (and refuse the Confluent API unless subjectPrefix is set too).",
+      }),
     subjectPrefix: z
       .string()
       .min(1)
       .max(MAX_SUBJECT_PREFIX_LENGTH)
       .regex(/^[^\p{Cc}]+$/u, { message: "must not contain control characters" })
       .optional()
-      .openapi({ description: "Limit the Confluent API to subjects whose qualified name starts with this (`orders-`, `:.payments:`)." }),
-    expiresAt: z.iso.datetime({ offset: true }).optional().openapi({ description: "ISO 8601; the key is refused from then on." }),
+      .openapi({
+        description:
+          "Limit the Confluent API to subjects whose qualified name starts with this (`orders-`, `:.payments:`).",
+      }),
+    expiresAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: "ISO 8601; the key is refused from then on." }),
     description: z.string().max(500).optional(),
   })
   .openapi("NewApiKey");
 
-const keyIdParam = z.strictObject({ keyId: z.string().regex(KEY_ID, { message: "must be a key id ([a-z0-9], at most 32)" }) });
+const keyIdParam = z.strictObject({
+  keyId: z.string().regex(KEY_ID, { message: "must be a key id ([a-z0-9], at most 32)" }),
+});
 
 /**
  * @example
@@ -66,7 +81,13 @@ keysApi.openapi(
     tags: ["keys"],
     summary: "Create an API key; the key is in this answer and nowhere else",
     request: { body: { required: true, content: { "application/json": { schema: newKey } } } },
-    responses: { 201: { description: "The key's record and, once, the key itself (`key`).", ...json(keyRecord.extend({ key: z.string() })) }, 400: errorShape },
+    responses: {
+      201: {
+        description: "The key's record and, once, the key itself (`key`).",
+        ...json(keyRecord.extend({ key: z.string() })),
+      },
+      400: errorShape,
+    },
   }),
   async (c) => {
     const input = c.req.valid("json");
@@ -76,17 +97,27 @@ keysApi.openapi(
       problems.push({ path: "body/role", message: "an admin key cannot be scoped: admin endpoints are tenant-wide" });
     }
     const expiresAt = input.expiresAt === undefined ? null : new Date(input.expiresAt).toISOString();
-    if (expiresAt !== null && Date.parse(expiresAt) <= now.getTime()) problems.push({ path: "body/expiresAt", message: "must be in the future" });
+    if (expiresAt !== null && Date.parse(expiresAt) <= now.getTime())
+      problems.push({ path: "body/expiresAt", message: "must be in the future" });
     if (input.productId !== undefined) {
       const product = await c.env.DB.prepare("SELECT id FROM products WHERE id = ?").bind(input.productId).first();
       if (product === null) problems.push({ path: "body/productId", message: "no such product" });
     }
-    if (problems.length > 0) throw new ApiError(400, "invalid_request", `Invalid key: ${problems[0]!.path} ${problems[0]!.message}.`, { details: problems });
+    if (problems.length > 0)
+      throw new ApiError(400, "invalid_request", `Invalid key: ${problems[0]!.path} ${problems[0]!.message}.`, {
+        details: problems,
+      });
 
     const id = generateKeyId();
     const key = generateKey(id);
     const createdBy = c.var.principal.keyId;
-    const fields = { role: input.role, productId: input.productId ?? null, subjectPrefix: input.subjectPrefix ?? null, description: input.description ?? null, expiresAt };
+    const fields = {
+      role: input.role,
+      productId: input.productId ?? null,
+      subjectPrefix: input.subjectPrefix ?? null,
+      description: input.description ?? null,
+      expiresAt,
+    };
     await insertKeyStatement(c.env.DB, id, await hashKey(key), fields, createdBy, now.toISOString()).run();
     const record = await findKey(c.env.DB, id);
     noteChange(c, null, record);
@@ -104,11 +135,27 @@ keysApi.openapi(
     summary: "List API keys, oldest first (the provisioner's `admin` key is not listed)",
     request: {
       query: z.strictObject({
-        limit: z.coerce.number().int().min(1).max(500).optional().openapi({ description: "Page size, 1..500, default 100." }),
-        cursor: z.string().regex(/^\d{1,18}$/).optional().openapi({ description: "`nextCursor` of the previous page." }),
+        limit: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(500)
+          .optional()
+          .openapi({ description: "Page size, 1..500, default 100." }),
+        cursor: z
+          .string()
+          .regex(/^\d{1,18}$/)
+          .optional()
+          .openapi({ description: "`nextCursor` of the previous page." }),
       }),
     },
-    responses: { 200: { description: "A page of keys.", ...json(z.object({ items: z.array(keyRecord), nextCursor: z.string().nullable() })) }, 400: errorShape },
+    responses: {
+      200: {
+        description: "A page of keys.",
+        ...json(z.object({ items: z.array(keyRecord), nextCursor: z.string().nullable() })),
+      },
+      400: errorShape,
+    },
   }),
   async (c) => {
     const { limit, cursor } = c.req.valid("query");
@@ -140,12 +187,20 @@ keysApi.openapi(
     tags: ["keys"],
     summary: "Revoke an API key (at once; revoking again changes nothing)",
     request: { params: keyIdParam },
-    responses: { 200: { description: "The revoked key's record.", ...json(keyRecord) }, 404: errorShape, 409: { description: "The `admin` key: it is rotated by re-provisioning, not revoked here." } },
+    responses: {
+      200: { description: "The revoked key's record.", ...json(keyRecord) },
+      404: errorShape,
+      409: { description: "The `admin` key: it is rotated by re-provisioning, not revoked here." },
+    },
   }),
   async (c) => {
     const { keyId } = c.req.valid("param");
     if (keyId === ADMIN_KEY_ID) {
-      throw new ApiError(409, "not_revocable", "The admin key cannot be revoked through the API: it belongs to the tenant's provisioning, and the platform operator rotates it by re-provisioning the tenant. Create another admin key to work with instead.");
+      throw new ApiError(
+        409,
+        "not_revocable",
+        "The admin key cannot be revoked through the API: it belongs to the tenant's provisioning, and the platform operator rotates it by re-provisioning the tenant. Create another admin key to work with instead.",
+      );
     }
     const before = await findKey(c.env.DB, keyId);
     if (before === null) throw new ApiError(404, "not_found", `No key with id "${keyId}".`);

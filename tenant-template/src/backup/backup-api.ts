@@ -44,22 +44,42 @@ backupApi.get("/export", d1Session(), async (c) => {
   });
 });
 
-backupApi.post("/import", requestInput({ maxBodyBytes: IMPORT_MAX_BODY_BYTES }), d1Session(), async (c: Context<BackupEnv>) => {
-  // requestInput has already refused oversized, non-JSON and malformed bodies; only "no body" is left.
-  const text = await c.req.text();
-  if (text.trim() === "") throw new ApiError(400, "invalid_request", "Send an export document (GET /api/export) as the body.");
-  const result = await importRegistry(c.var.session, JSON.parse(text) as unknown, COLLECTIONS);
-  if (result.ok) return c.json({ imported: result.imported, replacedDefaultHierarchy: result.replacedDefaultHierarchy }, 201);
-  if (result.kind === "invalid_envelope") throw invalidInput(result.error, "json");
-  if (result.kind === "invalid_documents") {
-    const first = result.details[0];
-    throw new ApiError(422, "invalid_document", `The import has invalid documents${first ? `, first at ${first.path}: ${first.message}` : ""}. Nothing was imported.`, {
-      details: result.details,
-    });
-  }
-  throw new ApiError(409, "registry_not_empty", "Import only into an empty registry (or one holding only the untouched default hierarchy). Nothing was imported.", {
-    details: Object.entries(result.counts)
-      .filter(([, count]) => count > 0)
-      .map(([collection, count]) => ({ path: `registry/${collection}`, message: `${count} document${count === 1 ? "" : "s"}` })),
-  });
-});
+backupApi.post(
+  "/import",
+  requestInput({ maxBodyBytes: IMPORT_MAX_BODY_BYTES }),
+  d1Session(),
+  async (c: Context<BackupEnv>) => {
+    // requestInput has already refused oversized, non-JSON and malformed bodies; only "no body" is left.
+    const text = await c.req.text();
+    if (text.trim() === "")
+      throw new ApiError(400, "invalid_request", "Send an export document (GET /api/export) as the body.");
+    const result = await importRegistry(c.var.session, JSON.parse(text) as unknown, COLLECTIONS);
+    if (result.ok)
+      return c.json({ imported: result.imported, replacedDefaultHierarchy: result.replacedDefaultHierarchy }, 201);
+    if (result.kind === "invalid_envelope") throw invalidInput(result.error, "json");
+    if (result.kind === "invalid_documents") {
+      const first = result.details[0];
+      throw new ApiError(
+        422,
+        "invalid_document",
+        `The import has invalid documents${first ? `, first at ${first.path}: ${first.message}` : ""}. Nothing was imported.`,
+        {
+          details: result.details,
+        },
+      );
+    }
+    throw new ApiError(
+      409,
+      "registry_not_empty",
+      "Import only into an empty registry (or one holding only the untouched default hierarchy). Nothing was imported.",
+      {
+        details: Object.entries(result.counts)
+          .filter(([, count]) => count > 0)
+          .map(([collection, count]) => ({
+            path: `registry/${collection}`,
+            message: `${count} document${count === 1 ? "" : "s"}`,
+          })),
+      },
+    );
+  },
+);

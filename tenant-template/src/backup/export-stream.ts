@@ -52,7 +52,11 @@ export async function exportStream(
   );
 }
 
-async function* documentPages(session: StoreQueryable, collections: readonly Collection[], pageSize: number): AsyncGenerator<string> {
+async function* documentPages(
+  session: StoreQueryable,
+  collections: readonly Collection[],
+  pageSize: number,
+): AsyncGenerator<string> {
   let text = `{"format":${JSON.stringify(EXPORT_FORMAT)},"formatVersion":${EXPORT_FORMAT_VERSION},"collections":{`;
   for (const [index, collection] of collections.entries()) {
     text += `${index === 0 ? "" : ","}\n${JSON.stringify(collection.name)}:[`;
@@ -76,7 +80,9 @@ async function* documentPages(session: StoreQueryable, collections: readonly Col
   for (const [index, [table, columns]] of Object.entries(CONFLUENT_TABLES).entries()) {
     text += `${index === 0 ? "" : ","}\n${JSON.stringify(table)}:[`;
     // Keyset by rowid (every one of these tables has one); names come from the constant, never input.
-    const query = session.prepare(`SELECT rowid AS _rowid, ${columns.join(", ")} FROM ${table} WHERE rowid > ? ORDER BY rowid LIMIT ?`);
+    const query = session.prepare(
+      `SELECT rowid AS _rowid, ${columns.join(", ")} FROM ${table} WHERE rowid > ? ORDER BY rowid LIMIT ?`,
+    );
     let count = 0;
     type RowidRow = Record<string, unknown> & { _rowid: number };
     for await (const rows of keysetPages<RowidRow, number>(query, 0, (row) => row._rowid, pageSize)) {
@@ -96,7 +102,12 @@ async function* documentPages(session: StoreQueryable, collections: readonly Col
  * The non-empty pages of a keyset query (`... WHERE key > ? ORDER BY key LIMIT ?`), read one at a
  * time: each page starts after the previous page's last key.
  */
-async function* keysetPages<R, K>(query: D1PreparedStatement, start: K, keyOf: (row: R) => K, pageSize: number): AsyncGenerator<R[]> {
+async function* keysetPages<R, K>(
+  query: D1PreparedStatement,
+  start: K,
+  keyOf: (row: R) => K,
+  pageSize: number,
+): AsyncGenerator<R[]> {
   let after = start;
   for (;;) {
     const { results } = await query.bind(after, pageSize).all<R>();

@@ -3,7 +3,14 @@ import type { ErrorDetail } from "../api-error.ts";
 import type { Collection } from "../store/define-collection.ts";
 import { DOCUMENT_ID } from "../store/document-repository.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
-import { CONFLUENT_TABLES, DEFAULT_HIERARCHY, EXPORT_FORMAT, EXPORT_FORMAT_VERSION, PARENT_REFERENCES, type ConfluentTable } from "./export-format.ts";
+import {
+  CONFLUENT_TABLES,
+  DEFAULT_HIERARCHY,
+  EXPORT_FORMAT,
+  EXPORT_FORMAT_VERSION,
+  PARENT_REFERENCES,
+  type ConfluentTable,
+} from "./export-format.ts";
 import { schemaIdCache } from "../confluent/confluent-store.ts";
 
 /** Why an import was refused; nothing was written in any of these cases. */
@@ -15,7 +22,9 @@ export type ImportRefusal =
   /** The tenant holds data (beyond the untouched default hierarchy), or changed during the import: 409. */
   | { ok: false; kind: "not_empty"; counts: Record<string, number> };
 
-export type ImportResult = { ok: true; imported: Record<string, number>; replacedDefaultHierarchy: boolean } | ImportRefusal;
+export type ImportResult =
+  | { ok: true; imported: Record<string, number>; replacedDefaultHierarchy: boolean }
+  | ImportRefusal;
 
 /** Details listed at most (the first problems are enough to fix a file; the rest would be noise). */
 const MAX_DETAILS = 50;
@@ -36,17 +45,40 @@ const integer = z.number().int();
 /** The rows of the Confluent tables (export-format.ts, CONFLUENT_TABLES), column by column. */
 const confluentRows = z.strictObject({
   confluent_schema_ids: z
-    .array(z.strictObject({ id: integer.min(1), schema_type: z.enum(["AVRO", "JSON", "PROTOBUF"]), schema: text, hash: text, created_at: text, refs: nullableText, guid: nullableText }))
+    .array(
+      z.strictObject({
+        id: integer.min(1),
+        schema_type: z.enum(["AVRO", "JSON", "PROTOBUF"]),
+        schema: text,
+        hash: text,
+        created_at: text,
+        refs: nullableText,
+        guid: nullableText,
+      }),
+    )
     .optional(),
   confluent_versions: z
-    .array(z.strictObject({ version_id: text, schema_id: text, version: integer.min(1), global_id: integer.min(1), metadata: nullableText, rule_set: nullableText }))
+    .array(
+      z.strictObject({
+        version_id: text,
+        schema_id: text,
+        version: integer.min(1),
+        global_id: integer.min(1),
+        metadata: nullableText,
+        rule_set: nullableText,
+      }),
+    )
     .optional(),
-  confluent_references: z.array(z.strictObject({ global_id: integer.min(1), name: text, subject: text, version: integer })).optional(),
+  confluent_references: z
+    .array(z.strictObject({ global_id: integer.min(1), name: text, subject: text, version: integer }))
+    .optional(),
   confluent_settings: z.array(z.strictObject({ subject: text, config: nullableText, mode: nullableText })).optional(),
 });
 
 function envelopeSchema(collections: readonly Collection[]) {
-  const documents = Object.fromEntries(collections.map((collection) => [collection.name, z.array(exportedDocument).optional()]));
+  const documents = Object.fromEntries(
+    collections.map((collection) => [collection.name, z.array(exportedDocument).optional()]),
+  );
   return z.strictObject({
     format: z.literal(EXPORT_FORMAT),
     formatVersion: z.literal(EXPORT_FORMAT_VERSION),
@@ -79,7 +111,11 @@ interface Row {
  *   const result = await importRegistry(session, await c.req.json(), COLLECTIONS);
  *   if (!result.ok && result.kind === "not_empty") throw new ApiError(409, "registry_not_empty", "...");
  */
-export async function importRegistry(session: StoreQueryable, input: unknown, collections: readonly Collection[]): Promise<ImportResult> {
+export async function importRegistry(
+  session: StoreQueryable,
+  input: unknown,
+  collections: readonly Collection[],
+): Promise<ImportResult> {
   const envelope = envelopeSchema(collections).safeParse(input);
   if (!envelope.success) return { ok: false, kind: "invalid_envelope", error: envelope.error };
   const given = envelope.data.collections as Record<string, z.output<typeof exportedDocument>[] | undefined>;
@@ -101,19 +137,28 @@ export async function importRegistry(session: StoreQueryable, input: unknown, co
       seen.add(document.id);
       const parsed = collection.body.safeParse(document.body);
       if (!parsed.success) {
-        for (const issue of parsed.error.issues) report([`${at}/body`, ...issue.path.map(String)].join("/"), issue.message);
+        for (const issue of parsed.error.issues)
+          report([`${at}/body`, ...issue.path.map(String)].join("/"), issue.message);
         continue;
       }
       // The unique indexes, checked here so that the batch cannot fail half-way on one of them.
       for (const [u, fields] of collection.unique.entries()) {
-        const values = fields.map((field) => jsonPathValue(parsed.data, collection.indexes.find((candidate) => candidate.name === field)?.jsonPath ?? ""));
+        const values = fields.map((field) =>
+          jsonPathValue(parsed.data, collection.indexes.find((candidate) => candidate.name === field)?.jsonPath ?? ""),
+        );
         // SQLite treats NULLs as distinct in a unique index, so a tuple with an absent value never collides.
         if (values.some((value) => value === undefined || value === null)) continue;
         const key = JSON.stringify(values);
         if (uniques[u]!.has(key)) report(`${at}/body`, `duplicate ${fields.join(", ")} in ${collection.name}`);
         uniques[u]!.add(key);
       }
-      collectionRows.push({ id: document.id, json: JSON.stringify(parsed.data), created_at: document.created_at, updated_at: document.updated_at, _version: document._version });
+      collectionRows.push({
+        id: document.id,
+        json: JSON.stringify(parsed.data),
+        created_at: document.created_at,
+        updated_at: document.updated_at,
+        _version: document._version,
+      });
     }
     rows.set(collection.name, collectionRows);
     ids.set(collection.name, seen);
@@ -126,7 +171,10 @@ export async function importRegistry(session: StoreQueryable, input: unknown, co
     for (const [index, document] of (given[collection.name] ?? []).entries()) {
       const parentId = (document.body as Record<string, unknown> | null)?.[reference.field];
       if (typeof parentId === "string" && !parents.has(parentId)) {
-        report(`body/collections/${collection.name}/${index}/body/${reference.field}`, `no ${reference.parent} document with id ${parentId} in the import`);
+        report(
+          `body/collections/${collection.name}/${index}/body/${reference.field}`,
+          `no ${reference.parent} document with id ${parentId} in the import`,
+        );
       }
     }
   }
@@ -136,8 +184,16 @@ export async function importRegistry(session: StoreQueryable, input: unknown, co
     const versionIds = ids.get("schema_versions") ?? new Set<string>();
     const schemaIds = ids.get("schemas") ?? new Set<string>();
     for (const [index, row] of (confluent.confluent_versions ?? []).entries()) {
-      if (!versionIds.has(row.version_id)) report(`body/confluent/confluent_versions/${index}/version_id`, `no schema_versions document with id ${row.version_id} in the import`);
-      if (!schemaIds.has(row.schema_id)) report(`body/confluent/confluent_versions/${index}/schema_id`, `no schemas document with id ${row.schema_id} in the import`);
+      if (!versionIds.has(row.version_id))
+        report(
+          `body/confluent/confluent_versions/${index}/version_id`,
+          `no schema_versions document with id ${row.version_id} in the import`,
+        );
+      if (!schemaIds.has(row.schema_id))
+        report(
+          `body/confluent/confluent_versions/${index}/schema_id`,
+          `no schemas document with id ${row.schema_id} in the import`,
+        );
     }
     const globalIds = new Set<number>();
     for (const [index, row] of (confluent.confluent_schema_ids ?? []).entries()) {
@@ -145,7 +201,11 @@ export async function importRegistry(session: StoreQueryable, input: unknown, co
       globalIds.add(row.id);
     }
     for (const [index, row] of (confluent.confluent_versions ?? []).entries()) {
-      if (!globalIds.has(row.global_id)) report(`body/confluent/confluent_versions/${index}/global_id`, `no confluent_schema_ids row with id ${row.global_id} in the import`);
+      if (!globalIds.has(row.global_id))
+        report(
+          `body/confluent/confluent_versions/${index}/global_id`,
+          `no confluent_schema_ids row with id ${row.global_id} in the import`,
+        );
     }
   }
   if (details.length > 0) return { ok: false, kind: "invalid_documents", details };
@@ -157,7 +217,9 @@ export async function importRegistry(session: StoreQueryable, input: unknown, co
   if (state.defaultHierarchy) {
     // Children first, although nothing enforces foreign keys: the order a reader would expect.
     for (const table of Object.keys(DEFAULT_HIERARCHY).reverse()) {
-      statements.push(session.prepare(`DELETE FROM ${table} WHERE id = ? AND _version = 1`).bind(DEFAULT_HIERARCHY[table]!));
+      statements.push(
+        session.prepare(`DELETE FROM ${table} WHERE id = ? AND _version = 1`).bind(DEFAULT_HIERARCHY[table]!),
+      );
     }
   }
   const imported: Record<string, number> = {};
@@ -180,15 +242,20 @@ export async function importRegistry(session: StoreQueryable, input: unknown, co
   if (confluent) {
     // The import brings the Confluent numbering with it: whatever an empty registry held there
     // (ids of schemas long deleted) gives way to it, in the same transaction.
-    for (const table of Object.keys(CONFLUENT_TABLES) as ConfluentTable[]) statements.push(session.prepare(`DELETE FROM ${table}`));
+    for (const table of Object.keys(CONFLUENT_TABLES) as ConfluentTable[])
+      statements.push(session.prepare(`DELETE FROM ${table}`));
     for (const table of Object.keys(CONFLUENT_TABLES) as ConfluentTable[]) {
       const columns: readonly string[] = CONFLUENT_TABLES[table];
       const tableRows = (confluent[table] ?? []) as Record<string, unknown>[];
       imported[table] = tableRows.length;
-      for (const chunk of rawChunks(tableRows.map((row) => JSON.stringify(columns.map((column) => row[column] ?? null))))) {
+      for (const chunk of rawChunks(
+        tableRows.map((row) => JSON.stringify(columns.map((column) => row[column] ?? null))),
+      )) {
         statements.push(
           session
-            .prepare(`INSERT INTO ${table} (${columns.join(", ")}) SELECT ${columns.map((_, i) => `value ->> '$[${i}]'`).join(", ")} FROM json_each(?) ORDER BY key`)
+            .prepare(
+              `INSERT INTO ${table} (${columns.join(", ")}) SELECT ${columns.map((_, i) => `value ->> '$[${i}]'`).join(", ")} FROM json_each(?) ORDER BY key`,
+            )
             .bind(chunk),
         );
       }
@@ -201,7 +268,8 @@ export async function importRegistry(session: StoreQueryable, input: unknown, co
   } catch (error) {
     // The guard aborts the batch with "malformed JSON" when the tenant changed under the import.
     const after = await tenantState(session, collections);
-    if (!after.empty || after.defaultHierarchy !== state.defaultHierarchy) return { ok: false, kind: "not_empty", counts: after.counts };
+    if (!after.empty || after.defaultHierarchy !== state.defaultHierarchy)
+      return { ok: false, kind: "not_empty", counts: after.counts };
     throw error;
   }
   return { ok: true, imported, replacedDefaultHierarchy: state.defaultHierarchy };
@@ -249,17 +317,21 @@ interface TenantState {
 async function tenantState(session: StoreQueryable, collections: readonly Collection[]): Promise<TenantState> {
   const counts = collections.map((collection) => `(SELECT count(*) FROM ${collection.name}) AS "${collection.name}"`);
   const defaults = Object.entries(DEFAULT_HIERARCHY).map(
-    ([table], index) => `(SELECT count(*) FROM ${table} WHERE id = ?${index + 1} AND _version = 1) AS "default_${table}"`,
+    ([table], index) =>
+      `(SELECT count(*) FROM ${table} WHERE id = ?${index + 1} AND _version = 1) AS "default_${table}"`,
   );
-  const row = (await session
-    .prepare(`SELECT ${[...counts, ...defaults].join(", ")}`)
-    .bind(...Object.values(DEFAULT_HIERARCHY))
-    .first<Record<string, number>>()) ?? {};
+  const row =
+    (await session
+      .prepare(`SELECT ${[...counts, ...defaults].join(", ")}`)
+      .bind(...Object.values(DEFAULT_HIERARCHY))
+      .first<Record<string, number>>()) ?? {};
   const countOf = Object.fromEntries(collections.map((collection) => [collection.name, row[collection.name] ?? 0]));
   const total = Object.values(countOf).reduce((sum, count) => sum + count, 0);
   const defaultHierarchy =
     total > 0 &&
-    collections.every((collection) => (countOf[collection.name] ?? 0) === (collection.name in DEFAULT_HIERARCHY ? 1 : 0)) &&
+    collections.every(
+      (collection) => (countOf[collection.name] ?? 0) === (collection.name in DEFAULT_HIERARCHY ? 1 : 0),
+    ) &&
     Object.keys(DEFAULT_HIERARCHY).every((table) => row[`default_${table}`] === 1);
   return { empty: total === 0 || defaultHierarchy, defaultHierarchy, counts: countOf };
 }
@@ -269,7 +341,11 @@ async function tenantState(session: StoreQueryable, collections: readonly Collec
  * back the whole batch) unless every collection still has the count the emptiness check saw and,
  * when the default hierarchy is being replaced, its documents are still untouched (version 1).
  */
-function guardStatement(session: StoreQueryable, collections: readonly Collection[], state: TenantState): D1PreparedStatement {
+function guardStatement(
+  session: StoreQueryable,
+  collections: readonly Collection[],
+  state: TenantState,
+): D1PreparedStatement {
   const checks = collections.map((collection) => `(SELECT count(*) FROM ${collection.name}) = ?`);
   const values: (string | number)[] = collections.map((collection) => state.counts[collection.name] ?? 0);
   if (state.defaultHierarchy) {
@@ -278,7 +354,9 @@ function guardStatement(session: StoreQueryable, collections: readonly Collectio
       values.push(id);
     }
   }
-  return session.prepare(`SELECT json(CASE WHEN ${checks.join(" AND ")} THEN '1' ELSE 'changed' END) AS guard`).bind(...values);
+  return session
+    .prepare(`SELECT json(CASE WHEN ${checks.join(" AND ")} THEN '1' ELSE 'changed' END) AS guard`)
+    .bind(...values);
 }
 
 /** The value at a declared index path (`$.a.b`, `$.list[0]`: the only forms defineCollection allows). */

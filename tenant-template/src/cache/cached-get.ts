@@ -57,7 +57,10 @@ export async function cachedGet<C extends Collection>(
   }
 
   // The table name comes from the collection's declaration (checked by defineCollection), never from input.
-  const probe = await session.prepare(`SELECT _version, created_at, updated_at FROM ${collection.name} WHERE id = ?`).bind(id).first<Probe>();
+  const probe = await session
+    .prepare(`SELECT _version, created_at, updated_at FROM ${collection.name} WHERE id = ?`)
+    .bind(id)
+    .first<Probe>();
   if (probe === null) {
     if (stats) stats.absent += 1;
     return null;
@@ -72,9 +75,20 @@ export async function cachedGet<C extends Collection>(
     if (stats) stats.kvErrors += 1;
   }
   if (cached !== null) {
-    if (cached.id === id && cached.version === probe._version && cached.createdAt === probe.created_at && cached.updatedAt === probe.updated_at) {
+    if (
+      cached.id === id &&
+      cached.version === probe._version &&
+      cached.createdAt === probe.created_at &&
+      cached.updatedAt === probe.updated_at
+    ) {
       if (stats) stats.hits += 1;
-      return { id, body: cached.body as BodyOf<C>, version: cached.version, createdAt: cached.createdAt, updatedAt: cached.updatedAt };
+      return {
+        id,
+        body: cached.body as BodyOf<C>,
+        version: cached.version,
+        createdAt: cached.createdAt,
+        updatedAt: cached.updatedAt,
+      };
     }
     if (stats) stats.rejected += 1;
   }
@@ -84,12 +98,21 @@ export async function cachedGet<C extends Collection>(
   // Deleted since the probe: nothing to cache. Updated since the probe: the newer row is just as
   // immutable under its own version's key, so it is cached (and answered) under that key.
   if (document === null) return null;
-  const entry: CachedEntry = { id, version: document.version, createdAt: document.createdAt, updatedAt: document.updatedAt, body: document.body };
+  const entry: CachedEntry = {
+    id,
+    version: document.version,
+    createdAt: document.createdAt,
+    updatedAt: document.updatedAt,
+    body: document.body,
+  };
   const ttl = Math.max(config.ttlSeconds ?? DEFAULT_TTL_SECONDS, MIN_TTL_SECONDS);
   // An async wrapper, so a binding that throws synchronously is handled like one that rejects.
-  const put = (async () => kv.put(cacheKey(collection.name, id, document.version), JSON.stringify(entry), { expirationTtl: ttl }))().catch(() => {
-    if (stats) stats.kvErrors += 1;
-  });
+  const put = (async () =>
+    kv.put(cacheKey(collection.name, id, document.version), JSON.stringify(entry), { expirationTtl: ttl }))().catch(
+    () => {
+      if (stats) stats.kvErrors += 1;
+    },
+  );
   await settle(put, config);
   return document;
 }

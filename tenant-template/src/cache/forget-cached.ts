@@ -13,7 +13,12 @@ import type { ReadCacheConfig } from "./read-cache-config.ts";
  *   const updated = await repo.update(id, body, { expectedVersion: 3 });
  *   if (updated.ok) await forgetCached(products, id, [3], readCacheConfig(c.env, c.executionCtx));
  */
-export async function forgetCached(collection: Collection, id: string, versions: readonly number[], config: ReadCacheConfig): Promise<void> {
+export async function forgetCached(
+  collection: Collection,
+  id: string,
+  versions: readonly number[],
+  config: ReadCacheConfig,
+): Promise<void> {
   const { kv, stats } = config;
   if (config.mode !== "on" || kv === undefined || versions.length === 0) return;
   const deletes = Promise.all(

@@ -100,7 +100,11 @@ class ResolutionChecker {
           const w = writer as typeof reader;
           const issues = this.names(reader, w);
           if (reader.size !== w.size) {
-            issues.push({ type: "FIXED_SIZE_MISMATCH", path: ["size"], message: `expected: ${w.size}, found: ${reader.size} (the writer's fixed ${w.name} has ${w.size} bytes, the reader's ${reader.name} ${reader.size})` });
+            issues.push({
+              type: "FIXED_SIZE_MISMATCH",
+              path: ["size"],
+              message: `expected: ${w.size}, found: ${reader.size} (the writer's fixed ${w.name} has ${w.size} bytes, the reader's ${reader.name} ${reader.size})`,
+            });
           }
           return issues;
         }
@@ -110,7 +114,11 @@ class ResolutionChecker {
           const missing = w.symbols.filter((symbol) => !reader.symbols.includes(symbol));
           // A reader default stands in for any symbol it does not know (Avro 1.9+).
           if (missing.length > 0 && reader.default === undefined) {
-            issues.push({ type: "MISSING_ENUM_SYMBOLS", path: ["symbols"], message: `[${missing.join(", ")}]: the writer's enum ${w.name} has symbols the reader's ${reader.name} lacks, and the reader has no default` });
+            issues.push({
+              type: "MISSING_ENUM_SYMBOLS",
+              path: ["symbols"],
+              message: `[${missing.join(", ")}]: the writer's enum ${w.name} has symbols the reader's ${reader.name} lacks, and the reader has no default`,
+            });
           }
           return issues;
         }
@@ -122,7 +130,13 @@ class ResolutionChecker {
           return (writer as typeof reader).branches.flatMap((branch, index) =>
             this.check(reader, branch).length === 0
               ? []
-              : [{ type: "MISSING_UNION_BRANCH", path: [], message: `reader union lacking writer type: ${describe(branch)} (branch ${index} of the writer's union)` }],
+              : [
+                  {
+                    type: "MISSING_UNION_BRANCH",
+                    path: [],
+                    message: `reader union lacking writer type: ${describe(branch)} (branch ${index} of the writer's union)`,
+                  },
+                ],
           );
         default:
           return [];
@@ -131,16 +145,27 @@ class ResolutionChecker {
     if (writer.type === "union") {
       // A reader that is not a union reads a union only if it reads every branch the writer may have chosen.
       return writer.branches.flatMap((branch, index) =>
-        this.check(reader, branch).map((issue) => ({ ...issue, message: `${issue.message} (branch ${index} of the writer's union)` })),
+        this.check(reader, branch).map((issue) => ({
+          ...issue,
+          message: `${issue.message} (branch ${index} of the writer's union)`,
+        })),
       );
     }
     if (reader.type === "union") {
       // Any branch that reads the writer will do; which one is not the question here.
       if (reader.branches.some((branch) => this.check(branch, writer).length === 0)) return [];
-      return [{ type: "MISSING_UNION_BRANCH", path: [], message: `reader union lacking writer type: ${describe(writer)}` }];
+      return [
+        { type: "MISSING_UNION_BRANCH", path: [], message: `reader union lacking writer type: ${describe(writer)}` },
+      ];
     }
     if (PROMOTIONS[reader.type]?.includes(writer.type)) return [];
-    return [{ type: "TYPE_MISMATCH", path: [], message: `reader type: ${describe(reader)} not compatible with writer type: ${describe(writer)}` }];
+    return [
+      {
+        type: "TYPE_MISMATCH",
+        path: [],
+        message: `reader type: ${describe(reader)} not compatible with writer type: ${describe(writer)}`,
+      },
+    ];
   }
 
   /**
@@ -150,9 +175,17 @@ class ResolutionChecker {
    */
   private names(reader: AvroNamed, writer: AvroNamed): RelativeIssue[] {
     if (simpleName(reader) === simpleName(writer)) return [];
-    const aliases = reader.aliases.map((alias) => (alias.includes(".") || !reader.namespace ? alias : `${reader.namespace}.${alias}`));
+    const aliases = reader.aliases.map((alias) =>
+      alias.includes(".") || !reader.namespace ? alias : `${reader.namespace}.${alias}`,
+    );
     if (aliases.includes(writer.name) || reader.aliases.includes(writer.name)) return [];
-    return [{ type: "NAME_MISMATCH", path: ["name"], message: `expected: ${writer.name} (the reader's ${kind(reader)} is ${reader.name}; add the writer's name to its aliases to rename it)` }];
+    return [
+      {
+        type: "NAME_MISMATCH",
+        path: ["name"],
+        message: `expected: ${writer.name} (the reader's ${kind(reader)} is ${reader.name}; add the writer's name to its aliases to rename it)`,
+      },
+    ];
   }
 
   /** Reader fields are matched in the writer by name or by the reader field's aliases; writer fields the reader lacks are skipped. */
@@ -163,17 +196,30 @@ class ResolutionChecker {
     reader.fields.forEach((field, index) => {
       const direct = byName.get(field.name);
       // Aliases are rare: the common case looks up one name and allocates nothing.
-      const unique = field.aliases.length === 0 ? (direct ? [direct] : []) : [...new Set([field.name, ...field.aliases].flatMap((name) => byName.get(name) ?? []))];
+      const unique =
+        field.aliases.length === 0
+          ? direct
+            ? [direct]
+            : []
+          : [...new Set([field.name, ...field.aliases].flatMap((name) => byName.get(name) ?? []))];
       if (unique.length > 1) {
         // Java throws here ("matches multiple fields in writer record schema"): data could not be resolved.
-        issues.push({ type: "READER_FIELD_AMBIGUOUS", path: ["fields", index], message: `the reader's field ${field.name} matches the writer's fields ${unique.map((f) => f.name).join(", ")} by name and aliases` });
+        issues.push({
+          type: "READER_FIELD_AMBIGUOUS",
+          path: ["fields", index],
+          message: `the reader's field ${field.name} matches the writer's fields ${unique.map((f) => f.name).join(", ")} by name and aliases`,
+        });
         return;
       }
       const match = unique[0];
       if (match) {
         issues.push(...under(["fields", index, "type"], this.check(field.type, match.type)));
       } else if (!field.hasDefault) {
-        issues.push({ type: "READER_FIELD_MISSING_DEFAULT_VALUE", path: ["fields", index], message: `${field.name}: the reader's field is missing in the writer's ${writer.name} and has no default value` });
+        issues.push({
+          type: "READER_FIELD_MISSING_DEFAULT_VALUE",
+          path: ["fields", index],
+          message: `${field.name}: the reader's field is missing in the writer's ${writer.name} and has no default value`,
+        });
       }
     });
     return issues;
@@ -198,8 +244,16 @@ function isAvro(spec: ParsedSpec): spec is ParsedAvroSpec {
 export const avroCompatibility: CompatibilityEngine = {
   canRead(reader: ParsedSpec, writer: ParsedSpec): CompatibilityIssue[] {
     if (!isAvro(reader) || !isAvro(writer)) {
-      return [{ type: "TYPE_MISMATCH", path: "", message: `the reader is ${reader.format} and the writer ${writer.format}: only two Avro schemas can be compared` }];
+      return [
+        {
+          type: "TYPE_MISMATCH",
+          path: "",
+          message: `the reader is ${reader.format} and the writer ${writer.format}: only two Avro schemas can be compared`,
+        },
+      ];
     }
-    return new ResolutionChecker().check(reader.schema, writer.schema).map((issue) => ({ type: issue.type, path: pointer(issue.path), message: issue.message }));
+    return new ResolutionChecker()
+      .check(reader.schema, writer.schema)
+      .map((issue) => ({ type: issue.type, path: pointer(issue.path), message: issue.message }));
   },
 };

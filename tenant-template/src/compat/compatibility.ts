@@ -70,12 +70,19 @@ export function checkCompatibility(
   const issues: CompatibilityResult["issues"] = [];
   // Newest first, so the most relevant break is reported first.
   for (const { version, spec } of [...against].reverse()) {
-    if (backward) for (const issue of engine.canRead(candidate, spec)) issues.push({ ...issue, againstVersion: version, direction: "backward" });
-    if (forward) for (const issue of engine.canRead(spec, candidate)) issues.push({ ...issue, againstVersion: version, direction: "forward" });
+    if (backward)
+      for (const issue of engine.canRead(candidate, spec))
+        issues.push({ ...issue, againstVersion: version, direction: "backward" });
+    if (forward)
+      for (const issue of engine.canRead(spec, candidate))
+        issues.push({ ...issue, againstVersion: version, direction: "forward" });
   }
   return {
     isCompatible: issues.length === 0,
-    messages: issues.map((i) => `{errorType:'${i.type}', description:'${i.message}', location:'${i.path}', version: ${i.againstVersion}, direction: ${i.direction}}`),
+    messages: issues.map(
+      (i) =>
+        `{errorType:'${i.type}', description:'${i.message}', location:'${i.path}', version: ${i.againstVersion}, direction: ${i.direction}}`,
+    ),
     issues,
   };
 }

@@ -127,7 +127,13 @@ export function diffJsonSchemas(original: JsonSchemaDocument, update: JsonSchema
 export const jsonSchemaCompatibility: CompatibilityEngine = {
   canRead(reader: ParsedSpec, writer: ParsedSpec): CompatibilityIssue[] {
     if (reader.format !== "JSON" || writer.format !== "JSON") {
-      return [{ type: "TYPE_CHANGED", path: "#/", message: `cannot read ${writer.format} data with a ${reader.format} schema` }];
+      return [
+        {
+          type: "TYPE_CHANGED",
+          path: "#/",
+          message: `cannot read ${writer.format} data with a ${reader.format} schema`,
+        },
+      ];
     }
     return diffJsonSchemas(writer.schema, reader.schema)
       .filter((change) => !change.compatible)
@@ -279,24 +285,40 @@ class Loader {
   /** One node per keyword family present, in the order Confluent's loader finds them. */
   private parts(o: Record<string, unknown>, key: string): SchemaNode[] {
     const parts: SchemaNode[] = [];
-    if (Array.isArray(o.enum)) parts.push(node({ kind: "enum", values: [...new Set(o.enum.map(canonical))] }, `${key}#enum`, {}));
+    if (Array.isArray(o.enum))
+      parts.push(node({ kind: "enum", values: [...new Set(o.enum.map(canonical))] }, `${key}#enum`, {}));
     const combined = (["allOf", "anyOf", "oneOf"] as const)
       .filter((c) => Array.isArray(o[c]))
-      .map((c) => node({ kind: "combined", criterion: c, subschemas: (o[c] as unknown[]).map((s) => this.load(s)) }, `${key}#${c}`, {}));
+      .map((c) =>
+        node(
+          { kind: "combined", criterion: c, subschemas: (o[c] as unknown[]).map((s) => this.load(s)) },
+          `${key}#${c}`,
+          {},
+        ),
+      );
     if (combined.length === 1) parts.push(combined[0]!);
-    else if (combined.length > 1) parts.push(node({ kind: "combined", criterion: "allOf", subschemas: combined }, `${key}#combined`, {}));
+    else if (combined.length > 1)
+      parts.push(node({ kind: "combined", criterion: "allOf", subschemas: combined }, `${key}#combined`, {}));
     if (o.not !== undefined) parts.push(node({ kind: "not", schema: this.load(o.not) }, `${key}#not`, {}));
     if (Object.hasOwn(o, "const")) parts.push(node({ kind: "const", value: canonical(o.const) }, `${key}#const`, {}));
     if (typeof o.type === "string") {
       parts.push(this.typed(o, o.type, `${key}#${o.type}`));
     } else if (Array.isArray(o.type)) {
       const types = o.type.filter((t): t is string => typeof t === "string");
-      parts.push(node({ kind: "combined", criterion: "anyOf", subschemas: types.map((t) => this.typed(o, t, `${key}#${t}`)) }, `${key}#types`, {}));
+      parts.push(
+        node(
+          { kind: "combined", criterion: "anyOf", subschemas: types.map((t) => this.typed(o, t, `${key}#${t}`)) },
+          `${key}#types`,
+          {},
+        ),
+      );
     } else {
       // No `type`: the keywords present say which kinds of value are constrained.
       const has = (keywords: string[]): boolean => keywords.some((k) => Object.hasOwn(o, k) && this.counts(o, k));
-      if (has(this.draft === "draft-07" ? OBJECT_KEYWORDS : OBJECT_KEYWORDS_2019)) parts.push(this.typed(o, "object", `${key}#object`));
-      if (has(this.draft === "draft-07" ? ARRAY_KEYWORDS : ARRAY_KEYWORDS_2019)) parts.push(this.typed(o, "array", `${key}#array`));
+      if (has(this.draft === "draft-07" ? OBJECT_KEYWORDS : OBJECT_KEYWORDS_2019))
+        parts.push(this.typed(o, "object", `${key}#object`));
+      if (has(this.draft === "draft-07" ? ARRAY_KEYWORDS : ARRAY_KEYWORDS_2019))
+        parts.push(this.typed(o, "array", `${key}#array`));
       if (has(NUMBER_KEYWORDS)) parts.push(this.typed(o, "number", `${key}#number`));
       if (has(STRING_KEYWORDS)) parts.push(this.typed(o, "string", `${key}#string`));
     }
@@ -310,13 +332,22 @@ class Loader {
    * draft2020 vectors depend on it), while draft-07 makes it an object schema.
    */
   private counts(o: Record<string, unknown>, keyword: string): boolean {
-    return !(keyword === "properties" && this.draft !== "draft-07" && isObject(o.properties) && Object.keys(o.properties).length === 0);
+    return !(
+      keyword === "properties" &&
+      this.draft !== "draft-07" &&
+      isObject(o.properties) &&
+      Object.keys(o.properties).length === 0
+    );
   }
 
   private typed(o: Record<string, unknown>, type: string, key: string): SchemaNode {
     switch (type) {
       case "string":
-        return node({ kind: "string", minLength: num(o.minLength), maxLength: num(o.maxLength), pattern: str(o.pattern) }, key, {});
+        return node(
+          { kind: "string", minLength: num(o.minLength), maxLength: num(o.maxLength), pattern: str(o.pattern) },
+          key,
+          {},
+        );
       case "number":
       case "integer":
         return node(
@@ -347,10 +378,12 @@ class Loader {
 
   private object(o: Record<string, unknown>): ObjectNode {
     const properties = new Map<string, SchemaNode>();
-    if (isObject(o.properties)) for (const [name, schema] of Object.entries(o.properties)) properties.set(name, this.load(schema));
+    if (isObject(o.properties))
+      for (const [name, schema] of Object.entries(o.properties)) properties.set(name, this.load(schema));
     const patternProperties: ObjectNode["patternProperties"] = [];
     if (isObject(o.patternProperties)) {
-      for (const [source, schema] of Object.entries(o.patternProperties)) patternProperties.push({ pattern: regex(source), schema: this.load(schema) });
+      for (const [source, schema] of Object.entries(o.patternProperties))
+        patternProperties.push({ pattern: regex(source), schema: this.load(schema) });
     }
     const propertyDependencies = new Map<string, Set<string>>();
     const schemaDependencies = new Map<string, SchemaNode>();
@@ -358,7 +391,8 @@ class Loader {
     for (const deps of [o.dependencies, o.dependentRequired, o.dependentSchemas]) {
       if (!isObject(deps)) continue;
       for (const [name, dep] of Object.entries(deps)) {
-        if (Array.isArray(dep)) propertyDependencies.set(name, new Set(dep.filter((d): d is string => typeof d === "string")));
+        if (Array.isArray(dep))
+          propertyDependencies.set(name, new Set(dep.filter((d): d is string => typeof d === "string")));
         else schemaDependencies.set(name, this.load(dep));
       }
     }
@@ -403,7 +437,8 @@ class Loader {
       itemSchemas,
       permitsAdditional: additional !== false,
       additionalSchema: isObject(additional) ? this.load(additional) : undefined,
-      unevaluatedItems: this.draft !== "draft-07" && o.unevaluatedItems !== undefined ? this.load(o.unevaluatedItems) : undefined,
+      unevaluatedItems:
+        this.draft !== "draft-07" && o.unevaluatedItems !== undefined ? this.load(o.unevaluatedItems) : undefined,
       minItems: num(o.minItems),
       maxItems: num(o.maxItems),
       uniqueItems: o.uniqueItems === true,
@@ -603,7 +638,13 @@ function compareSameKind(ctx: DiffContext, original: SchemaNode, update: SchemaN
 }
 
 /** `maxX` / `minX` keywords: a larger maximum or a smaller minimum accepts more. */
-function compareBound(ctx: DiffContext, keyword: string, before: number | undefined, after: number | undefined, prefix: string): void {
+function compareBound(
+  ctx: DiffContext,
+  keyword: string,
+  before: number | undefined,
+  after: number | undefined,
+  prefix: string,
+): void {
   if (before === after) return;
   if (before === undefined) ctx.add(`${prefix}_ADDED`, keyword);
   else if (after === undefined) ctx.add(`${prefix}_REMOVED`, keyword);
@@ -611,7 +652,11 @@ function compareBound(ctx: DiffContext, keyword: string, before: number | undefi
   else ctx.add(`${prefix}_DECREASED`, keyword);
 }
 
-function compareNumbers(ctx: DiffContext, original: SchemaNode & { kind: "number" }, update: SchemaNode & { kind: "number" }): void {
+function compareNumbers(
+  ctx: DiffContext,
+  original: SchemaNode & { kind: "number" },
+  update: SchemaNode & { kind: "number" },
+): void {
   compareBound(ctx, "maximum", original.maximum, update.maximum, "MAXIMUM");
   compareBound(ctx, "minimum", original.minimum, update.minimum, "MINIMUM");
   compareBound(ctx, "exclusiveMaximum", original.exclusiveMaximum, update.exclusiveMaximum, "EXCLUSIVE_MAXIMUM");
@@ -626,7 +671,8 @@ function compareNumbers(ctx: DiffContext, original: SchemaNode & { kind: "number
     else if (isMultiple(before, after)) ctx.add("MULTIPLE_OF_REDUCED", "multipleOf");
     else ctx.add("MULTIPLE_OF_CHANGED", "multipleOf");
   }
-  if (original.requiresInteger !== update.requiresInteger) ctx.add(original.requiresInteger ? "TYPE_EXTENDED" : "TYPE_NARROWED");
+  if (original.requiresInteger !== update.requiresInteger)
+    ctx.add(original.requiresInteger ? "TYPE_EXTENDED" : "TYPE_NARROWED");
 }
 
 function isMultiple(value: number, factor: number): boolean {
@@ -646,8 +692,10 @@ function compareCombined(
   const after = distinct(update.subschemas);
   // More subschemas is judged by the update's criterion, fewer by the original's: an allOf
   // losing a part accepts more whatever it became, an anyOf / oneOf losing a branch accepts less.
-  if (before.length < after.length) ctx.add(update.criterion === "allOf" ? "PRODUCT_TYPE_EXTENDED" : "SUM_TYPE_EXTENDED");
-  else if (before.length > after.length) ctx.add(original.criterion === "allOf" ? "PRODUCT_TYPE_NARROWED" : "SUM_TYPE_NARROWED");
+  if (before.length < after.length)
+    ctx.add(update.criterion === "allOf" ? "PRODUCT_TYPE_EXTENDED" : "SUM_TYPE_EXTENDED");
+  else if (before.length > after.length)
+    ctx.add(original.criterion === "allOf" ? "PRODUCT_TYPE_NARROWED" : "SUM_TYPE_NARROWED");
 
   // Every compatible (original, update) pairing, then the largest one-to-one matching of them:
   // each subschema must find its own counterpart, whatever the order.
@@ -670,7 +718,10 @@ function compareCombined(
   if (matched < Math.min(before.length, after.length)) ctx.add("COMBINED_TYPE_SUBSCHEMAS_CHANGED");
 }
 
-function compareCriteria(original: { criterion: Criterion; subschemas: unknown[] }, update: { criterion: Criterion; subschemas: unknown[] }): string | undefined {
+function compareCriteria(
+  original: { criterion: Criterion; subschemas: unknown[] },
+  update: { criterion: Criterion; subschemas: unknown[] },
+): string | undefined {
   if (original.criterion === update.criterion) return undefined;
   const singleOriginal = original.subschemas.length === 1;
   const singleUpdate = update.subschemas.length === 1;
@@ -717,7 +768,12 @@ function compareObjects(ctx: DiffContext, original: ObjectNode, update: ObjectNo
       const isRequired = update.required.has(name);
       if (wasRequired && !isRequired) ctx.add("REQUIRED_ATTRIBUTE_REMOVED", name);
       else if (!wasRequired && isRequired) {
-        ctx.add(update.properties.get(name)!.common.defaultKey !== undefined ? "REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED" : "REQUIRED_ATTRIBUTE_ADDED", name);
+        ctx.add(
+          update.properties.get(name)!.common.defaultKey !== undefined
+            ? "REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED"
+            : "REQUIRED_ATTRIBUTE_ADDED",
+          name,
+        );
       }
     }
   });
@@ -769,24 +825,44 @@ function compareProperty(ctx: DiffContext, name: string, original: ObjectNode, u
       const sub = ctx.sub();
       compare(sub, before, covering);
       ctx.addAll(sub);
-      return ctx.add(sub.isCompatible() ? "PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" : "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL");
+      return ctx.add(
+        sub.isCompatible()
+          ? "PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
+          : "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+      );
     }
-    return ctx.add(normalize(before).kind === "false" ? "PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL" : "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL");
+    return ctx.add(
+      normalize(before).kind === "false"
+        ? "PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL"
+        : "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL",
+    );
   }
   if (!after) return;
   // Added: only the original's model matters, it is what let old data carry the name.
   if (isOpenObject(original)) {
-    return ctx.add(normalize(after).kind === "empty" ? "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL" : "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL");
+    return ctx.add(
+      normalize(after).kind === "empty"
+        ? "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL"
+        : "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL",
+    );
   }
   const covering = coveringSchema(original, name);
   if (covering) {
     const sub = ctx.sub();
     compare(sub, covering, after);
     ctx.addAll(sub);
-    ctx.add(sub.isCompatible() ? "PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" : "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL");
+    ctx.add(
+      sub.isCompatible()
+        ? "PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
+        : "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+    );
   }
   if (update.required.has(name)) {
-    ctx.add(after.common.defaultKey !== undefined ? "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL" : "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL");
+    ctx.add(
+      after.common.defaultKey !== undefined
+        ? "REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL"
+        : "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL",
+    );
   } else {
     ctx.add("OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL");
   }
@@ -815,14 +891,16 @@ function compareArrays(ctx: DiffContext, original: ArrayNode, update: ArrayNode)
   compareUnevaluatedItems(ctx, original.unevaluatedItems, update.unevaluatedItems);
   compareBound(ctx, "maxItems", original.maxItems, update.maxItems, "MAX_ITEMS");
   compareBound(ctx, "minItems", original.minItems, update.minItems, "MIN_ITEMS");
-  if (original.uniqueItems !== update.uniqueItems) ctx.add(original.uniqueItems ? "UNIQUE_ITEMS_REMOVED" : "UNIQUE_ITEMS_ADDED", "uniqueItems");
+  if (original.uniqueItems !== update.uniqueItems)
+    ctx.add(original.uniqueItems ? "UNIQUE_ITEMS_REMOVED" : "UNIQUE_ITEMS_ADDED", "uniqueItems");
   compareBound(ctx, "maxContains", original.maxContains, update.maxContains, "MAX_CONTAINS");
   compareBound(ctx, "minContains", original.minContains, update.minContains, "MIN_CONTAINS");
 }
 
 function compareTuples(ctx: DiffContext, original: ArrayNode, update: ArrayNode): void {
   const shared = Math.min(original.itemSchemas.length, update.itemSchemas.length);
-  for (let i = 0; i < shared; i++) ctx.within(`items/${i}`, () => compare(ctx, original.itemSchemas[i], update.itemSchemas[i]));
+  for (let i = 0; i < shared; i++)
+    ctx.within(`items/${i}`, () => compare(ctx, original.itemSchemas[i], update.itemSchemas[i]));
   for (let i = shared; i < original.itemSchemas.length; i++) {
     const before = original.itemSchemas[i]!;
     ctx.within(`items/${i}`, () => {
@@ -832,23 +910,39 @@ function compareTuples(ctx: DiffContext, original: ArrayNode, update: ArrayNode)
         const sub = ctx.sub();
         compare(sub, before, covering);
         ctx.addAll(sub);
-        return ctx.add(sub.isCompatible() ? "ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" : "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL");
+        return ctx.add(
+          sub.isCompatible()
+            ? "ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
+            : "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+        );
       }
-      ctx.add(normalize(before).kind === "false" ? "ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL" : "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL");
+      ctx.add(
+        normalize(before).kind === "false"
+          ? "ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL"
+          : "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL",
+      );
     });
   }
   for (let i = shared; i < update.itemSchemas.length; i++) {
     const after = update.itemSchemas[i]!;
     ctx.within(`items/${i}`, () => {
       if (isOpenArray(original)) {
-        return ctx.add(normalize(after).kind === "empty" ? "ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL" : "ITEM_ADDED_TO_OPEN_CONTENT_MODEL");
+        return ctx.add(
+          normalize(after).kind === "empty"
+            ? "ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL"
+            : "ITEM_ADDED_TO_OPEN_CONTENT_MODEL",
+        );
       }
       const covering = coveringItems(original);
       if (covering) {
         const sub = ctx.sub();
         compare(sub, covering, after);
         ctx.addAll(sub);
-        return ctx.add(sub.isCompatible() ? "ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" : "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL");
+        return ctx.add(
+          sub.isCompatible()
+            ? "ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
+            : "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+        );
       }
       // Old data never had an item at this position: any schema for it reads all of old data.
       ctx.add("ITEM_ADDED_TO_CLOSED_CONTENT_MODEL");
@@ -856,7 +950,11 @@ function compareTuples(ctx: DiffContext, original: ArrayNode, update: ArrayNode)
   }
 }
 
-function compareUnevaluatedItems(ctx: DiffContext, before: SchemaNode | undefined, after: SchemaNode | undefined): void {
+function compareUnevaluatedItems(
+  ctx: DiffContext,
+  before: SchemaNode | undefined,
+  after: SchemaNode | undefined,
+): void {
   if (!before && !after) return;
   const kind = (n: SchemaNode | undefined): string | undefined => (n ? normalize(n).kind : undefined);
   ctx.within("unevaluatedItems", () => {
@@ -896,21 +994,28 @@ const MESSAGES: Record<string, string> = {
   SCHEMA_ADDED: "a schema was added where there was none: old data was not constrained here",
   PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL:
     "a property was added to an open content model: old data may already hold this name with any value (close the model with additionalProperties: false, or give the property an empty schema)",
-  PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL: "a property was removed from a closed content model: old data holds it and the new schema refuses it",
-  PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL: "an added property does not accept what additionalProperties / patternProperties accepted before",
-  PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL: "a removed property's values are not accepted by the new additionalProperties / patternProperties",
+  PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL:
+    "a property was removed from a closed content model: old data holds it and the new schema refuses it",
+  PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL:
+    "an added property does not accept what additionalProperties / patternProperties accepted before",
+  PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL:
+    "a removed property's values are not accepted by the new additionalProperties / patternProperties",
   REQUIRED_ATTRIBUTE_ADDED: "a property became required: old data may lack it (give it a default)",
-  REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL: "a required property was added: old data lacks it (give it a default)",
+  REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL:
+    "a required property was added: old data lacks it (give it a default)",
   ADDITIONAL_PROPERTIES_REMOVED: "additionalProperties became false: old data may hold undeclared properties",
   ADDITIONAL_PROPERTIES_NARROWED: "additionalProperties gained a schema: old undeclared properties may not match it",
   ADDITIONAL_ITEMS_REMOVED: "additional items became forbidden: old data may hold them",
   ADDITIONAL_ITEMS_NARROWED: "additional items gained a schema: old data's extra items may not match it",
-  ITEM_ADDED_TO_OPEN_CONTENT_MODEL: "a tuple item was added to an open array: old data may hold anything at this position",
-  ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL: "a tuple item was removed from a closed array: old data holds it and the new schema refuses it",
+  ITEM_ADDED_TO_OPEN_CONTENT_MODEL:
+    "a tuple item was added to an open array: old data may hold anything at this position",
+  ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL:
+    "a tuple item was removed from a closed array: old data holds it and the new schema refuses it",
   ENUM_ARRAY_NARROWED: "enum values were removed: old data may hold them",
   ENUM_ARRAY_CHANGED: "enum / const values changed: old data may hold values no longer allowed",
   COMBINED_TYPE_CHANGED: "the combination changed (allOf / anyOf / oneOf) in a way that accepts less",
-  COMBINED_TYPE_SUBSCHEMAS_CHANGED: "a subschema of allOf / anyOf / oneOf has no compatible counterpart in the new schema",
+  COMBINED_TYPE_SUBSCHEMAS_CHANGED:
+    "a subschema of allOf / anyOf / oneOf has no compatible counterpart in the new schema",
   PRODUCT_TYPE_EXTENDED: "an allOf gained a subschema: old data may not match it",
   SUM_TYPE_NARROWED: "an anyOf / oneOf lost a subschema: old data may match only that one",
   NOT_TYPE_EXTENDED: "a not forbids more than before: old data may match it",
@@ -975,7 +1080,8 @@ function findAnchor(root: unknown, name: string): unknown {
     if (Array.isArray(current)) stack.push(...current);
     else if (isObject(current)) {
       if (current.$anchor === name || current.$id === `#${name}`) return current;
-      for (const [key, value] of Object.entries(current)) if (key !== "enum" && key !== "const" && key !== "default" && key !== "examples") stack.push(value);
+      for (const [key, value] of Object.entries(current))
+        if (key !== "enum" && key !== "const" && key !== "default" && key !== "examples") stack.push(value);
     }
   }
   return undefined;

@@ -16,7 +16,18 @@
  *   them, and are not themselves part of the file's top-level diff (see `ProtobufSchemaInput`);
  * - services, options and comments are ignored, as Confluent ignores them.
  */
-import { common, Enum, MapField, Type, type Field, type FieldBase, type INamespace, type Namespace, type OneOf, type ReflectionObject } from "protobufjs";
+import {
+  common,
+  Enum,
+  MapField,
+  Type,
+  type Field,
+  type FieldBase,
+  type INamespace,
+  type Namespace,
+  type OneOf,
+  type ReflectionObject,
+} from "protobufjs";
 import type { ParsedProtobufSpec } from "../spec/protobuf-spec.ts";
 import type { ParsedSpec } from "../spec/spec-types.ts";
 import type { CompatibilityEngine, CompatibilityIssue } from "./compatibility.ts";
@@ -210,7 +221,13 @@ export function diffProtobufSchemas(
 export const protobufCompatibility: CompatibilityEngine = {
   canRead(reader: ParsedSpec, writer: ParsedSpec): CompatibilityIssue[] {
     if (reader.format !== "PROTOBUF" || writer.format !== "PROTOBUF") {
-      return [{ type: "SCHEMA_TYPE_CHANGED", path: "#/", message: `a ${reader.format} schema cannot read data written with a ${writer.format} schema` }];
+      return [
+        {
+          type: "SCHEMA_TYPE_CHANGED",
+          path: "#/",
+          message: `a ${reader.format} schema cannot read data written with a ${writer.format} schema`,
+        },
+      ];
     }
     return diffProtobufSchemas(writer, reader).incompatible.map((d) => ({ ...d, message: describe(d) }));
   },
@@ -299,8 +316,10 @@ function packageOf(type: ReflectionObject): string {
 
 /** Confluent's SchemaDiff.compareTypeElements: messages and enums of one level, by name. */
 function compareTypeElements(ctx: DiffContext, original: Array<Type | Enum>, update: Array<Type | Enum>): void {
-  const messages = (types: Array<Type | Enum>) => new Map(types.filter((t): t is Type => t instanceof Type).map((t, index) => [t.name, { type: t, index }]));
-  const enums = (types: Array<Type | Enum>) => new Map(types.filter((t): t is Enum => t instanceof Enum).map((t) => [t.name, t]));
+  const messages = (types: Array<Type | Enum>) =>
+    new Map(types.filter((t): t is Type => t instanceof Type).map((t, index) => [t.name, { type: t, index }]));
+  const enums = (types: Array<Type | Enum>) =>
+    new Map(types.filter((t): t is Enum => t instanceof Enum).map((t) => [t.name, t]));
   const originalMessages = messages(original);
   const updateMessages = messages(update);
   for (const name of union(originalMessages.keys(), updateMessages.keys())) {
@@ -411,8 +430,10 @@ function compareFieldsByTag(ctx: DiffContext, original: FieldBase[], update: Fie
     ctx.at([tag], () => {
       const a = before.get(tag);
       const b = after.get(tag);
-      if (!b) ctx.add(inOneof ? "ONEOF_FIELD_REMOVED" : a?.rule === "required" ? "REQUIRED_FIELD_REMOVED" : "FIELD_REMOVED");
-      else if (!a) ctx.add(inOneof ? "ONEOF_FIELD_ADDED" : b.rule === "required" ? "REQUIRED_FIELD_ADDED" : "FIELD_ADDED");
+      if (!b)
+        ctx.add(inOneof ? "ONEOF_FIELD_REMOVED" : a?.rule === "required" ? "REQUIRED_FIELD_REMOVED" : "FIELD_REMOVED");
+      else if (!a)
+        ctx.add(inOneof ? "ONEOF_FIELD_ADDED" : b.rule === "required" ? "REQUIRED_FIELD_ADDED" : "FIELD_ADDED");
       else compareFields(ctx, a, b);
     });
   }
@@ -438,7 +459,12 @@ function label(field: FieldBase): Label {
 
 function typeRef(field: FieldBase): TypeRef {
   const value: TypeRef = { name: field.type, resolved: field.resolvedType };
-  if (field instanceof MapField) return { name: `map<${field.keyType}, ${field.type}>`, resolved: null, map: { key: { name: field.keyType, resolved: null }, value } };
+  if (field instanceof MapField)
+    return {
+      name: `map<${field.keyType}, ${field.type}>`,
+      resolved: null,
+      map: { key: { name: field.keyType, resolved: null }, value },
+    };
   return value;
 }
 
@@ -452,7 +478,13 @@ function scalarGroup(type: TypeRef): string {
   return type.resolved instanceof Enum ? "varint" : (SCALAR_GROUPS[type.name] ?? type.name);
 }
 
-function compareTypes(ctx: DiffContext, originalLabel: Label, updateLabel: Label, original: TypeRef, update: TypeRef): void {
+function compareTypes(
+  ctx: DiffContext,
+  originalLabel: Label,
+  updateLabel: Label,
+  original: TypeRef,
+  update: TypeRef,
+): void {
   const originalKind = kind(original);
   if (originalKind !== kind(update)) {
     ctx.add("FIELD_KIND_CHANGED");
@@ -492,7 +524,12 @@ function compareMessageTypes(ctx: DiffContext, original: Type, update: Type): vo
     return;
   }
   if (isLocal(original, ctx.original) && isLocal(update, ctx.update)) return;
-  const sub = new DiffContext({ ...ctx.original, packageName: originalPackage }, { ...ctx.update, packageName: updatePackage }, name.split("."), ctx.visiting);
+  const sub = new DiffContext(
+    { ...ctx.original, packageName: originalPackage },
+    { ...ctx.update, packageName: updatePackage },
+    name.split("."),
+    ctx.visiting,
+  );
   compareMessages(sub, original, update);
   ctx.differences.push(...sub.differences);
   if (!sub.isCompatible()) ctx.add("FIELD_NAMED_TYPE_CHANGED");
@@ -503,7 +540,12 @@ function compareMessageTypes(ctx: DiffContext, original: Type, update: Type): vo
  * a name reserved by the previous version stays reserved, and no reserved name is a field of the
  * schema's first message.
  */
-function checkReservedFields(ctx: DiffContext, update: ProtobufSchemaInput, originalMetadata?: ProtobufSchemaMetadata, updateMetadata?: ProtobufSchemaMetadata): void {
+function checkReservedFields(
+  ctx: DiffContext,
+  update: ProtobufSchemaInput,
+  originalMetadata?: ProtobufSchemaMetadata,
+  updateMetadata?: ProtobufSchemaMetadata,
+): void {
   const reserved = (metadata?: ProtobufSchemaMetadata) =>
     new Set(
       (metadata?.properties?.[RESERVED_PROPERTY] ?? "")
@@ -515,7 +557,8 @@ function checkReservedFields(ctx: DiffContext, update: ProtobufSchemaInput, orig
   const after = reserved(updateMetadata);
   for (const name of before) if (!after.has(name)) ctx.add("RESERVED_FIELD_REMOVED", name);
   const first = fileTypes(update, ctx.update).find((t): t is Type => t instanceof Type);
-  for (const field of first?.fieldsArray ?? []) if (after.has(field.name)) ctx.add("FIELD_CONFLICTS_WITH_RESERVED_FIELD", first?.name ?? "", field.id);
+  for (const field of first?.fieldsArray ?? [])
+    if (after.has(field.name)) ctx.add("FIELD_CONFLICTS_WITH_RESERVED_FIELD", first?.name ?? "", field.id);
 }
 
 function union<T>(a: Iterable<T>, b: Iterable<T>): Set<T> {

@@ -7,7 +7,13 @@
  */
 import { Hono, type Context } from "hono";
 import { avroCompatibility } from "../compat/avro-compatibility.ts";
-import { checkCompatibility, COMPATIBILITY_LEVELS, type CompatibilityEngine, type CompatibilityLevel, type CompatibilityResult } from "../compat/compatibility.ts";
+import {
+  checkCompatibility,
+  COMPATIBILITY_LEVELS,
+  type CompatibilityEngine,
+  type CompatibilityLevel,
+  type CompatibilityResult,
+} from "../compat/compatibility.ts";
 import { jsonSchemaCompatibility } from "../compat/json-schema-compatibility.ts";
 import { protobufCompatibility } from "../compat/protobuf-compatibility.ts";
 import type { RegistryEnv } from "../registry/level-routes.ts";
@@ -15,7 +21,13 @@ import type { ParsedSpec } from "../spec/validate-specification.ts";
 import { d1Session } from "../store/d1-session.ts";
 import { BOOKMARK_HEADER } from "../store/open-d1-session.ts";
 import { SCHEMA_FORMATS } from "../store/collections.ts";
-import { MAX_BODY_BYTES, MAX_REFERENCES_PER_SCHEMA, MAX_SPEC_BYTES, readBodyText, subjectProblem } from "../http/input-limits.ts";
+import {
+  MAX_BODY_BYTES,
+  MAX_REFERENCES_PER_SCHEMA,
+  MAX_SPEC_BYTES,
+  readBodyText,
+  subjectProblem,
+} from "../http/input-limits.ts";
 import { CONFLUENT_ERRORS, ConfluentError } from "./confluent-error.ts";
 import {
   canonicalSchema,
@@ -64,12 +76,25 @@ export const MODES = ["READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT"] as
 /** The version Confluent's metadata endpoint reports (the features were checked against it). */
 const CONFLUENT_VERSION = "8.1.1";
 
-const ENGINES: Record<SchemaType, CompatibilityEngine> = { AVRO: avroCompatibility, JSON: jsonSchemaCompatibility, PROTOBUF: protobufCompatibility };
+const ENGINES: Record<SchemaType, CompatibilityEngine> = {
+  AVRO: avroCompatibility,
+  JSON: jsonSchemaCompatibility,
+  PROTOBUF: protobufCompatibility,
+};
 const ACCEPTED_BODY = /^application\/(?:vnd\.schemaregistry(?:\.v1)?\+json|json|octet-stream)\b/i;
 // A context name: letters, digits, '.', '_', '-' (Confluent's rule), after the leading dot.
 const CONTEXT_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
 /** Config fields a PUT /config may set, beside `compatibility`. */
-const CONFIG_FIELDS = ["normalize", "alias", "compatibilityGroup", "validateFields", "defaultMetadata", "overrideMetadata", "defaultRuleSet", "overrideRuleSet"] as const;
+const CONFIG_FIELDS = [
+  "normalize",
+  "alias",
+  "compatibilityGroup",
+  "validateFields",
+  "defaultMetadata",
+  "overrideMetadata",
+  "defaultRuleSet",
+  "overrideRuleSet",
+] as const;
 
 type Ctx = Context<RegistryEnv>;
 
@@ -89,12 +114,32 @@ export const confluentApi = new Hono<RegistryEnv>();
 const routes = new Hono<RegistryEnv>();
 
 confluentApi.onError((error, c) => {
-  if (error instanceof ConfluentError) return c.body(JSON.stringify({ error_code: error.errorCode, message: error.message }), error.status, { "content-type": CONFLUENT_CONTENT_TYPE });
-  console.error(JSON.stringify({ event: "unhandled_error", api: "confluent", requestId: c.var.requestId, error: String(error) }));
-  return c.body(JSON.stringify({ error_code: 50001, message: "Error in the backend data store" }), 500, { "content-type": CONFLUENT_CONTENT_TYPE });
+  if (error instanceof ConfluentError)
+    return c.body(JSON.stringify({ error_code: error.errorCode, message: error.message }), error.status, {
+      "content-type": CONFLUENT_CONTENT_TYPE,
+    });
+  console.error(
+    JSON.stringify({ event: "unhandled_error", api: "confluent", requestId: c.var.requestId, error: String(error) }),
+  );
+  return c.body(JSON.stringify({ error_code: 50001, message: "Error in the backend data store" }), 500, {
+    "content-type": CONFLUENT_CONTENT_TYPE,
+  });
 });
 // Only on this API's own paths: mounted at the root, a bare `use()` would also run for /health and /api.
-for (const path of ["/subjects", "/subjects/*", "/schemas", "/schemas/*", "/config", "/config/*", "/compatibility/*", "/mode", "/mode/*", "/contexts", "/contexts/*"]) confluentApi.use(path, d1Session());
+for (const path of [
+  "/subjects",
+  "/subjects/*",
+  "/schemas",
+  "/schemas/*",
+  "/config",
+  "/config/*",
+  "/compatibility/*",
+  "/mode",
+  "/mode/*",
+  "/contexts",
+  "/contexts/*",
+])
+  confluentApi.use(path, d1Session());
 
 /** The JSON body of a request; Confluent clients send their own content types. */
 async function jsonBody(c: Ctx): Promise<Record<string, unknown>> {
@@ -109,7 +154,8 @@ async function jsonBody(c: Ctx): Promise<Record<string, unknown>> {
   } catch {
     fail(400, "The request body is not JSON.");
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) fail(422, "The request body must be a JSON object.");
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    fail(422, "The request body must be a JSON object.");
   return parsed as Record<string, unknown>;
 }
 
@@ -122,7 +168,8 @@ function urlContext(c: Ctx): string {
   const raw = c.req.param("context" as never) as string | undefined;
   if (raw === undefined || raw === "." || raw === ":.:" || raw === "") return ".";
   const name = raw.startsWith(":.") && raw.endsWith(":") ? raw.slice(2, -1) : raw.startsWith(".") ? raw.slice(1) : raw;
-  if (!CONTEXT_NAME.test(name)) fail(CONFLUENT_ERRORS.invalidContext, `Invalid context name '${raw}': use letters, digits, '.', '_' and '-'.`);
+  if (!CONTEXT_NAME.test(name))
+    fail(CONFLUENT_ERRORS.invalidContext, `Invalid context name '${raw}': use letters, digits, '.', '_' and '-'.`);
   return name;
 }
 
@@ -131,7 +178,8 @@ export const GLOBAL_CONTEXT = "__GLOBAL";
 const GLOBAL_KEY = contextKey(GLOBAL_CONTEXT);
 
 function refuseGlobalContext(context: string): void {
-  if (context === GLOBAL_CONTEXT) fail(400, `The ${GLOBAL_CONTEXT} context holds only config and mode: it has no subjects or schemas.`);
+  if (context === GLOBAL_CONTEXT)
+    fail(400, `The ${GLOBAL_CONTEXT} context holds only config and mode: it has no subjects or schemas.`);
 }
 
 function subjectParam(c: Ctx): SubjectName {
@@ -141,7 +189,8 @@ function subjectParam(c: Ctx): SubjectName {
   const problem = subjectProblem(raw);
   if (problem !== null) fail(CONFLUENT_ERRORS.invalidSubject, `The specified subject ${problem}.`);
   const subject = parseSubject(raw, urlContext(c));
-  if (subject.context !== "." && !CONTEXT_NAME.test(subject.context)) fail(CONFLUENT_ERRORS.invalidContext, `Invalid context name '${subject.context}'.`);
+  if (subject.context !== "." && !CONTEXT_NAME.test(subject.context))
+    fail(CONFLUENT_ERRORS.invalidContext, `Invalid context name '${subject.context}'.`);
   refuseGlobalContext(subject.context);
   return subject;
 }
@@ -173,12 +222,21 @@ interface SettingsLevel {
 }
 
 function subjectLevel(subject: SubjectName): SettingsLevel {
-  return { key: subject.qualified, chain: [subject.qualified, contextKey(subject.context), GLOBAL_KEY], label: `Subject '${subject.qualified}'`, subject };
+  return {
+    key: subject.qualified,
+    chain: [subject.qualified, contextKey(subject.context), GLOBAL_KEY],
+    label: `Subject '${subject.qualified}'`,
+    subject,
+  };
 }
 
 function contextLevel(context: string): SettingsLevel {
   const key = contextKey(context);
-  return { key, chain: key === GLOBAL_KEY ? [GLOBAL_KEY] : [key, GLOBAL_KEY], label: `Context '${contextLabel(context)}'` };
+  return {
+    key,
+    chain: key === GLOBAL_KEY ? [GLOBAL_KEY] : [key, GLOBAL_KEY],
+    label: `Context '${contextLabel(context)}'`,
+  };
 }
 
 /** The level a `/config/{subject}` or `/mode/{subject}` URL names: `:.ctx:` alone is that context's own level. */
@@ -187,7 +245,8 @@ function settingsParam(c: Ctx): SettingsLevel {
   const contextOnly = /^:\.([^:]*):$/.exec(raw);
   if (contextOnly) {
     const context = contextOnly[1] === "" ? "." : contextOnly[1]!;
-    if (context !== "." && !CONTEXT_NAME.test(context)) fail(CONFLUENT_ERRORS.invalidContext, `Invalid context name '${context}'.`);
+    if (context !== "." && !CONTEXT_NAME.test(context))
+      fail(CONFLUENT_ERRORS.invalidContext, `Invalid context name '${context}'.`);
     return contextLevel(context);
   }
   const problem = subjectProblem(raw);
@@ -198,12 +257,16 @@ function settingsParam(c: Ctx): SettingsLevel {
 /** The effective config along a level's chain: each field from the most specific level that sets it. */
 async function effectiveConfig(c: Ctx, level: SettingsLevel): Promise<Record<string, unknown>> {
   const merged: Record<string, unknown> = {};
-  for (const key of [...level.chain].reverse()) Object.assign(merged, (await settingsOf(c.var.session, key)).config ?? {});
+  for (const key of [...level.chain].reverse())
+    Object.assign(merged, (await settingsOf(c.var.session, key)).config ?? {});
   return merged;
 }
 
 async function levelOf(c: Ctx, subject: SubjectName): Promise<CompatibilityLevel> {
-  return ((await effectiveConfig(c, subjectLevel(subject))).compatibilityLevel as CompatibilityLevel | undefined) ?? DEFAULT_COMPATIBILITY;
+  return (
+    ((await effectiveConfig(c, subjectLevel(subject))).compatibilityLevel as CompatibilityLevel | undefined) ??
+    DEFAULT_COMPATIBILITY
+  );
 }
 
 /**
@@ -211,7 +274,8 @@ async function levelOf(c: Ctx, subject: SubjectName): Promise<CompatibilityLevel
  * registry's kill switch: it wins over every other level.
  */
 async function modeIn(c: Ctx, level: SettingsLevel): Promise<string> {
-  for (const key of ["", GLOBAL_KEY]) if ((await settingsOf(c.var.session, key)).mode === "READONLY_OVERRIDE") return "READONLY_OVERRIDE";
+  for (const key of ["", GLOBAL_KEY])
+    if ((await settingsOf(c.var.session, key)).mode === "READONLY_OVERRIDE") return "READONLY_OVERRIDE";
   for (const key of level.chain) {
     const { mode } = await settingsOf(c.var.session, key);
     if (mode !== null) return mode;
@@ -222,7 +286,8 @@ async function modeIn(c: Ctx, level: SettingsLevel): Promise<string> {
 /** Writes to a subject (register, delete) are refused in READONLY and READONLY_OVERRIDE. */
 async function requireWritable(c: Ctx, subject: SubjectName): Promise<string> {
   const mode = await modeIn(c, subjectLevel(subject));
-  if (mode === "READONLY" || mode === "READONLY_OVERRIDE") fail(CONFLUENT_ERRORS.operationNotPermitted, `Subject '${subject.qualified}' is in read-only mode.`);
+  if (mode === "READONLY" || mode === "READONLY_OVERRIDE")
+    fail(CONFLUENT_ERRORS.operationNotPermitted, `Subject '${subject.qualified}' is in read-only mode.`);
   return mode;
 }
 
@@ -247,7 +312,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function positiveInteger(value: unknown, what: string): number | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > 2 ** 31 - 1) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid ${what} ${JSON.stringify(value)}.`);
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0 || value > 2 ** 31 - 1)
+    fail(CONFLUENT_ERRORS.invalidSchema, `Invalid ${what} ${JSON.stringify(value)}.`);
   return value;
 }
 
@@ -257,27 +323,42 @@ async function schemaInput(c: Ctx): Promise<SchemaInput> {
   const schemaType = body.schemaType ?? "AVRO";
   // Case-sensitive, as Confluent: "avro" is not a schema type.
   if (typeof schemaType !== "string" || !(SCHEMA_FORMATS as readonly string[]).includes(schemaType)) {
-    fail(CONFLUENT_ERRORS.invalidSchema, `Invalid schema type ${JSON.stringify(schemaType)}: expected one of ${SCHEMA_FORMATS.join(", ")}.`);
+    fail(
+      CONFLUENT_ERRORS.invalidSchema,
+      `Invalid schema type ${JSON.stringify(schemaType)}: expected one of ${SCHEMA_FORMATS.join(", ")}.`,
+    );
   }
-  if (typeof body.schema !== "string" || body.schema.trim() === "") fail(CONFLUENT_ERRORS.invalidSchema, "Empty schema: send the schema text in `schema`.");
+  if (typeof body.schema !== "string" || body.schema.trim() === "")
+    fail(CONFLUENT_ERRORS.invalidSchema, "Empty schema: send the schema text in `schema`.");
   const bytes = new TextEncoder().encode(body.schema).byteLength;
-  if (bytes > MAX_SPEC_BYTES) fail(CONFLUENT_ERRORS.schemaTooLarge, `Schema is ${bytes} bytes, over the limit of ${MAX_SPEC_BYTES} bytes.`);
+  if (bytes > MAX_SPEC_BYTES)
+    fail(CONFLUENT_ERRORS.schemaTooLarge, `Schema is ${bytes} bytes, over the limit of ${MAX_SPEC_BYTES} bytes.`);
   const references: SchemaReference[] = [];
   if (body.references !== undefined && body.references !== null) {
-    if (!Array.isArray(body.references)) fail(CONFLUENT_ERRORS.invalidSchema, "Invalid schema: `references` must be an array.");
-    if (body.references.length > MAX_REFERENCES_PER_SCHEMA) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: more than ${MAX_REFERENCES_PER_SCHEMA} references.`);
+    if (!Array.isArray(body.references))
+      fail(CONFLUENT_ERRORS.invalidSchema, "Invalid schema: `references` must be an array.");
+    if (body.references.length > MAX_REFERENCES_PER_SCHEMA)
+      fail(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: more than ${MAX_REFERENCES_PER_SCHEMA} references.`);
     for (const reference of body.references as unknown[]) {
-      if (!isObject(reference) || typeof reference.name !== "string" || reference.name === "" || typeof reference.subject !== "string" || reference.subject === "") {
+      if (
+        !isObject(reference) ||
+        typeof reference.name !== "string" ||
+        reference.name === "" ||
+        typeof reference.subject !== "string" ||
+        reference.subject === ""
+      ) {
         fail(CONFLUENT_ERRORS.invalidSchema, "Invalid schema: each reference needs a name, a subject and a version.");
       }
       const version = reference.version === undefined || reference.version === "latest" ? -1 : reference.version;
-      if (typeof version !== "number" || !Number.isSafeInteger(version) || (version < 1 && version !== -1)) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: reference "${reference.name}" has an invalid version.`);
+      if (typeof version !== "number" || !Number.isSafeInteger(version) || (version < 1 && version !== -1))
+        fail(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: reference "${reference.name}" has an invalid version.`);
       references.push({ name: reference.name, subject: reference.subject, version });
     }
   }
   const metadata = body.metadata;
   const ruleSet = body.ruleSet;
-  if (metadata !== undefined && metadata !== null && !isObject(metadata)) fail(CONFLUENT_ERRORS.invalidSchema, "Invalid schema: `metadata` must be an object.");
+  if (metadata !== undefined && metadata !== null && !isObject(metadata))
+    fail(CONFLUENT_ERRORS.invalidSchema, "Invalid schema: `metadata` must be an object.");
   if (ruleSet !== undefined && ruleSet !== null) checkRuleSet(ruleSet);
   const id = positiveInteger(body.id, "id");
   const version = positiveInteger(body.version, "version");
@@ -313,21 +394,31 @@ function checkRuleSet(ruleSet: unknown): asserts ruleSet is Record<string, unkno
     if (!Array.isArray(rules)) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule set: ${group} must be an array.`);
     const names = new Set<string>();
     for (const rule of rules as unknown[]) {
-      if (!isObject(rule) || typeof rule.name !== "string" || rule.name === "") fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule set: every rule of ${group} needs a name.`);
-      if (names.has(rule.name)) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule set: duplicate rule name "${rule.name}".`);
+      if (!isObject(rule) || typeof rule.name !== "string" || rule.name === "")
+        fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule set: every rule of ${group} needs a name.`);
+      if (names.has(rule.name))
+        fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule set: duplicate rule name "${rule.name}".`);
       names.add(rule.name);
-      if (rule.kind !== undefined && !RULE_KINDS.has(String(rule.kind))) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule "${rule.name}": kind must be TRANSFORM or CONDITION.`);
+      if (rule.kind !== undefined && !RULE_KINDS.has(String(rule.kind)))
+        fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule "${rule.name}": kind must be TRANSFORM or CONDITION.`);
       if (rule.mode !== undefined && !RULE_MODES[group]!.has(String(rule.mode))) {
-        fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule "${rule.name}": mode ${JSON.stringify(rule.mode)} is not one of ${[...RULE_MODES[group]!].join(", ")} for ${group}.`);
+        fail(
+          CONFLUENT_ERRORS.invalidSchema,
+          `Invalid rule "${rule.name}": mode ${JSON.stringify(rule.mode)} is not one of ${[...RULE_MODES[group]!].join(", ")} for ${group}.`,
+        );
       }
       for (const action of ["onSuccess", "onFailure"]) {
         const value = rule[action];
         if (value === undefined || value === null) continue;
         if (typeof value !== "string" || !value.split(",").every((part) => RULE_ACTIONS.has(part.trim()))) {
-          fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule "${rule.name}": ${action} ${JSON.stringify(value)} is not NONE, DLQ or ERROR.`);
+          fail(
+            CONFLUENT_ERRORS.invalidSchema,
+            `Invalid rule "${rule.name}": ${action} ${JSON.stringify(value)} is not NONE, DLQ or ERROR.`,
+          );
         }
       }
-      if (rule.type !== undefined && (typeof rule.type !== "string" || rule.type === "")) fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule "${rule.name}": type must be a non-empty string.`);
+      if (rule.type !== undefined && (typeof rule.type !== "string" || rule.type === ""))
+        fail(CONFLUENT_ERRORS.invalidSchema, `Invalid rule "${rule.name}": type must be a non-empty string.`);
     }
   }
 }
@@ -338,7 +429,14 @@ async function parseInput(c: Ctx, subject: SubjectName, input: SchemaInput): Pro
   const result = parseWithReferences(input.schemaType, input.schema, dependencies);
   if (!result.ok) {
     const first = result.errors[0];
-    const where = first === undefined ? "" : first.line !== undefined ? ` (line ${first.line}${first.column === undefined ? "" : `, column ${first.column}`})` : first.path === "" ? "" : ` (at ${first.path})`;
+    const where =
+      first === undefined
+        ? ""
+        : first.line !== undefined
+          ? ` (line ${first.line}${first.column === undefined ? "" : `, column ${first.column}`})`
+          : first.path === ""
+            ? ""
+            : ` (at ${first.path})`;
     fail(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: ${first?.message ?? "not valid"}${where}`);
   }
   return result.parsed;
@@ -371,9 +469,13 @@ function mergeMetadata(base: Json | null | undefined, over: Json | null | undefi
   if (!over) return base;
   const merged: Json = { ...base, ...over };
   for (const key of ["tags", "properties"]) {
-    if (isObject(base[key]) || isObject(over[key])) merged[key] = { ...(isObject(base[key]) ? base[key] : {}), ...(isObject(over[key]) ? over[key] : {}) };
+    if (isObject(base[key]) || isObject(over[key]))
+      merged[key] = { ...(isObject(base[key]) ? base[key] : {}), ...(isObject(over[key]) ? over[key] : {}) };
   }
-  if (Array.isArray(base.sensitive) || Array.isArray(over.sensitive)) merged.sensitive = [...new Set([...((base.sensitive as unknown[]) ?? []), ...((over.sensitive as unknown[]) ?? [])])];
+  if (Array.isArray(base.sensitive) || Array.isArray(over.sensitive))
+    merged.sensitive = [
+      ...new Set([...((base.sensitive as unknown[]) ?? []), ...((over.sensitive as unknown[]) ?? [])]),
+    ];
   return merged;
 }
 
@@ -383,7 +485,8 @@ function mergeRuleSets(base: Json | null | undefined, over: Json | null | undefi
   const merged: Json = { ...base, ...over };
   for (const group of ["migrationRules", "domainRules", "encodingRules"]) {
     const rules = new Map<string, unknown>();
-    for (const rule of [...((base[group] as Json[] | undefined) ?? []), ...((over[group] as Json[] | undefined) ?? [])]) rules.set(String(rule.name), rule);
+    for (const rule of [...((base[group] as Json[] | undefined) ?? []), ...((over[group] as Json[] | undefined) ?? [])])
+      rules.set(String(rule.name), rule);
     if (rules.size > 0) merged[group] = [...rules.values()];
   }
   return merged;
@@ -400,7 +503,8 @@ function withoutVersionHint(metadata: Json | null): Json | null {
 
 function versionHint(metadata: Json | null | undefined): number | undefined {
   const value = isObject(metadata?.properties) ? metadata.properties["confluent:version"] : undefined;
-  const number = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : typeof value === "number" ? value : NaN;
+  const number =
+    typeof value === "string" && /^\d+$/.test(value) ? Number(value) : typeof value === "number" ? value : NaN;
   return Number.isSafeInteger(number) && number > 0 ? number : undefined;
 }
 
@@ -411,18 +515,26 @@ function sameJson(a: unknown, b: unknown): boolean {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (!isObject(value)) return value;
-  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys(value[key])]));
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortKeys(value[key])]),
+  );
 }
 
 function sameReferences(a: readonly SchemaReference[], b: readonly SchemaReference[]): boolean {
-  return a.length === b.length && a.every((ref, i) => ref.name === b[i]!.name && ref.subject === b[i]!.subject && ref.version === b[i]!.version);
+  return (
+    a.length === b.length &&
+    a.every((ref, i) => ref.name === b[i]!.name && ref.subject === b[i]!.subject && ref.version === b[i]!.version)
+  );
 }
 
 /** A live version registering `input` again would duplicate (same schema, references, and metadata/rule set when sent). */
 function sameSchema(version: SubjectVersion, input: SchemaInput, metadata: Json | null, ruleSet: Json | null): boolean {
   return (
     version.document.body.format === input.schemaType &&
-    canonicalSchema(input.schemaType, version.document.body.specification) === canonicalSchema(input.schemaType, input.schema) &&
+    canonicalSchema(input.schemaType, version.document.body.specification) ===
+      canonicalSchema(input.schemaType, input.schema) &&
     sameReferences(version.references, input.references) &&
     sameJson(version.metadata, metadata) &&
     sameJson(version.ruleSet, ruleSet)
@@ -432,13 +544,22 @@ function sameSchema(version: SubjectVersion, input: SchemaInput, metadata: Json 
 /** The names a version reserves: `confluent:reserved` in its metadata properties, comma-separated. */
 function reservedNames(metadata: Json | null): string[] {
   const value = isObject(metadata?.properties) ? metadata.properties["confluent:reserved"] : undefined;
-  return typeof value === "string" ? value.split(",").map((name) => name.trim()).filter((name) => name !== "") : [];
+  return typeof value === "string"
+    ? value
+        .split(",")
+        .map((name) => name.trim())
+        .filter((name) => name !== "")
+    : [];
 }
 
 /** The top-level field names of a schema: an Avro record's fields, a JSON Schema's properties, a .proto's messages' fields. */
 function topLevelFields(parsed: ParsedSpec): string[] {
-  if (parsed.format === "AVRO") return parsed.schema.type === "record" ? parsed.schema.fields.map((field) => field.name) : [];
-  if (parsed.format === "JSON") return typeof parsed.schema === "object" && isObject(parsed.schema.properties) ? Object.keys(parsed.schema.properties) : [];
+  if (parsed.format === "AVRO")
+    return parsed.schema.type === "record" ? parsed.schema.fields.map((field) => field.name) : [];
+  if (parsed.format === "JSON")
+    return typeof parsed.schema === "object" && isObject(parsed.schema.properties)
+      ? Object.keys(parsed.schema.properties)
+      : [];
   const names: string[] = [];
   for (const nested of parsed.root.nestedArray) {
     const fields = (nested as { fieldsArray?: { name: string }[] }).fieldsArray;
@@ -459,13 +580,24 @@ function topLevelFields(parsed: ParsedSpec): string[] {
 function checkReservedFields(parsed: ParsedSpec, metadata: Json | null, previous: Json | null): void {
   const reserved = reservedNames(metadata);
   const fields = new Set(topLevelFields(parsed));
-  for (const name of reserved) if (fields.has(name)) fail(CONFLUENT_ERRORS.incompatibleSchema, `The new schema has field that conflicts with the reserved field ${name}.`);
-  for (const name of reservedNames(previous)) if (!reserved.includes(name)) fail(CONFLUENT_ERRORS.incompatibleSchema, `The new schema has reserved field ${name} removed from its metadata.`);
+  for (const name of reserved)
+    if (fields.has(name))
+      fail(
+        CONFLUENT_ERRORS.incompatibleSchema,
+        `The new schema has field that conflicts with the reserved field ${name}.`,
+      );
+  for (const name of reservedNames(previous))
+    if (!reserved.includes(name))
+      fail(CONFLUENT_ERRORS.incompatibleSchema, `The new schema has reserved field ${name} removed from its metadata.`);
 }
 
 // ---- answers -----------------------------------------------------------------------------------
 
-function schemaFields(schemaType: SchemaType, schema: string, record: { references: readonly SchemaReference[]; metadata?: Json | null; ruleSet?: Json | null }): Json {
+function schemaFields(
+  schemaType: SchemaType,
+  schema: string,
+  record: { references: readonly SchemaReference[]; metadata?: Json | null; ruleSet?: Json | null },
+): Json {
   // Confluent (8.x) names the type, AVRO included, and leaves empty references out.
   return {
     schemaType,
@@ -479,12 +611,20 @@ function schemaFields(schemaType: SchemaType, schema: string, record: { referenc
 /** A version's metadata as answered: what was stored, plus `confluent:version` (its number), as Confluent fills it in. */
 function versionMetadata(version: SubjectVersion): Json {
   const stored = version.metadata ?? {};
-  return { ...stored, properties: { ...(isObject(stored.properties) ? stored.properties : {}), "confluent:version": String(version.version) } };
+  return {
+    ...stored,
+    properties: {
+      ...(isObject(stored.properties) ? stored.properties : {}),
+      "confluent:version": String(version.version),
+    },
+  };
 }
 
 /** How a subject is named in an answer: plainly under its own context's URL prefix, else qualified. */
 function subjectLabel(c: Ctx, subject: SubjectName): string {
-  return c.req.param("context" as never) !== undefined && urlContext(c) === subject.context ? subject.name : subject.qualified;
+  return c.req.param("context" as never) !== undefined && urlContext(c) === subject.context
+    ? subject.name
+    : subject.qualified;
 }
 
 /** A version as answered; its subject is named within its context (as the features, checked against Confluent 8, expect). */
@@ -495,7 +635,11 @@ function presentVersion(c: Ctx, subject: SubjectName, version: SubjectVersion): 
     version: version.version,
     id: version.globalId,
     ...(version.guid ? { guid: version.guid } : {}),
-    ...schemaFields(format, specification, { references: version.references, metadata: versionMetadata(version), ruleSet: version.ruleSet }),
+    ...schemaFields(format, specification, {
+      references: version.references,
+      metadata: versionMetadata(version),
+      ruleSet: version.ruleSet,
+    }),
     ...(version.deleted ? { deleted: true } : {}),
   };
 }
@@ -503,22 +647,31 @@ function presentVersion(c: Ctx, subject: SubjectName, version: SubjectVersion): 
 async function requireSubject(c: Ctx, subject: SubjectName, includeDeleted: boolean) {
   const schema = await findSubject(c.var.session, subject);
   const versions = schema === null ? [] : await subjectVersions(c.var.session, schema);
-  if (schema === null || !versions.some((version) => includeDeleted || !version.deleted)) fail(CONFLUENT_ERRORS.subjectNotFound, `Subject '${subject.qualified}' not found.`);
+  if (schema === null || !versions.some((version) => includeDeleted || !version.deleted))
+    fail(CONFLUENT_ERRORS.subjectNotFound, `Subject '${subject.qualified}' not found.`);
   return { schema, versions };
 }
 
 /** `latest`, -1 or a positive number; anything else is 42202. */
 function versionParam(c: Ctx): number | "latest" {
-  const raw = c.req.param("version" as never) as string | undefined ?? "";
+  const raw = (c.req.param("version" as never) as string | undefined) ?? "";
   if (raw === "latest" || raw === "-1") return "latest";
   const number = /^[1-9]\d{0,9}$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(number) || number > 2 ** 31 - 1) {
-    fail(CONFLUENT_ERRORS.invalidVersion, `The specified version '${raw}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`);
+    fail(
+      CONFLUENT_ERRORS.invalidVersion,
+      `The specified version '${raw}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`,
+    );
   }
   return number;
 }
 
-function pickVersion(versions: readonly SubjectVersion[], wanted: number | "latest", includeDeleted: boolean, subject: SubjectName): SubjectVersion {
+function pickVersion(
+  versions: readonly SubjectVersion[],
+  wanted: number | "latest",
+  includeDeleted: boolean,
+  subject: SubjectName,
+): SubjectVersion {
   const visible = versions.filter((version) => includeDeleted || !version.deleted);
   const found = wanted === "latest" ? visible.at(-1) : visible.find((version) => version.version === wanted);
   if (!found) fail(CONFLUENT_ERRORS.versionNotFound, `Version ${wanted} not found for subject '${subject.qualified}'.`);
@@ -529,7 +682,13 @@ function pickVersion(versions: readonly SubjectVersion[], wanted: number | "late
 const parsedSchemas = new ParsedSchemaCache<ParsedSpec>();
 
 /** The candidate against `existing` (oldest first) at `level`; a different schema type is incompatible. */
-async function compatibility(c: Ctx, subject: SubjectName, candidate: { schemaType: SchemaType; parsed: ParsedSpec }, level: CompatibilityLevel, existing: readonly SubjectVersion[]): Promise<CompatibilityResult> {
+async function compatibility(
+  c: Ctx,
+  subject: SubjectName,
+  candidate: { schemaType: SchemaType; parsed: ParsedSpec },
+  level: CompatibilityLevel,
+  existing: readonly SubjectVersion[],
+): Promise<CompatibilityResult> {
   if (level === "NONE" || existing.length === 0) return { isCompatible: true, messages: [], issues: [] };
   const transitive = level.endsWith("_TRANSITIVE");
   const against = transitive ? existing : existing.slice(-1);
@@ -551,7 +710,10 @@ async function refuseIfReferenced(c: Ctx, subject: SubjectName, versions: readon
   for (const version of versions) {
     const users = await referencedBy(c.var.session, subject.qualified, version.version);
     if (users.length > 0) {
-      fail(CONFLUENT_ERRORS.referenceExists, `One or more references exist to the schema {subject=${subject.qualified},version=${version.version}}: schema ids ${users.join(", ")}.`);
+      fail(
+        CONFLUENT_ERRORS.referenceExists,
+        `One or more references exist to the schema {subject=${subject.qualified},version=${version.version}}: schema ids ${users.join(", ")}.`,
+      );
     }
   }
 }
@@ -565,7 +727,11 @@ function methodNotAllowed(): never {
 
 confluentApi.get("/", (c) => reply(c, {}));
 // One registry per tenant and no Kafka cluster of ours: fixed names, as a single-node Confluent has.
-confluentApi.get("/v1/metadata/id", (c) => reply(c, { scope: { path: [], clusters: { "kafka-cluster": "wfp-tenant", "schema-registry-cluster": "wfp-tenant" } } }));
+confluentApi.get("/v1/metadata/id", (c) =>
+  reply(c, {
+    scope: { path: [], clusters: { "kafka-cluster": "wfp-tenant", "schema-registry-cluster": "wfp-tenant" } },
+  }),
+);
 confluentApi.get("/v1/metadata/version", (c) => reply(c, { version: CONFLUENT_VERSION, commitId: "wfp" }));
 confluentApi.get("/contexts", async (c) => reply(c, (await listContexts(c.var.session)).map(contextLabel)));
 
@@ -581,11 +747,22 @@ routes.all("/schemas/types", methodNotAllowed);
 
 routes.get("/schemas", async (c) => {
   const prefix = c.req.query("subjectPrefix") ?? "";
-  const context = c.req.param("context" as never) !== undefined ? urlContext(c) : prefix.startsWith(":*:") || prefix.startsWith(":.") ? undefined : ".";
+  const context =
+    c.req.param("context" as never) !== undefined
+      ? urlContext(c)
+      : prefix.startsWith(":*:") || prefix.startsWith(":.")
+        ? undefined
+        : ".";
   const deleted = flag(c, "deleted");
   const latestOnly = flag(c, "latestOnly");
   let listed = (await listVersions(c.var.session)).filter(
-    (entry) => (context === undefined || entry.subject.context === context) && (deleted || !entry.deleted) && (prefix === "" || prefix.startsWith(":*:") || entry.subject.qualified.startsWith(prefix) || entry.subject.name.startsWith(prefix)),
+    (entry) =>
+      (context === undefined || entry.subject.context === context) &&
+      (deleted || !entry.deleted) &&
+      (prefix === "" ||
+        prefix.startsWith(":*:") ||
+        entry.subject.qualified.startsWith(prefix) ||
+        entry.subject.name.startsWith(prefix)),
   );
   if (latestOnly) listed = listed.filter((entry, i) => listed[i + 1]?.subject.qualified !== entry.subject.qualified);
   return reply(
@@ -595,14 +772,18 @@ routes.get("/schemas", async (c) => {
       version: entry.version,
       id: entry.globalId,
       guid: entry.record.guid,
-      ...schemaFields(entry.schemaType, entry.schema, { references: entry.record.references, metadata: entry.metadata, ruleSet: entry.ruleSet }),
+      ...schemaFields(entry.schemaType, entry.schema, {
+        references: entry.record.references,
+        metadata: entry.metadata,
+        ruleSet: entry.ruleSet,
+      }),
     })),
   );
 });
 routes.all("/schemas", methodNotAllowed);
 
 function idParam(c: Ctx): number {
-  const raw = c.req.param("id" as never) as string | undefined ?? "";
+  const raw = (c.req.param("id" as never) as string | undefined) ?? "";
   const id = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(id)) fail(CONFLUENT_ERRORS.schemaNotFound, "Schema not found");
   return id;
@@ -628,7 +809,8 @@ async function requireSchema(c: Ctx): Promise<SchemaRecord> {
   if (subject !== undefined && subject !== "") {
     const wanted = parseSubject(subject, urlContext(c));
     const uses = await usesOf(c.var.session, id, true);
-    if (!uses.some((use) => parseSubject(use.subject).context === wanted.context)) fail(CONFLUENT_ERRORS.schemaNotFound, `Schema ${id} not found`);
+    if (!uses.some((use) => parseSubject(use.subject).context === wanted.context))
+      fail(CONFLUENT_ERRORS.schemaNotFound, `Schema ${id} not found`);
   }
   return found;
 }
@@ -640,7 +822,9 @@ async function requireSchema(c: Ctx): Promise<SchemaRecord> {
  */
 async function schemaForIdRead(c: Ctx): Promise<SchemaRecord> {
   const query = new URL(c.req.url).searchParams;
-  const onlyId = [...query].every(([name, value]) => (name === "fetchMaxId" && value === "false") || (name === "subject" && value === ""));
+  const onlyId = [...query].every(
+    ([name, value]) => (name === "fetchMaxId" && value === "false") || (name === "subject" && value === ""),
+  );
   const bookmarked = (c.req.header(BOOKMARK_HEADER) ?? "") !== "";
   if (onlyId && !bookmarked) {
     const cached = schemaIdCache.get(idParam(c));
@@ -666,7 +850,10 @@ routes.get("/schemas/ids/:id/schema", async (c) => {
 
 /** The (subject, version) pairs using an id; `?subject` keeps only that subject's. */
 async function usesAsked(c: Ctx, id: number): Promise<{ subject: string; version: number }[]> {
-  const uses = (await usesOf(c.var.session, id, flag(c, "deleted"))).map((use) => ({ ...use, subject: subjectLabel(c, parseSubject(use.subject)) }));
+  const uses = (await usesOf(c.var.session, id, flag(c, "deleted"))).map((use) => ({
+    ...use,
+    subject: subjectLabel(c, parseSubject(use.subject)),
+  }));
   const only = c.req.query("subject");
   if (only === undefined || only === "") return uses;
   const wanted = subjectLabel(c, parseSubject(only, urlContext(c)));
@@ -701,7 +888,13 @@ routes.get("/subjects", async (c) => {
   const subjects = (await listSubjects(c.var.session, context))
     .filter((summary) => (deletedOnly ? summary.live === 0 && summary.deleted > 0 : summary.live > 0 || deleted))
     .map((summary) => (inContext ? summary.subject.name : summary.subject.qualified))
-    .filter((name) => prefix === "" || prefix.startsWith(":*:") || name.startsWith(prefix) || parseSubject(name).name.startsWith(prefix));
+    .filter(
+      (name) =>
+        prefix === "" ||
+        prefix.startsWith(":*:") ||
+        name.startsWith(prefix) ||
+        parseSubject(name).name.startsWith(prefix),
+    );
   return reply(c, page(c, subjects));
 });
 routes.all("/subjects", methodNotAllowed);
@@ -711,7 +904,11 @@ routes.post("/subjects/:subject/versions", async (c) => {
   const input = await schemaInput(c);
   const session = c.var.session;
   const mode = await requireWritable(c, subject);
-  if (input.id !== undefined && mode !== "IMPORT") fail(CONFLUENT_ERRORS.operationNotPermitted, `Subject '${subject.qualified}' is not in import mode: a schema id can only be given when importing.`);
+  if (input.id !== undefined && mode !== "IMPORT")
+    fail(
+      CONFLUENT_ERRORS.operationNotPermitted,
+      `Subject '${subject.qualified}' is not in import mode: a schema id can only be given when importing.`,
+    );
   const parsed = await parseInput(c, subject, input);
   const schema = await findOrCreateSubject(session, subject);
   const versions = await subjectVersions(session, schema);
@@ -720,45 +917,94 @@ routes.post("/subjects/:subject/versions", async (c) => {
 
   const config = await effectiveConfig(c, subjectLevel(subject));
   const requested = input.metadata === undefined ? previous?.metadata : input.metadata;
-  const metadata = withoutVersionHint(mergeMetadata(mergeMetadata(config.defaultMetadata as Json | undefined, requested), config.overrideMetadata as Json | undefined));
+  const metadata = withoutVersionHint(
+    mergeMetadata(
+      mergeMetadata(config.defaultMetadata as Json | undefined, requested),
+      config.overrideMetadata as Json | undefined,
+    ),
+  );
   const requestedRules = input.ruleSet === undefined ? previous?.ruleSet : input.ruleSet;
-  const ruleSet = mergeRuleSets(mergeRuleSets(config.defaultRuleSet as Json | undefined, requestedRules), config.overrideRuleSet as Json | undefined);
-  const identity = { schemaType: input.schemaType, schema: input.schema, references: input.references, context: subject.context };
+  const ruleSet = mergeRuleSets(
+    mergeRuleSets(config.defaultRuleSet as Json | undefined, requestedRules),
+    config.overrideRuleSet as Json | undefined,
+  );
+  const identity = {
+    schemaType: input.schemaType,
+    schema: input.schema,
+    references: input.references,
+    context: subject.context,
+  };
 
   // An import says which id the schema had: without one, it is not an import.
-  if (mode === "IMPORT" && input.id === undefined) fail(CONFLUENT_ERRORS.operationNotPermitted, `Subject '${subject.qualified}' is in import mode: give the schema's id (and version) to import it.`);
+  if (mode === "IMPORT" && input.id === undefined)
+    fail(
+      CONFLUENT_ERRORS.operationNotPermitted,
+      `Subject '${subject.qualified}' is in import mode: give the schema's id (and version) to import it.`,
+    );
   // Registering a schema the subject already has is idempotent: same id, no new version (with a
   // confluent:version hint, only if it names that version).
   const hint = versionHint(input.metadata);
-  const same = live.filter((version) => sameSchema(version, input, metadata, ruleSet) && (hint === undefined || version.version === hint)).at(-1);
-  if (same && (input.id === undefined || input.id === same.globalId) && (input.version === undefined || input.version === same.version)) return reply(c, { id: same.globalId });
+  const same = live
+    .filter(
+      (version) => sameSchema(version, input, metadata, ruleSet) && (hint === undefined || version.version === hint),
+    )
+    .at(-1);
+  if (
+    same &&
+    (input.id === undefined || input.id === same.globalId) &&
+    (input.version === undefined || input.version === same.version)
+  )
+    return reply(c, { id: same.globalId });
 
   if (mode === "IMPORT") {
-    if (input.id === undefined) fail(CONFLUENT_ERRORS.operationNotPermitted, `Subject '${subject.qualified}' is in import mode: give the schema's id to import it.`);
-    const taken = input.version === undefined ? undefined : versions.find((version) => version.version === input.version);
+    if (input.id === undefined)
+      fail(
+        CONFLUENT_ERRORS.operationNotPermitted,
+        `Subject '${subject.qualified}' is in import mode: give the schema's id to import it.`,
+      );
+    const taken =
+      input.version === undefined ? undefined : versions.find((version) => version.version === input.version);
     // A version that is already there is answered as it is (Confluent keeps the first import).
     if (taken) return reply(c, { id: taken.globalId });
     const id = input.id;
-    if (!(await claimGlobalId(session, input.id, identity))) fail(CONFLUENT_ERRORS.operationNotPermitted, `Schema id ${input.id} is already used by a different schema.`);
-    await insertSubjectVersion(session, schema, input.schemaType, input.schema, id, { ...(input.version === undefined ? {} : { version: input.version }), metadata, ruleSet });
+    if (!(await claimGlobalId(session, input.id, identity)))
+      fail(CONFLUENT_ERRORS.operationNotPermitted, `Schema id ${input.id} is already used by a different schema.`);
+    await insertSubjectVersion(session, schema, input.schemaType, input.schema, id, {
+      ...(input.version === undefined ? {} : { version: input.version }),
+      metadata,
+      ruleSet,
+    });
     return reply(c, { id });
   }
 
   if (config.validateFields === true) checkReservedFields(parsed, metadata, previous?.metadata ?? null);
   const level = await levelOf(c, subject);
   // compatibilityGroup names a metadata property: only versions with the same value are compared.
-  const group = typeof config.compatibilityGroup === "string" && config.compatibilityGroup !== "" ? config.compatibilityGroup : undefined;
-  const groupOf = (data: Json | null | undefined): unknown => (group !== undefined && isObject(data?.properties) ? data.properties[group] : undefined);
-  const comparable = group === undefined ? live : live.filter((version) => groupOf(version.metadata) === groupOf(metadata));
+  const group =
+    typeof config.compatibilityGroup === "string" && config.compatibilityGroup !== ""
+      ? config.compatibilityGroup
+      : undefined;
+  const groupOf = (data: Json | null | undefined): unknown =>
+    group !== undefined && isObject(data?.properties) ? data.properties[group] : undefined;
+  const comparable =
+    group === undefined ? live : live.filter((version) => groupOf(version.metadata) === groupOf(metadata));
   const result = await compatibility(c, subject, { schemaType: input.schemaType, parsed }, level, comparable);
   if (!result.isCompatible) {
-    fail(CONFLUENT_ERRORS.incompatibleSchema, `Schema being registered is incompatible with an earlier schema for subject "${subject.qualified}", details: [${result.messages.join(", ")}]`);
+    fail(
+      CONFLUENT_ERRORS.incompatibleSchema,
+      `Schema being registered is incompatible with an earlier schema for subject "${subject.qualified}", details: [${result.messages.join(", ")}]`,
+    );
   }
   const id = await globalIdOf(session, identity);
-  const version = await insertSubjectVersion(session, schema, input.schemaType, input.schema, id, { metadata, ruleSet });
+  const version = await insertSubjectVersion(session, schema, input.schemaType, input.schema, id, {
+    metadata,
+    ruleSet,
+  });
   // Concurrent registrations of the same schema each saw none and each added a version: the
   // lowest of them stays, the others take theirs back and answer its id (one version, one id).
-  const twins = (await subjectVersions(session, schema)).filter((each) => !each.deleted && sameSchema(each, input, metadata, ruleSet));
+  const twins = (await subjectVersions(session, schema)).filter(
+    (each) => !each.deleted && sameSchema(each, input, metadata, ruleSet),
+  );
   const first = twins[0];
   if (first && first.version < version) {
     const mine = twins.find((each) => each.version === version);
@@ -773,8 +1019,16 @@ routes.get("/subjects/:subject/versions", async (c) => {
   const subject = await dataSubject(c);
   const includeDeleted = flag(c, "deleted") || flag(c, "deletedOnly");
   const { versions } = await requireSubject(c, subject, includeDeleted);
-  const shown = versions.filter((version) => (flag(c, "deletedOnly") ? version.deleted : includeDeleted || !version.deleted));
-  return reply(c, page(c, shown.map((version) => version.version)));
+  const shown = versions.filter((version) =>
+    flag(c, "deletedOnly") ? version.deleted : includeDeleted || !version.deleted,
+  );
+  return reply(
+    c,
+    page(
+      c,
+      shown.map((version) => version.version),
+    ),
+  );
 });
 routes.all("/subjects/:subject/versions", methodNotAllowed);
 
@@ -782,7 +1036,8 @@ routes.post("/subjects/:subject", async (c) => {
   const subject = await dataSubject(c);
   // Looking up nothing finds nothing (Confluent: 40403), rather than an invalid registration.
   const input = await schemaInput(c).catch((error: unknown) => {
-    if (error instanceof ConfluentError && error.message.startsWith("Empty schema")) fail(CONFLUENT_ERRORS.schemaNotFound, "Schema not found");
+    if (error instanceof ConfluentError && error.message.startsWith("Empty schema"))
+      fail(CONFLUENT_ERRORS.schemaNotFound, "Schema not found");
     throw error;
   });
   const includeDeleted = flag(c, "deleted");
@@ -793,7 +1048,8 @@ routes.post("/subjects/:subject", async (c) => {
       (version) =>
         (includeDeleted || !version.deleted) &&
         version.document.body.format === input.schemaType &&
-        canonicalSchema(input.schemaType, version.document.body.specification) === canonicalSchema(input.schemaType, input.schema) &&
+        canonicalSchema(input.schemaType, version.document.body.specification) ===
+          canonicalSchema(input.schemaType, input.schema) &&
         sameReferences(version.references, input.references),
     )
     .at(-1);
@@ -807,18 +1063,33 @@ routes.delete("/subjects/:subject", async (c) => {
   await requireWritable(c, subject);
   const schema = await findSubject(c.var.session, subject);
   const versions = schema === null ? [] : await subjectVersions(c.var.session, schema);
-  if (schema === null || versions.length === 0) fail(CONFLUENT_ERRORS.subjectNotFound, `Subject '${subject.qualified}' not found.`);
+  if (schema === null || versions.length === 0)
+    fail(CONFLUENT_ERRORS.subjectNotFound, `Subject '${subject.qualified}' not found.`);
   const live = versions.filter((version) => !version.deleted);
   if (permanent) {
-    if (live.length > 0) fail(CONFLUENT_ERRORS.subjectNotSoftDeleted, `Subject '${subject.qualified}' was not deleted first before being permanently deleted`);
+    if (live.length > 0)
+      fail(
+        CONFLUENT_ERRORS.subjectNotSoftDeleted,
+        `Subject '${subject.qualified}' was not deleted first before being permanently deleted`,
+      );
     await refuseIfReferenced(c, subject, versions);
     await hardDelete(c.var.session, schema, versions, subject.qualified);
-    return reply(c, versions.map((version) => version.version));
+    return reply(
+      c,
+      versions.map((version) => version.version),
+    );
   }
-  if (live.length === 0) fail(CONFLUENT_ERRORS.subjectSoftDeleted, `Subject '${subject.qualified}' was soft deleted. Set permanent=true to delete permanently`);
+  if (live.length === 0)
+    fail(
+      CONFLUENT_ERRORS.subjectSoftDeleted,
+      `Subject '${subject.qualified}' was soft deleted. Set permanent=true to delete permanently`,
+    );
   await refuseIfReferenced(c, subject, live);
   for (const version of live) await softDelete(c.var.session, version);
-  return reply(c, live.map((version) => version.version));
+  return reply(
+    c,
+    live.map((version) => version.version),
+  );
 });
 routes.all("/subjects/:subject", methodNotAllowed);
 
@@ -836,7 +1107,9 @@ routes.get("/subjects/:subject/versions/:version/schema", async (c) => {
   const includeDeleted = flag(c, "deleted");
   const { versions } = await requireSubject(c, subject, includeDeleted);
   // The schema text itself, exactly as registered.
-  return c.body(pickVersion(versions, wanted, includeDeleted, subject).document.body.specification, 200, { "content-type": CONFLUENT_CONTENT_TYPE });
+  return c.body(pickVersion(versions, wanted, includeDeleted, subject).document.body.specification, 200, {
+    "content-type": CONFLUENT_CONTENT_TYPE,
+  });
 });
 
 /** The latest live version's metadata (`{}` when it has none): what a client reads before a CAS registration. */
@@ -864,12 +1137,20 @@ routes.delete("/subjects/:subject/versions/:version", async (c) => {
   // A permanent delete of `latest` means the latest version, soft-deleted or not (it must be, to go).
   const version = pickVersion(versions, wanted, wanted !== "latest" || permanent, subject);
   if (permanent) {
-    if (!version.deleted) fail(CONFLUENT_ERRORS.versionNotSoftDeleted, `Subject '${subject.qualified}' Version ${version.version} was not deleted first before being permanently deleted`);
+    if (!version.deleted)
+      fail(
+        CONFLUENT_ERRORS.versionNotSoftDeleted,
+        `Subject '${subject.qualified}' Version ${version.version} was not deleted first before being permanently deleted`,
+      );
     await refuseIfReferenced(c, subject, [version]);
     await hardDelete(c.var.session, schema, [version], subject.qualified);
     return reply(c, version.version);
   }
-  if (version.deleted) fail(CONFLUENT_ERRORS.versionSoftDeleted, `Subject '${subject.qualified}' Version ${version.version} was soft deleted. Set permanent=true to delete permanently`);
+  if (version.deleted)
+    fail(
+      CONFLUENT_ERRORS.versionSoftDeleted,
+      `Subject '${subject.qualified}' Version ${version.version} was soft deleted. Set permanent=true to delete permanently`,
+    );
   await refuseIfReferenced(c, subject, [version]);
   await softDelete(c.var.session, version);
   return reply(c, version.version);
@@ -887,7 +1168,10 @@ async function configUpdate(c: Ctx, stored: Json | null): Promise<{ config: Json
   if (raw !== undefined && raw !== null) {
     const level = typeof raw === "string" ? raw.toUpperCase() : raw;
     if (typeof level !== "string" || !(COMPATIBILITY_LEVELS as readonly string[]).includes(level)) {
-      fail(CONFLUENT_ERRORS.invalidCompatibilityLevel, `Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive`);
+      fail(
+        CONFLUENT_ERRORS.invalidCompatibilityLevel,
+        `Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive`,
+      );
     }
     config.compatibilityLevel = level;
     answer.compatibility = level;
@@ -918,7 +1202,14 @@ function urlLevel(c: Ctx): SettingsLevel {
 // The level's own config (else the server's default); `?defaultToGlobal=true` walks on to __GLOBAL.
 routes.get("/config", async (c) => {
   const level = urlLevel(c);
-  return reply(c, presentConfig(flag(c, "defaultToGlobal") ? await effectiveConfig(c, level) : ((await settingsOf(c.var.session, level.key)).config ?? {})));
+  return reply(
+    c,
+    presentConfig(
+      flag(c, "defaultToGlobal")
+        ? await effectiveConfig(c, level)
+        : ((await settingsOf(c.var.session, level.key)).config ?? {}),
+    ),
+  );
 });
 
 routes.put("/config", async (c) => {
@@ -947,7 +1238,8 @@ routes.get("/config/:subject", async (c) => {
 async function requireConfigWritable(c: Ctx, level: SettingsLevel): Promise<void> {
   if (level.subject === undefined) return;
   const mode = await modeIn(c, level);
-  if (mode === "READONLY" || mode === "READONLY_OVERRIDE") fail(CONFLUENT_ERRORS.operationNotPermitted, `${level.label} is in read-only mode.`);
+  if (mode === "READONLY" || mode === "READONLY_OVERRIDE")
+    fail(CONFLUENT_ERRORS.operationNotPermitted, `${level.label} is in read-only mode.`);
 }
 
 routes.put("/config/:subject", async (c) => {
@@ -962,8 +1254,10 @@ routes.delete("/config/:subject", async (c) => {
   const level = settingsParam(c);
   await requireConfigWritable(c, level);
   const own = (await settingsOf(c.var.session, level.key)).config;
-  if (own === null && level.subject !== undefined && (await findSubject(c.var.session, level.subject)) === null) fail(CONFLUENT_ERRORS.subjectNotFound, `Subject '${level.subject.qualified}' not found.`);
-  if (own === null) fail(CONFLUENT_ERRORS.subjectConfigNotFound, `${level.label} does not have subject-level compatibility configured`);
+  if (own === null && level.subject !== undefined && (await findSubject(c.var.session, level.subject)) === null)
+    fail(CONFLUENT_ERRORS.subjectNotFound, `Subject '${level.subject.qualified}' not found.`);
+  if (own === null)
+    fail(CONFLUENT_ERRORS.subjectConfigNotFound, `${level.label} does not have subject-level compatibility configured`);
   await setConfig(c.var.session, level.key, null);
   return reply(c, presentConfig(own));
 });
@@ -973,8 +1267,13 @@ routes.delete("/config/:subject", async (c) => {
 async function modeBody(c: Ctx): Promise<string> {
   const body = await jsonBody(c);
   // No mode at all puts the default back (Confluent's answer to an empty body).
-  const mode = body.mode === undefined ? DEFAULT_MODE : typeof body.mode === "string" ? body.mode.toUpperCase() : body.mode;
-  if (typeof mode !== "string" || !(MODES as readonly string[]).includes(mode)) fail(CONFLUENT_ERRORS.invalidMode, `Invalid mode ${JSON.stringify(body.mode)}. Valid values are: ${MODES.join(", ")}`);
+  const mode =
+    body.mode === undefined ? DEFAULT_MODE : typeof body.mode === "string" ? body.mode.toUpperCase() : body.mode;
+  if (typeof mode !== "string" || !(MODES as readonly string[]).includes(mode))
+    fail(
+      CONFLUENT_ERRORS.invalidMode,
+      `Invalid mode ${JSON.stringify(body.mode)}. Valid values are: ${MODES.join(", ")}`,
+    );
   return mode;
 }
 
@@ -984,9 +1283,15 @@ async function checkImportSwitch(c: Ctx, mode: string, level: SettingsLevel): Pr
   const subjects = await listSubjects(c.var.session);
   const key = level.key;
   const occupied = subjects.some(
-    (summary) => summary.live > 0 && (key === GLOBAL_KEY || summary.subject.qualified === key || contextKey(summary.subject.context) === key),
+    (summary) =>
+      summary.live > 0 &&
+      (key === GLOBAL_KEY || summary.subject.qualified === key || contextKey(summary.subject.context) === key),
   );
-  if (occupied) fail(CONFLUENT_ERRORS.operationNotPermitted, "Cannot import since found existing subjects: set force=true to switch to IMPORT anyway.");
+  if (occupied)
+    fail(
+      CONFLUENT_ERRORS.operationNotPermitted,
+      "Cannot import since found existing subjects: set force=true to switch to IMPORT anyway.",
+    );
 }
 
 routes.get("/mode", async (c) => reply(c, { mode: await modeIn(c, urlLevel(c)) }));
@@ -1025,8 +1330,10 @@ routes.put("/mode/:subject", async (c) => {
 routes.delete("/mode/:subject", async (c) => {
   const level = settingsParam(c);
   const own = (await settingsOf(c.var.session, level.key)).mode;
-  if (own === null && level.subject !== undefined && (await findSubject(c.var.session, level.subject)) === null) fail(CONFLUENT_ERRORS.subjectNotFound, `Subject '${level.subject.qualified}' not found.`);
-  if (own === null) fail(CONFLUENT_ERRORS.subjectModeNotFound, `${level.label} does not have subject-level mode configured`);
+  if (own === null && level.subject !== undefined && (await findSubject(c.var.session, level.subject)) === null)
+    fail(CONFLUENT_ERRORS.subjectNotFound, `Subject '${level.subject.qualified}' not found.`);
+  if (own === null)
+    fail(CONFLUENT_ERRORS.subjectModeNotFound, `${level.label} does not have subject-level mode configured`);
   await setMode(c.var.session, level.key, null);
   return reply(c, { mode: own });
 });
@@ -1034,7 +1341,12 @@ routes.delete("/mode/:subject", async (c) => {
 // ---- compatibility -----------------------------------------------------------------------------
 
 function compatibilityAnswer(c: Ctx, result: CompatibilityResult): Response {
-  return reply(c, flag(c, "verbose") ? { is_compatible: result.isCompatible, messages: result.messages } : { is_compatible: result.isCompatible });
+  return reply(
+    c,
+    flag(c, "verbose")
+      ? { is_compatible: result.isCompatible, messages: result.messages }
+      : { is_compatible: result.isCompatible },
+  );
 }
 
 routes.post("/compatibility/subjects/:subject/versions/:version", async (c) => {
@@ -1044,11 +1356,15 @@ routes.post("/compatibility/subjects/:subject/versions/:version", async (c) => {
   const parsed = await parseInput(c, subject, input);
   // A version of a subject that does not exist is not found as a version (40402), as Confluent answers.
   const schema = await findSubject(c.var.session, subject);
-  const versions = schema === null ? [] : (await subjectVersions(c.var.session, schema)).filter((version) => !version.deleted);
+  const versions =
+    schema === null ? [] : (await subjectVersions(c.var.session, schema)).filter((version) => !version.deleted);
   const against = pickVersion(versions, wanted, false, subject);
   // Against one version, the level's direction applies without its transitivity.
   const level = (await levelOf(c, subject)).replace("_TRANSITIVE", "") as CompatibilityLevel;
-  return compatibilityAnswer(c, await compatibility(c, subject, { schemaType: input.schemaType, parsed }, level, [against]));
+  return compatibilityAnswer(
+    c,
+    await compatibility(c, subject, { schemaType: input.schemaType, parsed }, level, [against]),
+  );
 });
 
 routes.post("/compatibility/subjects/:subject/versions", async (c) => {
@@ -1057,8 +1373,12 @@ routes.post("/compatibility/subjects/:subject/versions", async (c) => {
   const parsed = await parseInput(c, subject, input);
   const schema = await findSubject(c.var.session, subject);
   // A subject with no versions accepts anything (Confluent answers compatible too).
-  const live = schema === null ? [] : (await subjectVersions(c.var.session, schema)).filter((version) => !version.deleted);
-  return compatibilityAnswer(c, await compatibility(c, subject, { schemaType: input.schemaType, parsed }, await levelOf(c, subject), live));
+  const live =
+    schema === null ? [] : (await subjectVersions(c.var.session, schema)).filter((version) => !version.deleted);
+  return compatibilityAnswer(
+    c,
+    await compatibility(c, subject, { schemaType: input.schemaType, parsed }, await levelOf(c, subject), live),
+  );
 });
 
 confluentApi.route("/", routes);

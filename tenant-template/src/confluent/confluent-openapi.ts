@@ -20,22 +20,41 @@ const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 
 // --- Bodies -------------------------------------------------------------------------------------
 
-const schemaType = z.enum(SCHEMA_FORMATS).openapi({ description: "AVRO (the default when a request omits it), JSON or PROTOBUF." });
+const schemaType = z
+  .enum(SCHEMA_FORMATS)
+  .openapi({ description: "AVRO (the default when a request omits it), JSON or PROTOBUF." });
 const reference = z
   .object({
-    name: z.string().openapi({ description: "How the schema refers to it: an Avro full name, a JSON Schema $ref URL, a .proto import path.", example: "com.acme.common.Money" }),
+    name: z
+      .string()
+      .openapi({
+        description: "How the schema refers to it: an Avro full name, a JSON Schema $ref URL, a .proto import path.",
+        example: "com.acme.common.Money",
+      }),
     subject: z.string().openapi({ example: "com.acme.common.Money" }),
     version: z.number().int().openapi({ example: 1 }),
   })
   .openapi("ConfluentSchemaReference");
 const schemaRequest = z
   .object({
-    schema: z.string().openapi({ description: "The schema text.", example: '{"type":"record","name":"OrderPlaced","fields":[{"name":"id","type":"string"}]}' }),
+    schema: z
+      .string()
+      .openapi({
+        description: "The schema text.",
+        example: '{"type":"record","name":"OrderPlaced","fields":[{"name":"id","type":"string"}]}',
+      }),
     schemaType: schemaType.optional(),
     references: z.array(reference).optional(),
   })
   .openapi("ConfluentSchemaRequest");
-const registered = z.object({ id: z.number().int().openapi({ description: "The global schema id (the one in the wire format's header).", example: 1 }) }).openapi("ConfluentRegisteredId");
+const registered = z
+  .object({
+    id: z
+      .number()
+      .int()
+      .openapi({ description: "The global schema id (the one in the wire format's header).", example: 1 }),
+  })
+  .openapi("ConfluentRegisteredId");
 const subjectVersion = z
   .object({
     subject: z.string(),
@@ -46,23 +65,47 @@ const subjectVersion = z
     references: z.array(reference).optional(),
   })
   .openapi("ConfluentSubjectVersion");
-const schemaById = z.object({ schema: z.string(), schemaType: schemaType.optional(), references: z.array(reference).optional() }).openapi("ConfluentSchema");
-const subjectVersionPair = z.object({ subject: z.string(), version: z.number().int() }).openapi("ConfluentSubjectVersionPair");
+const schemaById = z
+  .object({ schema: z.string(), schemaType: schemaType.optional(), references: z.array(reference).optional() })
+  .openapi("ConfluentSchema");
+const subjectVersionPair = z
+  .object({ subject: z.string(), version: z.number().int() })
+  .openapi("ConfluentSubjectVersionPair");
 const level = z.enum(COMPATIBILITY_LEVELS).openapi({ example: "BACKWARD" });
 const configRead = z.object({ compatibilityLevel: level }).openapi("ConfluentConfig");
 const configWrite = z.object({ compatibility: level }).openapi("ConfluentConfigUpdate");
-const modeBody = z.object({ mode: z.enum(["READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT"]) }).openapi("ConfluentMode");
+const modeBody = z
+  .object({ mode: z.enum(["READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT"]) })
+  .openapi("ConfluentMode");
 const compatibilityResult = z
-  .object({ is_compatible: z.boolean(), messages: z.array(z.string()).optional().openapi({ description: "With `?verbose=true`: why not." }) })
+  .object({
+    is_compatible: z.boolean(),
+    messages: z.array(z.string()).optional().openapi({ description: "With `?verbose=true`: why not." }),
+  })
   .openapi("ConfluentCompatibility");
 const errorBody = z
-  .object({ error_code: z.number().int().openapi({ example: 40401 }), message: z.string().openapi({ example: "Subject 'orders-value' not found." }) })
+  .object({
+    error_code: z.number().int().openapi({ example: 40401 }),
+    message: z.string().openapi({ example: "Subject 'orders-value' not found." }),
+  })
   .openapi("ConfluentError");
 
 // --- Parameters ---------------------------------------------------------------------------------
 
-const subject = z.string().openapi({ param: { name: "subject", in: "path" }, description: "A subject; `:.ctx:name` names one in context `ctx`.", example: "orders-value" });
-const version = z.string().openapi({ param: { name: "version", in: "path" }, description: "A version number, `latest` or `-1`.", example: "latest" });
+const subject = z
+  .string()
+  .openapi({
+    param: { name: "subject", in: "path" },
+    description: "A subject; `:.ctx:name` names one in context `ctx`.",
+    example: "orders-value",
+  });
+const version = z
+  .string()
+  .openapi({
+    param: { name: "version", in: "path" },
+    description: "A version number, `latest` or `-1`.",
+    example: "latest",
+  });
 const id = z.string().openapi({ param: { name: "id", in: "path" }, description: "A global schema id.", example: "1" });
 const flag = (description: string) => z.enum(["true", "false"]).optional().openapi({ description });
 const deleted = flag("Include soft-deleted versions.");
@@ -109,19 +152,40 @@ function errors(...codes: number[]): Responses {
   return Object.fromEntries(
     [...byStatus].map(([status, list]) => [
       status,
-      { description: list.map((code) => `${code}${ERROR_MEANINGS[code] === undefined ? "" : ` ${ERROR_MEANINGS[code]}`}`).join("; "), content: { [CONTENT_TYPE]: { schema: errorBody } } },
+      {
+        description: list
+          .map((code) => `${code}${ERROR_MEANINGS[code] === undefined ? "" : ` ${ERROR_MEANINGS[code]}`}`)
+          .join("; "),
+        content: { [CONTENT_TYPE]: { schema: errorBody } },
+      },
     ]),
   );
 }
 
-const body = (schema: z.ZodType) => ({ body: { content: { [CONTENT_TYPE]: { schema }, "application/json": { schema } }, required: true } });
-const { subjectNotFound, versionNotFound, schemaNotFound, invalidSchema, invalidVersion, invalidSubject, invalidCompatibilityLevel } = CONFLUENT_ERRORS;
+const body = (schema: z.ZodType) => ({
+  body: { content: { [CONTENT_TYPE]: { schema }, "application/json": { schema } }, required: true },
+});
+const {
+  subjectNotFound,
+  versionNotFound,
+  schemaNotFound,
+  invalidSchema,
+  invalidVersion,
+  invalidSubject,
+  invalidCompatibilityLevel,
+} = CONFLUENT_ERRORS;
 
 // --- Operations ---------------------------------------------------------------------------------
 
 /** One documented Confluent operation: `path` in OpenAPI form, relative to the tenant's root. */
 export type ConfluentOperation = Omit<RouteConfig, "tags"> & { tags: [ConfluentTag] };
-type ConfluentTag = "Confluent: subjects" | "Confluent: schemas" | "Confluent: config" | "Confluent: compatibility" | "Confluent: mode" | "Confluent: contexts";
+type ConfluentTag =
+  | "Confluent: subjects"
+  | "Confluent: schemas"
+  | "Confluent: config"
+  | "Confluent: compatibility"
+  | "Confluent: mode"
+  | "Confluent: contexts";
 
 /** Every route of confluent-api.ts, in the order a reader meets them. */
 export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
@@ -131,7 +195,13 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     tags: ["Confluent: subjects"],
     summary: "List subjects with a live version",
     request: { query: z.object({ deleted }) },
-    responses: { ...ok(z.array(z.string()), "Subject names of the default context (under /contexts/{context}: that context's, plain); `subjectPrefix=:*:` lists every context's, qualified `:.ctx:name`."), ...errors() },
+    responses: {
+      ...ok(
+        z.array(z.string()),
+        "Subject names of the default context (under /contexts/{context}: that context's, plain); `subjectPrefix=:*:` lists every context's, qualified `:.ctx:name`.",
+      ),
+      ...errors(),
+    },
   },
   {
     method: "post",
@@ -139,7 +209,10 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     tags: ["Confluent: subjects"],
     summary: "Register a schema under a subject (idempotent: the same schema answers its id)",
     request: { params: z.object({ subject }), ...body(schemaRequest) },
-    responses: { ...ok(registered, "The global id."), ...errors(CONFLUENT_ERRORS.incompatibleSchema, invalidSchema, invalidSubject, CONFLUENT_ERRORS.schemaTooLarge) },
+    responses: {
+      ...ok(registered, "The global id."),
+      ...errors(CONFLUENT_ERRORS.incompatibleSchema, invalidSchema, invalidSubject, CONFLUENT_ERRORS.schemaTooLarge),
+    },
   },
   {
     method: "post",
@@ -147,7 +220,10 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     tags: ["Confluent: subjects"],
     summary: "Look up a schema in a subject",
     request: { params: z.object({ subject }), query: z.object({ deleted }), ...body(schemaRequest) },
-    responses: { ...ok(subjectVersion, "The version holding that schema."), ...errors(subjectNotFound, schemaNotFound, invalidSchema, invalidSubject) },
+    responses: {
+      ...ok(subjectVersion, "The version holding that schema."),
+      ...errors(subjectNotFound, schemaNotFound, invalidSchema, invalidSubject),
+    },
   },
   {
     method: "get",
@@ -155,7 +231,10 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     tags: ["Confluent: subjects"],
     summary: "List a subject's versions",
     request: { params: z.object({ subject }), query: z.object({ deleted }) },
-    responses: { ...ok(z.array(z.number().int()), "Version numbers, oldest first."), ...errors(subjectNotFound, invalidSubject) },
+    responses: {
+      ...ok(z.array(z.number().int()), "Version numbers, oldest first."),
+      ...errors(subjectNotFound, invalidSubject),
+    },
   },
   {
     method: "get",
@@ -163,7 +242,10 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     tags: ["Confluent: subjects"],
     summary: "Get one version of a subject",
     request: { params: z.object({ subject, version }), query: z.object({ deleted }) },
-    responses: { ...ok(subjectVersion, "The version."), ...errors(subjectNotFound, versionNotFound, invalidVersion, invalidSubject) },
+    responses: {
+      ...ok(subjectVersion, "The version."),
+      ...errors(subjectNotFound, versionNotFound, invalidVersion, invalidSubject),
+    },
   },
   {
     method: "get",
@@ -171,25 +253,49 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     tags: ["Confluent: subjects"],
     summary: "Get one version's schema text, exactly as registered",
     request: { params: z.object({ subject, version }), query: z.object({ deleted }) },
-    responses: { ...ok(z.string(), "The schema text itself."), ...errors(subjectNotFound, versionNotFound, invalidVersion, invalidSubject) },
+    responses: {
+      ...ok(z.string(), "The schema text itself."),
+      ...errors(subjectNotFound, versionNotFound, invalidVersion, invalidSubject),
+    },
   },
   {
     method: "delete",
     path: "/subjects/{subject}",
     tags: ["Confluent: subjects"],
     summary: "Delete a subject (soft; `?permanent=true` after a soft delete)",
-    request: { params: z.object({ subject }), query: z.object({ permanent: flag("Hard delete (only after a soft delete).") }) },
-    responses: { ...ok(z.array(z.number().int()), "The versions deleted."), ...errors(subjectNotFound, CONFLUENT_ERRORS.subjectSoftDeleted, CONFLUENT_ERRORS.subjectNotSoftDeleted, invalidSubject) },
+    request: {
+      params: z.object({ subject }),
+      query: z.object({ permanent: flag("Hard delete (only after a soft delete).") }),
+    },
+    responses: {
+      ...ok(z.array(z.number().int()), "The versions deleted."),
+      ...errors(
+        subjectNotFound,
+        CONFLUENT_ERRORS.subjectSoftDeleted,
+        CONFLUENT_ERRORS.subjectNotSoftDeleted,
+        invalidSubject,
+      ),
+    },
   },
   {
     method: "delete",
     path: "/subjects/{subject}/versions/{version}",
     tags: ["Confluent: subjects"],
     summary: "Delete one version (soft; `?permanent=true` after a soft delete)",
-    request: { params: z.object({ subject, version }), query: z.object({ permanent: flag("Hard delete (only after a soft delete).") }) },
+    request: {
+      params: z.object({ subject, version }),
+      query: z.object({ permanent: flag("Hard delete (only after a soft delete).") }),
+    },
     responses: {
       ...ok(z.number().int(), "The version deleted."),
-      ...errors(subjectNotFound, versionNotFound, CONFLUENT_ERRORS.versionSoftDeleted, CONFLUENT_ERRORS.versionNotSoftDeleted, invalidVersion, invalidSubject),
+      ...errors(
+        subjectNotFound,
+        versionNotFound,
+        CONFLUENT_ERRORS.versionSoftDeleted,
+        CONFLUENT_ERRORS.versionNotSoftDeleted,
+        invalidVersion,
+        invalidSubject,
+      ),
     },
   },
   {
@@ -204,7 +310,13 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     path: "/schemas/ids/{id}",
     tags: ["Confluent: schemas"],
     summary: "Get a schema by its global id (what a deserializer does)",
-    request: { params: z.object({ id }), query: z.object({ subject: z.string().optional().openapi({ description: "Only if this subject's context uses the id." }), fetchMaxId: flag("Add `maxId`, the highest id.") }) },
+    request: {
+      params: z.object({ id }),
+      query: z.object({
+        subject: z.string().optional().openapi({ description: "Only if this subject's context uses the id." }),
+        fetchMaxId: flag("Add `maxId`, the highest id."),
+      }),
+    },
     responses: { ...ok(schemaById, "The schema, with its type and references."), ...errors(schemaNotFound) },
   },
   {
@@ -251,7 +363,10 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     path: "/config/{subject}",
     tags: ["Confluent: config"],
     summary: "A subject's compatibility level",
-    request: { params: z.object({ subject }), query: z.object({ defaultToGlobal: flag("Answer the global level when the subject has none.") }) },
+    request: {
+      params: z.object({ subject }),
+      query: z.object({ defaultToGlobal: flag("Answer the global level when the subject has none.") }),
+    },
     responses: { ...ok(configRead, "The level."), ...errors(CONFLUENT_ERRORS.subjectConfigNotFound, invalidSubject) },
   },
   {
@@ -275,16 +390,30 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     path: "/compatibility/subjects/{subject}/versions/{version}",
     tags: ["Confluent: compatibility"],
     summary: "Test a schema against one version (the level's direction, not its transitivity)",
-    request: { params: z.object({ subject, version }), query: z.object({ verbose: flag("Add the reasons in `messages`.") }), ...body(schemaRequest) },
-    responses: { ...ok(compatibilityResult, "Compatible or not."), ...errors(subjectNotFound, versionNotFound, invalidSchema, invalidVersion, invalidSubject) },
+    request: {
+      params: z.object({ subject, version }),
+      query: z.object({ verbose: flag("Add the reasons in `messages`.") }),
+      ...body(schemaRequest),
+    },
+    responses: {
+      ...ok(compatibilityResult, "Compatible or not."),
+      ...errors(subjectNotFound, versionNotFound, invalidSchema, invalidVersion, invalidSubject),
+    },
   },
   {
     method: "post",
     path: "/compatibility/subjects/{subject}/versions",
     tags: ["Confluent: compatibility"],
     summary: "Test a schema against the subject's live versions at its level",
-    request: { params: z.object({ subject }), query: z.object({ verbose: flag("Add the reasons in `messages`.") }), ...body(schemaRequest) },
-    responses: { ...ok(compatibilityResult, "Compatible or not (a subject with no versions accepts anything)."), ...errors(invalidSchema, invalidSubject) },
+    request: {
+      params: z.object({ subject }),
+      query: z.object({ verbose: flag("Add the reasons in `messages`.") }),
+      ...body(schemaRequest),
+    },
+    responses: {
+      ...ok(compatibilityResult, "Compatible or not (a subject with no versions accepts anything)."),
+      ...errors(invalidSchema, invalidSubject),
+    },
   },
   {
     method: "get",
@@ -292,7 +421,10 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     tags: ["Confluent: subjects"],
     summary: "The ids of live schemas that reference this version",
     request: { params: z.object({ subject, version }) },
-    responses: { ...ok(z.array(z.number().int()), "Schema ids."), ...errors(subjectNotFound, versionNotFound, invalidVersion, invalidSubject) },
+    responses: {
+      ...ok(z.array(z.number().int()), "Schema ids."),
+      ...errors(subjectNotFound, versionNotFound, invalidVersion, invalidSubject),
+    },
   },
   {
     method: "get",
@@ -300,7 +432,10 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     tags: ["Confluent: subjects"],
     summary: "The latest live version's metadata (`{}` when none)",
     request: { params: z.object({ subject }) },
-    responses: { ...ok(z.record(z.string(), z.unknown()), "Metadata: properties, tags, sensitive."), ...errors(subjectNotFound, invalidSubject) },
+    responses: {
+      ...ok(z.record(z.string(), z.unknown()), "Metadata: properties, tags, sensitive."),
+      ...errors(subjectNotFound, invalidSubject),
+    },
   },
   {
     method: "get",
@@ -309,7 +444,13 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     summary: "List subject versions with their schemas",
     request: {
       query: z.object({
-        subjectPrefix: z.string().optional().openapi({ description: "Only subjects starting with it; `:.ctx:` names a context, `:*:` every context (default: the default context)." }),
+        subjectPrefix: z
+          .string()
+          .optional()
+          .openapi({
+            description:
+              "Only subjects starting with it; `:.ctx:` names a context, `:*:` every context (default: the default context).",
+          }),
         deleted,
         latestOnly: flag("Only each subject's latest version."),
         offset: z.string().optional(),
@@ -346,7 +487,10 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     tags: ["Confluent: mode"],
     summary: "Set the global mode (IMPORT over existing subjects needs `?force=true`)",
     request: { query: z.object({ force: flag("Switch to IMPORT although subjects exist.") }), ...body(modeBody) },
-    responses: { ...ok(modeBody, "The mode set."), ...errors(CONFLUENT_ERRORS.invalidMode, CONFLUENT_ERRORS.operationNotPermitted) },
+    responses: {
+      ...ok(modeBody, "The mode set."),
+      ...errors(CONFLUENT_ERRORS.invalidMode, CONFLUENT_ERRORS.operationNotPermitted),
+    },
   },
   {
     method: "delete",
@@ -360,7 +504,10 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     path: "/mode/{subject}",
     tags: ["Confluent: mode"],
     summary: "A subject's mode (`:.ctx:` alone: that context's)",
-    request: { params: z.object({ subject }), query: z.object({ defaultToGlobal: flag("Answer the mode in force when the subject has none.") }) },
+    request: {
+      params: z.object({ subject }),
+      query: z.object({ defaultToGlobal: flag("Answer the mode in force when the subject has none.") }),
+    },
     responses: { ...ok(modeBody, "The mode."), ...errors(CONFLUENT_ERRORS.subjectModeNotFound, invalidSubject) },
   },
   {
@@ -368,8 +515,15 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     path: "/mode/{subject}",
     tags: ["Confluent: mode"],
     summary: "Set a subject's mode",
-    request: { params: z.object({ subject }), query: z.object({ force: flag("Switch to IMPORT although the subject has versions.") }), ...body(modeBody) },
-    responses: { ...ok(modeBody, "The mode set."), ...errors(CONFLUENT_ERRORS.invalidMode, CONFLUENT_ERRORS.operationNotPermitted, invalidSubject) },
+    request: {
+      params: z.object({ subject }),
+      query: z.object({ force: flag("Switch to IMPORT although the subject has versions.") }),
+      ...body(modeBody),
+    },
+    responses: {
+      ...ok(modeBody, "The mode set."),
+      ...errors(CONFLUENT_ERRORS.invalidMode, CONFLUENT_ERRORS.operationNotPermitted, invalidSubject),
+    },
   },
   {
     method: "delete",
@@ -377,7 +531,10 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     tags: ["Confluent: mode"],
     summary: "Remove a subject's mode",
     request: { params: z.object({ subject }) },
-    responses: { ...ok(modeBody, "The mode removed."), ...errors(subjectNotFound, CONFLUENT_ERRORS.subjectModeNotFound, invalidSubject) },
+    responses: {
+      ...ok(modeBody, "The mode removed."),
+      ...errors(subjectNotFound, CONFLUENT_ERRORS.subjectModeNotFound, invalidSubject),
+    },
   },
   {
     method: "get",
@@ -411,13 +568,24 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
 
 /** Routes served at the root only; every other route is also served under `/contexts/{context}`. */
 const ROOT_ONLY = new Set(["/", "/contexts", "/v1/metadata/id", "/v1/metadata/version"]);
-const contextParam = z.string().openapi({ param: { name: "context", in: "path" }, description: "A context: `.ctx` (or `:.ctx:`); `.` is the default.", example: ".payments" });
+const contextParam = z
+  .string()
+  .openapi({
+    param: { name: "context", in: "path" },
+    description: "A context: `.ctx` (or `:.ctx:`); `.` is the default.",
+    example: ".payments",
+  });
 CONFLUENT_OPERATIONS.push(
   ...CONFLUENT_OPERATIONS.filter((operation) => !ROOT_ONLY.has(operation.path)).map((operation) => ({
     ...operation,
     path: `/contexts/{context}${operation.path}`,
     operationId: undefined,
-    request: { ...operation.request, params: operation.request?.params ? (operation.request.params as z.ZodObject).extend({ context: contextParam }) : z.object({ context: contextParam }) },
+    request: {
+      ...operation.request,
+      params: operation.request?.params
+        ? (operation.request.params as z.ZodObject).extend({ context: contextParam })
+        : z.object({ context: contextParam }),
+    },
   })),
 );
 
@@ -429,12 +597,20 @@ export interface OpenApiFragment {
 }
 
 const TAGS: { name: ConfluentTag; description: string }[] = [
-  { name: "Confluent: subjects", description: "Confluent Schema Registry API at the tenant's root: subjects and their versions (docs/confluent-api.md)." },
+  {
+    name: "Confluent: subjects",
+    description:
+      "Confluent Schema Registry API at the tenant's root: subjects and their versions (docs/confluent-api.md).",
+  },
   { name: "Confluent: schemas", description: "Schemas by global id." },
   { name: "Confluent: config", description: "Compatibility levels, global and per subject." },
   { name: "Confluent: compatibility", description: "Compatibility checks without registering." },
   { name: "Confluent: mode", description: "READWRITE, READONLY, READONLY_OVERRIDE or IMPORT, global and per subject." },
-  { name: "Confluent: contexts", description: "Contexts (`:.ctx:subject`), and the server's own description. Every route is also served under `/contexts/{context}`." },
+  {
+    name: "Confluent: contexts",
+    description:
+      "Contexts (`:.ctx:subject`), and the server's own description. Every route is also served under `/contexts/{context}`.",
+  },
 ];
 
 /**
@@ -448,5 +624,9 @@ export function confluentOpenApi(): OpenApiFragment {
   const generator = new OpenAPIHono();
   for (const operation of CONFLUENT_OPERATIONS) generator.openAPIRegistry.registerPath(operation);
   const document = generator.getOpenAPIDocument({ openapi: "3.0.3", info: { title: "Confluent", version: "1" } });
-  return { paths: (document.paths ?? {}) as OpenApiFragment["paths"], components: { schemas: (document.components?.schemas ?? {}) as Record<string, unknown> }, tags: TAGS };
+  return {
+    paths: (document.paths ?? {}) as OpenApiFragment["paths"],
+    components: { schemas: (document.components?.schemas ?? {}) as Record<string, unknown> },
+    tags: TAGS,
+  };
 }

@@ -106,12 +106,20 @@ export async function contextIdOf(session: StoreQueryable, context: string, crea
   const found = await repo.list({ where: { domain_id: DEFAULT_DOMAIN_ID, name: context }, limit: 1 });
   if (found.items[0]) return found.items[0].id;
   if (!create) return null;
-  const inserted = await insertChild(session, contexts, { table: "domains", id: DEFAULT_DOMAIN_ID }, { domainId: DEFAULT_DOMAIN_ID, name: context });
+  const inserted = await insertChild(
+    session,
+    contexts,
+    { table: "domains", id: DEFAULT_DOMAIN_ID },
+    { domainId: DEFAULT_DOMAIN_ID, name: context },
+  );
   if (inserted.ok) return inserted.document.id;
   // Another request created it first (unique violation): use theirs.
   const again = await repo.list({ where: { domain_id: DEFAULT_DOMAIN_ID, name: context }, limit: 1 });
   if (again.items[0]) return again.items[0].id;
-  throw new ConfluentError(CONFLUENT_ERRORS.storeError, `The default domain is missing: context '${context}' cannot be created.`);
+  throw new ConfluentError(
+    CONFLUENT_ERRORS.storeError,
+    `The default domain is missing: context '${context}' cannot be created.`,
+  );
 }
 
 /**
@@ -122,8 +130,15 @@ export async function contextIdOf(session: StoreQueryable, context: string, crea
 export async function findSubject(session: StoreQueryable, subject: SubjectName): Promise<SchemaDocument | null> {
   const contextId = await contextIdOf(session, subject.context, false);
   if (contextId === null) return null;
-  const { items } = await documentRepository(session, schemas).list({ where: { context_id: contextId, name: subject.name }, limit: 10 });
-  return items.find((item) => item.body.schemaTypeCategory === CONFLUENT_SCHEMA_CATEGORY) ?? items.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0] ?? null;
+  const { items } = await documentRepository(session, schemas).list({
+    where: { context_id: contextId, name: subject.name },
+    limit: 10,
+  });
+  return (
+    items.find((item) => item.body.schemaTypeCategory === CONFLUENT_SCHEMA_CATEGORY) ??
+    items.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0] ??
+    null
+  );
 }
 
 /** The schema document of a subject, created (with its context) when missing. */
@@ -131,8 +146,17 @@ export async function findOrCreateSubject(session: StoreQueryable, subject: Subj
   const existing = await findSubject(session, subject);
   if (existing) return existing;
   const contextId = await contextIdOf(session, subject.context, true);
-  if (contextId === null) throw new ConfluentError(CONFLUENT_ERRORS.storeError, "The default context (My Context) was deleted: recreate it through /api.");
-  const body = { contextId, name: subject.name, schemaTypeCategory: CONFLUENT_SCHEMA_CATEGORY, scope: CONFLUENT_SCHEMA_SCOPE } as const;
+  if (contextId === null)
+    throw new ConfluentError(
+      CONFLUENT_ERRORS.storeError,
+      "The default context (My Context) was deleted: recreate it through /api.",
+    );
+  const body = {
+    contextId,
+    name: subject.name,
+    schemaTypeCategory: CONFLUENT_SCHEMA_CATEGORY,
+    scope: CONFLUENT_SCHEMA_SCOPE,
+  } as const;
   const inserted = await insertChild(session, schemas, { table: "contexts", id: contextId }, body);
   if (inserted.ok) return inserted.document as SchemaDocument;
   const raced = await findSubject(session, subject);
@@ -169,7 +193,11 @@ function sortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (typeof value !== "object" || value === null) return value;
   const object = value as Record<string, unknown>;
-  return Object.fromEntries(Object.keys(object).sort().map((key) => [key, sortedKeys(object[key])]));
+  return Object.fromEntries(
+    Object.keys(object)
+      .sort()
+      .map((key) => [key, sortedKeys(object[key])]),
+  );
 }
 
 /** Attributes that document an Avro schema without changing what it reads or writes: left out of the comparison. */
@@ -192,8 +220,19 @@ function avroFullNames(node: unknown, namespace: string, defined: Set<string>): 
   if (typeof node !== "object" || node === null) return node;
   const object = node as Record<string, unknown>;
   const type = object.type;
-  if ((type === "record" || type === "error" || type === "enum" || type === "fixed") && typeof object.name === "string") {
-    const fullName = object.name.includes(".") ? object.name : typeof object.namespace === "string" && object.namespace !== "" ? `${object.namespace}.${object.name}` : object.namespace === "" ? object.name : namespace === "" ? object.name : `${namespace}.${object.name}`;
+  if (
+    (type === "record" || type === "error" || type === "enum" || type === "fixed") &&
+    typeof object.name === "string"
+  ) {
+    const fullName = object.name.includes(".")
+      ? object.name
+      : typeof object.namespace === "string" && object.namespace !== ""
+        ? `${object.namespace}.${object.name}`
+        : object.namespace === ""
+          ? object.name
+          : namespace === ""
+            ? object.name
+            : `${namespace}.${object.name}`;
     defined.add(fullName);
     const inner = fullName.includes(".") ? fullName.slice(0, fullName.lastIndexOf(".")) : "";
     const out: Record<string, unknown> = {};
@@ -203,7 +242,9 @@ function avroFullNames(node: unknown, namespace: string, defined: Set<string>): 
       else if (key === "fields" && Array.isArray(value)) {
         out.fields = value.map((field) => {
           if (typeof field !== "object" || field === null) return field;
-          const kept = Object.fromEntries(Object.entries(field as Record<string, unknown>).filter(([fieldKey]) => !AVRO_DOCUMENTATION.has(fieldKey)));
+          const kept = Object.fromEntries(
+            Object.entries(field as Record<string, unknown>).filter(([fieldKey]) => !AVRO_DOCUMENTATION.has(fieldKey)),
+          );
           return { ...kept, type: avroFullNames((field as Record<string, unknown>).type, inner, defined) };
         });
       } else out[key] = value;
@@ -221,7 +262,9 @@ function avroFullNames(node: unknown, namespace: string, defined: Set<string>): 
 /** sha-256 hex of a value's JSON. */
 async function sha256(value: unknown): Promise<string> {
   const bytes = new TextEncoder().encode(JSON.stringify(value));
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+    .map((byte) => byte.toString(16).padStart(2, "0"))
+    .join("");
 }
 
 /**
@@ -262,7 +305,10 @@ const SCHEMA_COLUMNS = "id, schema_type, schema, refs, guid";
 
 /** The lowest global id of a schema if it was ever registered, without allocating one. */
 export async function existingGlobalId(session: StoreQueryable, identity: SchemaIdentity): Promise<number | null> {
-  const row = await session.prepare("SELECT min(id) AS id FROM confluent_schema_ids WHERE hash = ?").bind(await identityHash(identity)).first<{ id: number | null }>();
+  const row = await session
+    .prepare("SELECT min(id) AS id FROM confluent_schema_ids WHERE hash = ?")
+    .bind(await identityHash(identity))
+    .first<{ id: number | null }>();
   return row?.id ?? null;
 }
 
@@ -270,7 +316,9 @@ export async function existingGlobalId(session: StoreQueryable, identity: Schema
 function referenceStatements(session: StoreQueryable, id: number, identity: SchemaIdentity): D1PreparedStatement[] {
   return identity.references.map((reference) =>
     session
-      .prepare("INSERT INTO confluent_references (global_id, name, subject, version) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+      .prepare(
+        "INSERT INTO confluent_references (global_id, name, subject, version) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      )
       .bind(id, reference.name, parseSubject(reference.subject, identity.context ?? ".").qualified, reference.version),
   );
 }
@@ -278,7 +326,13 @@ function referenceStatements(session: StoreQueryable, id: number, identity: Sche
 /** The global id of a schema, allocated on first sight; the same identity always gets the same id. */
 export async function globalIdOf(session: StoreQueryable, identity: SchemaIdentity): Promise<number> {
   const hash = await identityHash(identity);
-  const found = async () => (await session.prepare("SELECT min(id) AS id FROM confluent_schema_ids WHERE hash = ?").bind(hash).first<{ id: number | null }>())?.id ?? null;
+  const found = async () =>
+    (
+      await session
+        .prepare("SELECT min(id) AS id FROM confluent_schema_ids WHERE hash = ?")
+        .bind(hash)
+        .first<{ id: number | null }>()
+    )?.id ?? null;
   const known = await found();
   if (known !== null) return known;
   // One statement, so a concurrent registration of the same schema cannot add a second id.
@@ -291,7 +345,8 @@ export async function globalIdOf(session: StoreQueryable, identity: SchemaIdenti
     .run();
   const id = await found();
   if (id === null) throw new ConfluentError(CONFLUENT_ERRORS.storeError, "The schema id could not be allocated.");
-  if (inserted.meta.changes > 0 && identity.references.length > 0) await session.batch(referenceStatements(session, id, identity));
+  if (inserted.meta.changes > 0 && identity.references.length > 0)
+    await session.batch(referenceStatements(session, id, identity));
   return id;
 }
 
@@ -300,7 +355,11 @@ function rowValues(identity: SchemaIdentity): [string, string] {
 }
 
 function extraValues(identity: SchemaIdentity): [string | null] {
-  return [identity.references.length === 0 ? null : JSON.stringify(identity.references.map(({ name, subject, version }) => ({ name, subject, version })))];
+  return [
+    identity.references.length === 0
+      ? null
+      : JSON.stringify(identity.references.map(({ name, subject, version }) => ({ name, subject, version }))),
+  ];
 }
 
 /**
@@ -309,32 +368,48 @@ function extraValues(identity: SchemaIdentity): [string | null] {
  */
 export async function claimGlobalId(session: StoreQueryable, id: number, identity: SchemaIdentity): Promise<boolean> {
   const hash = await identityHash(identity);
-  const existing = await session.prepare("SELECT hash FROM confluent_schema_ids WHERE id = ?").bind(id).first<{ hash: string }>();
+  const existing = await session
+    .prepare("SELECT hash FROM confluent_schema_ids WHERE id = ?")
+    .bind(id)
+    .first<{ hash: string }>();
   if (existing) return existing.hash === hash;
   await session.batch([
     session
-      .prepare("INSERT INTO confluent_schema_ids (id, schema_type, schema, hash, created_at, refs, guid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING")
+      .prepare(
+        "INSERT INTO confluent_schema_ids (id, schema_type, schema, hash, created_at, refs, guid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+      )
       .bind(id, ...rowValues(identity), hash, new Date().toISOString(), ...extraValues(identity), newGuid()),
     ...referenceStatements(session, id, identity),
   ]);
-  const row = await session.prepare("SELECT hash FROM confluent_schema_ids WHERE id = ?").bind(id).first<{ hash: string }>();
+  const row = await session
+    .prepare("SELECT hash FROM confluent_schema_ids WHERE id = ?")
+    .bind(id)
+    .first<{ hash: string }>();
   return row?.hash === hash;
 }
 
 /** The highest global id handed out so far (0 when none). */
 export async function maxGlobalId(session: StoreQueryable): Promise<number> {
-  return (await session.prepare("SELECT max(id) AS id FROM confluent_schema_ids").first<{ id: number | null }>())?.id ?? 0;
+  return (
+    (await session.prepare("SELECT max(id) AS id FROM confluent_schema_ids").first<{ id: number | null }>())?.id ?? 0
+  );
 }
 
 /** A registered schema by its global id. */
 export async function schemaById(session: StoreQueryable, id: number): Promise<SchemaRecord | null> {
-  const row = await session.prepare(`SELECT ${SCHEMA_COLUMNS} FROM confluent_schema_ids WHERE id = ?`).bind(id).first<SchemaRow>();
+  const row = await session
+    .prepare(`SELECT ${SCHEMA_COLUMNS} FROM confluent_schema_ids WHERE id = ?`)
+    .bind(id)
+    .first<SchemaRow>();
   return row ? recordOf(row) : null;
 }
 
 /** A registered schema by its guid. */
 export async function schemaByGuid(session: StoreQueryable, guid: string): Promise<SchemaRecord | null> {
-  const row = await session.prepare(`SELECT ${SCHEMA_COLUMNS} FROM confluent_schema_ids WHERE guid = ? ORDER BY id LIMIT 1`).bind(guid).first<SchemaRow>();
+  const row = await session
+    .prepare(`SELECT ${SCHEMA_COLUMNS} FROM confluent_schema_ids WHERE guid = ? ORDER BY id LIMIT 1`)
+    .bind(guid)
+    .first<SchemaRow>();
   return row ? recordOf(row) : null;
 }
 
@@ -343,7 +418,11 @@ function qualify(name: string, context: string, contextId: string): string {
 }
 
 /** Every (subject, version) that uses a global id, soft-deleted ones only when asked. */
-export async function usesOf(session: StoreQueryable, id: number, includeDeleted: boolean): Promise<{ subject: string; version: number }[]> {
+export async function usesOf(
+  session: StoreQueryable,
+  id: number,
+  includeDeleted: boolean,
+): Promise<{ subject: string; version: number }[]> {
   const { results } = await session
     .prepare(
       `SELECT s.name AS name, c.name AS context, c.id AS context_id, v.version AS version, d.status AS status
@@ -352,7 +431,9 @@ export async function usesOf(session: StoreQueryable, id: number, includeDeleted
     )
     .bind(id)
     .all<{ name: string; context: string; context_id: string; version: number; status: string }>();
-  return results.filter((row) => includeDeleted || row.status !== "Removed").map((row) => ({ subject: qualify(row.name, row.context, row.context_id), version: row.version }));
+  return results
+    .filter((row) => includeDeleted || row.status !== "Removed")
+    .map((row) => ({ subject: qualify(row.name, row.context, row.context_id), version: row.version }));
 }
 
 /** The ids of live schemas that reference version `version` of `subject` (qualified). */
@@ -382,7 +463,15 @@ export async function subjectVersions(session: StoreQueryable, schema: SchemaDoc
     if (page.nextCursor === null) break;
     cursor = page.nextCursor;
   }
-  type Row = { version_id: string; version: number; global_id: number; refs: string | null; metadata: string | null; rule_set: string | null; guid: string | null };
+  type Row = {
+    version_id: string;
+    version: number;
+    global_id: number;
+    refs: string | null;
+    metadata: string | null;
+    rule_set: string | null;
+    guid: string | null;
+  };
   const numbers = async () =>
     new Map(
       (
@@ -396,14 +485,22 @@ export async function subjectVersions(session: StoreQueryable, schema: SchemaDoc
       ).results.map((row) => [row.version_id, row] as const),
     );
   let known = await numbers();
-  const unnumbered = documents.filter((document) => !known.has(document.id) && document.body.status !== "Draft").sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  const unnumbered = documents
+    .filter((document) => !known.has(document.id) && document.body.status !== "Draft")
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   if (unnumbered.length > 0) {
     let next = Math.max(0, ...[...known.values()].map((row) => row.version)) + 1;
     for (const document of unnumbered) {
-      const globalId = await globalIdOf(session, { schemaType: document.body.format, schema: document.body.specification, references: [] });
+      const globalId = await globalIdOf(session, {
+        schemaType: document.body.format,
+        schema: document.body.specification,
+        references: [],
+      });
       // DO NOTHING: a concurrent reader numbering the same version first wins; re-read below.
       await session
-        .prepare("INSERT INTO confluent_versions (version_id, schema_id, version, global_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+        .prepare(
+          "INSERT INTO confluent_versions (version_id, schema_id, version, global_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
         .bind(document.id, schema.id, next++, globalId)
         .run();
     }
@@ -440,34 +537,72 @@ export async function insertSubjectVersion(
   schemaType: SchemaType,
   text: string,
   globalId: number,
-  extras: { version?: number; metadata?: Record<string, unknown> | null; ruleSet?: Record<string, unknown> | null } = {},
+  extras: {
+    version?: number;
+    metadata?: Record<string, unknown> | null;
+    ruleSet?: Record<string, unknown> | null;
+  } = {},
 ): Promise<number> {
   const { version } = extras;
   // Concurrent writers of one subject race for the next number: the loser reads again and retries.
   for (let attempt = 0; attempt < 10; attempt++) {
     const number = version ?? Math.max(0, ...(await subjectVersions(session, schema)).map((each) => each.version)) + 1;
-    const { results: taken } = await session.prepare("SELECT semantic_version FROM schema_versions WHERE schema_id = ?").bind(schema.id).all<{ semantic_version: string }>();
+    const { results: taken } = await session
+      .prepare("SELECT semantic_version FROM schema_versions WHERE schema_id = ?")
+      .bind(schema.id)
+      .all<{ semantic_version: string }>();
     // Confluent version N is semantic version N.0.0, unless /api already used that string.
-    const semanticVersion = taken.some((row) => row.semantic_version === `${number}.0.0`) ? `${number}.0.0+confluent` : `${number}.0.0`;
-    const body = schemaVersions.body.parse({ schemaId: schema.id, semanticVersion, format: schemaType, specification: text, status: "Published" });
+    const semanticVersion = taken.some((row) => row.semantic_version === `${number}.0.0`)
+      ? `${number}.0.0+confluent`
+      : `${number}.0.0`;
+    const body = schemaVersions.body.parse({
+      schemaId: schema.id,
+      semanticVersion,
+      format: schemaType,
+      specification: text,
+      status: "Published",
+    });
     const id = newDocumentId();
     const now = new Date().toISOString();
     try {
       await session.batch([
-        session.prepare("INSERT INTO schema_versions (id, body, created_at, updated_at, _version) VALUES (?, ?, ?, ?, 1)").bind(id, JSON.stringify(body), now, now),
         session
-          .prepare("INSERT INTO confluent_versions (version_id, schema_id, version, global_id, metadata, rule_set) VALUES (?, ?, ?, ?, ?, ?)")
-          .bind(id, schema.id, number, globalId, extras.metadata ? JSON.stringify(extras.metadata) : null, extras.ruleSet ? JSON.stringify(extras.ruleSet) : null),
+          .prepare("INSERT INTO schema_versions (id, body, created_at, updated_at, _version) VALUES (?, ?, ?, ?, 1)")
+          .bind(id, JSON.stringify(body), now, now),
+        session
+          .prepare(
+            "INSERT INTO confluent_versions (version_id, schema_id, version, global_id, metadata, rule_set) VALUES (?, ?, ?, ?, ?, ?)",
+          )
+          .bind(
+            id,
+            schema.id,
+            number,
+            globalId,
+            extras.metadata ? JSON.stringify(extras.metadata) : null,
+            extras.ruleSet ? JSON.stringify(extras.ruleSet) : null,
+          ),
       ]);
       return number;
     } catch (error) {
-      if (!/UNIQUE constraint failed/.test(String(error instanceof Error ? `${error.message} ${String(error.cause)}` : error))) throw error;
-      if (version !== undefined) throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, `Version ${version} of subject already exists with another schema.`);
+      if (
+        !/UNIQUE constraint failed/.test(
+          String(error instanceof Error ? `${error.message} ${String(error.cause)}` : error),
+        )
+      )
+        throw error;
+      if (version !== undefined)
+        throw new ConfluentError(
+          CONFLUENT_ERRORS.invalidSchema,
+          `Version ${version} of subject already exists with another schema.`,
+        );
       // A little jitter, so the writers that lost together do not collide again at once.
       await new Promise((done) => setTimeout(done, Math.random() * 10 * (attempt + 1)));
     }
   }
-  throw new ConfluentError(CONFLUENT_ERRORS.storeError, "The subject changed during the registration too often: retry.");
+  throw new ConfluentError(
+    CONFLUENT_ERRORS.storeError,
+    "The subject changed during the registration too often: retry.",
+  );
 }
 
 /** Takes back a version just added (a concurrent twin of an earlier one): both rows go, in one batch. */
@@ -482,20 +617,39 @@ export async function dropVersion(session: StoreQueryable, version: SubjectVersi
 
 /** Soft delete: the version document becomes Removed (the hierarchy's final status). */
 export async function softDelete(session: StoreQueryable, version: SubjectVersion): Promise<void> {
-  const result = await documentRepository(session, schemaVersions).update(version.document.id, { ...version.document.body, status: "Removed" }, { expectedVersion: version.document.version });
-  if (!result.ok) throw new ConfluentError(CONFLUENT_ERRORS.storeError, "The version changed while it was being deleted: retry.");
+  const result = await documentRepository(session, schemaVersions).update(
+    version.document.id,
+    { ...version.document.body, status: "Removed" },
+    { expectedVersion: version.document.version },
+  );
+  if (!result.ok)
+    throw new ConfluentError(CONFLUENT_ERRORS.storeError, "The version changed while it was being deleted: retry.");
 }
 
 /** Hard delete of soft-deleted versions; the schema document goes too when nothing is left under it. */
-export async function hardDelete(session: StoreQueryable, schema: SchemaDocument, versions: readonly SubjectVersion[], settingsKey?: string): Promise<void> {
+export async function hardDelete(
+  session: StoreQueryable,
+  schema: SchemaDocument,
+  versions: readonly SubjectVersion[],
+  settingsKey?: string,
+): Promise<void> {
   const statements: D1PreparedStatement[] = [];
   for (const version of versions) {
     statements.push(session.prepare("DELETE FROM schema_versions WHERE id = ?").bind(version.document.id));
     statements.push(session.prepare("DELETE FROM confluent_versions WHERE version_id = ?").bind(version.document.id));
   }
-  statements.push(session.prepare("DELETE FROM schemas WHERE id = ? AND NOT EXISTS (SELECT 1 FROM schema_versions WHERE schema_id = ?)").bind(schema.id, schema.id));
+  statements.push(
+    session
+      .prepare("DELETE FROM schemas WHERE id = ? AND NOT EXISTS (SELECT 1 FROM schema_versions WHERE schema_id = ?)")
+      .bind(schema.id, schema.id),
+  );
   // A subject deleted for good takes its own config and mode with it (Confluent does the same).
-  if (settingsKey !== undefined) statements.push(session.prepare("DELETE FROM confluent_settings WHERE subject = ? AND NOT EXISTS (SELECT 1 FROM schemas WHERE id = ?)").bind(settingsKey, schema.id));
+  if (settingsKey !== undefined)
+    statements.push(
+      session
+        .prepare("DELETE FROM confluent_settings WHERE subject = ? AND NOT EXISTS (SELECT 1 FROM schemas WHERE id = ?)")
+        .bind(settingsKey, schema.id),
+    );
   // Before and after: an id may stop existing, and a read racing the batch must not cache it again.
   const ids = versions.map((version) => version.globalId);
   schemaIdCache.forget(ids);
@@ -539,7 +693,9 @@ export async function listSubjects(session: StoreQueryable, context?: string): P
     entry.deleted += row.deleted;
     merged.set(subject.qualified, entry);
   }
-  return [...merged.values()].sort((a, b) => (a.subject.qualified < b.subject.qualified ? -1 : a.subject.qualified > b.subject.qualified ? 1 : 0));
+  return [...merged.values()].sort((a, b) =>
+    a.subject.qualified < b.subject.qualified ? -1 : a.subject.qualified > b.subject.qualified ? 1 : 0,
+  );
 }
 
 /** One numbered version of any subject, for `GET /schemas`. */
@@ -565,7 +721,19 @@ export async function listVersions(session: StoreQueryable): Promise<ListedVersi
          JOIN confluent_schema_ids i ON i.id = v.global_id
         WHERE d.status != 'Draft'`,
     )
-    .all<SchemaRow & { name: string; context: string; context_id: string; version: number; global_id: number; status: string; body: string; metadata: string | null; rule_set: string | null }>();
+    .all<
+      SchemaRow & {
+        name: string;
+        context: string;
+        context_id: string;
+        version: number;
+        global_id: number;
+        status: string;
+        body: string;
+        metadata: string | null;
+        rule_set: string | null;
+      }
+    >();
   return results
     .map((row) => {
       const body = JSON.parse(row.body) as { format: SchemaType; specification: string };
@@ -581,7 +749,13 @@ export async function listVersions(session: StoreQueryable): Promise<ListedVersi
         ruleSet: row.rule_set === null ? null : (JSON.parse(row.rule_set) as Record<string, unknown>),
       };
     })
-    .sort((a, b) => (a.subject.qualified < b.subject.qualified ? -1 : a.subject.qualified > b.subject.qualified ? 1 : a.version - b.version));
+    .sort((a, b) =>
+      a.subject.qualified < b.subject.qualified
+        ? -1
+        : a.subject.qualified > b.subject.qualified
+          ? 1
+          : a.version - b.version,
+    );
 }
 
 /** Contexts holding at least one subject, plus the default one. */
@@ -599,19 +773,33 @@ export interface LevelSettings {
 
 /** The settings stored at `key`: '' global, ':.ctx:' a context, else a qualified subject. */
 export async function settingsOf(session: StoreQueryable, key: string): Promise<LevelSettings> {
-  const row = await session.prepare("SELECT config, mode FROM confluent_settings WHERE subject = ?").bind(key).first<{ config: string | null; mode: string | null }>();
+  const row = await session
+    .prepare("SELECT config, mode FROM confluent_settings WHERE subject = ?")
+    .bind(key)
+    .first<{ config: string | null; mode: string | null }>();
   return { config: row?.config ? (JSON.parse(row.config) as Record<string, unknown>) : null, mode: row?.mode ?? null };
 }
 
-export async function setConfig(session: StoreQueryable, key: string, config: Record<string, unknown> | null): Promise<void> {
+export async function setConfig(
+  session: StoreQueryable,
+  key: string,
+  config: Record<string, unknown> | null,
+): Promise<void> {
   await session
-    .prepare("INSERT INTO confluent_settings (subject, config) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET config = excluded.config")
+    .prepare(
+      "INSERT INTO confluent_settings (subject, config) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET config = excluded.config",
+    )
     .bind(key, config === null ? null : JSON.stringify(config))
     .run();
 }
 
 export async function setMode(session: StoreQueryable, key: string, mode: string | null): Promise<void> {
-  await session.prepare("INSERT INTO confluent_settings (subject, mode) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET mode = excluded.mode").bind(key, mode).run();
+  await session
+    .prepare(
+      "INSERT INTO confluent_settings (subject, mode) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET mode = excluded.mode",
+    )
+    .bind(key, mode)
+    .run();
 }
 
 /** Whether any subject has a version (live or soft-deleted), for switching to IMPORT. */

@@ -12,7 +12,13 @@ import type { ParsedAvroSpec } from "../spec/avro-spec.ts";
 import { validateSpecification, type SpecResult } from "../spec/validate-specification.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
 import { CONFLUENT_ERRORS, ConfluentError } from "./confluent-error.ts";
-import { findSubject, parseSubject, subjectVersions, type SchemaReference, type SchemaType } from "./confluent-store.ts";
+import {
+  findSubject,
+  parseSubject,
+  subjectVersions,
+  type SchemaReference,
+  type SchemaType,
+} from "./confluent-store.ts";
 
 /** A referenced version's schema, found through its subject. */
 export interface ResolvedReference {
@@ -25,13 +31,22 @@ export interface ResolvedReference {
 }
 
 /** `latest` and -1 mean the latest live version, as in Confluent. */
-async function lookUp(session: StoreQueryable, reference: SchemaReference, referrerContext: string): Promise<ResolvedReference & { references: SchemaReference[] }> {
+async function lookUp(
+  session: StoreQueryable,
+  reference: SchemaReference,
+  referrerContext: string,
+): Promise<ResolvedReference & { references: SchemaReference[] }> {
   const subject = parseSubject(reference.subject, referrerContext);
   const schema = await findSubject(session, subject);
-  const versions = schema === null ? [] : (await subjectVersions(session, schema)).filter((version) => !version.deleted);
-  const found = reference.version === -1 ? versions.at(-1) : versions.find((version) => version.version === reference.version);
+  const versions =
+    schema === null ? [] : (await subjectVersions(session, schema)).filter((version) => !version.deleted);
+  const found =
+    reference.version === -1 ? versions.at(-1) : versions.find((version) => version.version === reference.version);
   if (!found) {
-    throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: the reference "${reference.name}" names subject '${subject.qualified}' version ${reference.version}, which does not exist.`);
+    throw new ConfluentError(
+      CONFLUENT_ERRORS.invalidSchema,
+      `Invalid schema: the reference "${reference.name}" names subject '${subject.qualified}' version ${reference.version}, which does not exist.`,
+    );
   }
   return {
     reference,
@@ -51,7 +66,12 @@ async function lookUp(session: StoreQueryable, reference: SchemaReference, refer
  *   await resolveReferences(session, [{ name: "com.acme.Address", subject: "address", version: 1 }], ".");
  *   // [{ reference: {...}, subject: "address", version: 1, schemaType: "AVRO", schema: "{...}" }]
  */
-export async function resolveReferences(session: StoreQueryable, references: readonly SchemaReference[], referrerContext: string, schemaType?: SchemaType): Promise<ResolvedReference[]> {
+export async function resolveReferences(
+  session: StoreQueryable,
+  references: readonly SchemaReference[],
+  referrerContext: string,
+  schemaType?: SchemaType,
+): Promise<ResolvedReference[]> {
   const ordered: ResolvedReference[] = [];
   const done = new Set<string>();
   const visit = async (refs: readonly SchemaReference[], context: string, path: string[]): Promise<void> => {
@@ -59,15 +79,24 @@ export async function resolveReferences(session: StoreQueryable, references: rea
       const resolved = await lookUp(session, reference, context);
       // A schema can only build on schemas of its own type (an Avro record is no JSON Schema).
       if (schemaType !== undefined && resolved.schemaType !== schemaType) {
-        throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: the reference "${reference.name}" is a ${resolved.schemaType} schema, not ${schemaType}.`);
+        throw new ConfluentError(
+          CONFLUENT_ERRORS.invalidSchema,
+          `Invalid schema: the reference "${reference.name}" is a ${resolved.schemaType} schema, not ${schemaType}.`,
+        );
       }
       const key = `${resolved.subject} version ${resolved.version}`;
       if (path.includes(key)) {
-        throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: circular reference ${[...path.slice(path.indexOf(key)), key].join(" -> ")}.`);
+        throw new ConfluentError(
+          CONFLUENT_ERRORS.invalidSchema,
+          `Invalid schema: circular reference ${[...path.slice(path.indexOf(key)), key].join(" -> ")}.`,
+        );
       }
       if (done.has(key)) continue;
       if (path.length >= MAX_REFERENCE_DEPTH) {
-        throw new ConfluentError(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: references nest deeper than ${MAX_REFERENCE_DEPTH} levels (${[...path, key].join(" -> ")}).`);
+        throw new ConfluentError(
+          CONFLUENT_ERRORS.invalidSchema,
+          `Invalid schema: references nest deeper than ${MAX_REFERENCE_DEPTH} levels (${[...path, key].join(" -> ")}).`,
+        );
       }
       await visit(resolved.references, parseSubject(resolved.subject).context, [...path, key]);
       done.add(key);
@@ -82,9 +111,18 @@ export async function resolveReferences(session: StoreQueryable, references: rea
  * Parses a schema together with the schemas its references lead to (see the module comment).
  * Never throws for an invalid schema: the result says why, as validateSpecification does.
  */
-export function parseWithReferences(schemaType: SchemaType, schema: string, dependencies: readonly ResolvedReference[]): SpecResult {
+export function parseWithReferences(
+  schemaType: SchemaType,
+  schema: string,
+  dependencies: readonly ResolvedReference[],
+): SpecResult {
   if (dependencies.length === 0) return validateSpecification(schemaType, schema);
-  if (schemaType === "PROTOBUF") return validateSpecification("PROTOBUF", schema, new Map(dependencies.map((dependency) => [dependency.reference.name, dependency.schema])));
+  if (schemaType === "PROTOBUF")
+    return validateSpecification(
+      "PROTOBUF",
+      schema,
+      new Map(dependencies.map((dependency) => [dependency.reference.name, dependency.schema])),
+    );
   if (schemaType === "JSON") return validateSpecification("JSON", schema);
   // Avro: one union, the referenced types first, so the schema's names resolve to their definitions.
   const avro = dependencies.filter((dependency) => dependency.schemaType === "AVRO");

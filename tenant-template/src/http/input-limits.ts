@@ -85,7 +85,10 @@ export interface NameRules {
  *   nameProblem("a\u202eb");                     // "contains the bidirectional control U+202E"
  *   nameProblem("Cafe\u0301", { requireNfc: true }); // "is not in Unicode NFC form ..."
  */
-export function nameProblem(name: string, { maxLength = MAX_NAME_LENGTH, requireNfc = false, fromUrl = false }: NameRules = {}): string | null {
+export function nameProblem(
+  name: string,
+  { maxLength = MAX_NAME_LENGTH, requireNfc = false, fromUrl = false }: NameRules = {},
+): string | null {
   if (name.length === 0) return "must not be empty";
   if (name.length > maxLength) return `is ${name.length} characters long, over the limit of ${maxLength}`;
   const lone = loneSurrogateAt(name);
@@ -96,8 +99,10 @@ export function nameProblem(name: string, { maxLength = MAX_NAME_LENGTH, require
   if (bidi) return `contains the bidirectional control U+${codePoint(bidi[0], 0)}`;
   const nonchar = NONCHARACTER.exec(name);
   if (nonchar) return `contains the noncharacter U+${codePoint(nonchar[0], 0)}`;
-  if (fromUrl && UNDECODED_ESCAPE.test(name)) return "contains a percent escape that is not valid UTF-8 (or was encoded twice)";
-  if (requireNfc && name.normalize("NFC") !== name) return "is not in Unicode NFC form (compose it, e.g. name.normalize('NFC'))";
+  if (fromUrl && UNDECODED_ESCAPE.test(name))
+    return "contains a percent escape that is not valid UTF-8 (or was encoded twice)";
+  if (requireNfc && name.normalize("NFC") !== name)
+    return "is not in Unicode NFC form (compose it, e.g. name.normalize('NFC'))";
   return null;
 }
 

@@ -60,12 +60,24 @@ async function parseJsonOnce(c: Context): Promise<void> {
     JSON.parse(text);
   } catch (cause) {
     const where = /position (\d+)/.exec(String((cause as Error).message))?.[1];
-    throw new ApiError(400, "malformed_json", `The body is not valid JSON${where === undefined ? "" : ` (at character ${where})`}.`, { cause });
+    throw new ApiError(
+      400,
+      "malformed_json",
+      `The body is not valid JSON${where === undefined ? "" : ` (at character ${where})`}.`,
+      { cause },
+    );
   }
 }
 
 type Target = "json" | "query" | "param" | "header" | "form" | "cookie";
-const TARGET_PATH: Record<Target, string> = { json: "body", query: "query", param: "path", header: "header", form: "body", cookie: "cookie" };
+const TARGET_PATH: Record<Target, string> = {
+  json: "body",
+  query: "query",
+  param: "path",
+  header: "header",
+  form: "body",
+  cookie: "cookie",
+};
 
 /**
  * Turns a zod failure into the API's 400: `unknown_fields` naming every unexpected field, or
@@ -89,10 +101,20 @@ export function invalidInput(error: ZodError, target: Target): ApiError {
   }
   if (unknown.length > 0) {
     const names = unknown.map((d) => d.path.slice(base.length + 1)).join(", ");
-    return new ApiError(400, "unknown_fields", `Unknown field${unknown.length > 1 ? "s" : ""} in the ${base}: ${names}.`, { details: [...unknown, ...other] });
+    return new ApiError(
+      400,
+      "unknown_fields",
+      `Unknown field${unknown.length > 1 ? "s" : ""} in the ${base}: ${names}.`,
+      { details: [...unknown, ...other] },
+    );
   }
   const first = other[0];
-  return new ApiError(400, "invalid_request", first === undefined ? `Invalid ${base}.` : `Invalid ${base}: ${first.path} ${first.message}.`, { details: other });
+  return new ApiError(
+    400,
+    "invalid_request",
+    first === undefined ? `Invalid ${base}.` : `Invalid ${base}: ${first.path} ${first.message}.`,
+    { details: other },
+  );
 }
 
 /**

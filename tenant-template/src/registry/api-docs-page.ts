@@ -9,7 +9,8 @@ export interface OpenApiSummary {
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
 /** Which API a path belongs to, for the page's sections. */
-const sectionOf = (path: string) => (path.startsWith("/api/") ? "The registry API (/api)" : "The Confluent Schema Registry API (at the root)");
+const sectionOf = (path: string) =>
+  path.startsWith("/api/") ? "The registry API (/api)" : "The Confluent Schema Registry API (at the root)";
 
 /**
  * A small self-contained HTML page listing every operation of an OpenAPI document with absolute
@@ -32,7 +33,9 @@ export function apiDocsPage(doc: OpenApiSummary, documentUrl: string): string {
       sections.set(sectionOf(path), rows);
     }
   }
-  const tables = [...sections].map(([title, rows]) => `<h2>${escapeHtml(title)}</h2>\n<table><tbody>\n${rows.join("\n")}\n</tbody></table>`);
+  const tables = [...sections].map(
+    ([title, rows]) => `<h2>${escapeHtml(title)}</h2>\n<table><tbody>\n${rows.join("\n")}\n</tbody></table>`,
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(doc.info.title)}</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:64rem;padding:0 1rem}table{border-collapse:collapse;width:100%}td{border-bottom:1px solid #ddd;padding:.3rem .6rem;vertical-align:top}.m{font-weight:600;font-family:monospace}.get{color:#0a6}.post{color:#06c}.put{color:#608}.patch{color:#a60}.delete{color:#c22}</style>

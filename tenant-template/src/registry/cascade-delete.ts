@@ -6,7 +6,10 @@ import type { RegistryLevel } from "./registry-levels.ts";
 /** Documents removed per level, e.g. `{ domains: 1, contexts: 3, schemas: 0, versions: 0 }`. */
 export type RemovedCounts = Record<string, number>;
 
-export type CascadeResult = { ok: true; removed: RemovedCounts } | { ok: false; kind: "not_found" } | { ok: false; kind: "version_conflict"; currentVersion: number };
+export type CascadeResult =
+  | { ok: true; removed: RemovedCounts }
+  | { ok: false; kind: "not_found" }
+  | { ok: false; kind: "version_conflict"; currentVersion: number };
 
 /**
  * Deletes one document and everything below it in the hierarchy in ONE D1 batch (one
@@ -27,7 +30,9 @@ export async function cascadeDelete(
   expectedVersion: number,
 ): Promise<CascadeResult> {
   // Compile-only: the statements run through batch(), which kysely-d1 cannot express.
-  const db = new Kysely<Record<string, { id: string; _version: number }>>({ dialect: new D1Dialect({ database: queryable as D1Database }) });
+  const db = new Kysely<Record<string, { id: string; _version: number }>>({
+    dialect: new D1Dialect({ database: queryable as D1Database }),
+  });
   const below = levels.slice(levels.indexOf(root) + 1);
   const table = (level: RegistryLevel) => sql.table(level.collection.name);
 
@@ -35,7 +40,9 @@ export async function cascadeDelete(
   const under = (i: number): RawBuilder<unknown> => {
     const level = below[i]!;
     const column = sql.ref(level.parent!.column);
-    return i === 0 ? sql`${column} = ${id}` : sql`${column} IN (SELECT id FROM ${table(below[i - 1]!)} WHERE ${under(i - 1)})`;
+    return i === 0
+      ? sql`${column} = ${id}`
+      : sql`${column} IN (SELECT id FROM ${table(below[i - 1]!)} WHERE ${under(i - 1)})`;
   };
 
   const statements: D1PreparedStatement[] = [];
@@ -44,7 +51,9 @@ export async function cascadeDelete(
     statements.push(queryable.prepare(compiled.sql).bind(...compiled.parameters));
   };
   // json('stale') raises "malformed JSON" and rolls the batch back (the store's guard idiom).
-  add(sql`SELECT json(CASE WHEN EXISTS (SELECT 1 FROM ${table(root)} WHERE id = ${id} AND _version = ${expectedVersion}) THEN '1' ELSE 'stale' END) AS guard`);
+  add(
+    sql`SELECT json(CASE WHEN EXISTS (SELECT 1 FROM ${table(root)} WHERE id = ${id} AND _version = ${expectedVersion}) THEN '1' ELSE 'stale' END) AS guard`,
+  );
   // Deepest level first, so every subquery still finds the parents it walks through.
   for (let i = below.length - 1; i >= 0; i -= 1) add(sql`DELETE FROM ${table(below[i]!)} WHERE ${under(i)}`);
   add(sql`DELETE FROM ${table(root)} WHERE id = ${id} AND _version = ${expectedVersion}`);

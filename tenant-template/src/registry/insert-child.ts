@@ -6,7 +6,10 @@ import type { StoredDocument, UniqueViolation } from "../store/store-result.ts";
 import { uniqueViolationOf } from "../store/store-result.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
 
-export type InsertChildResult = { ok: true; document: StoredDocument<Record<string, unknown>> } | UniqueViolation | { ok: false; kind: "parent_not_found" };
+export type InsertChildResult =
+  | { ok: true; document: StoredDocument<Record<string, unknown>> }
+  | UniqueViolation
+  | { ok: false; kind: "parent_not_found" };
 
 interface Row {
   id: string;
@@ -35,13 +38,19 @@ export async function insertChild(
   const db = new Kysely<Record<string, Row>>({ dialect: new D1Dialect({ database: queryable as D1Database }) });
   const id = newDocumentId();
   const now = new Date().toISOString();
-  const guard = sql`SELECT json(CASE WHEN EXISTS (SELECT 1 FROM ${sql.table(parent.table)} WHERE id = ${parent.id}) THEN '1' ELSE 'gone' END) AS guard`.compile(db);
+  const guard =
+    sql`SELECT json(CASE WHEN EXISTS (SELECT 1 FROM ${sql.table(parent.table)} WHERE id = ${parent.id}) THEN '1' ELSE 'gone' END) AS guard`.compile(
+      db,
+    );
   const insert = db
     .insertInto(collection.name)
     .values({ id, body: JSON.stringify(body), created_at: now, updated_at: now, _version: 1 })
     .compile();
   try {
-    await queryable.batch([queryable.prepare(guard.sql).bind(...guard.parameters), queryable.prepare(insert.sql).bind(...insert.parameters)]);
+    await queryable.batch([
+      queryable.prepare(guard.sql).bind(...guard.parameters),
+      queryable.prepare(insert.sql).bind(...insert.parameters),
+    ]);
   } catch (error) {
     const violation = uniqueViolationOf(error, collection);
     if (violation) return violation;

@@ -16,7 +16,13 @@ import { noteChange } from "../auth/api-access.ts";
 import { validationHook } from "../http/request-input.ts";
 import type { RequestIdVariables } from "../request-id.ts";
 import type { D1SessionVariables } from "../store/d1-session.ts";
-import { DEFAULT_PAGE_SIZE, DOCUMENT_ID, documentRepository, InvalidCursorError, MAX_PAGE_SIZE } from "../store/document-repository.ts";
+import {
+  DEFAULT_PAGE_SIZE,
+  DOCUMENT_ID,
+  documentRepository,
+  InvalidCursorError,
+  MAX_PAGE_SIZE,
+} from "../store/document-repository.ts";
 import type { StoredDocument, UniqueViolation } from "../store/store-result.ts";
 import { cachedGet } from "../cache/cached-get.ts";
 import { forgetCached } from "../cache/forget-cached.ts";
@@ -46,12 +52,20 @@ type Body = Record<string, unknown>;
 /** Where the API is mounted, for Location headers. */
 const API_BASE = "/api";
 
-const documentId = z.string().regex(DOCUMENT_ID, { message: "must be a document id (letters, digits, '.', '_', ':', '-'; at most 64)" });
+const documentId = z
+  .string()
+  .regex(DOCUMENT_ID, { message: "must be a document id (letters, digits, '.', '_', ':', '-'; at most 64)" });
 const errorResponse = { description: "The API's error shape: `{ error: { code, message, requestId, details? } }`." };
 
 /** The JSON a document is answered as: its body flattened beside its id and metadata. */
 function present(document: StoredDocument<Body>): Body {
-  return { id: document.id, ...document.body, version: document.version, createdAt: document.createdAt, updatedAt: document.updatedAt };
+  return {
+    id: document.id,
+    ...document.body,
+    version: document.version,
+    createdAt: document.createdAt,
+    updatedAt: document.updatedAt,
+  };
 }
 
 /** The request's ExecutionContext, when there is one (Hono throws when asked outside a Worker). */
@@ -64,12 +78,15 @@ function executionContextOf(c: Context<RegistryEnv>): { waitUntil(promise: Promi
 }
 
 function itemPath(level: RegistryLevel, document: StoredDocument<Body>): string {
-  if (level.nestedItem && level.parent) return `/${level.parent.level.plural}/${String(document.body[level.parent.field])}/${level.plural}/${document.id}`;
+  if (level.nestedItem && level.parent)
+    return `/${level.parent.level.plural}/${String(document.body[level.parent.field])}/${level.plural}/${document.id}`;
   return `/${level.plural}/${document.id}`;
 }
 
 function notFound(level: RegistryLevel, id: string, where: string): ApiError {
-  return new ApiError(404, "not_found", `No ${level.singular} with id "${id}".`, { details: [{ path: where, message: `no such ${level.singular}` }] });
+  return new ApiError(404, "not_found", `No ${level.singular} with id "${id}".`, {
+    details: [{ path: where, message: `no such ${level.singular}` }],
+  });
 }
 
 function conflictOf(level: RegistryLevel, violation: UniqueViolation, body: Body): ApiError {
@@ -78,19 +95,32 @@ function conflictOf(level: RegistryLevel, violation: UniqueViolation, body: Body
       details: [{ path: "body/semanticVersion", message: "already used by another version of this schema" }],
     });
   }
-  const among = level.parent === null ? "" : violation.fields.includes("schema_type_category") ? ` among this ${level.parent.level.singular}'s ${String(body.schemaTypeCategory)}` : ` in this ${level.parent.level.singular}`;
+  const among =
+    level.parent === null
+      ? ""
+      : violation.fields.includes("schema_type_category")
+        ? ` among this ${level.parent.level.singular}'s ${String(body.schemaTypeCategory)}`
+        : ` in this ${level.parent.level.singular}`;
   return new ApiError(409, "conflict", `A ${level.singular} named "${String(body.name)}" already exists${among}.`, {
     details: [{ path: "body/name", message: "already used by a sibling" }],
   });
 }
 
 function staleVersion(level: RegistryLevel, required: number, current: number): ApiError {
-  return new ApiError(412, "precondition_failed", `The ${level.singular} is at version ${current}, not ${required}: read it again and retry.`, {
-    details: [{ path: "header/if-match", message: `current ETag is "${current}"` }],
-  });
+  return new ApiError(
+    412,
+    "precondition_failed",
+    `The ${level.singular} is at version ${current}, not ${required}: read it again and retry.`,
+    {
+      details: [{ path: "header/if-match", message: `current ETag is "${current}"` }],
+    },
+  );
 }
 
-function invalidBody(level: RegistryLevel, issues: readonly { path: readonly PropertyKey[]; message: string }[]): ApiError {
+function invalidBody(
+  level: RegistryLevel,
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): ApiError {
   return new ApiError(400, "invalid_request", `Invalid ${level.singular}.`, {
     details: issues.map((issue) => ({ path: ["body", ...issue.path.map(String)].join("/"), message: issue.message })),
   });
@@ -117,13 +147,25 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
   const app = new OpenAPIHono<RegistryEnv>({ defaultHook: validationHook });
   const parent = level.parent;
   const tags = [level.plural];
-  const collectionPath = parent === null ? `/${level.plural}` : `/${parent.level.plural}/{${parent.level.idParam}}/${level.plural}`;
+  const collectionPath =
+    parent === null ? `/${level.plural}` : `/${parent.level.plural}/{${parent.level.idParam}}/${level.plural}`;
   const parentParams = z.strictObject(parent === null ? {} : { [parent.level.idParam]: documentId });
   const itemRoute = level.nestedItem ? `${collectionPath}/{${level.idParam}}` : `/${level.plural}/{${level.idParam}}`;
   const itemParams = z.strictObject({ ...(level.nestedItem ? parentParams.shape : {}), [level.idParam]: documentId });
-  const ifMatch = z.object({ "if-match": z.string().optional().openapi({ description: 'The ETag read before, e.g. "3": 412 when the document has changed since.' }) });
+  const ifMatch = z.object({
+    "if-match": z
+      .string()
+      .optional()
+      .openapi({ description: 'The ETag read before, e.g. "3": 412 when the document has changed since.' }),
+  });
   const listQuery = z.strictObject({
-    limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).optional().openapi({ description: `Page size, 1..${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}.` }),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_PAGE_SIZE)
+      .optional()
+      .openapi({ description: `Page size, 1..${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}.` }),
     cursor: z.string().min(1).max(512).optional().openapi({ description: "`nextCursor` of the previous page." }),
     ...Object.fromEntries(Object.entries(level.filterShape).map(([key, schema]) => [key, schema.optional()])),
   });
@@ -141,7 +183,8 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
   };
 
   // The tenant's read cache for this request (off unless the residency allows it).
-  const cacheOf = (c: Context<RegistryEnv>, stats?: ReadCacheStats) => readCacheConfig(c.env, executionContextOf(c), stats);
+  const cacheOf = (c: Context<RegistryEnv>, stats?: ReadCacheStats) =>
+    readCacheConfig(c.env, executionContextOf(c), stats);
 
   // One document by its item URL; a version asked for under another schema does not exist there.
   // Read through the cache: it answers only for the version D1 says is current in this request's
@@ -149,9 +192,18 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
   const load = async (c: Context<RegistryEnv>, params: Record<string, string>): Promise<StoredDocument<Body>> => {
     const id = params[level.idParam]!;
     const stats = newReadCacheStats();
-    const found = (await cachedGet(c.var.session, level.collection, id, cacheOf(c, stats))) as StoredDocument<Body> | null;
+    const found = (await cachedGet(
+      c.var.session,
+      level.collection,
+      id,
+      cacheOf(c, stats),
+    )) as StoredDocument<Body> | null;
     c.header(CACHE_HEADER, stats.hits > 0 ? "hit" : stats.bypassed > 0 ? "bypass" : "miss");
-    const misplaced = level.nestedItem && parent !== null && found !== null && found.body[parent.field] !== params[parent.level.idParam];
+    const misplaced =
+      level.nestedItem &&
+      parent !== null &&
+      found !== null &&
+      found.body[parent.field] !== params[parent.level.idParam];
     if (found === null || misplaced) throw notFound(level, id, `path/${level.idParam}`);
     return found;
   };
@@ -163,15 +215,27 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
       tags,
       summary: `List ${level.plural}${parent === null ? "" : ` of a ${parent.level.singular}`}`,
       request: { params: parentParams, query: listQuery },
-      responses: { 200: { description: `A page of ${level.plural}, oldest first.`, ...json(page) }, 400: errorResponse, 404: errorResponse },
+      responses: {
+        200: { description: `A page of ${level.plural}, oldest first.`, ...json(page) },
+        400: errorResponse,
+        404: errorResponse,
+      },
     }),
     async (c) => {
       const params = c.req.valid("param") as Record<string, string>;
-      const { limit, cursor, ...filters } = c.req.valid("query") as { limit?: number; cursor?: string } & Record<string, string | undefined>;
+      const { limit, cursor, ...filters } = c.req.valid("query") as { limit?: number; cursor?: string } & Record<
+        string,
+        string | undefined
+      >;
       // zod's coercion also takes 0x10, 1e2 and " 5 ": a page size is plain decimal digits.
       const rawLimit = c.req.query("limit");
       if (rawLimit !== undefined && !/^[0-9]{1,4}$/.test(rawLimit)) {
-        throw new ApiError(400, "invalid_request", `Invalid query: query/limit must be a whole number from 1 to ${MAX_PAGE_SIZE}.`, { details: [{ path: "query/limit", message: "not a decimal integer" }] });
+        throw new ApiError(
+          400,
+          "invalid_request",
+          `Invalid query: query/limit must be a whole number from 1 to ${MAX_PAGE_SIZE}.`,
+          { details: [{ path: "query/limit", message: "not a decimal integer" }] },
+        );
       }
       const parentId = await requireParent(c, params);
       const where: Record<string, string> = {};
@@ -179,9 +243,15 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
       for (const [key, value] of Object.entries(filters)) if (value !== undefined) where[level.filters[key]!] = value;
       try {
         const result = await repo(c).list({ where, limit: limit ?? DEFAULT_PAGE_SIZE, cursor: cursor ?? null });
-        return c.json({ items: result.items.map((item) => present(item as StoredDocument<Body>)), nextCursor: result.nextCursor }, 200);
+        return c.json(
+          { items: result.items.map((item) => present(item as StoredDocument<Body>)), nextCursor: result.nextCursor },
+          200,
+        );
       } catch (error) {
-        if (error instanceof InvalidCursorError) throw new ApiError(400, "invalid_request", "The cursor is not one this API issued.", { details: [{ path: "query/cursor", message: "invalid cursor" }] });
+        if (error instanceof InvalidCursorError)
+          throw new ApiError(400, "invalid_request", "The cursor is not one this API issued.", {
+            details: [{ path: "query/cursor", message: "invalid cursor" }],
+          });
         throw error;
       }
     },
@@ -195,7 +265,10 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
       summary: `Create a ${level.singular}`,
       request: { params: parentParams, body: { required: true, ...json(level.create) } },
       responses: {
-        201: { description: `The new ${level.singular}; Location is its URL, ETag its version.`, ...json(level.resource) },
+        201: {
+          description: `The new ${level.singular}; Location is its URL, ETag its version.`,
+          ...json(level.resource),
+        },
         400: errorResponse,
         404: errorResponse,
         409: errorResponse,
@@ -206,17 +279,32 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
       const params = c.req.valid("param") as Record<string, string>;
       const input = c.req.valid("json") as Body;
       const defaults: Body = level === versionLevel ? { status: "Draft" } : {};
-      const body = storedBody(level, { ...defaults, ...input, ...(parent === null ? {} : { [parent.field]: params[parent.level.idParam] }) });
+      const body = storedBody(level, {
+        ...defaults,
+        ...input,
+        ...(parent === null ? {} : { [parent.field]: params[parent.level.idParam] }),
+      });
       checkRules(level, null, body);
       let document: StoredDocument<Body>;
       if (parent === null) {
         const result = await repo(c).insert(body);
-        if (!result.ok) throw result.kind === "unique_violation" ? conflictOf(level, result, body) : invalidBody(level, result.issues);
+        if (!result.ok)
+          throw result.kind === "unique_violation"
+            ? conflictOf(level, result, body)
+            : invalidBody(level, result.issues);
         document = result.document as StoredDocument<Body>;
       } else {
         const parentId = params[parent.level.idParam]!;
-        const result = await insertChild(c.var.session, level.collection, { table: parent.level.collection.name, id: parentId }, body);
-        if (!result.ok) throw result.kind === "unique_violation" ? conflictOf(level, result, body) : notFound(parent.level, parentId, `path/${parent.level.idParam}`);
+        const result = await insertChild(
+          c.var.session,
+          level.collection,
+          { table: parent.level.collection.name, id: parentId },
+          body,
+        );
+        if (!result.ok)
+          throw result.kind === "unique_violation"
+            ? conflictOf(level, result, body)
+            : notFound(parent.level, parentId, `path/${parent.level.idParam}`);
         document = result.document;
       }
       noteChange(c, null, present(document));
@@ -233,7 +321,11 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
       tags,
       summary: `Read a ${level.singular}`,
       request: { params: itemParams },
-      responses: { 200: { description: `The ${level.singular}; ETag is its version.`, ...json(level.resource) }, 400: errorResponse, 404: errorResponse },
+      responses: {
+        200: { description: `The ${level.singular}; ETag is its version.`, ...json(level.resource) },
+        400: errorResponse,
+        404: errorResponse,
+      },
     }),
     async (c) => {
       const document = await load(c, c.req.valid("param") as Record<string, string>);
@@ -262,7 +354,9 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
       const required = requiredVersion(c.req.header("if-match"));
       const current = await load(c, c.req.valid("param") as Record<string, string>);
       if (required !== null && required !== current.version) throw staleVersion(level, required, current.version);
-      const changes = Object.fromEntries(Object.entries(c.req.valid("json") as Body).filter(([, value]) => value !== undefined));
+      const changes = Object.fromEntries(
+        Object.entries(c.req.valid("json") as Body).filter(([, value]) => value !== undefined),
+      );
       const body = storedBody(level, { ...current.body, ...changes });
       checkRules(level, current.body, body);
       const result = await repo(c).update(current.id, body, { expectedVersion: current.version });
@@ -274,7 +368,11 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
           // precondition; without one the client never asked for a check, but we will not
           // overwrite a version the rules above did not see.
           if (required !== null) throw staleVersion(level, required, result.currentVersion);
-          throw new ApiError(409, "concurrent_update", `The ${level.singular} changed while it was being updated: read it again and retry.`);
+          throw new ApiError(
+            409,
+            "concurrent_update",
+            `The ${level.singular} changed while it was being updated: read it again and retry.`,
+          );
         }
         throw invalidBody(level, result.issues);
       }
@@ -286,7 +384,11 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
     },
   );
 
-  const removed = z.object(Object.fromEntries(REGISTRY_LEVELS.slice(REGISTRY_LEVELS.indexOf(level)).map((each) => [each.plural, z.number().int()])));
+  const removed = z.object(
+    Object.fromEntries(
+      REGISTRY_LEVELS.slice(REGISTRY_LEVELS.indexOf(level)).map((each) => [each.plural, z.number().int()]),
+    ),
+  );
   app.openapi(
     createRoute({
       method: "delete",
@@ -310,7 +412,11 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
       if (!result.ok) {
         if (result.kind === "not_found") throw notFound(level, current.id, `path/${level.idParam}`);
         if (required !== null) throw staleVersion(level, required, result.currentVersion);
-        throw new ApiError(409, "concurrent_update", `The ${level.singular} changed while it was being deleted: read it again and retry.`);
+        throw new ApiError(
+          409,
+          "concurrent_update",
+          `The ${level.singular} changed while it was being deleted: read it again and retry.`,
+        );
       }
       // Versions may have gone with it, and with them the last use of a Confluent id.
       if (Object.values(result.removed).some((count) => count > 0)) schemaIdCache.clear();

@@ -29,7 +29,11 @@ export const REGISTRY_DOCUMENT_CONFIG = {
 const stats = z.object({
   counts: z.object(Object.fromEntries(REGISTRY_LEVELS.map((level) => [level.plural, z.number().int()]))),
   storage: z.object({
-    databaseBytes: z.number().int().nullable().openapi({ description: "The whole D1 database file (D1's size_after), tables and indexes included." }),
+    databaseBytes: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "The whole D1 database file (D1's size_after), tables and indexes included." }),
     documentBytes: z.number().int().openapi({ description: "The sum of the stored JSON bodies, in UTF-8 bytes." }),
   }),
 });
@@ -59,9 +63,15 @@ registryApi.openapi(
   async (c) => {
     const tables = REGISTRY_LEVELS.map((level) => level.collection.name);
     // One statement, so the counts are one consistent snapshot; names come from the declarations.
-    const counts = REGISTRY_LEVELS.map((level) => `(SELECT count(*) FROM ${level.collection.name}) AS "${level.plural}"`);
-    const bytes = tables.map((table) => `(SELECT coalesce(sum(length(CAST(body AS BLOB))), 0) FROM ${table})`).join(" + ");
-    const result = await c.var.session.prepare(`SELECT ${counts.join(", ")}, ${bytes} AS documentBytes`).all<Record<string, number>>();
+    const counts = REGISTRY_LEVELS.map(
+      (level) => `(SELECT count(*) FROM ${level.collection.name}) AS "${level.plural}"`,
+    );
+    const bytes = tables
+      .map((table) => `(SELECT coalesce(sum(length(CAST(body AS BLOB))), 0) FROM ${table})`)
+      .join(" + ");
+    const result = await c.var.session
+      .prepare(`SELECT ${counts.join(", ")}, ${bytes} AS documentBytes`)
+      .all<Record<string, number>>();
     const row = result.results[0] ?? {};
     const size = result.meta.size_after;
     return c.json(
@@ -76,12 +86,20 @@ registryApi.openapi(
 
 // Backup and restore are served by their own sub-app (backup/backup-api.ts, with its larger body
 // limit); they are described here so the one document covers the whole API.
-const exportedDocument = z.object({ id: z.string(), _version: z.number().int(), created_at: z.string(), updated_at: z.string(), body: z.record(z.string(), z.unknown()) });
+const exportedDocument = z.object({
+  id: z.string(),
+  _version: z.number().int(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  body: z.record(z.string(), z.unknown()),
+});
 const exportDocument = z
   .object({
     format: z.literal(EXPORT_FORMAT),
     formatVersion: z.literal(EXPORT_FORMAT_VERSION),
-    collections: z.object(Object.fromEntries(REGISTRY_LEVELS.map((level) => [level.collection.name, z.array(exportedDocument)]))),
+    collections: z.object(
+      Object.fromEntries(REGISTRY_LEVELS.map((level) => [level.collection.name, z.array(exportedDocument)])),
+    ),
   })
   .openapi("RegistryExport");
 const errorShape = { description: "The API's error shape: `{ error: { code, message, requestId, details? } }`." };
@@ -90,7 +108,12 @@ registryApi.openAPIRegistry.registerPath({
   path: "/export",
   tags: ["backup"],
   summary: "The whole registry as one JSON document, streamed",
-  responses: { 200: { description: "Every document of every level, parents first; import it into an empty tenant to restore.", content: { "application/json": { schema: exportDocument } } } },
+  responses: {
+    200: {
+      description: "Every document of every level, parents first; import it into an empty tenant to restore.",
+      content: { "application/json": { schema: exportDocument } },
+    },
+  },
 });
 registryApi.openAPIRegistry.registerPath({
   method: "post",
@@ -101,7 +124,10 @@ registryApi.openAPIRegistry.registerPath({
   responses: {
     201: { description: "Imported: counts per level." },
     400: errorShape,
-    409: { description: "The registry is not empty (only an untouched default hierarchy may be replaced); nothing was imported." },
+    409: {
+      description:
+        "The registry is not empty (only an untouched default hierarchy may be replaced); nothing was imported.",
+    },
     413: errorShape,
     422: { description: "Invalid documents, each with its path; nothing was imported." },
   },

@@ -6,7 +6,17 @@
  * (level-routes.ts), the cascade (cascade-delete.ts) and the OpenAPI document all come from this.
  */
 import { z } from "@hono/zod-openapi";
-import { contexts, domains, products, SCHEMA_FORMATS, SCHEMA_SCOPES, SCHEMA_TYPE_CATEGORIES, schemas, schemaVersions, VERSION_STATUSES } from "../store/collections.ts";
+import {
+  contexts,
+  domains,
+  products,
+  SCHEMA_FORMATS,
+  SCHEMA_SCOPES,
+  SCHEMA_TYPE_CATEGORIES,
+  schemas,
+  schemaVersions,
+  VERSION_STATUSES,
+} from "../store/collections.ts";
 import type { Collection } from "../store/define-collection.ts";
 import { MAX_NAME_LENGTH, nameProblem } from "../http/input-limits.ts";
 import { isSemanticVersion, MAX_SEMANTIC_VERSION_LENGTH } from "./semantic-version.ts";
@@ -47,10 +57,14 @@ const name = z
   .max(MAX_NAME_LENGTH)
   .superRefine((value, ctx) => {
     // min/max already reported an empty or over-long name.
-    const problem = value.length === 0 || value.length > MAX_NAME_LENGTH ? null : nameProblem(value, { requireNfc: true });
+    const problem =
+      value.length === 0 || value.length > MAX_NAME_LENGTH ? null : nameProblem(value, { requireNfc: true });
     if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
   })
-  .openapi({ example: "Payments", description: `1..${MAX_NAME_LENGTH} characters, Unicode NFC, no control or bidirectional-override characters.` });
+  .openapi({
+    example: "Payments",
+    description: `1..${MAX_NAME_LENGTH} characters, Unicode NFC, no control or bidirectional-override characters.`,
+  });
 const description = z.string().max(4_000).optional();
 const category = z.enum(SCHEMA_TYPE_CATEGORIES);
 const scope = z.enum(SCHEMA_SCOPES);
@@ -63,7 +77,10 @@ const semanticVersion = z
   .openapi({ example: "1.0.0" });
 // The store's bound on specifications is the validator's (256 KiB), checked with the format; the
 // body limit (1 MiB) keeps anything larger from being read at all.
-const specification = z.string().min(1).openapi({ example: '{"type":"record","name":"OrderPlaced","fields":[{"name":"id","type":"string"}]}' });
+const specification = z
+  .string()
+  .min(1)
+  .openapi({ example: '{"type":"record","name":"OrderPlaced","fields":[{"name":"id","type":"string"}]}' });
 
 const metadata = {
   id: z.string(),
@@ -72,9 +89,12 @@ const metadata = {
   updatedAt: z.string(),
 };
 
-function level(spec: Omit<RegistryLevel, "patch" | "resource" | "filterShape"> & { filterShape?: Record<string, z.ZodType> }): RegistryLevel {
+function level(
+  spec: Omit<RegistryLevel, "patch" | "resource" | "filterShape"> & { filterShape?: Record<string, z.ZodType> },
+): RegistryLevel {
   const filterShape: Record<string, z.ZodType> = {};
-  for (const key of Object.keys(spec.filters)) filterShape[key] = spec.filterShape?.[key] ?? z.string().max(MAX_NAME_LENGTH);
+  for (const key of Object.keys(spec.filters))
+    filterShape[key] = spec.filterShape?.[key] ?? z.string().max(MAX_NAME_LENGTH);
   const parentField = spec.parent === null ? {} : { [spec.parent.field]: z.string() };
   return {
     ...spec,
@@ -152,4 +172,10 @@ export const versionLevel: RegistryLevel = level({
 });
 
 /** Every level, parents first (the cascade deletes the levels after a given one). */
-export const REGISTRY_LEVELS: readonly RegistryLevel[] = [productLevel, domainLevel, contextLevel, schemaLevel, versionLevel];
+export const REGISTRY_LEVELS: readonly RegistryLevel[] = [
+  productLevel,
+  domainLevel,
+  contextLevel,
+  schemaLevel,
+  versionLevel,
+];

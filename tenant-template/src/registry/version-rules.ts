@@ -41,9 +41,14 @@ const INITIAL_STATUSES: readonly VersionStatus[] = ["Draft", "Published"];
 export function checkVersionWrite(before: VersionFacts | null, after: VersionFacts): void {
   if (before === null) {
     if (!INITIAL_STATUSES.includes(after.status)) {
-      throw new ApiError(409, "invalid_transition", `A version is created as Draft or Published, not ${after.status}.`, {
-        details: [{ path: "body/status", message: `must be Draft or Published` }],
-      });
+      throw new ApiError(
+        409,
+        "invalid_transition",
+        `A version is created as Draft or Published, not ${after.status}.`,
+        {
+          details: [{ path: "body/status", message: `must be Draft or Published` }],
+        },
+      );
     }
   } else {
     if (before.status !== after.status && !STATUS_TRANSITIONS[before.status].includes(after.status)) {
@@ -57,11 +62,18 @@ export function checkVersionWrite(before: VersionFacts | null, after: VersionFac
     }
     // Once published, consumers may hold the specification by its version: it never changes.
     if (before.status !== "Draft") {
-      const changed = (["specification", "format", "semanticVersion"] as const).filter((field) => before[field] !== after[field]);
+      const changed = (["specification", "format", "semanticVersion"] as const).filter(
+        (field) => before[field] !== after[field],
+      );
       if (changed.length > 0) {
-        throw new ApiError(409, "immutable_version", `A ${before.status} version is immutable: create a new version instead of changing its ${changed.join(", ")}.`, {
-          details: changed.map((field) => ({ path: `body/${field}`, message: "cannot change once published" })),
-        });
+        throw new ApiError(
+          409,
+          "immutable_version",
+          `A ${before.status} version is immutable: create a new version instead of changing its ${changed.join(", ")}.`,
+          {
+            details: changed.map((field) => ({ path: `body/${field}`, message: "cannot change once published" })),
+          },
+        );
       }
     }
     if (before.specification === after.specification && before.format === after.format) return;
@@ -69,14 +81,20 @@ export function checkVersionWrite(before: VersionFacts | null, after: VersionFac
   const result = validateSpecification(after.format, after.specification);
   if (!result.ok) {
     const first = result.errors[0];
-    throw new ApiError(422, "invalid_specification", `The specification is not valid ${after.format}${first === undefined ? "" : `: ${where(first)}${first.message}`}.`, {
-      details: result.errors.map(specDetail),
-    });
+    throw new ApiError(
+      422,
+      "invalid_specification",
+      `The specification is not valid ${after.format}${first === undefined ? "" : `: ${where(first)}${first.message}`}.`,
+      {
+        details: result.errors.map(specDetail),
+      },
+    );
   }
 }
 
 function where(error: SpecError): string {
-  if (error.line !== undefined) return `line ${error.line}${error.column === undefined ? "" : `, column ${error.column}`}: `;
+  if (error.line !== undefined)
+    return `line ${error.line}${error.column === undefined ? "" : `, column ${error.column}`}: `;
   return error.path === "" ? "" : `${error.path}: `;
 }
 

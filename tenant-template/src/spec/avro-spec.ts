@@ -106,7 +106,10 @@ export function validateAvroSpec(text: string): SpecResult<ParsedAvroSpec> {
   const parser = new AvroParser();
   const schema = parser.parse(parsed.value, [], undefined);
   if (parser.errors.length > 0 || schema === undefined) {
-    return { ok: false, errors: parser.errors.length > 0 ? parser.errors : [{ path: "", message: "not an Avro schema" }] };
+    return {
+      ok: false,
+      errors: parser.errors.length > 0 ? parser.errors : [{ path: "", message: "not an Avro schema" }],
+    };
   }
   return { ok: true, parsed: { format: "AVRO", schema, namedTypes: parser.named } };
 }
@@ -125,7 +128,8 @@ class AvroParser {
   parse(node: unknown, path: Path, namespace: string | undefined): AvroSchema | undefined {
     if (typeof node === "string") return this.reference(node, path, namespace);
     if (Array.isArray(node)) return this.union(node, path, namespace);
-    if (typeof node !== "object" || node === null) return this.fail(path, `expected a type name, an object or a union, got ${JSON.stringify(node)}`);
+    if (typeof node !== "object" || node === null)
+      return this.fail(path, `expected a type name, an object or a union, got ${JSON.stringify(node)}`);
     const spec = node as Record<string, unknown>;
     const type = spec.type;
     if (type === undefined) return this.fail(path, 'missing "type"');
@@ -189,7 +193,10 @@ class AvroParser {
       const key = "name" in schema ? `${schema.type}:${schema.name}` : schema.type;
       if (seen.has(key)) {
         ok = false;
-        this.fail([...path, index], `duplicate ${"name" in schema ? `type ${JSON.stringify(schema.name)}` : JSON.stringify(schema.type)} in union`);
+        this.fail(
+          [...path, index],
+          `duplicate ${"name" in schema ? `type ${JSON.stringify(schema.name)}` : JSON.stringify(schema.type)} in union`,
+        );
         return;
       }
       seen.add(key);
@@ -199,50 +206,80 @@ class AvroParser {
   }
 
   /** Checks and registers a named type's name before its body, so a record may refer to itself. */
-  private define<T extends AvroNamed>(spec: Record<string, unknown>, path: Path, namespace: string | undefined, make: (base: AvroNamedBase) => T): T | undefined {
+  private define<T extends AvroNamed>(
+    spec: Record<string, unknown>,
+    path: Path,
+    namespace: string | undefined,
+    make: (base: AvroNamedBase) => T,
+  ): T | undefined {
     const { name, namespace: own } = spec;
     if (typeof name !== "string") return this.fail([...path, "name"], `a ${String(spec.type)} needs a "name"`);
-    if (own !== undefined && own !== null && (typeof own !== "string" || (own !== "" && !own.split(".").every((part) => NAME.test(part))))) {
+    if (
+      own !== undefined &&
+      own !== null &&
+      (typeof own !== "string" || (own !== "" && !own.split(".").every((part) => NAME.test(part))))
+    ) {
       return this.fail([...path, "namespace"], `invalid namespace ${JSON.stringify(own)}`);
     }
     const parts = name.split(".");
-    if (!parts.every((part) => NAME.test(part))) return this.fail([...path, "name"], `invalid name ${JSON.stringify(name)}: each part must match [A-Za-z_][A-Za-z0-9_]*`);
-    const space = parts.length > 1 ? parts.slice(0, -1).join(".") : typeof own === "string" ? own || undefined : namespace;
+    if (!parts.every((part) => NAME.test(part)))
+      return this.fail(
+        [...path, "name"],
+        `invalid name ${JSON.stringify(name)}: each part must match [A-Za-z_][A-Za-z0-9_]*`,
+      );
+    const space =
+      parts.length > 1 ? parts.slice(0, -1).join(".") : typeof own === "string" ? own || undefined : namespace;
     const simple = parts[parts.length - 1] ?? name;
-    if (PRIMITIVES.has(simple) && space === undefined) return this.fail([...path, "name"], `${JSON.stringify(name)} is a primitive type and cannot be redefined`);
+    if (PRIMITIVES.has(simple) && space === undefined)
+      return this.fail([...path, "name"], `${JSON.stringify(name)} is a primitive type and cannot be redefined`);
     const full = space ? `${space}.${simple}` : simple;
     if (this.named.has(full)) return this.fail([...path, "name"], `type ${JSON.stringify(full)} is already defined`);
     const aliases = this.names(spec.aliases, [...path, "aliases"]);
-    const base: AvroNamedBase = { name: full, aliases, ...(space ? { namespace: space } : {}), ...(typeof spec.doc === "string" ? { doc: spec.doc } : {}) };
+    const base: AvroNamedBase = {
+      name: full,
+      aliases,
+      ...(space ? { namespace: space } : {}),
+      ...(typeof spec.doc === "string" ? { doc: spec.doc } : {}),
+    };
     const named = make(base);
     this.named.set(full, named);
     return named;
   }
 
-  private record(spec: Record<string, unknown>, type: "record" | "error", path: Path, namespace: string | undefined): AvroRecord | undefined {
+  private record(
+    spec: Record<string, unknown>,
+    type: "record" | "error",
+    path: Path,
+    namespace: string | undefined,
+  ): AvroRecord | undefined {
     if (!Array.isArray(spec.fields)) {
       if (typeof spec.name === "string") return this.fail([...path, "fields"], `a ${type} needs a "fields" array`);
     }
     const record = this.define(spec, path, namespace, (base): AvroRecord => ({ ...base, type, fields: [] }));
-    if (!record || !Array.isArray(spec.fields)) return record && this.fail([...path, "fields"], `a ${type} needs a "fields" array`);
+    if (!record || !Array.isArray(spec.fields))
+      return record && this.fail([...path, "fields"], `a ${type} needs a "fields" array`);
     const fieldNamespace = record.namespace;
     const names = new Set<string>();
     spec.fields.forEach((raw: unknown, index) => {
       const at: Path = [...path, "fields", index];
-      if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return this.fail(at, "a field must be an object");
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+        return this.fail(at, "a field must be an object");
       const field = raw as Record<string, unknown>;
-      if (typeof field.name !== "string" || !NAME.test(field.name)) return this.fail([...at, "name"], `invalid field name ${JSON.stringify(field.name)}`);
+      if (typeof field.name !== "string" || !NAME.test(field.name))
+        return this.fail([...at, "name"], `invalid field name ${JSON.stringify(field.name)}`);
       if (names.has(field.name)) return this.fail([...at, "name"], `duplicate field ${JSON.stringify(field.name)}`);
       names.add(field.name);
       if (!("type" in field)) return this.fail(at, `field ${JSON.stringify(field.name)} has no "type"`);
       const fieldType = this.parse(field.type, [...at, "type"], fieldNamespace);
       if (!fieldType) return undefined;
       const order = field.order ?? "ascending";
-      if (typeof order !== "string" || !ORDERS.has(order)) return this.fail([...at, "order"], `order must be ascending, descending or ignore`);
+      if (typeof order !== "string" || !ORDERS.has(order))
+        return this.fail([...at, "order"], `order must be ascending, descending or ignore`);
       const hasDefault = "default" in field;
       if (hasDefault) {
         const problem = defaultProblem(fieldType, field.default);
-        if (problem) return this.fail([...at, "default"], `invalid default for field ${JSON.stringify(field.name)}: ${problem}`);
+        if (problem)
+          return this.fail([...at, "default"], `invalid default for field ${JSON.stringify(field.name)}: ${problem}`);
       }
       record.fields.push({
         name: field.name,
@@ -261,27 +298,35 @@ class AvroParser {
   private enumType(spec: Record<string, unknown>, path: Path, namespace: string | undefined): AvroEnum | undefined {
     const { symbols } = spec;
     // At least one symbol, as Avro Java and avsc require: an enum with none has no value to hold.
-    if (!Array.isArray(symbols) || symbols.length === 0) return this.fail([...path, "symbols"], 'an enum needs a non-empty "symbols" array');
+    if (!Array.isArray(symbols) || symbols.length === 0)
+      return this.fail([...path, "symbols"], 'an enum needs a non-empty "symbols" array');
     const seen = new Set<string>();
     for (const [index, symbol] of symbols.entries()) {
-      if (typeof symbol !== "string" || !NAME.test(symbol)) return this.fail([...path, "symbols", index], `invalid symbol ${JSON.stringify(symbol)}`);
+      if (typeof symbol !== "string" || !NAME.test(symbol))
+        return this.fail([...path, "symbols", index], `invalid symbol ${JSON.stringify(symbol)}`);
       if (seen.has(symbol)) return this.fail([...path, "symbols", index], `duplicate symbol ${JSON.stringify(symbol)}`);
       seen.add(symbol);
     }
     if (spec.default !== undefined && (typeof spec.default !== "string" || !seen.has(spec.default))) {
       return this.fail([...path, "default"], `enum default ${JSON.stringify(spec.default)} is not one of its symbols`);
     }
-    return this.define(spec, path, namespace, (base): AvroEnum => ({
-      ...base,
-      type: "enum",
-      symbols: symbols as string[],
-      ...(typeof spec.default === "string" ? { default: spec.default } : {}),
-    }));
+    return this.define(
+      spec,
+      path,
+      namespace,
+      (base): AvroEnum => ({
+        ...base,
+        type: "enum",
+        symbols: symbols as string[],
+        ...(typeof spec.default === "string" ? { default: spec.default } : {}),
+      }),
+    );
   }
 
   private fixed(spec: Record<string, unknown>, path: Path, namespace: string | undefined): AvroFixed | undefined {
     const { size } = spec;
-    if (typeof size !== "number" || !Number.isInteger(size) || size < 0) return this.fail([...path, "size"], `a fixed needs a "size" that is a non-negative integer`);
+    if (typeof size !== "number" || !Number.isInteger(size) || size < 0)
+      return this.fail([...path, "size"], `a fixed needs a "size" that is a non-negative integer`);
     return this.define(spec, path, namespace, (base): AvroFixed => {
       const logical = logicalType(spec, "fixed");
       return { ...base, type: "fixed", size, ...(logical ? { logicalType: logical } : {}) };
@@ -351,7 +396,9 @@ function defaultProblem(schema: AvroSchema, value: unknown, seen = 0): string | 
     case "boolean":
       return typeof value === "boolean" ? undefined : expected("a boolean");
     case "int":
-      return Number.isInteger(value) && (value as number) >= INT_MIN && (value as number) <= INT_MAX ? undefined : expected("a 32-bit integer");
+      return Number.isInteger(value) && (value as number) >= INT_MIN && (value as number) <= INT_MAX
+        ? undefined
+        : expected("a 32-bit integer");
     case "long":
       return Number.isInteger(value) ? undefined : expected("an integer");
     case "float":
@@ -361,9 +408,13 @@ function defaultProblem(schema: AvroSchema, value: unknown, seen = 0): string | 
     case "string":
       return typeof value === "string" ? undefined : expected("a string");
     case "fixed":
-      return typeof value === "string" && value.length === schema.size ? undefined : expected(`a string of ${schema.size} characters`);
+      return typeof value === "string" && value.length === schema.size
+        ? undefined
+        : expected(`a string of ${schema.size} characters`);
     case "enum":
-      return typeof value === "string" && schema.symbols.includes(value) ? undefined : expected(`one of ${schema.symbols.join(", ")}`);
+      return typeof value === "string" && schema.symbols.includes(value)
+        ? undefined
+        : expected(`one of ${schema.symbols.join(", ")}`);
     case "array":
       if (!Array.isArray(value)) return expected("an array");
       for (const item of value) {
@@ -379,7 +430,9 @@ function defaultProblem(schema: AvroSchema, value: unknown, seen = 0): string | 
       }
       return undefined;
     case "union":
-      return schema.branches.some((branch) => defaultProblem(branch, value, seen + 1) === undefined) ? undefined : expected("a value of one of the union's types");
+      return schema.branches.some((branch) => defaultProblem(branch, value, seen + 1) === undefined)
+        ? undefined
+        : expected("a value of one of the union's types");
     case "record":
     case "error": {
       if (typeof value !== "object" || value === null || Array.isArray(value)) return expected("an object");

@@ -68,7 +68,15 @@ export function validateJsonSchemaSpec(text: string): SpecResult<ParsedJsonSchem
     const uri = typeof schema.$schema === "string" ? schema.$schema.replace(/#$/, "") : undefined;
     const known = uri === undefined ? undefined : SCHEMA_URIS[uri];
     if (!known) {
-      return { ok: false, errors: [{ path: "/$schema", message: `unsupported $schema ${JSON.stringify(schema.$schema)}: use draft-07, 2019-09 or 2020-12` }] };
+      return {
+        ok: false,
+        errors: [
+          {
+            path: "/$schema",
+            message: `unsupported $schema ${JSON.stringify(schema.$schema)}: use draft-07, 2019-09 or 2020-12`,
+          },
+        ],
+      };
     }
     draft = known;
   }
@@ -84,7 +92,10 @@ export function validateJsonSchemaSpec(text: string): SpecResult<ParsedJsonSchem
   try {
     validator = new Validator(schema as Schema | boolean as Schema, cfworker, false);
   } catch (error) {
-    return { ok: false, errors: [{ path: "", message: `cannot compile: ${error instanceof Error ? error.message : String(error)}` }] };
+    return {
+      ok: false,
+      errors: [{ path: "", message: `cannot compile: ${error instanceof Error ? error.message : String(error)}` }],
+    };
   }
   return { ok: true, parsed: { format: "JSON", draft, schema, validator, externalRefs } };
 }
@@ -99,7 +110,10 @@ function metaErrors(errors: readonly MetaSchemaError[]): SpecError[] {
   for (const error of errors) {
     if (byPath.has(error.instancePath)) continue;
     const allowed = Array.isArray(error.params.allowedValues) ? `: ${error.params.allowedValues.join(", ")}` : "";
-    byPath.set(error.instancePath, { path: error.instancePath, message: `${error.message ?? error.keyword}${allowed}` });
+    byPath.set(error.instancePath, {
+      path: error.instancePath,
+      message: `${error.message ?? error.keyword}${allowed}`,
+    });
   }
   return [...byPath.values()];
 }
@@ -128,7 +142,8 @@ function checkCompilable(root: Record<string, unknown>, externalRefs: string[]):
     }
     if (typeof node.pattern === "string") checkRegex(node.pattern, pointer([...path, "pattern"]), errors);
     if (isObject(node.patternProperties)) {
-      for (const key of Object.keys(node.patternProperties)) checkRegex(key, pointer([...path, "patternProperties", key]), errors);
+      for (const key of Object.keys(node.patternProperties))
+        checkRegex(key, pointer([...path, "patternProperties", key]), errors);
     }
     for (const [key, value] of Object.entries(node)) {
       if (!DATA_KEYWORDS.has(key)) walk(value, [...path, key], base);
@@ -138,7 +153,9 @@ function checkCompilable(root: Record<string, unknown>, externalRefs: string[]):
 
   for (const { ref, path } of refs) {
     const fragment = decodeURIComponent(ref.slice(1));
-    const found = fragment === "" || (fragment.startsWith("/") ? resolvePointer(root, fragment) !== undefined : anchors.has(fragment));
+    const found =
+      fragment === "" ||
+      (fragment.startsWith("/") ? resolvePointer(root, fragment) !== undefined : anchors.has(fragment));
     if (!found) errors.push({ path, message: `cannot resolve $ref ${JSON.stringify(ref)}` });
   }
   return errors;
@@ -149,7 +166,10 @@ function checkRegex(source: string, path: string, errors: SpecError[]): void {
     // The "u" flag: JSON Schema regexes are ECMA-262 with Unicode, as ajv compiles them.
     new RegExp(source, "u");
   } catch (error) {
-    errors.push({ path, message: `invalid regular expression: ${error instanceof Error ? error.message : String(error)}` });
+    errors.push({
+      path,
+      message: `invalid regular expression: ${error instanceof Error ? error.message : String(error)}`,
+    });
   }
 }
 

@@ -41,7 +41,10 @@ function declaredIn(namespace: Namespace): ReflectionObject[] {
  *   validateProtobufSpec('syntax = "proto3";\nmessage M {\n  string s = 1\n}');
  *   // { ok: false, errors: [{ path: "line 4", message: "illegal token '}', ';' expected", line: 4 }] }
  */
-export function validateProtobufSpec(text: string, dependencies: ReadonlyMap<string, string> = new Map()): SpecResult<ParsedProtobufSpec> {
+export function validateProtobufSpec(
+  text: string,
+  dependencies: ReadonlyMap<string, string> = new Map(),
+): SpecResult<ParsedProtobufSpec> {
   const limits = checkSpecLimits(text, "proto");
   if (limits.length > 0) return { ok: false, errors: limits };
 
@@ -53,7 +56,12 @@ export function validateProtobufSpec(text: string, dependencies: ReadonlyMap<str
     else if (value === "proto2" || value === "proto3") syntax = value;
     else {
       const line = locate(text, text.indexOf(syntaxMatch[0].trimStart())).line;
-      return { ok: false, errors: [{ path: `line ${line}`, message: `unknown syntax ${JSON.stringify(value)}: use "proto2" or "proto3"`, line }] };
+      return {
+        ok: false,
+        errors: [
+          { path: `line ${line}`, message: `unknown syntax ${JSON.stringify(value)}: use "proto2" or "proto3"`, line },
+        ],
+      };
     }
   }
 
@@ -84,7 +92,8 @@ export function validateProtobufSpec(text: string, dependencies: ReadonlyMap<str
     // Mark what the import declared with its file name, as protobufjs's own loader does: the
     // compatibility engine compares imported types structurally and the file's own by position.
     for (const declared of declaredIn(result.root)) if (!before.has(declared)) declared.filename = file;
-    for (const next of [...(dependency.imports ?? []), ...(dependency.weakImports ?? [])]) if (!load(next)) return false;
+    for (const next of [...(dependency.imports ?? []), ...(dependency.weakImports ?? [])])
+      if (!load(next)) return false;
     return true;
   };
   for (const file of imports) {
@@ -92,11 +101,18 @@ export function validateProtobufSpec(text: string, dependencies: ReadonlyMap<str
     try {
       found = load(file);
     } catch (error) {
-      return { ok: false, errors: [{ ...protobufError(error), message: `in import "${file}": ${protobufError(error).message}` }] };
+      return {
+        ok: false,
+        errors: [{ ...protobufError(error), message: `in import "${file}": ${protobufError(error).message}` }],
+      };
     }
     if (!found) {
       const line = locate(text, Math.max(0, text.indexOf(file))).line;
-      missing.push({ path: `line ${line}`, message: `import "${file}" cannot be resolved: it is neither a well-known type nor a schema reference`, line });
+      missing.push({
+        path: `line ${line}`,
+        message: `import "${file}" cannot be resolved: it is neither a well-known type nor a schema reference`,
+        line,
+      });
     }
   }
   if (missing.length > 0) return { ok: false, errors: missing };
@@ -109,7 +125,16 @@ export function validateProtobufSpec(text: string, dependencies: ReadonlyMap<str
   const errors: SpecError[] = [];
   checkNumbers(result.root, syntax, errors);
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, parsed: { format: "PROTOBUF", syntax, ...(result.package ? { package: result.package } : {}), imports, root: result.root } };
+  return {
+    ok: true,
+    parsed: {
+      format: "PROTOBUF",
+      syntax,
+      ...(result.package ? { package: result.package } : {}),
+      imports,
+      root: result.root,
+    },
+  };
 }
 
 /**
@@ -131,8 +156,16 @@ function checkNumbers(namespace: Namespace, syntax: ParsedProtobufSpec["syntax"]
     if (nested instanceof Type) {
       for (const field of nested.fieldsArray) {
         const [low, high] = RESERVED_FIELD_NUMBERS;
-        if (field.id < 1 || field.id > MAX_FIELD_NUMBER) errors.push({ path: `${path}.${field.name}`, message: `field number ${field.id} is out of range 1 to ${MAX_FIELD_NUMBER}` });
-        else if (field.id >= low && field.id <= high) errors.push({ path: `${path}.${field.name}`, message: `field number ${field.id} is reserved for the protobuf implementation (${low} to ${high})` });
+        if (field.id < 1 || field.id > MAX_FIELD_NUMBER)
+          errors.push({
+            path: `${path}.${field.name}`,
+            message: `field number ${field.id} is out of range 1 to ${MAX_FIELD_NUMBER}`,
+          });
+        else if (field.id >= low && field.id <= high)
+          errors.push({
+            path: `${path}.${field.name}`,
+            message: `field number ${field.id} is reserved for the protobuf implementation (${low} to ${high})`,
+          });
       }
     }
     if (nested instanceof Enum && syntax === "proto3") {

@@ -57,7 +57,8 @@ export function checkSpecLimits(text: string, syntax: "json" | "proto"): SpecErr
       i = close === -1 ? text.length : close + 1;
     } else if (ch === "{" || (syntax === "json" && ch === "[")) {
       depth++;
-      if (depth > MAX_SPEC_DEPTH) return [{ path: "", message: `nested deeper than ${MAX_SPEC_DEPTH} levels`, ...locate(text, i) }];
+      if (depth > MAX_SPEC_DEPTH)
+        return [{ path: "", message: `nested deeper than ${MAX_SPEC_DEPTH} levels`, ...locate(text, i) }];
     } else if (ch === "}" || (syntax === "json" && ch === "]")) {
       depth--;
     }
@@ -81,7 +82,12 @@ export function parseJson(text: string): { ok: true; value: unknown } | { ok: fa
     parseJsonc(text, problems, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
     const first = problems[0];
     if (!first) return { ok: false, errors: [{ path: "", message: "malformed JSON" }] };
-    return { ok: false, errors: [{ path: "", message: `malformed JSON: ${printParseErrorCode(first.error)}`, ...locate(text, first.offset) }] };
+    return {
+      ok: false,
+      errors: [
+        { path: "", message: `malformed JSON: ${printParseErrorCode(first.error)}`, ...locate(text, first.offset) },
+      ],
+    };
   }
 }
 

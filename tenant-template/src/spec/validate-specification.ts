@@ -22,7 +22,11 @@ export { MAX_SPEC_BYTES, MAX_SPEC_DEPTH } from "./spec-limits.ts";
  *   if (!result.ok) result.errors; // [{ path: "/fields/0/type", message: 'unknown type "strng"' }]
  *   else result.parsed.format;     // "AVRO", with the parsed schema for compatibility checks
  */
-export function validateSpecification(format: SpecFormat, text: string, protobufDependencies?: ReadonlyMap<string, string>): SpecResult {
+export function validateSpecification(
+  format: SpecFormat,
+  text: string,
+  protobufDependencies?: ReadonlyMap<string, string>,
+): SpecResult {
   try {
     switch (format) {
       case "JSON":
@@ -32,10 +36,21 @@ export function validateSpecification(format: SpecFormat, text: string, protobuf
       case "PROTOBUF":
         return validateProtobufSpec(text, protobufDependencies);
       default:
-        return { ok: false, errors: [{ path: "", message: `unknown format ${JSON.stringify(format satisfies never)}` }] };
+        return {
+          ok: false,
+          errors: [{ path: "", message: `unknown format ${JSON.stringify(format satisfies never)}` }],
+        };
     }
   } catch (error) {
     // RangeError (stack) or a library bug: the input is refused, the Worker keeps serving.
-    return { ok: false, errors: [{ path: "", message: `specification could not be processed: ${error instanceof Error ? error.message : String(error)}` }] };
+    return {
+      ok: false,
+      errors: [
+        {
+          path: "",
+          message: `specification could not be processed: ${error instanceof Error ? error.message : String(error)}`,
+        },
+      ],
+    };
   }
 }

@@ -23,7 +23,9 @@ export function collectionDdl(collection: Collection): string[] {
   ];
   const statements = [`CREATE TABLE ${collection.name} (\n${columns.map((column) => `  ${column}`).join(",\n")}\n)`];
   for (const unique of collection.unique) {
-    statements.push(`CREATE UNIQUE INDEX ${uniqueIndexName(collection.name, unique)} ON ${collection.name} (${unique.join(", ")})`);
+    statements.push(
+      `CREATE UNIQUE INDEX ${uniqueIndexName(collection.name, unique)} ON ${collection.name} (${unique.join(", ")})`,
+    );
   }
   const leading = new Set(collection.unique.map((unique) => unique[0]));
   for (const field of collection.indexes) {
@@ -60,6 +62,10 @@ export function documentsMigrationSql(collections: readonly Collection[]): strin
     "-- hand (tests/tenant-template/store/drift.test.ts fails when this file and the declarations differ).",
     "-- Each collection is a table of JSON documents; indexed fields are STORED generated columns.",
   ];
-  const blocks = collections.map((collection) => collectionDdl(collection).map((statement) => `${statement};`).join("\n"));
+  const blocks = collections.map((collection) =>
+    collectionDdl(collection)
+      .map((statement) => `${statement};`)
+      .join("\n"),
+  );
   return `${header.join("\n")}\n\n${blocks.join("\n\n")}\n`;
 }

@@ -25,7 +25,9 @@ const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  *   api.use(d1Session());
  *   api.get("/products/:id", async (c) => c.json(await documentRepository(c.var.session, products).get(c.req.param("id"))));
  */
-export function d1Session({ intentOf = (method) => (READ_METHODS.has(method) ? "read" : "write") }: D1SessionOptions = {}): MiddlewareHandler<{
+export function d1Session({
+  intentOf = (method) => (READ_METHODS.has(method) ? "read" : "write"),
+}: D1SessionOptions = {}): MiddlewareHandler<{
   Bindings: { DB: D1Database };
   Variables: D1SessionVariables;
 }> {
@@ -35,7 +37,8 @@ export function d1Session({ intentOf = (method) => (READ_METHODS.has(method) ? "
     try {
       session = openD1Session(c.env.DB, incoming, intentOf(c.req.method));
     } catch (error) {
-      if (error instanceof InvalidBookmarkError) throw new ApiError(400, "bad_bookmark", `The ${BOOKMARK_HEADER} header is not a D1 bookmark.`);
+      if (error instanceof InvalidBookmarkError)
+        throw new ApiError(400, "bad_bookmark", `The ${BOOKMARK_HEADER} header is not a D1 bookmark.`);
       throw error;
     }
     c.set("session", session);

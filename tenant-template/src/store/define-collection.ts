@@ -112,14 +112,17 @@ export function defineCollection<
     if (!NAME.test(field.name)) problems.push(`indexed field "${field.name}" must match ${NAME}`);
     if (seen.has(field.name)) problems.push(`indexed field "${field.name}" is a fixed column or declared twice`);
     seen.add(field.name);
-    if (!JSON_PATH.test(field.jsonPath)) problems.push(`indexed field "${field.name}": jsonPath "${field.jsonPath}" must match ${JSON_PATH}`);
-    if (!["TEXT", "INTEGER", "REAL"].includes(field.sqlType)) problems.push(`indexed field "${field.name}": bad sqlType "${field.sqlType}"`);
+    if (!JSON_PATH.test(field.jsonPath))
+      problems.push(`indexed field "${field.name}": jsonPath "${field.jsonPath}" must match ${JSON_PATH}`);
+    if (!["TEXT", "INTEGER", "REAL"].includes(field.sqlType))
+      problems.push(`indexed field "${field.name}": bad sqlType "${field.sqlType}"`);
   }
   const unique = declaration.unique ?? [];
   for (const columns of unique) {
     if (columns.length === 0) problems.push("a unique constraint needs at least one field");
     for (const column of columns) {
-      if (!declaration.indexes.some((field) => field.name === column)) problems.push(`unique field "${column}" is not an indexed field`);
+      if (!declaration.indexes.some((field) => field.name === column))
+        problems.push(`unique field "${column}" is not an indexed field`);
     }
   }
   // Collect every problem before failing (one fix-up round instead of many).

@@ -86,7 +86,10 @@ const FIXED = ["id", "body", "created_at", "updated_at", "_version"] as const;
  *   const updated = await repo.update(created.document.id, { productId, name: "Billing" }, { expectedVersion: created.document.version });
  *   const page = await repo.list({ where: { product_id: productId }, limit: 20 });
  */
-export function documentRepository<C extends Collection>(queryable: StoreQueryable, collection: C): DocumentRepository<C> {
+export function documentRepository<C extends Collection>(
+  queryable: StoreQueryable,
+  collection: C,
+): DocumentRepository<C> {
   type Body = BodyOf<C>;
   // See store-db.ts for why a session may stand in for the database.
   const db = new Kysely<AnyStore>({ dialect: new D1Dialect({ database: queryable as D1Database }) });
@@ -121,7 +124,11 @@ export function documentRepository<C extends Collection>(queryable: StoreQueryab
     async insert(body, options = {}) {
       const id = options.id ?? newDocumentId();
       if (!DOCUMENT_ID.test(id)) {
-        return { ok: false, kind: "invalid_input", issues: [{ code: "custom", path: ["id"], message: `id must match ${DOCUMENT_ID}`, input: id }] };
+        return {
+          ok: false,
+          kind: "invalid_input",
+          issues: [{ code: "custom", path: ["id"], message: `id must match ${DOCUMENT_ID}`, input: id }],
+        };
       }
       const parsed = parseBody(body);
       if (!parsed.ok) return parsed;
@@ -168,7 +175,11 @@ export function documentRepository<C extends Collection>(queryable: StoreQueryab
     },
 
     async delete(id, { expectedVersion }) {
-      const result = await db.deleteFrom(table).where("id", "=", id).where("_version", "=", expectedVersion).executeTakeFirst();
+      const result = await db
+        .deleteFrom(table)
+        .where("id", "=", id)
+        .where("_version", "=", expectedVersion)
+        .executeTakeFirst();
       if (result.numDeletedRows === 1n) return { ok: true, id };
       return refusal(id, expectedVersion);
     },
@@ -185,7 +196,10 @@ export function documentRepository<C extends Collection>(queryable: StoreQueryab
       }
       if (options.cursor) query = query.where("id", ">", decodeCursor(options.cursor));
       // One row more than the page tells whether there is a next page without a COUNT.
-      const rows = await query.orderBy("id").limit(limit + 1).execute();
+      const rows = await query
+        .orderBy("id")
+        .limit(limit + 1)
+        .execute();
       const items = rows.slice(0, limit).map(toDocument);
       const last = items.at(-1);
       return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
@@ -195,13 +209,17 @@ export function documentRepository<C extends Collection>(queryable: StoreQueryab
 
 // Opaque to clients (they must not build or edit cursors), but not secret: it is the last id.
 function encodeCursor(lastId: string): string {
-  return btoa(JSON.stringify({ after: lastId })).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return btoa(JSON.stringify({ after: lastId }))
+    .replaceAll("+", "-")
+    .replaceAll("/", "_")
+    .replace(/=+$/, "");
 }
 
 function decodeCursor(cursor: string): string {
   try {
     const decoded: unknown = JSON.parse(atob(cursor.replaceAll("-", "+").replaceAll("_", "/")));
-    if (typeof decoded === "object" && decoded !== null && "after" in decoded && typeof decoded.after === "string") return decoded.after;
+    if (typeof decoded === "object" && decoded !== null && "after" in decoded && typeof decoded.after === "string")
+      return decoded.after;
   } catch {
     // Falls through: bad base64 or bad JSON is the same client error as a wrong shape.
   }

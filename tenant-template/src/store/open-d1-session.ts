@@ -28,7 +28,11 @@ export class InvalidBookmarkError extends Error {
  *   const doc = await documentRepository(session, products).get(id);
  *   response.headers.set("x-d1-bookmark", session.getBookmark() ?? "");
  */
-export function openD1Session(db: D1Database, bookmark: string | null | undefined, intent: SessionIntent): D1DatabaseSession {
+export function openD1Session(
+  db: D1Database,
+  bookmark: string | null | undefined,
+  intent: SessionIntent,
+): D1DatabaseSession {
   if (bookmark !== null && bookmark !== undefined && bookmark !== "") {
     if (!BOOKMARK.test(bookmark)) throw new InvalidBookmarkError();
     return db.withSession(bookmark);

@@ -5,7 +5,13 @@ import type { Collection } from "./define-collection.ts";
 import { DOCUMENT_ID } from "./document-repository.ts";
 import { newDocumentId } from "./new-document-id.ts";
 import type { StoreQueryable } from "./store-db.ts";
-import { uniqueViolationOf, type InvalidInput, type NotFound, type UniqueViolation, type VersionConflict } from "./store-result.ts";
+import {
+  uniqueViolationOf,
+  type InvalidInput,
+  type NotFound,
+  type UniqueViolation,
+  type VersionConflict,
+} from "./store-result.ts";
 
 /** One write of an atomic group, built by `insertWrite`, `updateWrite` or `deleteWrite`. */
 export interface AtomicWrite {
@@ -34,7 +40,9 @@ interface AnyDocumentRow {
 
 function validated(collection: Collection, body: unknown): { ok: true; json: string } | InvalidInput {
   const parsed = collection.body.safeParse(body);
-  return parsed.success ? { ok: true, json: JSON.stringify(parsed.data) } : { ok: false, kind: "invalid_input", issues: parsed.error.issues };
+  return parsed.success
+    ? { ok: true, json: JSON.stringify(parsed.data) }
+    : { ok: false, kind: "invalid_input", issues: parsed.error.issues };
 }
 
 /**
@@ -43,8 +51,18 @@ function validated(collection: Collection, body: unknown): { ok: true; json: str
  * @example
  *   const write = insertWrite(domains, { productId, name: "Payments" });
  */
-export function insertWrite<C extends Collection>(collection: C, body: z.input<C["body"]>, options: { id?: string } = {}): AtomicWrite {
-  return { kind: "insert", collection, id: options.id ?? newDocumentId(), expectedVersion: null, body: validated(collection, body) };
+export function insertWrite<C extends Collection>(
+  collection: C,
+  body: z.input<C["body"]>,
+  options: { id?: string } = {},
+): AtomicWrite {
+  return {
+    kind: "insert",
+    collection,
+    id: options.id ?? newDocumentId(),
+    expectedVersion: null,
+    body: validated(collection, body),
+  };
 }
 
 /**
@@ -53,8 +71,19 @@ export function insertWrite<C extends Collection>(collection: C, body: z.input<C
  * @example
  *   const write = updateWrite(products, id, { name: "Renamed" }, { expectedVersion: 3 });
  */
-export function updateWrite<C extends Collection>(collection: C, id: string, body: z.input<C["body"]>, options: { expectedVersion: number }): AtomicWrite {
-  return { kind: "update", collection, id, expectedVersion: options.expectedVersion, body: validated(collection, body) };
+export function updateWrite<C extends Collection>(
+  collection: C,
+  id: string,
+  body: z.input<C["body"]>,
+  options: { expectedVersion: number },
+): AtomicWrite {
+  return {
+    kind: "update",
+    collection,
+    id,
+    expectedVersion: options.expectedVersion,
+    body: validated(collection, body),
+  };
 }
 
 /**
@@ -81,15 +110,25 @@ export function deleteWrite(collection: Collection, id: string, options: { expec
  *   ]);
  *   if (!result.ok) console.log(result.index, result.kind); // e.g. 1 "version_conflict"
  */
-export async function writeAtomically(queryable: StoreQueryable, writes: readonly AtomicWrite[]): Promise<AtomicResult> {
+export async function writeAtomically(
+  queryable: StoreQueryable,
+  writes: readonly AtomicWrite[],
+): Promise<AtomicResult> {
   for (const [index, write] of writes.entries()) {
     if (write.body !== null && !write.body.ok) return { ...write.body, index };
     if (!DOCUMENT_ID.test(write.id)) {
-      return { ok: false, kind: "invalid_input", index, issues: [{ code: "custom", path: ["id"], message: `id must match ${DOCUMENT_ID}`, input: write.id }] };
+      return {
+        ok: false,
+        kind: "invalid_input",
+        index,
+        issues: [{ code: "custom", path: ["id"], message: `id must match ${DOCUMENT_ID}`, input: write.id }],
+      };
     }
   }
   if (writes.length === 0) return { ok: true, ids: [] };
-  const db = new Kysely<Record<string, AnyDocumentRow>>({ dialect: new D1Dialect({ database: queryable as D1Database }) });
+  const db = new Kysely<Record<string, AnyDocumentRow>>({
+    dialect: new D1Dialect({ database: queryable as D1Database }),
+  });
   const now = new Date().toISOString();
   const statements: D1PreparedStatement[] = [];
   const add = (query: CompiledQuery) => statements.push(queryable.prepare(query.sql).bind(...query.parameters));
@@ -100,12 +139,19 @@ export async function writeAtomically(queryable: StoreQueryable, writes: readonl
       // json('stale') raises "malformed JSON", which aborts and rolls back the batch. The argument
       // comes from a subquery, so SQLite cannot evaluate it once up front as a constant.
       add(
-        sql`SELECT json(CASE WHEN EXISTS (SELECT 1 FROM ${sql.table(table)} WHERE id = ${write.id} AND _version = ${write.expectedVersion}) THEN '1' ELSE 'stale' END) AS guard`.compile(db),
+        sql`SELECT json(CASE WHEN EXISTS (SELECT 1 FROM ${sql.table(table)} WHERE id = ${write.id} AND _version = ${write.expectedVersion}) THEN '1' ELSE 'stale' END) AS guard`.compile(
+          db,
+        ),
       );
     }
     const json = write.body?.ok ? write.body.json : "";
     if (write.kind === "insert") {
-      add(db.insertInto(table).values({ id: write.id, body: json, created_at: now, updated_at: now, _version: 1 }).compile());
+      add(
+        db
+          .insertInto(table)
+          .values({ id: write.id, body: json, created_at: now, updated_at: now, _version: 1 })
+          .compile(),
+      );
     } else if (write.kind === "update") {
       add(
         db
@@ -116,7 +162,13 @@ export async function writeAtomically(queryable: StoreQueryable, writes: readonl
           .compile(),
       );
     } else {
-      add(db.deleteFrom(table).where("id", "=", write.id).where("_version", "=", write.expectedVersion ?? 0).compile());
+      add(
+        db
+          .deleteFrom(table)
+          .where("id", "=", write.id)
+          .where("_version", "=", write.expectedVersion ?? 0)
+          .compile(),
+      );
     }
   }
 
@@ -137,10 +189,21 @@ export async function writeAtomically(queryable: StoreQueryable, writes: readonl
     if (firstViolation) return firstViolation;
     for (const [index, write] of writes.entries()) {
       if (write.expectedVersion === null) continue;
-      const row = await db.selectFrom(write.collection.name).select("_version").where("id", "=", write.id).executeTakeFirst();
+      const row = await db
+        .selectFrom(write.collection.name)
+        .select("_version")
+        .where("id", "=", write.id)
+        .executeTakeFirst();
       if (row === undefined) return { ok: false, kind: "not_found", id: write.id, index };
       if (row._version !== write.expectedVersion) {
-        return { ok: false, kind: "version_conflict", id: write.id, expectedVersion: write.expectedVersion, currentVersion: row._version, index };
+        return {
+          ok: false,
+          kind: "version_conflict",
+          id: write.id,
+          expectedVersion: write.expectedVersion,
+          currentVersion: row._version,
+          index,
+        };
       }
     }
     throw error;
@@ -149,9 +212,17 @@ export async function writeAtomically(queryable: StoreQueryable, writes: readonl
 
 // With several writes to the same table, the message names the table and columns but not the
 // write: the one whose values collide with another row (or an earlier write of the group) is it.
-async function violates(db: Kysely<Record<string, AnyDocumentRow>>, write: AtomicWrite, violation: UniqueViolation): Promise<boolean> {
+async function violates(
+  db: Kysely<Record<string, AnyDocumentRow>>,
+  write: AtomicWrite,
+  violation: UniqueViolation,
+): Promise<boolean> {
   if (violation.fields.length === 1 && violation.fields[0] === "id") {
-    return write.kind === "insert" && (await db.selectFrom(write.collection.name).select("id").where("id", "=", write.id).executeTakeFirst()) !== undefined;
+    return (
+      write.kind === "insert" &&
+      (await db.selectFrom(write.collection.name).select("id").where("id", "=", write.id).executeTakeFirst()) !==
+        undefined
+    );
   }
   const body = write.body?.ok ? write.body.json : "{}";
   let query = db.selectFrom(write.collection.name).select("id").where("id", "!=", write.id);

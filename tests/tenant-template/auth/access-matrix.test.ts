@@ -49,7 +49,10 @@ const PREFIX = "orders-";
 beforeAll(async () => {
   const result = await build({ ...WORKER_BUILD_OPTIONS, entryPoints: [ENTRY] });
   const mf = new Miniflare({ modules: true, script: result.outputFiles[0]!.text, compatibilityDate: "2026-06-01" });
-  ({ routes, rules } = (await (await mf.dispatchFetch("http://table/")).json()) as { routes: typeof routes; rules: Rule[] });
+  ({ routes, rules } = (await (await mf.dispatchFetch("http://table/")).json()) as {
+    routes: typeof routes;
+    rules: Rule[];
+  });
   await mf.dispose();
 
   h = await startAuthHarness("matrix");
@@ -61,17 +64,41 @@ beforeAll(async () => {
   ids.productId = (await post("/api/products", { name: "Scoped" })).id;
   ids.domainId = (await post(`/api/products/${ids.productId}/domains`, { name: "D" })).id;
   ids.contextId = (await post(`/api/domains/${ids.domainId}/contexts`, { name: "C" })).id;
-  ids.schemaId = (await post(`/api/contexts/${ids.contextId}/schemas`, { name: "S", schemaTypeCategory: "Data", scope: "Public" })).id;
-  ids.versionId = (await post(`/api/schemas/${ids.schemaId}/versions`, { semanticVersion: "1.0.0", format: "JSON", specification: "{}" })).id;
+  ids.schemaId = (
+    await post(`/api/contexts/${ids.contextId}/schemas`, { name: "S", schemaTypeCategory: "Data", scope: "Public" })
+  ).id;
+  ids.versionId = (
+    await post(`/api/schemas/${ids.schemaId}/versions`, {
+      semanticVersion: "1.0.0",
+      format: "JSON",
+      specification: "{}",
+    })
+  ).id;
   const register = async (subject: string, name: string) =>
-    String(((await post(`/subjects/${subject}/versions`, { schema: JSON.stringify({ type: "record", name, fields: [] }) })) as unknown as { id: number }).id);
+    String(
+      (
+        (await post(`/subjects/${subject}/versions`, {
+          schema: JSON.stringify({ type: "record", name, fields: [] }),
+        })) as unknown as { id: number }
+      ).id,
+    );
   ids.id = await register("orders-value", "Order");
   ids.otherSchemaId = await register("users-value", "User");
-  Object.assign(ids, { subject: "orders-value", version: "1", keyId: "nosuchkey", context: "ctx", guid: "00000000-0000-4000-8000-000000000000" });
+  Object.assign(ids, {
+    subject: "orders-value",
+    version: "1",
+    keyId: "nosuchkey",
+    context: "ctx",
+    guid: "00000000-0000-4000-8000-000000000000",
+  });
 
-  const key = async (body: Record<string, unknown>) => (await post("/api/keys", body)) as unknown as { id: string; key: string };
+  const key = async (body: Record<string, unknown>) =>
+    (await post("/api/keys", body)) as unknown as { id: string; key: string };
   const expired = await key({ role: "admin" });
-  await (await h.d1()).prepare("UPDATE api_keys SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?").bind(expired.id).run();
+  await (await h.d1())
+    .prepare("UPDATE api_keys SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?")
+    .bind(expired.id)
+    .run();
   const revoked = await key({ role: "admin" });
   expect((await h.call("DELETE", `/api/keys/${revoked.id}`)).status).toBe(200);
   principals.push(
@@ -79,9 +106,19 @@ beforeAll(async () => {
     { name: "expired admin key", key: expired.key, role: null },
     { name: "revoked admin key", key: revoked.key, role: null },
     { name: "read", key: (await key({ role: "read" })).key, role: "read" },
-    { name: "subject-prefix write", key: (await key({ role: "write", subjectPrefix: PREFIX })).key, role: "write", subjectPrefix: PREFIX },
+    {
+      name: "subject-prefix write",
+      key: (await key({ role: "write", subjectPrefix: PREFIX })).key,
+      role: "write",
+      subjectPrefix: PREFIX,
+    },
     // Before the unscoped keys: their DELETEs remove the documents the scoped key's requests resolve.
-    { name: "product write", key: (await key({ role: "write", productId: ids.productId })).key, role: "write", productId: ids.productId },
+    {
+      name: "product write",
+      key: (await key({ role: "write", productId: ids.productId })).key,
+      role: "write",
+      productId: ids.productId,
+    },
     { name: "write", key: (await key({ role: "write" })).key, role: "write" },
     { name: "admin", key: (await key({ role: "admin" })).key, role: "admin" },
   );
@@ -125,7 +162,9 @@ function expected(rule: Rule, principal: Principal, path: string): 401 | 403 | "
     case "product":
       return principal.productId !== undefined ? "through" : 403;
     case "subject":
-      return principal.subjectPrefix !== undefined && qualifiedSubject(ids, path).startsWith(principal.subjectPrefix) ? "through" : 403;
+      return principal.subjectPrefix !== undefined && qualifiedSubject(ids, path).startsWith(principal.subjectPrefix)
+        ? "through"
+        : 403;
     case "subjects":
     case "schema-id":
       return principal.subjectPrefix !== undefined ? "through" : 403;
@@ -136,7 +175,9 @@ function expected(rule: Rule, principal: Principal, path: string): 401 | 403 | "
 function order(operation: { method: string; path: string }): number {
   if (operation.method !== "DELETE") return 0;
   const levels = ["versions", "schemas", "contexts", "domains", "products"];
-  const level = levels.findIndex((plural) => operation.path.startsWith(`/api/${plural}/`) || operation.path.includes(`/${plural}/:`));
+  const level = levels.findIndex(
+    (plural) => operation.path.startsWith(`/api/${plural}/`) || operation.path.includes(`/${plural}/:`),
+  );
   return 1 + (level < 0 ? 0 : level + 1);
 }
 
@@ -150,13 +191,17 @@ describe("access rules", () => {
 
   it("every /api rule names a route the app serves", () => {
     const served = new Set(servedOperations().map((operation) => `${operation.method} ${operation.path}`));
-    const stale = rules.filter((rule) => rule.path.startsWith("/api") && !served.has(`${rule.method} ${rule.path}`)).map((rule) => `${rule.method} ${rule.path}`);
+    const stale = rules
+      .filter((rule) => rule.path.startsWith("/api") && !served.has(`${rule.method} ${rule.path}`))
+      .map((rule) => `${rule.method} ${rule.path}`);
     expect(stale).toEqual([]);
   });
 
   it("every mutation is audited, and /health is the only public route", () => {
     expect(rules.filter((rule) => rule.role === "public").map((rule) => rule.path)).toEqual(["/health"]);
-    const unaudited = rules.filter((rule) => rule.method !== "GET" && rule.role !== "read" && !rule.audited).map((rule) => `${rule.method} ${rule.path}`);
+    const unaudited = rules
+      .filter((rule) => rule.method !== "GET" && rule.role !== "read" && !rule.audited)
+      .map((rule) => `${rule.method} ${rule.path}`);
     expect(unaudited).toEqual([]);
   });
 });
@@ -172,10 +217,16 @@ describe("every endpoint x every kind of key", () => {
       const url = operation.path.replace(/:(\w+)/g, (_, name: string) => encodeURIComponent(ids[name] ?? "x"));
       for (const principal of principals) {
         const want = expected(rule, principal, operation.path);
-        const reply = await h.call(operation.method, url, { key: principal.key, ...(["POST", "PUT", "PATCH"].includes(operation.method) ? { body: {} } : {}) });
+        const reply = await h.call(operation.method, url, {
+          key: principal.key,
+          ...(["POST", "PUT", "PATCH"].includes(operation.method) ? { body: {} } : {}),
+        });
         const got = reply.status === 401 || reply.status === 403 ? reply.status : "through";
         checked += 1;
-        if (got !== want) wrong.push(`${operation.method} ${operation.path} as ${principal.name}: expected ${want}, got ${reply.status} ${reply.text.slice(0, 120)}`);
+        if (got !== want)
+          wrong.push(
+            `${operation.method} ${operation.path} as ${principal.name}: expected ${want}, got ${reply.status} ${reply.text.slice(0, 120)}`,
+          );
       }
     }
     expect(wrong).toEqual([]);

@@ -10,7 +10,14 @@ export default {
   async fetch(): Promise<Response> {
     return Response.json({
       routes: app.routes.map(({ method, path }) => ({ method, path })),
-      rules: ACCESS_RULES.map((rule) => ({ method: rule.method, path: rule.path, role: rule.role, scope: rule.scope.kind, action: rule.action, audited: rule.audited })),
+      rules: ACCESS_RULES.map((rule) => ({
+        method: rule.method,
+        path: rule.path,
+        role: rule.role,
+        scope: rule.scope.kind,
+        action: rule.action,
+        audited: rule.audited,
+      })),
     });
   },
 };

@@ -17,7 +17,9 @@ afterAll(async () => {
 });
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
-const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` });
+const basic = (user: string, password: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`,
+});
 const ADMIN_SECRET = TEST_ADMIN_KEY.slice("wfp_admin_".length);
 const AVRO = (name: string) => JSON.stringify({ type: "record", name, fields: [{ name: "id", type: "string" }] });
 
@@ -54,7 +56,8 @@ async function audit(query: string): Promise<{ items: AuditItem[]; nextCursor: s
 function expectUnauthorized(reply: Reply, api: "api" | "confluent"): void {
   expect(reply.status).toBe(401);
   expect(reply.headers.get("www-authenticate")).toBe('Basic realm="schema-registry", Bearer');
-  if (api === "api") expect(reply.json).toMatchObject({ error: { code: "unauthorized", requestId: expect.any(String) } });
+  if (api === "api")
+    expect(reply.json).toMatchObject({ error: { code: "unauthorized", requestId: expect.any(String) } });
   else expect(reply.json).toEqual({ error_code: 40101, message: expect.any(String) });
 }
 
@@ -63,10 +66,19 @@ describe("presenting a key", () => {
     expect((await h.call("GET", "/health", { key: null })).status).toBe(200);
     expectUnauthorized(await h.call("GET", "/api/products", { key: null }), "api");
     expectUnauthorized(await h.call("GET", "/subjects", { key: null }), "confluent");
-    expect((await h.call("GET", "/subjects", { key: null })).headers.get("content-type")).toBe("application/vnd.schemaregistry.v1+json");
+    expect((await h.call("GET", "/subjects", { key: null })).headers.get("content-type")).toBe(
+      "application/vnd.schemaregistry.v1+json",
+    );
     // Only a CORS preflight goes without a key (and reaches no handler).
     expect((await h.call("OPTIONS", "/api/products", { key: null })).status).toBe(401);
-    expect((await h.call("OPTIONS", "/api/products", { key: null, headers: { origin: "https://app.example", "access-control-request-method": "GET" } })).status).not.toBe(401);
+    expect(
+      (
+        await h.call("OPTIONS", "/api/products", {
+          key: null,
+          headers: { origin: "https://app.example", "access-control-request-method": "GET" },
+        })
+      ).status,
+    ).not.toBe(401);
   });
 
   it("accepts the admin key as Bearer, as Basic (id and secret), and as Basic with the whole key as password", async () => {
@@ -74,12 +86,17 @@ describe("presenting a key", () => {
     expect((await h.call("GET", "/api/products", { headers: basic("admin", ADMIN_SECRET) })).status).toBe(200);
     expect((await h.call("GET", "/subjects", { headers: basic("admin", TEST_ADMIN_KEY) })).status).toBe(200);
     expect((await h.call("GET", "/subjects", { headers: basic("", TEST_ADMIN_KEY) })).status).toBe(200);
-    expect((await h.call("GET", "/subjects", { headers: { authorization: `bearer ${TEST_ADMIN_KEY}` } })).status).toBe(200);
+    expect((await h.call("GET", "/subjects", { headers: { authorization: `bearer ${TEST_ADMIN_KEY}` } })).status).toBe(
+      200,
+    );
   });
 
   it("answers every bad key with the same 401: unknown id, wrong secret, malformed, other scheme, expired, revoked", async () => {
     const expired = await createKey({ role: "read", expiresAt: new Date(Date.now() + 60_000).toISOString() });
-    await (await h.d1()).prepare("UPDATE api_keys SET expires_at = '2001-01-01T00:00:00.000Z' WHERE id = ?").bind(expired.id).run();
+    await (await h.d1())
+      .prepare("UPDATE api_keys SET expires_at = '2001-01-01T00:00:00.000Z' WHERE id = ?")
+      .bind(expired.id)
+      .run();
     const revoked = await createKey({ role: "read" });
     expect((await h.call("DELETE", `/api/keys/${revoked.id}`)).status).toBe(200);
     const attempts: Record<string, string | undefined>[] = [
@@ -96,7 +113,10 @@ describe("presenting a key", () => {
     ];
     const bodies = new Set<string>();
     for (const headers of attempts) {
-      const reply = await h.call<{ error: { message: string; code: string } }>("GET", "/api/products", { key: null, headers: headers as Record<string, string> });
+      const reply = await h.call<{ error: { message: string; code: string } }>("GET", "/api/products", {
+        key: null,
+        headers: headers as Record<string, string>,
+      });
       expectUnauthorized(reply, "api");
       bodies.add(JSON.stringify({ code: reply.json.error.code, message: reply.json.error.message }));
     }
@@ -106,7 +126,11 @@ describe("presenting a key", () => {
   it("a revoked key is refused on its very next request", async () => {
     const key = await createKey({ role: "read" });
     expect((await h.call("GET", "/api/products", { key: key.key })).status).toBe(200);
-    expect((await h.call("DELETE", `/api/keys/${key.id}`)).json).toMatchObject({ id: key.id, status: "revoked", revokedBy: "admin" });
+    expect((await h.call("DELETE", `/api/keys/${key.id}`)).json).toMatchObject({
+      id: key.id,
+      status: "revoked",
+      revokedBy: "admin",
+    });
     expect((await h.call("GET", "/api/products", { key: key.key })).status).toBe(401);
   });
 
@@ -120,13 +144,24 @@ describe("presenting a key", () => {
 
 describe("the keys API", () => {
   it("shows a key once, stores only its hash, and never lists a hash or a secret", async () => {
-    const created = await h.call<CreatedKey & Record<string, unknown>>("POST", "/api/keys", { body: { role: "write", description: "CI" } });
+    const created = await h.call<CreatedKey & Record<string, unknown>>("POST", "/api/keys", {
+      body: { role: "write", description: "CI" },
+    });
     expect(created.status).toBe(201);
     expect(created.headers.get("cache-control")).toBe("no-store");
     expect(created.headers.get("location")).toBe(`/api/keys/${created.json.id}`);
     expect(created.json.key).toMatch(new RegExp(`^wfp_${created.json.id}_[A-Za-z0-9_-]{43}$`));
-    expect(created.json).toMatchObject({ role: "write", description: "CI", createdBy: "admin", status: "active", expiresAt: null });
-    const row = await (await h.d1()).prepare("SELECT key_hash FROM api_keys WHERE id = ?").bind(created.json.id).first<{ key_hash: string }>();
+    expect(created.json).toMatchObject({
+      role: "write",
+      description: "CI",
+      createdBy: "admin",
+      status: "active",
+      expiresAt: null,
+    });
+    const row = await (await h.d1())
+      .prepare("SELECT key_hash FROM api_keys WHERE id = ?")
+      .bind(created.json.id)
+      .first<{ key_hash: string }>();
     expect(row?.key_hash).toBe(sha256(created.json.key));
 
     const listed = await h.call<{ items: Record<string, unknown>[] }>("GET", "/api/keys?limit=500");
@@ -143,7 +178,10 @@ describe("the keys API", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const reply: Reply<{ items: { id: string }[]; nextCursor: string | null }> = await h.call("GET", `/api/keys?limit=2${cursor === null ? "" : `&cursor=${cursor}`}`);
+      const reply: Reply<{ items: { id: string }[]; nextCursor: string | null }> = await h.call(
+        "GET",
+        `/api/keys?limit=2${cursor === null ? "" : `&cursor=${cursor}`}`,
+      );
       expect(reply.json.items.length).toBeLessThanOrEqual(2);
       seen.push(...reply.json.items.map((item) => item.id));
       cursor = reply.json.nextCursor;
@@ -160,7 +198,8 @@ describe("the keys API", () => {
       { role: "owner" },
       { role: "read", colour: "red" },
     ];
-    for (const body of bad) expect((await h.call("POST", "/api/keys", { body })).status, JSON.stringify(body)).toBe(400);
+    for (const body of bad)
+      expect((await h.call("POST", "/api/keys", { body })).status, JSON.stringify(body)).toBe(400);
   });
 
   it("will not revoke the admin key, and says why", async () => {
@@ -176,7 +215,9 @@ describe("the keys API", () => {
     expect((await h.call("POST", "/api/keys", { key: writer.key, body: { role: "admin" } })).status).toBe(403);
     expect((await h.call("GET", "/api/keys", { key: writer.key })).status).toBe(403);
     const admin = await createKey({ role: "admin" });
-    expect((await h.call("POST", "/api/keys", { key: admin.key, body: { role: "read" } })).json).toMatchObject({ createdBy: admin.id });
+    expect((await h.call("POST", "/api/keys", { key: admin.key, body: { role: "read" } })).json).toMatchObject({
+      createdBy: admin.id,
+    });
   });
 });
 
@@ -184,11 +225,19 @@ describe("scopes", () => {
   it("a product-scoped key works inside its product and nowhere else", async () => {
     const product = (await h.call<{ id: string }>("POST", "/api/products", { body: { name: "Mine" } })).json.id;
     const other = (await h.call<{ id: string }>("POST", "/api/products", { body: { name: "Theirs" } })).json.id;
-    const theirDomain = (await h.call<{ id: string }>("POST", `/api/products/${other}/domains`, { body: { name: "X" } })).json.id;
+    const theirDomain = (
+      await h.call<{ id: string }>("POST", `/api/products/${other}/domains`, { body: { name: "X" } })
+    ).json.id;
     const key = (await createKey({ role: "write", productId: product })).key;
-    const domain = await h.call<{ id: string }>("POST", `/api/products/${product}/domains`, { key, body: { name: "Orders" } });
+    const domain = await h.call<{ id: string }>("POST", `/api/products/${product}/domains`, {
+      key,
+      body: { name: "Orders" },
+    });
     expect(domain.status).toBe(201);
-    const context = await h.call<{ id: string }>("POST", `/api/domains/${domain.json.id}/contexts`, { key, body: { name: "C" } });
+    const context = await h.call<{ id: string }>("POST", `/api/domains/${domain.json.id}/contexts`, {
+      key,
+      body: { name: "C" },
+    });
     expect(context.status).toBe(201);
     expect((await h.call("GET", `/api/contexts/${context.json.id}`, { key })).status).toBe(200);
     expect((await h.call("GET", `/api/domains/${theirDomain}`, { key })).status).toBe(403);
@@ -199,14 +248,24 @@ describe("scopes", () => {
   });
 
   it("a subject-prefix key reaches only its subjects, sees only them in lists, and the ids they use", async () => {
-    const orders = (await h.call<{ id: number }>("POST", "/subjects/orders-value/versions", { body: { schema: AVRO("Order") } })).json.id;
-    const users = (await h.call<{ id: number }>("POST", "/subjects/users-value/versions", { body: { schema: AVRO("User") } })).json.id;
+    const orders = (
+      await h.call<{ id: number }>("POST", "/subjects/orders-value/versions", { body: { schema: AVRO("Order") } })
+    ).json.id;
+    const users = (
+      await h.call<{ id: number }>("POST", "/subjects/users-value/versions", { body: { schema: AVRO("User") } })
+    ).json.id;
     const key = (await createKey({ role: "write", subjectPrefix: "orders-" })).key;
-    expect((await h.call("POST", "/subjects/orders-key/versions", { key, body: { schema: AVRO("OrderKey") } })).status).toBe(200);
-    expect((await h.call("GET", "/subjects/orders-value/versions", { key, headers: basic("x", "y") })).status).toBe(401);
+    expect(
+      (await h.call("POST", "/subjects/orders-key/versions", { key, body: { schema: AVRO("OrderKey") } })).status,
+    ).toBe(200);
+    expect((await h.call("GET", "/subjects/orders-value/versions", { key, headers: basic("x", "y") })).status).toBe(
+      401,
+    );
     expect((await h.call("GET", "/subjects/orders-value/versions", { key })).json).toEqual([1]);
     expect((await h.call("GET", "/subjects/users-value/versions", { key })).status).toBe(403);
-    expect((await h.call("POST", "/subjects/users-value/versions", { key, body: { schema: AVRO("User2") } })).status).toBe(403);
+    expect(
+      (await h.call("POST", "/subjects/users-value/versions", { key, body: { schema: AVRO("User2") } })).status,
+    ).toBe(403);
     const subjects = await h.call<string[]>("GET", "/subjects", { key });
     expect(subjects.status).toBe(200);
     expect(subjects.json.length).toBeGreaterThan(0);
@@ -228,14 +287,29 @@ describe("scopes", () => {
 describe("the audit log", () => {
   it("records each kind of mutation with who, what, target, outcome and the before/after hashes", async () => {
     const writer = await createKey({ role: "write", description: "audited" });
-    const created = await h.call<{ id: string }>("POST", "/api/products", { key: writer.key, body: { name: "Audited" }, headers: { "x-request-id": "req-audit-create" } });
-    const patched = await h.call("PATCH", `/api/products/${created.json.id}`, { key: writer.key, body: { description: "now described" } });
+    const created = await h.call<{ id: string }>("POST", "/api/products", {
+      key: writer.key,
+      body: { name: "Audited" },
+      headers: { "x-request-id": "req-audit-create" },
+    });
+    const patched = await h.call("PATCH", `/api/products/${created.json.id}`, {
+      key: writer.key,
+      body: { description: "now described" },
+    });
     const removed = await h.call("DELETE", `/api/products/${created.json.id}`, { key: writer.key });
     expect([created.status, patched.status, removed.status]).toEqual([201, 200, 200]);
     const entries = (await audit(`actor=${writer.id}`)).items;
     expect(entries.map((entry) => entry.action)).toEqual(["product.delete", "product.update", "product.create"]);
     const [deleteEntry, updateEntry, createEntry] = entries as [AuditItem, AuditItem, AuditItem];
-    expect(createEntry).toMatchObject({ actor: writer.id, target: `/api/products/${created.json.id}`, outcome: "ok", status: 201, requestId: "req-audit-create", beforeHash: null, afterHash: sha256(created.text) });
+    expect(createEntry).toMatchObject({
+      actor: writer.id,
+      target: `/api/products/${created.json.id}`,
+      outcome: "ok",
+      status: 201,
+      requestId: "req-audit-create",
+      beforeHash: null,
+      afterHash: sha256(created.text),
+    });
     expect(updateEntry).toMatchObject({ beforeHash: sha256(created.text), afterHash: sha256(patched.text) });
     expect(deleteEntry).toMatchObject({ beforeHash: sha256(patched.text), afterHash: null });
 
@@ -246,7 +320,11 @@ describe("the audit log", () => {
     await h.call("PUT", "/config", { key: writer.key, body: { compatibility: "NONE" } });
     await h.call("GET", "/api/keys", { key: writer.key });
     await h.call("POST", "/api/products", { key: writer.key, body: { name: "" } });
-    const latest = (await audit(`actor=${writer.id}&limit=6`)).items.map((entry) => [entry.action, entry.outcome, entry.status]);
+    const latest = (await audit(`actor=${writer.id}&limit=6`)).items.map((entry) => [
+      entry.action,
+      entry.outcome,
+      entry.status,
+    ]);
     expect(latest).toEqual([
       ["product.create", "error", 400],
       ["key.list", "denied", 403],
@@ -256,37 +334,66 @@ describe("the audit log", () => {
       ["subject.register", "ok", 200],
     ]);
     // A Confluent change hashes the state of the subject it names, before and after: the chain links up.
-    const [registered, configured, deleted] = (await audit(`actor=${writer.id}&outcome=ok&limit=3`)).items.reverse() as [AuditItem, AuditItem, AuditItem];
-    expect(registered).toMatchObject({ action: "subject.register", beforeHash: null, afterHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    expect(configured).toMatchObject({ action: "subject.config.update", beforeHash: registered.afterHash, afterHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const [registered, configured, deleted] = (
+      await audit(`actor=${writer.id}&outcome=ok&limit=3`)
+    ).items.reverse() as [AuditItem, AuditItem, AuditItem];
+    expect(registered).toMatchObject({
+      action: "subject.register",
+      beforeHash: null,
+      afterHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(configured).toMatchObject({
+      action: "subject.config.update",
+      beforeHash: registered.afterHash,
+      afterHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(configured.afterHash).not.toBe(configured.beforeHash);
-    expect(deleted).toMatchObject({ action: "subject.delete", beforeHash: configured.afterHash, afterHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(deleted).toMatchObject({
+      action: "subject.delete",
+      beforeHash: configured.afterHash,
+      afterHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(deleted.afterHash).not.toBe(deleted.beforeHash);
 
     const keyEntries = (await audit(`action=key.create&target=/api/keys/${writer.id}`)).items;
     expect(keyEntries).toHaveLength(1);
-    expect(keyEntries[0]).toMatchObject({ actor: "admin", outcome: "ok", beforeHash: null, afterHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(keyEntries[0]).toMatchObject({
+      actor: "admin",
+      outcome: "ok",
+      beforeHash: null,
+      afterHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     // Reads are not recorded.
     expect((await audit(`actor=${writer.id}&action=product.list`)).items).toHaveLength(0);
   });
 
   it("records refusals by a known key id, at most 20 a minute each, and none for unknown key ids", async () => {
     const victim = await createKey({ role: "read" });
-    for (let index = 0; index < 25; index += 1) await h.call("GET", "/api/products", { key: null, headers: { authorization: `Bearer wfp_${victim.id}_${"A".repeat(43)}` } });
+    for (let index = 0; index < 25; index += 1)
+      await h.call("GET", "/api/products", {
+        key: null,
+        headers: { authorization: `Bearer wfp_${victim.id}_${"A".repeat(43)}` },
+      });
     const denied = (await audit(`actor=${victim.id}&outcome=denied&limit=100`)).items;
     expect(denied).toHaveLength(20);
     expect(denied[0]).toMatchObject({ action: "product.list", status: 401, target: "/api/products" });
-    await h.call("GET", "/api/products", { key: null, headers: { authorization: `Bearer wfp_ghost_${"A".repeat(43)}` } });
+    await h.call("GET", "/api/products", {
+      key: null,
+      headers: { authorization: `Bearer wfp_ghost_${"A".repeat(43)}` },
+    });
     expect((await audit("actor=ghost")).items).toHaveLength(0);
   });
 
   it("pages newest first with a cursor and filters by time", async () => {
     const key = await createKey({ role: "write" });
-    for (let index = 0; index < 5; index += 1) await h.call("PUT", "/config/paged-value", { key: key.key, body: { compatibility: "FULL" } });
+    for (let index = 0; index < 5; index += 1)
+      await h.call("PUT", "/config/paged-value", { key: key.key, body: { compatibility: "FULL" } });
     const seen: number[] = [];
     let cursor: string | null = null;
     do {
-      const page: { items: AuditItem[]; nextCursor: string | null } = await audit(`actor=${key.id}&limit=2${cursor === null ? "" : `&cursor=${cursor}`}`);
+      const page: { items: AuditItem[]; nextCursor: string | null } = await audit(
+        `actor=${key.id}&limit=2${cursor === null ? "" : `&cursor=${cursor}`}`,
+      );
       seen.push(...page.items.map((entry) => entry.id));
       cursor = page.nextCursor;
     } while (cursor !== null);
@@ -302,12 +409,20 @@ describe("the audit log", () => {
     const db = await h.d1();
     const old = new Date(Date.now() - 10 * 86_400_000).toISOString();
     for (let index = 0; index < 3; index += 1) {
-      await db.prepare("INSERT INTO audit_log (at, actor, action, target, outcome, status, request_id) VALUES (?, 'old', 'x', '/x', 'ok', 200, 'r')").bind(old).run();
+      await db
+        .prepare(
+          "INSERT INTO audit_log (at, actor, action, target, outcome, status, request_id) VALUES (?, 'old', 'x', '/x', 'ok', 200, 'r')",
+        )
+        .bind(old)
+        .run();
     }
     const put = await h.call("PUT", "/api/settings", { body: { auditRetentionDays: 7 } });
     expect(put.json).toEqual({ auditRetentionDays: 7 });
     expect((await audit("actor=old")).items).toHaveLength(0);
-    expect((await audit("action=settings.update")).items[0]).toMatchObject({ beforeHash: sha256(JSON.stringify({ auditRetentionDays: 90 })), afterHash: sha256(JSON.stringify({ auditRetentionDays: 7 })) });
+    expect((await audit("action=settings.update")).items[0]).toMatchObject({
+      beforeHash: sha256(JSON.stringify({ auditRetentionDays: 90 })),
+      afterHash: sha256(JSON.stringify({ auditRetentionDays: 7 })),
+    });
     expect((await h.call("PUT", "/api/settings", { body: { auditRetentionDays: 0 } })).status).toBe(400);
     await h.call("PUT", "/api/settings", { body: { auditRetentionDays: 90 } });
   });

@@ -41,7 +41,13 @@ export async function startAuthHarness(database: string): Promise<AuthHarness> {
     compatibilityDate: "2026-06-01",
     d1Databases: { DB: `auth-test-${database}` },
     kvNamespaces: { CACHE: `auth-test-${database}-cache` },
-    bindings: { TENANT_ID: database, TEMPLATE_VERSION: "test", RESIDENCY: "global", CACHE_MODE: "off", ...tenantSecretBindings() },
+    bindings: {
+      TENANT_ID: database,
+      TEMPLATE_VERSION: "test",
+      RESIDENCY: "global",
+      CACHE_MODE: "off",
+      ...tenantSecretBindings(),
+    },
   });
   await mf.ready;
   const d1 = () => mf.getD1Database("DB");
@@ -50,7 +56,11 @@ export async function startAuthHarness(database: string): Promise<AuthHarness> {
     async call(method, path, { key = TEST_ADMIN_KEY, body, headers = {} } = {}) {
       const sent: Record<string, string> = { ...tenantRequestHeaders(key), ...headers };
       if (body !== undefined) sent["content-type"] ??= "application/json";
-      const res = await mf.dispatchFetch(`http://registry.${database}.test${path}`, { method, headers: sent, ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }) });
+      const res = await mf.dispatchFetch(`http://registry.${database}.test${path}`, {
+        method,
+        headers: sent,
+        ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+      });
       const text = await res.text();
       let json: unknown;
       try {

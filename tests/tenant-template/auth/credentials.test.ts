@@ -4,7 +4,16 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { digestsEqual, generateKey, generateKeyId, hashJson, hashKey, joinKey, keyIdOf, roleAllows } from "../../../tenant-template/src/auth/api-key.ts";
+import {
+  digestsEqual,
+  generateKey,
+  generateKeyId,
+  hashJson,
+  hashKey,
+  joinKey,
+  keyIdOf,
+  roleAllows,
+} from "../../../tenant-template/src/auth/api-key.ts";
 import { presentedCredentials } from "../../../tenant-template/src/auth/credentials.ts";
 import { hashAdminKey } from "../../../provisioner/src/admin-key.ts";
 import { TEST_ADMIN_KEY } from "../../support/tenant-credentials.ts";
@@ -28,7 +37,17 @@ describe("the key format", () => {
     expect(keyIdOf(`wfp_k1_${SECRET}`)).toBe("k1");
     // Secrets are base64url and may contain '_': the id ends at the first one.
     expect(keyIdOf(`wfp_k1_a_b-c${SECRET}`)).toBe("k1");
-    for (const bad of ["", "wfp_", `wfp__${SECRET}`, `wfp_K1_${SECRET}`, `wfp_k1_short`, `wfp_k1_${"x".repeat(129)}`, `xfp_k1_${SECRET}`, `wfp_k1_${SECRET}=`]) expect(keyIdOf(bad), bad).toBeNull();
+    for (const bad of [
+      "",
+      "wfp_",
+      `wfp__${SECRET}`,
+      `wfp_K1_${SECRET}`,
+      `wfp_k1_short`,
+      `wfp_k1_${"x".repeat(129)}`,
+      `xfp_k1_${SECRET}`,
+      `wfp_k1_${SECRET}=`,
+    ])
+      expect(keyIdOf(bad), bad).toBeNull();
     expect(joinKey("k1", SECRET)).toBe(`wfp_k1_${SECRET}`);
     expect(joinKey("K1", SECRET)).toBeNull();
   });
@@ -59,7 +78,11 @@ describe("the key format", () => {
 
 describe("the Authorization header", () => {
   it("takes a whole key as Bearer (any case of the scheme)", () => {
-    expect(presentedCredentials(`Bearer ${TEST_ADMIN_KEY}`)).toEqual({ kind: "key", keyId: "admin", key: TEST_ADMIN_KEY });
+    expect(presentedCredentials(`Bearer ${TEST_ADMIN_KEY}`)).toEqual({
+      kind: "key",
+      keyId: "admin",
+      key: TEST_ADMIN_KEY,
+    });
     expect(presentedCredentials(`bearer ${TEST_ADMIN_KEY}`)).toMatchObject({ kind: "key" });
     expect(presentedCredentials(undefined)).toEqual({ kind: "none" });
     expect(presentedCredentials(null)).toEqual({ kind: "none" });
@@ -67,14 +90,38 @@ describe("the Authorization header", () => {
 
   it("takes Basic as key id and secret, or the whole key as password (same id, or no user name)", () => {
     expect(presentedCredentials(basic(`k1:${SECRET}`))).toEqual({ kind: "key", keyId: "k1", key: `wfp_k1_${SECRET}` });
-    expect(presentedCredentials(basic(`k1:wfp_k1_${SECRET}`))).toEqual({ kind: "key", keyId: "k1", key: `wfp_k1_${SECRET}` });
-    expect(presentedCredentials(basic(`:wfp_k1_${SECRET}`))).toEqual({ kind: "key", keyId: "k1", key: `wfp_k1_${SECRET}` });
+    expect(presentedCredentials(basic(`k1:wfp_k1_${SECRET}`))).toEqual({
+      kind: "key",
+      keyId: "k1",
+      key: `wfp_k1_${SECRET}`,
+    });
+    expect(presentedCredentials(basic(`:wfp_k1_${SECRET}`))).toEqual({
+      kind: "key",
+      keyId: "k1",
+      key: `wfp_k1_${SECRET}`,
+    });
     // Under another user name it is taken as that key's secret (a secret may begin with wfp_), which then fails to match.
-    expect(presentedCredentials(basic(`k2:wfp_k1_${SECRET}`))).toEqual({ kind: "key", keyId: "k2", key: `wfp_k2_wfp_k1_${SECRET}` });
+    expect(presentedCredentials(basic(`k2:wfp_k1_${SECRET}`))).toEqual({
+      kind: "key",
+      keyId: "k2",
+      key: `wfp_k2_wfp_k1_${SECRET}`,
+    });
   });
 
   it("calls anything else malformed", () => {
-    for (const header of ["", "Bearer", "Bearer  ", `Token ${TEST_ADMIN_KEY}`, "Bearer abc", `Bearer ${TEST_ADMIN_KEY} extra`, "Basic !!!", basic("no-colon"), basic(`k1:short`), basic(`UPPER:${SECRET}`), `Bearer ${"a".repeat(600)}`]) {
+    for (const header of [
+      "",
+      "Bearer",
+      "Bearer  ",
+      `Token ${TEST_ADMIN_KEY}`,
+      "Bearer abc",
+      `Bearer ${TEST_ADMIN_KEY} extra`,
+      "Basic !!!",
+      basic("no-colon"),
+      basic(`k1:short`),
+      basic(`UPPER:${SECRET}`),
+      `Bearer ${"a".repeat(600)}`,
+    ]) {
       expect(presentedCredentials(header), header).toEqual({ kind: "malformed" });
     }
   });

@@ -38,7 +38,12 @@ const read = async (mode: CacheMode, id: string, headers: Record<string, string>
   expect(res.status).toBe(200);
   return { ...res.json, bookmark: res.headers.get("x-d1-bookmark") };
 };
-const write = async (mode: CacheMode, op: "insert" | "update" | "delete", input: Record<string, unknown>, headers: Record<string, string> = {}) => {
+const write = async (
+  mode: CacheMode,
+  op: "insert" | "update" | "delete",
+  input: Record<string, unknown>,
+  headers: Record<string, string> = {},
+) => {
   const res = await harness.call<WriteAnswer>(mode, "POST", `/c/products/${op}`, input, headers);
   expect(res.status).toBe(200);
   return { ...res.json, bookmark: res.headers.get("x-d1-bookmark") };
@@ -47,9 +52,16 @@ const written = (answer: WriteAnswer): Doc => {
   if (!answer.result.ok) throw new Error(`write refused: ${JSON.stringify(answer.result)}`);
   return answer.result.document;
 };
-const insert = async (mode: CacheMode, name: string, id?: string) => written(await write(mode, "insert", { body: { name }, ...(id ? { id } : {}) }));
+const insert = async (mode: CacheMode, name: string, id?: string) =>
+  written(await write(mode, "insert", { body: { name }, ...(id ? { id } : {}) }));
 const update = async (mode: CacheMode, doc: Doc, description: string) =>
-  written(await write(mode, "update", { id: doc.id, body: { name: doc.body.name, description }, expectedVersion: doc.version }));
+  written(
+    await write(mode, "update", {
+      id: doc.id,
+      body: { name: doc.body.name, description },
+      expectedVersion: doc.version,
+    }),
+  );
 const kvEntry = async (id: string, version: number) => (await harness.kv()).get(cacheKey("products", id, version));
 
 describe("read-after-write", () => {
@@ -86,7 +98,8 @@ describe("read-after-write", () => {
     expect(reads.map((r) => r.document)).toEqual([doc, doc]);
     expect(after.document).toEqual(v2);
     expect(gone.document).toBeNull();
-    for (const answer of [...reads, after, gone]) expect(answer.stats).toEqual({ hits: 0, misses: 0, absent: 0, bypassed: 1, kvErrors: 0, rejected: 0 });
+    for (const answer of [...reads, after, gone])
+      expect(answer.stats).toEqual({ hits: 0, misses: 0, absent: 0, bypassed: 1, kvErrors: 0, rejected: 0 });
     expect([...reads, after, gone, deleted].map((answer) => answer.kvOps)).toEqual([0, 0, 0, 0, 0]);
     const keys = (await (await harness.kv()).list({ prefix: cacheKey("products", doc.id, 0).replace(/0$/, "") })).keys;
     expect(keys).toEqual([]);
@@ -144,7 +157,10 @@ describe("KV can never make a read stale", () => {
     await kv.put(cacheKey("products", v1.id, 1), JSON.stringify({ ...v1, body: { name: "STALE" } }));
     expect(await read("on", v1.id)).toMatchObject({ document: v2, stats: { misses: 1, hits: 0 } });
     // A forged entry under the current key that claims another write (other timestamps) is refused too.
-    await kv.put(cacheKey("products", v1.id, 2), JSON.stringify({ ...v2, updatedAt: v1.updatedAt, body: { name: "FORGED" } }));
+    await kv.put(
+      cacheKey("products", v1.id, 2),
+      JSON.stringify({ ...v2, updatedAt: v1.updatedAt, body: { name: "FORGED" } }),
+    );
     expect(await read("on", v1.id)).toMatchObject({ document: v2, stats: { rejected: 1, misses: 1, hits: 0 } });
     expect(await read("on", v1.id)).toMatchObject({ document: v2, stats: { hits: 1 } });
   });
@@ -169,7 +185,11 @@ describe("KV can never make a read stale", () => {
     const v1 = await insert("on", "bookmarked");
     await read("on", v1.id);
     expect((await read("on", v1.id)).stats.hits).toBe(1);
-    const updated = await write("on", "update", { id: v1.id, body: { name: "bookmarked", description: "after" }, expectedVersion: 1 });
+    const updated = await write("on", "update", {
+      id: v1.id,
+      body: { name: "bookmarked", description: "after" },
+      expectedVersion: 1,
+    });
     expect(updated.bookmark).toBeTruthy();
     // Plant version 1 again under its key: only the probe, run at the bookmark, decides what is current.
     await (await harness.kv()).put(cacheKey("products", v1.id, 1), JSON.stringify(v1));
@@ -180,16 +200,26 @@ describe("KV can never make a read stale", () => {
 });
 
 describe("KV failures fall back to D1", () => {
-  test.each(["reject", "throw"])("a KV whose every call fails (%s) still answers every read and write from D1", async (fault) => {
-    const headers = { "x-kv-fault": fault };
-    const doc = await insert("on", `faulty-${fault}`);
-    const first = await read("on", doc.id, headers);
-    expect(first.document).toEqual(doc);
-    // The get failed, then the put failed: both counted, neither an error.
-    expect(first.stats).toMatchObject({ kvErrors: 2, misses: 1, hits: 0 });
-    const v2 = written(await write("on", "update", { id: doc.id, body: { name: doc.body.name, description: "x" }, expectedVersion: 1 }, headers));
-    expect((await read("on", doc.id, headers)).document).toEqual(v2);
-  });
+  test.each(["reject", "throw"])(
+    "a KV whose every call fails (%s) still answers every read and write from D1",
+    async (fault) => {
+      const headers = { "x-kv-fault": fault };
+      const doc = await insert("on", `faulty-${fault}`);
+      const first = await read("on", doc.id, headers);
+      expect(first.document).toEqual(doc);
+      // The get failed, then the put failed: both counted, neither an error.
+      expect(first.stats).toMatchObject({ kvErrors: 2, misses: 1, hits: 0 });
+      const v2 = written(
+        await write(
+          "on",
+          "update",
+          { id: doc.id, body: { name: doc.body.name, description: "x" }, expectedVersion: 1 },
+          headers,
+        ),
+      );
+      expect((await read("on", doc.id, headers)).document).toEqual(v2);
+    },
+  );
 
   test("puts handed to ctx.waitUntil still fill the cache", async () => {
     const doc = await insert("on", "wait-until");

@@ -26,16 +26,23 @@ afterAll(async () => {
   await mf?.dispose();
 });
 
-const list = (extra: string) => `{"type":"record","name":"Node","fields":[{"name":"value","type":"int"},{"name":"next","type":["null","Node"]}${extra}]}`;
+const list = (extra: string) =>
+  `{"type":"record","name":"Node","fields":[{"name":"value","type":"int"},{"name":"next","type":["null","Node"]}${extra}]}`;
 const pairs = [
-  { reader: '{"type":"record","name":"U","fields":[{"name":"id","type":"long"},{"name":"email","type":"string"}]}', writer: '{"type":"record","name":"U","fields":[{"name":"id","type":"int"}]}' },
+  {
+    reader: '{"type":"record","name":"U","fields":[{"name":"id","type":"long"},{"name":"email","type":"string"}]}',
+    writer: '{"type":"record","name":"U","fields":[{"name":"id","type":"int"}]}',
+  },
   { reader: list(',{"name":"label","type":"string","default":""}'), writer: list("") },
   { reader: list(',{"name":"label","type":"string"}'), writer: list("") },
   { reader: '{"type":"enum","name":"S","symbols":["A"]}', writer: '{"type":"enum","name":"S","symbols":["A","B"]}' },
   { reader: '{"type":"fixed","name":"H","size":16}', writer: '{"type":"fixed","name":"G","size":32}' },
   { reader: '["null","string"]', writer: '["null","string","int"]' },
   { reader: '"string"', writer: '["null","string"]' },
-  { reader: '{"type":"map","values":{"type":"array","items":"double"}}', writer: '{"type":"map","values":{"type":"array","items":"float"}}' },
+  {
+    reader: '{"type":"map","values":{"type":"array","items":"double"}}',
+    writer: '{"type":"map","values":{"type":"array","items":"float"}}',
+  },
 ];
 
 test("in workerd, the engine gives the answers it gives in Node", async () => {

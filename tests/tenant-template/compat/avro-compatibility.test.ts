@@ -25,21 +25,37 @@ function issues(reader: unknown, writer: unknown): Array<Pick<CompatibilityIssue
   return avroCompatibility.canRead(avro(reader), avro(writer)).map(({ type, path }) => ({ type, path }));
 }
 
-const record = (fields: unknown[], extra: Record<string, unknown> = {}) => ({ type: "record", name: "R", fields, ...extra });
+const record = (fields: unknown[], extra: Record<string, unknown> = {}) => ({
+  type: "record",
+  name: "R",
+  fields,
+  ...extra,
+});
 const field = (name: string, type: unknown, extra: Record<string, unknown> = {}) => ({ name, type, ...extra });
 
 describe("primitives and promotions", () => {
   const primitives = ["null", "boolean", "int", "long", "float", "double", "bytes", "string"] as const;
   // reader <- writers it reads besides itself, from the specification's promotion list.
-  const reads: Record<string, string[]> = { long: ["int"], float: ["int", "long"], double: ["int", "long", "float"], bytes: ["string"], string: ["bytes"] };
+  const reads: Record<string, string[]> = {
+    long: ["int"],
+    float: ["int", "long"],
+    double: ["int", "long", "float"],
+    bytes: ["string"],
+    string: ["bytes"],
+  };
 
-  test.each(primitives.flatMap((reader) => primitives.map((writer) => [reader, writer] as const)))("%s reading %s", (reader, writer) => {
-    const compatible = reader === writer || (reads[reader] ?? []).includes(writer);
-    expect(issues(reader, writer)).toEqual(compatible ? [] : [{ type: "TYPE_MISMATCH", path: "" }]);
-  });
+  test.each(primitives.flatMap((reader) => primitives.map((writer) => [reader, writer] as const)))(
+    "%s reading %s",
+    (reader, writer) => {
+      const compatible = reader === writer || (reads[reader] ?? []).includes(writer);
+      expect(issues(reader, writer)).toEqual(compatible ? [] : [{ type: "TYPE_MISMATCH", path: "" }]);
+    },
+  );
 
   test("a mismatch says both types", () => {
-    expect(avroCompatibility.canRead(avro("int"), avro("long"))[0]?.message).toBe("reader type: int not compatible with writer type: long");
+    expect(avroCompatibility.canRead(avro("int"), avro("long"))[0]?.message).toBe(
+      "reader type: int not compatible with writer type: long",
+    );
   });
 });
 
@@ -56,10 +72,16 @@ describe("records", () => {
   });
 
   test("a field's type is checked recursively, at /fields/N/type", () => {
-    const nested = (type: string) => record([field("id", "int"), field("inner", { type: "record", name: "Inner", fields: [field("a", "int"), field("b", type)] })]);
+    const nested = (type: string) =>
+      record([
+        field("id", "int"),
+        field("inner", { type: "record", name: "Inner", fields: [field("a", "int"), field("b", type)] }),
+      ]);
     expect(issues(record([field("name", "int")]), v1)).toEqual([{ type: "TYPE_MISMATCH", path: "/fields/0/type" }]);
     expect(issues(nested("long"), nested("int"))).toEqual([]);
-    expect(issues(nested("int"), nested("long"))).toEqual([{ type: "TYPE_MISMATCH", path: "/fields/1/type/fields/1/type" }]);
+    expect(issues(nested("int"), nested("long"))).toEqual([
+      { type: "TYPE_MISMATCH", path: "/fields/1/type/fields/1/type" },
+    ]);
   });
 
   test("every issue is reported, not only the first", () => {
@@ -72,15 +94,23 @@ describe("records", () => {
   });
 
   test("records match by name; a reader alias naming the writer's full name renames", () => {
-    expect(issues(record([field("name", "string")], { name: "Other" }), v1)).toEqual([{ type: "NAME_MISMATCH", path: "/name" }]);
+    expect(issues(record([field("name", "string")], { name: "Other" }), v1)).toEqual([
+      { type: "NAME_MISMATCH", path: "/name" },
+    ]);
     expect(issues(record([field("name", "string")], { name: "Other", aliases: ["R"] }), v1)).toEqual([]);
     // A reader alias without a dot is in the reader's namespace, as Java resolves it.
     const writer = { ...v1, namespace: "shop" };
-    expect(issues(record([field("name", "string")], { name: "New", namespace: "shop", aliases: ["R"] }), writer)).toEqual([]);
+    expect(
+      issues(record([field("name", "string")], { name: "New", namespace: "shop", aliases: ["R"] }), writer),
+    ).toEqual([]);
     expect(issues(record([field("name", "string")], { name: "New", aliases: ["shop.R"] }), writer)).toEqual([]);
-    expect(issues(record([field("name", "string")], { name: "New", namespace: "other", aliases: ["R"] }), writer)).toEqual([{ type: "NAME_MISMATCH", path: "/name" }]);
+    expect(
+      issues(record([field("name", "string")], { name: "New", namespace: "other", aliases: ["R"] }), writer),
+    ).toEqual([{ type: "NAME_MISMATCH", path: "/name" }]);
     // The writer's aliases play no part.
-    expect(issues(v1, record([field("name", "string")], { name: "Other", aliases: ["R"] }))).toEqual([{ type: "NAME_MISMATCH", path: "/name" }]);
+    expect(issues(v1, record([field("name", "string")], { name: "Other", aliases: ["R"] }))).toEqual([
+      { type: "NAME_MISMATCH", path: "/name" },
+    ]);
   });
 
   test("names compare unqualified, as Avro Java (1.9+) and so Confluent do: a namespace move alone is compatible", () => {
@@ -94,7 +124,9 @@ describe("records", () => {
     // The other way round the old name is unknown and has no default.
     expect(issues(v1, renamed)).toEqual([{ type: "READER_FIELD_MISSING_DEFAULT_VALUE", path: "/fields/0" }]);
     const ambiguous = record([field("name", "string", { aliases: ["nick"] })]);
-    expect(issues(ambiguous, record([field("name", "string"), field("nick", "string")]))).toEqual([{ type: "READER_FIELD_AMBIGUOUS", path: "/fields/0" }]);
+    expect(issues(ambiguous, record([field("name", "string"), field("nick", "string")]))).toEqual([
+      { type: "READER_FIELD_AMBIGUOUS", path: "/fields/0" },
+    ]);
   });
 
   test("an error type resolves like a record", () => {
@@ -104,11 +136,18 @@ describe("records", () => {
 });
 
 describe("enums", () => {
-  const e = (symbols: string[], extra: Record<string, unknown> = {}) => ({ type: "enum", name: "Status", symbols, ...extra });
+  const e = (symbols: string[], extra: Record<string, unknown> = {}) => ({
+    type: "enum",
+    name: "Status",
+    symbols,
+    ...extra,
+  });
 
   test("the reader must know every writer symbol", () => {
     expect(issues(e(["A", "B", "C"]), e(["A", "B"]))).toEqual([]);
-    expect(issues(e(["A", "B"]), e(["A", "B", "C", "D"]))).toEqual([{ type: "MISSING_ENUM_SYMBOLS", path: "/symbols" }]);
+    expect(issues(e(["A", "B"]), e(["A", "B", "C", "D"]))).toEqual([
+      { type: "MISSING_ENUM_SYMBOLS", path: "/symbols" },
+    ]);
     expect(avroCompatibility.canRead(avro(e(["A"])), avro(e(["A", "C", "B"])))[0]?.message).toMatch(/^\[C, B\]/);
   });
 
@@ -118,7 +157,9 @@ describe("enums", () => {
 
   test("names must match; inside a record the path points there", () => {
     expect(issues(e(["A"], { name: "Other" }), e(["A"]))).toEqual([{ type: "NAME_MISMATCH", path: "/name" }]);
-    expect(issues(record([field("s", e(["A"]))]), record([field("s", e(["A", "B"]))]))).toEqual([{ type: "MISSING_ENUM_SYMBOLS", path: "/fields/0/type/symbols" }]);
+    expect(issues(record([field("s", e(["A"]))]), record([field("s", e(["A", "B"]))]))).toEqual([
+      { type: "MISSING_ENUM_SYMBOLS", path: "/fields/0/type/symbols" },
+    ]);
   });
 
   test("an enum and a string do not resolve, either way", () => {
@@ -135,7 +176,10 @@ describe("fixed", () => {
     expect(issues(f(16), f(32))).toEqual([{ type: "FIXED_SIZE_MISMATCH", path: "/size" }]);
     expect(issues(f(32), f(16))).toEqual([{ type: "FIXED_SIZE_MISMATCH", path: "/size" }]);
     expect(issues(f(16, "Other"), f(16))).toEqual([{ type: "NAME_MISMATCH", path: "/name" }]);
-    expect(issues(f(8, "Other"), f(16))).toEqual([{ type: "NAME_MISMATCH", path: "/name" }, { type: "FIXED_SIZE_MISMATCH", path: "/size" }]);
+    expect(issues(f(8, "Other"), f(16))).toEqual([
+      { type: "NAME_MISMATCH", path: "/name" },
+      { type: "FIXED_SIZE_MISMATCH", path: "/size" },
+    ]);
     expect(avroCompatibility.canRead(avro(f(16)), avro(f(32)))[0]?.message).toMatch(/^expected: 32, found: 16/);
   });
 
@@ -148,20 +192,36 @@ describe("fixed", () => {
 describe("arrays and maps", () => {
   test("an array resolves by its items, a map by its values, with promotions", () => {
     expect(issues({ type: "array", items: "long" }, { type: "array", items: "int" })).toEqual([]);
-    expect(issues({ type: "array", items: "int" }, { type: "array", items: "long" })).toEqual([{ type: "TYPE_MISMATCH", path: "/items" }]);
+    expect(issues({ type: "array", items: "int" }, { type: "array", items: "long" })).toEqual([
+      { type: "TYPE_MISMATCH", path: "/items" },
+    ]);
     expect(issues({ type: "map", values: "double" }, { type: "map", values: "float" })).toEqual([]);
-    expect(issues({ type: "map", values: "float" }, { type: "map", values: "double" })).toEqual([{ type: "TYPE_MISMATCH", path: "/values" }]);
+    expect(issues({ type: "map", values: "float" }, { type: "map", values: "double" })).toEqual([
+      { type: "TYPE_MISMATCH", path: "/values" },
+    ]);
   });
 
   test("nested containers and records inside them", () => {
-    const items = (type: string) => record([field("xs", { type: "array", items: { type: "map", values: { type: "record", name: "P", fields: [field("v", type)] } } })]);
+    const items = (type: string) =>
+      record([
+        field("xs", {
+          type: "array",
+          items: { type: "map", values: { type: "record", name: "P", fields: [field("v", type)] } },
+        }),
+      ]);
     expect(issues(items("string"), items("bytes"))).toEqual([]);
-    expect(issues(items("int"), items("string"))).toEqual([{ type: "TYPE_MISMATCH", path: "/fields/0/type/items/values/fields/0/type" }]);
+    expect(issues(items("int"), items("string"))).toEqual([
+      { type: "TYPE_MISMATCH", path: "/fields/0/type/items/values/fields/0/type" },
+    ]);
   });
 
   test("an array and a map do not resolve", () => {
-    expect(issues({ type: "array", items: "int" }, { type: "map", values: "int" })).toEqual([{ type: "TYPE_MISMATCH", path: "" }]);
-    expect(issues({ type: "map", values: "int" }, { type: "array", items: "int" })).toEqual([{ type: "TYPE_MISMATCH", path: "" }]);
+    expect(issues({ type: "array", items: "int" }, { type: "map", values: "int" })).toEqual([
+      { type: "TYPE_MISMATCH", path: "" },
+    ]);
+    expect(issues({ type: "map", values: "int" }, { type: "array", items: "int" })).toEqual([
+      { type: "TYPE_MISMATCH", path: "" },
+    ]);
   });
 });
 
@@ -172,7 +232,9 @@ describe("unions", () => {
     // Promotions count: a long branch reads an int branch.
     expect(issues(["null", "long"], ["null", "int"])).toEqual([]);
     expect(issues(["null", "int"], ["null", "long"])).toEqual([{ type: "MISSING_UNION_BRANCH", path: "" }]);
-    expect(avroCompatibility.canRead(avro(["null", "string"]), avro(["null", "string", "int"]))[0]?.message).toContain("int (branch 2 of the writer's union)");
+    expect(avroCompatibility.canRead(avro(["null", "string"]), avro(["null", "string", "int"]))[0]?.message).toContain(
+      "int (branch 2 of the writer's union)",
+    );
   });
 
   test("a reader union reads a non-union writer if some branch does (making a field optional is backward compatible)", () => {
@@ -188,8 +250,13 @@ describe("unions", () => {
   test("a non-union reader reads a union writer only if it reads every branch", () => {
     expect(issues("long", ["int", "long"])).toEqual([]);
     expect(issues("double", ["int", "long", "float"])).toEqual([]);
-    expect(issues("string", ["null", "string", "int"])).toEqual([{ type: "TYPE_MISMATCH", path: "" }, { type: "TYPE_MISMATCH", path: "" }]);
-    expect(avroCompatibility.canRead(avro("string"), avro(["null", "string"]))[0]?.message).toContain("(branch 0 of the writer's union)");
+    expect(issues("string", ["null", "string", "int"])).toEqual([
+      { type: "TYPE_MISMATCH", path: "" },
+      { type: "TYPE_MISMATCH", path: "" },
+    ]);
+    expect(avroCompatibility.canRead(avro("string"), avro(["null", "string"]))[0]?.message).toContain(
+      "(branch 0 of the writer's union)",
+    );
   });
 
   test("named branches match by name, so a renamed record is a missing branch", () => {
@@ -197,28 +264,44 @@ describe("unions", () => {
     const b = { type: "record", name: "B", fields: [field("x", "int")] };
     expect(issues(["null", a, b], ["null", a])).toEqual([]);
     expect(issues(["null", b], ["null", a])).toEqual([{ type: "MISSING_UNION_BRANCH", path: "" }]);
-    expect(issues(record([field("u", ["null", a])]), record([field("u", ["null", b])]))).toEqual([{ type: "MISSING_UNION_BRANCH", path: "/fields/0/type" }]);
+    expect(issues(record([field("u", ["null", a])]), record([field("u", ["null", b])]))).toEqual([
+      { type: "MISSING_UNION_BRANCH", path: "/fields/0/type" },
+    ]);
   });
 });
 
 describe("recursive named types", () => {
-  const list = (extra: unknown[] = []) => ({ type: "record", name: "Node", fields: [field("value", "int"), field("next", ["null", "Node"]), ...extra] });
+  const list = (extra: unknown[] = []) => ({
+    type: "record",
+    name: "Node",
+    fields: [field("value", "int"), field("next", ["null", "Node"]), ...extra],
+  });
 
   test("a self-referencing record is checked without looping, both ways", () => {
     expect(issues(list(), list())).toEqual([]);
     expect(issues(list([field("label", "string", { default: "" })]), list())).toEqual([]);
     expect(issues(list(), list([field("label", "string", { default: "" })]))).toEqual([]);
-    expect(issues(list([field("label", "string")]), list())).toEqual([{ type: "READER_FIELD_MISSING_DEFAULT_VALUE", path: "/fields/2" }]);
+    expect(issues(list([field("label", "string")]), list())).toEqual([
+      { type: "READER_FIELD_MISSING_DEFAULT_VALUE", path: "/fields/2" },
+    ]);
   });
 
   test("mutual recursion through arrays and maps", () => {
     const tree = (leaf: string) => ({
       type: "record",
       name: "Tree",
-      fields: [field("children", { type: "array", items: { type: "record", name: "Branch", fields: [field("sub", "Tree"), field("w", leaf)] } }), field("tags", { type: "map", values: "Tree" })],
+      fields: [
+        field("children", {
+          type: "array",
+          items: { type: "record", name: "Branch", fields: [field("sub", "Tree"), field("w", leaf)] },
+        }),
+        field("tags", { type: "map", values: "Tree" }),
+      ],
     });
     expect(issues(tree("long"), tree("int"))).toEqual([]);
-    expect(issues(tree("int"), tree("long"))).toEqual([{ type: "TYPE_MISMATCH", path: "/fields/0/type/items/fields/1/type" }]);
+    expect(issues(tree("int"), tree("long"))).toEqual([
+      { type: "TYPE_MISMATCH", path: "/fields/0/type/items/fields/1/type" },
+    ]);
   });
 
   test("a named type used in many places is checked once per pair; issues stay bounded", () => {
@@ -228,7 +311,12 @@ describe("recursive named types", () => {
       record(
         Array.from({ length: 31 }, (_, k) => {
           const n = 30 - k;
-          return field(`d${n}`, n === 30 ? { type: "record", name: "L30", fields: [field("v", leaf)] } : { type: "record", name: `L${n}`, fields: [field("a", `L${n + 1}`), field("b", `L${n + 1}`)] });
+          return field(
+            `d${n}`,
+            n === 30
+              ? { type: "record", name: "L30", fields: [field("v", leaf)] }
+              : { type: "record", name: `L${n}`, fields: [field("a", `L${n + 1}`), field("b", `L${n + 1}`)] },
+          );
         }),
       );
     const started = performance.now();
@@ -248,8 +336,16 @@ describe("logical types are ignored, only the underlying type counts", () => {
     [{ type: "int", logicalType: "date" }, "int", []],
     [{ type: "long", logicalType: "timestamp-millis" }, { type: "int", logicalType: "date" }, []],
     [{ type: "string", logicalType: "uuid" }, "string", []],
-    [{ type: "bytes", logicalType: "decimal", precision: 10, scale: 2 }, { type: "bytes", logicalType: "decimal", precision: 4, scale: 1 }, []],
-    [{ type: "int", logicalType: "date" }, { type: "long", logicalType: "timestamp-millis" }, [{ type: "TYPE_MISMATCH", path: "" }]],
+    [
+      { type: "bytes", logicalType: "decimal", precision: 10, scale: 2 },
+      { type: "bytes", logicalType: "decimal", precision: 4, scale: 1 },
+      [],
+    ],
+    [
+      { type: "int", logicalType: "date" },
+      { type: "long", logicalType: "timestamp-millis" },
+      [{ type: "TYPE_MISMATCH", path: "" }],
+    ],
   ])("%j reading %j", (reader, writer, expected) => {
     expect(issues(reader, writer)).toEqual(expected);
   });
@@ -297,15 +393,28 @@ describe("levels over a version chain", () => {
 
   test("BACKWARD and FORWARD are mirror images: a new required field passes one and fails the other", () => {
     const added = avro(record([field("id", "long"), field("b", "string")]));
-    expect(checkCompatibility(avroCompatibility, "BACKWARD", added, [{ version: 1, spec: v2 }]).issues).toMatchObject([{ type: "READER_FIELD_MISSING_DEFAULT_VALUE", path: "/fields/1", direction: "backward" }]);
+    expect(checkCompatibility(avroCompatibility, "BACKWARD", added, [{ version: 1, spec: v2 }]).issues).toMatchObject([
+      { type: "READER_FIELD_MISSING_DEFAULT_VALUE", path: "/fields/1", direction: "backward" },
+    ]);
     expect(checkCompatibility(avroCompatibility, "FORWARD", added, [{ version: 1, spec: v2 }]).isCompatible).toBe(true);
     // Removing a field without a default is the reverse.
-    expect(checkCompatibility(avroCompatibility, "FORWARD", v2, [{ version: 1, spec: added }]).issues).toMatchObject([{ type: "READER_FIELD_MISSING_DEFAULT_VALUE", path: "/fields/1", direction: "forward" }]);
-    expect(checkCompatibility(avroCompatibility, "BACKWARD", v2, [{ version: 1, spec: added }]).isCompatible).toBe(true);
+    expect(checkCompatibility(avroCompatibility, "FORWARD", v2, [{ version: 1, spec: added }]).issues).toMatchObject([
+      { type: "READER_FIELD_MISSING_DEFAULT_VALUE", path: "/fields/1", direction: "forward" },
+    ]);
+    expect(checkCompatibility(avroCompatibility, "BACKWARD", v2, [{ version: 1, spec: added }]).isCompatible).toBe(
+      true,
+    );
   });
 
   test("a 500-field record against 100 versions at FULL_TRANSITIVE takes well under a second", () => {
-    const wide = (n: number) => avro(record(Array.from({ length: n }, (_, i) => field(`f${i}`, i % 2 ? "string" : ["null", "long"], i >= 400 ? { default: i % 2 ? "" : null } : {}))));
+    const wide = (n: number) =>
+      avro(
+        record(
+          Array.from({ length: n }, (_, i) =>
+            field(`f${i}`, i % 2 ? "string" : ["null", "long"], i >= 400 ? { default: i % 2 ? "" : null } : {}),
+          ),
+        ),
+      );
     const versions = Array.from({ length: 100 }, (_, i) => ({ version: i + 1, spec: wide(400 + i) }));
     const candidate = wide(500);
     const started = performance.now();
@@ -323,7 +432,9 @@ describe("confluent-bdd conformance features (Apache-2.0): every Avro compatibil
     "compatibility_transitive_chain.feature",
     "modeling_avro_compatibility.feature",
   ];
-  const outcomes: ScenarioOutcome[] = files.flatMap((file) => readScenarios(file).map((scenario) => runScenario(avroCompatibility, "AVRO", scenario)));
+  const outcomes: ScenarioOutcome[] = files.flatMap((file) =>
+    readScenarios(file).map((scenario) => runScenario(avroCompatibility, "AVRO", scenario)),
+  );
   const run = outcomes.filter((o) => !o.skipped);
 
   test.each(run.map((o) => [`${o.scenario.file}: ${o.scenario.name}`, o] as const))("%s", (_, outcome) => {
@@ -334,7 +445,11 @@ describe("confluent-bdd conformance features (Apache-2.0): every Avro compatibil
     const skipped = outcomes.filter((o) => o.skipped).map((o) => `${o.scenario.file}: ${o.skipped}`);
     // compatibility_transitive.feature also covers JSON Schema and Protobuf (their engines' tests run those).
     expect(new Set(skipped)).toEqual(
-      new Set(["compatibility_avro.feature: step outside compatibility: \"I set the global mode to \"READONLY\"\"", "compatibility_transitive.feature: a JSON schema", "compatibility_transitive.feature: a PROTOBUF schema"]),
+      new Set([
+        'compatibility_avro.feature: step outside compatibility: "I set the global mode to "READONLY""',
+        "compatibility_transitive.feature: a JSON schema",
+        "compatibility_transitive.feature: a PROTOBUF schema",
+      ]),
     );
     expect(skipped.filter((s) => s.includes("READONLY"))).toHaveLength(1);
     expect(run.length).toBe(148);
@@ -343,7 +458,13 @@ describe("confluent-bdd conformance features (Apache-2.0): every Avro compatibil
 });
 
 test("avsc's resolver agrees on every same-named pair of Avro schemas from the features, except namespace-only differences", () => {
-  const files = ["compatibility_avro", "avro_compatibility_exhaustive", "compatibility_transitive", "compatibility_transitive_chain", "modeling_avro_compatibility"];
+  const files = [
+    "compatibility_avro",
+    "avro_compatibility_exhaustive",
+    "compatibility_transitive",
+    "compatibility_transitive_chain",
+    "modeling_avro_compatibility",
+  ];
   const texts = new Set(fixtures.avro.map((a) => a.schema));
   for (const file of files) {
     const parts = readFileSync(`${FEATURES_DIR}/${file}.feature`, "utf8").split('"""');
@@ -364,11 +485,24 @@ test("avsc's resolver agrees on every same-named pair of Avro schemas from the f
     const { namespace: _, ...rest } = node as Record<string, unknown>;
     const names = (value: unknown) => (value as string[]).map((name) => name.split(".").pop());
     // Fields, like types, have a name and a type; defaults and symbols stay as they are.
-    return Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, ["name", "type", "items", "values"].includes(k) ? unqualify(v) : k === "fields" ? (v as unknown[]).map(unqualify) : k === "aliases" ? names(v) : v]));
+    return Object.fromEntries(
+      Object.entries(rest).map(([k, v]) => [
+        k,
+        ["name", "type", "items", "values"].includes(k)
+          ? unqualify(v)
+          : k === "fields"
+            ? (v as unknown[]).map(unqualify)
+            : k === "aliases"
+              ? names(v)
+              : v,
+      ]),
+    );
   };
   const avscReads = (reader: unknown, writer: unknown) => {
     try {
-      avsc.Type.forSchema(reader as avsc.Schema, { wrapUnions: true }).createResolver(avsc.Type.forSchema(writer as avsc.Schema, { wrapUnions: true }));
+      avsc.Type.forSchema(reader as avsc.Schema, { wrapUnions: true }).createResolver(
+        avsc.Type.forSchema(writer as avsc.Schema, { wrapUnions: true }),
+      );
       return true;
     } catch {
       return false;

@@ -11,7 +11,12 @@
  * with the step as the reason, so nothing is silently passed.
  */
 import { readFileSync } from "node:fs";
-import { checkCompatibility, COMPATIBILITY_LEVELS, type CompatibilityEngine, type CompatibilityLevel } from "../../../tenant-template/src/compat/compatibility.ts";
+import {
+  checkCompatibility,
+  COMPATIBILITY_LEVELS,
+  type CompatibilityEngine,
+  type CompatibilityLevel,
+} from "../../../tenant-template/src/compat/compatibility.ts";
 import type { ParsedSpec, SpecFormat } from "../../../tenant-template/src/spec/spec-types.ts";
 import { validateSpecification } from "../../../tenant-template/src/spec/validate-specification.ts";
 
@@ -117,7 +122,12 @@ export function runScenario(engine: CompatibilityEngine, format: SpecFormat, sce
     const spec = parse(doc);
     if (!spec) return void (status = 422);
     const versions = subjects.get(subject) ?? [];
-    const against = which === "all" ? versions : which === "latest" ? versions.slice(-1) : versions.filter((v) => v.version === which);
+    const against =
+      which === "all"
+        ? versions
+        : which === "latest"
+          ? versions.slice(-1)
+          : versions.filter((v) => v.version === which);
     if (against.length === 0) return void (status = 404);
     const result = checkCompatibility(engine, levelOf(subject), spec, against);
     status = 200;
@@ -128,10 +138,18 @@ export function runScenario(engine: CompatibilityEngine, format: SpecFormat, sce
   for (const { text, doc } of scenario.steps) {
     let m: RegExpMatchArray | null;
     if (text === "the schema registry is running" || text.startsWith("the audit log should contain")) continue;
-    if ((m = text.match(/^the global compatibility level is "([A-Z_]+)"$/) ?? text.match(/^I set the global config to "([A-Z_]+)"$/))) {
+    if (
+      (m =
+        text.match(/^the global compatibility level is "([A-Z_]+)"$/) ??
+        text.match(/^I set the global config to "([A-Z_]+)"$/))
+    ) {
       if (!isLevel(m[1]!)) return { ...outcome, skipped: `unknown level in: ${text}` };
       globalLevel = m[1];
-    } else if ((m = text.match(/^subject "([^"]+)" has compatibility level "([A-Z_]+)"$/) ?? text.match(/^I set the config for subject "([^"]+)" to "([A-Z_]+)"$/))) {
+    } else if (
+      (m =
+        text.match(/^subject "([^"]+)" has compatibility level "([A-Z_]+)"$/) ??
+        text.match(/^I set the config for subject "([^"]+)" to "([A-Z_]+)"$/))
+    ) {
       if (!isLevel(m[2]!)) return { ...outcome, skipped: `unknown level in: ${text}` };
       subjectLevels.set(m[1]!, m[2]);
     } else if ((m = text.match(/^I delete the config for subject "([^"]+)"$/))) {
@@ -140,11 +158,16 @@ export function runScenario(engine: CompatibilityEngine, format: SpecFormat, sce
       if ((m[2] ?? "AVRO") !== format) return { ...outcome, skipped: `a ${m[2] ?? "AVRO"} schema` };
       outcome.cases++;
       const got = register(m[1]!, doc);
-      if (got !== 200) outcome.failures.push(`setup registration under ${m[1]} answered ${got}, not 200 (${lastQuestion})`);
+      if (got !== 200)
+        outcome.failures.push(`setup registration under ${m[1]} answered ${got}, not 200 (${lastQuestion})`);
     } else if ((m = text.match(/^I register (?:a "([A-Z]+)" )?(?:a )?schema under subject "([^"]+)":$/))) {
       if ((m[1] ?? "AVRO") !== format) return { ...outcome, skipped: `a ${m[1] ?? "AVRO"} schema` };
       status = register(m[2]!, doc);
-    } else if ((m = text.match(/^I check compatibility of schema against (all versions of )?subject "([^"]+)"( version (\d+))?:$/))) {
+    } else if (
+      (m = text.match(
+        /^I check compatibility of schema against (all versions of )?subject "([^"]+)"( version (\d+))?:$/,
+      ))
+    ) {
       if (format !== "AVRO") return { ...outcome, skipped: "an AVRO schema" };
       check(m[2]!, doc, m[1] ? "all" : m[4] ? Number(m[4]) : "latest");
     } else if ((m = text.match(/^the response status should be (\d+)$/))) {
@@ -156,7 +179,8 @@ export function runScenario(engine: CompatibilityEngine, format: SpecFormat, sce
     } else if ((m = text.match(/^the compatibility check should be (compatible|incompatible)$/))) {
       outcome.cases++;
       const expected = m[1] === "compatible";
-      if (compatible !== expected) outcome.failures.push(`is_compatible ${String(compatible)}, expected ${expected} (${lastQuestion})`);
+      if (compatible !== expected)
+        outcome.failures.push(`is_compatible ${String(compatible)}, expected ${expected} (${lastQuestion})`);
     } else if ((m = text.match(/^subject "([^"]+)" should have exactly (\d+) versions$/))) {
       const count = subjects.get(m[1]!)?.length ?? 0;
       if (count !== Number(m[2])) outcome.failures.push(`${m[1]} has ${count} versions, expected ${m[2]}`);

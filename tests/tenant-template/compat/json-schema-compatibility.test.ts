@@ -40,7 +40,9 @@ const SKIPS: Record<string, string> = {};
 const tally = new Map<string, { passed: number; failed: number; skipped: number }>();
 
 afterAll(() => {
-  const lines = [...tally].map(([file, t]) => `${file}: ${t.passed}/${t.passed + t.failed + t.skipped} passed, ${t.skipped} skipped`);
+  const lines = [...tally].map(
+    ([file, t]) => `${file}: ${t.passed}/${t.passed + t.failed + t.skipped} passed, ${t.skipped} skipped`,
+  );
   console.log(`JSON Schema diff vectors\n  ${lines.join("\n  ")}`);
 });
 
@@ -80,9 +82,23 @@ describe("jsonSchemaCompatibility in checkCompatibility", () => {
   // An open model throughout v1..v3: v2 adds a property anything may hold (compatible both ways),
   // v3 constrains it (old data may hold anything there: forward only), v4 closes the model.
   const v1 = parse({ type: "object", properties: { id: { type: "string" } }, required: ["id"] });
-  const v2 = parse({ type: "object", description: "an order", properties: { id: { type: "string" }, note: {} }, required: ["id"] });
-  const v3 = parse({ type: "object", properties: { id: { type: "string" }, note: { type: "string" } }, required: ["id"] });
-  const v4 = parse({ type: "object", properties: { id: { type: "string" }, note: { type: "string" } }, required: ["id"], additionalProperties: false });
+  const v2 = parse({
+    type: "object",
+    description: "an order",
+    properties: { id: { type: "string" }, note: {} },
+    required: ["id"],
+  });
+  const v3 = parse({
+    type: "object",
+    properties: { id: { type: "string" }, note: { type: "string" } },
+    required: ["id"],
+  });
+  const v4 = parse({
+    type: "object",
+    properties: { id: { type: "string" }, note: { type: "string" } },
+    required: ["id"],
+    additionalProperties: false,
+  });
   const chain = [
     { version: 1, spec: v1 },
     { version: 2, spec: v2 },
@@ -90,7 +106,10 @@ describe("jsonSchemaCompatibility in checkCompatibility", () => {
 
   it("a property with an empty schema added to an open model passes every level", () => {
     for (const level of ["BACKWARD", "FORWARD", "FULL", "FULL_TRANSITIVE"] as const) {
-      expect(checkCompatibility(jsonSchemaCompatibility, level, v2, chain.slice(0, 1))).toMatchObject({ isCompatible: true, issues: [] });
+      expect(checkCompatibility(jsonSchemaCompatibility, level, v2, chain.slice(0, 1))).toMatchObject({
+        isCompatible: true,
+        issues: [],
+      });
     }
   });
 
@@ -98,7 +117,12 @@ describe("jsonSchemaCompatibility in checkCompatibility", () => {
     expect(checkCompatibility(jsonSchemaCompatibility, "FORWARD_TRANSITIVE", v3, chain).isCompatible).toBe(true);
     const backward = checkCompatibility(jsonSchemaCompatibility, "BACKWARD", v3, chain);
     expect(backward.issues).toEqual([
-      expect.objectContaining({ type: "TYPE_CHANGED", path: "#/properties/note", againstVersion: 2, direction: "backward" }),
+      expect.objectContaining({
+        type: "TYPE_CHANGED",
+        path: "#/properties/note",
+        againstVersion: 2,
+        direction: "backward",
+      }),
     ]);
     const transitive = checkCompatibility(jsonSchemaCompatibility, "FULL_TRANSITIVE", v3, chain);
     expect(transitive.issues.map((i) => [i.againstVersion, i.direction, i.type, i.path])).toEqual([
@@ -123,7 +147,9 @@ describe("jsonSchemaCompatibility in checkCompatibility", () => {
       required: ["id"],
       additionalProperties: false,
     });
-    expect(checkCompatibility(jsonSchemaCompatibility, "BACKWARD", v5, [{ version: 4, spec: v4 }]).isCompatible).toBe(true);
+    expect(checkCompatibility(jsonSchemaCompatibility, "BACKWARD", v5, [{ version: 4, spec: v4 }]).isCompatible).toBe(
+      true,
+    );
     expect(checkCompatibility(jsonSchemaCompatibility, "FORWARD", v5, [{ version: 4, spec: v4 }]).issues).toEqual([
       expect.objectContaining({ type: "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL", path: "#/properties/tag" }),
     ]);
@@ -138,7 +164,9 @@ describe("jsonSchemaCompatibility in checkCompatibility", () => {
     });
     const result = checkCompatibility(jsonSchemaCompatibility, "BACKWARD", v4required, [{ version: 4, spec: v4 }]);
     expect(result.isCompatible).toBe(false);
-    expect(result.issues).toEqual([expect.objectContaining({ type: "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL", path: "#/properties/owner" })]);
+    expect(result.issues).toEqual([
+      expect.objectContaining({ type: "REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL", path: "#/properties/owner" }),
+    ]);
     expect(result.issues[0]?.message).toMatch(/default/);
     // With a default, old data can be read.
     const withDefault = parse({
@@ -147,7 +175,9 @@ describe("jsonSchemaCompatibility in checkCompatibility", () => {
       required: ["id", "owner"],
       additionalProperties: false,
     });
-    expect(checkCompatibility(jsonSchemaCompatibility, "BACKWARD", withDefault, [{ version: 4, spec: v4 }]).isCompatible).toBe(true);
+    expect(
+      checkCompatibility(jsonSchemaCompatibility, "BACKWARD", withDefault, [{ version: 4, spec: v4 }]).isCompatible,
+    ).toBe(true);
   });
 
   it("NONE asks nothing; another format is refused", () => {
@@ -159,12 +189,18 @@ describe("jsonSchemaCompatibility in checkCompatibility", () => {
 });
 
 describe("beyond the vectors", () => {
-  const types = (a: JsonSchemaDocument, b: JsonSchemaDocument): string[] => diffJsonSchemas(a, b).map((c) => `${c.type} ${c.path}`);
+  const types = (a: JsonSchemaDocument, b: JsonSchemaDocument): string[] =>
+    diffJsonSchemas(a, b).map((c) => `${c.type} ${c.path}`);
 
   it("recursive local $refs terminate and find a change deep inside", () => {
     const tree = (leaf: string): JsonSchemaDocument => ({
       $ref: "#/definitions/node",
-      definitions: { node: { type: "object", properties: { value: { type: leaf }, children: { type: "array", items: { $ref: "#/definitions/node" } } } } },
+      definitions: {
+        node: {
+          type: "object",
+          properties: { value: { type: leaf }, children: { type: "array", items: { $ref: "#/definitions/node" } } },
+        },
+      },
     });
     expect(types(tree("string"), tree("string"))).toEqual([]);
     expect(types(tree("integer"), tree("number"))).toEqual(["TYPE_EXTENDED #/properties/value"]);
@@ -185,7 +221,9 @@ describe("beyond the vectors", () => {
         { $schema: s, type: "array", prefixItems: [{ type: "string" }, { type: "number" }], unevaluatedItems: false },
       ),
     ).toEqual([{ type: "ITEM_ADDED_TO_CLOSED_CONTENT_MODEL", path: "#/items/1", compatible: true }]);
-    expect(types({ $schema: s, type: "array", maxContains: 3 }, { $schema: s, type: "array", maxContains: 2 })).toEqual(["MAX_CONTAINS_DECREASED #/maxContains"]);
+    expect(types({ $schema: s, type: "array", maxContains: 3 }, { $schema: s, type: "array", maxContains: 2 })).toEqual(
+      ["MAX_CONTAINS_DECREASED #/maxContains"],
+    );
   });
 
   it("enums compare as sets, consts as values; a default change is compatible", () => {
@@ -199,10 +237,18 @@ describe("beyond the vectors", () => {
 
   it("pattern properties decide whether a removed property is still readable", () => {
     const original = { type: "object", properties: { x_1: { type: "integer" } }, additionalProperties: false } as const;
-    expect(types(original, { type: "object", patternProperties: { "^x_": { type: "number" } }, additionalProperties: false })).toEqual([
+    expect(
+      types(original, {
+        type: "object",
+        patternProperties: { "^x_": { type: "number" } },
+        additionalProperties: false,
+      }),
+    ).toEqual([
       "TYPE_EXTENDED #/properties/x_1",
       "PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL #/properties/x_1",
     ]);
-    expect(types(original, { type: "object", additionalProperties: false })).toEqual(["PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL #/properties/x_1"]);
+    expect(types(original, { type: "object", additionalProperties: false })).toEqual([
+      "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL #/properties/x_1",
+    ]);
   });
 });

@@ -4,7 +4,10 @@
  * and answers, per case, the diff and checkCompatibility's BACKWARD verdict.
  */
 import { checkCompatibility } from "../../../tenant-template/src/compat/compatibility.ts";
-import { diffProtobufSchemas, protobufCompatibility } from "../../../tenant-template/src/compat/protobuf-compatibility.ts";
+import {
+  diffProtobufSchemas,
+  protobufCompatibility,
+} from "../../../tenant-template/src/compat/protobuf-compatibility.ts";
 import { validateSpecification } from "../../../tenant-template/src/spec/validate-specification.ts";
 
 interface Case {
@@ -18,7 +21,8 @@ export default {
     const results = cases.map(({ original, update }) => {
       const before = validateSpecification("PROTOBUF", original);
       const after = validateSpecification("PROTOBUF", update);
-      if (!before.ok || !after.ok || before.parsed.format !== "PROTOBUF" || after.parsed.format !== "PROTOBUF") return { ok: false };
+      if (!before.ok || !after.ok || before.parsed.format !== "PROTOBUF" || after.parsed.format !== "PROTOBUF")
+        return { ok: false };
       const diff = diffProtobufSchemas(before.parsed, after.parsed);
       const existing = [{ version: 1, spec: before.parsed }];
       return {

@@ -12,7 +12,9 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { WORKER_BUILD_OPTIONS } from "../../../provisioner/src/template-build.ts";
 
 const ENTRY = fileURLToPath(new URL("./protobuf-compat-probe.worker.ts", import.meta.url));
-const VECTORS = fileURLToPath(new URL("../../../../shared/conformance/confluent-bdd/testdata/protobuf-diff-schema-examples.json", import.meta.url));
+const VECTORS = fileURLToPath(
+  new URL("../../../../shared/conformance/confluent-bdd/testdata/protobuf-diff-schema-examples.json", import.meta.url),
+);
 
 interface Vector {
   description: string;
@@ -38,13 +40,38 @@ afterAll(async () => {
   await mf?.dispose();
 });
 
-test.skipIf(!existsSync(VECTORS))("in workerd, every diff vector without references gets Confluent's answer", async () => {
-  const vectors = (JSON.parse(readFileSync(VECTORS, "utf8")) as Vector[]).filter((v) => !v.original_dependencies?.length && !v.update_dependencies?.length);
-  const res = await mf.dispatchFetch("http://probe/", { method: "POST", body: JSON.stringify({ cases: vectors.map((v) => ({ original: v.original_schema, update: v.update_schema })) }) });
-  expect(res.status).toBe(200);
-  const results = (await res.json()) as Array<{ ok: boolean; isCompatible?: boolean; changes?: string[]; backward?: boolean }>;
-  const got = results.map((r, i) => ({ vector: vectors[i]!.description, ok: r.ok, compatible: r.isCompatible, backward: r.backward, changes: [...(r.changes ?? [])].sort() }));
-  const want = vectors.map((v) => ({ vector: v.description, ok: true, compatible: v.compatible, backward: v.compatible, changes: [...v.changes].sort() }));
-  expect(got).toEqual(want);
-  expect(vectors.length).toBeGreaterThan(30);
-});
+test.skipIf(!existsSync(VECTORS))(
+  "in workerd, every diff vector without references gets Confluent's answer",
+  async () => {
+    const vectors = (JSON.parse(readFileSync(VECTORS, "utf8")) as Vector[]).filter(
+      (v) => !v.original_dependencies?.length && !v.update_dependencies?.length,
+    );
+    const res = await mf.dispatchFetch("http://probe/", {
+      method: "POST",
+      body: JSON.stringify({ cases: vectors.map((v) => ({ original: v.original_schema, update: v.update_schema })) }),
+    });
+    expect(res.status).toBe(200);
+    const results = (await res.json()) as Array<{
+      ok: boolean;
+      isCompatible?: boolean;
+      changes?: string[];
+      backward?: boolean;
+    }>;
+    const got = results.map((r, i) => ({
+      vector: vectors[i]!.description,
+      ok: r.ok,
+      compatible: r.isCompatible,
+      backward: r.backward,
+      changes: [...(r.changes ?? [])].sort(),
+    }));
+    const want = vectors.map((v) => ({
+      vector: v.description,
+      ok: true,
+      compatible: v.compatible,
+      backward: v.compatible,
+      changes: [...v.changes].sort(),
+    }));
+    expect(got).toEqual(want);
+    expect(vectors.length).toBeGreaterThan(30);
+  },
+);

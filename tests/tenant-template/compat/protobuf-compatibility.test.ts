@@ -9,8 +9,15 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Enum, parse, Root, Type, type Namespace } from "protobufjs";
 import { describe, expect, test } from "vitest";
-import { checkCompatibility, COMPATIBILITY_LEVELS, type CompatibilityLevel } from "../../../tenant-template/src/compat/compatibility.ts";
-import { diffProtobufSchemas, protobufCompatibility } from "../../../tenant-template/src/compat/protobuf-compatibility.ts";
+import {
+  checkCompatibility,
+  COMPATIBILITY_LEVELS,
+  type CompatibilityLevel,
+} from "../../../tenant-template/src/compat/compatibility.ts";
+import {
+  diffProtobufSchemas,
+  protobufCompatibility,
+} from "../../../tenant-template/src/compat/protobuf-compatibility.ts";
 import type { ParsedProtobufSpec } from "../../../tenant-template/src/spec/protobuf-spec.ts";
 import { validateSpecification } from "../../../tenant-template/src/spec/validate-specification.ts";
 
@@ -87,11 +94,17 @@ describe("Confluent's Protobuf diff vectors", () => {
     (skip ? test.skip : test)(skip ? `${title} — skipped: ${skip}` : title, () => {
       const original = parsedWithDependencies(vector.original_schema, vector.original_dependencies ?? []);
       const update = parsedWithDependencies(vector.update_schema, vector.update_dependencies ?? []);
-      const metadata = vector.original_metadata || vector.update_metadata ? { original: vector.original_metadata, update: vector.update_metadata } : undefined;
+      const metadata =
+        vector.original_metadata || vector.update_metadata
+          ? { original: vector.original_metadata, update: vector.update_metadata }
+          : undefined;
       const result = diffProtobufSchemas(original, update, metadata);
       const changes = result.differences.map((d) => `${d.type} ${d.path}`);
       // Confluent's order comes from Java hash sets; the set of changes is what the vector states.
-      expect({ compatible: result.isCompatible, changes: [...changes].sort() }).toEqual({ compatible: vector.compatible, changes: [...vector.changes].sort() });
+      expect({ compatible: result.isCompatible, changes: [...changes].sort() }).toEqual({
+        compatible: vector.compatible,
+        changes: [...vector.changes].sort(),
+      });
     });
   });
 });
@@ -105,13 +118,17 @@ describe("metadata-reserved fields (confluent:reserved)", () => {
     expect(result.incompatible).toEqual([{ type: "FIELD_CONFLICTS_WITH_RESERVED_FIELD", path: "#/M/2" }]);
   });
   test("a name reserved before may not be dropped from the metadata", () => {
-    const result = diffProtobufSchemas(v1, v1, { original: { properties: { "confluent:reserved": "cost,status" } }, update: { properties: { "confluent:reserved": "cost" } } });
+    const result = diffProtobufSchemas(v1, v1, {
+      original: { properties: { "confluent:reserved": "cost,status" } },
+      update: { properties: { "confluent:reserved": "cost" } },
+    });
     expect(result.incompatible).toEqual([{ type: "RESERVED_FIELD_REMOVED", path: "#/status" }]);
   });
 });
 
 describe("rules beyond the vectors", () => {
-  const diff = (a: string, b: string) => diffProtobufSchemas(parsed(`syntax = "proto3";\n${a}`), parsed(`syntax = "proto3";\n${b}`));
+  const diff = (a: string, b: string) =>
+    diffProtobufSchemas(parsed(`syntax = "proto3";\n${a}`), parsed(`syntax = "proto3";\n${b}`));
 
   test.each([
     ["int32", "uint64", true],
@@ -135,7 +152,10 @@ describe("rules beyond the vectors", () => {
   });
 
   test("a recursive message is compared without looping", () => {
-    const result = diff("message Node { Node next = 1; int32 v = 2; }", "message Node { Node next = 1; string v = 2; }");
+    const result = diff(
+      "message Node { Node next = 1; int32 v = 2; }",
+      "message Node { Node next = 1; string v = 2; }",
+    );
     expect(result.incompatible).toEqual([{ type: "FIELD_SCALAR_KIND_CHANGED", path: "#/Node/2" }]);
   });
 
@@ -149,11 +169,15 @@ describe("rules beyond the vectors", () => {
     const proto3 = parsed('syntax = "proto3";\nmessage M { string name = 1; int32 n = 2; }');
     expect(diffProtobufSchemas(proto2, proto3).isCompatible).toBe(true);
     const dropped = parsed('syntax = "proto3";\nmessage M { string name = 1; }');
-    expect(diffProtobufSchemas(proto2, dropped).incompatible).toEqual([{ type: "REQUIRED_FIELD_REMOVED", path: "#/M/2" }]);
+    expect(diffProtobufSchemas(proto2, dropped).incompatible).toEqual([
+      { type: "REQUIRED_FIELD_REMOVED", path: "#/M/2" },
+    ]);
   });
 
   test("well-known imports are not part of the file's own types", () => {
-    const before = parsed('syntax = "proto3";\nimport "google/protobuf/timestamp.proto";\nmessage M { google.protobuf.Timestamp at = 1; }');
+    const before = parsed(
+      'syntax = "proto3";\nimport "google/protobuf/timestamp.proto";\nmessage M { google.protobuf.Timestamp at = 1; }',
+    );
     const after = parsed('syntax = "proto3";\nmessage M { string at = 1; }');
     expect(diffProtobufSchemas(before, after).differences).toEqual([{ type: "FIELD_KIND_CHANGED", path: "#/M/1" }]);
   });
@@ -161,7 +185,9 @@ describe("rules beyond the vectors", () => {
   test("an engine asked about another format answers an issue, not an exception", () => {
     const avro = validateSpecification("AVRO", '"string"');
     if (!avro.ok) throw new Error("avro");
-    expect(protobufCompatibility.canRead(parsed("message M {}"), avro.parsed)).toMatchObject([{ type: "SCHEMA_TYPE_CHANGED" }]);
+    expect(protobufCompatibility.canRead(parsed("message M {}"), avro.parsed)).toMatchObject([
+      { type: "SCHEMA_TYPE_CHANGED" },
+    ]);
   });
 });
 
@@ -184,15 +210,27 @@ describe("checkCompatibility over a version chain", () => {
     FORWARD_TRANSITIVE: false,
     FULL_TRANSITIVE: false,
   };
-  test.each(COMPATIBILITY_LEVELS.map((level) => [level, expected[level]] as const))("v3 at %s: compatible %s", (level, compatible) => {
-    const result = checkCompatibility(protobufCompatibility, level, v3, existing);
-    expect(result.isCompatible).toBe(compatible);
-    if (!compatible) expect(result.issues[0]).toMatchObject({ type: "FIELD_SCALAR_KIND_CHANGED", path: "#/Order/2", againstVersion: 1 });
-  });
+  test.each(COMPATIBILITY_LEVELS.map((level) => [level, expected[level]] as const))(
+    "v3 at %s: compatible %s",
+    (level, compatible) => {
+      const result = checkCompatibility(protobufCompatibility, level, v3, existing);
+      expect(result.isCompatible).toBe(compatible);
+      if (!compatible)
+        expect(result.issues[0]).toMatchObject({
+          type: "FIELD_SCALAR_KIND_CHANGED",
+          path: "#/Order/2",
+          againstVersion: 1,
+        });
+    },
+  );
 
   test("FORWARD: the old schema must read new data, so a message the new schema adds is a removal", () => {
-    const withExtra = parsed('syntax = "proto3";\nmessage Order { string id = 1; int32 code = 2; }\nmessage Extra { int32 x = 1; }');
-    expect(checkCompatibility(protobufCompatibility, "BACKWARD", withExtra, [{ version: 1, spec: v1 }]).isCompatible).toBe(true);
+    const withExtra = parsed(
+      'syntax = "proto3";\nmessage Order { string id = 1; int32 code = 2; }\nmessage Extra { int32 x = 1; }',
+    );
+    expect(
+      checkCompatibility(protobufCompatibility, "BACKWARD", withExtra, [{ version: 1, spec: v1 }]).isCompatible,
+    ).toBe(true);
     const forward = checkCompatibility(protobufCompatibility, "FORWARD", withExtra, [{ version: 1, spec: v1 }]);
     expect(forward.issues).toMatchObject([{ type: "MESSAGE_REMOVED", path: "#/Extra", direction: "forward" }]);
     expect(forward.messages[0]).toContain("MESSAGE_REMOVED");
@@ -232,9 +270,11 @@ const STEPS = {
   global: /^the global compatibility level is "([A-Z_]+)"$/,
   subjectLevel: /^(?:subject "([^"]+)" has compatibility level|I set the config for subject "([^"]+)" to) "([A-Z_]+)"$/,
   deleteLevel: /^I delete the config for subject "([^"]+)"$/,
-  setup: /^subject "([^"]+)" has "PROTOBUF" schema(?: with reference "([^"]+)" from subject "([^"]+)" version (\d+))?:$/,
+  setup:
+    /^subject "([^"]+)" has "PROTOBUF" schema(?: with reference "([^"]+)" from subject "([^"]+)" version (\d+))?:$/,
   register: /^I register a "PROTOBUF" schema under subject "([^"]+)":$/,
-  check: /^I check compatibility of "PROTOBUF" schema(?: with reference "([^"]+)" from subject "([^"]+)" version (\d+))? against subject "([^"]+)":$/,
+  check:
+    /^I check compatibility of "PROTOBUF" schema(?: with reference "([^"]+)" from subject "([^"]+)" version (\d+))? against subject "([^"]+)":$/,
   status: /^the response status should be (\d+)$/,
   errorCode: /^the response should have error code (\d+)$/,
   verdict: /^the compatibility check should be (compatible|incompatible)$/,
@@ -261,7 +301,8 @@ function play(steps: readonly Step[]): string[] {
   let last = "";
   type Reference = { name: string; subject: string; version: number };
   const level = (subject: string) => levels.get(subject) ?? globalLevel;
-  const reference = (name?: string, subject?: string, version?: string): Reference | undefined => (name && subject ? { name, subject, version: Number(version) } : undefined);
+  const reference = (name?: string, subject?: string, version?: string): Reference | undefined =>
+    name && subject ? { name, subject, version: Number(version) } : undefined;
   const specOf = (text: string, ref?: Reference) => {
     const dependency = ref && subjects.get(ref.subject)?.find((v) => v.version === ref.version)?.text;
     try {
@@ -308,7 +349,8 @@ function play(steps: readonly Step[]): string[] {
     } else if (STEPS.idField.test(text)) {
       if (status !== 200) failures.push(`no id: status ${status} ${last}`);
     } else if ((m = text.match(STEPS.verdict))) {
-      if (compatible !== (m[1] === "compatible")) failures.push(`is_compatible ${String(compatible)}, expected ${m[1]} ${last}`);
+      if (compatible !== (m[1] === "compatible"))
+        failures.push(`is_compatible ${String(compatible)}, expected ${m[1]} ${last}`);
     }
   }
   return failures;

@@ -12,7 +12,12 @@ const DEFAULT_CONTEXT = "00000000-0000-7000-8000-000000000003";
 const CT = { "content-type": "application/vnd.schemaregistry.v1+json" };
 
 let h: RegistryHarness;
-const call = <T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => h.call<T>(DB, method, path, body, { ...(body === undefined ? {} : CT), ...headers });
+const call = <T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) => h.call<T>(DB, method, path, body, { ...(body === undefined ? {} : CT), ...headers });
 const avro = (name: string) => JSON.stringify({ type: "record", name, fields: [{ name: "id", type: "string" }] });
 
 async function register(subject: string, schema: string): Promise<number> {
@@ -32,7 +37,10 @@ describe("the schema id cache", () => {
   test("a first read misses, the next ones hit, with the same bodies", async () => {
     const base = await register("cache-base-value", avro("Base"));
     // With a reference, so the cached record carries references too.
-    const withRef = await call<{ id: number }>("POST", "/subjects/cache-ref-value/versions", { schema: JSON.stringify({ type: "record", name: "Ref", fields: [{ name: "b", type: "Base" }] }), references: [{ name: "Base", subject: "cache-base-value", version: 1 }] });
+    const withRef = await call<{ id: number }>("POST", "/subjects/cache-ref-value/versions", {
+      schema: JSON.stringify({ type: "record", name: "Ref", fields: [{ name: "b", type: "Base" }] }),
+      references: [{ name: "Base", subject: "cache-base-value", version: 1 }],
+    });
     expect(withRef.status).toBe(200);
     for (const read of [base, withRef.json.id]) {
       const miss = await call("GET", `/schemas/ids/${read}`);
@@ -49,13 +57,17 @@ describe("the schema id cache", () => {
       expect(text.headers.get("x-registry-cache")).toBe("hit");
       expect(text.text).toBe(hit.json.schema);
     }
-    expect((await call("GET", `/schemas/ids/${withRef.json.id}`)).json.references).toEqual([{ name: "Base", subject: "cache-base-value", version: 1 }]);
+    expect((await call("GET", `/schemas/ids/${withRef.json.id}`)).json.references).toEqual([
+      { name: "Base", subject: "cache-base-value", version: 1 },
+    ]);
     // fetchMaxId=false asks nothing more than the id.
     expect((await call("GET", `/schemas/ids/${base}?fetchMaxId=false`)).headers.get("x-registry-cache")).toBe("hit");
     // Soft-deleted: the id still exists, in the cache and in D1.
     expect((await call("DELETE", "/subjects/cache-ref-value/versions/1")).status).toBe(200);
     expect((await call("GET", `/schemas/ids/${withRef.json.id}`)).status).toBe(200);
-    expect((await call("GET", `/schemas/ids/${withRef.json.id}`, undefined, { "x-d1-bookmark": "first-primary" })).status).toBe(200);
+    expect(
+      (await call("GET", `/schemas/ids/${withRef.json.id}`, undefined, { "x-d1-bookmark": "first-primary" })).status,
+    ).toBe(200);
   });
 
   test("a request with a bookmark, or with ?subject, reads D1", async () => {
@@ -66,7 +78,9 @@ describe("the schema id cache", () => {
     expect(fresh.status).toBe(200);
     expect(fresh.headers.get("x-registry-cache")).toBe("bypass");
     expect(fresh.headers.get("x-d1-bookmark")).toBeTruthy();
-    const withBookmark = await call("GET", `/schemas/ids/${id}/schema`, undefined, { "x-d1-bookmark": fresh.headers.get("x-d1-bookmark")! });
+    const withBookmark = await call("GET", `/schemas/ids/${id}/schema`, undefined, {
+      "x-d1-bookmark": fresh.headers.get("x-d1-bookmark")!,
+    });
     expect(withBookmark.headers.get("x-registry-cache")).toBe("bypass");
     expect(withBookmark.text).toBe(avro("Bookmark"));
     const inSubject = await call("GET", `/schemas/ids/${id}?subject=cache-bookmark-value`);
@@ -104,7 +118,10 @@ describe("the schema id cache", () => {
     const id = await register("cache-api-value", avro("ApiGone"));
     await call("GET", `/schemas/ids/${id}`);
     expect((await call("GET", `/schemas/ids/${id}`)).headers.get("x-registry-cache")).toBe("hit");
-    const schemas = await call<{ items: { id: string }[] }>("GET", `/api/contexts/${DEFAULT_CONTEXT}/schemas?name=cache-api-value`);
+    const schemas = await call<{ items: { id: string }[] }>(
+      "GET",
+      `/api/contexts/${DEFAULT_CONTEXT}/schemas?name=cache-api-value`,
+    );
     const schemaId = schemas.json.items[0]!.id;
     expect((await call("DELETE", `/api/schemas/${schemaId}`)).status).toBe(200);
     expect((await call("GET", `/schemas/ids/${id}`)).status).toBe(404);
@@ -113,7 +130,12 @@ describe("the schema id cache", () => {
   test("a prefix-scoped key is still refused an id none of its subjects uses, cached or not", async () => {
     const mine = await register("scoped-orders-value", avro("ScopedOrder"));
     const other = await register("cache-users-value", avro("ScopedUser"));
-    const created = await call<{ key: string }>("POST", "/api/keys", { role: "read", subjectPrefix: "scoped-" }, { "content-type": "application/json" });
+    const created = await call<{ key: string }>(
+      "POST",
+      "/api/keys",
+      { role: "read", subjectPrefix: "scoped-" },
+      { "content-type": "application/json" },
+    );
     expect(created.status).toBe(201);
     const key = { authorization: `Bearer ${created.json.key}` };
     for (let i = 0; i < 2; i += 1) {

@@ -6,7 +6,13 @@
 import { describe, expect, test } from "vitest";
 import { SCHEMA_ID_CACHE_TTL_MS, SchemaIdCache } from "../../../tenant-template/src/confluent/schema-id-cache.ts";
 
-const record = (id: number, schema = `{"type":"string","doc":"${id}"}`) => ({ id, schemaType: "AVRO", schema, references: [], guid: `guid-${id}` });
+const record = (id: number, schema = `{"type":"string","doc":"${id}"}`) => ({
+  id,
+  schemaType: "AVRO",
+  schema,
+  references: [],
+  guid: `guid-${id}`,
+});
 
 function clock(start = 1_000) {
   let now = start;

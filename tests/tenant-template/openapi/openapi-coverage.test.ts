@@ -28,7 +28,10 @@ beforeAll(async () => {
   const script = result.outputFiles[0]?.text;
   if (script === undefined) throw new Error("esbuild produced no route table bundle");
   mf = new Miniflare({ modules: true, script, compatibilityDate: "2026-06-01" });
-  ({ routes, document } = (await (await mf.dispatchFetch("http://table/")).json()) as { routes: typeof routes; document: OpenApiDocument });
+  ({ routes, document } = (await (await mf.dispatchFetch("http://table/")).json()) as {
+    routes: typeof routes;
+    document: OpenApiDocument;
+  });
 });
 afterAll(async () => {
   await mf?.dispose();
@@ -55,7 +58,8 @@ function servedOperations(): string[] {
 function documentedOperations(): string[] {
   const documented: string[] = [];
   for (const [path, item] of Object.entries(document.paths)) {
-    for (const method of Object.keys(item)) if (METHODS.has(method.toUpperCase())) documented.push(`${method.toUpperCase()} ${path}`);
+    for (const method of Object.keys(item))
+      if (METHODS.has(method.toUpperCase())) documented.push(`${method.toUpperCase()} ${path}`);
   }
   return documented.sort();
 }
@@ -69,7 +73,9 @@ describe("the OpenAPI document covers the app's routes", () => {
   it("documents every served route", () => {
     const documented = new Set(documentedOperations());
     const missing = servedOperations().filter((operation) => !documented.has(operation));
-    expect(missing.map((operation) => `${operation} is served but not in the OpenAPI document: ${WHERE(operation)}`)).toEqual([]);
+    expect(
+      missing.map((operation) => `${operation} is served but not in the OpenAPI document: ${WHERE(operation)}`),
+    ).toEqual([]);
   });
 
   it("documents no route the app does not serve", () => {
@@ -86,8 +92,14 @@ describe("the OpenAPI document covers the app's routes", () => {
     expect(operations).toContain("POST /subjects/{subject}/versions");
     expect(operations).toContain("GET /schemas/ids/{id}");
     // Confluent answers are described in its content type, errors as {error_code, message}.
-    const register = (doc.paths["/subjects/{subject}/versions"] as { post: { responses: Record<string, { content?: Record<string, { schema: unknown }> }> } }).post;
+    const register = (
+      doc.paths["/subjects/{subject}/versions"] as {
+        post: { responses: Record<string, { content?: Record<string, { schema: unknown }> }> };
+      }
+    ).post;
     expect(Object.keys(register.responses)).toEqual(expect.arrayContaining(["200", "409", "422"]));
-    expect(register.responses["409"]!.content!["application/vnd.schemaregistry.v1+json"]!.schema).toEqual({ $ref: "#/components/schemas/ConfluentError" });
+    expect(register.responses["409"]!.content!["application/vnd.schemaregistry.v1+json"]!.schema).toEqual({
+      $ref: "#/components/schemas/ConfluentError",
+    });
   });
 });

@@ -8,6 +8,9 @@ import app from "../../../tenant-template/src/index.ts";
 
 export default {
   async fetch(): Promise<Response> {
-    return Response.json({ routes: app.routes.map(({ method, path }) => ({ method, path })), document: tenantOpenApiDocument() });
+    return Response.json({
+      routes: app.routes.map(({ method, path }) => ({ method, path })),
+      document: tenantOpenApiDocument(),
+    });
   },
 };

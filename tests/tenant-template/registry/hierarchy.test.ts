@@ -36,13 +36,19 @@ describe("a fresh database", () => {
     const productsPage = await api.call<Page>("fresh", "GET", "/api/products");
     expect(productsPage.json.items).toMatchObject([{ id: DEFAULT_PRODUCT, name: "My Product", version: 1 }]);
     const domainsPage = await api.call<Page>("fresh", "GET", `/api/products/${DEFAULT_PRODUCT}/domains`);
-    expect(domainsPage.json.items).toMatchObject([{ id: DEFAULT_DOMAIN, name: "My Domain", productId: DEFAULT_PRODUCT }]);
+    expect(domainsPage.json.items).toMatchObject([
+      { id: DEFAULT_DOMAIN, name: "My Domain", productId: DEFAULT_PRODUCT },
+    ]);
     const contextsPage = await api.call<Page>("fresh", "GET", `/api/domains/${DEFAULT_DOMAIN}/contexts`);
-    expect(contextsPage.json.items).toMatchObject([{ id: DEFAULT_CONTEXT, name: "My Context", domainId: DEFAULT_DOMAIN }]);
+    expect(contextsPage.json.items).toMatchObject([
+      { id: DEFAULT_CONTEXT, name: "My Context", domainId: DEFAULT_DOMAIN },
+    ]);
 
     const db = await api.d1("fresh");
     for (const collection of [products, domains, contexts]) {
-      const rows = (await db.prepare(`SELECT body, created_at FROM ${collection.name}`).all<{ body: string; created_at: string }>()).results;
+      const rows = (
+        await db.prepare(`SELECT body, created_at FROM ${collection.name}`).all<{ body: string; created_at: string }>()
+      ).results;
       expect(rows).toHaveLength(1);
       expect(collection.body.safeParse(JSON.parse(rows[0]!.body)).success, collection.name).toBe(true);
       expect(new Date(rows[0]!.created_at).toISOString()).toBe(rows[0]!.created_at);
@@ -65,7 +71,9 @@ describe("products, domains and contexts", () => {
     expect(product.headers.get("etag")).toBe('"1"');
     expect(product.json).toMatchObject({ name: "Shop", description: "the web shop", version: 1 });
 
-    const domain = await api.call<Doc>("crud", "POST", `/api/products/${product.json.id}/domains`, { name: "Payments" });
+    const domain = await api.call<Doc>("crud", "POST", `/api/products/${product.json.id}/domains`, {
+      name: "Payments",
+    });
     expect(domain.status).toBe(201);
     expect(domain.headers.get("location")).toBe(`/api/domains/${domain.json.id}`);
     expect(domain.json).toMatchObject({ productId: product.json.id, name: "Payments" });
@@ -104,11 +112,16 @@ describe("products, domains and contexts", () => {
   it("lists page by page with limit and nextCursor, never repeating or skipping", async () => {
     const product = await api.call<Doc>("crud", "POST", "/api/products", { name: "Paged" });
     const names = Array.from({ length: 7 }, (_, i) => `d${i}`);
-    for (const name of names) expect((await api.call("crud", "POST", `/api/products/${product.json.id}/domains`, { name })).status).toBe(201);
+    for (const name of names)
+      expect((await api.call("crud", "POST", `/api/products/${product.json.id}/domains`, { name })).status).toBe(201);
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { json: Page } = await api.call<Page>("crud", "GET", `/api/products/${product.json.id}/domains?limit=3${cursor ? `&cursor=${cursor}` : ""}`);
+      const page: { json: Page } = await api.call<Page>(
+        "crud",
+        "GET",
+        `/api/products/${product.json.id}/domains?limit=3${cursor ? `&cursor=${cursor}` : ""}`,
+      );
       expect(page.json.items.length).toBeLessThanOrEqual(3);
       seen.push(...page.json.items.map((item) => item.name));
       cursor = page.json.nextCursor;
@@ -118,11 +131,22 @@ describe("products, domains and contexts", () => {
 
   it("answers 404 naming the parent when it does not exist, and writes nothing", async () => {
     const missing = "00000000-0000-7000-8000-00000000dead";
-    for (const path of [`/api/products/${missing}/domains`, `/api/domains/${missing}/contexts`, `/api/contexts/${missing}/schemas`]) {
-      const created = await api.call("crud", "POST", path, path.endsWith("schemas") ? { name: "x", schemaTypeCategory: "Events", scope: "Public" } : { name: "x" });
+    for (const path of [
+      `/api/products/${missing}/domains`,
+      `/api/domains/${missing}/contexts`,
+      `/api/contexts/${missing}/schemas`,
+    ]) {
+      const created = await api.call(
+        "crud",
+        "POST",
+        path,
+        path.endsWith("schemas") ? { name: "x", schemaTypeCategory: "Events", scope: "Public" } : { name: "x" },
+      );
       expect(created.status, path).toBe(404);
       const parent = path.split("/")[2]!.replace(/s$/, "");
-      expect(created.json).toMatchObject({ error: { code: "not_found", message: expect.stringContaining(`No ${parent} with id "${missing}"`) } });
+      expect(created.json).toMatchObject({
+        error: { code: "not_found", message: expect.stringContaining(`No ${parent} with id "${missing}"`) },
+      });
       expect((await api.call("crud", "GET", path)).status).toBe(404);
     }
   });
@@ -134,12 +158,17 @@ describe("products, domains and contexts", () => {
     expect((await api.call("crud", "POST", `/api/products/${a.json.id}/domains`, { name: "Core" })).status).toBe(201);
     const dup = await api.call("crud", "POST", `/api/products/${a.json.id}/domains`, { name: "Core" });
     expect(dup.status).toBe(409);
-    expect(dup.json).toMatchObject({ error: { code: "conflict", message: 'A domain named "Core" already exists in this product.' } });
+    expect(dup.json).toMatchObject({
+      error: { code: "conflict", message: 'A domain named "Core" already exists in this product.' },
+    });
     expect((await api.call("crud", "POST", `/api/products/${b.json.id}/domains`, { name: "Core" })).status).toBe(201);
     // Renaming onto a sibling's name is the same conflict.
     const other = await api.call<Doc>("crud", "POST", `/api/products/${a.json.id}/domains`, { name: "Edge" });
     expect((await api.call("crud", "PATCH", `/api/domains/${other.json.id}`, { name: "Core" })).status).toBe(409);
-    expect((await api.call<Doc>("crud", "GET", `/api/domains/${other.json.id}`)).json).toMatchObject({ name: "Edge", version: 1 });
+    expect((await api.call<Doc>("crud", "GET", `/api/domains/${other.json.id}`)).json).toMatchObject({
+      name: "Edge",
+      version: 1,
+    });
   });
 
   it("If-Match: a stale ETag is 412 on update and delete and changes nothing; the current one succeeds", async () => {
@@ -164,7 +193,9 @@ describe("products, domains and contexts", () => {
     const created = await api.call<Doc>("crud", "POST", "/api/products", { name: "Bookmarked" });
     const bookmark = created.headers.get("x-d1-bookmark");
     expect(bookmark).toBeTruthy();
-    const read = await api.call<Doc>("crud", "GET", `/api/products/${created.json.id}`, undefined, { "x-d1-bookmark": bookmark! });
+    const read = await api.call<Doc>("crud", "GET", `/api/products/${created.json.id}`, undefined, {
+      "x-d1-bookmark": bookmark!,
+    });
     expect(read.status).toBe(200);
     expect(read.json.name).toBe("Bookmarked");
     expect(read.headers.get("x-d1-bookmark")! >= bookmark!).toBe(true);
@@ -180,15 +211,29 @@ describe("cascade delete", () => {
   it("removes everything below, in one batch, and says how many per level", async () => {
     const product = await api.call<Doc>("cascade", "POST", "/api/products", { name: "Doomed" });
     const domainIds: string[] = [];
-    for (const name of ["a", "b"]) domainIds.push((await api.call<Doc>("cascade", "POST", `/api/products/${product.json.id}/domains`, { name })).json.id);
+    for (const name of ["a", "b"])
+      domainIds.push(
+        (await api.call<Doc>("cascade", "POST", `/api/products/${product.json.id}/domains`, { name })).json.id,
+      );
     const contextIds: string[] = [];
     for (const [i, domainId] of domainIds.entries()) {
-      for (let j = 0; j <= i; j += 1) contextIds.push((await api.call<Doc>("cascade", "POST", `/api/domains/${domainId}/contexts`, { name: `c${j}` })).json.id);
+      for (let j = 0; j <= i; j += 1)
+        contextIds.push(
+          (await api.call<Doc>("cascade", "POST", `/api/domains/${domainId}/contexts`, { name: `c${j}` })).json.id,
+        );
     }
-    const schema = await api.call<Doc>("cascade", "POST", `/api/contexts/${contextIds[0]}/schemas`, { name: "OrderPlaced", schemaTypeCategory: "Events", scope: "Public" });
+    const schema = await api.call<Doc>("cascade", "POST", `/api/contexts/${contextIds[0]}/schemas`, {
+      name: "OrderPlaced",
+      schemaTypeCategory: "Events",
+      scope: "Public",
+    });
     expect(schema.status).toBe(201);
     for (const semanticVersion of ["1.0.0", "1.1.0"]) {
-      const version = await api.call("cascade", "POST", `/api/schemas/${schema.json.id}/versions`, { semanticVersion, format: "JSON", specification: '{"type":"object"}' });
+      const version = await api.call("cascade", "POST", `/api/schemas/${schema.json.id}/versions`, {
+        semanticVersion,
+        format: "JSON",
+        specification: '{"type":"object"}',
+      });
       expect(version.status).toBe(201);
     }
 
@@ -197,8 +242,18 @@ describe("cascade delete", () => {
     expect(removed.status).toBe(200);
     expect(removed.json).toEqual({ removed: { products: 1, domains: 2, contexts: 3, schemas: 1, versions: 2 } });
     const after = (await api.call<{ counts: Record<string, number> }>("cascade", "GET", "/api/stats")).json.counts;
-    expect(after).toEqual({ products: before.products! - 1, domains: before.domains! - 2, contexts: before.contexts! - 3, schemas: before.schemas! - 1, versions: before.versions! - 2 });
-    for (const path of [`/api/domains/${domainIds[1]}`, `/api/contexts/${contextIds[2]}`, `/api/schemas/${schema.json.id}`]) {
+    expect(after).toEqual({
+      products: before.products! - 1,
+      domains: before.domains! - 2,
+      contexts: before.contexts! - 3,
+      schemas: before.schemas! - 1,
+      versions: before.versions! - 2,
+    });
+    for (const path of [
+      `/api/domains/${domainIds[1]}`,
+      `/api/contexts/${contextIds[2]}`,
+      `/api/schemas/${schema.json.id}`,
+    ]) {
       expect((await api.call("cascade", "GET", path)).status, path).toBe(404);
     }
     // The default hierarchy in the same database was not touched.
@@ -209,7 +264,10 @@ describe("cascade delete", () => {
     const product = await api.call<Doc>("cascade", "POST", "/api/products", { name: "Kept" });
     const domain = await api.call<Doc>("cascade", "POST", `/api/products/${product.json.id}/domains`, { name: "kept" });
     await api.call("cascade", "PATCH", `/api/products/${product.json.id}`, { description: "v2" });
-    expect((await api.call("cascade", "DELETE", `/api/products/${product.json.id}`, undefined, { "if-match": '"1"' })).status).toBe(412);
+    expect(
+      (await api.call("cascade", "DELETE", `/api/products/${product.json.id}`, undefined, { "if-match": '"1"' }))
+        .status,
+    ).toBe(412);
     expect((await api.call("cascade", "GET", `/api/domains/${domain.json.id}`)).status).toBe(200);
   });
 });

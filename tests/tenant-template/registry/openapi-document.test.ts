@@ -38,7 +38,10 @@ const EXPECTED: Record<string, string[]> = {
 interface OpenApi {
   openapi: string;
   servers: { url: string }[];
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; responses: Record<string, unknown> }>>;
+  paths: Record<
+    string,
+    Record<string, { parameters?: { name: string; in: string }[]; responses: Record<string, unknown> }>
+  >;
 }
 
 it("lists every route of the registry API, with its parameters and error responses", async () => {
@@ -51,24 +54,51 @@ it("lists every route of the registry API, with its parameters and error respons
       .filter(([path]) => path.startsWith("/api/"))
       .map(([path, operations]) => [path.slice("/api".length), Object.keys(operations).sort()]),
   );
-  expect(listed).toEqual(Object.fromEntries(Object.entries(EXPECTED).map(([path, methods]) => [path, [...methods].sort()])));
+  expect(listed).toEqual(
+    Object.fromEntries(Object.entries(EXPECTED).map(([path, methods]) => [path, [...methods].sort()])),
+  );
   expect(res.json.paths["/subjects/{subject}/versions"]).toHaveProperty("post");
   // Also where tools pointed at the Confluent API's root look.
   expect((await api.call<OpenApi>("openapi", "GET", "/openapi.json")).json).toEqual(res.json);
 
   const patch = res.json.paths["/api/schemas/{schemaId}/versions/{versionId}"]!.patch!;
-  expect(patch.parameters?.map((p) => `${p.in}:${p.name}`).sort()).toEqual(["header:if-match", "path:schemaId", "path:versionId"]);
+  expect(patch.parameters?.map((p) => `${p.in}:${p.name}`).sort()).toEqual([
+    "header:if-match",
+    "path:schemaId",
+    "path:versionId",
+  ]);
   expect(Object.keys(patch.responses).sort()).toEqual(["200", "400", "404", "409", "412", "422"]);
   const list = res.json.paths["/api/contexts/{contextId}/schemas"]!.get!;
-  expect(list.parameters?.map((p) => p.name).sort()).toEqual(["contextId", "cursor", "limit", "name", "schemaTypeCategory", "scope"]);
+  expect(list.parameters?.map((p) => p.name).sort()).toEqual([
+    "contextId",
+    "cursor",
+    "limit",
+    "name",
+    "schemaTypeCategory",
+    "scope",
+  ]);
 });
 
 it("every documented route answers (no 404 for a route the document promises)", async () => {
   const doc = (await api.call<OpenApi>("openapi", "GET", "/api/openapi.json")).json;
-  const ids: Record<string, string> = { productId: "00000000-0000-7000-8000-000000000001", domainId: "00000000-0000-7000-8000-000000000002", contextId: "00000000-0000-7000-8000-000000000003" };
-  const schema = await api.call<{ id: string }>("openapi", "POST", `/api/contexts/${ids.contextId}/schemas`, { name: "S", schemaTypeCategory: "Data", scope: "Public" });
+  const ids: Record<string, string> = {
+    productId: "00000000-0000-7000-8000-000000000001",
+    domainId: "00000000-0000-7000-8000-000000000002",
+    contextId: "00000000-0000-7000-8000-000000000003",
+  };
+  const schema = await api.call<{ id: string }>("openapi", "POST", `/api/contexts/${ids.contextId}/schemas`, {
+    name: "S",
+    schemaTypeCategory: "Data",
+    scope: "Public",
+  });
   ids.schemaId = schema.json.id;
-  ids.versionId = (await api.call<{ id: string }>("openapi", "POST", `/api/schemas/${ids.schemaId}/versions`, { semanticVersion: "1.0.0", format: "JSON", specification: "{}" })).json.id;
+  ids.versionId = (
+    await api.call<{ id: string }>("openapi", "POST", `/api/schemas/${ids.schemaId}/versions`, {
+      semanticVersion: "1.0.0",
+      format: "JSON",
+      specification: "{}",
+    })
+  ).json.id;
   ids.keyId = (await api.call<{ id: string }>("openapi", "POST", "/api/keys", { role: "read" })).json.id;
   for (const [path, operations] of Object.entries(doc.paths)) {
     if (!("get" in operations) || !path.startsWith("/api/")) continue;

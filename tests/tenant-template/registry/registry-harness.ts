@@ -18,7 +18,13 @@ export interface ApiResponse<T = Record<string, unknown>> {
 
 export interface RegistryHarness {
   /** One request to the tenant Worker bound to `database`; `body` is sent as JSON unless it is a string. */
-  call<T = Record<string, unknown>>(database: string, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>>;
+  call<T = Record<string, unknown>>(
+    database: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<ApiResponse<T>>;
   d1(database: string): Promise<LocalD1>;
   dispose(): Promise<void>;
 }
@@ -38,7 +44,13 @@ export async function startRegistryHarness(databases: readonly string[]): Promis
       compatibilityDate: "2026-06-01",
       d1Databases: { DB: `registry-test-${database}` },
       kvNamespaces: { CACHE: `registry-test-${database}-cache` },
-      bindings: { TENANT_ID: database, TEMPLATE_VERSION: "test", RESIDENCY: "global", CACHE_MODE: "off", ...tenantSecretBindings() },
+      bindings: {
+        TENANT_ID: database,
+        TEMPLATE_VERSION: "test",
+        RESIDENCY: "global",
+        CACHE_MODE: "off",
+        ...tenantSecretBindings(),
+      },
     })),
   });
   await mf.ready;
@@ -47,7 +59,10 @@ export async function startRegistryHarness(databases: readonly string[]): Promis
   return {
     async call(database, method, path, body, headers = {}) {
       const worker = await mf.getWorker(`tenant-${database}`);
-      const init: { method: string; headers: Record<string, string>; body?: string } = { method, headers: { ...tenantRequestHeaders(), ...headers } };
+      const init: { method: string; headers: Record<string, string>; body?: string } = {
+        method,
+        headers: { ...tenantRequestHeaders(), ...headers },
+      };
       if (body !== undefined) {
         init.body = typeof body === "string" ? body : JSON.stringify(body);
         init.headers = { ...tenantRequestHeaders(), "content-type": "application/json", ...headers };

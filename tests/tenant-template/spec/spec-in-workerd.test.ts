@@ -14,7 +14,9 @@ import { invalidCases, validCases } from "./spec-cases.ts";
 
 const ENTRY = fileURLToPath(new URL("./spec-probe.worker.ts", import.meta.url));
 
-type Summary = { ok: true; format: SpecFormat; [key: string]: unknown } | { ok: false; errors: Array<{ path: string; message: string; line?: number; column?: number }> };
+type Summary =
+  | { ok: true; format: SpecFormat; [key: string]: unknown }
+  | { ok: false; errors: Array<{ path: string; message: string; line?: number; column?: number }> };
 
 let mf: Miniflare;
 
@@ -38,7 +40,10 @@ async function validateInWorkerd(cases: ReadonlyArray<{ format: SpecFormat; text
 
 test("the premise: workerd refuses new Function, so nothing here may generate code", async () => {
   const res = await mf.dispatchFetch("http://spec/codegen");
-  expect(await res.json()).toEqual({ allowed: false, error: "EvalError: Code generation from strings disallowed for this context" });
+  expect(await res.json()).toEqual({
+    allowed: false,
+    error: "EvalError: Code generation from strings disallowed for this context",
+  });
 });
 
 describe("in workerd", () => {
@@ -58,7 +63,12 @@ describe("in workerd", () => {
       { ok: true, format: "JSON", draft: "2020-12", validatesEmptyObject: true },
       { ok: true, format: "JSON", draft: "draft-07", validatesEmptyObject: true },
       { ok: true, format: "AVRO", type: "string", namedTypes: [] },
-      { ok: true, format: "AVRO", type: "record", namedTypes: ["shop.v1.Order", "shop.v1.Status", "shop.v1.Line", "shop.crypto.Digest"] },
+      {
+        ok: true,
+        format: "AVRO",
+        type: "record",
+        namedTypes: ["shop.v1.Order", "shop.v1.Status", "shop.v1.Line", "shop.crypto.Digest"],
+      },
       { ok: true, format: "PROTOBUF", syntax: "proto3", types: ["shop", "google"] },
       { ok: true, format: "PROTOBUF", syntax: "proto2", types: ["Legacy", "note"] },
     ]);
@@ -71,7 +81,9 @@ describe("in workerd", () => {
       ...fixtures.avro.map(({ schema }) => ({ format: "AVRO" as const, text: schema })),
     ];
     const results = await validateInWorkerd(cases);
-    const failures = results.flatMap((result, index) => (result.ok ? [] : [{ text: cases[index]!.text, errors: result.errors }]));
+    const failures = results.flatMap((result, index) =>
+      result.ok ? [] : [{ text: cases[index]!.text, errors: result.errors }],
+    );
     expect(failures).toEqual([]);
     expect(cases.length).toBeGreaterThan(300);
   });

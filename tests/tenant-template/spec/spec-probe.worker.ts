@@ -29,11 +29,26 @@ export default {
       // graph and the protobuf reflection tree are walked.
       switch (parsed.format) {
         case "JSON":
-          return { ok: true, format: parsed.format, draft: parsed.draft, validatesEmptyObject: parsed.validator.validate({}).valid };
+          return {
+            ok: true,
+            format: parsed.format,
+            draft: parsed.draft,
+            validatesEmptyObject: parsed.validator.validate({}).valid,
+          };
         case "AVRO":
-          return { ok: true, format: parsed.format, type: parsed.schema.type, namedTypes: [...parsed.namedTypes.keys()] };
+          return {
+            ok: true,
+            format: parsed.format,
+            type: parsed.schema.type,
+            namedTypes: [...parsed.namedTypes.keys()],
+          };
         case "PROTOBUF":
-          return { ok: true, format: parsed.format, syntax: parsed.syntax, types: parsed.root.nestedArray.map((n) => n.name) };
+          return {
+            ok: true,
+            format: parsed.format,
+            syntax: parsed.syntax,
+            types: parsed.root.nestedArray.map((n) => n.name),
+          };
       }
     });
     return Response.json(results);

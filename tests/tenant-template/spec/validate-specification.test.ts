@@ -26,7 +26,10 @@ describe("valid specifications parse into a reusable form", () => {
   });
 
   test("an Avro record's parsed graph keeps names, namespaces, defaults and recursion", () => {
-    const result = validateSpecification("AVRO", validCases.find((c) => c.name === "record with every kind of type")!.text);
+    const result = validateSpecification(
+      "AVRO",
+      validCases.find((c) => c.name === "record with every kind of type")!.text,
+    );
     if (!result.ok || result.parsed.format !== "AVRO") throw new Error("expected a parsed Avro spec");
     const { schema, namedTypes } = result.parsed;
     expect([...namedTypes.keys()]).toEqual(["shop.v1.Order", "shop.v1.Status", "shop.v1.Line", "shop.crypto.Digest"]);
@@ -34,7 +37,10 @@ describe("valid specifications parse into a reusable form", () => {
     const parent = schema.fields.find((f) => f.name === "parent")!;
     // A reference is the definition itself, so compatibility checks can walk recursive types.
     expect(parent.type.type === "union" && parent.type.branches[1]).toBe(schema);
-    expect(schema.fields.find((f) => f.name === "amount")!.type).toEqual({ type: "bytes", logicalType: { name: "decimal", precision: 10, scale: 2 } });
+    expect(schema.fields.find((f) => f.name === "amount")!.type).toEqual({
+      type: "bytes",
+      logicalType: { name: "decimal", precision: 10, scale: 2 },
+    });
     expect(schema.fields.find((f) => f.name === "note")).toMatchObject({ hasDefault: true, default: null });
   });
 
@@ -64,7 +70,9 @@ describe("real-world specifications (confluent-bdd conformance data)", () => {
       const result = validateSpecification("PROTOBUF", text);
       return result.ok ? [] : [{ text, errors: result.errors }];
     });
-    expect(failures.every((f) => f.errors[0]?.message.includes("neither a well-known type nor a schema reference"))).toBe(true);
+    expect(
+      failures.every((f) => f.errors[0]?.message.includes("neither a well-known type nor a schema reference")),
+    ).toBe(true);
     expect(failures.length).toBeLessThan(fixtures.protobuf.length / 5);
   });
 

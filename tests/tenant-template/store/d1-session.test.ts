@@ -24,7 +24,13 @@ test("a read with the bookmark of a write sees the write, and answers a bookmark
   const writeBookmark = write.headers.get("x-d1-bookmark");
   expect(writeBookmark).toBeTruthy();
 
-  const read = await harness.call<{ document: Written["document"] | null }>("sessions", "GET", `/c/products/${write.json.document.id}`, undefined, { "x-d1-bookmark": writeBookmark! });
+  const read = await harness.call<{ document: Written["document"] | null }>(
+    "sessions",
+    "GET",
+    `/c/products/${write.json.document.id}`,
+    undefined,
+    { "x-d1-bookmark": writeBookmark! },
+  );
   expect(read.status).toBe(200);
   expect(read.json.document).toMatchObject({ id: write.json.document.id, version: 1, body: { name: "bookmarked" } });
   const readBookmark = read.headers.get("x-d1-bookmark");
@@ -33,7 +39,13 @@ test("a read with the bookmark of a write sees the write, and answers a bookmark
   expect(readBookmark! >= writeBookmark!).toBe(true);
 
   // A second write continues from the read's bookmark and moves it forward.
-  const update = await harness.call<Written>("sessions", "POST", "/c/products/update", { id: write.json.document.id, body: { name: "bookmarked", description: "2" }, expectedVersion: 1 }, { "x-d1-bookmark": readBookmark! });
+  const update = await harness.call<Written>(
+    "sessions",
+    "POST",
+    "/c/products/update",
+    { id: write.json.document.id, body: { name: "bookmarked", description: "2" }, expectedVersion: 1 },
+    { "x-d1-bookmark": readBookmark! },
+  );
   expect(update.json.ok).toBe(true);
   expect(update.headers.get("x-d1-bookmark")! > readBookmark!).toBe(true);
 });
@@ -43,7 +55,9 @@ test("a read without a bookmark still gets one; a malformed bookmark is a 400, n
   expect(read.status).toBe(200);
   expect(read.headers.get("x-d1-bookmark")).toBeTruthy();
 
-  const bad = await harness.call("sessions", "GET", "/c/products/anything", undefined, { "x-d1-bookmark": "not a bookmark; drop table" });
+  const bad = await harness.call("sessions", "GET", "/c/products/anything", undefined, {
+    "x-d1-bookmark": "not a bookmark; drop table",
+  });
   expect(bad.status).toBe(400);
   expect(bad.json).toMatchObject({ error: { code: "bad_bookmark" } });
 });

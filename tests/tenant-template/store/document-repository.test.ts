@@ -21,10 +21,14 @@ interface Doc<B = Record<string, unknown>> {
   createdAt: string;
   updatedAt: string;
 }
-type Result<B = Record<string, unknown>> = { ok: true; document: Doc<B> } | { ok: false; kind: string; [key: string]: unknown };
+type Result<B = Record<string, unknown>> =
+  | { ok: true; document: Doc<B> }
+  | { ok: false; kind: string; [key: string]: unknown };
 
-const op = async <T = Result>(collection: string, name: string, input: unknown) => (await harness.call<T>("repo", "POST", `/c/${collection}/${name}`, input)).json;
-const get = async (collection: string, id: string) => (await harness.call<{ document: Doc | null }>("repo", "GET", `/c/${collection}/${id}`)).json.document;
+const op = async <T = Result>(collection: string, name: string, input: unknown) =>
+  (await harness.call<T>("repo", "POST", `/c/${collection}/${name}`, input)).json;
+const get = async (collection: string, id: string) =>
+  (await harness.call<{ document: Doc | null }>("repo", "GET", `/c/${collection}/${id}`)).json.document;
 const created = (result: Result): Doc => {
   if (!result.ok) throw new Error(`expected ok, got ${JSON.stringify(result)}`);
   return result.document;
@@ -39,42 +43,86 @@ describe("insert, get, update, delete", () => {
     expect(product.createdAt).toBe(product.updatedAt);
     expect(await get("products", product.id)).toEqual(product);
 
-    const updated = created(await op("products", "update", { id: product.id, body: { name: "crud", description: "v2" }, expectedVersion: 1 }));
-    expect(updated).toMatchObject({ id: product.id, version: 2, body: { name: "crud", description: "v2" }, createdAt: product.createdAt });
+    const updated = created(
+      await op("products", "update", { id: product.id, body: { name: "crud", description: "v2" }, expectedVersion: 1 }),
+    );
+    expect(updated).toMatchObject({
+      id: product.id,
+      version: 2,
+      body: { name: "crud", description: "v2" },
+      createdAt: product.createdAt,
+    });
     expect(await get("products", product.id)).toEqual(updated);
 
     // The generated column follows the body: the indexed value is what a filter sees.
     const db = await harness.d1("repo");
     await op("products", "update", { id: product.id, body: { name: "crud renamed" }, expectedVersion: 2 });
-    expect(await db.prepare("SELECT name, _version FROM products WHERE id = ?").bind(product.id).first()).toEqual({ name: "crud renamed", _version: 3 });
+    expect(await db.prepare("SELECT name, _version FROM products WHERE id = ?").bind(product.id).first()).toEqual({
+      name: "crud renamed",
+      _version: 3,
+    });
 
-    expect(await op("products", "delete", { id: product.id, expectedVersion: 3 })).toEqual({ ok: true, id: product.id });
+    expect(await op("products", "delete", { id: product.id, expectedVersion: 3 })).toEqual({
+      ok: true,
+      id: product.id,
+    });
     expect(await get("products", product.id)).toBeNull();
-    expect(await op("products", "delete", { id: product.id, expectedVersion: 3 })).toEqual({ ok: false, kind: "not_found", id: product.id });
-    expect(await op("products", "update", { id: product.id, body: { name: "x" }, expectedVersion: 3 })).toEqual({ ok: false, kind: "not_found", id: product.id });
+    expect(await op("products", "delete", { id: product.id, expectedVersion: 3 })).toEqual({
+      ok: false,
+      kind: "not_found",
+      id: product.id,
+    });
+    expect(await op("products", "update", { id: product.id, body: { name: "x" }, expectedVersion: 3 })).toEqual({
+      ok: false,
+      kind: "not_found",
+      id: product.id,
+    });
   });
 
   test("a stale version is refused on update and on delete, and nothing is written", async () => {
     const product = await newProduct("stale");
-    const first = created(await op("products", "update", { id: product.id, body: { name: "stale", description: "first" }, expectedVersion: 1 }));
+    const first = created(
+      await op("products", "update", {
+        id: product.id,
+        body: { name: "stale", description: "first" },
+        expectedVersion: 1,
+      }),
+    );
     // A second writer that read version 1 too.
-    expect(await op("products", "update", { id: product.id, body: { name: "stale", description: "second" }, expectedVersion: 1 })).toEqual({
+    expect(
+      await op("products", "update", {
+        id: product.id,
+        body: { name: "stale", description: "second" },
+        expectedVersion: 1,
+      }),
+    ).toEqual({
       ok: false,
       kind: "version_conflict",
       id: product.id,
       expectedVersion: 1,
       currentVersion: 2,
     });
-    expect(await op("products", "delete", { id: product.id, expectedVersion: 1 })).toMatchObject({ ok: false, kind: "version_conflict", currentVersion: 2 });
+    expect(await op("products", "delete", { id: product.id, expectedVersion: 1 })).toMatchObject({
+      ok: false,
+      kind: "version_conflict",
+      currentVersion: 2,
+    });
     expect(await get("products", product.id)).toEqual(first);
   });
 
   test("bodies are validated by the collection's zod schema; refused bodies and ids write nothing", async () => {
     const refused = await op("domains", "insert", { body: { name: "no parent" } });
     expect(refused).toMatchObject({ ok: false, kind: "invalid_input", issues: [{ path: ["productId"] }] });
-    expect(await op("domains", "insert", { id: "bad id!", body: { productId: "p", name: "n" } })).toMatchObject({ ok: false, kind: "invalid_input", issues: [{ path: ["id"] }] });
+    expect(await op("domains", "insert", { id: "bad id!", body: { productId: "p", name: "n" } })).toMatchObject({
+      ok: false,
+      kind: "invalid_input",
+      issues: [{ path: ["id"] }],
+    });
     const product = await newProduct("validated");
-    expect(await op("products", "update", { id: product.id, body: { name: 42 }, expectedVersion: 1 })).toMatchObject({ ok: false, kind: "invalid_input" });
+    expect(await op("products", "update", { id: product.id, body: { name: 42 }, expectedVersion: 1 })).toMatchObject({
+      ok: false,
+      kind: "invalid_input",
+    });
     expect(await get("products", product.id)).toEqual(product);
     // Unknown keys are stripped (zod's default), so what is stored is what the schema describes.
     const stripped = created(await op("products", "insert", { body: { name: "stripped", extra: true } }));
@@ -96,7 +144,13 @@ describe("unique constraints", () => {
     created(await op("domains", "insert", { body: { productId: b.id, name: "Payments" } }));
     // Renaming into a sibling's name is refused the same way, and leaves the document as it was.
     const billing = created(await op("domains", "insert", { body: { productId: a.id, name: "Billing" } }));
-    expect(await op("domains", "update", { id: billing.id, body: { productId: a.id, name: "Payments" }, expectedVersion: 1 })).toMatchObject({
+    expect(
+      await op("domains", "update", {
+        id: billing.id,
+        body: { productId: a.id, name: "Payments" },
+        expectedVersion: 1,
+      }),
+    ).toMatchObject({
       ok: false,
       kind: "unique_violation",
       constraint: "domains_product_id_name_unique",
@@ -109,7 +163,11 @@ describe("unique constraints", () => {
       constraint: "domains_id_unique",
       fields: ["id"],
     });
-    expect(await op("products", "insert", { body: { name: "unique-a" } })).toMatchObject({ ok: false, kind: "unique_violation", constraint: "products_name_unique" });
+    expect(await op("products", "insert", { body: { name: "unique-a" } })).toMatchObject({
+      ok: false,
+      kind: "unique_violation",
+      constraint: "products_name_unique",
+    });
   });
 });
 
@@ -119,18 +177,23 @@ describe("list", () => {
     const other = await newProduct("list-other");
     const names = Array.from({ length: 23 }, (_, i) => `domain-${String(i).padStart(2, "0")}`);
     const ids: string[] = [];
-    for (const name of names) ids.push(created(await op("domains", "insert", { body: { productId: product.id, name } })).id);
+    for (const name of names)
+      ids.push(created(await op("domains", "insert", { body: { productId: product.id, name } })).id);
     for (const name of ["x", "y", "z"]) await op("domains", "insert", { body: { productId: other.id, name } });
 
     const seen: Doc<{ name: string; productId: string }>[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page: { items: Doc<{ name: string; productId: string }>[]; nextCursor: string | null } = await op("domains", "list", {
-        where: { product_id: product.id },
-        limit: 10,
-        cursor,
-      });
+      const page: { items: Doc<{ name: string; productId: string }>[]; nextCursor: string | null } = await op(
+        "domains",
+        "list",
+        {
+          where: { product_id: product.id },
+          limit: 10,
+          cursor,
+        },
+      );
       expect(page.items.length).toBeLessThanOrEqual(10);
       seen.push(...page.items);
       cursor = page.nextCursor;
@@ -144,14 +207,18 @@ describe("list", () => {
     expect(new Set(seen.map((doc) => doc.body.name))).toEqual(new Set(names));
 
     // Two filters at once, and a filter matching nothing.
-    const one = await op<{ items: Doc[]; nextCursor: string | null }>("domains", "list", { where: { product_id: product.id, name: "domain-07" } });
+    const one = await op<{ items: Doc[]; nextCursor: string | null }>("domains", "list", {
+      where: { product_id: product.id, name: "domain-07" },
+    });
     expect(one.items.map((doc) => doc.id)).toEqual([ids[7]]);
     expect(one.nextCursor).toBeNull();
     expect((await op<{ items: Doc[] }>("domains", "list", { where: { product_id: "nobody" } })).items).toEqual([]);
   });
 
   test("a cursor the store did not issue is refused; a filter on a non-indexed field is refused", async () => {
-    expect((await harness.call("repo", "POST", "/c/domains/list", { cursor: "not-a-cursor" })).json).toMatchObject({ error: { code: "bad_cursor" } });
+    expect((await harness.call("repo", "POST", "/c/domains/list", { cursor: "not-a-cursor" })).json).toMatchObject({
+      error: { code: "bad_cursor" },
+    });
     expect((await harness.call("repo", "POST", "/c/domains/list", { where: { description: "x" } })).status).toBe(500);
   });
 });

@@ -8,7 +8,11 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DOCUMENTS_MIGRATION_NAME, documentsMigrationSql, uniqueIndexName } from "../../../tenant-template/src/store/collection-ddl.ts";
+import {
+  DOCUMENTS_MIGRATION_NAME,
+  documentsMigrationSql,
+  uniqueIndexName,
+} from "../../../tenant-template/src/store/collection-ddl.ts";
 import { COLLECTIONS, type StoreDatabase } from "../../../tenant-template/src/store/collections.ts";
 import { collectionColumns, type ColumnName } from "../../../tenant-template/src/store/define-collection.ts";
 import { TENANT_MIGRATIONS_DIR } from "../../../scripts/lib/worker-bundles.ts";
@@ -20,13 +24,21 @@ type Collections = (typeof COLLECTIONS)[number];
 type TypesMatchDeclarations = {
   [C in Collections as C["name"]]: Equal<keyof StoreDatabase[C["name"]], ColumnName<C>>;
 };
-const typesMatch: TypesMatchDeclarations = { products: true, domains: true, contexts: true, schemas: true, schema_versions: true };
+const typesMatch: TypesMatchDeclarations = {
+  products: true,
+  domains: true,
+  contexts: true,
+  schemas: true,
+  schema_versions: true,
+};
 // And every declared collection has a table type (a collection missing above fails to compile).
 const everyCollectionTyped: Equal<keyof StoreDatabase, Collections["name"]> = true;
 
 test("the migration file is exactly what the declarations generate (fix: npm run db:generate)", async () => {
   const file = await readFile(join(TENANT_MIGRATIONS_DIR, DOCUMENTS_MIGRATION_NAME), "utf8");
-  expect(file, "tenant-template/migrations/0002_documents.sql is out of date: run `npm run db:generate`").toBe(documentsMigrationSql(COLLECTIONS));
+  expect(file, "tenant-template/migrations/0002_documents.sql is out of date: run `npm run db:generate`").toBe(
+    documentsMigrationSql(COLLECTIONS),
+  );
   expect(Object.values(typesMatch).every(Boolean) && everyCollectionTyped).toBe(true);
 });
 
@@ -43,26 +55,45 @@ describe("the tables D1 builds from the migrations", () => {
     const db = await harness.d1("drift");
     for (const collection of COLLECTIONS) {
       // table_xinfo lists generated columns too; hidden = 3 marks a STORED generated column.
-      const { results } = await db.prepare(`SELECT name, type, hidden FROM pragma_table_xinfo('${collection.name}') ORDER BY cid`).all<{ name: string; type: string; hidden: number }>();
-      expect(results.map((column) => column.name), collection.name).toEqual(collectionColumns(collection));
-      const generated = results.filter((column) => column.hidden === 3).map((column) => ({ name: column.name, sqlType: column.type }));
-      expect(generated, collection.name).toEqual(collection.indexes.map((field) => ({ name: field.name, sqlType: field.sqlType })));
+      const { results } = await db
+        .prepare(`SELECT name, type, hidden FROM pragma_table_xinfo('${collection.name}') ORDER BY cid`)
+        .all<{ name: string; type: string; hidden: number }>();
+      expect(
+        results.map((column) => column.name),
+        collection.name,
+      ).toEqual(collectionColumns(collection));
+      const generated = results
+        .filter((column) => column.hidden === 3)
+        .map((column) => ({ name: column.name, sqlType: column.type }));
+      expect(generated, collection.name).toEqual(
+        collection.indexes.map((field) => ({ name: field.name, sqlType: field.sqlType })),
+      );
     }
   });
 
   test("have the declared unique indexes, and an index for every indexed field", async () => {
     const db = await harness.d1("drift");
     for (const collection of COLLECTIONS) {
-      const { results: indexes } = await db.prepare(`SELECT name, "unique" FROM pragma_index_list('${collection.name}') WHERE origin = 'c'`).all<{ name: string; unique: number }>();
-      const unique = indexes.filter((index) => index.unique === 1).map((index) => index.name).sort();
-      expect(unique, collection.name).toEqual(collection.unique.map((columns) => uniqueIndexName(collection.name, columns)).sort());
+      const { results: indexes } = await db
+        .prepare(`SELECT name, "unique" FROM pragma_index_list('${collection.name}') WHERE origin = 'c'`)
+        .all<{ name: string; unique: number }>();
+      const unique = indexes
+        .filter((index) => index.unique === 1)
+        .map((index) => index.name)
+        .sort();
+      expect(unique, collection.name).toEqual(
+        collection.unique.map((columns) => uniqueIndexName(collection.name, columns)).sort(),
+      );
       // Every indexed field leads some index, so a filter on it never scans the table.
       const leading = new Set<string>();
       for (const index of indexes) {
-        const first = await db.prepare(`SELECT name FROM pragma_index_info('${index.name}') WHERE seqno = 0`).first<{ name: string }>();
+        const first = await db
+          .prepare(`SELECT name FROM pragma_index_info('${index.name}') WHERE seqno = 0`)
+          .first<{ name: string }>();
         if (first) leading.add(first.name);
       }
-      for (const field of collection.indexes) expect(leading.has(field.name), `${collection.name}.${field.name}`).toBe(true);
+      for (const field of collection.indexes)
+        expect(leading.has(field.name), `${collection.name}.${field.name}`).toBe(true);
     }
   });
 });

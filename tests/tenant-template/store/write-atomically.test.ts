@@ -18,8 +18,10 @@ interface Doc {
   version: number;
   body: Record<string, unknown>;
 }
-const atomic = async (ops: unknown[]) => (await harness.call<Record<string, unknown>>("atomic", "POST", "/c/atomic", ops)).json;
-const get = async (collection: string, id: string) => (await harness.call<{ document: Doc | null }>("atomic", "GET", `/c/${collection}/${id}`)).json.document;
+const atomic = async (ops: unknown[]) =>
+  (await harness.call<Record<string, unknown>>("atomic", "POST", "/c/atomic", ops)).json;
+const get = async (collection: string, id: string) =>
+  (await harness.call<{ document: Doc | null }>("atomic", "GET", `/c/${collection}/${id}`)).json.document;
 
 test("a group commits together: an insert, an update and a delete across collections", async () => {
   const created = await atomic([
@@ -29,7 +31,13 @@ test("a group commits together: an insert, an update and a delete across collect
   ]);
   expect(created).toEqual({ ok: true, ids: ["p-atomic", "d-atomic-1", "d-atomic-2"] });
   const changed = await atomic([
-    { op: "update", collection: "products", id: "p-atomic", body: { name: "atomic", description: "one domain" }, expectedVersion: 1 },
+    {
+      op: "update",
+      collection: "products",
+      id: "p-atomic",
+      body: { name: "atomic", description: "one domain" },
+      expectedVersion: 1,
+    },
     { op: "delete", collection: "domains", id: "d-atomic-2", expectedVersion: 1 },
   ]);
   expect(changed).toMatchObject({ ok: true });
@@ -41,12 +49,29 @@ test("a stale version anywhere in the group writes nothing, and names the stale 
   await atomic([{ op: "insert", collection: "products", id: "p-stale", body: { name: "stale group" } }]);
   const refused = await atomic([
     { op: "insert", collection: "domains", id: "d-stale", body: { productId: "p-stale", name: "never" } },
-    { op: "update", collection: "products", id: "p-stale", body: { name: "stale group", description: "lost?" }, expectedVersion: 7 },
+    {
+      op: "update",
+      collection: "products",
+      id: "p-stale",
+      body: { name: "stale group", description: "lost?" },
+      expectedVersion: 7,
+    },
   ]);
-  expect(refused).toEqual({ ok: false, kind: "version_conflict", id: "p-stale", expectedVersion: 7, currentVersion: 1, index: 1 });
+  expect(refused).toEqual({
+    ok: false,
+    kind: "version_conflict",
+    id: "p-stale",
+    expectedVersion: 7,
+    currentVersion: 1,
+    index: 1,
+  });
   expect(await get("domains", "d-stale")).toBeNull();
   expect(await get("products", "p-stale")).toMatchObject({ version: 1, body: { name: "stale group" } });
-  expect(await atomic([{ op: "delete", collection: "products", id: "p-missing", expectedVersion: 1 }])).toMatchObject({ ok: false, kind: "not_found", index: 0 });
+  expect(await atomic([{ op: "delete", collection: "products", id: "p-missing", expectedVersion: 1 }])).toMatchObject({
+    ok: false,
+    kind: "not_found",
+    index: 0,
+  });
 });
 
 test("a unique violation in the group writes nothing, and names the write and the constraint", async () => {
@@ -58,8 +83,18 @@ test("a unique violation in the group writes nothing, and names the write and th
     { op: "insert", collection: "domains", id: "d-free", body: { productId: "p-unique", name: "free" } },
     { op: "insert", collection: "domains", id: "d-clash", body: { productId: "p-unique", name: "taken" } },
   ]);
-  expect(refused).toEqual({ ok: false, kind: "unique_violation", constraint: "domains_product_id_name_unique", fields: ["product_id", "name"], index: 1 });
+  expect(refused).toEqual({
+    ok: false,
+    kind: "unique_violation",
+    constraint: "domains_product_id_name_unique",
+    fields: ["product_id", "name"],
+    index: 1,
+  });
   expect(await get("domains", "d-free")).toBeNull();
   // An invalid body is refused before anything runs.
-  expect(await atomic([{ op: "insert", collection: "domains", body: { name: "orphan" } }])).toMatchObject({ ok: false, kind: "invalid_input", index: 0 });
+  expect(await atomic([{ op: "insert", collection: "domains", body: { name: "orphan" } }])).toMatchObject({
+    ok: false,
+    kind: "invalid_input",
+    index: 0,
+  });
 });

@@ -15,7 +15,13 @@ const ENTRY = fileURLToPath(new URL("./cache-harness.worker.ts", import.meta.url
 export type CacheMode = "on" | "off";
 
 export interface CacheHarness {
-  call<T>(mode: CacheMode, method: "GET" | "POST", path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: T }>;
+  call<T>(
+    mode: CacheMode,
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Headers; json: T }>;
   kv(): Promise<Awaited<ReturnType<Miniflare["getKVNamespace"]>>>;
   dispose(): Promise<void>;
 }
@@ -44,7 +50,10 @@ export async function startCacheHarness(): Promise<CacheHarness> {
   return {
     async call(mode, method, path, body, headers = {}) {
       const target = await mf.getWorker(`cache-${mode}`);
-      const init = body === undefined ? { method, headers } : { method, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) };
+      const init =
+        body === undefined
+          ? { method, headers }
+          : { method, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) };
       const res = await target.fetch(`http://harness${path}`, init);
       return { status: res.status, headers: new Headers(res.headers), json: JSON.parse(await res.text()) };
     },

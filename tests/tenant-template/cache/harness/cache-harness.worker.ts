@@ -16,7 +16,10 @@ import { d1Session, type D1SessionVariables } from "../../../../tenant-template/
 import type { Collection } from "../../../../tenant-template/src/store/define-collection.ts";
 import { documentRepository } from "../../../../tenant-template/src/store/document-repository.ts";
 
-type HarnessEnv = { Bindings: { DB: D1Database; CACHE: KVNamespace; CACHE_MODE: string }; Variables: D1SessionVariables };
+type HarnessEnv = {
+  Bindings: { DB: D1Database; CACHE: KVNamespace; CACHE_MODE: string };
+  Variables: D1SessionVariables;
+};
 const app = new Hono<HarnessEnv>();
 app.onError((error, c) => c.json({ error: String(error) }, 500));
 app.use(d1Session());

@@ -19,7 +19,13 @@ export interface HarnessResponse<T> {
 
 export interface StoreHarness {
   /** Calls the harness Worker bound to `database`. */
-  call<T = Record<string, unknown>>(database: string, method: "GET" | "POST", path: string, body?: unknown, headers?: Record<string, string>): Promise<HarnessResponse<T>>;
+  call<T = Record<string, unknown>>(
+    database: string,
+    method: "GET" | "POST",
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<HarnessResponse<T>>;
   d1(database: string): Promise<LocalD1>;
   dispose(): Promise<void>;
 }
@@ -53,7 +59,10 @@ export async function startStoreHarness(databases: readonly string[]): Promise<S
   return {
     async call(database, method, path, body, headers = {}) {
       const worker = await mf.getWorker(`harness-${database}`);
-      const init = body === undefined ? { method, headers } : { method, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) };
+      const init =
+        body === undefined
+          ? { method, headers }
+          : { method, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) };
       const res = await worker.fetch(`http://harness${path}`, init);
       const text = await res.text();
       return { status: res.status, headers: new Headers(res.headers), json: JSON.parse(text) };

@@ -11,7 +11,12 @@ import { COLLECTIONS } from "../../../../tenant-template/src/store/collections.t
 import { d1Session, type D1SessionVariables } from "../../../../tenant-template/src/store/d1-session.ts";
 import { defineCollection, type Collection } from "../../../../tenant-template/src/store/define-collection.ts";
 import { documentRepository, InvalidCursorError } from "../../../../tenant-template/src/store/document-repository.ts";
-import { deleteWrite, insertWrite, updateWrite, writeAtomically } from "../../../../tenant-template/src/store/write-atomically.ts";
+import {
+  deleteWrite,
+  insertWrite,
+  updateWrite,
+  writeAtomically,
+} from "../../../../tenant-template/src/store/write-atomically.ts";
 
 /** A collection only the tests have: one counter document many writers increment. */
 export const counters = defineCollection({
@@ -20,7 +25,9 @@ export const counters = defineCollection({
   indexes: [{ name: "name", jsonPath: "$.name", sqlType: "TEXT" }],
 });
 
-const collections = new Map<string, Collection>([...COLLECTIONS, counters].map((collection) => [collection.name, collection]));
+const collections = new Map<string, Collection>(
+  [...COLLECTIONS, counters].map((collection) => [collection.name, collection]),
+);
 
 type HarnessEnv = { Bindings: { DB: D1Database }; Variables: D1SessionVariables };
 const app = new Hono<HarnessEnv>();
@@ -59,7 +66,9 @@ app.post("/c/:collection/insert", async (c) => {
 });
 app.post("/c/:collection/update", async (c) => {
   const input = await c.req.json<OpBody>();
-  return c.json(await repo(c).update(input.id ?? "", input.body ?? {}, { expectedVersion: input.expectedVersion ?? 0 }));
+  return c.json(
+    await repo(c).update(input.id ?? "", input.body ?? {}, { expectedVersion: input.expectedVersion ?? 0 }),
+  );
 });
 app.post("/c/:collection/delete", async (c) => {
   const input = await c.req.json<OpBody>();
@@ -68,7 +77,9 @@ app.post("/c/:collection/delete", async (c) => {
 app.post("/c/:collection/list", async (c) => {
   const input = await c.req.json<OpBody>();
   try {
-    return c.json(await repo(c).list({ where: input.where ?? {}, limit: input.limit ?? 50, cursor: input.cursor ?? null }));
+    return c.json(
+      await repo(c).list({ where: input.where ?? {}, limit: input.limit ?? 50, cursor: input.cursor ?? null }),
+    );
   } catch (error) {
     if (error instanceof InvalidCursorError) throw new ApiError(400, "bad_cursor", error.message);
     throw error;
@@ -90,7 +101,8 @@ app.post("/c/atomic", async (c) => {
     const collection = collections.get(op.collection);
     if (!collection) throw new ApiError(404, "not_found", "no such collection");
     if (op.op === "insert") return insertWrite(collection, op.body ?? {}, op.id === undefined ? {} : { id: op.id });
-    if (op.op === "update") return updateWrite(collection, op.id ?? "", op.body ?? {}, { expectedVersion: op.expectedVersion ?? 0 });
+    if (op.op === "update")
+      return updateWrite(collection, op.id ?? "", op.body ?? {}, { expectedVersion: op.expectedVersion ?? 0 });
     return deleteWrite(collection, op.id ?? "", { expectedVersion: op.expectedVersion ?? 0 });
   });
   return c.json(await writeAtomically(c.var.session, writes));
@@ -108,7 +120,11 @@ app.post("/c/:collection/increment", async (c) => {
     if (!current) throw new ApiError(404, "not_found", "no such counter");
     // Let other writers interleave between the read and the write, as separate requests would.
     await scheduler.wait(Math.floor(Math.random() * 3));
-    const result = await counter.update(id, { ...current.body, count: current.body.count + 1 }, { expectedVersion: current.version });
+    const result = await counter.update(
+      id,
+      { ...current.body, count: current.body.count + 1 },
+      { expectedVersion: current.version },
+    );
     if (result.ok) done += 1;
     else if (result.kind === "version_conflict") conflicts += 1;
     else throw new Error(`unexpected ${result.kind}`);
