@@ -1,6 +1,5 @@
-import { Kysely, sql, type RawBuilder } from "kysely";
-import { D1Dialect } from "kysely-d1";
-import type { StoreQueryable } from "../store/store-db.ts";
+import { sql, type RawBuilder } from "kysely";
+import { storeDb, type StoreQueryable } from "../store/store-db.ts";
 import type { RegistryLevel } from "./registry-levels.ts";
 
 /** Documents removed per level, e.g. `{ domains: 1, contexts: 3, schemas: 0, versions: 0 }`. */
@@ -29,10 +28,8 @@ export async function cascadeDelete(
   id: string,
   expectedVersion: number,
 ): Promise<CascadeResult> {
-  // Compile-only: the statements run through batch(), which kysely-d1 cannot express.
-  const db = new Kysely<Record<string, { id: string; _version: number }>>({
-    dialect: new D1Dialect({ database: queryable as D1Database }),
-  });
+  // Compiles the batch's statements (Kysely cannot run a D1 batch) and reads after a failed one.
+  const db = storeDb<Record<string, { id: string; _version: number }>>(queryable);
   const below = levels.slice(levels.indexOf(root) + 1);
   const table = (level: RegistryLevel) => sql.table(level.collection.name);
 

@@ -1,10 +1,9 @@
-import { Kysely, sql } from "kysely";
-import { D1Dialect } from "kysely-d1";
+import { sql } from "kysely";
 import type { Collection } from "../store/define-collection.ts";
 import { newDocumentId } from "../store/new-document-id.ts";
 import type { StoredDocument, UniqueViolation } from "../store/store-result.ts";
 import { uniqueViolationOf } from "../store/store-result.ts";
-import type { StoreQueryable } from "../store/store-db.ts";
+import { storeDb, type StoreQueryable } from "../store/store-db.ts";
 
 export type InsertChildResult =
   | { ok: true; document: StoredDocument<Record<string, unknown>> }
@@ -35,7 +34,7 @@ export async function insertChild(
   parent: { table: string; id: string },
   body: Record<string, unknown>,
 ): Promise<InsertChildResult> {
-  const db = new Kysely<Record<string, Row>>({ dialect: new D1Dialect({ database: queryable as D1Database }) });
+  const db = storeDb<Record<string, Row>>(queryable);
   const id = newDocumentId();
   const now = new Date().toISOString();
   const guard =

@@ -1,10 +1,9 @@
-import { Kysely, sql } from "kysely";
+import { sql } from "kysely";
 import { MAX_PAGE_SIZE } from "../http/input-limits.ts";
-import { D1Dialect } from "kysely-d1";
 import type { z } from "zod";
 import type { BodyOf, Collection, IndexedName, IndexedValue } from "./define-collection.ts";
 import { newDocumentId } from "./new-document-id.ts";
-import type { StoreQueryable } from "./store-db.ts";
+import { storeDb, type StoreQueryable } from "./store-db.ts";
 import {
   uniqueViolationOf,
   type DeleteResult,
@@ -91,8 +90,7 @@ export function documentRepository<C extends Collection>(
   collection: C,
 ): DocumentRepository<C> {
   type Body = BodyOf<C>;
-  // See store-db.ts for why a session may stand in for the database.
-  const db = new Kysely<AnyStore>({ dialect: new D1Dialect({ database: queryable as D1Database }) });
+  const db = storeDb<AnyStore>(queryable);
   const table = collection.name;
   const indexedNames = new Set<string>(collection.indexes.map((field) => field.name));
 

@@ -1,10 +1,9 @@
-import { Kysely, sql, type CompiledQuery } from "kysely";
-import { D1Dialect } from "kysely-d1";
+import { sql, type CompiledQuery, type Kysely } from "kysely";
 import type { z } from "zod";
 import type { Collection } from "./define-collection.ts";
 import { DOCUMENT_ID } from "./document-repository.ts";
 import { newDocumentId } from "./new-document-id.ts";
-import type { StoreQueryable } from "./store-db.ts";
+import { storeDb, type StoreQueryable } from "./store-db.ts";
 import {
   uniqueViolationOf,
   type InvalidInput,
@@ -97,8 +96,8 @@ export function deleteWrite(collection: Collection, id: string, options: { expec
 }
 
 /**
- * Runs writes all-or-nothing in one D1 `batch()` (D1 runs a batch as one transaction; kysely-d1
- * has none, so the queries are compiled with Kysely and batched as prepared statements).
+ * Runs writes all-or-nothing in one D1 `batch()` (D1 runs a batch as one transaction and has no
+ * interactive ones for Kysely, so the queries are compiled with Kysely and batched as prepared statements).
  * Compare-and-set writes are preceded by a guard statement that fails the whole batch when the
  * document is not at the expected version: a plain `UPDATE ... WHERE _version = ?` would just
  * change nothing and let the rest of the batch commit.
@@ -126,9 +125,7 @@ export async function writeAtomically(
     }
   }
   if (writes.length === 0) return { ok: true, ids: [] };
-  const db = new Kysely<Record<string, AnyDocumentRow>>({
-    dialect: new D1Dialect({ database: queryable as D1Database }),
-  });
+  const db = storeDb<Record<string, AnyDocumentRow>>(queryable);
   const now = new Date().toISOString();
   const statements: D1PreparedStatement[] = [];
   const add = (query: CompiledQuery) => statements.push(queryable.prepare(query.sql).bind(...query.parameters));

@@ -4,6 +4,7 @@
  * bundled only by the tests (see store-harness.ts), and its routes are not an API.
  */
 import { Hono } from "hono";
+import { sql } from "kysely";
 import { z } from "zod";
 import { ApiError } from "../../../../tenant-template/src/api-error.ts";
 import { collectionDdl } from "../../../../tenant-template/src/store/collection-ddl.ts";
@@ -11,6 +12,7 @@ import { COLLECTIONS } from "../../../../tenant-template/src/store/collections.t
 import { d1Session, type D1SessionVariables } from "../../../../tenant-template/src/store/d1-session.ts";
 import { defineCollection, type Collection } from "../../../../tenant-template/src/store/define-collection.ts";
 import { documentRepository, InvalidCursorError } from "../../../../tenant-template/src/store/document-repository.ts";
+import { storeDb } from "../../../../tenant-template/src/store/store-db.ts";
 import {
   deleteWrite,
   insertWrite,
@@ -106,6 +108,89 @@ app.post("/c/atomic", async (c) => {
     return deleteWrite(collection, op.id ?? "", { expectedVersion: op.expectedVersion ?? 0 });
   });
   return c.json(await writeAtomically(c.var.session, writes));
+});
+
+interface CounterRow {
+  id: string;
+  body: string;
+  created_at: string;
+  updated_at: string;
+  _version: number;
+}
+
+// What Kysely reports for writes through our D1 dialect on the request's session: an insert of
+// three rows, an update of two, a delete of one, then an update and a delete that match nothing.
+// Also returns whatever was logged meanwhile, so the test sees any Kysely warning about the driver.
+app.post("/c/kysely/affected-rows", async (c) => {
+  const { prefix } = await c.req.json<{ prefix: string }>();
+  const db = storeDb<Record<string, CounterRow>>(c.var.session);
+  const logged: string[] = [];
+  const { log, warn } = console;
+  console.log = console.warn = (...args: unknown[]) => logged.push(args.map(String).join(" "));
+  try {
+    const now = new Date().toISOString();
+    const first = `${prefix}-a`;
+    const second = `${prefix}-b`;
+    const third = `${prefix}-c`;
+    const rows = [first, second, third].map((id) => ({
+      id,
+      body: JSON.stringify({ name: id, count: 0 }),
+      created_at: now,
+      updated_at: now,
+      _version: 1,
+    }));
+    const inserted = await db.insertInto(counters.name).values(rows).executeTakeFirstOrThrow();
+    const lastRow = await db
+      .selectFrom(counters.name)
+      .select(sql<number>`rowid`.as("rowid"))
+      .where("id", "=", third)
+      .executeTakeFirstOrThrow();
+    const bump = { _version: sql<number>`_version + 1` };
+    const updated = await db.updateTable(counters.name).set(bump).where("id", "in", [first, second]).executeTakeFirst();
+    const deleted = await db.deleteFrom(counters.name).where("id", "=", third).executeTakeFirst();
+    const missing = `${prefix}-none`;
+    const updatedNone = await db.updateTable(counters.name).set(bump).where("id", "=", missing).executeTakeFirst();
+    const deletedNone = await db.deleteFrom(counters.name).where("id", "=", missing).executeTakeFirst();
+    return c.json({
+      inserted: Number(inserted.numInsertedOrUpdatedRows),
+      insertId: inserted.insertId === undefined ? null : Number(inserted.insertId),
+      lastRowid: lastRow.rowid,
+      updated: Number(updated.numUpdatedRows),
+      deleted: Number(deleted.numDeletedRows),
+      updatedNone: Number(updatedNone.numUpdatedRows),
+      deletedNone: Number(deletedNone.numDeletedRows),
+      logged,
+    });
+  } finally {
+    console.log = log;
+    console.warn = warn;
+  }
+});
+
+// What Kysely's transaction(), startTransaction() and stream() do on D1, which has none of them.
+app.post("/c/kysely/unsupported", async (c) => {
+  const db = storeDb<Record<string, { id: string }>>(c.var.session);
+  const failure = async (attempt: () => Promise<unknown>) => {
+    try {
+      await attempt();
+      return null;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  };
+  let callbackRan = false;
+  return c.json({
+    transaction: await failure(() =>
+      db.transaction().execute(async () => {
+        callbackRan = true;
+      }),
+    ),
+    callbackRan,
+    startTransaction: await failure(() => db.startTransaction().execute()),
+    stream: await failure(async () => {
+      for await (const _ of db.selectFrom(counters.name).select("id").stream()) break;
+    }),
+  });
 });
 
 // One writer: `times` increments of a counter, each a read then a compare-and-set, retried on
