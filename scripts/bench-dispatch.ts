@@ -33,7 +33,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalPlatform } from "../infra/local-platform/index.ts";
-import { TEMPLATE_VERSION } from "../tenant-template/src/version.ts";
+import { TEMPLATE_VERSION } from "../contracts/template-version.ts";
 import { applyMigrationsLocally } from "./lib/local-migrations.ts";
 import { bundleLocalDispatcher, bundleTenantTemplate, REPO_ROOT } from "./lib/worker-bundles.ts";
 

@@ -31,7 +31,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import { WORKER_BUILD_OPTIONS } from "../provisioner/src/template-build.ts";
+import { WORKER_BUILD_OPTIONS } from "../contracts/worker-build-options.ts";
 import type {
   BenchRequest,
   BookmarkReply,

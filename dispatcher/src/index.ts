@@ -22,7 +22,7 @@
  */
 import { Hono } from "hono";
 import type { DispatcherBindings, DispatcherEnv } from "./env.ts";
-import { discardBody } from "./discard-body.ts";
+import { discardBody } from "../../contracts/discard-body.ts";
 import { hostOfUrl } from "./normalize-host.ts";
 import { onPlatformError, onPlatformNotFound } from "./platform-error.ts";
 import { requestId } from "./request-id.ts";

@@ -1,4 +1,4 @@
-import type { RouteRecord } from "./route-record.ts";
+import type { RouteRecord } from "../../contracts/route-record.ts";
 
 /** What a host resolved to: a route, no route, or a record the dispatcher refuses to trust. */
 export type RouteLookup =

@@ -2,12 +2,12 @@ import { apiKeyIdOf } from "./api-key-id.ts";
 import type { AuthFailureTracker } from "./auth-failures.ts";
 import { allowedOrigin, applyCors, isPreflight, preflightResponse } from "./cors.ts";
 import type { DispatcherBindings } from "./env.ts";
-import { discardBody } from "./discard-body.ts";
+import { discardBody } from "../../contracts/discard-body.ts";
 import { PlatformError, platformErrorResponse } from "./platform-error.ts";
 import type { RateDecision, RateLimiter } from "./rate-limiter.ts";
 import { REQUEST_ID_HEADER, requestIdOf } from "./request-id.ts";
 import { INVALID_ROUTE, type RouteCache, type RouteLookup, UNKNOWN_ROUTE } from "./route-cache.ts";
-import { parseRouteRecord, routeKey } from "./route-record.ts";
+import { parseRouteRecord, routeKey } from "../../contracts/route-record.ts";
 
 /** Request headers the platform reserves: a tenant may trust any it receives, so clients cannot send them. */
 export const INTERNAL_HEADER_PREFIX = "x-wfp-";

@@ -4,11 +4,10 @@
  * date, vars, binding names, namespace) come from dispatcher/wrangler.jsonc, the same file that
  * deploys it to Cloudflare.
  */
-import { build } from "esbuild";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse as parseJsonc, type ParseError } from "jsonc-parser";
-import { WORKER_BUILD_OPTIONS } from "../../provisioner/src/template-build.ts";
+import { build } from "esbuild";
+import { WORKER_BUILD_OPTIONS } from "../../contracts/worker-build-options.ts";
+import { readWranglerConfig } from "../../contracts/wrangler-config.ts";
 import type { DispatcherWorker } from "./workerd-runtime.ts";
 
 interface DispatcherWranglerConfig {
@@ -20,21 +19,14 @@ interface DispatcherWranglerConfig {
   dispatch_namespaces?: { binding: string; namespace: string }[];
 }
 
-/** Reads a wrangler.jsonc file, failing with the file name and position of any syntax error. */
-export function readWranglerConfig<T>(path: string): T {
-  const errors: ParseError[] = [];
-  const config = parseJsonc(readFileSync(path, "utf8"), errors, { allowTrailingComma: true }) as T;
-  if (errors.length > 0) throw new Error(`${path}: invalid JSONC at offset ${errors[0]!.offset}`);
-  return config;
-}
-
 /** @example const dispatcher = await buildDispatcherWorker("/repo", { PLATFORM_HOSTS: "localhost" }) */
 export async function buildDispatcherWorker(
   repoRoot: string,
   varOverrides: Record<string, string> = {},
 ): Promise<DispatcherWorker> {
   const dir = join(repoRoot, "dispatcher");
-  const config = readWranglerConfig<DispatcherWranglerConfig>(join(dir, "wrangler.jsonc"));
+  // Shape as wrangler documents it; a missing entry fails below with what to add.
+  const config = (await readWranglerConfig(join(dir, "wrangler.jsonc"))) as unknown as DispatcherWranglerConfig;
   const namespace = config.dispatch_namespaces?.[0];
   const routes = config.kv_namespaces?.find((kv) => kv.binding === "ROUTES") ?? config.kv_namespaces?.[0];
   if (namespace === undefined || routes === undefined) {

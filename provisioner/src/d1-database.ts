@@ -5,7 +5,7 @@
 import { collectAll } from "./cloudflare-client.ts";
 import type { Target } from "./config.ts";
 import { apiCall, isNotFound, mayAlreadyExist, StateConflictError } from "./errors.ts";
-import type { LocationHint } from "./residency.ts";
+import type { LocationHint } from "../../contracts/tenant-record.ts";
 
 const KIND = "D1 database";
 

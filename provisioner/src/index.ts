@@ -49,10 +49,20 @@ export {
   PLANS,
   tenantSpecSchema,
 } from "./tenant-spec.ts";
-export type { Plan, ResolvedTenantSpec, TenantSpec, TenantSpecInput } from "./tenant-spec.ts";
-export { residencyProfile, RESIDENCIES } from "./residency.ts";
-export type { LocationHint, Residency, ResidencyProfile } from "./residency.ts";
-export { routeRecordKey, templateTag, tenantNames, tenantRecordKey } from "./tenant-names.ts";
+export type { ResolvedTenantSpec, TenantSpec, TenantSpecInput } from "./tenant-spec.ts";
+export { residencyProfile } from "./residency.ts";
+export type { ResidencyProfile } from "./residency.ts";
+export { templateTag, tenantNames } from "./tenant-names.ts";
+export { routeKey } from "../../contracts/route-record.ts";
+export {
+  LOCATION_HINTS,
+  type LocationHint,
+  PLAN_NAMES,
+  type Plan,
+  RESIDENCIES,
+  type Residency,
+  tenantRecordKey,
+} from "../../contracts/tenant-record.ts";
 export {
   applyMigrations,
   listAppliedMigrations,
@@ -63,12 +73,11 @@ export {
 export type { Migration, MigrationResult, MigrationResultSet, MigrationStatus } from "./migrations.ts";
 export { buildTemplate, readTemplateConfig } from "./template-build.ts";
 export type { TemplateBuild, TemplateConfig } from "./template-build.ts";
-export { generateAdminKey, hashAdminKey } from "./admin-key.ts";
 export type { ProgressEvent, ProgressListener, StepDone, StepName, StepOutcome } from "./progress.ts";
 export * as d1Database from "./d1-database.ts";
 export * as kvNamespace from "./kv-namespace.ts";
 export * as workerScript from "./worker-script.ts";
 export * as customHostname from "./custom-hostname.ts";
 export * as regionalHostname from "./regional-hostname.ts";
-export * as routeRecord from "./route-record.ts";
-export * as tenantRecord from "./tenant-record.ts";
+export * as routeRecord from "./route-record-store.ts";
+export * as tenantRecord from "./tenant-record-store.ts";

@@ -4,11 +4,7 @@
  * these texts; they are the product's promise, so they say plainly where data can still go.
  */
 
-export const RESIDENCIES = ["eu", "uk", "global"] as const;
-export type Residency = (typeof RESIDENCIES)[number];
-
-export const LOCATION_HINTS = ["wnam", "enam", "weur", "eeur", "apac", "oc"] as const;
-export type LocationHint = (typeof LOCATION_HINTS)[number];
+import type { LocationHint, Residency } from "../../contracts/tenant-record.ts";
 
 export const DEFAULT_LOCATION_HINT: LocationHint = "weur";
 

@@ -4,13 +4,12 @@
  * knows whether the uploaded code is already current without downloading it.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { builtinModules } from "node:module";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build, type BuildOptions } from "esbuild";
-import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
-import { TEMPLATE_VERSION } from "../../tenant-template/src/version.ts";
+import { build } from "esbuild";
+import { WORKER_BUILD_OPTIONS } from "../../contracts/worker-build-options.ts";
+import { readWranglerConfig } from "../../contracts/wrangler-config.ts";
+import { TEMPLATE_VERSION } from "../../contracts/template-version.ts";
 import { templateTag } from "./tenant-names.ts";
 
 export const DEFAULT_TEMPLATE_DIR = fileURLToPath(new URL("../../tenant-template/", import.meta.url));
@@ -47,20 +46,7 @@ export interface TemplateBuild extends TemplateConfig {
  */
 export async function readTemplateConfig(templateDir: string = DEFAULT_TEMPLATE_DIR): Promise<TemplateConfig> {
   const path = join(templateDir, "wrangler.jsonc");
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw new Error(`cannot read the tenant template config ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  // JSONC: comments and trailing commas are allowed, as wrangler allows them.
-  const errors: ParseError[] = [];
-  const raw: unknown = parseJsonc(text, errors, { allowTrailingComma: true });
-  if (errors.length > 0) {
-    const first = errors[0]!;
-    throw new Error(`${path}: ${printParseErrorCode(first.error)} at offset ${first.offset}`);
-  }
-  const config = (raw ?? {}) as Record<string, unknown>;
+  const config = await readWranglerConfig(path);
   const date = config["compatibility_date"];
   if (typeof date !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(date)) {
     throw new Error(`${path}: compatibility_date must be a date like "2025-09-01"`);
@@ -72,26 +58,6 @@ export async function readTemplateConfig(templateDir: string = DEFAULT_TEMPLATE_
   const main = typeof config["main"] === "string" ? config["main"] : "src/index.ts";
   return { main, compatibilityDate: date, compatibilityFlags: flags };
 }
-
-/**
- * esbuild options for a Worker bundle: one ES module, the conditions wrangler uses so packages
- * pick their Workers builds, `cloudflare:*` and `node:*` left to the runtime. Every Worker this
- * repository builds (tenant template, dispatcher) uses them.
- */
-export const WORKER_BUILD_OPTIONS = {
-  bundle: true,
-  write: false,
-  format: "esm",
-  platform: "neutral",
-  target: "es2022",
-  conditions: ["workerd", "worker", "browser"],
-  mainFields: ["module", "main"],
-  external: ["cloudflare:*", "node:*", ...builtinModules],
-  legalComments: "none",
-  logLevel: "silent",
-  sourcemap: false,
-  metafile: false,
-} as const satisfies BuildOptions;
 
 const cache = new Map<string, Promise<TemplateBuild>>();
 

@@ -11,7 +11,7 @@ import { readTargetSettings, resolveTarget, type Target, type TargetSettings } f
 import { ApiCallError, ConfigError, InputError, StateConflictError, TenantNotFoundError } from "./errors.ts";
 import { KEYS_USAGE, runKeysCli } from "./keys-cli.ts";
 import type { ProgressEvent } from "./progress.ts";
-import { LOCATION_HINTS } from "./residency.ts";
+import { LOCATION_HINTS, PLAN_NAMES } from "../../contracts/tenant-record.ts";
 import {
   createTenant,
   deleteTenant,
@@ -22,7 +22,7 @@ import {
   type TenantReport,
   type TenantSummary,
 } from "./tenant.ts";
-import { isLocalOnlyHostname, parseTenantId, parseTenantSpec, PLAN_NAMES } from "./tenant-spec.ts";
+import { isLocalOnlyHostname, parseTenantId, parseTenantSpec } from "./tenant-spec.ts";
 import { TokenBucket } from "./token-bucket.ts";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, conflict: 3, notFound: 4 } as const;

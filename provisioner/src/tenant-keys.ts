@@ -5,6 +5,7 @@
  * migrations), hashes the key here (only the hash is sent), and records each change in the
  * tenant's audit log as actor `operator`, in the same D1 batch as the change itself.
  */
+import { DOCUMENT_ID } from "../../contracts/document-id.ts";
 import { randomUUID } from "node:crypto";
 import type { Target } from "./config.ts";
 import { findD1Database } from "./d1-database.ts";
@@ -23,7 +24,7 @@ import {
   type ApiKeyRecord,
   type KeyRecordRow,
   type Role,
-} from "../../tenant-template/src/auth/api-key.ts";
+} from "../../contracts/api-key.ts";
 
 /** The actor the tenant's audit log records for changes made with the CLI. */
 export const OPERATOR_ACTOR = "operator";
@@ -51,7 +52,6 @@ export class KeyNotFoundError extends Error {
   }
 }
 
-const DOCUMENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 const RELATIVE = /^(\d{1,5})([dh])$/;
 
 /**

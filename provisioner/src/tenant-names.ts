@@ -3,6 +3,7 @@
  * function of the id, any run - create, a re-run after a crash, delete without a tenant record -
  * finds the same resources without remembering anything.
  */
+import { tenantRecordKey } from "../../contracts/tenant-record.ts";
 
 export const TENANT_ID_PATTERN = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
 
@@ -33,26 +34,6 @@ export function tenantNames(tenantId: string): TenantNames {
     scriptTags: [FLEET_TAG, `tenant-${tenantId}`],
     tenantKey: tenantRecordKey(tenantId),
   };
-}
-
-/**
- * Routing-store key of a hostname's route record.
- *
- * @example
- *   routeRecordKey("Registry.Acme.com") // "host:registry.acme.com"
- */
-export function routeRecordKey(hostname: string): string {
-  return `host:${hostname.toLowerCase()}`;
-}
-
-/**
- * Routing-store key of a tenant record.
- *
- * @example
- *   tenantRecordKey("acme") // "tenant:acme"
- */
-export function tenantRecordKey(tenantId: string): string {
-  return `tenant:${tenantId}`;
 }
 
 /**

@@ -5,7 +5,14 @@
 import { domainToASCII } from "node:url";
 import { z } from "zod";
 import { InputError } from "./errors.ts";
-import { LOCATION_HINTS, RESIDENCIES, type LocationHint, type Residency } from "./residency.ts";
+import {
+  LOCATION_HINTS,
+  type LocationHint,
+  PLAN_NAMES,
+  type Plan,
+  RESIDENCIES,
+  type Residency,
+} from "../../contracts/tenant-record.ts";
 import { TENANT_ID_PATTERN } from "./tenant-names.ts";
 
 /** What a plan gives a tenant; the route record carries it to the dispatcher. */
@@ -24,9 +31,7 @@ export const PLANS = {
   free: { cpuMs: 10, subRequests: 10, requestsPerMinute: 600, keyRequestsPerMinute: 300 },
   standard: { cpuMs: 50, subRequests: 50, requestsPerMinute: 6_000, keyRequestsPerMinute: 3_000 },
   pro: { cpuMs: 200, subRequests: 200, requestsPerMinute: 60_000, keyRequestsPerMinute: 30_000 },
-} as const satisfies Record<string, PlanLimits>;
-export type Plan = keyof typeof PLANS;
-export const PLAN_NAMES = Object.keys(PLANS) as Plan[];
+} as const satisfies Record<Plan, PlanLimits>;
 export const DEFAULT_PLAN: Plan = "standard";
 
 /**
@@ -154,9 +159,7 @@ export const tenantSpecSchema = z
       .min(1, "give at least one --domain <hostname> (e.g. --domain registry.acme.localhost)")
       .transform((domains) => [...new Set(domains)]),
     residency: z.enum(RESIDENCIES, { error: `residency must be one of: ${RESIDENCIES.join(", ")}` }).optional(),
-    plan: z
-      .enum(PLAN_NAMES as [Plan, ...Plan[]], { error: `plan must be one of: ${PLAN_NAMES.join(", ")}` })
-      .optional(),
+    plan: z.enum(PLAN_NAMES, { error: `plan must be one of: ${PLAN_NAMES.join(", ")}` }).optional(),
     locationHint: z
       .enum(LOCATION_HINTS, { error: `location hint must be one of: ${LOCATION_HINTS.join(", ")}` })
       .optional(),

@@ -18,7 +18,7 @@
  * the same value and the two can never disagree once create finishes. A tenant created before
  * proofs existed gets one on its next create (the record first, then the Worker and the routes).
  */
-import { generateAdminKey as defaultGenerateAdminKey, hashAdminKey } from "./admin-key.ts";
+import { ADMIN_KEY_ID, generateKey, hashKey } from "../../contracts/api-key.ts";
 import type { Target } from "./config.ts";
 import { generateDispatchProof as defaultGenerateDispatchProof } from "./dispatch-proof.ts";
 import {
@@ -41,16 +41,18 @@ import {
   type Region,
   type RegionalHostname,
 } from "./regional-hostname.ts";
-import { residencyProfile, type Residency, type ResidencyProfile } from "./residency.ts";
+import type { Residency } from "../../contracts/tenant-record.ts";
+import { type ResidencyProfile, residencyProfile } from "./residency.ts";
 import {
   deleteRouteRecord,
   findRoutedHostnames,
   readRouteRecord,
+  routeOwnerOf,
   sameRoute,
   writeRouteRecord,
   type RouteLookup,
   type RouteRecord,
-} from "./route-record.ts";
+} from "./route-record-store.ts";
 import { buildTemplate } from "./template-build.ts";
 import { tenantNames, FLEET_TAG } from "./tenant-names.ts";
 import {
@@ -59,7 +61,7 @@ import {
   readTenantRecord,
   writeTenantRecord,
   type TenantRecord,
-} from "./tenant-record.ts";
+} from "./tenant-record-store.ts";
 import {
   DEFAULT_PLAN,
   isLocalOnlyHostname,
@@ -221,10 +223,11 @@ export async function createTenant(
     const routes = new Map<string, RouteLookup>();
     for (const hostname of requested.domains) {
       const lookup = await readRouteRecord(target, hostname);
-      if (lookup.kind === "route" && lookup.record.tenantId !== requested.id) {
+      const owner = routeOwnerOf(lookup);
+      if (owner !== undefined && owner !== requested.id) {
         throw new StateConflictError(
-          `hostname '${hostname}' is already routed to tenant '${lookup.record.tenantId}': ` +
-            `use another hostname, or delete it from tenant '${lookup.record.tenantId}' first`,
+          `hostname '${hostname}' is already routed to tenant '${owner}': ` +
+            `use another hostname, or delete it from tenant '${owner}' first`,
         );
       }
       if (lookup.kind === "unreadable") {
@@ -249,8 +252,8 @@ export async function createTenant(
 
   const wasActive = previous?.status === "active";
   const keepKey = wasActive && previous.adminKeyHash !== undefined;
-  const adminKey = keepKey ? undefined : (deps.generateAdminKey ?? defaultGenerateAdminKey)();
-  const adminKeyHash = adminKey === undefined ? previous!.adminKeyHash! : hashAdminKey(adminKey);
+  const adminKey = keepKey ? undefined : (deps.generateAdminKey ?? (() => generateKey(ADMIN_KEY_ID)))();
+  const adminKeyHash = adminKey === undefined ? previous!.adminKeyHash! : await hashKey(adminKey);
   const createdAt = previous?.createdAt ?? now().toISOString();
   const dispatchProof = previous?.dispatchProof ?? (deps.generateDispatchProof ?? defaultGenerateDispatchProof)();
 
@@ -382,7 +385,7 @@ export async function createTenant(
           tenantId: spec.id,
           script: names.script,
           // An operator's suspension survives a re-run of create.
-          status: existing?.kind === "route" && existing.record.status === "suspended" ? "suspended" : "active",
+          status: suspended(existing) ? "suspended" : "active",
           limits: { cpuMs: PLANS[spec.plan].cpuMs, subRequests: PLANS[spec.plan].subRequests },
           plan: spec.plan,
           proof: dispatchProof,
@@ -500,6 +503,12 @@ function resolveSpec(
     corsOrigins: requested.corsOrigins ?? record?.spec.corsOrigins ?? [],
     ...(requestsPerMinute !== undefined ? { requestsPerMinute } : {}),
   };
+}
+
+/** Whether an operator suspended the hostname (a re-run of create keeps that). */
+function suspended(lookup: RouteLookup | undefined): boolean {
+  if (lookup?.kind === "route") return lookup.record.status === "suspended";
+  return lookup?.kind === "outdated" && lookup.owner.status === "suspended";
 }
 
 /** A route record as it may be shown: the dispatch proof is a secret. */
@@ -674,19 +683,18 @@ export async function showTenant(id: string, deps: TenantDeps): Promise<TenantRe
       else if (record) problems.push(`regional hostname ${hostname} is missing`);
     }
     const lookup = await readRouteRecord(target, hostname);
-    if (lookup.kind === "route") {
-      routes.push({ hostname, record: withoutProof(lookup.record) });
-      if (lookup.record.tenantId !== tenantId)
-        problems.push(`${hostname} is routed to tenant '${lookup.record.tenantId}'`);
-      else if (lookup.record.status === "suspended") problems.push(`${hostname} is suspended`);
-      else if (lookup.record.proof === undefined || lookup.record.rateLimit === undefined) {
-        problems.push(
-          `${hostname}'s route record predates dispatch proofs, so the dispatcher refuses it: re-run create`,
-        );
-      }
-    } else {
-      routes.push({ hostname });
-      problems.push(`${hostname} has no route record (not reachable)`);
+    const owner = routeOwnerOf(lookup);
+    routes.push(lookup.kind === "route" ? { hostname, record: withoutProof(lookup.record) } : { hostname });
+    if (owner === undefined) {
+      problems.push(
+        lookup.kind === "unreadable"
+          ? `${hostname}'s route record is not valid (key host:${hostname}): the dispatcher refuses it`
+          : `${hostname} has no route record (not reachable)`,
+      );
+    } else if (owner !== tenantId) problems.push(`${hostname} is routed to tenant '${owner}'`);
+    else if (suspended(lookup)) problems.push(`${hostname} is suspended`);
+    else if (lookup.kind === "outdated") {
+      problems.push(`${hostname}'s route record predates dispatch proofs, so the dispatcher refuses it: re-run create`);
     }
   }
 
@@ -795,13 +803,10 @@ export async function deleteTenant(
   for (const hostname of domains) {
     await steps.run("route-record", `Route host:${hostname}`, async () => {
       const lookup = await readRouteRecord(target, hostname);
-      if (lookup.kind === "route" && lookup.record.tenantId !== tenantId) {
-        skippedHostnames.push({ hostname, routedTo: lookup.record.tenantId });
-        return {
-          value: undefined,
-          outcome: "skipped",
-          detail: `routed to tenant '${lookup.record.tenantId}', left alone`,
-        };
+      const owner = routeOwnerOf(lookup);
+      if (owner !== undefined && owner !== tenantId) {
+        skippedHostnames.push({ hostname, routedTo: owner });
+        return { value: undefined, outcome: "skipped", detail: `routed to tenant '${owner}', left alone` };
       }
       ours.push(hostname);
       return { value: undefined, outcome: await deleteRouteRecord(target, hostname, lookup) };

@@ -9,7 +9,7 @@ import type Cloudflare from "cloudflare";
 import type { Target } from "./config.ts";
 import type { DeleteOutcome } from "./d1-database.ts";
 import { apiCall, isNotFound } from "./errors.ts";
-import type { Residency } from "./residency.ts";
+import type { Residency } from "../../contracts/tenant-record.ts";
 import type { TemplateBuild } from "./template-build.ts";
 
 const KIND = "Worker script";

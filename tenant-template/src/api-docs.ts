@@ -11,7 +11,7 @@ import { Hono, type Context } from "hono";
 import { confluentOpenApi } from "./confluent/confluent-openapi.ts";
 import { apiDocsPage, type OpenApiSummary } from "./registry/api-docs-page.ts";
 import { REGISTRY_DOCUMENT_CONFIG, registryApi } from "./registry/registry-api.ts";
-import { TEMPLATE_VERSION } from "./version.ts";
+import { TEMPLATE_VERSION } from "../../contracts/template-version.ts";
 
 /** Where the document is served (the docs page links here). */
 export const OPENAPI_DOCUMENT_PATH = "/api/openapi.json";

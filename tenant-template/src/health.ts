@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { TenantEnv } from "./env.ts";
-import { TEMPLATE_VERSION } from "./version.ts";
+import { TEMPLATE_VERSION } from "../../contracts/template-version.ts";
 
 /** What `GET /health` answers. */
 export interface HealthBody {

@@ -7,7 +7,7 @@
  * each mounts here with `app.route()`.
  */
 import { Hono } from "hono";
-import { discardBody } from "../../dispatcher/src/discard-body.ts";
+import { discardBody } from "../../contracts/discard-body.ts";
 import { apiDocs, serveOpenApiDocument } from "./api-docs.ts";
 import { onApiError, onApiNotFound } from "./api-error.ts";
 import { apiAccess } from "./auth/api-access.ts";

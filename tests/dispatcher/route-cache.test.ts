@@ -2,7 +2,7 @@
 import { describe, expect, test } from "vitest";
 import { hostOfUrl, normalizeHost } from "../../dispatcher/src/normalize-host.ts";
 import { RouteCache, type RouteLookup, UNKNOWN_ROUTE } from "../../dispatcher/src/route-cache.ts";
-import { parseRouteRecord } from "../../dispatcher/src/route-record.ts";
+import { parseRouteRecord } from "../../contracts/route-record.ts";
 
 describe("normalizeHost", () => {
   test.each([

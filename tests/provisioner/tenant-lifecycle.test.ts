@@ -11,7 +11,7 @@ import Cloudflare from "cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FaultPlanSchema } from "../../infra/local-platform/faults.ts";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
-import { hashAdminKey } from "../../provisioner/src/admin-key.ts";
+import { hashKey } from "../../contracts/api-key.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { requestTenant, runTenant } from "../support/tenant-traffic.ts";
 
@@ -135,7 +135,7 @@ describe("tenant lifecycle through the CLI", () => {
       account_id: platform.accountId,
       namespace_id: platform.routesNamespaceId,
     });
-    expect(JSON.parse(await record.text())).toMatchObject({ status: "active", adminKeyHash: hashAdminKey(adminKey) });
+    expect(JSON.parse(await record.text())).toMatchObject({ status: "active", adminKeyHash: await hashKey(adminKey) });
   });
 
   it("shows and lists the tenant", async () => {

@@ -9,7 +9,7 @@
  */
 import { TrieRouter } from "hono/router/trie-router";
 import { REGISTRY_LEVELS, type RegistryLevel } from "../registry/registry-levels.ts";
-import type { Role } from "./api-key.ts";
+import type { Role } from "../../../contracts/api-key.ts";
 
 /**
  * How a scoped key's scope is established for a request (an unscoped key skips this):

@@ -15,7 +15,7 @@ import { confluentState, type ConfluentState } from "../audit/confluent-state.ts
 import type { RequestIdVariables } from "../request-id.ts";
 import { BOOKMARK_HEADER, openD1Session } from "../store/open-d1-session.ts";
 import { matchRule, type MatchedRule } from "./access-policy.ts";
-import { hashJson, roleAllows } from "./api-key.ts";
+import { hashJson, roleAllows } from "../../../contracts/api-key.ts";
 import { presentedCredentials } from "./credentials.ts";
 import { authenticateKey, type Principal } from "./key-store.ts";
 import { aliasTarget, filterListing, isScoped, scopeAllows, subjectInScope, subjectOfPath } from "./key-scope.ts";

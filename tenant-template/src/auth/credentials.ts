@@ -4,7 +4,7 @@
  * - `Basic base64(<keyId>:<secret>)`, what Confluent clients send (`basic.auth.user.info`); a
  *   password that is itself a whole key of the same id (or with an empty user name) is accepted too.
  */
-import { joinKey, keyIdOf } from "./api-key.ts";
+import { joinKey, keyIdOf } from "../../../contracts/api-key.ts";
 
 /** What a request presented. */
 export type Credentials =

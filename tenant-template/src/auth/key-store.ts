@@ -14,7 +14,7 @@ import {
   type ApiKeyRecord,
   type KeyRecordRow,
   type Role,
-} from "./api-key.ts";
+} from "../../../contracts/api-key.ts";
 
 export { presentKey, type ApiKeyRecord };
 

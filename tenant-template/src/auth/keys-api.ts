@@ -6,9 +6,9 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ApiError } from "../api-error.ts";
 import { validationHook } from "../http/request-input.ts";
 import type { RequestIdVariables } from "../request-id.ts";
-import { DOCUMENT_ID } from "../store/document-repository.ts";
+import { DOCUMENT_ID } from "../../../contracts/document-id.ts";
 import { noteChange, type AccessVariables } from "./api-access.ts";
-import { ADMIN_KEY_ID, generateKey, generateKeyId, hashKey, KEY_ID, ROLES } from "./api-key.ts";
+import { ADMIN_KEY_ID, generateKey, generateKeyId, hashKey, KEY_ID, ROLES } from "../../../contracts/api-key.ts";
 import { findKey, insertKeyStatement, listKeys, revokeKeyStatement } from "./key-store.ts";
 
 type KeysEnv = { Bindings: { DB: D1Database }; Variables: RequestIdVariables & AccessVariables };
@@ -38,14 +38,10 @@ const keyRecord = z
 const newKey = z
   .strictObject({
     role: z.enum(ROLES).openapi({ description: "read < write < admin." }),
-    productId: z
-      .string()
-      .regex(DOCUMENT_ID)
-      .optional()
-      .openapi({
-        description:
-          "Limit /api to this product's subtree (and refuse the Confluent API unless subjectPrefix is set too).",
-      }),
+    productId: z.string().regex(DOCUMENT_ID).optional().openapi({
+      description:
+        "Limit /api to this product's subtree (and refuse the Confluent API unless subjectPrefix is set too).",
+    }),
     subjectPrefix: z
       .string()
       .min(1)

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { ErrorDetail } from "../api-error.ts";
 import type { Collection } from "../store/define-collection.ts";
-import { DOCUMENT_ID } from "../store/document-repository.ts";
+import { DOCUMENT_ID } from "../../../contracts/document-id.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
 import {
   CONFLUENT_TABLES,

@@ -18,6 +18,7 @@
  * it); in a partially open model the property's schema is compared with the schema that covered
  * it.
  */
+import { canonicalJson } from "../../../contracts/canonical-json.ts";
 import type { ParsedSpec } from "../spec/spec-types.ts";
 import type { CompatibilityEngine, CompatibilityIssue } from "./compatibility.ts";
 
@@ -264,14 +265,14 @@ class Loader {
   }
 
   private build(o: Record<string, unknown>): SchemaNode {
-    const key = canonical(o);
+    const key = canonicalJson(o);
     const common = this.common(o);
     if (typeof o.$ref === "string") {
       const ref = this.ref(o.$ref, key);
       // Before 2019-09 a $ref replaces its siblings; after, they apply alongside it.
       if (this.draft === "draft-07") return { ...ref, common };
       const rest = Object.fromEntries(Object.entries(o).filter(([k]) => k !== "$ref"));
-      const siblings = this.parts(rest, canonical(rest));
+      const siblings = this.parts(rest, canonicalJson(rest));
       if (siblings.length === 0) return { ...ref, common };
       return node({ kind: "combined", criterion: "allOf", subschemas: [ref, ...siblings] }, key, common);
     }
@@ -286,7 +287,7 @@ class Loader {
   private parts(o: Record<string, unknown>, key: string): SchemaNode[] {
     const parts: SchemaNode[] = [];
     if (Array.isArray(o.enum))
-      parts.push(node({ kind: "enum", values: [...new Set(o.enum.map(canonical))] }, `${key}#enum`, {}));
+      parts.push(node({ kind: "enum", values: [...new Set(o.enum.map((v) => canonicalJson(v)))] }, `${key}#enum`, {}));
     const combined = (["allOf", "anyOf", "oneOf"] as const)
       .filter((c) => Array.isArray(o[c]))
       .map((c) =>
@@ -300,7 +301,8 @@ class Loader {
     else if (combined.length > 1)
       parts.push(node({ kind: "combined", criterion: "allOf", subschemas: combined }, `${key}#combined`, {}));
     if (o.not !== undefined) parts.push(node({ kind: "not", schema: this.load(o.not) }, `${key}#not`, {}));
-    if (Object.hasOwn(o, "const")) parts.push(node({ kind: "const", value: canonical(o.const) }, `${key}#const`, {}));
+    if (Object.hasOwn(o, "const"))
+      parts.push(node({ kind: "const", value: canonicalJson(o.const) }, `${key}#const`, {}));
     if (typeof o.type === "string") {
       parts.push(this.typed(o, o.type, `${key}#${o.type}`));
     } else if (Array.isArray(o.type)) {
@@ -454,7 +456,7 @@ class Loader {
       id: this.draft === "draft-07" ? str(o.$id) : undefined,
       title: str(o.title),
       description: str(o.description),
-      defaultKey: Object.hasOwn(o, "default") ? canonical(o.default) : undefined,
+      defaultKey: Object.hasOwn(o, "default") ? canonicalJson(o.default) : undefined,
     };
   }
 
@@ -1047,18 +1049,6 @@ function regex(source: string): RegExp | undefined {
   } catch {
     return undefined; // validateSpecification refuses such a schema; nothing can match here
   }
-}
-
-/** JSON with sorted keys, so equal values have equal text. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (isObject(value)) {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
 }
 
 function resolvePointer(root: unknown, fragment: string): unknown {

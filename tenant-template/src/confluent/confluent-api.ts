@@ -5,6 +5,7 @@
  * unchanged. Every route is served twice: at the root, and under `/contexts/{ctx}` where plain
  * subject names are in context `ctx`.
  */
+import { canonicalJson } from "../../../contracts/canonical-json.ts";
 import { Hono, type Context } from "hono";
 import { avroCompatibility } from "../compat/avro-compatibility.ts";
 import {
@@ -509,17 +510,7 @@ function versionHint(metadata: Json | null | undefined): number | undefined {
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(sortKeys(a ?? null)) === JSON.stringify(sortKeys(b ?? null));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (!isObject(value)) return value;
-  return Object.fromEntries(
-    Object.keys(value)
-      .sort()
-      .map((key) => [key, sortKeys(value[key])]),
-  );
+  return canonicalJson(a ?? null) === canonicalJson(b ?? null);
 }
 
 function sameReferences(a: readonly SchemaReference[], b: readonly SchemaReference[]): boolean {

@@ -25,24 +25,20 @@ const schemaType = z
   .openapi({ description: "AVRO (the default when a request omits it), JSON or PROTOBUF." });
 const reference = z
   .object({
-    name: z
-      .string()
-      .openapi({
-        description: "How the schema refers to it: an Avro full name, a JSON Schema $ref URL, a .proto import path.",
-        example: "com.acme.common.Money",
-      }),
+    name: z.string().openapi({
+      description: "How the schema refers to it: an Avro full name, a JSON Schema $ref URL, a .proto import path.",
+      example: "com.acme.common.Money",
+    }),
     subject: z.string().openapi({ example: "com.acme.common.Money" }),
     version: z.number().int().openapi({ example: 1 }),
   })
   .openapi("ConfluentSchemaReference");
 const schemaRequest = z
   .object({
-    schema: z
-      .string()
-      .openapi({
-        description: "The schema text.",
-        example: '{"type":"record","name":"OrderPlaced","fields":[{"name":"id","type":"string"}]}',
-      }),
+    schema: z.string().openapi({
+      description: "The schema text.",
+      example: '{"type":"record","name":"OrderPlaced","fields":[{"name":"id","type":"string"}]}',
+    }),
     schemaType: schemaType.optional(),
     references: z.array(reference).optional(),
   })
@@ -92,20 +88,16 @@ const errorBody = z
 
 // --- Parameters ---------------------------------------------------------------------------------
 
-const subject = z
-  .string()
-  .openapi({
-    param: { name: "subject", in: "path" },
-    description: "A subject; `:.ctx:name` names one in context `ctx`.",
-    example: "orders-value",
-  });
-const version = z
-  .string()
-  .openapi({
-    param: { name: "version", in: "path" },
-    description: "A version number, `latest` or `-1`.",
-    example: "latest",
-  });
+const subject = z.string().openapi({
+  param: { name: "subject", in: "path" },
+  description: "A subject; `:.ctx:name` names one in context `ctx`.",
+  example: "orders-value",
+});
+const version = z.string().openapi({
+  param: { name: "version", in: "path" },
+  description: "A version number, `latest` or `-1`.",
+  example: "latest",
+});
 const id = z.string().openapi({ param: { name: "id", in: "path" }, description: "A global schema id.", example: "1" });
 const flag = (description: string) => z.enum(["true", "false"]).optional().openapi({ description });
 const deleted = flag("Include soft-deleted versions.");
@@ -444,13 +436,10 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     summary: "List subject versions with their schemas",
     request: {
       query: z.object({
-        subjectPrefix: z
-          .string()
-          .optional()
-          .openapi({
-            description:
-              "Only subjects starting with it; `:.ctx:` names a context, `:*:` every context (default: the default context).",
-          }),
+        subjectPrefix: z.string().optional().openapi({
+          description:
+            "Only subjects starting with it; `:.ctx:` names a context, `:*:` every context (default: the default context).",
+        }),
         deleted,
         latestOnly: flag("Only each subject's latest version."),
         offset: z.string().optional(),
@@ -568,13 +557,11 @@ export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
 
 /** Routes served at the root only; every other route is also served under `/contexts/{context}`. */
 const ROOT_ONLY = new Set(["/", "/contexts", "/v1/metadata/id", "/v1/metadata/version"]);
-const contextParam = z
-  .string()
-  .openapi({
-    param: { name: "context", in: "path" },
-    description: "A context: `.ctx` (or `:.ctx:`); `.` is the default.",
-    example: ".payments",
-  });
+const contextParam = z.string().openapi({
+  param: { name: "context", in: "path" },
+  description: "A context: `.ctx` (or `:.ctx:`); `.` is the default.",
+  example: ".payments",
+});
 CONFLUENT_OPERATIONS.push(
   ...CONFLUENT_OPERATIONS.filter((operation) => !ROOT_ONLY.has(operation.path)).map((operation) => ({
     ...operation,

@@ -4,6 +4,8 @@
  * subject, a global schema id per tenant), references, metadata, rule sets, configs and modes live
  * in the tables of migrations 0004 and 0006.
  */
+import { canonicalJson } from "../../../contracts/canonical-json.ts";
+import { sha256Hex } from "../../../contracts/sha256-hex.ts";
 import { contexts, schemas, schemaVersions, type SCHEMA_FORMATS } from "../store/collections.ts";
 import type { BodyOf } from "../store/define-collection.ts";
 import { documentRepository } from "../store/document-repository.ts";
@@ -182,22 +184,10 @@ export function canonicalSchema(schemaType: SchemaType, schema: string): string 
   }
   try {
     const parsed: unknown = JSON.parse(schema);
-    return JSON.stringify(sortedKeys(schemaType === "AVRO" ? avroFullNames(parsed, "", new Set()) : parsed));
+    return canonicalJson(schemaType === "AVRO" ? avroFullNames(parsed, "", new Set()) : parsed);
   } catch {
     return schema;
   }
-}
-
-/** Object keys in one order, recursively (arrays keep theirs): key order carries no meaning in JSON. */
-function sortedKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortedKeys);
-  if (typeof value !== "object" || value === null) return value;
-  const object = value as Record<string, unknown>;
-  return Object.fromEntries(
-    Object.keys(object)
-      .sort()
-      .map((key) => [key, sortedKeys(object[key])]),
-  );
 }
 
 /** Attributes that document an Avro schema without changing what it reads or writes: left out of the comparison. */
@@ -259,14 +249,6 @@ function avroFullNames(node: unknown, namespace: string, defined: Set<string>): 
   return out;
 }
 
-/** sha-256 hex of a value's JSON. */
-async function sha256(value: unknown): Promise<string> {
-  const bytes = new TextEncoder().encode(JSON.stringify(value));
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
-    .map((byte) => byte.toString(16).padStart(2, "0"))
-    .join("");
-}
-
 /**
  * What makes two registrations the same schema id: type, canonical text and references (metadata
  * and rule sets belong to versions: the same schema with other metadata is a new version under
@@ -282,7 +264,9 @@ export interface SchemaIdentity {
 
 async function identityHash(identity: SchemaIdentity): Promise<string> {
   const references = identity.references.map(({ name, subject, version }) => ({ name, subject, version }));
-  return sha256([identity.schemaType, canonicalSchema(identity.schemaType, identity.schema), references]);
+  return sha256Hex(
+    JSON.stringify([identity.schemaType, canonicalSchema(identity.schemaType, identity.schema), references]),
+  );
 }
 
 function newGuid(): string {

@@ -9,7 +9,7 @@ import { auditApi } from "../audit/audit-api.ts";
 import { keysApi } from "../auth/keys-api.ts";
 import { validationHook } from "../http/request-input.ts";
 import { d1Session } from "../store/d1-session.ts";
-import { TEMPLATE_VERSION } from "../version.ts";
+import { TEMPLATE_VERSION } from "../../../contracts/template-version.ts";
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION } from "../backup/export-format.ts";
 import { levelRoutes, type RegistryEnv } from "./level-routes.ts";
 import { REGISTRY_LEVELS } from "./registry-levels.ts";

@@ -9,7 +9,7 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WORKER_BUILD_OPTIONS } from "../../../provisioner/src/template-build.ts";
+import { WORKER_BUILD_OPTIONS } from "../../../contracts/worker-build-options.ts";
 import { startAuthHarness, type AuthHarness } from "./auth-harness.ts";
 
 const ENTRY = fileURLToPath(new URL("./access-rules.worker.ts", import.meta.url));

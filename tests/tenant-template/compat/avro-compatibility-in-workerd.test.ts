@@ -6,7 +6,7 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { WORKER_BUILD_OPTIONS } from "../../../provisioner/src/template-build.ts";
+import { WORKER_BUILD_OPTIONS } from "../../../contracts/worker-build-options.ts";
 import { avroCompatibility } from "../../../tenant-template/src/compat/avro-compatibility.ts";
 import { validateSpecification } from "../../../tenant-template/src/spec/validate-specification.ts";
 

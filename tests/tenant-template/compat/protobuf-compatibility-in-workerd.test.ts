@@ -9,7 +9,7 @@ import { Miniflare } from "miniflare";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { WORKER_BUILD_OPTIONS } from "../../../provisioner/src/template-build.ts";
+import { WORKER_BUILD_OPTIONS } from "../../../contracts/worker-build-options.ts";
 
 const ENTRY = fileURLToPath(new URL("./protobuf-compat-probe.worker.ts", import.meta.url));
 const VECTORS = fileURLToPath(

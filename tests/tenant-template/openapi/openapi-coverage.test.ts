@@ -9,7 +9,7 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WORKER_BUILD_OPTIONS } from "../../../provisioner/src/template-build.ts";
+import { WORKER_BUILD_OPTIONS } from "../../../contracts/worker-build-options.ts";
 
 const ENTRY = fileURLToPath(new URL("./route-table.worker.ts", import.meta.url));
 const OPENAPI_DOCUMENT_PATH = "/api/openapi.json";

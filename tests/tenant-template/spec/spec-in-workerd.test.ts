@@ -7,7 +7,7 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { WORKER_BUILD_OPTIONS } from "../../../provisioner/src/template-build.ts";
+import { WORKER_BUILD_OPTIONS } from "../../../contracts/worker-build-options.ts";
 import type { SpecFormat } from "../../../tenant-template/src/spec/validate-specification.ts";
 import fixtures from "./fixtures/confluent-bdd.json" with { type: "json" };
 import { invalidCases, validCases } from "./spec-cases.ts";

@@ -7,7 +7,7 @@
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { fileURLToPath } from "node:url";
-import { WORKER_BUILD_OPTIONS } from "../../../../provisioner/src/template-build.ts";
+import { WORKER_BUILD_OPTIONS } from "../../../../contracts/worker-build-options.ts";
 import { applyMigrationsLocally } from "../../../../scripts/lib/local-migrations.ts";
 
 const ENTRY = fileURLToPath(new URL("./cache-harness.worker.ts", import.meta.url));

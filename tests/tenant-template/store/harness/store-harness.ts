@@ -6,7 +6,7 @@
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { fileURLToPath } from "node:url";
-import { WORKER_BUILD_OPTIONS } from "../../../../provisioner/src/template-build.ts";
+import { WORKER_BUILD_OPTIONS } from "../../../../contracts/worker-build-options.ts";
 import { applyMigrationsLocally, type LocalD1 } from "../../../../scripts/lib/local-migrations.ts";
 
 const HARNESS_ENTRY = fileURLToPath(new URL("./store-harness.worker.ts", import.meta.url));

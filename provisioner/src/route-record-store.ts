@@ -4,35 +4,28 @@
  * only once its record exists, so they are written after every resource is in place and deleted
  * first on teardown.
  */
-import { z } from "zod";
+import {
+  parseRouteOwner,
+  parseRouteRecord,
+  type RouteOwner,
+  type RouteRecord,
+  routeKey,
+} from "../../contracts/route-record.ts";
 import type { Target } from "./config.ts";
 import type { DeleteOutcome } from "./d1-database.ts";
 import { deleteRoutingValue, listRoutingKeys, readRoutingValue, writeRoutingValue } from "./routing-store.ts";
-import { routeRecordKey } from "./tenant-names.ts";
 
-// `proof`, `rateLimit` and `corsOrigins` are optional here only so that a record written before
-// they existed is still read as this tenant's route and rewritten by a re-run of create; the
-// dispatcher refuses a record without `proof` or `rateLimit` (fails closed).
-export const routeRecordSchema = z.object({
-  tenantId: z.string(),
-  script: z.string(),
-  status: z.enum(["active", "suspended"]),
-  limits: z.object({ cpuMs: z.number(), subRequests: z.number() }),
-  plan: z.string(),
-  /** The tenant's dispatch proof: sent to its Worker as `x-wfp-proof` (docs/security.md). */
-  proof: z.string().optional(),
-  /** Requests per minute, enforced by the dispatcher per tenant and per API key id. */
-  rateLimit: z.object({ requestsPerMinute: z.number(), keyRequestsPerMinute: z.number() }).optional(),
-  /** Browser origins the dispatcher answers CORS for. */
-  corsOrigins: z.array(z.string()).optional(),
-  updatedAt: z.string(),
-});
-export type RouteRecord = z.infer<typeof routeRecordSchema>;
+export type { RouteRecord };
 
-/** What a hostname's key holds: nothing, a route record, or something we cannot read. */
+/**
+ * What a hostname's key holds: nothing, a route record the dispatcher accepts, a record of a
+ * tenant written before a field the dispatcher now requires (a re-run of create rewrites it), or
+ * something we cannot read.
+ */
 export type RouteLookup =
   | { kind: "absent" }
   | { kind: "route"; record: RouteRecord }
+  | { kind: "outdated"; owner: RouteOwner }
   | { kind: "unreadable"; raw: unknown };
 
 /**
@@ -43,10 +36,12 @@ export type RouteLookup =
  *   if (lookup.kind === "route" && lookup.record.tenantId !== "acme") // owned by someone else
  */
 export async function readRouteRecord(target: Target, hostname: string): Promise<RouteLookup> {
-  const raw = await readRoutingValue(target, routeRecordKey(hostname));
+  const raw = await readRoutingValue(target, routeKey(hostname));
   if (raw === undefined) return { kind: "absent" };
-  const parsed = routeRecordSchema.safeParse(raw);
-  return parsed.success ? { kind: "route", record: parsed.data } : { kind: "unreadable", raw };
+  const record = parseRouteRecord(raw);
+  if (record !== null) return { kind: "route", record };
+  const owner = parseRouteOwner(raw);
+  return owner === null ? { kind: "unreadable", raw } : { kind: "outdated", owner };
 }
 
 /**
@@ -57,7 +52,7 @@ export async function readRouteRecord(target: Target, hostname: string): Promise
  *   await writeRouteRecord(target, "registry.acme.com", record);
  */
 export async function writeRouteRecord(target: Target, hostname: string, record: RouteRecord): Promise<void> {
-  await writeRoutingValue(target, routeRecordKey(hostname), record, { tenantId: record.tenantId });
+  await writeRoutingValue(target, routeKey(hostname), record, { tenantId: record.tenantId });
 }
 
 /**
@@ -69,7 +64,7 @@ export async function writeRouteRecord(target: Target, hostname: string, record:
 export async function deleteRouteRecord(target: Target, hostname: string, known?: RouteLookup): Promise<DeleteOutcome> {
   const lookup = known ?? (await readRouteRecord(target, hostname));
   if (lookup.kind === "absent") return "already gone";
-  await deleteRoutingValue(target, routeRecordKey(hostname));
+  await deleteRoutingValue(target, routeKey(hostname));
   return "deleted";
 }
 
@@ -85,12 +80,12 @@ export function sameRoute(a: RouteRecord, b: RouteRecord): boolean {
     a.script === b.script &&
     a.status === b.status &&
     a.plan === b.plan &&
-    a.limits.cpuMs === b.limits.cpuMs &&
-    a.limits.subRequests === b.limits.subRequests &&
+    a.limits?.cpuMs === b.limits?.cpuMs &&
+    a.limits?.subRequests === b.limits?.subRequests &&
     a.proof === b.proof &&
-    a.rateLimit?.requestsPerMinute === b.rateLimit?.requestsPerMinute &&
-    a.rateLimit?.keyRequestsPerMinute === b.rateLimit?.keyRequestsPerMinute &&
-    (a.corsOrigins ?? []).join(" ") === (b.corsOrigins ?? []).join(" ")
+    a.rateLimit.requestsPerMinute === b.rateLimit.requestsPerMinute &&
+    a.rateLimit.keyRequestsPerMinute === b.rateLimit.keyRequestsPerMinute &&
+    a.corsOrigins.join(" ") === b.corsOrigins.join(" ")
   );
 }
 
@@ -111,8 +106,20 @@ export async function findRoutedHostnames(target: Target, tenantId: string): Pro
       hostnames.push(hostname);
     } else if (owner === undefined) {
       const lookup = await readRouteRecord(target, hostname);
-      if (lookup.kind === "route" && lookup.record.tenantId === tenantId) hostnames.push(hostname);
+      if (routeOwnerOf(lookup) === tenantId) hostnames.push(hostname);
     }
   }
   return hostnames;
+}
+
+/**
+ * The tenant a lookup routes to, current or outdated; undefined when there is no record to own.
+ *
+ * @example
+ *   routeOwnerOf(await readRouteRecord(target, "registry.acme.com")) // "acme"
+ */
+export function routeOwnerOf(lookup: RouteLookup): string | undefined {
+  if (lookup.kind === "route") return lookup.record.tenantId;
+  if (lookup.kind === "outdated") return lookup.owner.tenantId;
+  return undefined;
 }

@@ -1,6 +1,7 @@
 /**
  * The routing store's record, as docs/contracts.md defines it: `host:<hostname>` -> RouteRecord.
- * The provisioner writes it; the dispatcher only reads it.
+ * The provisioner writes it; the dispatcher only reads it. Both import this module, so the shape,
+ * the key and the check of what is read are defined once.
  */
 export interface RouteRecord {
   tenantId: string;
@@ -19,9 +20,37 @@ export interface RouteRecord {
   updatedAt?: string;
 }
 
-/** The KV key the record for `host` (already normalised) is stored under. */
-export function routeKey(host: string): string {
-  return `host:${host}`;
+/**
+ * The KV key the record for a hostname is stored under. Hostnames are case-insensitive; the
+ * dispatcher's are already lower case, so this costs it nothing.
+ *
+ * @example
+ *   routeKey("Registry.Acme.com") // "host:registry.acme.com"
+ */
+export function routeKey(hostname: string): string {
+  return `host:${hostname.toLowerCase()}`;
+}
+
+/** What every record names, whatever fields it predates: the owner and whether it is suspended. */
+export interface RouteOwner {
+  tenantId: string;
+  status: "active" | "suspended";
+}
+
+/**
+ * The owner and status of a value read from the routing store, or null when it is not a route
+ * record at all. The provisioner uses it to adopt and rewrite a record written before a field the
+ * dispatcher now requires (e.g. `proof`), which {@link parseRouteRecord} refuses.
+ *
+ * @example
+ *   parseRouteOwner({ tenantId: "acme", script: "tenant-acme", status: "active" }) // { tenantId: "acme", status: "active" }
+ */
+export function parseRouteOwner(value: unknown): RouteOwner | null {
+  if (typeof value !== "object" || value === null) return null;
+  const { tenantId, script, status } = value as Record<string, unknown>;
+  if (!isNonEmptyString(tenantId) || !isNonEmptyString(script)) return null;
+  if (status !== "active" && status !== "suspended") return null;
+  return { tenantId, status };
 }
 
 const isPositiveNumber = (value: unknown): value is number =>

@@ -6,6 +6,7 @@
  * A key is `wfp_<keyId>_<secret>`: the key id names it in lists and in the audit log, the secret is
  * 256 random bits in base64url. Only the lower-case hex sha-256 of the whole string is stored.
  */
+import { sha256Hex } from "./sha256-hex.ts";
 
 /** Roles, weakest first: each one may do everything the ones before it may. */
 export const ROLES = ["read", "write", "admin"] as const;
@@ -81,7 +82,7 @@ export function generateKeyId(): string {
  *   await hashKey("wfp_admin_x") // "5c0e..."
  */
 export async function hashKey(key: string): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key))));
+  return sha256Hex(key);
 }
 
 /**
@@ -106,13 +107,7 @@ export function digestsEqual(a: string, b: string): boolean {
  *   await hashJson({ id: "p1", name: "Shop" })
  */
 export async function hashJson(value: unknown): Promise<string> {
-  return toHex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(value)))));
-}
-
-function toHex(bytes: Uint8Array): string {
-  let hex = "";
-  for (const byte of bytes) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+  return sha256Hex(JSON.stringify(value));
 }
 
 function base64url(bytes: Uint8Array): string {
