@@ -9,7 +9,7 @@
  * not a verdict: exit 0 whenever the run completed, 1 only when the runner could not run.
  */
 import { readFileSync } from "node:fs";
-import { formatReport, runConformance, RunnerError } from "../tests/conformance/conformance-runner.ts";
+import { formatReport, runConformance, RunnerError } from "./conformance/conformance-runner.ts";
 
 const args = process.argv.slice(2);
 const json = args.includes("--json");

@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
-import { runTenant } from "../support/tenant-traffic.ts";
+import { runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
 export interface ClientTenant {
   platform: LocalPlatform;

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { formatReport, runConformance, RunnerError } from "./conformance-runner.ts";
+import { formatReport, runConformance, RunnerError } from "../../scripts/conformance/conformance-runner.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures", import.meta.url));
 

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
-import { requestTenant, runTenant, type TenantReply } from "../support/tenant-traffic.ts";
+import { requestTenant, runTenant, type TenantReply } from "../../scripts/lib/tenant-traffic.ts";
 
 let platform: LocalPlatform;
 let stateDir: string;

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FaultPlanSchema } from "../../infra/local-platform/faults.ts";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
-import { requestTenant, runTenant } from "../support/tenant-traffic.ts";
+import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
 /** Every migration of the template, in order: what a freshly provisioned tenant must report. */
 const TEMPLATE_MIGRATIONS = readdirSync(new URL("../../tenant-template/migrations/", import.meta.url))

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
-import { requestTenant, runTenant } from "../support/tenant-traffic.ts";
+import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
 /** The default product every new tenant starts with (migration 0003). */
 const DEFAULT_PRODUCT = "00000000-0000-7000-8000-000000000001";

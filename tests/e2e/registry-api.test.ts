@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
-import { requestTenant, runTenant } from "../support/tenant-traffic.ts";
+import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
 const HOST = "registry.walker.localhost";
 

@@ -13,7 +13,7 @@ import Cloudflare from "cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
-import { runTenant } from "../support/tenant-traffic.ts";
+import { runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
 const execFileAsync = promisify(execFile);
 const repo = fileURLToPath(new URL("../../", import.meta.url));

@@ -12,7 +12,7 @@ import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platfo
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { InputError } from "../../provisioner/src/errors.ts";
 import { parseNewKey } from "../../provisioner/src/tenant-keys.ts";
-import { requestTenant, runTenant } from "../support/tenant-traffic.ts";
+import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
 const HOST = "registry.keyring.localhost";
 let platform: LocalPlatform;

@@ -13,7 +13,7 @@ import { FaultPlanSchema } from "../../infra/local-platform/faults.ts";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { hashKey } from "../../contracts/api-key.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
-import { requestTenant, runTenant } from "../support/tenant-traffic.ts";
+import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
 let platform: LocalPlatform;
 let stateDir: string;

@@ -27,7 +27,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
-import { runTenant } from "../support/tenant-traffic.ts";
+import { runTenant } from "../../scripts/lib/tenant-traffic.ts";
 import { fuzzSettings } from "./fuzz-settings.ts";
 
 const { runs: RUNS, seed: SEED } = fuzzSettings({ runs: 10_000 });

@@ -7,7 +7,7 @@
  */
 import type { LocalPlatform } from "../../infra/local-platform/index.ts";
 import { LOCAL_API_TOKEN } from "../../provisioner/src/config.ts";
-import { runTenant } from "../support/tenant-traffic.ts";
+import { runTenant } from "../lib/tenant-traffic.ts";
 
 /** One table's rows right after onboarding: what a reset writes back. */
 interface TableSeed {

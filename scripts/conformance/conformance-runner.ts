@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
-import { requestTenant } from "../support/tenant-traffic.ts";
+import { requestTenant } from "../lib/tenant-traffic.ts";
 import { matchStep, StepSkipped, type ScenarioWorld, type StepReply } from "./confluent-steps.ts";
 import { readFeatureScenarios, type FeatureScenario } from "./feature-pickles.ts";
 import { onboardPooledTenant, resetTenant, type PooledTenant } from "./tenant-pool.ts";
