@@ -31,6 +31,7 @@ import {
 import type { ParsedProtobufSpec } from "../spec/protobuf-spec.ts";
 import type { ParsedSpec } from "../spec/spec-types.ts";
 import type { CompatibilityEngine, CompatibilityIssue } from "./compatibility.ts";
+import { RESERVED_FIELDS_PROPERTY, reservedFieldProblems } from "./reserved-fields.ts";
 
 /** Confluent's difference types, plus the two metadata-driven reserved-field checks. */
 export const PROTOBUF_DIFFERENCE_TYPES = [
@@ -112,8 +113,6 @@ export interface ProtobufSchemaMetadata {
  * name. Every other type in the root is taken as declared by the file itself.
  */
 export type ProtobufSchemaInput = ParsedProtobufSpec;
-
-const RESERVED_PROPERTY = "confluent:reserved";
 
 /**
  * Confluent's scalar groups: types in one group share a wire encoding, so a reader of one type
@@ -259,9 +258,9 @@ function describe({ type, path }: ProtobufDifference): string {
     case "FIELD_MOVED_TO_EXISTING_ONEOF":
       return `oneof ${path} gained a field that was independent of its existing members`;
     case "RESERVED_FIELD_REMOVED":
-      return `a field reserved in the previous version's metadata (${RESERVED_PROPERTY}) is no longer reserved: ${path}`;
+      return `a field reserved in the previous version's metadata (${RESERVED_FIELDS_PROPERTY}) is no longer reserved: ${path}`;
     case "FIELD_CONFLICTS_WITH_RESERVED_FIELD":
-      return `field ${path} uses a name reserved in the metadata (${RESERVED_PROPERTY})`;
+      return `field ${path} uses a name reserved in the metadata (${RESERVED_FIELDS_PROPERTY})`;
     default:
       return `${type} at ${path}`;
   }
@@ -535,30 +534,36 @@ function compareMessageTypes(ctx: DiffContext, original: Type, update: Type): vo
   if (!sub.isCompatible()) ctx.add("FIELD_NAMED_TYPE_CHANGED");
 }
 
-/**
- * Confluent's metadata rules for `confluent:reserved` (a comma-separated list of field names):
- * a name reserved by the previous version stays reserved, and no reserved name is a field of the
- * schema's first message.
- */
+/** Confluent's reserved-field rule (reserved-fields.ts) over the fields of the update's first message. */
 function checkReservedFields(
   ctx: DiffContext,
   update: ProtobufSchemaInput,
   originalMetadata?: ProtobufSchemaMetadata,
   updateMetadata?: ProtobufSchemaMetadata,
 ): void {
-  const reserved = (metadata?: ProtobufSchemaMetadata) =>
-    new Set(
-      (metadata?.properties?.[RESERVED_PROPERTY] ?? "")
-        .split(",")
-        .map((name) => name.trim())
-        .filter(Boolean),
-    );
-  const before = reserved(originalMetadata);
-  const after = reserved(updateMetadata);
-  for (const name of before) if (!after.has(name)) ctx.add("RESERVED_FIELD_REMOVED", name);
   const first = fileTypes(update, ctx.update).find((t): t is Type => t instanceof Type);
-  for (const field of first?.fieldsArray ?? [])
-    if (after.has(field.name)) ctx.add("FIELD_CONFLICTS_WITH_RESERVED_FIELD", first?.name ?? "", field.id);
+  const fields = first?.fieldsArray ?? [];
+  const problems = reservedFieldProblems(
+    originalMetadata,
+    updateMetadata,
+    fields.map((field) => field.name),
+  );
+  for (const problem of problems) {
+    if (problem.type === "RESERVED_FIELD_REMOVED") ctx.add(problem.type, problem.name);
+    else ctx.add(problem.type, first?.name ?? "", fields.find((field) => field.name === problem.name)?.id ?? "");
+  }
+}
+
+/**
+ * The names of the fields of a .proto's first message (of the file itself, not its imports): the
+ * fields Confluent's reserved-field rule applies to.
+ *
+ * @example
+ *   protobufFirstMessageFields(parsed) // ["id", "cost"]
+ */
+export function protobufFirstMessageFields(spec: ProtobufSchemaInput): string[] {
+  const first = fileTypes(spec, side(spec)).find((t): t is Type => t instanceof Type);
+  return (first?.fieldsArray ?? []).map((field) => field.name);
 }
 
 function union<T>(a: Iterable<T>, b: Iterable<T>): Set<T> {

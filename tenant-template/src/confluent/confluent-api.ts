@@ -16,7 +16,8 @@ import {
   type CompatibilityResult,
 } from "../compat/compatibility.ts";
 import { jsonSchemaCompatibility } from "../compat/json-schema-compatibility.ts";
-import { protobufCompatibility } from "../compat/protobuf-compatibility.ts";
+import { protobufCompatibility, protobufFirstMessageFields } from "../compat/protobuf-compatibility.ts";
+import { reservedFieldProblems } from "../compat/reserved-fields.ts";
 import type { RegistryEnv } from "../registry/level-routes.ts";
 import type { ParsedSpec } from "../spec/validate-specification.ts";
 import { d1Session } from "../store/d1-session.ts";
@@ -532,18 +533,10 @@ function sameSchema(version: SubjectVersion, input: SchemaInput, metadata: Json 
   );
 }
 
-/** The names a version reserves: `confluent:reserved` in its metadata properties, comma-separated. */
-function reservedNames(metadata: Json | null): string[] {
-  const value = isObject(metadata?.properties) ? metadata.properties["confluent:reserved"] : undefined;
-  return typeof value === "string"
-    ? value
-        .split(",")
-        .map((name) => name.trim())
-        .filter((name) => name !== "")
-    : [];
-}
-
-/** The top-level field names of a schema: an Avro record's fields, a JSON Schema's properties, a .proto's messages' fields. */
+/**
+ * The fields Confluent's reserved-field rule applies to: an Avro record's fields, a JSON Schema's
+ * properties, the fields of a .proto's first message.
+ */
 function topLevelFields(parsed: ParsedSpec): string[] {
   if (parsed.format === "AVRO")
     return parsed.schema.type === "record" ? parsed.schema.fields.map((field) => field.name) : [];
@@ -551,17 +544,7 @@ function topLevelFields(parsed: ParsedSpec): string[] {
     return typeof parsed.schema === "object" && isObject(parsed.schema.properties)
       ? Object.keys(parsed.schema.properties)
       : [];
-  const names: string[] = [];
-  for (const nested of parsed.root.nestedArray) {
-    const fields = (nested as { fieldsArray?: { name: string }[] }).fieldsArray;
-    if (fields) names.push(...fields.map((field) => field.name));
-    const children = (nested as { nestedArray?: unknown[] }).nestedArray ?? [];
-    for (const child of children) {
-      const childFields = (child as { fieldsArray?: { name: string }[] }).fieldsArray;
-      if (childFields) names.push(...childFields.map((field) => field.name));
-    }
-  }
-  return names;
+  return protobufFirstMessageFields(parsed);
 }
 
 /**
@@ -569,17 +552,19 @@ function topLevelFields(parsed: ParsedSpec): string[] {
  * previous version stays reserved. Both are 409, as Confluent answers them.
  */
 function checkReservedFields(parsed: ParsedSpec, metadata: Json | null, previous: Json | null): void {
-  const reserved = reservedNames(metadata);
-  const fields = new Set(topLevelFields(parsed));
-  for (const name of reserved)
-    if (fields.has(name))
-      fail(
-        CONFLUENT_ERRORS.incompatibleSchema,
-        `The new schema has field that conflicts with the reserved field ${name}.`,
-      );
-  for (const name of reservedNames(previous))
-    if (!reserved.includes(name))
-      fail(CONFLUENT_ERRORS.incompatibleSchema, `The new schema has reserved field ${name} removed from its metadata.`);
+  const [problem] = reservedFieldProblems(previous, metadata, topLevelFields(parsed));
+  if (problem?.type === "FIELD_CONFLICTS_WITH_RESERVED_FIELD") {
+    fail(
+      CONFLUENT_ERRORS.incompatibleSchema,
+      `The new schema has field that conflicts with the reserved field ${problem.name}.`,
+    );
+  }
+  if (problem?.type === "RESERVED_FIELD_REMOVED") {
+    fail(
+      CONFLUENT_ERRORS.incompatibleSchema,
+      `The new schema has reserved field ${problem.name} removed from its metadata.`,
+    );
+  }
 }
 
 // ---- answers -----------------------------------------------------------------------------------
