@@ -13,6 +13,7 @@ import { errorResponse } from "../api-error.ts";
 import { outcomeOf, recordAudit, recordDenied, type AuditOutcome } from "../audit/audit-log.ts";
 import { confluentState, type ConfluentState } from "../audit/confluent-state.ts";
 import type { RequestIdVariables } from "../request-id.ts";
+import { readBodyText } from "../http/input-limits.ts";
 import { BOOKMARK_HEADER, openD1Session } from "../store/open-d1-session.ts";
 import { matchRule, type MatchedRule } from "./access-policy.ts";
 import { hashJson, roleAllows } from "../../../contracts/api-key.ts";
@@ -193,37 +194,16 @@ const MAX_CONFIG_BODY_BYTES = 64 * 1024;
 async function aliasAllowed(request: Request, prefix: string, params: Record<string, string>): Promise<boolean> {
   const subject = subjectOfPath(params);
   if (subject === null || request.body === null) return subject !== null;
-  const reader = request.clone().body!.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_CONFIG_BODY_BYTES) {
-      await reader.cancel();
-      return false;
-    }
-    chunks.push(value);
-  }
+  const text = await readBodyText(request.clone(), MAX_CONFIG_BODY_BYTES);
+  if (text === null) return false;
   let body: unknown;
   try {
-    body = JSON.parse(new TextDecoder().decode(concat(chunks, size)));
+    body = JSON.parse(text);
   } catch {
     return true; // not JSON: the handler refuses it
   }
   const alias = typeof body === "object" && body !== null ? (body as { alias?: unknown }).alias : undefined;
   return typeof alias !== "string" || alias === "" || subjectInScope(aliasTarget(alias, subject), prefix);
-}
-
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  const all = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return all;
 }
 
 /** Replaces a successful listing with the entries in the key's prefix (403 if it is not a listing). */
