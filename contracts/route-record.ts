@@ -43,7 +43,8 @@ export interface RouteOwner {
  * dispatcher now requires (e.g. `proof`), which {@link parseRouteRecord} refuses.
  *
  * @example
- *   parseRouteOwner({ tenantId: "acme", script: "tenant-acme", status: "active" }) // { tenantId: "acme", status: "active" }
+ *   parseRouteOwner({ tenantId: "acme", script: "tenant-acme", status: "active" })
+ *   // { tenantId: "acme", status: "active" }
  */
 export function parseRouteOwner(value: unknown): RouteOwner | null {
   if (typeof value !== "object" || value === null) return null;

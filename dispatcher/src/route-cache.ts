@@ -61,7 +61,10 @@ export class RouteCache {
     this.#now = now;
   }
 
-  /** The cached lookup for `host`, or `undefined` when absent or expired. Synchronous on purpose: a hit costs no await. */
+  /**
+   * The cached lookup for `host`, or `undefined` when absent or expired. Synchronous on purpose:
+   * a hit costs no await.
+   */
   get(host: string): RouteLookup | undefined {
     const entry = this.#entries.get(host);
     if (entry === undefined) return undefined;

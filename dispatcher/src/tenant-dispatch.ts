@@ -217,7 +217,10 @@ function forwardedRequest(request: Request, requestId: string, proof: string, ra
   const headers = new Headers(request.headers);
   let reserved: string[] | undefined;
   for (const name of headers.keys()) {
-    if (name.startsWith(INTERNAL_HEADER_PREFIX)) (reserved ??= []).push(name);
+    if (name.startsWith(INTERNAL_HEADER_PREFIX)) {
+      reserved ??= [];
+      reserved.push(name);
+    }
   }
   if (reserved !== undefined) for (const name of reserved) headers.delete(name);
   headers.set(REQUEST_ID_HEADER, requestId);

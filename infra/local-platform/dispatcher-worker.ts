@@ -32,9 +32,10 @@ export async function buildDispatcherWorker(
   if (namespace === undefined || routes === undefined) {
     throw new Error("dispatcher/wrangler.jsonc needs one dispatch_namespaces entry and the ROUTES kv_namespaces entry");
   }
+  const shim = join(repoRoot, "infra/local-platform/worker-shims/dispatch-namespace.ts");
   const entry = [
     `import handler from ${JSON.stringify(join(dir, config.main))};`,
-    `import { withLocalDispatchNamespace } from ${JSON.stringify(join(repoRoot, "infra/local-platform/worker-shims/dispatch-namespace.ts"))};`,
+    `import { withLocalDispatchNamespace } from ${JSON.stringify(shim)};`,
     `export default withLocalDispatchNamespace(handler, ${JSON.stringify(namespace.binding)});`,
   ].join("\n");
   const result = await build({

@@ -9,7 +9,7 @@
  */
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
-import { LogLevel } from "miniflare";
+import type { LogLevel } from "miniflare";
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
 import { accountRoutes } from "./api/accounts.ts";

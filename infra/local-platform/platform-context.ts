@@ -15,13 +15,13 @@ export interface PlatformContext {
 export function requireAccount(ctx: PlatformContext, c: Context): string {
   const accountId = c.req.param("account_id");
   if (accountId !== ctx.state.data.accountId)
-    throw notFound(7003, "Could not route to /accounts/" + accountId + ", perhaps your object identifier is invalid?");
+    throw notFound(7003, `Could not route to /accounts/${accountId}, perhaps your object identifier is invalid?`);
   return accountId;
 }
 
 export function requireZone(ctx: PlatformContext, c: Context): string {
   const zoneId = c.req.param("zone_id");
   if (zoneId !== ctx.state.data.zoneId)
-    throw notFound(7003, "Could not route to /zones/" + zoneId + ", perhaps your object identifier is invalid?");
+    throw notFound(7003, `Could not route to /zones/${zoneId}, perhaps your object identifier is invalid?`);
   return zoneId;
 }

@@ -87,7 +87,8 @@ export function d1Routes(ctx: PlatformContext): Hono {
     const db = await ctx.runtime.d1(record.uuid);
     const tables = await db
       .prepare(
-        "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+        "SELECT count(*) AS n FROM sqlite_master " +
+          "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
       )
       .first<{ n: number }>();
     // D1 refuses pragma functions; every result's meta carries the database's size instead.
@@ -113,7 +114,8 @@ export function d1Routes(ctx: PlatformContext): Hono {
       const db = await ctx.runtime.d1(record.uuid);
       const objects = await db
         .prepare(
-          "SELECT type, name FROM sqlite_master WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+          "SELECT type, name FROM sqlite_master " +
+            "WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
         )
         .all<{ type: string; name: string }>();
       const drops = objects.results.map((o) =>

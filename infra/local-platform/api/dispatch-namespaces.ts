@@ -391,7 +391,8 @@ async function readUpload(c: Context): Promise<Upload> {
   if (!modules.some((m) => m.name === metadata.main_module)) {
     throw badRequest(
       10021,
-      `No such module "${metadata.main_module}": the main module must be uploaded as a part named '${metadata.main_module}'`,
+      `No such module "${metadata.main_module}": ` +
+        `the main module must be uploaded as a part named '${metadata.main_module}'`,
     );
   }
   return { metadata, mainModule: metadata.main_module, modules, digest: digest.digest() };
