@@ -4,7 +4,7 @@
  *   GET    /{parents}/{parentId}/{plural}      list (filters on indexed fields, cursor pagination)
  *   POST   /{parents}/{parentId}/{plural}      create (201, Location, ETag)
  *   GET    /{plural}/{id}                      read (ETag)
- *   PATCH  /{plural}/{id}                      update (If-Match -> 412 when stale)
+ *   PATCH  /{plural}/{id}                      update (If-Match -> 412 when it does not match)
  *   DELETE /{plural}/{id}                      delete with everything below (If-Match -> 412)
  *
  * Products have no parent (`/products`); versions keep their item URLs under the schema.
@@ -13,6 +13,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError } from "../api-error.ts";
 import { noteChange } from "../auth/api-access.ts";
+import { IfMatch } from "../http/if-match.ts";
 import { validationHook } from "../http/request-input.ts";
 import type { RequestIdVariables } from "../request-id.ts";
 import type { D1SessionVariables } from "../store/d1-session.ts";
@@ -30,7 +31,7 @@ import { readCacheConfig } from "../cache/read-cache-config.ts";
 import { newReadCacheStats, type ReadCacheStats } from "../cache/read-cache-stats.ts";
 import { cascadeDelete } from "./cascade-delete.ts";
 import { schemaIdCache } from "../confluent/confluent-store.ts";
-import { entityTag, requiredVersion } from "./entity-tag.ts";
+import { entityTag } from "./entity-tag.ts";
 import { insertChild } from "./insert-child.ts";
 import { REGISTRY_LEVELS, versionLevel, type RegistryLevel } from "./registry-levels.ts";
 import { checkVersionWrite, type VersionFacts } from "./version-rules.ts";
@@ -106,14 +107,48 @@ function conflictOf(level: RegistryLevel, violation: UniqueViolation, body: Body
   });
 }
 
-function staleVersion(level: RegistryLevel, required: number, current: number): ApiError {
+/** The request's `If-Match` condition, `null` without the header; 400 when it is not `*` or entity tags. */
+function ifMatchOf(c: Context<RegistryEnv>): IfMatch | null {
+  const value = c.req.header("if-match");
+  if (value === undefined) return null;
+  const condition = IfMatch.parse(value);
+  if (condition === null) {
+    throw new ApiError(
+      400,
+      "invalid_request",
+      'If-Match must be * or a list of entity tags as sent in ETag, e.g. "3".',
+      {
+        details: [
+          { path: "header/if-match", message: 'expected * or quoted entity tags separated by commas, e.g. "3"' },
+        ],
+      },
+    );
+  }
+  return condition;
+}
+
+function preconditionFailed(level: RegistryLevel, current: number): ApiError {
   return new ApiError(
     412,
     "precondition_failed",
-    `The ${level.singular} is at version ${current}, not ${required}: read it again and retry.`,
+    `The ${level.singular} is at version ${current}, which If-Match does not match: read it again and retry.`,
     {
-      details: [{ path: "header/if-match", message: `current ETag is "${current}"` }],
+      details: [{ path: "header/if-match", message: `current ETag is ${entityTag(current)}` }],
     },
+  );
+}
+
+/**
+ * What a write guarded by the version read answers when another write got there first: 412 when
+ * If-Match does not match the version now current, else 409 (the client asked for no check, or for
+ * `*`, or listed the new version too, but the write was computed from a version it no longer is).
+ */
+function lostRace(level: RegistryLevel, condition: IfMatch | null, current: number, doing: string): ApiError {
+  if (condition !== null && !condition.matches(entityTag(current))) return preconditionFailed(level, current);
+  return new ApiError(
+    409,
+    "concurrent_update",
+    `The ${level.singular} changed while it was being ${doing}: read it again and retry.`,
   );
 }
 
@@ -156,7 +191,12 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
     "if-match": z
       .string()
       .optional()
-      .openapi({ description: 'The ETag read before, e.g. "3": 412 when the document has changed since.' }),
+      .openapi({
+        description:
+          'The ETag read before, e.g. "3"; or a comma-separated list of entity tags (`"3", "4"`), ' +
+          'or `*` (any version). Strong comparison: a weak tag (`W/"3"`) never matches. ' +
+          "412 when no tag matches the current ETag, 400 when the value is not `*` or a list of entity tags.",
+      }),
   });
   const listQuery = z.strictObject({
     limit: z.coerce
@@ -351,9 +391,11 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
       },
     }),
     async (c) => {
-      const required = requiredVersion(c.req.header("if-match"));
+      const condition = ifMatchOf(c);
       const current = await load(c, c.req.valid("param") as Record<string, string>);
-      if (required !== null && required !== current.version) throw staleVersion(level, required, current.version);
+      // Checked against the version read; the write below is guarded by that exact version.
+      if (condition !== null && !condition.matches(entityTag(current.version)))
+        throw preconditionFailed(level, current.version);
       const changes = Object.fromEntries(
         Object.entries(c.req.valid("json") as Body).filter(([, value]) => value !== undefined),
       );
@@ -363,17 +405,9 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
       if (!result.ok) {
         if (result.kind === "unique_violation") throw conflictOf(level, result, body);
         if (result.kind === "not_found") throw notFound(level, current.id, `path/${level.idParam}`);
-        if (result.kind === "version_conflict") {
-          // Someone wrote between our read and our write: with If-Match that is a failed
-          // precondition; without one the client never asked for a check, but we will not
-          // overwrite a version the rules above did not see.
-          if (required !== null) throw staleVersion(level, required, result.currentVersion);
-          throw new ApiError(
-            409,
-            "concurrent_update",
-            `The ${level.singular} changed while it was being updated: read it again and retry.`,
-          );
-        }
+        // Someone wrote between our read and our write: never overwrite a version the rules above
+        // did not see, whatever If-Match allowed.
+        if (result.kind === "version_conflict") throw lostRace(level, condition, result.currentVersion, "updated");
         throw invalidBody(level, result.issues);
       }
       noteChange(c, present(current), present(result.document as StoredDocument<Body>));
@@ -405,18 +439,15 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
       },
     }),
     async (c) => {
-      const required = requiredVersion(c.req.header("if-match"));
+      const condition = ifMatchOf(c);
       const current = await load(c, c.req.valid("param") as Record<string, string>);
-      if (required !== null && required !== current.version) throw staleVersion(level, required, current.version);
+      // Checked against the version read; the write below is guarded by that exact version.
+      if (condition !== null && !condition.matches(entityTag(current.version)))
+        throw preconditionFailed(level, current.version);
       const result = await cascadeDelete(c.var.session, REGISTRY_LEVELS, level, current.id, current.version);
       if (!result.ok) {
         if (result.kind === "not_found") throw notFound(level, current.id, `path/${level.idParam}`);
-        if (required !== null) throw staleVersion(level, required, result.currentVersion);
-        throw new ApiError(
-          409,
-          "concurrent_update",
-          `The ${level.singular} changed while it was being deleted: read it again and retry.`,
-        );
+        throw lostRace(level, condition, result.currentVersion, "deleted");
       }
       // Versions may have gone with it, and with them the last use of a Confluent id.
       if (Object.values(result.removed).some((count) => count > 0)) schemaIdCache.clear();
