@@ -73,10 +73,11 @@ function positiveInteger(env: Env, name: string): number | undefined {
  *
  * @example
  *   readTargetSettings({}) // local platform at http://127.0.0.1:8788/client/v4
- *   readTargetSettings({ CLOUDFLARE_API_TOKEN: "t" }) // throws: CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_ZONE_ID are required ...
+ *   readTargetSettings({ CLOUDFLARE_API_TOKEN: "t" })
+ *   // throws: CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_ZONE_ID are required ...
  */
 export function readTargetSettings(env: Env = process.env): TargetSettings {
-  const token = nonEmpty(env["CLOUDFLARE_API_TOKEN"]);
+  const token = nonEmpty(env.CLOUDFLARE_API_TOKEN);
   const retry: Partial<RetryPolicy> = {};
   const maxAttempts = positiveInteger(env, "WFP_API_MAX_ATTEMPTS");
   if (maxAttempts !== undefined) retry.maxAttempts = Math.max(1, maxAttempts);
@@ -84,7 +85,7 @@ export function readTargetSettings(env: Env = process.env): TargetSettings {
   if (baseDelayMs !== undefined) retry.baseDelayMs = baseDelayMs;
 
   let rateLimit = CLOUDFLARE_RATE_LIMIT;
-  const rawLimit = nonEmpty(env["WFP_API_RATE_LIMIT"]);
+  const rawLimit = nonEmpty(env.WFP_API_RATE_LIMIT);
   if (rawLimit !== undefined) {
     const match = /^(\d+)\s*\/\s*(\d+(?:\.\d+)?)$/.exec(rawLimit);
     if (!match || Number(match[1]) < 1 || Number(match[2]) <= 0) {
@@ -94,11 +95,11 @@ export function readTargetSettings(env: Env = process.env): TargetSettings {
   }
 
   const common = {
-    dispatchNamespace: nonEmpty(env["WFP_DISPATCH_NAMESPACE"]) ?? DEFAULT_DISPATCH_NAMESPACE,
-    ...optional("routesNamespaceId", nonEmpty(env["WFP_ROUTES_KV_ID"])),
-    ...optional("cnameTarget", nonEmpty(env["WFP_CNAME_TARGET"])),
-    ...optional("accountId", nonEmpty(env["CLOUDFLARE_ACCOUNT_ID"])),
-    ...optional("zoneId", nonEmpty(env["CLOUDFLARE_ZONE_ID"])),
+    dispatchNamespace: nonEmpty(env.WFP_DISPATCH_NAMESPACE) ?? DEFAULT_DISPATCH_NAMESPACE,
+    ...optional("routesNamespaceId", nonEmpty(env.WFP_ROUTES_KV_ID)),
+    ...optional("cnameTarget", nonEmpty(env.WFP_CNAME_TARGET)),
+    ...optional("accountId", nonEmpty(env.CLOUDFLARE_ACCOUNT_ID)),
+    ...optional("zoneId", nonEmpty(env.CLOUDFLARE_ZONE_ID)),
     retry,
     rateLimit,
   };
@@ -106,7 +107,7 @@ export function readTargetSettings(env: Env = process.env): TargetSettings {
   if (token === undefined) {
     return {
       kind: "local",
-      baseURL: nonEmpty(env["CLOUDFLARE_API_BASE_URL"]) ?? LOCAL_API_BASE_URL,
+      baseURL: nonEmpty(env.CLOUDFLARE_API_BASE_URL) ?? LOCAL_API_BASE_URL,
       apiToken: LOCAL_API_TOKEN,
       ...common,
     };
@@ -121,7 +122,7 @@ export function readTargetSettings(env: Env = process.env): TargetSettings {
   }
   return {
     kind: "cloudflare",
-    baseURL: nonEmpty(env["CLOUDFLARE_API_BASE_URL"]) ?? CLOUDFLARE_API_BASE_URL,
+    baseURL: nonEmpty(env.CLOUDFLARE_API_BASE_URL) ?? CLOUDFLARE_API_BASE_URL,
     apiToken: token,
     ...common,
   };

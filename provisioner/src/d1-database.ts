@@ -49,7 +49,11 @@ export async function findD1Database(target: Target, name: string): Promise<D1Da
  * jurisdiction differs from the one asked for is refused: D1 cannot move a database.
  *
  * @example
- *   const { database, action } = await ensureD1Database(target, { name: "wfp-tenant-acme", jurisdiction: "eu", readReplication: "disabled" });
+ *   const { database, action } = await ensureD1Database(target, {
+ *     name: "wfp-tenant-acme",
+ *     jurisdiction: "eu",
+ *     readReplication: "disabled",
+ *   });
  */
 export async function ensureD1Database(
   target: Target,

@@ -49,7 +49,9 @@ export class TenantNotFoundError extends Error {
  * Configuration from the environment is missing or invalid. Exit code 2.
  *
  * @example
- *   throw new ConfigError("CLOUDFLARE_API_TOKEN is set, so the target is Cloudflare, which also needs CLOUDFLARE_ZONE_ID ...");
+ *   throw new ConfigError(
+ *     "CLOUDFLARE_API_TOKEN is set, so the target is Cloudflare, which also needs CLOUDFLARE_ZONE_ID ...",
+ *   );
  */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";

@@ -25,7 +25,9 @@ const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 4 } as const;
 const SUBCOMMANDS = ["create", "list", "revoke"] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
 
-export const KEYS_USAGE = `  keys create <id> --role read|write|admin [--product <productId>] [--subject-prefix <prefix>]
+export const KEYS_USAGE =
+  `  keys create <id> --role read|write|admin [--product <productId>] ` +
+  `[--subject-prefix <prefix>]
               [--expires <ISO time>|<N>d|<N>h] [--description <text>] [--json]
       Create an API key for the tenant; the key is printed once. --product limits /api to one
       product's subtree, --subject-prefix the Confluent API to subjects with that prefix.
@@ -34,6 +36,27 @@ export const KEYS_USAGE = `  keys create <id> --role read|write|admin [--product
 
 class UsageError extends Error {
   override readonly name = "UsageError";
+}
+
+/** `parseArgs` over the `keys` options; a {@link UsageError} in its words when they do not parse. */
+function parseKeysArgs(argv: readonly string[]) {
+  try {
+    return parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        role: { type: "string" },
+        product: { type: "string" },
+        "subject-prefix": { type: "string" },
+        expires: { type: "string" },
+        description: { type: "string" },
+        json: { type: "boolean" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
 }
 
 /**
@@ -46,25 +69,7 @@ export async function runKeysCli(argv: readonly string[], io: CliIo): Promise<nu
   const wantsJson = argv.includes("--json");
   let command = "keys";
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        strict: true,
-        options: {
-          role: { type: "string" },
-          product: { type: "string" },
-          "subject-prefix": { type: "string" },
-          expires: { type: "string" },
-          description: { type: "string" },
-          json: { type: "boolean" },
-        },
-      });
-    } catch (error) {
-      throw new UsageError((error as Error).message);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseKeysArgs(argv);
     const [sub, tenant, keyId, ...extra] = positionals;
     if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub))
       throw new UsageError(`keys needs one of ${SUBCOMMANDS.join(", ")}${sub === undefined ? "" : ` (got '${sub}')`}`);
@@ -99,7 +104,8 @@ export async function runKeysCli(argv: readonly string[], io: CliIo): Promise<nu
     const settings = readTargetSettings(io.env ?? process.env);
     const onRetry = (e: RetryEvent): void => {
       io.stderr(
-        `  … ${e.method} ${new URL(e.url).pathname}: ${e.reason}, retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1} of ${e.maxAttempts})\n`,
+        `  … ${e.method} ${new URL(e.url).pathname}: ${e.reason}, ` +
+          `retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1} of ${e.maxAttempts})\n`,
       );
     };
     const target = io.resolveTarget
@@ -136,7 +142,8 @@ export async function runKeysCli(argv: readonly string[], io: CliIo): Promise<nu
           io.stdout(
             changed
               ? `Revoked API key ${record.id} of tenant ${tenantId}: it is refused from its next request on.\n`
-              : `API key ${record.id} of tenant ${tenantId} was already revoked (at ${record.revokedAt}): nothing changed.\n`,
+              : `API key ${record.id} of tenant ${tenantId} ` +
+                  `was already revoked (at ${record.revokedAt}): nothing changed.\n`,
           );
         return EXIT.ok;
       }
@@ -146,14 +153,28 @@ export async function runKeysCli(argv: readonly string[], io: CliIo): Promise<nu
     let message = error instanceof Error ? error.message : String(error);
     if (code === EXIT.failure) {
       const missingTables = /no such table/i.test(message)
-        ? " The tenant's database predates API keys: run 'npm run tenant -- create <id>' again to apply the template's migrations."
+        ? " The tenant's database predates API keys: " +
+          "run 'npm run tenant -- create <id>' again to apply the template's migrations."
         : "";
-      message = `${message}\nNothing was half-done: it is safe to run the command again.${missingTables}${error instanceof ApiCallError && error.status === undefined ? " Is the API reachable (npm start for the local platform)?" : ""}`;
+      const unreachable =
+        error instanceof ApiCallError && error.status === undefined
+          ? " Is the API reachable (npm start for the local platform)?"
+          : "";
+      message = `${message}\nNothing was half-done: it is safe to run the command again.${missingTables}${unreachable}`;
     }
     if (wantsJson) {
-      io.stdout(
-        `${JSON.stringify({ ok: false, command, error: { type: error instanceof Error ? error.name : "Error", message, exitCode: code, safeToRerun: code === EXIT.failure, ...(error instanceof InputError ? { problems: error.problems } : {}) } }, null, 2)}\n`,
-      );
+      const failure = {
+        ok: false,
+        command,
+        error: {
+          type: error instanceof Error ? error.name : "Error",
+          message,
+          exitCode: code,
+          safeToRerun: code === EXIT.failure,
+          ...(error instanceof InputError ? { problems: error.problems } : {}),
+        },
+      };
+      io.stdout(`${JSON.stringify(failure, null, 2)}\n`);
     } else {
       io.stderr(`\n${message.startsWith("Error ") ? message : `Error: ${message}`}\n`);
       if (code === EXIT.usage) io.stderr(`Run 'npm run tenant -- --help' for usage.\n`);
@@ -179,12 +200,14 @@ function scopeOf(record: TenantKeyRecord): string {
 function formatCreated(tenantId: string, key: string, record: TenantKeyRecord): string {
   return [
     "",
-    `Created API key ${record.id} for tenant ${tenantId}: role ${record.role}, ${scopeOf(record)}, ${record.expiresAt === null ? "never expires" : `expires ${record.expiresAt}`}.`,
+    `Created API key ${record.id} for tenant ${tenantId}: role ${record.role}, ` +
+      `${scopeOf(record)}, ${record.expiresAt === null ? "never expires" : `expires ${record.expiresAt}`}.`,
     "",
     "API key - shown ONCE, store it now (e.g. in a secret manager); it cannot be shown again:",
     `  ${key}`,
     "",
-    `Send it as 'Authorization: Bearer <key>', or as HTTP Basic with user name ${record.id} and the part after 'wfp_${record.id}_' as password (Confluent clients: basic.auth.user.info).`,
+    `Send it as 'Authorization: Bearer <key>', or as HTTP Basic with user name ${record.id} ` +
+      `and the part after 'wfp_${record.id}_' as password (Confluent clients: basic.auth.user.info).`,
     "",
   ].join("\n");
 }

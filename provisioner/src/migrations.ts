@@ -16,7 +16,8 @@ export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL("../../tenant-templa
 
 /** Wrangler's table, byte for byte. */
 export const MIGRATIONS_TABLE_SQL =
-  "CREATE TABLE IF NOT EXISTS d1_migrations(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)";
+  "CREATE TABLE IF NOT EXISTS d1_migrations(id INTEGER PRIMARY KEY AUTOINCREMENT, " +
+  "name TEXT UNIQUE, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)";
 
 /** NNNN_name.sql; the name goes into a SQL literal, so it is kept to safe characters. */
 const MIGRATION_FILE = /^\d{4}_[A-Za-z0-9_.-]+\.sql$/;

@@ -40,7 +40,8 @@ export async function listRegions(target: Target): Promise<Region[]> {
  * The region a residency needs, from the account's regions list.
  *
  * @example
- *   const region = await findRegion(target, residencyProfile("uk").regionalHostname!); // { key: "uk", label: "United Kingdom" }
+ *   const region = await findRegion(target, residencyProfile("uk").regionalHostname!);
+ *   // { key: "uk", label: "United Kingdom" }
  */
 export async function findRegion(target: Target, requirement: RegionRequirement, regions?: Region[]): Promise<Region> {
   const available = regions ?? (await listRegions(target));
@@ -48,8 +49,10 @@ export async function findRegion(target: Target, requirement: RegionRequirement,
   if (!match) {
     const listed = available.map((r) => `${r.key} (${r.label})`).join(", ") || "none";
     throw new StateConflictError(
-      `no ${requirement.region.toUpperCase()} region is available for regional hostnames in account ${target.accountId} ` +
-        `(regions listed: ${listed}). Regional Services must be enabled for the account before a ${requirement.region} tenant can be created.`,
+      `no ${requirement.region.toUpperCase()} region is available for regional hostnames ` +
+        `in account ${target.accountId} ` +
+        `(regions listed: ${listed}). ` +
+        `Regional Services must be enabled for the account before a ${requirement.region} tenant can be created.`,
     );
   }
   return match;

@@ -48,8 +48,10 @@ const UK_REGION: RegionRequirement = {
 };
 
 const SHARED_NON_GUARANTEES = [
-  "KV has no jurisdiction: anything written to the tenant's CACHE namespace may be stored in any Cloudflare location.",
-  "Account-level metadata (tenant id, hostnames, Worker code, logs and analytics) is held by Cloudflare's global control plane.",
+  "KV has no jurisdiction: anything written to the tenant's CACHE namespace " +
+    "may be stored in any Cloudflare location.",
+  "Account-level metadata (tenant id, hostnames, Worker code, logs and analytics) " +
+    "is held by Cloudflare's global control plane.",
 ];
 
 /**
@@ -71,15 +73,19 @@ export function residencyProfile(
         regionalHostname: EU_REGION,
         defaultCacheMode: "off",
         guarantees: [
-          "The tenant's D1 database is created in the EU jurisdiction: its data is stored and processed inside the EU.",
+          "The tenant's D1 database is created in the EU jurisdiction: " +
+            "its data is stored and processed inside the EU.",
           "D1 read replication is disabled, so no replica of the data exists outside that jurisdiction.",
-          "Each tenant hostname is a regional hostname in the EU region: TLS is terminated and requests are processed (the Worker runs) only in EU data centers.",
+          "Each tenant hostname is a regional hostname in the EU region: " +
+            "TLS is terminated and requests are processed (the Worker runs) only in EU data centers.",
           "The KV read cache is off, so tenant documents are not copied into KV.",
         ],
         nonGuarantees: [
           ...SHARED_NON_GUARANTEES,
-          "Turning the KV cache on would place cached documents outside the EU: only do it for data allowed to leave the region.",
-          "Requests still enter Cloudflare's network at the nearest location before being carried to the EU for processing.",
+          "Turning the KV cache on would place cached documents outside the EU: " +
+            "only do it for data allowed to leave the region.",
+          "Requests still enter Cloudflare's network at the nearest location " +
+            "before being carried to the EU for processing.",
         ],
         notes: [],
       };
@@ -90,14 +96,18 @@ export function residencyProfile(
         regionalHostname: UK_REGION,
         defaultCacheMode: "off",
         guarantees: [
-          "Each tenant hostname is a regional hostname in the UK region: TLS is terminated and requests are processed (the Worker runs) only in UK data centers.",
-          "The tenant's D1 database is created in the EU jurisdiction with read replication disabled: its data stays inside the EU.",
+          "Each tenant hostname is a regional hostname in the UK region: " +
+            "TLS is terminated and requests are processed (the Worker runs) only in UK data centers.",
+          "The tenant's D1 database is created in the EU jurisdiction with read replication disabled: " +
+            "its data stays inside the EU.",
           "The KV read cache is off, so tenant documents are not copied into KV.",
         ],
         nonGuarantees: [
-          "D1 has no UK jurisdiction: the data is stored in the EU, not in the UK. Queries travel from the UK-processed Worker to the EU.",
+          "D1 has no UK jurisdiction: the data is stored in the EU, not in the UK. " +
+            "Queries travel from the UK-processed Worker to the EU.",
           ...SHARED_NON_GUARANTEES,
-          "Requests still enter Cloudflare's network at the nearest location before being carried to the UK for processing.",
+          "Requests still enter Cloudflare's network at the nearest location " +
+            "before being carried to the UK for processing.",
         ],
         notes: ["D1 offers no UK jurisdiction; the database uses the EU jurisdiction instead."],
       };
@@ -109,7 +119,8 @@ export function residencyProfile(
         defaultCacheMode: "on",
         guarantees: [
           `The D1 primary is placed near the location hint '${hint}' (best effort).`,
-          "Read replicas serve reads close to users; D1 sessions keep every client's reads consistent with its own writes.",
+          "Read replicas serve reads close to users; " +
+            "D1 sessions keep every client's reads consistent with its own writes.",
         ],
         nonGuarantees: [
           "No data residency: D1 replicas, the KV cache and request processing can be in any Cloudflare location.",

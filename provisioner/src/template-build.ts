@@ -47,15 +47,15 @@ export interface TemplateBuild extends TemplateConfig {
 export async function readTemplateConfig(templateDir: string = DEFAULT_TEMPLATE_DIR): Promise<TemplateConfig> {
   const path = join(templateDir, "wrangler.jsonc");
   const config = await readWranglerConfig(path);
-  const date = config["compatibility_date"];
+  const date = config.compatibility_date;
   if (typeof date !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(date)) {
     throw new Error(`${path}: compatibility_date must be a date like "2025-09-01"`);
   }
-  const flags = config["compatibility_flags"] ?? [];
+  const flags = config.compatibility_flags ?? [];
   if (!Array.isArray(flags) || !flags.every((f): f is string => typeof f === "string")) {
     throw new Error(`${path}: compatibility_flags must be a list of strings`);
   }
-  const main = typeof config["main"] === "string" ? config["main"] : "src/index.ts";
+  const main = typeof config.main === "string" ? config.main : "src/index.ts";
   return { main, compatibilityDate: date, compatibilityFlags: flags };
 }
 

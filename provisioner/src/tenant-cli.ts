@@ -136,7 +136,8 @@ export async function runTenantCli(argv: readonly string[], io: CliIo): Promise<
 
     const onRetry = (e: RetryEvent): void => {
       io.stderr(
-        `  … ${e.method} ${new URL(e.url).pathname}: ${e.reason}, retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1} of ${e.maxAttempts})\n`,
+        `  … ${e.method} ${new URL(e.url).pathname}: ${e.reason}, ` +
+          `retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1} of ${e.maxAttempts})\n`,
       );
     };
     const target = io.resolveTarget
@@ -234,10 +235,10 @@ interface ParsedCommandLine {
   };
 }
 
-function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
-  let parsed;
+/** `parseArgs` over the tenant commands' options; a {@link UsageError} when they do not parse. */
+function parseOptions(argv: readonly string[]) {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args: [...argv],
       allowPositionals: true,
       strict: true,
@@ -257,7 +258,10 @@ function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
     // parseArgs explains unknown options and missing values well; keep its words.
     throw new UsageError((error as Error).message);
   }
-  const { values, positionals } = parsed;
+}
+
+function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
+  const { values, positionals } = parseOptions(argv);
   if (values.help) return { help: true, command: "list", id: undefined, values };
   const [name, id, ...extra] = positionals;
   if (name === undefined) throw new UsageError(`give a command: ${COMMANDS.join(", ")}`);
@@ -308,7 +312,8 @@ function errorMessage(error: unknown, command: Command | undefined): string {
   const what = command ?? "the command";
   const hint =
     command === "create" || command === "delete"
-      ? `${what} did not finish, and nothing is left half-done that a re-run cannot fix: run the same command again (it is safe to re-run).`
+      ? `${what} did not finish, and nothing is left half-done that a re-run cannot fix: ` +
+        `run the same command again (it is safe to re-run).`
       : `it is safe to run the command again.`;
   const reach =
     error instanceof ApiCallError && error.status === undefined
@@ -321,7 +326,14 @@ function errorMessage(error: unknown, command: Command | undefined): string {
  * One progress line for a finished or failed step; nothing for a start.
  *
  * @example
- *   formatProgress({ phase: "done", step: "d1", label: "D1 database wfp-tenant-acme", outcome: "created", detail: "jurisdiction eu", durationMs: 210 })
+ *   formatProgress({
+ *     phase: "done",
+ *     step: "d1",
+ *     label: "D1 database wfp-tenant-acme",
+ *     outcome: "created",
+ *     detail: "jurisdiction eu",
+ *     durationMs: 210,
+ *   })
  *   // "✓ D1 database wfp-tenant-acme (created, jurisdiction eu) 0.2s"
  */
 export function formatProgress(event: ProgressEvent): string | undefined {
@@ -366,7 +378,9 @@ function formatResidency(report: TenantReport): string {
   const r = report.residency;
   if (!r) return "Residency: unknown (no tenant record)";
   return [
-    `Residency ${r.residency}: D1 ${r.d1Jurisdiction ? `jurisdiction ${r.d1Jurisdiction}` : `location hint ${r.d1LocationHint}`}, read replication ${r.readReplication}, ` +
+    `Residency ${r.residency}: ` +
+      `D1 ${r.d1Jurisdiction ? `jurisdiction ${r.d1Jurisdiction}` : `location hint ${r.d1LocationHint}`}, ` +
+      `read replication ${r.readReplication}, ` +
       `regional hostnames ${r.regionalHostnameRegion ?? "none"}, KV cache ${r.cacheMode}`,
     "  Guaranteed:",
     indent(r.guarantees, "    - "),
@@ -404,6 +418,9 @@ function formatCreate(result: CreateTenantResult): string {
 
 function formatShow(report: TenantReport): string {
   const r = report.resources;
+  const d1 = r.d1
+    ? `${r.d1.name} (${r.d1.id}${r.d1.jurisdiction ? `, jurisdiction ${r.d1.jurisdiction}` : ""})`
+    : "missing";
   const lines = [
     `Tenant ${report.id}: ${report.status}${report.complete ? ", complete" : ", INCOMPLETE"}`,
     ...(report.spec
@@ -411,7 +428,7 @@ function formatShow(report: TenantReport): string {
       : []),
     ...(report.problems.length > 0 ? ["Problems:", indent(report.problems, "  - ")] : []),
     "Resources:",
-    `  D1 database   ${r.d1 ? `${r.d1.name} (${r.d1.id}${r.d1.jurisdiction ? `, jurisdiction ${r.d1.jurisdiction}` : ""})` : "missing"}`,
+    `  D1 database   ${d1}`,
     `  KV namespace  ${r.kv ? `${r.kv.title} (${r.kv.id})` : "missing"}`,
     `  Worker        ${r.script ? `${r.script.name} [${r.script.tags.join(", ")}]` : "missing"}`,
     "",

@@ -88,7 +88,8 @@ export function parseNewKey(
   }
   if (role === "admin" && (options.product !== undefined || options.subjectPrefix !== undefined))
     problems.push(
-      "an admin key cannot be scoped (admin endpoints are tenant-wide): drop --product / --subject-prefix or use --role write",
+      "an admin key cannot be scoped (admin endpoints are tenant-wide): " +
+        "drop --product / --subject-prefix or use --role write",
     );
   let expiresAt: string | null = null;
   if (options.expires !== undefined) {
@@ -99,7 +100,8 @@ export function parseNewKey(
         : Date.parse(options.expires);
     if (!Number.isFinite(at) || (relative === null && !/^\d{4}-\d{2}-\d{2}(?:T|$)/.test(options.expires)))
       problems.push(
-        `--expires must be an ISO 8601 time (2027-01-31T00:00:00Z) or a duration like 30d or 12h (got '${options.expires}')`,
+        `--expires must be an ISO 8601 time (2027-01-31T00:00:00Z) ` +
+          `or a duration like 30d or 12h (got '${options.expires}')`,
       );
     else if (at <= now.getTime()) problems.push(`--expires must be in the future (got '${options.expires}')`);
     else expiresAt = new Date(at).toISOString();
@@ -127,7 +129,8 @@ export function parseKeyId(keyId: string | undefined): string {
     throw new InputError(["give the key id to revoke: npm run tenant -- keys revoke <tenant> <keyId>"]);
   if (keyId === ADMIN_KEY_ID)
     throw new InputError([
-      "the admin key cannot be revoked: it is the tenant's provisioning key (its hash is the ADMIN_KEY_HASH secret); rotate it by re-provisioning the tenant",
+      "the admin key cannot be revoked: it is the tenant's provisioning key (its hash is the ADMIN_KEY_HASH secret); " +
+        "rotate it by re-provisioning the tenant",
     ]);
   if (!KEY_ID.test(keyId)) throw new InputError([`'${keyId}' is not a key id ([a-z0-9], at most 32 characters)`]);
   return keyId;
@@ -135,7 +138,8 @@ export function parseKeyId(keyId: string | undefined): string {
 
 // The query API binds strings only: '' stands for NULL in optional columns.
 const AUDIT_INSERT =
-  "INSERT INTO audit_log (at, actor, action, target, outcome, status, request_id, before_hash, after_hash) VALUES (?, ?, ?, ?, 'ok', ?, ?, NULLIF(?, ''), NULLIF(?, ''))";
+  "INSERT INTO audit_log (at, actor, action, target, outcome, status, request_id, before_hash, after_hash) " +
+  "VALUES (?, ?, ?, ?, 'ok', ?, ?, NULLIF(?, ''), NULLIF(?, ''))";
 
 interface Statement {
   sql: string;
@@ -228,7 +232,10 @@ export async function createTenantKey(
   );
   await run(target, database, "creating an API key in", [
     {
-      sql: `INSERT INTO api_keys (id, key_hash, role, product_id, subject_prefix, description, created_at, created_by, expires_at) VALUES (?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, ''))`,
+      sql:
+        `INSERT INTO api_keys (id, key_hash, role, product_id, subject_prefix, ` +
+        `description, created_at, created_by, expires_at) ` +
+        `VALUES (?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), ?, ?, NULLIF(?, ''))`,
       params: [
         id,
         await hashKey(key),

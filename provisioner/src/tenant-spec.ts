@@ -52,6 +52,7 @@ export function hostnameProblem(hostname: string): string | undefined {
   if (hostname.includes("*")) return "wildcard hostnames are not supported: list each hostname with its own --domain";
   if (hostname.includes(":"))
     return `remove the port: give '${hostname.split(":")[0]}' (tenants are served on the platform's port)`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is all of ASCII: this finds non-ASCII
   if (/[^\x00-\x7f]/.test(hostname)) {
     const ascii = domainToASCII(hostname);
     return ascii ? `use the ASCII (punycode) form '${ascii}'` : "contains characters that are not valid in a hostname";
@@ -152,7 +153,8 @@ export const tenantSpecSchema = z
       .string({ error: "a tenant id is required, e.g. 'acme'" })
       .regex(
         TENANT_ID_PATTERN,
-        "tenant id must be 3-32 characters of lower-case letters, digits and hyphens, start with a letter and not end with a hyphen (e.g. 'acme' or 'acme-eu')",
+        "tenant id must be 3-32 characters of lower-case letters, digits and hyphens, " +
+          "start with a letter and not end with a hyphen (e.g. 'acme' or 'acme-eu')",
       ),
     domains: z
       .array(hostnameSchema, { error: "give at least one --domain" })
@@ -182,7 +184,9 @@ export const tenantSpecSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["locationHint"],
-        message: `a location hint only applies to --residency global: ${spec.residency} pins the database to a jurisdiction, which overrides any hint`,
+        message:
+          `a location hint only applies to --residency global: ${spec.residency} ` +
+          `pins the database to a jurisdiction, which overrides any hint`,
       });
     }
   });

@@ -232,7 +232,8 @@ export async function createTenant(
       }
       if (lookup.kind === "unreadable") {
         throw new StateConflictError(
-          `hostname '${hostname}' has a route record that is not valid (key host:${hostname}); inspect it before using this hostname`,
+          `hostname '${hostname}' has a route record that is not valid (key host:${hostname}); ` +
+            `inspect it before using this hostname`,
         );
       }
       routes.set(hostname, lookup);
@@ -475,7 +476,8 @@ function resolveSpec(
     const problems: string[] = [];
     if (requested.residency !== undefined && requested.residency !== record.spec.residency) {
       problems.push(
-        `residency is ${record.spec.residency} and cannot change in place (the database's jurisdiction is fixed at creation)`,
+        `residency is ${record.spec.residency} and cannot change in place ` +
+          `(the database's jurisdiction is fixed at creation)`,
       );
     }
     const had = [...record.spec.domains].sort().join(", ");
@@ -577,7 +579,8 @@ function residencySummary(
  *
  * @example
  *   dnsInstructions(target, [hostname], "customers.saas.example").records[0]
- *   // { hostname: "registry.acme.com", type: "CNAME", name: "registry.acme.com", value: "customers.saas.example", ... }
+ *   // { hostname: "registry.acme.com", type: "CNAME", name: "registry.acme.com",
+ *   //   value: "customers.saas.example", ... }
  */
 export function dnsInstructions(
   target: Target,
@@ -671,7 +674,7 @@ export async function showTenant(id: string, deps: TenantDeps): Promise<TenantRe
   const routes: RouteSummary[] = [];
   const regionalHostnames: Array<RegionalHostname & { regionLabel?: string }> = [];
   const problems: string[] = [];
-  const checkRegional = !record || record.spec.residency !== "global";
+  const checkRegional = record?.spec.residency !== "global";
 
   for (const hostname of domains) {
     const custom = await findCustomHostname(target, hostname);
@@ -813,7 +816,7 @@ export async function deleteTenant(
     });
   }
 
-  if (!record || record.spec.residency !== "global") {
+  if (record?.spec.residency !== "global") {
     for (const hostname of ours) {
       await steps.run("regional-hostname", `Regional hostname ${hostname}`, async () => ({
         value: undefined,

@@ -173,7 +173,8 @@ export async function listWorkerScriptsByTag(target: Target, tag: string): Promi
   for (let page = 1; ; page++) {
     const body = await apiCall("listing", "Worker scripts tagged", tag, () =>
       target.client.get<ScriptListEnvelope>(
-        `/accounts/${target.accountId}/workers/dispatch/namespaces/${encodeURIComponent(target.dispatchNamespace)}/scripts`,
+        `/accounts/${target.accountId}/workers/dispatch/namespaces/` +
+          `${encodeURIComponent(target.dispatchNamespace)}/scripts`,
         { query: { tags: `${tag}:yes`, page, per_page: 100 } },
       ),
     );
