@@ -1,5 +1,5 @@
 /** Up to this much of an unused request body is read to keep the connection usable. */
-export const MAX_DISCARDED_BODY_BYTES = 1024 * 1024;
+const MAX_DISCARDED_BODY_BYTES = 1024 * 1024;
 
 /**
  * Reads and drops a request body that a Worker answers without using. workerd closes a keep-alive

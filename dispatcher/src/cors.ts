@@ -8,14 +8,13 @@
  * `Authorization` header the page sets itself, not with cookies, so credentials mode is not needed.
  */
 
-export const ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
-export const ALLOWED_HEADERS =
-  "authorization, content-type, accept, if-match, if-none-match, x-request-id, x-d1-bookmark";
+const ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+const ALLOWED_HEADERS = "authorization, content-type, accept, if-match, if-none-match, x-request-id, x-d1-bookmark";
 /** Response headers a page may read: ids, bookmarks, versions and the rate limit state. */
-export const EXPOSED_HEADERS =
+const EXPOSED_HEADERS =
   "x-request-id, x-d1-bookmark, etag, retry-after, x-ratelimit-limit, x-ratelimit-remaining, x-ratelimit-reset";
 /** How long a browser may reuse a preflight answer, in seconds. */
-export const PREFLIGHT_MAX_AGE = "600";
+const PREFLIGHT_MAX_AGE = "600";
 
 // CORS headers a tenant Worker might set itself: removed, so the route record alone decides.
 const TENANT_CORS_HEADERS = [

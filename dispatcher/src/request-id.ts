@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 
-export const REQUEST_ID_HEADER = "x-request-id";
+import { REQUEST_ID_HEADER } from "../../contracts/dispatch-headers.ts";
 
 // Ids we accept from a client: short and inert, so they are safe to log and to echo in a header.
 const WELL_FORMED_ID = /^[A-Za-z0-9][A-Za-z0-9._:=-]{0,127}$/;

@@ -5,14 +5,16 @@ import type { DispatcherBindings } from "./env.ts";
 import { discardBody } from "../../contracts/discard-body.ts";
 import { PlatformError, platformErrorResponse } from "./platform-error.ts";
 import type { RateDecision, RateLimiter } from "./rate-limiter.ts";
-import { REQUEST_ID_HEADER, requestIdOf } from "./request-id.ts";
+import { requestIdOf } from "./request-id.ts";
 import { INVALID_ROUTE, type RouteCache, type RouteLookup, UNKNOWN_ROUTE } from "./route-cache.ts";
+import {
+  DISPATCH_PROOF_HEADER,
+  INTERNAL_HEADER_PREFIX,
+  RATE_LIMIT_ECHO_HEADER,
+  REQUEST_ID_HEADER,
+} from "../../contracts/dispatch-headers.ts";
 import { parseRouteRecord, routeKey } from "../../contracts/route-record.ts";
 
-/** Request headers the platform reserves: a tenant may trust any it receives, so clients cannot send them. */
-export const INTERNAL_HEADER_PREFIX = "x-wfp-";
-/** The dispatch proof the tenant Worker checks (tenant-template/src/auth/dispatch-proof.ts). */
-export const PROOF_HEADER = "x-wfp-proof";
 /** The client address Cloudflare sets (clients cannot); absent locally, where every client is one. */
 const CLIENT_ADDRESS_HEADER = "cf-connecting-ip";
 const LOCAL_CLIENT = "local";
@@ -24,7 +26,7 @@ export interface DispatchState {
   authFailures: AuthFailureTracker;
 }
 
-export const DEFAULT_PLATFORM_HOSTS = "localhost,127.0.0.1";
+const DEFAULT_PLATFORM_HOSTS = "localhost,127.0.0.1";
 
 /**
  * Hands a request for a tenant host to that tenant's user Worker. This is the dispatcher's hot
@@ -210,9 +212,6 @@ function rateLimitHeaders(rate: RateDecision): Record<string, string> {
   };
 }
 
-/** The rate-limit figures the tenant echoes as `X-RateLimit-*`: `<limit>,<remaining>,<reset seconds>`. */
-export const RATE_LIMIT_ECHO_HEADER = "x-wfp-ratelimit";
-
 function forwardedRequest(request: Request, requestId: string, proof: string, rate: RateDecision): Request {
   const headers = new Headers(request.headers);
   let reserved: string[] | undefined;
@@ -224,7 +223,7 @@ function forwardedRequest(request: Request, requestId: string, proof: string, ra
   }
   if (reserved !== undefined) for (const name of reserved) headers.delete(name);
   headers.set(REQUEST_ID_HEADER, requestId);
-  headers.set(PROOF_HEADER, proof);
+  headers.set(DISPATCH_PROOF_HEADER, proof);
   headers.set(RATE_LIMIT_ECHO_HEADER, `${rate.limit},${rate.remaining},${rate.resetSeconds}`);
   return new Request(request, { headers });
 }

@@ -24,8 +24,8 @@ import type { PlatformContext } from "./platform-context.ts";
 import { hexId, nowIso, PlatformState } from "./platform-state.ts";
 import { WorkerdRuntime } from "./workerd-runtime.ts";
 
-export const API_PATH = "/client/v4";
-export const ROUTES_NAMESPACE_TITLE = "wfp-routes";
+const API_PATH = "/client/v4";
+const ROUTES_NAMESPACE_TITLE = "wfp-routes";
 
 export interface LocalPlatformOptions {
   /** Tenant traffic (the dispatcher). Default 8787; 0 picks a free port. */

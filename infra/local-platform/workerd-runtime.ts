@@ -36,7 +36,7 @@ const ADMIN_WORKER = "wfp-platform-admin";
 const d1Binding = (uuid: string) => `D1_${uuid.replaceAll("-", "_")}`;
 const kvBinding = (id: string) => `KV_${id}`;
 /** Miniflare worker name of a script in a dispatch namespace. */
-export const scriptWorkerName = (namespace: string, name: string) => `dispatch:${namespace}:${name}`;
+const scriptWorkerName = (namespace: string, name: string) => `dispatch:${namespace}:${name}`;
 
 type D1 = Awaited<ReturnType<Miniflare["getD1Database"]>>;
 type Kv = Awaited<ReturnType<Miniflare["getKVNamespace"]>>;

@@ -25,7 +25,7 @@ import { onboardPooledTenant, resetTenant, type PooledTenant } from "./tenant-po
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** CI checks the shared folder out beside the repository. */
-export const DEFAULT_SUITE_DIR = resolve(repoRoot, "../shared/conformance/confluent-bdd");
+const DEFAULT_SUITE_DIR = resolve(repoRoot, "../shared/conformance/confluent-bdd");
 
 export type ScenarioStatus = "passed" | "failed" | "undefined" | "error";
 
@@ -228,7 +228,7 @@ async function playScenario(
 }
 
 /** Feature files named in core.txt, checked to exist. */
-export function coreFiles(suiteDir: string): string[] {
+function coreFiles(suiteDir: string): string[] {
   const list = join(suiteDir, "core.txt");
   if (!existsSync(list)) {
     throw new RunnerError(

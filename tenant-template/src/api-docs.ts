@@ -14,7 +14,7 @@ import { REGISTRY_DOCUMENT_CONFIG, registryApi } from "./registry/registry-api.t
 import { TEMPLATE_VERSION } from "../../contracts/template-version.ts";
 
 /** Where the document is served (the docs page links here). */
-export const OPENAPI_DOCUMENT_PATH = "/api/openapi.json";
+const OPENAPI_DOCUMENT_PATH = "/api/openapi.json";
 
 type Document = OpenApiSummary & {
   openapi: string;

@@ -1,9 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 
-export const REQUEST_ID_HEADER = "x-request-id";
+import { RATE_LIMIT_ECHO_HEADER, REQUEST_ID_HEADER } from "../../contracts/dispatch-headers.ts";
 
-/** `<limit>,<remaining>,<reset seconds>` from the dispatcher (dispatcher/src/tenant-dispatch.ts). */
-export const RATE_LIMIT_ECHO_HEADER = "x-wfp-ratelimit";
 const RATE_LIMIT_FIGURES = /^(\d{1,12}),(\d{1,12}),(\d{1,6})$/;
 
 // The dispatcher always sends one; anything else (a direct call, a bad value) gets a fresh id.

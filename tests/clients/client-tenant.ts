@@ -44,7 +44,7 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Lo
  * @example
  *   new Agent({ keepAlive: true, lookup: localhostLookup })
  */
-export function localhostLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
+function localhostLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
   const name = hostname.toLowerCase().replace(/\.$/, "");
   if (name === "localhost" || name.endsWith(".localhost")) {
     if (options.all === true) callback(null, [{ address: "127.0.0.1", family: 4 }]);
@@ -61,7 +61,7 @@ export function localhostLookup(hostname: string, options: LookupOptions, callba
  * @example
  *   basicCredentials("wfp_admin_abc_def") // { username: "admin", password: "abc_def" }
  */
-export function basicCredentials(key: string): { username: string; password: string } {
+function basicCredentials(key: string): { username: string; password: string } {
   const match = /^wfp_([a-z0-9]{1,32})_(.+)$/.exec(key);
   if (match === null) throw new Error(`not an API key: ${key.slice(0, 12)}...`);
   return { username: match[1]!, password: match[2]! };

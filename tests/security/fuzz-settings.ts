@@ -4,7 +4,7 @@
  */
 
 /** The seed every suite uses unless FUZZ_SEED says otherwise. */
-export const DEFAULT_FUZZ_SEED = 20261121;
+const DEFAULT_FUZZ_SEED = 20261121;
 
 /**
  * @example

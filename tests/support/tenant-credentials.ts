@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 export const TEST_DISPATCH_PROOF = "test-dispatch-proof-0123456789abcdefghijklmnopqrstuv";
 /** An admin key in the product's format `wfp_<keyId>_<secret>` (key id `admin`). */
 export const TEST_ADMIN_KEY = "wfp_admin_TestAdminSecret0123456789abcdefghijklmnopq";
-export const TEST_ADMIN_KEY_HASH = createHash("sha256").update(TEST_ADMIN_KEY, "utf8").digest("hex");
+const TEST_ADMIN_KEY_HASH = createHash("sha256").update(TEST_ADMIN_KEY, "utf8").digest("hex");
 
 /**
  * The secret bindings a directly-run tenant Worker needs.

@@ -484,5 +484,3 @@ function scriptView(record: ScriptRecord): Record<string, unknown> {
     ...(record.limits === undefined ? {} : { limits: record.limits }),
   };
 }
-
-export { ApiError };

@@ -16,7 +16,7 @@ import { nowIso, type CustomHostnameRecord } from "../platform-state.ts";
 const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Regions a regional hostname can be pinned to; clients must look keys up, not hard-code them. */
-export const REGIONS = [
+const REGIONS = [
   { key: "eu", label: "European Union" },
   { key: "gb", label: "United Kingdom" },
   { key: "us", label: "United States" },

@@ -10,7 +10,7 @@ import { DEFAULT_AUDIT_RETENTION_DAYS, queryAudit } from "./audit-log.ts";
 
 type AuditEnv = { Bindings: { DB: D1Database }; Variables: RequestIdVariables & AccessVariables };
 
-export const MAX_AUDIT_RETENTION_DAYS = 3650;
+const MAX_AUDIT_RETENTION_DAYS = 3650;
 
 const errorShape = { description: "The API's error shape: `{ error: { code, message, requestId, details? } }`." };
 const json = (schema: z.ZodType) => ({ content: { "application/json": { schema } } });
@@ -26,13 +26,10 @@ const auditEntry = z
     outcome: z.enum(OUTCOMES),
     status: z.number().int(),
     requestId: z.string(),
-    beforeHash: z
-      .string()
-      .nullable()
-      .openapi({
-        description:
-          "sha-256 (hex) of the document's JSON before the change, as the API answered it; null when not applicable.",
-      }),
+    beforeHash: z.string().nullable().openapi({
+      description:
+        "sha-256 (hex) of the document's JSON before the change, as the API answered it; null when not applicable.",
+    }),
     afterHash: z.string().nullable(),
   })
   .openapi("AuditEntry");

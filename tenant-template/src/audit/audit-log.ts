@@ -30,9 +30,9 @@ export interface StoredAuditEntry extends Required<AuditEntry> {
 /** The retention used when the setting is missing or unreadable. */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
 /** Old entries removed per write, at most: pruning never makes one request slow. */
-export const PRUNE_BATCH = 100;
+const PRUNE_BATCH = 100;
 /** Refusals recorded per key id per minute, at most (see docs/security.md). */
-export const DENIED_PER_KEY_PER_MINUTE = 20;
+const DENIED_PER_KEY_PER_MINUTE = 20;
 
 const INSERT_COLUMNS = "at, actor, action, target, outcome, status, request_id, before_hash, after_hash";
 
@@ -62,7 +62,7 @@ function values(entry: AuditEntry): unknown[] {
  * @example
  *   await db.batch([auditInsertStatement(db, entry), pruneStatement(db)]);
  */
-export function pruneStatement(db: Queryable, now: Date = new Date()): D1PreparedStatement {
+function pruneStatement(db: Queryable, now: Date = new Date()): D1PreparedStatement {
   return db
     .prepare(
       `DELETE FROM audit_log WHERE id IN (
@@ -74,7 +74,7 @@ export function pruneStatement(db: Queryable, now: Date = new Date()): D1Prepare
 }
 
 /** The statement that records one entry (to batch with the change it records). */
-export function auditInsertStatement(db: Queryable, entry: AuditEntry): D1PreparedStatement {
+function auditInsertStatement(db: Queryable, entry: AuditEntry): D1PreparedStatement {
   return db
     .prepare(`INSERT INTO audit_log (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     .bind(...values(entry));

@@ -40,7 +40,7 @@ type AccessEnv = {
 };
 
 /** Sent with every 401: the two schemes a key is accepted in. */
-export const WWW_AUTHENTICATE = 'Basic realm="schema-registry", Bearer';
+const WWW_AUTHENTICATE = 'Basic realm="schema-registry", Bearer';
 const CONFLUENT_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 const UNAUTHORIZED_MESSAGE =
   "Missing or invalid API key: send it as 'Authorization: Bearer <key>', or as HTTP Basic with the key id as user name and the secret as password.";

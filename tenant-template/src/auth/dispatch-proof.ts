@@ -1,9 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { errorResponse } from "../api-error.ts";
+import { DISPATCH_PROOF_HEADER } from "../../../contracts/dispatch-headers.ts";
 import type { TenantEnv } from "../env.ts";
-
-/** The header the dispatcher adds to every request it routes to a tenant (docs/contracts.md). */
-export const DISPATCH_PROOF_HEADER = "x-wfp-proof";
 
 // The digest of the bound proof, computed once per isolate (a binding does not change under a
 // running isolate; the source string is kept to notice if it ever does, e.g. in tests).
@@ -25,7 +23,7 @@ function sha256(text: string): Promise<ArrayBuffer> {
  * @example
  *   await proofMatches("abc", "abc") // true
  */
-export async function proofMatches(presented: string, expected: string): Promise<boolean> {
+async function proofMatches(presented: string, expected: string): Promise<boolean> {
   if (expected !== expectedSource || expectedDigest === undefined) {
     expectedSource = expected;
     expectedDigest = sha256(expected);

@@ -24,7 +24,7 @@ export function isScoped(principal: Principal): boolean {
  * @example
  *   await productOf(session, schemaLevel, "0192...") // "00000000-0000-7000-8000-000000000001"
  */
-export async function productOf(db: Queryable, level: RegistryLevel, id: string): Promise<string | null> {
+async function productOf(db: Queryable, level: RegistryLevel, id: string): Promise<string | null> {
   if (level.parent === null) return id;
   // schemas s JOIN contexts p1 ON p1.id = s.context_id JOIN domains p2 ON p2.id = p1.domain_id ...
   const joins: string[] = [];

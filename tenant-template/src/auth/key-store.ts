@@ -16,8 +16,6 @@ import {
   type Role,
 } from "../../../contracts/api-key.ts";
 
-export { presentKey, type ApiKeyRecord };
-
 /** Who a request acts as once its key is accepted. */
 export interface Principal {
   keyId: string;

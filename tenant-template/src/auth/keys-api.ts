@@ -14,7 +14,7 @@ import { findKey, insertKeyStatement, listKeys, revokeKeyStatement } from "./key
 type KeysEnv = { Bindings: { DB: D1Database }; Variables: RequestIdVariables & AccessVariables };
 
 /** The most characters a subject prefix may have (a subject's own limit). */
-export const MAX_SUBJECT_PREFIX_LENGTH = 255;
+const MAX_SUBJECT_PREFIX_LENGTH = 255;
 
 const errorShape = { description: "The API's error shape: `{ error: { code, message, requestId, details? } }`." };
 const json = (schema: z.ZodType) => ({ content: { "application/json": { schema } } });

@@ -19,7 +19,7 @@ import { importRegistry } from "./import-registry.ts";
  * written (that is what makes the import atomic), and a Worker has 128 MB, so the limit leaves room
  * for the parsed copy and the rows built from it. Larger registries: see docs/backup.md.
  */
-export const IMPORT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+const IMPORT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 type BackupEnv = { Bindings: { DB: D1Database }; Variables: D1SessionVariables & RequestIdVariables };
 

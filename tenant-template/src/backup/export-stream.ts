@@ -3,7 +3,7 @@ import type { StoreQueryable } from "../store/store-db.ts";
 import { CONFLUENT_TABLES, EXPORT_FORMAT, EXPORT_FORMAT_VERSION } from "./export-format.ts";
 
 /** Documents per D1 query and per chunk of the stream. */
-export const EXPORT_PAGE_SIZE = 500;
+const EXPORT_PAGE_SIZE = 500;
 
 interface Row {
   id: string;

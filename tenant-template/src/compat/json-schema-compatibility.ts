@@ -33,7 +33,7 @@ export interface JsonSchemaChange {
 }
 
 /** The changes a reader (the update) tolerates in data written with the original. As Confluent lists them. */
-export const COMPATIBLE_CHANGES: ReadonlySet<string> = new Set([
+const COMPATIBLE_CHANGES: ReadonlySet<string> = new Set([
   "ID_CHANGED",
   "DESCRIPTION_CHANGED",
   "TITLE_CHANGED",

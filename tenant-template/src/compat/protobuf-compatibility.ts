@@ -34,7 +34,7 @@ import type { CompatibilityEngine, CompatibilityIssue } from "./compatibility.ts
 import { RESERVED_FIELDS_PROPERTY, reservedFieldProblems } from "./reserved-fields.ts";
 
 /** Confluent's difference types, plus the two metadata-driven reserved-field checks. */
-export const PROTOBUF_DIFFERENCE_TYPES = [
+const PROTOBUF_DIFFERENCE_TYPES = [
   "PACKAGE_CHANGED",
   "MESSAGE_ADDED",
   "MESSAGE_REMOVED",
@@ -70,7 +70,7 @@ export type ProtobufDifferenceType = (typeof PROTOBUF_DIFFERENCE_TYPES)[number];
  * Everything else (a removed message, a field whose wire type changed, a required field added or
  * removed, fields newly made mutually exclusive, a changed package) is incompatible.
  */
-export const COMPATIBLE_PROTOBUF_CHANGES: ReadonlySet<ProtobufDifferenceType> = new Set<ProtobufDifferenceType>([
+const COMPATIBLE_PROTOBUF_CHANGES: ReadonlySet<ProtobufDifferenceType> = new Set<ProtobufDifferenceType>([
   "MESSAGE_ADDED",
   "MESSAGE_MOVED",
   "ENUM_ADDED",

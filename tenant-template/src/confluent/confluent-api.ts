@@ -41,7 +41,6 @@ import {
   findSubject,
   globalIdOf,
   hardDelete,
-  hasAnySubject,
   insertSubjectVersion,
   listContexts,
   listSubjects,
@@ -68,13 +67,13 @@ import { ParsedSchemaCache } from "./parsed-schema-cache.ts";
 import { parseWithReferences, resolveReferences } from "./schema-references.ts";
 
 /** What Confluent answers with; its clients also accept application/vnd.schemaregistry+json and application/json. */
-export const CONFLUENT_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+const CONFLUENT_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 /** Where an id read says whether the id cache answered: `hit`, `miss` or `bypass` (as /api's read cache does). */
 const REGISTRY_CACHE_HEADER = "x-registry-cache";
 /** Confluent's default global compatibility level and mode. */
-export const DEFAULT_COMPATIBILITY: CompatibilityLevel = "BACKWARD";
-export const DEFAULT_MODE = "READWRITE";
-export const MODES = ["READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT"] as const;
+const DEFAULT_COMPATIBILITY: CompatibilityLevel = "BACKWARD";
+const DEFAULT_MODE = "READWRITE";
+const MODES = ["READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT"] as const;
 /** The version Confluent's metadata endpoint reports (the features were checked against it). */
 const CONFLUENT_VERSION = "8.1.1";
 
@@ -176,7 +175,7 @@ function urlContext(c: Ctx): string {
 }
 
 /** The context Confluent reserves for settings that apply across contexts; it holds no subjects. */
-export const GLOBAL_CONTEXT = "__GLOBAL";
+const GLOBAL_CONTEXT = "__GLOBAL";
 const GLOBAL_KEY = contextKey(GLOBAL_CONTEXT);
 
 function refuseGlobalContext(context: string): void {

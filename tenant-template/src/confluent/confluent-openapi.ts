@@ -180,7 +180,7 @@ type ConfluentTag =
   | "Confluent: contexts";
 
 /** Every route of confluent-api.ts, in the order a reader meets them. */
-export const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
+const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
   {
     method: "get",
     path: "/subjects",

@@ -19,11 +19,11 @@ import { SchemaIdCache } from "./schema-id-cache.ts";
 export type SchemaType = (typeof SCHEMA_FORMATS)[number];
 
 /** The default hierarchy of migration 0003: My Domain, and My Context (Confluent's `.`). */
-export const DEFAULT_DOMAIN_ID = "00000000-0000-7000-8000-000000000002";
-export const DEFAULT_CONTEXT_ID = "00000000-0000-7000-8000-000000000003";
+const DEFAULT_DOMAIN_ID = "00000000-0000-7000-8000-000000000002";
+const DEFAULT_CONTEXT_ID = "00000000-0000-7000-8000-000000000003";
 /** What a schema created through the Confluent API is filed as (Kafka records are events). */
-export const CONFLUENT_SCHEMA_CATEGORY = "Events";
-export const CONFLUENT_SCHEMA_SCOPE = "Public";
+const CONFLUENT_SCHEMA_CATEGORY = "Events";
+const CONFLUENT_SCHEMA_SCOPE = "Public";
 
 /** A subject name split into its Confluent context (`.` is the default) and its name in it. */
 export interface SubjectName {
@@ -102,7 +102,7 @@ export interface SubjectVersion {
 }
 
 /** The hierarchy context a Confluent context maps to, created when `create` is set. */
-export async function contextIdOf(session: StoreQueryable, context: string, create: boolean): Promise<string | null> {
+async function contextIdOf(session: StoreQueryable, context: string, create: boolean): Promise<string | null> {
   const repo = documentRepository(session, contexts);
   if (context === ".") return (await repo.get(DEFAULT_CONTEXT_ID)) === null ? null : DEFAULT_CONTEXT_ID;
   const found = await repo.list({ where: { domain_id: DEFAULT_DOMAIN_ID, name: context }, limit: 1 });
@@ -286,15 +286,6 @@ function recordOf(row: SchemaRow): SchemaRecord {
 }
 
 const SCHEMA_COLUMNS = "id, schema_type, schema, refs, guid";
-
-/** The lowest global id of a schema if it was ever registered, without allocating one. */
-export async function existingGlobalId(session: StoreQueryable, identity: SchemaIdentity): Promise<number | null> {
-  const row = await session
-    .prepare("SELECT min(id) AS id FROM confluent_schema_ids WHERE hash = ?")
-    .bind(await identityHash(identity))
-    .first<{ id: number | null }>();
-  return row?.id ?? null;
-}
 
 /** One confluent_references row per reference, naming its subject qualified (relative to `context`, the referrer's). */
 function referenceStatements(session: StoreQueryable, id: number, identity: SchemaIdentity): D1PreparedStatement[] {
@@ -784,9 +775,4 @@ export async function setMode(session: StoreQueryable, key: string, mode: string
     )
     .bind(key, mode)
     .run();
-}
-
-/** Whether any subject has a version (live or soft-deleted), for switching to IMPORT. */
-export async function hasAnySubject(session: StoreQueryable, context?: string): Promise<boolean> {
-  return (await listSubjects(session, context)).some((summary) => summary.live > 0);
 }

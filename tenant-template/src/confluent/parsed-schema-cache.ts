@@ -9,9 +9,9 @@
  * schemas (their memos live in their own maps), so one parse can serve many requests.
  */
 
-export const PARSED_SCHEMA_CACHE_MAX_ENTRIES = 256;
+const PARSED_SCHEMA_CACHE_MAX_ENTRIES = 256;
 /** Total text length kept, in UTF-16 code units; the parsed objects are a few times larger. */
-export const PARSED_SCHEMA_CACHE_MAX_CHARS = 4 * 1024 * 1024;
+const PARSED_SCHEMA_CACHE_MAX_CHARS = 4 * 1024 * 1024;
 
 /**
  * A bounded LRU (entries and total text length).

@@ -25,10 +25,10 @@ export interface CachedSchema {
 
 /** How long an entry may be answered after it was read from D1. */
 export const SCHEMA_ID_CACHE_TTL_MS = 60_000;
-export const SCHEMA_ID_CACHE_MAX_ENTRIES = 1_000;
-export const SCHEMA_ID_CACHE_MAX_BYTES = 8 * 1024 * 1024;
+const SCHEMA_ID_CACHE_MAX_ENTRIES = 1_000;
+const SCHEMA_ID_CACHE_MAX_BYTES = 8 * 1024 * 1024;
 /** Larger schemas are not cached: a few of them would evict everything else. */
-export const SCHEMA_ID_CACHE_MAX_ENTRY_BYTES = 256 * 1024;
+const SCHEMA_ID_CACHE_MAX_ENTRY_BYTES = 256 * 1024;
 
 export interface SchemaIdCacheOptions {
   maxEntries?: number;

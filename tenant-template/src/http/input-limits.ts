@@ -5,12 +5,12 @@
  * decide, the APIs word the refusal.
  */
 import { DEFAULT_MAX_BODY_BYTES } from "./request-input.ts";
-import { MAX_SPEC_BYTES, MAX_SPEC_DEPTH } from "../spec/spec-limits.ts";
+import { MAX_SPEC_BYTES } from "../spec/spec-limits.ts";
 
 /** Largest request body either API reads (the backup import has its own, larger one). */
 export const MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES;
-/** Largest schema text (UTF-8 bytes) and deepest nesting, checked before any parser runs. */
-export { MAX_SPEC_BYTES, MAX_SPEC_DEPTH };
+/** Largest schema text (UTF-8 bytes), checked before any parser runs (the nesting limit is spec-limits.ts). */
+export { MAX_SPEC_BYTES };
 /**
  * Largest page of a list (`limit`); /api refuses more with 400. Defined here (and used by the
  * store) so that this module stays free of D1 types and Node-side tests can import it.
@@ -33,7 +33,7 @@ export const MAX_REFERENCES_PER_SCHEMA = 100;
  * Subject names Confluent reserves: `__GLOBAL` names the global context's config and mode, and
  * `__EMPTY` stands for the empty subject inside a context.
  */
-export const RESERVED_SUBJECT_NAMES: readonly string[] = ["__GLOBAL", "__EMPTY"];
+const RESERVED_SUBJECT_NAMES: readonly string[] = ["__GLOBAL", "__EMPTY"];
 
 // C0 and C1 controls and DEL; the bidirectional embeddings, overrides and isolates that make text
 // display in another order than it is stored ("Trojan Source"); noncharacters.
@@ -51,7 +51,7 @@ const UNDECODED_ESCAPE = /%[0-9a-f]{2}/i;
  * @example
  *   loneSurrogateAt("a\ud800b"); // 1
  */
-export function loneSurrogateAt(text: string): number {
+function loneSurrogateAt(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
     if (unit >= 0xd800 && unit <= 0xdbff) {

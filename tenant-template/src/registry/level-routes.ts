@@ -12,6 +12,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError } from "../api-error.ts";
+import { DOCUMENT_ID } from "../../../contracts/document-id.ts";
 import { noteChange } from "../auth/api-access.ts";
 import { IfMatch } from "../http/if-match.ts";
 import { validationHook } from "../http/request-input.ts";
@@ -19,7 +20,6 @@ import type { RequestIdVariables } from "../request-id.ts";
 import type { D1SessionVariables } from "../store/d1-session.ts";
 import {
   DEFAULT_PAGE_SIZE,
-  DOCUMENT_ID,
   documentRepository,
   InvalidCursorError,
   MAX_PAGE_SIZE,
@@ -46,7 +46,7 @@ export type RegistryEnv = {
 };
 
 /** Says how the read cache answered an item read: `hit`, `miss` or `bypass` (cache off). */
-export const CACHE_HEADER = "x-registry-cache";
+const CACHE_HEADER = "x-registry-cache";
 
 type Body = Record<string, unknown>;
 

@@ -108,7 +108,7 @@ function capitalized(word: string): string {
   return word.charAt(0).toUpperCase() + word.slice(1);
 }
 
-export const productLevel: RegistryLevel = level({
+const productLevel: RegistryLevel = level({
   plural: "products",
   singular: "product",
   idParam: "productId",
@@ -119,7 +119,7 @@ export const productLevel: RegistryLevel = level({
   filters: { name: "name" },
 });
 
-export const domainLevel: RegistryLevel = level({
+const domainLevel: RegistryLevel = level({
   plural: "domains",
   singular: "domain",
   idParam: "domainId",
@@ -130,7 +130,7 @@ export const domainLevel: RegistryLevel = level({
   filters: { name: "name" },
 });
 
-export const contextLevel: RegistryLevel = level({
+const contextLevel: RegistryLevel = level({
   plural: "contexts",
   singular: "context",
   idParam: "contextId",
@@ -141,7 +141,7 @@ export const contextLevel: RegistryLevel = level({
   filters: { name: "name" },
 });
 
-export const schemaLevel: RegistryLevel = level({
+const schemaLevel: RegistryLevel = level({
   plural: "schemas",
   singular: "schema",
   idParam: "schemaId",

@@ -21,7 +21,7 @@ export interface VersionFacts {
  * The allowed status changes. Removed is final; a Deprecated version may be published again (a
  * deprecation withdrawn); nothing goes back to Draft, because consumers may already use it.
  */
-export const STATUS_TRANSITIONS: Readonly<Record<VersionStatus, readonly VersionStatus[]>> = {
+const STATUS_TRANSITIONS: Readonly<Record<VersionStatus, readonly VersionStatus[]>> = {
   Draft: ["Published", "Removed"],
   Published: ["Deprecated"],
   Deprecated: ["Published", "Removed"],

@@ -10,7 +10,6 @@ export type { ParsedSpec, SpecError, SpecFormat, SpecResult } from "./spec-types
 export type { ParsedAvroSpec } from "./avro-spec.ts";
 export type { ParsedJsonSchemaSpec } from "./json-schema-spec.ts";
 export type { ParsedProtobufSpec } from "./protobuf-spec.ts";
-export { MAX_SPEC_BYTES, MAX_SPEC_DEPTH } from "./spec-limits.ts";
 
 /**
  * Validates `text` as the format it declares. Never throws: a library failure on hostile input is

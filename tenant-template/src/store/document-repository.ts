@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { DOCUMENT_ID } from "../../../contracts/document-id.ts";
 import { MAX_PAGE_SIZE } from "../http/input-limits.ts";
 import type { z } from "zod";
 import type { BodyOf, Collection, IndexedName, IndexedValue } from "./define-collection.ts";
@@ -53,8 +54,6 @@ export interface DocumentRepository<C extends Collection> {
 
 export const DEFAULT_PAGE_SIZE = 50;
 export { MAX_PAGE_SIZE };
-/** Ids are caller-chosen on import; keep them short, printable and URL-safe. */
-export const DOCUMENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 // The repository is generic over collections, which Kysely's table-name typing cannot follow, so
 // inside it every collection is this shape. The exported signatures stay exact.

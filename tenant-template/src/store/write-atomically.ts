@@ -1,7 +1,7 @@
 import { sql, type CompiledQuery, type Kysely } from "kysely";
 import type { z } from "zod";
 import type { Collection } from "./define-collection.ts";
-import { DOCUMENT_ID } from "./document-repository.ts";
+import { DOCUMENT_ID } from "../../../contracts/document-id.ts";
 import { newDocumentId } from "./new-document-id.ts";
 import { storeDb, type StoreQueryable } from "./store-db.ts";
 import {
