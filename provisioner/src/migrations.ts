@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import type { Target } from "./config.ts";
 import { apiCall, ApiCallError } from "./errors.ts";
 
-export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL("../../tenant-template/migrations/", import.meta.url));
+const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL("../../tenant-template/migrations/", import.meta.url));
 
 /** Wrangler's table, byte for byte. */
 export const MIGRATIONS_TABLE_SQL =

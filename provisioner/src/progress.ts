@@ -57,7 +57,7 @@ export type ProgressEvent = StepStart | StepDone | StepFailed;
 export type ProgressListener = (event: ProgressEvent) => void;
 
 /** The outcomes that change nothing. */
-export const NO_OP_OUTCOMES: ReadonlySet<StepOutcome> = new Set([
+const NO_OP_OUTCOMES: ReadonlySet<StepOutcome> = new Set([
   "built",
   "checked",
   "adopted",

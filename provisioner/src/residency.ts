@@ -6,7 +6,7 @@
 
 import type { LocationHint, Residency } from "../../contracts/tenant-record.ts";
 
-export const DEFAULT_LOCATION_HINT: LocationHint = "weur";
+const DEFAULT_LOCATION_HINT: LocationHint = "weur";
 
 /** Which Regional Services region a profile needs, and how to recognise it in the regions list. */
 export interface RegionRequirement {

@@ -12,7 +12,7 @@ import { readWranglerConfig } from "../../contracts/wrangler-config.ts";
 import { TEMPLATE_VERSION } from "../../contracts/template-version.ts";
 import { templateTag } from "./tenant-names.ts";
 
-export const DEFAULT_TEMPLATE_DIR = fileURLToPath(new URL("../../tenant-template/", import.meta.url));
+const DEFAULT_TEMPLATE_DIR = fileURLToPath(new URL("../../tenant-template/", import.meta.url));
 
 export interface TemplateConfig {
   /** Entry point relative to the template dir (wrangler's `main`). */

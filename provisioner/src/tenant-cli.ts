@@ -35,7 +35,7 @@ export interface CliIo {
   resolveTarget?: (settings: TargetSettings, onRetry: (e: RetryEvent) => void) => Promise<Target>;
 }
 
-export const USAGE = `Usage: npm run tenant -- <command> [options]
+const USAGE = `Usage: npm run tenant -- <command> [options]
 
 Commands:
   create <id> --domain <host> [--domain <host> ...] [--residency eu|uk|global]
@@ -336,7 +336,7 @@ function errorMessage(error: unknown, command: Command | undefined): string {
  *   })
  *   // "✓ D1 database wfp-tenant-acme (created, jurisdiction eu) 0.2s"
  */
-export function formatProgress(event: ProgressEvent): string | undefined {
+function formatProgress(event: ProgressEvent): string | undefined {
   const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
   if (event.phase === "start") return undefined;
   if (event.phase === "failed") return `✗ ${event.label}: ${event.error.split("\n")[0]} ${seconds(event.durationMs)}`;

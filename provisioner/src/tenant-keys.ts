@@ -27,7 +27,7 @@ import {
 } from "../../contracts/api-key.ts";
 
 /** The actor the tenant's audit log records for changes made with the CLI. */
-export const OPERATOR_ACTOR = "operator";
+const OPERATOR_ACTOR = "operator";
 
 /** A key's record exactly as the tenant's `/api/keys` shows it (one definition: the audit hashes cover it). */
 export type TenantKeyRecord = ApiKeyRecord;

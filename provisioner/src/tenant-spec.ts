@@ -93,7 +93,7 @@ export function isLocalOnlyHostname(hostname: string): boolean {
  *   corsOriginProblem("https://app.acme.com")       // undefined
  *   corsOriginProblem("https://app.acme.com/login") // "remove the path: give 'https://app.acme.com'"
  */
-export function corsOriginProblem(origin: string): string | undefined {
+function corsOriginProblem(origin: string): string | undefined {
   if (origin === "*") return "'*' is not allowed: list each origin with its own --cors-origin";
   if (!/^https?:\/\//.test(origin)) return "must start with https:// or http:// (e.g. https://app.acme.com)";
   let url: URL;
@@ -116,7 +116,7 @@ export function corsOriginProblem(origin: string): string | undefined {
  * @example
  *   normalizeCorsOrigin(" HTTPS://App.Acme.com:443 ") // "https://app.acme.com"
  */
-export function normalizeCorsOrigin(origin: string): string {
+function normalizeCorsOrigin(origin: string): string {
   const trimmed = origin.trim();
   try {
     const url = new URL(trimmed);
