@@ -10,7 +10,8 @@
  * difference is the dispatcher's work: host lookup (isolate cache -> KV), `get()`, one more hop.
  *
  * A second, stricter scenario sends a request the tenant answers without touching D1 (its JSON
- * 401 to a request without an API key), so the dispatcher's fixed cost is measured against the cheapest possible tenant response.
+ * 401 to a request without an API key), so the dispatcher's fixed cost is measured against the
+ * cheapest possible tenant response.
  * The targets are judged on /health, the request the issue names; both are printed.
  *
  * Noise control: after a warm-up, the two targets alternate in rounds (A B, then B A, ...) with the
@@ -379,13 +380,15 @@ const verdict = (ok: boolean) => (ok ? "meets target" : "MISSES target");
 
 function printReport(results: DispatchBenchResult[], onboarding: OnboardingResult | null): void {
   const row = (label: string, s: Summary) =>
-    `    ${label.padEnd(11)} ${s.perSec.toFixed(0).padStart(7)} req/s   p50 ${ms(s.p50Ms).padStart(9)}   p99 ${ms(s.p99Ms).padStart(9)}   errors ${s.errors}`;
+    `    ${label.padEnd(11)} ${s.perSec.toFixed(0).padStart(7)} req/s   p50 ${ms(s.p50Ms).padStart(9)}` +
+    `   p99 ${ms(s.p99Ms).padStart(9)}   errors ${s.errors}`;
   const first = results[0];
   const lines: string[] = [];
   if (first !== undefined) {
     const { requests, rounds, warmup } = first.config;
     lines.push(
-      `bench:dispatch  ${requests} requests per target, scenario and concurrency, ${rounds} interleaved rounds, ${warmup} warm-up; tenant host ${first.config.tenantHost}`,
+      `bench:dispatch  ${requests} requests per target, scenario and concurrency, ` +
+        `${rounds} interleaved rounds, ${warmup} warm-up; tenant host ${first.config.tenantHost}`,
     );
   }
   for (const result of results) {
@@ -393,14 +396,20 @@ function printReport(results: DispatchBenchResult[], onboarding: OnboardingResul
       `  ${result.scenario}, concurrency ${result.config.concurrency}`,
       row("direct", result.direct),
       row("dispatcher", result.dispatcher),
-      `    throughput ratio (dispatcher / direct) ${result.throughputRatio.toFixed(3)}; added cost ${result.addedCostPct.toFixed(1)}% (target <= ${TARGETS.maxAddedCostPct}%: ${verdict(result.meetsTargets.cost)})`,
-      `    added latency p50 ${ms(result.addedP50Ms)}, p99 ${ms(result.addedP99Ms)} (target p99 < ${TARGETS.maxAddedP99Ms} ms: ${verdict(result.meetsTargets.p99)})`,
+      `    throughput ratio (dispatcher / direct) ${result.throughputRatio.toFixed(3)}; ` +
+        `added cost ${result.addedCostPct.toFixed(1)}% ` +
+        `(target <= ${TARGETS.maxAddedCostPct}%: ${verdict(result.meetsTargets.cost)})`,
+      `    added latency p50 ${ms(result.addedP50Ms)}, p99 ${ms(result.addedP99Ms)} ` +
+        `(target p99 < ${TARGETS.maxAddedP99Ms} ms: ${verdict(result.meetsTargets.p99)})`,
     );
   }
   lines.push(
     onboarding === null
       ? "onboard one tenant: not measured yet (see measureOnboarding in scripts/bench-dispatch.ts)"
-      : `onboard one tenant: ${onboarding.seconds.toFixed(2)} s from 'npm run tenant -- create' to its first healthy /health (the command itself ${onboarding.cliSeconds.toFixed(2)} s, ${onboarding.steps} steps; target < ${onboarding.targetSeconds} s: ${verdict(onboarding.seconds < onboarding.targetSeconds)})`,
+      : `onboard one tenant: ${onboarding.seconds.toFixed(2)} s from 'npm run tenant -- create' ` +
+          `to its first healthy /health ` +
+          `(the command itself ${onboarding.cliSeconds.toFixed(2)} s, ${onboarding.steps} steps; ` +
+          `target < ${onboarding.targetSeconds} s: ${verdict(onboarding.seconds < onboarding.targetSeconds)})`,
   );
   console.log(lines.join("\n"));
 }

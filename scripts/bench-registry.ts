@@ -48,7 +48,9 @@ const TARGET_RATIO = 0.5;
 /** Far above anything one machine can send: the limiter still runs, it just never refuses. */
 const BENCH_RATE_LIMIT = { requestsPerMinute: 100_000_000, keyRequestsPerMinute: 100_000_000 };
 
-const HELLO_WORLD = `export default { fetch() { return new Response("hello world", { headers: { "content-type": "text/plain" } }); } };\n`;
+const HELLO_WORLD =
+  `export default { fetch() { ` +
+  `return new Response("hello world", { headers: { "content-type": "text/plain" } }); } };\n`;
 
 interface Options {
   requests: number;
@@ -152,7 +154,8 @@ interface Bench {
 
 async function kvValue(platform: LocalPlatform, key: string): Promise<unknown> {
   const res = await fetch(
-    `${platform.apiUrl}/accounts/${platform.accountId}/storage/kv/namespaces/${platform.routesNamespaceId}/values/${encodeURIComponent(key)}`,
+    `${platform.apiUrl}/accounts/${platform.accountId}/storage/kv/namespaces/${platform.routesNamespaceId}` +
+      `/values/${encodeURIComponent(key)}`,
   );
   if (!res.ok) throw new Error(`reading ${key}: ${res.status} ${await res.text()}`);
   return res.json();
@@ -163,7 +166,8 @@ async function putRoute(platform: LocalPlatform, host: string, record: Record<st
   form.append("value", JSON.stringify(record));
   form.append("metadata", JSON.stringify({ tenantId: record.tenantId }));
   const res = await fetch(
-    `${platform.apiUrl}/accounts/${platform.accountId}/storage/kv/namespaces/${platform.routesNamespaceId}/values/${encodeURIComponent(`host:${host}`)}`,
+    `${platform.apiUrl}/accounts/${platform.accountId}/storage/kv/namespaces/${platform.routesNamespaceId}` +
+      `/values/${encodeURIComponent(`host:${host}`)}`,
     {
       method: "PUT",
       body: form,
@@ -184,7 +188,8 @@ async function uploadHelloWorld(platform: LocalPlatform): Promise<void> {
   );
   form.append("hello.mjs", new File([HELLO_WORLD], "hello.mjs", { type: "application/javascript+module" }));
   const res = await fetch(
-    `${platform.apiUrl}/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/${HELLO_SCRIPT}`,
+    `${platform.apiUrl}/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}` +
+      `/scripts/${HELLO_SCRIPT}`,
     { method: "PUT", body: form },
   );
   if (!res.ok) throw new Error(`uploading the hello-world Worker: ${res.status} ${await res.text()}`);
@@ -465,7 +470,8 @@ async function measureCompatibility(
     // 2. A subject with `versions` versions (version k adds k-1 optional fields: each FULL-compatible
     // with every other), under FULL_TRANSITIVE; the candidate adds one more.
     progress(
-      `compatibility: registering ${options.versions} versions of a ${options.fields}-field record under FULL_TRANSITIVE`,
+      `compatibility: registering ${options.versions} versions of a ${options.fields}-field record ` +
+        `under FULL_TRANSITIVE`,
     );
     const texts = Array.from({ length: options.versions }, (_, k) => wideRecord("History", options.fields, k));
     const subject = "bench-history-value";
@@ -511,21 +517,26 @@ export interface RegistryBenchResult {
 
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 const row = (label: string, s: Summary, unit = "req/s") =>
-  `    ${label.padEnd(24)} ${s.perSec.toFixed(0).padStart(6)} ${unit}   p50 ${ms(s.p50Ms).padStart(9)}   p99 ${ms(s.p99Ms).padStart(9)}   errors ${s.errors}`;
+  `    ${label.padEnd(24)} ${s.perSec.toFixed(0).padStart(6)} ${unit}   p50 ${ms(s.p50Ms).padStart(9)}` +
+  `   p99 ${ms(s.p99Ms).padStart(9)}   errors ${s.errors}`;
 const timingRow = (label: string, t: Timing) =>
-  `    ${label.padEnd(36)} mean ${ms(t.meanMs).padStart(9)}   p50 ${ms(t.p50Ms).padStart(9)}   max ${ms(t.maxMs).padStart(9)}`;
+  `    ${label.padEnd(36)} mean ${ms(t.meanMs).padStart(9)}   p50 ${ms(t.p50Ms).padStart(9)}` +
+  `   max ${ms(t.maxMs).padStart(9)}`;
 
 function reportText(result: RegistryBenchResult): string {
   const { config } = result;
   const lines = [
-    `bench:registry  one local platform, tenant ${TENANT_HOST} (plan pro, admin key on every request) vs hello-world at ${HELLO_HOST}`,
+    `bench:registry  one local platform, tenant ${TENANT_HOST} (plan pro, admin key on every request) ` +
+      `vs hello-world at ${HELLO_HOST}`,
   ];
   for (const read of result.reads) {
     lines.push(
-      `  GET /schemas/ids/{id} vs hello-world, concurrency ${read.concurrency} (${config.requests} requests each, ${config.rounds} interleaved rounds, ${config.warmup} warm-up)`,
+      `  GET /schemas/ids/{id} vs hello-world, concurrency ${read.concurrency} ` +
+        `(${config.requests} requests each, ${config.rounds} interleaved rounds, ${config.warmup} warm-up)`,
       row("registry", read.registry),
       row("hello-world", read.helloWorld),
-      `    ratio ${read.ratio.toFixed(3)} (target >= ${read.target}: ${read.meetsTarget ? "meets target" : "MISSES target"})`,
+      `    ratio ${read.ratio.toFixed(3)} ` +
+        `(target >= ${read.target}: ${read.meetsTarget ? "meets target" : "MISSES target"})`,
     );
   }
   const { sequential, concurrent } = result.registrations;
@@ -536,11 +547,13 @@ function reportText(result: RegistryBenchResult): string {
   );
   const { wide, history } = result.compatibility;
   lines.push(
-    `  compatibility of a ${wide.fields}-field Avro record (${wide.schemaBytes} bytes), BACKWARD against 1 version, ${wide.http.reps} checks`,
+    `  compatibility of a ${wide.fields}-field Avro record (${wide.schemaBytes} bytes), ` +
+      `BACKWARD against 1 version, ${wide.http.reps} checks`,
     timingRow("HTTP /compatibility/.../versions/latest", wide.http),
     timingRow("engine, parsing both texts", wide.engineWithParse),
     timingRow("engine alone", wide.engine),
-    `  compatibility against ${history.versions} versions under ${history.level} (${history.fields}-field records), ${history.http.reps} checks`,
+    `  compatibility against ${history.versions} versions under ${history.level} ` +
+      `(${history.fields}-field records), ${history.http.reps} checks`,
     timingRow("HTTP /compatibility/.../versions", history.http),
     timingRow(`engine, parsing all ${history.versions + 1} texts`, history.engineWithParse),
     timingRow("engine alone", history.engine),

@@ -265,7 +265,9 @@ function roundOrder<V>(variants: readonly V[], round: number): V[] {
   const permutations: V[][] = [];
   const permute = (rest: readonly V[], prefix: V[]) => {
     if (rest.length === 0) permutations.push(prefix);
-    rest.forEach((v, i) => permute([...rest.slice(0, i), ...rest.slice(i + 1)], [...prefix, v]));
+    rest.forEach((v, i) => {
+      permute([...rest.slice(0, i), ...rest.slice(i + 1)], [...prefix, v]);
+    });
   };
   permute(variants, []);
   return permutations[round % permutations.length] ?? [...variants];
@@ -323,7 +325,8 @@ export async function benchStore(options: Omit<Options, "json">): Promise<StoreB
       if (loaded === options.documents || performance.now() - lastReport > 2_000) {
         lastReport = performance.now();
         progress(
-          `loaded ${loaded.toLocaleString("en-US")} / ${options.documents.toLocaleString("en-US")} documents into both tables (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+          `loaded ${loaded.toLocaleString("en-US")} / ${options.documents.toLocaleString("en-US")} ` +
+            `documents into both tables (${((performance.now() - started) / 1000).toFixed(1)} s)`,
         );
       }
     }
@@ -336,7 +339,8 @@ export async function benchStore(options: Omit<Options, "json">): Promise<StoreB
     const per10k = (bytes: number) => (bytes / options.documents) * 10_000;
     const storage: StoreBenchResult["storage"] = {
       description:
-        "D1 database size after loading (meta.size_after = page_count * page_size) minus the empty table's, per 10,000 documents",
+        "D1 database size after loading (meta.size_after = page_count * page_size) " +
+        "minus the empty table's, per 10,000 documents",
       documents: options.documents,
       avgBodyBytes: bodyBytes / options.documents,
       indexedBytesPer10k: per10k(loaded.indexedBytes - empty.indexedBytes),
@@ -371,7 +375,8 @@ export async function benchStore(options: Omit<Options, "json">): Promise<StoreB
     // Three variants from here on: rounds rounded up to a whole number of the six orders of three.
     const threeWayRounds = Math.max(6, Math.ceil(options.rounds / 6) * 6);
     progress(
-      `timing ${plan.largeDocuments} documents of ${LARGE_BODY_BYTES / 1024} KiB: cached read vs D1 get vs bare KV get, ${threeWayRounds} rounds`,
+      `timing ${plan.largeDocuments} documents of ${LARGE_BODY_BYTES / 1024} KiB: ` +
+        `cached read vs D1 get vs bare KV get, ${threeWayRounds} rounds`,
     );
     const large = await worker.call<SeedLargeReply>({
       op: "seed-large",
@@ -417,7 +422,9 @@ export async function benchStore(options: Omit<Options, "json">): Promise<StoreB
         },
       },
       insert: {
-        description: `${options.documents} documents in D1 batches of ${options.batchSize} INSERT statements, three generated indexed columns vs none`,
+        description:
+          `${options.documents} documents in D1 batches of ${options.batchSize} ` +
+          `INSERT statements, three generated indexed columns vs none`,
         documents: options.documents,
         indexedMs: insertMs.indexed,
         plainMs: insertMs.plain,
@@ -429,7 +436,8 @@ export async function benchStore(options: Omit<Options, "json">): Promise<StoreB
       },
       cachedRead: {
         description:
-          "cachedGet hits (D1 version probe in the read session + KV get) vs documentRepository.get on D1, a fresh read session per read; bare KV get for scale",
+          "cachedGet hits (D1 version probe in the read session + KV get) " +
+          "vs documentRepository.get on D1, a fresh read session per read; bare KV get for scale",
         bodyBytes: large.bodyBytes,
         documents: plan.largeDocuments,
         cached: reads.cached,
@@ -439,7 +447,8 @@ export async function benchStore(options: Omit<Options, "json">): Promise<StoreB
       },
       bookmark: {
         description:
-          'documentRepository.get by id, a new session per read as per request: withSession(bookmark) vs withSession("first-unconstrained") vs env.DB',
+          "documentRepository.get by id, a new session per read as per request: withSession(bookmark) " +
+          'vs withSession("first-unconstrained") vs env.DB',
         none: sessions.none,
         firstUnconstrained: sessions["first-unconstrained"],
         bookmark: sessions.bookmark,
@@ -462,17 +471,34 @@ const verdict = (ok: boolean) => (ok ? "meets target" : "MISSES target");
 function printReport(r: StoreBenchResult): void {
   const { config: c } = r;
   const lines = [
-    `bench:store  ${c.documents.toLocaleString("en-US")} documents in one collection, real workerd + D1 (Miniflare, on disk), ${c.rounds} interleaved rounds${c.quick ? " (quick)" : ""}; times measured inside the Worker, ratios are medians of per-round ratios`,
-    `  1. find by key: indexed generated column ${us(r.query.indexed.meanUs)} per query (${r.query.indexed.reps} queries), json_extract with no index ${us(r.query.jsonExtract.meanUs)} (${r.query.jsonExtract.reps})`,
+    `bench:store  ${c.documents.toLocaleString("en-US")} documents in one collection, ` +
+      `real workerd + D1 (Miniflare, on disk), ${c.rounds} interleaved rounds${c.quick ? " (quick)" : ""}` +
+      `; times measured inside the Worker, ratios are medians of per-round ratios`,
+    `  1. find by key: indexed generated column ${us(r.query.indexed.meanUs)} ` +
+      `per query (${r.query.indexed.reps} queries), ` +
+      `json_extract with no index ${us(r.query.jsonExtract.meanUs)} (${r.query.jsonExtract.reps})`,
     `     speedup ${r.query.speedup.toFixed(0)}x (target >= ${r.query.target}x: ${verdict(r.query.meetsTarget)})`,
-    `     in D1 batches of 100 (round trip shared): indexed ${us(r.query.batched.indexed.meanUs)}, json_extract ${us(r.query.batched.jsonExtract.meanUs)} per query, speedup ${r.query.batched.speedup.toFixed(0)}x`,
-    `  2. insert, batches of ${c.batchSize}: three generated indexed columns ${r.insert.indexedDocsPerSec.toFixed(0)} docs/s, none ${r.insert.plainDocsPerSec.toFixed(0)} docs/s`,
+    `     in D1 batches of 100 (round trip shared): ` +
+      `indexed ${us(r.query.batched.indexed.meanUs)}, json_extract ${us(r.query.batched.jsonExtract.meanUs)} ` +
+      `per query, speedup ${r.query.batched.speedup.toFixed(0)}x`,
+    `  2. insert, batches of ${c.batchSize}: ` +
+      `three generated indexed columns ${r.insert.indexedDocsPerSec.toFixed(0)} docs/s, ` +
+      `none ${r.insert.plainDocsPerSec.toFixed(0)} docs/s`,
     `     cost ratio ${r.insert.ratio.toFixed(2)}x (target <= ${r.insert.target}x: ${verdict(r.insert.meetsTarget)})`,
-    `  3. read of a ${kib(r.cachedRead.bodyBytes)} document: cached (hit: D1 probe + KV get) ${us(r.cachedRead.cached.meanUs)}, D1 get ${us(r.cachedRead.d1.meanUs)}, bare KV get ${us(r.cachedRead.kvRaw.meanUs)}`,
+    `  3. read of a ${kib(r.cachedRead.bodyBytes)} document: ` +
+      `cached (hit: D1 probe + KV get) ${us(r.cachedRead.cached.meanUs)}, ` +
+      `D1 get ${us(r.cachedRead.d1.meanUs)}, ` +
+      `bare KV get ${us(r.cachedRead.kvRaw.meanUs)}`,
     `     D1 / cached ${r.cachedRead.speedup.toFixed(2)}x (no target; above 1 means the cached read is faster)`,
-    `  4. get by id: no session ${us(r.bookmark.none.meanUs)}, first-unconstrained ${us(r.bookmark.firstUnconstrained.meanUs)}, bookmark ${us(r.bookmark.bookmark.meanUs)}`,
-    `     bookmark / no session ${r.bookmark.bookmarkRatio.toFixed(2)}x (${r.bookmark.bookmarkAddedUs >= 0 ? "+" : ""}${us(r.bookmark.bookmarkAddedUs)} per read); first-unconstrained / no session ${r.bookmark.firstUnconstrainedRatio.toFixed(2)}x (no target)`,
-    `  5. D1 bytes per 10,000 documents (avg body ${r.storage.avgBodyBytes.toFixed(0)} B): with generated columns + indexes ${kib(r.storage.indexedBytesPer10k)}, without ${kib(r.storage.plainBytesPer10k)}, ratio ${r.storage.ratio.toFixed(2)}x`,
+    `  4. get by id: no session ${us(r.bookmark.none.meanUs)}, ` +
+      `first-unconstrained ${us(r.bookmark.firstUnconstrained.meanUs)}, ` +
+      `bookmark ${us(r.bookmark.bookmark.meanUs)}`,
+    `     bookmark / no session ${r.bookmark.bookmarkRatio.toFixed(2)}x ` +
+      `(${r.bookmark.bookmarkAddedUs >= 0 ? "+" : ""}${us(r.bookmark.bookmarkAddedUs)} per read); ` +
+      `first-unconstrained / no session ${r.bookmark.firstUnconstrainedRatio.toFixed(2)}x (no target)`,
+    `  5. D1 bytes per 10,000 documents (avg body ${r.storage.avgBodyBytes.toFixed(0)} B): ` +
+      `with generated columns + indexes ${kib(r.storage.indexedBytesPer10k)}, ` +
+      `without ${kib(r.storage.plainBytesPer10k)}, ratio ${r.storage.ratio.toFixed(2)}x`,
     `  whole run ${r.durationSeconds.toFixed(1)} s`,
   ];
   console.log(lines.join("\n"));

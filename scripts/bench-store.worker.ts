@@ -99,7 +99,10 @@ export function documentId(n: number): string {
   const b = mix(n + 0x5bd1e995)
     .toString(16)
     .padStart(8, "0");
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${a.slice(0, 3)}-${(0x8 | (mix(n) & 0x3)).toString(16)}${a.slice(3, 6)}-${a.slice(6)}${b}00`;
+  return (
+    `${time.slice(0, 8)}-${time.slice(8)}-7${a.slice(0, 3)}` +
+    `-${(0x8 | (mix(n) & 0x3)).toString(16)}${a.slice(3, 6)}-${a.slice(6)}${b}00`
+  );
 }
 
 const documentKey = (n: number) => `acme.orders.schema-${n}`;
@@ -116,7 +119,9 @@ function documentBody(n: number, specification?: string): z.output<typeof body> 
     status: STATUSES[h % STATUSES.length] ?? "Draft",
     name: `${word(0)}-${word(1)}-${n}`,
     semanticVersion: `${h % 5}.${(h >>> 4) % 20}.${(h >>> 9) % 10}`,
-    description: `Emitted when the ${word(2)} service records a ${word(3)} change for a ${word(4)}; consumers in the ${word(5)} and ${word(6)} domains rely on its ordering per aggregate id (document ${n}).`,
+    description:
+      `Emitted when the ${word(2)} service records a ${word(3)} change for a ${word(4)}; ` +
+      `consumers in the ${word(5)} and ${word(6)} domains rely on its ordering per aggregate id (document ${n}).`,
     tags: [word(7), word(8), "events", `team-${h % 40}`],
     owner: { team: `team-${h % 40}`, email: `team-${h % 40}@acme.example` },
     ...(specification === undefined ? {} : { specification }),
@@ -243,7 +248,11 @@ async function handle(request: BenchRequest, env: BenchEnv): Promise<unknown> {
       const reply = await timed(batches.length, async (i) => {
         answers.push(await db.batch<{ id: string }>((batches[i] ?? []).map((n) => statement.bind(documentKey(n)))));
       });
-      answers.forEach((results, i) => results.forEach((result, j) => check(batches[i]?.[j] ?? -1, result.results)));
+      answers.forEach((results, i) => {
+        results.forEach((result, j) => {
+          check(batches[i]?.[j] ?? -1, result.results);
+        });
+      });
       return { ms: reply.ms, reps: request.reps } satisfies TimedReply;
     }
 

@@ -1,5 +1,6 @@
 /**
- * `npm run conformance [-- --json] [--suite <dir>] [--file <name.feature>]... [--platforms <n>] [--tenants <n>] [--failures] [--rerun <report.json>]`
+ * `npm run conformance [-- --json] [--suite <dir>] [--file <name.feature>]... [--platforms <n>]
+ *   [--tenants <n>] [--failures] [--rerun <report.json>]`
  *
  * `--rerun` plays only the scenarios that did not pass in an earlier `--json` report (iterating on
  * failures without replaying the two thousand that pass); the rate it prints covers those alone.
@@ -81,8 +82,12 @@ try {
     }
   }
 } catch (error) {
-  process.stderr.write(
-    `conformance: ${error instanceof RunnerError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
+  const detail =
+    error instanceof RunnerError
+      ? error.message
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
+  process.stderr.write(`conformance: ${detail}\n`);
   process.exit(1);
 }

@@ -5,7 +5,7 @@
  *   npm start -- --port 8787 --api-port 8788 --state .wfp
  */
 import { parseArgs } from "node:util";
-import { startLocalPlatform } from "../infra/local-platform/index.ts";
+import { type LocalPlatform, startLocalPlatform } from "../infra/local-platform/index.ts";
 
 const usage = `Usage: npm start -- [--port <n>] [--api-port <n>] [--state <dir>] [--json]
 
@@ -25,29 +25,33 @@ function port(value: string | undefined, fallback: number, flag: string): number
   return n;
 }
 
-let args;
-try {
-  args = parseArgs({
-    options: {
-      port: { type: "string" },
-      "api-port": { type: "string" },
-      state: { type: "string" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-    strict: true,
-  }).values;
-} catch (error) {
-  console.error(`${(error as Error).message}\n\n${usage}`);
-  process.exit(2);
+/** The command line's options; exits with the usage when they do not parse. */
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        port: { type: "string" },
+        "api-port": { type: "string" },
+        state: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${usage}`);
+    process.exit(2);
+  }
 }
+
+const args = parseOptions();
 if (args.help) {
   console.log(usage);
   process.exit(0);
 }
 
 const started = performance.now();
-let platform;
+let platform: LocalPlatform;
 try {
   platform = await startLocalPlatform({
     port: port(args.port, 8787, "--port"),
@@ -57,7 +61,8 @@ try {
 } catch (error) {
   const message =
     (error as NodeJS.ErrnoException).code === "EADDRINUSE"
-      ? `a port is already in use (${(error as Error).message}); is another platform running? Pick others with --port / --api-port.`
+      ? `a port is already in use (${(error as Error).message}); ` +
+        `is another platform running? Pick others with --port / --api-port.`
       : String((error as Error).stack ?? error);
   console.error(`The local platform could not start: ${message}`);
   process.exit(1);

@@ -166,7 +166,7 @@ step(
 // ---- config and mode -----------------------------------------------------------------------
 
 step(
-  /^(?:the global compatibility level is|I set the global config to|I set the global compatibility level to) "([^"]*)"$/,
+  /^(?:the global compatibility level is|I set the global (?:config|compatibility level) to) "([^"]*)"$/,
   async (w, [level]) => void (await w.call("PUT", "/config", { compatibility: level })),
 );
 step(
@@ -254,7 +254,8 @@ step(/^the import should have (\d+) imported and (\d+) errors$/, (w, [imported, 
   if (!w.imports) throw new Error("no import step ran before this assertion");
   if (w.imports.imported !== Number(imported) || w.imports.errors !== Number(errors)) {
     throw new Error(
-      `expected ${imported} imported and ${errors} errors, got ${w.imports.imported} and ${w.imports.errors} (last reply ${show(w)})`,
+      `expected ${imported} imported and ${errors} errors, ` +
+        `got ${w.imports.imported} and ${w.imports.errors} (last reply ${show(w)})`,
     );
   }
 });
@@ -480,7 +481,10 @@ step(
     void (await w.call("POST", `/compatibility/subjects/${enc(s!)}/versions`, typed(type, { schema: need(doc) }))),
 );
 step(
-  /^I check compatibility of "([^"]*)" schema with reference "([^"]*)" from subject "([^"]*)" version (\d+) against subject "([^"]*)":$/,
+  new RegExp(
+    `^I check compatibility of "([^"]*)" schema with reference "([^"]*)" from subject "([^"]*)" ` +
+      String.raw`version (\d+) against subject "([^"]*)":$`,
+  ),
   async (w, [type, name, from, v, s], doc) =>
     void (await w.call("POST", `/compatibility/subjects/${enc(s!)}/versions/latest`, {
       schema: need(doc),
@@ -537,7 +541,8 @@ step(/^the response field "([^"]*)" should (not )?equal stored "([^"]*)"$/, (w, 
   const equal = asText(requireField(w, path!)) === asText(storedValue(w, key!));
   if (equal === (not !== undefined))
     throw new Error(
-      `field "${path}" ${not ? "equals" : "differs from"} stored "${key}" (${asText(storedValue(w, key!))}): ${show(w)}`,
+      `field "${path}" ${not ? "equals" : "differs from"} ` +
+        `stored "${key}" (${asText(storedValue(w, key!))}): ${show(w)}`,
     );
 });
 step(

@@ -118,7 +118,9 @@ export async function onboardPooledTenant(platform: LocalPlatform, id: string, h
 export async function resetTenant(platform: LocalPlatform, tenant: PooledTenant): Promise<void> {
   const batch: { sql: string; params?: unknown[] }[] = [{ sql: "PRAGMA defer_foreign_keys = on" }];
   const refill = ({ table, columns, rows }: TableSeed): void => {
-    const sql = `INSERT INTO ${quote(table)} (${columns.map(quote).join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`;
+    const sql =
+      `INSERT INTO ${quote(table)} (${columns.map(quote).join(", ")}) ` +
+      `VALUES (${columns.map(() => "?").join(", ")})`;
     for (const row of rows) batch.push({ sql, params: row });
   };
   const tables = tenant.seed.filter((seed) => seed.table !== "sqlite_sequence");

@@ -11,7 +11,8 @@ import { TENANT_MIGRATIONS_DIR } from "./worker-bundles.ts";
 export type LocalD1 = Awaited<ReturnType<Miniflare["getD1Database"]>>;
 
 const MIGRATIONS_TABLE_SQL =
-  "CREATE TABLE IF NOT EXISTS d1_migrations(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)";
+  "CREATE TABLE IF NOT EXISTS d1_migrations(id INTEGER PRIMARY KEY AUTOINCREMENT, " +
+  "name TEXT UNIQUE, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)";
 
 /**
  * Applies every migration not yet recorded and returns the names now applied, oldest first.

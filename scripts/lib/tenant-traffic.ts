@@ -54,7 +54,9 @@ export function requestTenant(
  * Runs `npm run tenant -- <args>` in-process against the local platform at `apiUrl`.
  *
  * @example
- *   const { code, stdout } = await runTenant(platform.apiUrl, ["create", "acme", "--domain", "registry.acme.localhost"]);
+ *   const { code, stdout } = await runTenant(platform.apiUrl, [
+ *     "create", "acme", "--domain", "registry.acme.localhost",
+ *   ]);
  */
 export async function runTenant(
   apiUrl: string,
