@@ -88,7 +88,8 @@ export interface ConformanceOptions {
 export class RunnerError extends Error {}
 
 const ISOLATION =
-  "a fresh registry per scenario: a pool of tenants onboarded once per platform (tenant CLI create), each reset before every scenario to its just-onboarded D1 rows and an empty KV namespace";
+  "a fresh registry per scenario: a pool of tenants onboarded once per platform (tenant CLI create), " +
+  "each reset before every scenario to its just-onboarded D1 rows and an empty KV namespace";
 
 function rate(passed: number, total: number): number {
   return total === 0 ? 0 : Math.round((passed / total) * 1000) / 10;
@@ -188,7 +189,9 @@ async function playScenario(
     if (health?.status === 200) break;
     if (attempt >= 20) {
       result.status = "error";
-      result.message = `tenant ${tenant.id} did not answer /health with 200 after onboarding (last: ${health?.status ?? "no reply"})`;
+      result.message =
+        `tenant ${tenant.id} did not answer /health with 200 after onboarding ` +
+        `(last: ${health?.status ?? "no reply"})`;
       break;
     }
     await new Promise((done) => setTimeout(done, 100));
@@ -232,7 +235,9 @@ function coreFiles(suiteDir: string): string[] {
   const list = join(suiteDir, "core.txt");
   if (!existsSync(list)) {
     throw new RunnerError(
-      `the conformance suite is missing: no ${list}. CI checks out shared/ beside the repository (../shared from the repo root); pass --suite <dir> to point elsewhere.`,
+      `the conformance suite is missing: no ${list}. ` +
+        `CI checks out shared/ beside the repository (../shared from the repo root); ` +
+        `pass --suite <dir> to point elsewhere.`,
     );
   }
   return readFileSync(list, "utf8")
@@ -338,7 +343,8 @@ export function formatReport(report: ConformanceReport): string {
   out.push(`Confluent conformance (${report.suiteDir})`, `isolation: ${report.isolation}`, "");
   out.push(`${"file".padEnd(width)}  pass/total   rate  failed undefined error`);
   const line = (name: string, s: Omit<FileSummary, "file">): string =>
-    `${name.padEnd(width)}  ${`${s.passed}/${s.scenarios}`.padStart(10)} ${`${s.passRate.toFixed(1)}%`.padStart(6)} ${String(s.failed).padStart(6)} ${String(s.undefined).padStart(9)} ${String(s.error).padStart(5)}`;
+    `${name.padEnd(width)}  ${`${s.passed}/${s.scenarios}`.padStart(10)} ${`${s.passRate.toFixed(1)}%`.padStart(6)}` +
+    ` ${String(s.failed).padStart(6)} ${String(s.undefined).padStart(9)} ${String(s.error).padStart(5)}`;
   for (const f of report.files) out.push(line(f.file, f));
   out.push(line("TOTAL", report.total), "");
   out.push("Skipped steps (the scenario still ran; the step is not counted as passed or failed):");
@@ -358,11 +364,13 @@ export function formatReport(report: ConformanceReport): string {
   if (retried.length > 0)
     out.push(
       "",
-      `Requests sent again after a dropped connection: ${retried.reduce((n, r) => n + (r.retries ?? 0), 0)} in ${retried.length} scenario(s)`,
+      `Requests sent again after a dropped connection: ${retried.reduce((n, r) => n + (r.retries ?? 0), 0)} ` +
+        `in ${retried.length} scenario(s)`,
     );
   out.push(
     "",
-    `${report.total.passed}/${report.total.scenarios} scenarios pass (${report.total.passRate.toFixed(1)}%) in ${(report.durationMs / 1000).toFixed(1)} s`,
+    `${report.total.passed}/${report.total.scenarios} scenarios pass (${report.total.passRate.toFixed(1)}%) ` +
+      `in ${(report.durationMs / 1000).toFixed(1)} s`,
   );
   return out.join("\n");
 }
