@@ -5,8 +5,7 @@
  * call, and the exit codes are the CLI's (0 ok, 1 API failure, 2 bad input, 4 no such tenant/key).
  */
 import { parseArgs } from "node:util";
-import { createCloudflareClient, type RetryEvent } from "./cloudflare-client.ts";
-import { readTargetSettings, resolveTarget } from "./config.ts";
+import { readTargetSettings } from "./config.ts";
 import { ApiCallError, ConfigError, InputError, TenantNotFoundError } from "./errors.ts";
 import {
   createTenantKey,
@@ -18,7 +17,7 @@ import {
   type TenantKeyRecord,
 } from "./tenant-keys.ts";
 import { parseTenantId } from "./tenant-spec.ts";
-import { TokenBucket } from "./token-bucket.ts";
+import { connectTarget } from "./connect-target.ts";
 import type { CliIo } from "./tenant-cli.ts";
 
 const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 4 } as const;
@@ -102,24 +101,7 @@ export async function runKeysCli(argv: readonly string[], io: CliIo): Promise<nu
     const revokeId = subcommand === "revoke" ? parseKeyId(keyId) : undefined;
 
     const settings = readTargetSettings(io.env ?? process.env);
-    const onRetry = (e: RetryEvent): void => {
-      io.stderr(
-        `  … ${e.method} ${new URL(e.url).pathname}: ${e.reason}, ` +
-          `retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1} of ${e.maxAttempts})\n`,
-      );
-    };
-    const target = io.resolveTarget
-      ? await io.resolveTarget(settings, onRetry)
-      : await resolveTarget(
-          createCloudflareClient({
-            baseURL: settings.baseURL,
-            apiToken: settings.apiToken,
-            retry: settings.retry,
-            rateLimiter: new TokenBucket(settings.rateLimit),
-            onRetry,
-          }),
-          settings,
-        );
+    const target = await connectTarget(settings, io);
     const json = values.json === true;
 
     switch (subcommand) {

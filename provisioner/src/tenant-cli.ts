@@ -6,8 +6,8 @@
  * 3 conflict (e.g. a hostname owned by another tenant), 4 tenant not found.
  */
 import { parseArgs } from "node:util";
-import { createCloudflareClient, type RetryEvent } from "./cloudflare-client.ts";
-import { readTargetSettings, resolveTarget, type Target, type TargetSettings } from "./config.ts";
+import { type ConnectIo, connectTarget } from "./connect-target.ts";
+import { readTargetSettings } from "./config.ts";
 import { ApiCallError, ConfigError, InputError, StateConflictError, TenantNotFoundError } from "./errors.ts";
 import { KEYS_USAGE, runKeysCli } from "./keys-cli.ts";
 import type { ProgressEvent } from "./progress.ts";
@@ -23,7 +23,6 @@ import {
   type TenantSummary,
 } from "./tenant.ts";
 import { isLocalOnlyHostname, parseTenantId, parseTenantSpec } from "./tenant-spec.ts";
-import { TokenBucket } from "./token-bucket.ts";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, conflict: 3, notFound: 4 } as const;
 
@@ -32,7 +31,7 @@ export interface CliIo {
   stderr: (text: string) => void;
   env?: Readonly<Record<string, string | undefined>>;
   /** Hooks for tests: reuse a resolved target instead of building one from the environment. */
-  resolveTarget?: (settings: TargetSettings, onRetry: (e: RetryEvent) => void) => Promise<Target>;
+  resolveTarget?: ConnectIo["resolveTarget"];
 }
 
 const USAGE = `Usage: npm run tenant -- <command> [options]
@@ -134,25 +133,7 @@ export async function runTenantCli(argv: readonly string[], io: CliIo): Promise<
       }
     }
 
-    const onRetry = (e: RetryEvent): void => {
-      io.stderr(
-        `  … ${e.method} ${new URL(e.url).pathname}: ${e.reason}, ` +
-          `retrying in ${(e.delayMs / 1000).toFixed(1)}s (attempt ${e.attempt + 1} of ${e.maxAttempts})\n`,
-      );
-    };
-    const target = io.resolveTarget
-      ? await io.resolveTarget(settings, onRetry)
-      : await resolveTarget(
-          createCloudflareClient({
-            baseURL: settings.baseURL,
-            apiToken: settings.apiToken,
-            retry: settings.retry,
-            // The one limiter for everything this process sends to the account.
-            rateLimiter: new TokenBucket(settings.rateLimit),
-            onRetry,
-          }),
-          settings,
-        );
+    const target = await connectTarget(settings, io);
     const deps = { target };
     const where =
       target.kind === "local" ? `the local platform (${target.baseURL})` : `Cloudflare account ${target.accountId}`;
