@@ -226,7 +226,7 @@ async function startWorker(): Promise<BenchWorker> {
     defaultPersistRoot: persistRoot,
     d1Persist: true,
     kvPersist: true,
-    // Whatever the Worker's code logs (kysely warns about kysely-d1's result shape) goes to
+    // Whatever the Worker's code logs goes to
     // stderr, so stdout stays the report, or with --json exactly one JSON object.
     // (workerd's stdout carries the same lines as structured logs: drained, not printed twice).
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
