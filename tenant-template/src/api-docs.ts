@@ -52,7 +52,11 @@ export function tenantOpenApiDocument(): Document {
     info: {
       title: "Schema registry",
       version: TEMPLATE_VERSION,
-      description: `${REGISTRY_DOCUMENT_CONFIG.info.description} The Confluent Schema Registry API is served at the root (/subjects, /schemas, /config, /compatibility) over the same store; its errors are {"error_code", "message"}.`,
+      description:
+        `${REGISTRY_DOCUMENT_CONFIG.info.description} ` +
+        `The Confluent Schema Registry API is served at the root (/subjects, /schemas, /config, /compatibility) ` +
+        `over the same store; ` +
+        `its errors are {"error_code", "message"}.`,
     },
     servers: [{ url: "/" }],
     tags: [

@@ -29,7 +29,9 @@ export interface ErrorBody {
  *
  * @example
  *   throw new ApiError(404, "not_found", "No such schema.");
- *   throw new ApiError(400, "unknown_fields", "Unknown field: colour.", { details: [{ path: "body/colour", message: "not allowed" }] });
+ *   throw new ApiError(400, "unknown_fields", "Unknown field: colour.", {
+ *     details: [{ path: "body/colour", message: "not allowed" }],
+ *   });
  */
 export class ApiError extends HTTPException {
   readonly details: ErrorDetail[] | undefined;

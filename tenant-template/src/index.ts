@@ -35,7 +35,8 @@ app.use(dispatchProof());
 // API keys, roles and scopes for every route but /health, and the audit log (auth/access-policy.ts).
 app.use(apiAccess());
 app.route("/health", health);
-// One OpenAPI document for both APIs (api-docs.ts): /api/openapi.json, /api/docs, and /openapi.json at the Confluent root.
+// One OpenAPI document for both APIs (api-docs.ts): /api/openapi.json, /api/docs, and
+// /openapi.json at the Confluent root.
 app.route("/api", apiDocs);
 app.get("/openapi.json", serveOpenApiDocument);
 // Before the /api/* input layer: the import route has its own, larger body limit (backup-api.ts).

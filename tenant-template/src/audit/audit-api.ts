@@ -132,7 +132,8 @@ auditApi.openapi(
     const wanted = c.req.valid("json");
     const before = await readSettings(c.env.DB);
     await c.env.DB.prepare(
-      "INSERT INTO tenant_settings (name, value) VALUES ('auditRetentionDays', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+      "INSERT INTO tenant_settings (name, value) VALUES ('auditRetentionDays', ?) " +
+        "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
     )
       .bind(String(wanted.auditRetentionDays))
       .run();

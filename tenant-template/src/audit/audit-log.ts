@@ -67,7 +67,8 @@ function pruneStatement(db: Queryable, now: Date = new Date()): D1PreparedStatem
     .prepare(
       `DELETE FROM audit_log WHERE id IN (
          SELECT id FROM audit_log
-          WHERE at < strftime('%Y-%m-%dT%H:%M:%fZ', ?, '-' || coalesce((SELECT CAST(value AS INTEGER) FROM tenant_settings WHERE name = 'auditRetentionDays'), ${DEFAULT_AUDIT_RETENTION_DAYS}) || ' days')
+          WHERE at < strftime('%Y-%m-%dT%H:%M:%fZ', ?, '-' || coalesce((SELECT CAST(value AS INTEGER) ` +
+        `FROM tenant_settings WHERE name = 'auditRetentionDays'), ${DEFAULT_AUDIT_RETENTION_DAYS}) || ' days')
           ORDER BY at LIMIT ${PRUNE_BATCH})`,
     )
     .bind(now.toISOString());
@@ -85,7 +86,16 @@ function auditInsertStatement(db: Queryable, entry: AuditEntry): D1PreparedState
  * already happened, and its answer must not change because the log could not be written).
  *
  * @example
- *   await recordAudit(env.DB, { actor: "admin", action: "product.create", target: "/api/products/0192...", outcome: "ok", status: 201, requestId, beforeHash: null, afterHash });
+ *   await recordAudit(env.DB, {
+ *     actor: "admin",
+ *     action: "product.create",
+ *     target: "/api/products/0192...",
+ *     outcome: "ok",
+ *     status: 201,
+ *     requestId,
+ *     beforeHash: null,
+ *     afterHash,
+ *   });
  */
 export async function recordAudit(db: Queryable, entry: AuditEntry): Promise<void> {
   try {
@@ -108,7 +118,16 @@ export async function recordAudit(db: Queryable, entry: AuditEntry): Promise<voi
  * bounded amount. (Requests with no key, or naming a key id that does not exist, are not recorded.)
  *
  * @example
- *   await recordDenied(env.DB, { actor: "k3x9", action: "key.create", target: "/api/keys", outcome: "denied", status: 403, requestId, beforeHash: null, afterHash: null });
+ *   await recordDenied(env.DB, {
+ *     actor: "k3x9",
+ *     action: "key.create",
+ *     target: "/api/keys",
+ *     outcome: "denied",
+ *     status: 403,
+ *     requestId,
+ *     beforeHash: null,
+ *     afterHash: null,
+ *   });
  */
 export async function recordDenied(db: Queryable, entry: AuditEntry, now: Date = new Date()): Promise<void> {
   const since = new Date(now.getTime() - 60_000).toISOString();
@@ -120,7 +139,8 @@ export async function recordDenied(db: Queryable, entry: AuditEntry, now: Date =
            SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?
             WHERE (SELECT count(*) FROM audit_log
                     WHERE actor = ? AND outcome = 'denied'
-                      AND id >= coalesce((SELECT id FROM audit_log WHERE at >= ? ORDER BY at LIMIT 1), 9223372036854775807)) < ${DENIED_PER_KEY_PER_MINUTE}`,
+                      AND id >= coalesce((SELECT id FROM audit_log WHERE at >= ? ` +
+            `ORDER BY at LIMIT 1), 9223372036854775807)) < ${DENIED_PER_KEY_PER_MINUTE}`,
         )
         .bind(...values({ ...entry, at: entry.at ?? now.toISOString() }), entry.actor, since),
       pruneStatement(db, now),
@@ -201,7 +221,8 @@ export async function queryAudit(
     where.push("id < ?");
     params.push(query.before);
   }
-  const sql = `SELECT * FROM audit_log${where.length > 0 ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
+  const filter = where.length > 0 ? ` WHERE ${where.join(" AND ")}` : "";
+  const sql = `SELECT * FROM audit_log${filter} ORDER BY id DESC LIMIT ?`;
   const { results } = await db
     .prepare(sql)
     .bind(...params, query.limit + 1)

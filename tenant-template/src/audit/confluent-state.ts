@@ -39,7 +39,8 @@ export async function confluentState(
     if (schema !== null) {
       const { results } = await session
         .prepare(
-          `SELECT sv.id, sv._version AS documentVersion, sv.status, cv.version, cv.global_id AS id, cv.metadata, cv.rule_set AS ruleSet
+          `SELECT sv.id, sv._version AS documentVersion, sv.status, cv.version, cv.global_id AS id, ` +
+            `cv.metadata, cv.rule_set AS ruleSet
            FROM schema_versions sv LEFT JOIN confluent_versions cv ON cv.version_id = sv.id
            WHERE sv.schema_id = ? ORDER BY sv.id`,
         )

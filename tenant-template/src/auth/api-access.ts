@@ -43,7 +43,8 @@ type AccessEnv = {
 const WWW_AUTHENTICATE = 'Basic realm="schema-registry", Bearer';
 const CONFLUENT_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 const UNAUTHORIZED_MESSAGE =
-  "Missing or invalid API key: send it as 'Authorization: Bearer <key>', or as HTTP Basic with the key id as user name and the secret as password.";
+  "Missing or invalid API key: send it as 'Authorization: Bearer <key>', " +
+  "or as HTTP Basic with the key id as user name and the secret as password.";
 const FORBIDDEN_MESSAGE = "This API key is not allowed to do this.";
 
 /**

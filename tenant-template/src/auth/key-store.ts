@@ -101,7 +101,9 @@ export function insertKeyStatement(
 ): D1PreparedStatement {
   return db
     .prepare(
-      "INSERT INTO api_keys (id, key_hash, role, product_id, subject_prefix, description, created_at, created_by, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO api_keys (id, key_hash, role, product_id, subject_prefix, " +
+        "description, created_at, created_by, expires_at) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(
       id,

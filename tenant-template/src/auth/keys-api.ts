@@ -195,7 +195,9 @@ keysApi.openapi(
       throw new ApiError(
         409,
         "not_revocable",
-        "The admin key cannot be revoked through the API: it belongs to the tenant's provisioning, and the platform operator rotates it by re-provisioning the tenant. Create another admin key to work with instead.",
+        "The admin key cannot be revoked through the API: it belongs to the tenant's provisioning, " +
+          "and the platform operator rotates it by re-provisioning the tenant. " +
+          "Create another admin key to work with instead.",
       );
     }
     const before = await findKey(c.env.DB, keyId);

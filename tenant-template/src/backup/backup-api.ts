@@ -62,7 +62,8 @@ backupApi.post(
       throw new ApiError(
         422,
         "invalid_document",
-        `The import has invalid documents${first ? `, first at ${first.path}: ${first.message}` : ""}. Nothing was imported.`,
+        `The import has invalid documents` +
+          `${first ? `, first at ${first.path}: ${first.message}` : ""}. Nothing was imported.`,
         {
           details: result.details,
         },

@@ -68,7 +68,10 @@ async function* documentPages(
     let count = 0;
     for await (const rows of keysetPages<Row, string>(query, "", (row) => row.id, pageSize)) {
       for (const row of rows) {
-        text += `${count === 0 ? "" : ","}\n{"id":${JSON.stringify(row.id)},"_version":${row._version},"created_at":${JSON.stringify(row.created_at)},"updated_at":${JSON.stringify(row.updated_at)},"body":${row.body}}`;
+        text +=
+          `${count === 0 ? "" : ","}\n{"id":${JSON.stringify(row.id)},"_version":${row._version},` +
+          `"created_at":${JSON.stringify(row.created_at)},"updated_at":${JSON.stringify(row.updated_at)},` +
+          `"body":${row.body}}`;
         count += 1;
       }
       yield text;
@@ -87,7 +90,9 @@ async function* documentPages(
     type RowidRow = Record<string, unknown> & { _rowid: number };
     for await (const rows of keysetPages<RowidRow, number>(query, 0, (row) => row._rowid, pageSize)) {
       for (const row of rows) {
-        text += `${count === 0 ? "" : ","}\n${JSON.stringify(Object.fromEntries(columns.map((column) => [column, row[column] ?? null])))}`;
+        text +=
+          `${count === 0 ? "" : ","}\n` +
+          `${JSON.stringify(Object.fromEntries(columns.map((column) => [column, row[column] ?? null])))}`;
         count += 1;
       }
       yield text;

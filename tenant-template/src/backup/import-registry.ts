@@ -233,7 +233,8 @@ export async function importRegistry(
         session
           .prepare(
             `INSERT INTO ${collection.name} (id, body, created_at, updated_at, _version) ` +
-              "SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value ->> '$[4]' FROM json_each(?) ORDER BY key",
+              "SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value ->> '$[4]' " +
+              "FROM json_each(?) ORDER BY key",
           )
           .bind(chunk),
       );
@@ -254,7 +255,8 @@ export async function importRegistry(
         statements.push(
           session
             .prepare(
-              `INSERT INTO ${table} (${columns.join(", ")}) SELECT ${columns.map((_, i) => `value ->> '$[${i}]'`).join(", ")} FROM json_each(?) ORDER BY key`,
+              `INSERT INTO ${table} (${columns.join(", ")}) ` +
+                `SELECT ${columns.map((_, i) => `value ->> '$[${i}]'`).join(", ")} FROM json_each(?) ORDER BY key`,
             )
             .bind(chunk),
         );

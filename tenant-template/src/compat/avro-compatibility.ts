@@ -76,7 +76,10 @@ class ResolutionChecker {
     // place), so only pairs involving one are memoized: most fields of a wide record skip the map.
     if (!("name" in reader) && !("name" in writer)) return this.resolve(reader, writer).slice(0, MAX_ISSUES);
     let byWriter = this.memo.get(reader);
-    if (!byWriter) this.memo.set(reader, (byWriter = new Map()));
+    if (!byWriter) {
+      byWriter = new Map();
+      this.memo.set(reader, byWriter);
+    }
     const known = byWriter.get(writer);
     // Met again while its own check is under way: a recursive type. Whatever breaks is reported
     // by the outer check, so this occurrence adds nothing (Java's RECURSION_IN_PROGRESS).
@@ -103,7 +106,9 @@ class ResolutionChecker {
             issues.push({
               type: "FIXED_SIZE_MISMATCH",
               path: ["size"],
-              message: `expected: ${w.size}, found: ${reader.size} (the writer's fixed ${w.name} has ${w.size} bytes, the reader's ${reader.name} ${reader.size})`,
+              message:
+                `expected: ${w.size}, found: ${reader.size} ` +
+                `(the writer's fixed ${w.name} has ${w.size} bytes, the reader's ${reader.name} ${reader.size})`,
             });
           }
           return issues;
@@ -117,7 +122,9 @@ class ResolutionChecker {
             issues.push({
               type: "MISSING_ENUM_SYMBOLS",
               path: ["symbols"],
-              message: `[${missing.join(", ")}]: the writer's enum ${w.name} has symbols the reader's ${reader.name} lacks, and the reader has no default`,
+              message:
+                `[${missing.join(", ")}]: the writer's enum ${w.name} has symbols ` +
+                `the reader's ${reader.name} lacks, and the reader has no default`,
             });
           }
           return issues;
@@ -134,7 +141,9 @@ class ResolutionChecker {
                   {
                     type: "MISSING_UNION_BRANCH",
                     path: [],
-                    message: `reader union lacking writer type: ${describe(branch)} (branch ${index} of the writer's union)`,
+                    message:
+                      `reader union lacking writer type: ${describe(branch)} ` +
+                      `(branch ${index} of the writer's union)`,
                   },
                 ],
           );
@@ -183,15 +192,23 @@ class ResolutionChecker {
       {
         type: "NAME_MISMATCH",
         path: ["name"],
-        message: `expected: ${writer.name} (the reader's ${kind(reader)} is ${reader.name}; add the writer's name to its aliases to rename it)`,
+        message:
+          `expected: ${writer.name} ` +
+          `(the reader's ${kind(reader)} is ${reader.name}; add the writer's name to its aliases to rename it)`,
       },
     ];
   }
 
-  /** Reader fields are matched in the writer by name or by the reader field's aliases; writer fields the reader lacks are skipped. */
+  /**
+   * Reader fields are matched in the writer by name or by the reader field's aliases; writer
+   * fields the reader lacks are skipped.
+   */
   private fields(reader: AvroRecord, writer: AvroRecord): RelativeIssue[] {
     let byName = this.writerFields.get(writer);
-    if (!byName) this.writerFields.set(writer, (byName = new Map(writer.fields.map((field) => [field.name, field]))));
+    if (!byName) {
+      byName = new Map(writer.fields.map((field) => [field.name, field]));
+      this.writerFields.set(writer, byName);
+    }
     const issues: RelativeIssue[] = [];
     reader.fields.forEach((field, index) => {
       const direct = byName.get(field.name);
@@ -207,7 +224,9 @@ class ResolutionChecker {
         issues.push({
           type: "READER_FIELD_AMBIGUOUS",
           path: ["fields", index],
-          message: `the reader's field ${field.name} matches the writer's fields ${unique.map((f) => f.name).join(", ")} by name and aliases`,
+          message:
+            `the reader's field ${field.name} ` +
+            `matches the writer's fields ${unique.map((f) => f.name).join(", ")} by name and aliases`,
         });
         return;
       }
@@ -218,7 +237,8 @@ class ResolutionChecker {
         issues.push({
           type: "READER_FIELD_MISSING_DEFAULT_VALUE",
           path: ["fields", index],
-          message: `${field.name}: the reader's field is missing in the writer's ${writer.name} and has no default value`,
+          message:
+            `${field.name}: ` + `the reader's field is missing in the writer's ${writer.name} and has no default value`,
         });
       }
     });
@@ -235,10 +255,17 @@ function isAvro(spec: ParsedSpec): spec is ParsedAvroSpec {
  * resolution rules? Logical types are ignored (only their underlying types count), as Avro does.
  *
  * @example
- *   const v1 = validateSpecification("AVRO", '{"type":"record","name":"User","fields":[{"name":"id","type":"int"}]}');
- *   const v2 = validateSpecification("AVRO", '{"type":"record","name":"User","fields":[{"name":"id","type":"long"},{"name":"email","type":"string"}]}');
+ *   const v1 = validateSpecification(
+ *     "AVRO",
+ *     '{"type":"record","name":"User","fields":[{"name":"id","type":"int"}]}',
+ *   );
+ *   const v2 = validateSpecification(
+ *     "AVRO",
+ *     '{"type":"record","name":"User","fields":[{"name":"id","type":"long"},{"name":"email","type":"string"}]}',
+ *   );
  *   if (v1.ok && v2.ok) avroCompatibility.canRead(v2.parsed, v1.parsed);
- *   // [{ type: "READER_FIELD_MISSING_DEFAULT_VALUE", path: "/fields/1", message: "email: the reader's field is missing ..." }]
+ *   // [{ type: "READER_FIELD_MISSING_DEFAULT_VALUE", path: "/fields/1",
+ *   //    message: "email: the reader's field is missing ..." }]
  *   // (int -> long is a promotion, so /fields/0 is fine)
  */
 export const avroCompatibility: CompatibilityEngine = {
@@ -248,7 +275,9 @@ export const avroCompatibility: CompatibilityEngine = {
         {
           type: "TYPE_MISMATCH",
           path: "",
-          message: `the reader is ${reader.format} and the writer ${writer.format}: only two Avro schemas can be compared`,
+          message:
+            `the reader is ${reader.format} and the writer ${writer.format}: ` +
+            `only two Avro schemas can be compared`,
         },
       ];
     }

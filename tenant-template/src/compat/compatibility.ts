@@ -81,7 +81,8 @@ export function checkCompatibility(
     isCompatible: issues.length === 0,
     messages: issues.map(
       (i) =>
-        `{errorType:'${i.type}', description:'${i.message}', location:'${i.path}', version: ${i.againstVersion}, direction: ${i.direction}}`,
+        `{errorType:'${i.type}', description:'${i.message}', ` +
+        `location:'${i.path}', version: ${i.againstVersion}, direction: ${i.direction}}`,
     ),
     issues,
   };

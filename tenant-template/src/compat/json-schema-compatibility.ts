@@ -540,8 +540,14 @@ function normalize(n: SchemaNode): SchemaNode {
 
 function compare(ctx: DiffContext, originalIn: SchemaNode | undefined, updateIn: SchemaNode | undefined): void {
   if (!originalIn && !updateIn) return;
-  if (!originalIn) return ctx.add("SCHEMA_ADDED");
-  if (!updateIn) return ctx.add("SCHEMA_REMOVED");
+  if (!originalIn) {
+    ctx.add("SCHEMA_ADDED");
+    return;
+  }
+  if (!updateIn) {
+    ctx.add("SCHEMA_REMOVED");
+    return;
+  }
   const original = normalize(originalIn);
   const update = normalize(updateIn);
 
@@ -550,14 +556,18 @@ function compare(ctx: DiffContext, originalIn: SchemaNode | undefined, updateIn:
     if (update.subschemas.length === 1) {
       const sub = ctx.sub();
       compare(sub, original, update.subschemas[0]);
-      if (sub.isCompatible()) return ctx.addAll(sub);
+      if (sub.isCompatible()) {
+        ctx.addAll(sub);
+        return;
+      }
     } else if (update.criterion !== "allOf") {
       for (const branch of update.subschemas) {
         const sub = ctx.sub();
         compare(sub, original, branch);
         if (sub.isCompatible()) {
           ctx.addAll(sub);
-          return ctx.add("SUM_TYPE_EXTENDED");
+          ctx.add("SUM_TYPE_EXTENDED");
+          return;
         }
       }
     }
@@ -566,14 +576,18 @@ function compare(ctx: DiffContext, originalIn: SchemaNode | undefined, updateIn:
     if (original.subschemas.length === 1) {
       const sub = ctx.sub();
       compare(sub, original.subschemas[0], update);
-      if (sub.isCompatible()) return ctx.addAll(sub);
+      if (sub.isCompatible()) {
+        ctx.addAll(sub);
+        return;
+      }
     } else if (original.criterion === "allOf") {
       for (const part of original.subschemas) {
         const sub = ctx.sub();
         compare(sub, part, update);
         if (sub.isCompatible()) {
           ctx.addAll(sub);
-          return ctx.add("PRODUCT_TYPE_NARROWED");
+          ctx.add("PRODUCT_TYPE_NARROWED");
+          return;
         }
       }
     }
@@ -818,35 +832,44 @@ function compareObjects(ctx: DiffContext, original: ObjectNode, update: ObjectNo
 function compareProperty(ctx: DiffContext, name: string, original: ObjectNode, update: ObjectNode): void {
   const before = original.properties.get(name);
   const after = update.properties.get(name);
-  if (before && after) return compare(ctx, before, after);
+  if (before && after) {
+    compare(ctx, before, after);
+    return;
+  }
   if (before) {
     // Removed: only the update's model matters, it is what now reads the old property.
-    if (isOpenObject(update)) return ctx.add("PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL");
+    if (isOpenObject(update)) {
+      ctx.add("PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL");
+      return;
+    }
     const covering = coveringSchema(update, name);
     if (covering) {
       const sub = ctx.sub();
       compare(sub, before, covering);
       ctx.addAll(sub);
-      return ctx.add(
+      ctx.add(
         sub.isCompatible()
           ? "PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
           : "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
       );
+      return;
     }
-    return ctx.add(
+    ctx.add(
       normalize(before).kind === "false"
         ? "PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL"
         : "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL",
     );
+    return;
   }
   if (!after) return;
   // Added: only the original's model matters, it is what let old data carry the name.
   if (isOpenObject(original)) {
-    return ctx.add(
+    ctx.add(
       normalize(after).kind === "empty"
         ? "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL"
         : "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL",
     );
+    return;
   }
   const covering = coveringSchema(original, name);
   if (covering) {
@@ -972,7 +995,10 @@ function compareUnevaluatedItems(
   });
 }
 
-/** Open: nothing restricts items after the tuple (no additionalItems schema or false, unevaluatedItems absent or true). */
+/**
+ * Open: nothing restricts items after the tuple (no additionalItems schema or false,
+ * unevaluatedItems absent or true).
+ */
 function isOpenArray(a: ArrayNode): boolean {
   if (!a.permitsAdditional || a.additionalSchema) return false;
   return !a.unevaluatedItems || normalize(a.unevaluatedItems).kind === "empty";
@@ -995,7 +1021,9 @@ const MESSAGES: Record<string, string> = {
   TYPE_NARROWED: "the type was narrowed (number to integer): old data may hold values the new schema refuses",
   SCHEMA_ADDED: "a schema was added where there was none: old data was not constrained here",
   PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL:
-    "a property was added to an open content model: old data may already hold this name with any value (close the model with additionalProperties: false, or give the property an empty schema)",
+    "a property was added to an open content model: " +
+    "old data may already hold this name with any value " +
+    "(close the model with additionalProperties: false, or give the property an empty schema)",
   PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL:
     "a property was removed from a closed content model: old data holds it and the new schema refuses it",
   PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL:

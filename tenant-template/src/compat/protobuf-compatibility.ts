@@ -193,7 +193,8 @@ class DiffContext {
  *   const v1 = validateProtobufSpec('syntax = "proto3"; message M { int32 a = 1; }');
  *   const v2 = validateProtobufSpec('syntax = "proto3"; message M { string a = 1; }');
  *   if (v1.ok && v2.ok) diffProtobufSchemas(v1.parsed, v2.parsed);
- *   // { isCompatible: false, differences: [{ type: "FIELD_SCALAR_KIND_CHANGED", path: "#/M/1" }], incompatible: [...] }
+ *   // { isCompatible: false, differences: [{ type: "FIELD_SCALAR_KIND_CHANGED", path: "#/M/1" }],
+ *   //   incompatible: [...] }
  */
 export function diffProtobufSchemas(
   original: ProtobufSchemaInput,
@@ -242,7 +243,11 @@ function describe({ type, path }: ProtobufDifference): string {
     case "FIELD_KIND_CHANGED":
       return `field ${path} changed between scalar, map and message, which have different wire types`;
     case "FIELD_SCALAR_KIND_CHANGED":
-      return `field ${path} changed to a scalar type that is not wire-compatible (compatible groups: int32/int64/uint32/uint64/bool/enum, sint32/sint64, string/bytes, fixed32/sfixed32, fixed64/sfixed64)`;
+      return (
+        `field ${path} changed to a scalar type that is not wire-compatible ` +
+        `(compatible groups: int32/int64/uint32/uint64/bool/enum, ` +
+        `sint32/sint64, string/bytes, fixed32/sfixed32, fixed64/sfixed64)`
+      );
     case "FIELD_NAMED_TYPE_CHANGED":
       return `field ${path} now refers to a different or incompatible message type`;
     case "FIELD_NUMERIC_LABEL_CHANGED":
@@ -258,7 +263,10 @@ function describe({ type, path }: ProtobufDifference): string {
     case "FIELD_MOVED_TO_EXISTING_ONEOF":
       return `oneof ${path} gained a field that was independent of its existing members`;
     case "RESERVED_FIELD_REMOVED":
-      return `a field reserved in the previous version's metadata (${RESERVED_FIELDS_PROPERTY}) is no longer reserved: ${path}`;
+      return (
+        `a field reserved in the previous version's metadata (${RESERVED_FIELDS_PROPERTY}) ` +
+        `is no longer reserved: ${path}`
+      );
     case "FIELD_CONFLICTS_WITH_RESERVED_FIELD":
       return `field ${path} uses a name reserved in the metadata (${RESERVED_FIELDS_PROPERTY})`;
     default:

@@ -386,7 +386,10 @@ const RULE_MODES: Record<string, ReadonlySet<string>> = {
 /** What a rule may do on success or failure (or a comma-separated pair for UPDOWN / WRITEREAD). */
 const RULE_ACTIONS = new Set(["", "NONE", "DLQ", "ERROR"]);
 
-/** A rule set: `{migrationRules?, domainRules?, encodingRules?}`, each rule with a unique name, a kind, a mode and a type. */
+/**
+ * A rule set: `{migrationRules?, domainRules?, encodingRules?}`, each rule with a unique name, a
+ * kind, a mode and a type.
+ */
 function checkRuleSet(ruleSet: unknown): asserts ruleSet is Record<string, unknown> {
   if (!isObject(ruleSet)) fail(CONFLUENT_ERRORS.invalidSchema, "Invalid schema: `ruleSet` must be an object.");
   for (const group of ["migrationRules", "domainRules", "encodingRules"]) {
@@ -405,7 +408,8 @@ function checkRuleSet(ruleSet: unknown): asserts ruleSet is Record<string, unkno
       if (rule.mode !== undefined && !RULE_MODES[group]!.has(String(rule.mode))) {
         fail(
           CONFLUENT_ERRORS.invalidSchema,
-          `Invalid rule "${rule.name}": mode ${JSON.stringify(rule.mode)} is not one of ${[...RULE_MODES[group]!].join(", ")} for ${group}.`,
+          `Invalid rule "${rule.name}": mode ${JSON.stringify(rule.mode)} ` +
+            `is not one of ${[...RULE_MODES[group]!].join(", ")} for ${group}.`,
         );
       }
       for (const action of ["onSuccess", "onFailure"]) {
@@ -496,7 +500,7 @@ function mergeRuleSets(base: Json | null | undefined, over: Json | null | undefi
 /** confluent:version is a hint for the version number, never part of what is stored as the schema's identity. */
 function withoutVersionHint(metadata: Json | null): Json | null {
   if (!metadata || !isObject(metadata.properties) || !("confluent:version" in metadata.properties)) return metadata;
-  const { ["confluent:version"]: _hint, ...properties } = metadata.properties;
+  const { "confluent:version": _hint, ...properties } = metadata.properties;
   const rest: Json = { ...metadata, properties };
   if (Object.keys(properties).length === 0) delete rest.properties;
   return Object.keys(rest).length === 0 ? null : rest;
@@ -520,7 +524,10 @@ function sameReferences(a: readonly SchemaReference[], b: readonly SchemaReferen
   );
 }
 
-/** A live version registering `input` again would duplicate (same schema, references, and metadata/rule set when sent). */
+/**
+ * A live version registering `input` again would duplicate (same schema, references, and
+ * metadata/rule set when sent).
+ */
 function sameSchema(version: SubjectVersion, input: SchemaInput, metadata: Json | null, ruleSet: Json | null): boolean {
   return (
     version.document.body.format === input.schemaType &&
@@ -583,7 +590,10 @@ function schemaFields(
   };
 }
 
-/** A version's metadata as answered: what was stored, plus `confluent:version` (its number), as Confluent fills it in. */
+/**
+ * A version's metadata as answered: what was stored, plus `confluent:version` (its number), as
+ * Confluent fills it in.
+ */
 function versionMetadata(version: SubjectVersion): Json {
   const stored = version.metadata ?? {};
   return {
@@ -602,8 +612,11 @@ function subjectLabel(c: Ctx, subject: SubjectName): string {
     : subject.qualified;
 }
 
-/** A version as answered; its subject is named within its context (as the features, checked against Confluent 8, expect). */
-function presentVersion(c: Ctx, subject: SubjectName, version: SubjectVersion): Json {
+/**
+ * A version as answered; its subject is named within its context (as the features, checked against
+ * Confluent 8, expect).
+ */
+function presentVersion(subject: SubjectName, version: SubjectVersion): Json {
   const { format, specification } = version.document.body;
   return {
     subject: subject.name,
@@ -635,7 +648,8 @@ function versionParam(c: Ctx): number | "latest" {
   if (!Number.isSafeInteger(number) || number > 2 ** 31 - 1) {
     fail(
       CONFLUENT_ERRORS.invalidVersion,
-      `The specified version '${raw}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`,
+      `The specified version '${raw}' is not a valid version id. ` +
+        `Allowed values are between [1, 2^31-1] and the string "latest"`,
     );
   }
   return number;
@@ -669,7 +683,9 @@ async function compatibility(
   const against = transitive ? existing : existing.slice(-1);
   const mismatched = against.filter((version) => version.document.body.format !== candidate.schemaType);
   if (mismatched.length > 0) {
-    const message = `Incompatible schema type: ${candidate.schemaType} against version ${mismatched[0]!.version} (${mismatched[0]!.document.body.format})`;
+    const message =
+      `Incompatible schema type: ${candidate.schemaType} ` +
+      `against version ${mismatched[0]!.version} (${mismatched[0]!.document.body.format})`;
     return { isCompatible: false, messages: [message], issues: [] };
   }
   const parsed: { version: number; spec: ParsedSpec }[] = [];
@@ -687,7 +703,8 @@ async function refuseIfReferenced(c: Ctx, subject: SubjectName, versions: readon
     if (users.length > 0) {
       fail(
         CONFLUENT_ERRORS.referenceExists,
-        `One or more references exist to the schema {subject=${subject.qualified},version=${version.version}}: schema ids ${users.join(", ")}.`,
+        `One or more references exist to the schema {subject=${subject.qualified},version=${version.version}}: ` +
+          `schema ids ${users.join(", ")}.`,
       );
     }
   }
@@ -967,7 +984,8 @@ routes.post("/subjects/:subject/versions", async (c) => {
   if (!result.isCompatible) {
     fail(
       CONFLUENT_ERRORS.incompatibleSchema,
-      `Schema being registered is incompatible with an earlier schema for subject "${subject.qualified}", details: [${result.messages.join(", ")}]`,
+      `Schema being registered is incompatible with an earlier schema for subject "${subject.qualified}", ` +
+        `details: [${result.messages.join(", ")}]`,
     );
   }
   const id = await globalIdOf(session, identity);
@@ -1029,7 +1047,7 @@ routes.post("/subjects/:subject", async (c) => {
     )
     .at(-1);
   if (!found) fail(CONFLUENT_ERRORS.schemaNotFound, "Schema not found");
-  return reply(c, presentVersion(c, subject, found));
+  return reply(c, presentVersion(subject, found));
 });
 
 routes.delete("/subjects/:subject", async (c) => {
@@ -1073,7 +1091,7 @@ routes.get("/subjects/:subject/versions/:version", async (c) => {
   const wanted = versionParam(c);
   const includeDeleted = flag(c, "deleted");
   const { versions } = await requireSubject(c, subject, includeDeleted);
-  return reply(c, presentVersion(c, subject, pickVersion(versions, wanted, includeDeleted, subject)));
+  return reply(c, presentVersion(subject, pickVersion(versions, wanted, includeDeleted, subject)));
 });
 
 routes.get("/subjects/:subject/versions/:version/schema", async (c) => {
@@ -1115,7 +1133,8 @@ routes.delete("/subjects/:subject/versions/:version", async (c) => {
     if (!version.deleted)
       fail(
         CONFLUENT_ERRORS.versionNotSoftDeleted,
-        `Subject '${subject.qualified}' Version ${version.version} was not deleted first before being permanently deleted`,
+        `Subject '${subject.qualified}' Version ${version.version} ` +
+          `was not deleted first before being permanently deleted`,
       );
     await refuseIfReferenced(c, subject, [version]);
     await hardDelete(c.var.session, schema, [version], subject.qualified);
@@ -1124,7 +1143,8 @@ routes.delete("/subjects/:subject/versions/:version", async (c) => {
   if (version.deleted)
     fail(
       CONFLUENT_ERRORS.versionSoftDeleted,
-      `Subject '${subject.qualified}' Version ${version.version} was soft deleted. Set permanent=true to delete permanently`,
+      `Subject '${subject.qualified}' Version ${version.version} ` +
+        `was soft deleted. Set permanent=true to delete permanently`,
     );
   await refuseIfReferenced(c, subject, [version]);
   await softDelete(c.var.session, version);
@@ -1145,7 +1165,8 @@ async function configUpdate(c: Ctx, stored: Json | null): Promise<{ config: Json
     if (typeof level !== "string" || !(COMPATIBILITY_LEVELS as readonly string[]).includes(level)) {
       fail(
         CONFLUENT_ERRORS.invalidCompatibilityLevel,
-        `Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive`,
+        `Invalid compatibility level. Valid values are none, backward, forward, full, ` +
+          `backward_transitive, forward_transitive, and full_transitive`,
       );
     }
     config.compatibilityLevel = level;

@@ -190,7 +190,8 @@ const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     responses: {
       ...ok(
         z.array(z.string()),
-        "Subject names of the default context (under /contexts/{context}: that context's, plain); `subjectPrefix=:*:` lists every context's, qualified `:.ctx:name`.",
+        "Subject names of the default context (under /contexts/{context}: that context's, plain); " +
+          "`subjectPrefix=:*:` lists every context's, qualified `:.ctx:name`.",
       ),
       ...errors(),
     },
@@ -436,10 +437,14 @@ const CONFLUENT_OPERATIONS: ConfluentOperation[] = [
     summary: "List subject versions with their schemas",
     request: {
       query: z.object({
-        subjectPrefix: z.string().optional().openapi({
-          description:
-            "Only subjects starting with it; `:.ctx:` names a context, `:*:` every context (default: the default context).",
-        }),
+        subjectPrefix: z
+          .string()
+          .optional()
+          .openapi({
+            description:
+              "Only subjects starting with it; `:.ctx:` names a context, " +
+              "`:*:` every context (default: the default context).",
+          }),
         deleted,
         latestOnly: flag("Only each subject's latest version."),
         offset: z.string().optional(),
@@ -596,7 +601,8 @@ const TAGS: { name: ConfluentTag; description: string }[] = [
   {
     name: "Confluent: contexts",
     description:
-      "Contexts (`:.ctx:subject`), and the server's own description. Every route is also served under `/contexts/{context}`.",
+      "Contexts (`:.ctx:subject`), and the server's own description. " +
+      "Every route is also served under `/contexts/{context}`.",
   },
 ];
 

@@ -51,9 +51,12 @@ export function contextLabel(context: string): string {
  * being in that context (a qualified one keeps its own).
  *
  * @example
- *   parseSubject(":.payments:orders-value"); // { context: "payments", name: "orders-value", qualified: ":.payments:orders-value" }
- *   parseSubject("orders-value");            // { context: ".", name: "orders-value", qualified: "orders-value" }
- *   parseSubject("orders-value", "payments"); // { context: "payments", ... qualified: ":.payments:orders-value" }
+ *   parseSubject(":.payments:orders-value");
+ *   // { context: "payments", name: "orders-value", qualified: ":.payments:orders-value" }
+ *   parseSubject("orders-value");
+ *   // { context: ".", name: "orders-value", qualified: "orders-value" }
+ *   parseSubject("orders-value", "payments");
+ *   // { context: "payments", ... qualified: ":.payments:orders-value" }
  */
 export function parseSubject(subject: string, urlContext = "."): SubjectName {
   const match = QUALIFIED.exec(subject);
@@ -292,7 +295,8 @@ function referenceStatements(session: StoreQueryable, id: number, identity: Sche
   return identity.references.map((reference) =>
     session
       .prepare(
-        "INSERT INTO confluent_references (global_id, name, subject, version) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        "INSERT INTO confluent_references (global_id, name, subject, version) VALUES (?, ?, ?, ?) " +
+          "ON CONFLICT DO NOTHING",
       )
       .bind(id, reference.name, parseSubject(reference.subject, identity.context ?? ".").qualified, reference.version),
   );
@@ -351,7 +355,8 @@ export async function claimGlobalId(session: StoreQueryable, id: number, identit
   await session.batch([
     session
       .prepare(
-        "INSERT INTO confluent_schema_ids (id, schema_type, schema, hash, created_at, refs, guid) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO confluent_schema_ids (id, schema_type, schema, hash, created_at, refs, guid) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
       )
       .bind(id, ...rowValues(identity), hash, new Date().toISOString(), ...extraValues(identity), newGuid()),
     ...referenceStatements(session, id, identity),
@@ -401,7 +406,8 @@ export async function usesOf(
   const { results } = await session
     .prepare(
       `SELECT s.name AS name, c.name AS context, c.id AS context_id, v.version AS version, d.status AS status
-         FROM confluent_versions v JOIN schema_versions d ON d.id = v.version_id JOIN schemas s ON s.id = v.schema_id JOIN contexts c ON c.id = s.context_id
+         FROM confluent_versions v JOIN schema_versions d ON d.id = v.version_id ` +
+        `JOIN schemas s ON s.id = v.schema_id JOIN contexts c ON c.id = s.context_id
         WHERE v.global_id = ? ORDER BY s.name, v.version`,
     )
     .bind(id)
@@ -474,7 +480,8 @@ export async function subjectVersions(session: StoreQueryable, schema: SchemaDoc
       // DO NOTHING: a concurrent reader numbering the same version first wins; re-read below.
       await session
         .prepare(
-          "INSERT INTO confluent_versions (version_id, schema_id, version, global_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+          "INSERT INTO confluent_versions (version_id, schema_id, version, global_id) " +
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         )
         .bind(document.id, schema.id, next++, globalId)
         .run();
@@ -504,7 +511,8 @@ export async function subjectVersions(session: StoreQueryable, schema: SchemaDoc
 /**
  * Adds a version to a subject: the schema_versions document (Published) and its Confluent numbers
  * in one D1 batch, so neither exists without the other. `version` is the number to take (IMPORT),
- * else the next one; `metadata` and `ruleSet` are the version's own. Retries when a concurrent registration took the version number.
+ * else the next one; `metadata` and `ruleSet` are the version's own. Retries when a concurrent
+ * registration took the version number.
  */
 export async function insertSubjectVersion(
   session: StoreQueryable,
@@ -546,7 +554,8 @@ export async function insertSubjectVersion(
           .bind(id, JSON.stringify(body), now, now),
         session
           .prepare(
-            "INSERT INTO confluent_versions (version_id, schema_id, version, global_id, metadata, rule_set) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO confluent_versions (version_id, schema_id, version, global_id, metadata, rule_set) " +
+              "VALUES (?, ?, ?, ?, ?, ?)",
           )
           .bind(
             id,
@@ -651,8 +660,10 @@ export async function listSubjects(session: StoreQueryable, context?: string): P
   const { results } = await session
     .prepare(
       `SELECT s.name AS name, c.name AS context, c.id AS context_id,
-              sum(CASE WHEN d.status = 'Removed' THEN 0 ELSE 1 END) AS live, sum(CASE WHEN d.status = 'Removed' THEN 1 ELSE 0 END) AS deleted
-         FROM schemas s JOIN contexts c ON c.id = s.context_id JOIN schema_versions d ON d.schema_id = s.id AND d.status != 'Draft'
+              sum(CASE WHEN d.status = 'Removed' THEN 0 ELSE 1 END) AS live, ` +
+        `sum(CASE WHEN d.status = 'Removed' THEN 1 ELSE 0 END) AS deleted
+         FROM schemas s JOIN contexts c ON c.id = s.context_id ` +
+        `JOIN schema_versions d ON d.schema_id = s.id AND d.status != 'Draft'
         WHERE c.id = ? OR c.domain_id = ?
         GROUP BY s.id`,
     )
@@ -690,9 +701,11 @@ export interface ListedVersion {
 export async function listVersions(session: StoreQueryable): Promise<ListedVersion[]> {
   const { results } = await session
     .prepare(
-      `SELECT s.name AS name, c.name AS context, c.id AS context_id, v.version AS version, v.global_id AS global_id, d.status AS status, d.body AS body,
+      `SELECT s.name AS name, c.name AS context, c.id AS context_id, v.version AS version, ` +
+        `v.global_id AS global_id, d.status AS status, d.body AS body,
               v.metadata AS metadata, v.rule_set AS rule_set, i.id, i.schema_type, i.schema, i.refs, i.guid
-         FROM confluent_versions v JOIN schema_versions d ON d.id = v.version_id JOIN schemas s ON s.id = v.schema_id JOIN contexts c ON c.id = s.context_id
+         FROM confluent_versions v JOIN schema_versions d ON d.id = v.version_id ` +
+        `JOIN schemas s ON s.id = v.schema_id JOIN contexts c ON c.id = s.context_id
          JOIN confluent_schema_ids i ON i.id = v.global_id
         WHERE d.status != 'Draft'`,
     )
@@ -762,7 +775,8 @@ export async function setConfig(
 ): Promise<void> {
   await session
     .prepare(
-      "INSERT INTO confluent_settings (subject, config) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET config = excluded.config",
+      "INSERT INTO confluent_settings (subject, config) VALUES (?, ?) " +
+        "ON CONFLICT (subject) DO UPDATE SET config = excluded.config",
     )
     .bind(key, config === null ? null : JSON.stringify(config))
     .run();
@@ -771,7 +785,8 @@ export async function setConfig(
 export async function setMode(session: StoreQueryable, key: string, mode: string | null): Promise<void> {
   await session
     .prepare(
-      "INSERT INTO confluent_settings (subject, mode) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET mode = excluded.mode",
+      "INSERT INTO confluent_settings (subject, mode) VALUES (?, ?) " +
+        "ON CONFLICT (subject) DO UPDATE SET mode = excluded.mode",
     )
     .bind(key, mode)
     .run();

@@ -45,7 +45,8 @@ async function lookUp(
   if (!found) {
     throw new ConfluentError(
       CONFLUENT_ERRORS.invalidSchema,
-      `Invalid schema: the reference "${reference.name}" names subject '${subject.qualified}' version ${reference.version}, which does not exist.`,
+      `Invalid schema: the reference "${reference.name}" ` +
+        `names subject '${subject.qualified}' version ${reference.version}, which does not exist.`,
     );
   }
   return {
@@ -133,7 +134,8 @@ export function parseWithReferences(
     return validateSpecification("AVRO", schema);
   }
   const branches = Array.isArray(main) ? main : [main];
-  const combined = `[${[...avro.map((dependency) => dependency.schema), ...branches.map((branch) => JSON.stringify(branch))].join(",")}]`;
+  const texts = [...avro.map((dependency) => dependency.schema), ...branches.map((branch) => JSON.stringify(branch))];
+  const combined = `[${texts.join(",")}]`;
   const result = validateSpecification("AVRO", combined);
   if (!result.ok) return result;
   const parsed = result.parsed as ParsedAvroSpec;

@@ -37,6 +37,7 @@ const RESERVED_SUBJECT_NAMES: readonly string[] = ["__GLOBAL", "__EMPTY"];
 
 // C0 and C1 controls and DEL; the bidirectional embeddings, overrides and isolates that make text
 // display in another order than it is stored ("Trojan Source"); noncharacters.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's purpose
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/u;
 const NONCHARACTER = /[\ufdd0-\ufdef\ufffe\uffff]/u;

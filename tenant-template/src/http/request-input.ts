@@ -48,13 +48,9 @@ export function requestInput({ maxBodyBytes = DEFAULT_MAX_BODY_BYTES }: RequestI
 }
 
 async function parseJsonOnce(c: Context): Promise<void> {
-  let text: string;
-  try {
-    text = await c.req.text();
-  } catch (cause) {
-    // bodyLimit aborts the stream of an oversized chunked body; its own onError answers 413.
-    throw cause;
-  }
+  // bodyLimit aborts the stream of an oversized chunked body: the error goes up and bodyLimit's
+  // own onError answers 413.
+  const text = await c.req.text();
   if (text.trim() === "") return;
   try {
     JSON.parse(text);

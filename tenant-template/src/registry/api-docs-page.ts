@@ -20,6 +20,14 @@ const sectionOf = (path: string) =>
  * @example
  *   c.html(apiDocsPage(tenantOpenApiDocument(), "/api/openapi.json"));
  */
+/** The page's stylesheet, inline so the page loads nothing else. */
+const STYLE =
+  "body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:64rem;padding:0 1rem}" +
+  "table{border-collapse:collapse;width:100%}" +
+  "td{border-bottom:1px solid #ddd;padding:.3rem .6rem;vertical-align:top}" +
+  ".m{font-weight:600;font-family:monospace}" +
+  ".get{color:#0a6}.post{color:#06c}.put{color:#608}.patch{color:#a60}.delete{color:#c22}";
+
 export function apiDocsPage(doc: OpenApiSummary, documentUrl: string): string {
   const sections = new Map<string, string[]>();
   for (const [path, operations] of Object.entries(doc.paths ?? {})) {
@@ -28,7 +36,8 @@ export function apiDocsPage(doc: OpenApiSummary, documentUrl: string): string {
       if (operation === undefined) continue;
       const rows = sections.get(sectionOf(path)) ?? [];
       rows.push(
-        `<tr><td class="m ${method}">${method.toUpperCase()}</td><td><code>${escapeHtml(path)}</code></td><td>${escapeHtml(operation.summary ?? "")}</td></tr>`,
+        `<tr><td class="m ${method}">${method.toUpperCase()}</td>` +
+          `<td><code>${escapeHtml(path)}</code></td><td>${escapeHtml(operation.summary ?? "")}</td></tr>`,
       );
       sections.set(sectionOf(path), rows);
     }
@@ -38,7 +47,7 @@ export function apiDocsPage(doc: OpenApiSummary, documentUrl: string): string {
   );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(doc.info.title)}</title>
-<style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem auto;max-width:64rem;padding:0 1rem}table{border-collapse:collapse;width:100%}td{border-bottom:1px solid #ddd;padding:.3rem .6rem;vertical-align:top}.m{font-weight:600;font-family:monospace}.get{color:#0a6}.post{color:#06c}.put{color:#608}.patch{color:#a60}.delete{color:#c22}</style>
+<style>${STYLE}</style>
 </head><body>
 <h1>${escapeHtml(doc.info.title)} <small>${escapeHtml(doc.info.version)}</small></h1>
 <p>${escapeHtml(doc.info.description ?? "")}</p>

@@ -48,9 +48,8 @@ export async function cascadeDelete(
     statements.push(queryable.prepare(compiled.sql).bind(...compiled.parameters));
   };
   // json('stale') raises "malformed JSON" and rolls the batch back (the store's guard idiom).
-  add(
-    sql`SELECT json(CASE WHEN EXISTS (SELECT 1 FROM ${table(root)} WHERE id = ${id} AND _version = ${expectedVersion}) THEN '1' ELSE 'stale' END) AS guard`,
-  );
+  const current = sql`EXISTS (SELECT 1 FROM ${table(root)} WHERE id = ${id} AND _version = ${expectedVersion})`;
+  add(sql`SELECT json(CASE WHEN ${current} THEN '1' ELSE 'stale' END) AS guard`);
   // Deepest level first, so every subquery still finds the parents it walks through.
   for (let i = below.length - 1; i >= 0; i -= 1) add(sql`DELETE FROM ${table(below[i]!)} WHERE ${under(i)}`);
   add(sql`DELETE FROM ${table(root)} WHERE id = ${id} AND _version = ${expectedVersion}`);

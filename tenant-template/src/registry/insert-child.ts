@@ -25,7 +25,8 @@ interface Row {
  * `body` must already be valid for the collection (the caller parsed it with `collection.body`).
  *
  * @example
- *   const result = await insertChild(session, domains, { table: "products", id: productId }, { productId, name: "Payments" });
+ *   const parent = { table: "products", id: productId };
+ *   const result = await insertChild(session, domains, parent, { productId, name: "Payments" });
  *   if (!result.ok && result.kind === "parent_not_found") throw new ApiError(404, "not_found", "No such product.");
  */
 export async function insertChild(
@@ -37,10 +38,8 @@ export async function insertChild(
   const db = storeDb<Record<string, Row>>(queryable);
   const id = newDocumentId();
   const now = new Date().toISOString();
-  const guard =
-    sql`SELECT json(CASE WHEN EXISTS (SELECT 1 FROM ${sql.table(parent.table)} WHERE id = ${parent.id}) THEN '1' ELSE 'gone' END) AS guard`.compile(
-      db,
-    );
+  const parentExists = sql`EXISTS (SELECT 1 FROM ${sql.table(parent.table)} WHERE id = ${parent.id})`;
+  const guard = sql`SELECT json(CASE WHEN ${parentExists} THEN '1' ELSE 'gone' END) AS guard`.compile(db);
   const insert = db
     .insertInto(collection.name)
     .values({ id, body: JSON.stringify(body), created_at: now, updated_at: now, _version: 1 })

@@ -21,7 +21,10 @@ export const REGISTRY_DOCUMENT_CONFIG = {
     title: "Schema registry",
     version: TEMPLATE_VERSION,
     description:
-      "Products > domains > contexts > schemas > versions. Writes answer an ETag (the document's version); send it back in If-Match to update or delete only what you read. Send the x-d1-bookmark of a response with the next request to read at least what it wrote.",
+      "Products > domains > contexts > schemas > versions. " +
+      "Writes answer an ETag (the document's version); " +
+      "send it back in If-Match to update or delete only what you read. " +
+      "Send the x-d1-bookmark of a response with the next request to read at least what it wrote.",
   },
   servers: [{ url: "/api" }],
 };

@@ -36,7 +36,8 @@ const INITIAL_STATUSES: readonly VersionStatus[] = ["Draft", "Published"];
  * (422 with one detail per error, saying where). `before` is null for a create.
  *
  * @example
- *   checkVersionWrite({ ...current, status: "Published" }, { ...current, status: "Draft" }); // throws 409 invalid_transition
+ *   checkVersionWrite({ ...current, status: "Published" }, { ...current, status: "Draft" });
+ *   // throws 409 invalid_transition
  */
 export function checkVersionWrite(before: VersionFacts | null, after: VersionFacts): void {
   if (before === null) {
@@ -56,7 +57,8 @@ export function checkVersionWrite(before: VersionFacts | null, after: VersionFac
       throw new ApiError(
         409,
         "invalid_transition",
-        `A ${before.status} version cannot become ${after.status}${allowed.length === 0 ? ": Removed is final" : ` (allowed: ${allowed.join(", ")})`}.`,
+        `A ${before.status} version cannot become ${after.status}` +
+          `${allowed.length === 0 ? ": Removed is final" : ` (allowed: ${allowed.join(", ")})`}.`,
         { details: [{ path: "body/status", message: `${before.status} -> ${after.status} is not allowed` }] },
       );
     }
@@ -69,7 +71,8 @@ export function checkVersionWrite(before: VersionFacts | null, after: VersionFac
         throw new ApiError(
           409,
           "immutable_version",
-          `A ${before.status} version is immutable: create a new version instead of changing its ${changed.join(", ")}.`,
+          `A ${before.status} version is immutable: ` +
+            `create a new version instead of changing its ${changed.join(", ")}.`,
           {
             details: changed.map((field) => ({ path: `body/${field}`, message: "cannot change once published" })),
           },
@@ -84,7 +87,8 @@ export function checkVersionWrite(before: VersionFacts | null, after: VersionFac
     throw new ApiError(
       422,
       "invalid_specification",
-      `The specification is not valid ${after.format}${first === undefined ? "" : `: ${where(first)}${first.message}`}.`,
+      `The specification is not valid ${after.format}` +
+        `${first === undefined ? "" : `: ${where(first)}${first.message}`}.`,
       {
         details: result.errors.map(specDetail),
       },

@@ -13,7 +13,10 @@ import type { SpecError, SpecResult } from "./spec-types.ts";
 
 export type AvroPrimitiveName = "null" | "boolean" | "int" | "long" | "float" | "double" | "bytes" | "string";
 
-/** A logical type the specification defines, on a base type it allows. Others are ignored, as the specification says. */
+/**
+ * A logical type the specification defines, on a base type it allows. Others are ignored, as the
+ * specification says.
+ */
 export interface AvroLogicalType {
   name: string;
   precision?: number;
@@ -195,7 +198,8 @@ class AvroParser {
         ok = false;
         this.fail(
           [...path, index],
-          `duplicate ${"name" in schema ? `type ${JSON.stringify(schema.name)}` : JSON.stringify(schema.type)} in union`,
+          `duplicate ` +
+            `${"name" in schema ? `type ${JSON.stringify(schema.name)}` : JSON.stringify(schema.type)} in union`,
         );
         return;
       }
@@ -261,38 +265,48 @@ class AvroParser {
     const fieldNamespace = record.namespace;
     const names = new Set<string>();
     spec.fields.forEach((raw: unknown, index) => {
-      const at: Path = [...path, "fields", index];
-      if (typeof raw !== "object" || raw === null || Array.isArray(raw))
-        return this.fail(at, "a field must be an object");
-      const field = raw as Record<string, unknown>;
-      if (typeof field.name !== "string" || !NAME.test(field.name))
-        return this.fail([...at, "name"], `invalid field name ${JSON.stringify(field.name)}`);
-      if (names.has(field.name)) return this.fail([...at, "name"], `duplicate field ${JSON.stringify(field.name)}`);
-      names.add(field.name);
-      if (!("type" in field)) return this.fail(at, `field ${JSON.stringify(field.name)} has no "type"`);
-      const fieldType = this.parse(field.type, [...at, "type"], fieldNamespace);
-      if (!fieldType) return undefined;
-      const order = field.order ?? "ascending";
-      if (typeof order !== "string" || !ORDERS.has(order))
-        return this.fail([...at, "order"], `order must be ascending, descending or ignore`);
-      const hasDefault = "default" in field;
-      if (hasDefault) {
-        const problem = defaultProblem(fieldType, field.default);
-        if (problem)
-          return this.fail([...at, "default"], `invalid default for field ${JSON.stringify(field.name)}: ${problem}`);
-      }
-      record.fields.push({
-        name: field.name,
-        type: fieldType,
-        hasDefault,
-        ...(hasDefault ? { default: field.default } : {}),
-        aliases: this.names(field.aliases, [...at, "aliases"]),
-        order: order as AvroField["order"],
-        ...(typeof field.doc === "string" ? { doc: field.doc } : {}),
-      });
-      return undefined;
+      this.field(record, names, raw, [...path, "fields", index], fieldNamespace);
     });
     return record;
+  }
+
+  /** One entry of a record's "fields", appended to `record.fields` when it is valid. */
+  private field(
+    record: AvroRecord,
+    names: Set<string>,
+    raw: unknown,
+    at: Path,
+    fieldNamespace: string | undefined,
+  ): undefined {
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+      return this.fail(at, "a field must be an object");
+    const field = raw as Record<string, unknown>;
+    if (typeof field.name !== "string" || !NAME.test(field.name))
+      return this.fail([...at, "name"], `invalid field name ${JSON.stringify(field.name)}`);
+    if (names.has(field.name)) return this.fail([...at, "name"], `duplicate field ${JSON.stringify(field.name)}`);
+    names.add(field.name);
+    if (!("type" in field)) return this.fail(at, `field ${JSON.stringify(field.name)} has no "type"`);
+    const fieldType = this.parse(field.type, [...at, "type"], fieldNamespace);
+    if (!fieldType) return undefined;
+    const order = field.order ?? "ascending";
+    if (typeof order !== "string" || !ORDERS.has(order))
+      return this.fail([...at, "order"], `order must be ascending, descending or ignore`);
+    const hasDefault = "default" in field;
+    if (hasDefault) {
+      const problem = defaultProblem(fieldType, field.default);
+      if (problem)
+        return this.fail([...at, "default"], `invalid default for field ${JSON.stringify(field.name)}: ${problem}`);
+    }
+    record.fields.push({
+      name: field.name,
+      type: fieldType,
+      hasDefault,
+      ...(hasDefault ? { default: field.default } : {}),
+      aliases: this.names(field.aliases, [...at, "aliases"]),
+      order: order as AvroField["order"],
+      ...(typeof field.doc === "string" ? { doc: field.doc } : {}),
+    });
+    return undefined;
   }
 
   private enumType(spec: Record<string, unknown>, path: Path, namespace: string | undefined): AvroEnum | undefined {

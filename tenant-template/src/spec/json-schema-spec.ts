@@ -51,7 +51,10 @@ const DATA_KEYWORDS = new Set(["const", "enum", "default", "examples"]);
  *
  * @example
  *   validateJsonSchemaSpec('{"type":"object","properties":{"a":{"type":"strin"}}}');
- *   // { ok: false, errors: [{ path: "/properties/a/type", message: "must be equal to one of the allowed values: array, boolean, integer, null, number, object, string" }] }
+ *   // { ok: false, errors: [{
+ *   //   path: "/properties/a/type",
+ *   //   message: "must be equal to one of the allowed values: array, boolean, integer, null, number, object, string",
+ *   // }] }
  */
 export function validateJsonSchemaSpec(text: string): SpecResult<ParsedJsonSchemaSpec> {
   const limits = checkSpecLimits(text, "json");
@@ -118,7 +121,10 @@ function metaErrors(errors: readonly MetaSchemaError[]): SpecError[] {
   return [...byPath.values()];
 }
 
-/** What ajv's compile step would refuse beyond the meta-schema: regexes that do not compile, local `$ref`s that point nowhere. */
+/**
+ * What ajv's compile step would refuse beyond the meta-schema: regexes that do not compile, local
+ * `$ref`s that point nowhere.
+ */
 function checkCompilable(root: Record<string, unknown>, externalRefs: string[]): SpecError[] {
   const errors: SpecError[] = [];
   const anchors = new Set<string>();
@@ -126,7 +132,9 @@ function checkCompilable(root: Record<string, unknown>, externalRefs: string[]):
 
   const walk = (node: unknown, path: Array<string | number>, rebased: boolean): void => {
     if (Array.isArray(node)) {
-      node.forEach((item, index) => walk(item, [...path, index], rebased));
+      node.forEach((item, index) => {
+        walk(item, [...path, index], rebased);
+      });
       return;
     }
     if (!isObject(node)) return;

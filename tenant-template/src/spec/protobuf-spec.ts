@@ -149,7 +149,10 @@ function protobufError(error: unknown): SpecError {
   return { path: where?.[1] ?? "", message };
 }
 
-/** What protoc refuses and protobufjs's parser lets through: field numbers out of range, a proto3 enum not starting at 0. */
+/**
+ * What protoc refuses and protobufjs's parser lets through: field numbers out of range, a proto3
+ * enum not starting at 0.
+ */
 function checkNumbers(namespace: Namespace, syntax: ParsedProtobufSpec["syntax"], errors: SpecError[]): void {
   for (const nested of namespace.nestedArray) {
     const path = nested.fullName.replace(/^\./, "");

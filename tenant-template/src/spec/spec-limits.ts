@@ -6,7 +6,10 @@
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from "jsonc-parser";
 import type { SpecError } from "./spec-types.ts";
 
-/** Largest specification accepted, in UTF-8 bytes. Confluent's own default request limit is far above any real schema; 256 KiB holds a 2,000-field record. */
+/**
+ * Largest specification accepted, in UTF-8 bytes. Confluent's own default request limit is far
+ * above any real schema; 256 KiB holds a 2,000-field record.
+ */
 export const MAX_SPEC_BYTES = 256 * 1024;
 /** Deepest nesting of JSON arrays/objects or .proto blocks accepted. */
 export const MAX_SPEC_DEPTH = 64;
@@ -71,7 +74,8 @@ export function checkSpecLimits(text: string, syntax: "json" | "proto"): SpecErr
  * column of the first problem, which JSON.parse's message does not give portably.
  *
  * @example
- *   parseJson('{"a": }'); // { ok: false, errors: [{ path: "", message: "malformed JSON: ValueExpected", line: 1, column: 7 }] }
+ *   parseJson('{"a": }');
+ *   // { ok: false, errors: [{ path: "", message: "malformed JSON: ValueExpected", line: 1, column: 7 }] }
  */
 export function parseJson(text: string): { ok: true; value: unknown } | { ok: false; errors: SpecError[] } {
   try {

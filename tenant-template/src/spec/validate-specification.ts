@@ -17,7 +17,10 @@ export type { ParsedProtobufSpec } from "./protobuf-spec.ts";
  * `protobufDependencies` resolves a .proto's imports (file name -> text), for schema references.
  *
  * @example
- *   const result = validateSpecification("AVRO", '{"type":"record","name":"R","fields":[{"name":"a","type":"strng"}]}');
+ *   const result = validateSpecification(
+ *     "AVRO",
+ *     '{"type":"record","name":"R","fields":[{"name":"a","type":"strng"}]}',
+ *   );
  *   if (!result.ok) result.errors; // [{ path: "/fields/0/type", message: 'unknown type "strng"' }]
  *   else result.parsed.format;     // "AVRO", with the parsed schema for compatibility checks
  */

@@ -7,7 +7,8 @@ import type { Collection } from "./define-collection.ts";
  *
  * @example
  *   collectionDdl(domains);
- *   // ["CREATE TABLE domains (\n  id TEXT PRIMARY KEY,\n  ...", "CREATE UNIQUE INDEX domains_product_id_name_unique ON domains (product_id, name)", ...]
+ *   // ["CREATE TABLE domains (\n  id TEXT PRIMARY KEY,\n  ...",
+ *   //  "CREATE UNIQUE INDEX domains_product_id_name_unique ON domains (product_id, name)", ...]
  */
 export function collectionDdl(collection: Collection): string[] {
   const columns = [

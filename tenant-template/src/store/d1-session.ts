@@ -23,7 +23,9 @@ const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  * @example
  *   const api = new Hono<{ Bindings: TenantBindings; Variables: D1SessionVariables }>();
  *   api.use(d1Session());
- *   api.get("/products/:id", async (c) => c.json(await documentRepository(c.var.session, products).get(c.req.param("id"))));
+ *   api.get("/products/:id", async (c) =>
+ *     c.json(await documentRepository(c.var.session, products).get(c.req.param("id"))),
+ *   );
  */
 export function d1Session({
   intentOf = (method) => (READ_METHODS.has(method) ? "read" : "write"),

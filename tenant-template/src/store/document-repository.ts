@@ -81,7 +81,9 @@ const FIXED = ["id", "body", "created_at", "updated_at", "_version"] as const;
  *   const repo = documentRepository(session, domains);
  *   const created = await repo.insert({ productId, name: "Payments" });
  *   if (!created.ok) return created; // unique_violation | invalid_input
- *   const updated = await repo.update(created.document.id, { productId, name: "Billing" }, { expectedVersion: created.document.version });
+ *   const updated = await repo.update(created.document.id, { productId, name: "Billing" }, {
+ *     expectedVersion: created.document.version,
+ *   });
  *   const page = await repo.list({ where: { product_id: productId }, limit: 20 });
  */
 export function documentRepository<C extends Collection>(

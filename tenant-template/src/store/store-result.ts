@@ -63,7 +63,8 @@ export type DeleteResult = Deleted | NotFound | VersionConflict;
 /** Every way a store write can be refused. */
 export type StoreFailure = NotFound | VersionConflict | UniqueViolation | InvalidInput;
 
-// D1 reports SQLite's message, e.g. "D1_ERROR: UNIQUE constraint failed: domains.product_id, domains.name: SQLITE_CONSTRAINT".
+// D1 reports SQLite's message, e.g.
+// "D1_ERROR: UNIQUE constraint failed: domains.product_id, domains.name: SQLITE_CONSTRAINT".
 // SQLite gives no structured code through D1, so the message is the only place the columns are;
 // the pattern is SQLite's own fixed wording, not free text.
 const UNIQUE_FAILED = /UNIQUE constraint failed: ([A-Za-z0-9_.,\s]+?)(?::|$)/;
@@ -73,7 +74,9 @@ const UNIQUE_FAILED = /UNIQUE constraint failed: ([A-Za-z0-9_.,\s]+?)(?::|$)/;
  * else (then the caller rethrows it).
  *
  * @example
- *   uniqueViolationOf(error, domains); // { ok: false, kind: "unique_violation", constraint: "domains_product_id_name_unique", fields: ["product_id", "name"] }
+ *   uniqueViolationOf(error, domains);
+ *   // { ok: false, kind: "unique_violation", constraint: "domains_product_id_name_unique",
+ *   //   fields: ["product_id", "name"] }
  */
 export function uniqueViolationOf(error: unknown, collection: Collection): UniqueViolation | null {
   const messages: string[] = [];

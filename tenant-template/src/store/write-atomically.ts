@@ -105,7 +105,9 @@ export function deleteWrite(collection: Collection, id: string, options: { expec
  * @example
  *   const result = await writeAtomically(session, [
  *     insertWrite(domains, { productId: product.id, name: "Payments" }),
- *     updateWrite(products, product.id, { ...product.body, description: "now with payments" }, { expectedVersion: product.version }),
+ *     updateWrite(products, product.id, { ...product.body, description: "now with payments" }, {
+ *       expectedVersion: product.version,
+ *     }),
  *   ]);
  *   if (!result.ok) console.log(result.index, result.kind); // e.g. 1 "version_conflict"
  */
@@ -135,11 +137,9 @@ export async function writeAtomically(
     if (write.expectedVersion !== null) {
       // json('stale') raises "malformed JSON", which aborts and rolls back the batch. The argument
       // comes from a subquery, so SQLite cannot evaluate it once up front as a constant.
-      add(
-        sql`SELECT json(CASE WHEN EXISTS (SELECT 1 FROM ${sql.table(table)} WHERE id = ${write.id} AND _version = ${write.expectedVersion}) THEN '1' ELSE 'stale' END) AS guard`.compile(
-          db,
-        ),
-      );
+      const { id, expectedVersion } = write;
+      const current = sql`SELECT 1 FROM ${sql.table(table)} WHERE id = ${id} AND _version = ${expectedVersion}`;
+      add(sql`SELECT json(CASE WHEN EXISTS (${current}) THEN '1' ELSE 'stale' END) AS guard`.compile(db));
     }
     const json = write.body?.ok ? write.body.json : "";
     if (write.kind === "insert") {
