@@ -75,7 +75,8 @@ describe("@confluentinc/schemaregistry against a tenant", () => {
     expect(await deserializer.deserialize("orders", bytes)).toEqual(message);
   });
 
-  it("is refused an incompatible change under BACKWARD with Confluent's 409 (its code is the bare status)", async () => {
+  it(`is refused an incompatible change under BACKWARD \
+with Confluent's 409 (its code is the bare status)`, async () => {
     const client = newClient();
     await client.register("orders-compat-value", { schemaType: "AVRO", schema: JSON.stringify(orderV1) });
     expect(await client.updateConfig("orders-compat-value", { compatibility: Compatibility.BACKWARD })).toMatchObject({

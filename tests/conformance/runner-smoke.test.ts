@@ -19,7 +19,8 @@ describe("the conformance runner", () => {
     );
   });
 
-  it("plays a feature on a reset pooled tenant and reports per file, in total, with skips and undefined steps", async () => {
+  it(`plays a feature on a reset pooled tenant and reports per file, \
+in total, with skips and undefined steps`, async () => {
     // One tenant, so every scenario runs on the same one: the third passes only if the reset
     // between scenarios really gave it an empty registry again.
     const report = await runConformance({

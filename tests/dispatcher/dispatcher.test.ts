@@ -397,7 +397,8 @@ describe("rate limits", () => {
     expect(await calls.get(id)).toBeNull();
   });
 
-  test("per key: key A exhausted does not block key B, up to the tenant's limit; hostnames of one tenant share it", async () => {
+  test(`per key: key A exhausted does not block key B, \
+up to the tenant's limit; hostnames of one tenant share it`, async () => {
     const tenantId = newTenant("rlkey");
     await seedRoute("rlkey.alpha.test", limited(tenantId));
     await seedRoute("rlkey2.alpha.test", limited(tenantId));
@@ -433,7 +434,8 @@ describe("rate limits", () => {
 });
 
 describe("authentication failures", () => {
-  test("10 401s from one client within a minute: 429 too_many_auth_failures before the tenant, for that client only", async () => {
+  test(`10 401s from one client within a minute: 429 too_many_auth_failures \
+before the tenant, for that client only`, async () => {
     const tenantId = newTenant("authfail");
     await seedRoute("authfail.alpha.test", active("a", tenantId));
     const from = (ip: string, extra: Record<string, string> = {}) => ({ "cf-connecting-ip": ip, ...extra });
@@ -516,7 +518,8 @@ describe("CORS", () => {
     }
   });
 
-  test("responses carry Access-Control-Allow-Origin for an allowed origin only, with Vary: Origin and the exposed headers", async () => {
+  test(`responses carry Access-Control-Allow-Origin for an allowed origin only, \
+with Vary: Origin and the exposed headers`, async () => {
     await seedRoute("cors-get.alpha.test", withCors());
     const allowed = await get("http://cors-get.alpha.test/own-cors", { origin: "http://localhost:3000" });
     expect(allowed.status).toBe(200);

@@ -77,7 +77,8 @@ describe("dispatch proof", () => {
   let auth: Record<string, string>;
   let proof: string;
 
-  it("is minted once: the same value in the tenant record, every route record and the Worker's secrets; never printed", async () => {
+  it(`is minted once: \
+the same value in the tenant record, every route record and the Worker's secrets; never printed`, async () => {
     const created = await tenant(args);
     expect(created.code, created.stderr).toBe(EXIT.ok);
     const result = JSON.parse(created.stdout) as { adminKey: string };
@@ -93,7 +94,8 @@ describe("dispatch proof", () => {
       });
     }
     const secrets = await cf.get<{ result: Array<{ name: string }> }>(
-      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/tenant-legacy/secrets`,
+      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}` +
+        `/scripts/tenant-legacy/secrets`,
     );
     expect(secrets.result.map((s) => s.name)).toContain("DISPATCH_PROOF");
     expect(created.stdout + created.stderr).not.toContain(proof);
@@ -115,7 +117,8 @@ describe("dispatch proof", () => {
     expect(await readRouting("host:registry.legacy.localhost")).toMatchObject({ proof });
   });
 
-  it("a tenant from before proofs fails closed (503) until create is re-run, which mints, uploads and routes a proof", async () => {
+  it(`a tenant from before proofs fails closed (503) \
+until create is re-run, which mints, uploads and routes a proof`, async () => {
     // Make the tenant what it was before proofs: no proof or rates in its records, no secret in its Worker.
     const record = await readRouting("tenant:legacy");
     delete record.dispatchProof;
@@ -125,7 +128,8 @@ describe("dispatch proof", () => {
       await writeRouting(`host:${host}`, old);
     }
     await cf.delete(
-      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/tenant-legacy/secrets/DISPATCH_PROOF`,
+      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}` +
+        `/scripts/tenant-legacy/secrets/DISPATCH_PROOF`,
     );
 
     // The spare host was never asked for, so no isolate has its old record cached.
@@ -206,7 +210,8 @@ describe("rate limits and CORS from the spec", () => {
     expect(other.headers["access-control-allow-origin"]).toBeUndefined();
   });
 
-  it("answers carry X-RateLimit-* and CORS headers for the allowed origin; the sixth request in a minute is 429 with Retry-After", async () => {
+  it(`answers carry X-RateLimit-* and CORS headers for the allowed origin; \
+the sixth request in a minute is 429 with Retry-After`, async () => {
     const replies: TenantReply[] = [];
     for (const origin of [APP, "https://evil.test", APP, APP, APP]) {
       replies.push(await requestTenant(platform.trafficUrl, HOST, "GET", "/health", { headers: { ...auth, origin } }));

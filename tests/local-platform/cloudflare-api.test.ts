@@ -91,7 +91,9 @@ describe("D1", () => {
     const results = [];
     for await (const r of cf.d1.database.query(db.uuid!, {
       account_id: platform.accountId,
-      sql: "CREATE TABLE t(k TEXT PRIMARY KEY, v INTEGER); INSERT INTO t VALUES ('a', 1), ('b;c', 2); SELECT k, v FROM t ORDER BY k;",
+      sql:
+        "CREATE TABLE t(k TEXT PRIMARY KEY, v INTEGER); INSERT INTO t VALUES ('a', 1), ('b;c', 2); " +
+        "SELECT k, v FROM t ORDER BY k;",
     }))
       results.push(r);
     expect(results).toHaveLength(3);
@@ -188,7 +190,8 @@ describe("dispatch namespaces and scripts", () => {
     ).rejects.toBeInstanceOf(NotFoundError);
   });
 
-  it("uploads a module Worker with tags and secrets, keeps secrets on re-upload, lists and bulk-deletes by tag", async () => {
+  it(`uploads a module Worker with tags and secrets, keeps secrets on re-upload, \
+lists and bulk-deletes by tag`, async () => {
     const tag = unique("tag");
     const name = unique("script");
     const script = await upload(name, {
@@ -221,7 +224,8 @@ describe("dispatch namespaces and scripts", () => {
       bindings: [{ type: "plain_text", name: "MODE", text: "b" }],
     });
     const settings = await cf.get<{ result: { bindings: { name: string; type: string; text?: string }[] } }>(
-      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/${name}/settings`,
+      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}` +
+        `/scripts/${name}/settings`,
     );
     expect(settings.result.bindings).toEqual(
       expect.arrayContaining([
@@ -231,11 +235,13 @@ describe("dispatch namespaces and scripts", () => {
     );
 
     const listed = await cf.get<{ result: { id: string }[] }>(
-      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts?tags=${tag}:yes`,
+      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}` +
+        `/scripts?tags=${tag}:yes`,
     );
     expect(listed.result.map((s) => s.id)).toEqual([name]);
     await cf.delete(
-      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts?tags=${tag}:yes`,
+      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}` +
+        `/scripts?tags=${tag}:yes`,
     );
     await expect(
       cf.workersForPlatforms.dispatch.namespaces.scripts.get(name, {
@@ -245,7 +251,8 @@ describe("dispatch namespaces and scripts", () => {
     ).rejects.toBeInstanceOf(NotFoundError);
   });
 
-  it("refuses what Cloudflare refuses: bracket-encoded metadata, a missing main module, unknown bindings, more than 8 tags, code that does not start", async () => {
+  it(`refuses what Cloudflare refuses: bracket-encoded metadata, a missing main module, \
+unknown bindings, more than 8 tags, code that does not start`, async () => {
     // The SDK's own scripts.update() bracket-encodes metadata (cloudflare-typescript#2799); Cloudflare answers 400.
     await expect(
       cf.workersForPlatforms.dispatch.namespaces.scripts.update(unique("sdk"), {
@@ -260,7 +267,8 @@ describe("dispatch namespaces and scripts", () => {
     form.append("index.js", new File(["export default {}"], "index.js", { type: "application/javascript+module" }));
     await expect(
       cf.put(
-        `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/${unique("x")}`,
+        `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}` +
+          `/scripts/${unique("x")}`,
         { body: form },
       ),
     ).rejects.toBeInstanceOf(BadRequestError);

@@ -19,9 +19,11 @@ describe("splitSqlStatements", () => {
 
   it("keeps a trigger body whole", () => {
     const sql =
-      "CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET n = n + 1; INSERT INTO c VALUES (CASE WHEN 1 THEN 2 END); END; SELECT 1;";
+      "CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET n = n + 1; " +
+      "INSERT INTO c VALUES (CASE WHEN 1 THEN 2 END); END; SELECT 1;";
     expect(splitSqlStatements(sql)).toEqual([
-      "CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET n = n + 1; INSERT INTO c VALUES (CASE WHEN 1 THEN 2 END); END;",
+      "CREATE TRIGGER t AFTER INSERT ON a BEGIN UPDATE b SET n = n + 1; " +
+        "INSERT INTO c VALUES (CASE WHEN 1 THEN 2 END); END;",
       "SELECT 1;",
     ]);
   });

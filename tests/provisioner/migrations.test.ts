@@ -42,7 +42,7 @@ describe("readMigrations", () => {
   });
 
   it("treats a missing folder as no migrations", async () => {
-    expect(await readMigrations(join(tmpdir(), "wfp-no-such-dir-" + Date.now()))).toEqual([]);
+    expect(await readMigrations(join(tmpdir(), `wfp-no-such-dir-${Date.now()}`))).toEqual([]);
   });
 
   it("reads the template's own migrations", async () => {
@@ -61,7 +61,8 @@ describe("migrationQuery", () => {
 
   it("uses wrangler's table definition", () => {
     expect(MIGRATIONS_TABLE_SQL).toBe(
-      "CREATE TABLE IF NOT EXISTS d1_migrations(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+      "CREATE TABLE IF NOT EXISTS d1_migrations(id INTEGER PRIMARY KEY AUTOINCREMENT, " +
+        "name TEXT UNIQUE, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)",
     );
   });
 });

@@ -125,7 +125,8 @@ describe("tenant lifecycle through the CLI", () => {
 
   it("the key is the one the Worker holds", async () => {
     const settings = await cf.get<{ result: Array<{ name: string; type: string }> }>(
-      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/tenant-acme/secrets`,
+      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}` +
+        `/scripts/tenant-acme/secrets`,
     );
     expect(settings.result).toEqual([
       { name: "ADMIN_KEY_HASH", type: "secret_text" },

@@ -41,8 +41,10 @@ describe("parseTenantSpec", () => {
     expect(problems).toEqual([
       expect.stringMatching(/^tenant id must be 3-32 characters .* \(e\.g\. 'acme'/),
       "'https://acme.com/x' is not a valid hostname: remove the scheme: give 'acme.com', not 'https://acme.com/x'",
-      "'*.acme.com' is not a valid hostname: wildcard hostnames are not supported: list each hostname with its own --domain",
-      "'acme.com:8080' is not a valid hostname: remove the port: give 'acme.com' (tenants are served on the platform's port)",
+      "'*.acme.com' is not a valid hostname: " +
+        "wildcard hostnames are not supported: list each hostname with its own --domain",
+      "'acme.com:8080' is not a valid hostname: " +
+        "remove the port: give 'acme.com' (tenants are served on the platform's port)",
       "residency must be one of: eu, uk, global",
     ]);
   });

@@ -119,7 +119,8 @@ describe("everything else", () => {
     expect(await res.json()).toEqual({ error: { code: "not_found", message: "No such endpoint.", requestId: id } });
   });
 
-  test("the dispatcher's rate-limit figures are echoed as X-RateLimit-* (so it need not copy the response); malformed ones are not", async () => {
+  test(`the dispatcher's rate-limit figures are echoed as X-RateLimit-* \
+(so it need not copy the response); malformed ones are not`, async () => {
     for (const path of ["/health", "/no-such-endpoint"]) {
       const res = await fetchFrom("fresh", path, { "x-request-id": "rl-echo-1", "x-wfp-ratelimit": "6000,5987,42" });
       await res.arrayBuffer();

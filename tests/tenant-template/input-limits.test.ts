@@ -59,7 +59,8 @@ describe("the rules themselves", () => {
 describe("the registry API (/api)", () => {
   const createProduct = (name: unknown) => api.call(DB, "POST", "/api/products", { name });
 
-  it("refuses names with control or bidi characters, lone surrogates, non-NFC text or over 255 characters: 400 naming body/name", async () => {
+  it(`refuses names with control or bidi characters, lone surrogates, \
+non-NFC text or over 255 characters: 400 naming body/name`, async () => {
     for (const name of ["a\u0000b", "tab\there", "abc\u202Eevil", "Cafe\u0301", "x".repeat(MAX_NAME_LENGTH + 1)]) {
       const res = await createProduct(name);
       expect(res.status, JSON.stringify(name)).toBe(400);
@@ -163,7 +164,8 @@ describe("the Confluent API", () => {
     expect((await api.call<string[]>(DB, "GET", "/subjects")).json).toEqual([]);
   });
 
-  it("accepts unicode subjects up to 255 characters (Confluent's own 201-character one too), byte for byte", async () => {
+  it(`accepts unicode subjects up to 255 characters \
+(Confluent's own 201-character one too), byte for byte`, async () => {
     const subjects = [
       "注文-value",
       "Cafe\u0301-value",
@@ -180,7 +182,8 @@ describe("the Confluent API", () => {
     for (const subject of subjects) expect(listed).toContain(subject);
   });
 
-  it("refuses a body over 1 MiB with 413 and a schema over 256 KiB with 422 / 42209, in Confluent's shape", async () => {
+  it(`refuses a body over 1 MiB with 413 and a schema over 256 KiB with 422 / 42209, \
+in Confluent's shape`, async () => {
     const huge = await register("huge-value", { schema: "x".repeat(MAX_BODY_BYTES + 10) });
     expect(huge.status).toBe(413);
     expect(huge.json).toEqual({ error_code: 413, message: expect.stringContaining("larger than 1048576 bytes") });

@@ -225,7 +225,8 @@ describe("every endpoint x every kind of key", () => {
         checked += 1;
         if (got !== want)
           wrong.push(
-            `${operation.method} ${operation.path} as ${principal.name}: expected ${want}, got ${reply.status} ${reply.text.slice(0, 120)}`,
+            `${operation.method} ${operation.path} as ${principal.name}: ` +
+              `expected ${want}, got ${reply.status} ${reply.text.slice(0, 120)}`,
           );
       }
     }

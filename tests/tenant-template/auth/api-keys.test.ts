@@ -81,7 +81,8 @@ describe("presenting a key", () => {
     ).not.toBe(401);
   });
 
-  it("accepts the admin key as Bearer, as Basic (id and secret), and as Basic with the whole key as password", async () => {
+  it(`accepts the admin key as Bearer, as Basic (id and secret), \
+and as Basic with the whole key as password`, async () => {
     expect((await h.call("GET", "/api/products")).status).toBe(200);
     expect((await h.call("GET", "/api/products", { headers: basic("admin", ADMIN_SECRET) })).status).toBe(200);
     expect((await h.call("GET", "/subjects", { headers: basic("admin", TEST_ADMIN_KEY) })).status).toBe(200);
@@ -91,7 +92,8 @@ describe("presenting a key", () => {
     );
   });
 
-  it("answers every bad key with the same 401: unknown id, wrong secret, malformed, other scheme, expired, revoked", async () => {
+  it(`answers every bad key with the same 401: \
+unknown id, wrong secret, malformed, other scheme, expired, revoked`, async () => {
     const expired = await createKey({ role: "read", expiresAt: new Date(Date.now() + 60_000).toISOString() });
     await (await h.d1())
       .prepare("UPDATE api_keys SET expires_at = '2001-01-01T00:00:00.000Z' WHERE id = ?")
@@ -190,7 +192,8 @@ describe("the keys API", () => {
     expect(seen.length).toBeGreaterThanOrEqual(3);
   });
 
-  it("refuses bad keys before storing anything: scoped admin, a past expiry, an unknown product, unknown fields", async () => {
+  it(`refuses bad keys before storing anything: scoped admin, \
+a past expiry, an unknown product, unknown fields`, async () => {
     const bad = [
       { role: "admin", subjectPrefix: "orders-" },
       { role: "read", expiresAt: "2001-01-01T00:00:00Z" },
@@ -411,7 +414,8 @@ describe("the audit log", () => {
     for (let index = 0; index < 3; index += 1) {
       await db
         .prepare(
-          "INSERT INTO audit_log (at, actor, action, target, outcome, status, request_id) VALUES (?, 'old', 'x', '/x', 'ok', 200, 'r')",
+          "INSERT INTO audit_log (at, actor, action, target, outcome, status, request_id) " +
+            "VALUES (?, 'old', 'x', '/x', 'ok', 200, 'r')",
         )
         .bind(old)
         .run();

@@ -99,7 +99,8 @@ describe("the Authorization header", () => {
       keyId: "k1",
       key: `wfp_k1_${SECRET}`,
     });
-    // Under another user name it is taken as that key's secret (a secret may begin with wfp_), which then fails to match.
+    // Under another user name it is taken as that key's secret (a secret may begin with wfp_),
+    // which then fails to match.
     expect(presentedCredentials(basic(`k2:wfp_k1_${SECRET}`))).toEqual({
       kind: "key",
       keyId: "k2",

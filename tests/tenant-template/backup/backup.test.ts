@@ -73,7 +73,9 @@ async function seed(tenant: Tenant, table: string, rows: Row[]): Promise<void> {
       .map(([id, body, created, updated, version]) => [id, JSON.stringify(body), created, updated, version]);
     await db
       .prepare(
-        `INSERT INTO ${table} (id, body, created_at, updated_at, _version) SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value ->> '$[4]' FROM json_each(?)`,
+        `INSERT INTO ${table} (id, body, created_at, updated_at, _version) ` +
+          `SELECT value ->> '$[0]', value ->> '$[1]', value ->> '$[2]', value ->> '$[3]', value ->> '$[4]' ` +
+          `FROM json_each(?)`,
       )
       .bind(JSON.stringify(chunk))
       .run();

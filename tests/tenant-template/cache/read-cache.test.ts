@@ -87,7 +87,8 @@ describe("read-after-write", () => {
     expect((await read("on", doc.id)).document).toBeNull();
   });
 
-  test("without the cache (CACHE_MODE off): the same reads, and not one KV call for reads, writes or hygiene", async () => {
+  test(`without the cache (CACHE_MODE off): the same reads, \
+and not one KV call for reads, writes or hygiene`, async () => {
     const doc = await insert("off", "raw-off");
     const reads = [await read("off", doc.id), await read("off", doc.id)];
     const v2 = await update("off", doc, "second");
@@ -105,7 +106,8 @@ describe("read-after-write", () => {
     expect(keys).toEqual([]);
   });
 
-  test("interleaved writes and reads, sequential then concurrent: a read never returns a version older than the last acknowledged write", async () => {
+  test(`interleaved writes and reads, sequential then concurrent: \
+a read never returns a version older than the last acknowledged write`, async () => {
     const docs = [await insert("on", "interleaved-a"), await insert("on", "interleaved-b")];
     for (let round = 0; round < 20; round += 1) {
       const index = round % 2;
@@ -148,7 +150,8 @@ describe("read-after-write", () => {
 });
 
 describe("KV can never make a read stale", () => {
-  test("an entry planted under an old version's key is never served, nor one that does not match the current version", async () => {
+  test(`an entry planted under an old version's key is never served, \
+nor one that does not match the current version`, async () => {
     const v1 = await insert("on", "planted");
     await read("on", v1.id); // caches version 1
     const v2 = await update("on", v1, "real v2");

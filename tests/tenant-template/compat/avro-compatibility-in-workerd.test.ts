@@ -27,7 +27,8 @@ afterAll(async () => {
 });
 
 const list = (extra: string) =>
-  `{"type":"record","name":"Node","fields":[{"name":"value","type":"int"},{"name":"next","type":["null","Node"]}${extra}]}`;
+  `{"type":"record","name":"Node","fields":[{"name":"value","type":"int"},` +
+  `{"name":"next","type":["null","Node"]}${extra}]}`;
 const pairs = [
   {
     reader: '{"type":"record","name":"U","fields":[{"name":"id","type":"long"},{"name":"email","type":"string"}]}',

@@ -62,7 +62,8 @@ describe("primitives and promotions", () => {
 describe("records", () => {
   const v1 = record([field("name", "string")]);
 
-  test("a reader field the writer lacks needs a default (BACKWARD add), the other way round the writer's extra field is skipped", () => {
+  test(`a reader field the writer lacks needs a default (BACKWARD add), \
+the other way round the writer's extra field is skipped`, () => {
     const withDefault = record([field("name", "string"), field("email", "string", { default: "" })]);
     const without = record([field("name", "string"), field("email", "string")]);
     expect(issues(withDefault, v1)).toEqual([]);
@@ -113,7 +114,8 @@ describe("records", () => {
     ]);
   });
 
-  test("names compare unqualified, as Avro Java (1.9+) and so Confluent do: a namespace move alone is compatible", () => {
+  test(`names compare unqualified, as Avro Java (1.9+) and so Confluent do: \
+a namespace move alone is compatible`, () => {
     expect(issues({ ...v1, namespace: "a.b" }, { ...v1, namespace: "c" })).toEqual([]);
     expect(issues({ ...v1, name: "x.R" }, v1)).toEqual([]);
   });
@@ -237,7 +239,8 @@ describe("unions", () => {
     );
   });
 
-  test("a reader union reads a non-union writer if some branch does (making a field optional is backward compatible)", () => {
+  test(`a reader union reads a non-union writer if some branch does \
+(making a field optional is backward compatible)`, () => {
     const plain = record([field("a", "string")]);
     const optional = record([field("a", ["null", "string"], { default: null })]);
     expect(issues(optional, plain)).toEqual([]);
@@ -387,7 +390,8 @@ describe("levels over a version chain", () => {
       { type: "TYPE_MISMATCH", path: "/fields/1/type", againstVersion: 1, direction: "forward" },
     ]);
     expect(checkCompatibility(avroCompatibility, "BACKWARD_TRANSITIVE", v3, chain).messages).toEqual([
-      "{errorType:'TYPE_MISMATCH', description:'reader type: int not compatible with writer type: string', location:'/fields/1/type', version: 1, direction: backward}",
+      "{errorType:'TYPE_MISMATCH', description:'reader type: int not compatible with writer type: string', " +
+        "location:'/fields/1/type', version: 1, direction: backward}",
     ]);
   });
 
@@ -457,7 +461,8 @@ describe("confluent-bdd conformance features (Apache-2.0): every Avro compatibil
   });
 });
 
-test("avsc's resolver agrees on every same-named pair of Avro schemas from the features, except namespace-only differences", () => {
+test(`avsc's resolver agrees on every same-named pair of Avro schemas from the features, \
+except namespace-only differences`, () => {
   const files = [
     "compatibility_avro",
     "avro_compatibility_exhaustive",

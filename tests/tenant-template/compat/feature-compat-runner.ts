@@ -110,7 +110,8 @@ export function runScenario(engine: CompatibilityEngine, format: SpecFormat, sce
     if (versions.some((v) => v.canonical === canonical(doc))) return 200;
     const result = checkCompatibility(engine, levelOf(subject), spec, versions);
     if (!result.isCompatible) {
-      lastQuestion = `${levelOf(subject)} against v${versions.map((v) => v.version).join(",v")}: ${result.messages.join("; ")}`;
+      lastQuestion =
+        `${levelOf(subject)} against v${versions.map((v) => v.version).join(",v")}` + `: ${result.messages.join("; ")}`;
       return 409;
     }
     versions.push({ version: (versions.at(-1)?.version ?? 0) + 1, spec, canonical: canonical(doc) });
@@ -120,7 +121,10 @@ export function runScenario(engine: CompatibilityEngine, format: SpecFormat, sce
   };
   const check = (subject: string, doc: string | undefined, which: "latest" | "all" | number) => {
     const spec = parse(doc);
-    if (!spec) return void (status = 422);
+    if (!spec) {
+      status = 422;
+      return;
+    }
     const versions = subjects.get(subject) ?? [];
     const against =
       which === "all"
@@ -128,65 +132,89 @@ export function runScenario(engine: CompatibilityEngine, format: SpecFormat, sce
         : which === "latest"
           ? versions.slice(-1)
           : versions.filter((v) => v.version === which);
-    if (against.length === 0) return void (status = 404);
+    if (against.length === 0) {
+      status = 404;
+      return;
+    }
     const result = checkCompatibility(engine, levelOf(subject), spec, against);
     status = 200;
     compatible = result.isCompatible;
-    lastQuestion = `${levelOf(subject)} against v${against.map((v) => v.version).join(",v")}: ${result.messages.join("; ") || "compatible"}`;
+    lastQuestion =
+      `${levelOf(subject)} against v${against.map((v) => v.version).join(",v")}` +
+      `: ${result.messages.join("; ") || "compatible"}`;
   };
 
   for (const { text, doc } of scenario.steps) {
-    let m: RegExpMatchArray | null;
     if (text === "the schema registry is running" || text.startsWith("the audit log should contain")) continue;
-    if (
-      (m =
-        text.match(/^the global compatibility level is "([A-Z_]+)"$/) ??
-        text.match(/^I set the global config to "([A-Z_]+)"$/))
-    ) {
+    let m =
+      text.match(/^the global compatibility level is "([A-Z_]+)"$/) ??
+      text.match(/^I set the global config to "([A-Z_]+)"$/);
+    if (m) {
       if (!isLevel(m[1]!)) return { ...outcome, skipped: `unknown level in: ${text}` };
       globalLevel = m[1];
-    } else if (
-      (m =
-        text.match(/^subject "([^"]+)" has compatibility level "([A-Z_]+)"$/) ??
-        text.match(/^I set the config for subject "([^"]+)" to "([A-Z_]+)"$/))
-    ) {
+      continue;
+    }
+    m =
+      text.match(/^subject "([^"]+)" has compatibility level "([A-Z_]+)"$/) ??
+      text.match(/^I set the config for subject "([^"]+)" to "([A-Z_]+)"$/);
+    if (m) {
       if (!isLevel(m[2]!)) return { ...outcome, skipped: `unknown level in: ${text}` };
       subjectLevels.set(m[1]!, m[2]);
-    } else if ((m = text.match(/^I delete the config for subject "([^"]+)"$/))) {
+      continue;
+    }
+    m = text.match(/^I delete the config for subject "([^"]+)"$/);
+    if (m) {
       subjectLevels.delete(m[1]!);
-    } else if ((m = text.match(/^subject "([^"]+)" has (?:"([A-Z]+)" )?schema:$/))) {
+      continue;
+    }
+    m = text.match(/^subject "([^"]+)" has (?:"([A-Z]+)" )?schema:$/);
+    if (m) {
       if ((m[2] ?? "AVRO") !== format) return { ...outcome, skipped: `a ${m[2] ?? "AVRO"} schema` };
       outcome.cases++;
       const got = register(m[1]!, doc);
       if (got !== 200)
         outcome.failures.push(`setup registration under ${m[1]} answered ${got}, not 200 (${lastQuestion})`);
-    } else if ((m = text.match(/^I register (?:a "([A-Z]+)" )?(?:a )?schema under subject "([^"]+)":$/))) {
+      continue;
+    }
+    m = text.match(/^I register (?:a "([A-Z]+)" )?(?:a )?schema under subject "([^"]+)":$/);
+    if (m) {
       if ((m[1] ?? "AVRO") !== format) return { ...outcome, skipped: `a ${m[1] ?? "AVRO"} schema` };
       status = register(m[2]!, doc);
-    } else if (
-      (m = text.match(
-        /^I check compatibility of schema against (all versions of )?subject "([^"]+)"( version (\d+))?:$/,
-      ))
-    ) {
+      continue;
+    }
+    m = text.match(/^I check compatibility of schema against (all versions of )?subject "([^"]+)"( version (\d+))?:$/);
+    if (m) {
       if (format !== "AVRO") return { ...outcome, skipped: "an AVRO schema" };
       check(m[2]!, doc, m[1] ? "all" : m[4] ? Number(m[4]) : "latest");
-    } else if ((m = text.match(/^the response status should be (\d+)$/))) {
+      continue;
+    }
+    m = text.match(/^the response status should be (\d+)$/);
+    if (m) {
       outcome.cases++;
       if (status !== Number(m[1])) outcome.failures.push(`status ${status}, expected ${m[1]} (${lastQuestion})`);
-    } else if ((m = text.match(/^the response should have error code (\d+)$/))) {
+      continue;
+    }
+    m = text.match(/^the response should have error code (\d+)$/);
+    if (m) {
       // The model answers 409 for an incompatible schema, with error code 409 as Confluent does.
       if (status !== Number(m[1])) outcome.failures.push(`error code for status ${status}, expected ${m[1]}`);
-    } else if ((m = text.match(/^the compatibility check should be (compatible|incompatible)$/))) {
+      continue;
+    }
+    m = text.match(/^the compatibility check should be (compatible|incompatible)$/);
+    if (m) {
       outcome.cases++;
       const expected = m[1] === "compatible";
       if (compatible !== expected)
         outcome.failures.push(`is_compatible ${String(compatible)}, expected ${expected} (${lastQuestion})`);
-    } else if ((m = text.match(/^subject "([^"]+)" should have exactly (\d+) versions$/))) {
+      continue;
+    }
+    m = text.match(/^subject "([^"]+)" should have exactly (\d+) versions$/);
+    if (m) {
       const count = subjects.get(m[1]!)?.length ?? 0;
       if (count !== Number(m[2])) outcome.failures.push(`${m[1]} has ${count} versions, expected ${m[2]}`);
-    } else {
-      return { ...outcome, skipped: `step outside compatibility: "${text}"` };
+      continue;
     }
+    return { ...outcome, skipped: `step outside compatibility: "${text}"` };
   }
   if (outcome.cases === 0) return { ...outcome, skipped: "states no compatibility outcome" };
   return outcome;

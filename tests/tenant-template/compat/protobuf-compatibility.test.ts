@@ -273,8 +273,10 @@ const STEPS = {
   setup:
     /^subject "([^"]+)" has "PROTOBUF" schema(?: with reference "([^"]+)" from subject "([^"]+)" version (\d+))?:$/,
   register: /^I register a "PROTOBUF" schema under subject "([^"]+)":$/,
-  check:
-    /^I check compatibility of "PROTOBUF" schema(?: with reference "([^"]+)" from subject "([^"]+)" version (\d+))? against subject "([^"]+)":$/,
+  check: new RegExp(
+    `^I check compatibility of "PROTOBUF" schema` +
+      String.raw`(?: with reference "([^"]+)" from subject "([^"]+)" version (\d+))? against subject "([^"]+)":$`,
+  ),
   status: /^the response status should be (\d+)$/,
   errorCode: /^the response should have error code (\d+)$/,
   verdict: /^the compatibility check should be (compatible|incompatible)$/,
@@ -323,17 +325,36 @@ function play(steps: readonly Step[]): string[] {
     return 200;
   };
   for (const { text, doc = "" } of steps) {
-    let m: RegExpMatchArray | null;
-    if ((m = text.match(STEPS.global))) globalLevel = m[1] as CompatibilityLevel;
-    else if ((m = text.match(STEPS.subjectLevel))) levels.set((m[1] ?? m[2])!, m[3] as CompatibilityLevel);
-    else if ((m = text.match(STEPS.deleteLevel))) levels.delete(m[1]!);
-    else if ((m = text.match(STEPS.setup))) {
-      const got = register(m[1]!, doc, reference(m[2], m[3], m[4]));
-      if (got !== 200) failures.push(`setup registration under ${m[1]} answered ${got}: ${last}`);
-    } else if ((m = text.match(STEPS.register))) status = register(m[1]!, doc);
-    else if ((m = text.match(STEPS.check))) {
-      const subject = m[4]!;
-      const candidate = specOf(doc, reference(m[1], m[2], m[3]));
+    const globalLevelStep = text.match(STEPS.global);
+    if (globalLevelStep) {
+      globalLevel = globalLevelStep[1] as CompatibilityLevel;
+      continue;
+    }
+    const subjectLevel = text.match(STEPS.subjectLevel);
+    if (subjectLevel) {
+      levels.set((subjectLevel[1] ?? subjectLevel[2])!, subjectLevel[3] as CompatibilityLevel);
+      continue;
+    }
+    const deleteLevel = text.match(STEPS.deleteLevel);
+    if (deleteLevel) {
+      levels.delete(deleteLevel[1]!);
+      continue;
+    }
+    const setup = text.match(STEPS.setup);
+    if (setup) {
+      const got = register(setup[1]!, doc, reference(setup[2], setup[3], setup[4]));
+      if (got !== 200) failures.push(`setup registration under ${setup[1]} answered ${got}: ${last}`);
+      continue;
+    }
+    const registration = text.match(STEPS.register);
+    if (registration) {
+      status = register(registration[1]!, doc);
+      continue;
+    }
+    const check = text.match(STEPS.check);
+    if (check) {
+      const subject = check[4]!;
+      const candidate = specOf(doc, reference(check[1], check[2], check[3]));
       if (!candidate) {
         failures.push("the checked schema is invalid");
         continue;
@@ -342,16 +363,26 @@ function play(steps: readonly Step[]): string[] {
       const result = checkCompatibility(protobufCompatibility, level(subject), candidate, subjects.get(subject) ?? []);
       compatible = result.isCompatible;
       last = result.messages.join("; ");
-    } else if ((m = text.match(STEPS.status))) {
-      if (status !== Number(m[1])) failures.push(`status ${status}, expected ${m[1]} ${last}`);
-    } else if ((m = text.match(STEPS.errorCode))) {
-      if (status !== Number(m[1])) failures.push(`error code ${status}, expected ${m[1]}`);
-    } else if (STEPS.idField.test(text)) {
-      if (status !== 200) failures.push(`no id: status ${status} ${last}`);
-    } else if ((m = text.match(STEPS.verdict))) {
-      if (compatible !== (m[1] === "compatible"))
-        failures.push(`is_compatible ${String(compatible)}, expected ${m[1]} ${last}`);
+      continue;
     }
+    const expectedStatus = text.match(STEPS.status);
+    if (expectedStatus) {
+      if (status !== Number(expectedStatus[1]))
+        failures.push(`status ${status}, expected ${expectedStatus[1]} ${last}`);
+      continue;
+    }
+    const errorCode = text.match(STEPS.errorCode);
+    if (errorCode) {
+      if (status !== Number(errorCode[1])) failures.push(`error code ${status}, expected ${errorCode[1]}`);
+      continue;
+    }
+    if (STEPS.idField.test(text)) {
+      if (status !== 200) failures.push(`no id: status ${status} ${last}`);
+      continue;
+    }
+    const verdict = text.match(STEPS.verdict);
+    if (verdict && compatible !== (verdict[1] === "compatible"))
+      failures.push(`is_compatible ${String(compatible)}, expected ${verdict[1]} ${last}`);
   }
   return failures;
 }

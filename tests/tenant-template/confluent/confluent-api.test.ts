@@ -132,7 +132,8 @@ describe("register and read", () => {
 });
 
 describe("compatibility and config", () => {
-  test("BACKWARD (the default) refuses a new field without a default: 409 (Confluent's code is the bare status)", async () => {
+  test(`BACKWARD (the default) refuses a new field without a default: \
+409 (Confluent's code is the bare status)`, async () => {
     expect((await call("GET", "/config")).json).toEqual({ compatibilityLevel: "BACKWARD" });
     const res = await call("POST", "/subjects/orders-value/versions", { schema: BREAKING });
     expect(res.status).toBe(409);

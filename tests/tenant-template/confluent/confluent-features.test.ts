@@ -29,7 +29,8 @@ afterAll(async () => {
 });
 
 describe("modes", () => {
-  test("READONLY refuses writes with 42205 and keeps reads; a subject's own mode wins; 40409 unless defaultToGlobal", async () => {
+  test(`READONLY refuses writes with 42205 and keeps reads; \
+a subject's own mode wins; 40409 unless defaultToGlobal`, async () => {
     expect((await call("GET", "/mode")).json).toEqual({ mode: "READWRITE" });
     expect((await call("POST", "/subjects/ro-value/versions", { schema: avro("Ro") })).status).toBe(200);
     expect((await call("PUT", "/mode", { mode: "READONLY" })).json).toEqual({ mode: "READONLY" });
@@ -54,7 +55,8 @@ describe("modes", () => {
     }
   });
 
-  test("IMPORT keeps the given ids and versions, skips compatibility, refuses a different schema under a taken id; needs force over existing subjects", async () => {
+  test(`IMPORT keeps the given ids and versions, skips compatibility, \
+refuses a different schema under a taken id; needs force over existing subjects`, async () => {
     expect((await call("POST", "/subjects/before-import/versions", { schema: avro("BeforeImport") })).status).toBe(200);
     const refused = await call("PUT", "/mode", { mode: "IMPORT" });
     expect([refused.status, refused.json.error_code]).toEqual([422, 42205]);
@@ -112,7 +114,8 @@ describe("modes", () => {
 });
 
 describe("contexts", () => {
-  test("the /contexts/{ctx} prefix is the :.ctx: spelling; /contexts lists them; /api sees the same context, both ways", async () => {
+  test(`the /contexts/{ctx} prefix is the :.ctx: spelling; /contexts lists them; \
+/api sees the same context, both ways`, async () => {
     expect(
       (await call("POST", "/contexts/.billing/subjects/invoice-value/versions", { schema: avro("Invoice") })).status,
     ).toBe(200);
@@ -154,7 +157,8 @@ describe("contexts", () => {
 });
 
 describe("settings levels", () => {
-  test("subject -> context (:.ctx:) -> __GLOBAL -> default; the root's /config is the default context's; READONLY_OVERRIDE at the root stops every write", async () => {
+  test(`subject -> context (:.ctx:) -> __GLOBAL -> default; \
+the root's /config is the default context's; READONLY_OVERRIDE at the root stops every write`, async () => {
     expect((await call("PUT", "/config/:.__GLOBAL:", { compatibility: "FULL" })).status).toBe(200);
     try {
       await call("POST", "/contexts/.lv/subjects/lv-value/versions", { schema: avro("Lv") });
@@ -188,7 +192,8 @@ describe("settings levels", () => {
 });
 
 describe("references", () => {
-  test("Avro: a schema using another subject's record registers with the reference, lists it in referencedby, and blocks its deletion (42206)", async () => {
+  test(`Avro: a schema using another subject's record registers with the reference, \
+lists it in referencedby, and blocks its deletion (42206)`, async () => {
     await call("PUT", "/config/ref-address", { compatibility: "NONE" });
     const address = await call("POST", "/subjects/ref-address/versions", {
       schema: avro("Address", [{ name: "street", type: "string" }]),
@@ -287,7 +292,8 @@ describe("references", () => {
 });
 
 describe("listing", () => {
-  test("GET /schemas with subjectPrefix, latestOnly, deleted, offset and limit; /subjects deletedOnly; ids by guid", async () => {
+  test(`GET /schemas with subjectPrefix, latestOnly, deleted, offset and limit; \
+/subjects deletedOnly; ids by guid`, async () => {
     await call("PUT", "/config/list-a", { compatibility: "NONE" });
     await call("POST", "/subjects/list-a/versions", { schema: avro("ListA") });
     await call("POST", "/subjects/list-a/versions", { schema: avro("ListA2") });
@@ -424,7 +430,8 @@ describe("identity, metadata and rule sets", () => {
     );
   });
 
-  test("metadata and rule sets are stored and returned, merged with the config's defaults and overrides (override wins), inherited by the next version", async () => {
+  test(`metadata and rule sets are stored and returned, \
+merged with the config's defaults and overrides (override wins), inherited by the next version`, async () => {
     await call("PUT", "/config/meta-value", {
       compatibility: "NONE",
       defaultMetadata: { properties: { team: "platform", tier: "bronze" } },
@@ -475,7 +482,8 @@ describe("identity, metadata and rule sets", () => {
 });
 
 describe("backup", () => {
-  test("export carries the Confluent tables and an import restores ids, versions, references and settings exactly", async () => {
+  test(`export carries the Confluent tables and an import \
+restores ids, versions, references and settings exactly`, async () => {
     await call("PUT", "/config/bk-user", { compatibility: "FORWARD" });
     const base = await call("POST", "/subjects/bk-base/versions", { schema: avro("BkBase") });
     const references = [{ name: "com.acme.BkBase", subject: "bk-base", version: 1 }];

@@ -67,7 +67,8 @@ function documentedOperations(): string[] {
 const WHERE = (operation: string) =>
   operation.split(" ")[1]!.startsWith("/api/")
     ? "define it with createRoute/app.openapi (or registerPath) in tenant-template/src/registry"
-    : "add an entry { method, path, tags, summary, request, responses } to CONFLUENT_OPERATIONS in tenant-template/src/confluent/confluent-openapi.ts";
+    : "add an entry { method, path, tags, summary, request, responses } " +
+      "to CONFLUENT_OPERATIONS in tenant-template/src/confluent/confluent-openapi.ts";
 
 describe("the OpenAPI document covers the app's routes", () => {
   it("documents every served route", () => {

@@ -78,7 +78,8 @@ const BAD_BODIES: [string, string, Record<string, string>?][] = [
   ["unknown fields", '{"name":"a","colour":"red","__proto__":{"x":1}}'],
   [
     "wrong types",
-    '{"name":7,"description":[],"schemaTypeCategory":1,"scope":null,"semanticVersion":1,"format":"XML","specification":{},"status":"Gone"}',
+    '{"name":7,"description":[],"schemaTypeCategory":1,"scope":null,' +
+      '"semanticVersion":1,"format":"XML","specification":{},"status":"Gone"}',
   ],
   ["an empty name", '{"name":""}'],
   ["a huge name", JSON.stringify({ name: "n".repeat(100_000) })],

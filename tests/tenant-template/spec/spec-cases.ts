@@ -111,7 +111,9 @@ export const invalidCases: InvalidCase[] = [
   {
     name: "2020-12 schema with a negative minLength",
     format: "JSON",
-    text: '{"$schema":"https://json-schema.org/draft/2020-12/schema","properties":{"a":{"prefixItems":[{"minLength":-1}]}}}',
+    text:
+      '{"$schema":"https://json-schema.org/draft/2020-12/schema",' +
+      '"properties":{"a":{"prefixItems":[{"minLength":-1}]}}}',
     error: { path: "/properties/a/prefixItems/0/minLength", message: "must be >= 0" },
   },
   {
@@ -141,7 +143,9 @@ export const invalidCases: InvalidCase[] = [
   {
     name: "Avro field with an unknown type",
     format: "AVRO",
-    text: '{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":"int"},{"name":"c","type":"strng"}]}',
+    text:
+      '{"type":"record","name":"R","fields":[{"name":"a","type":"int"},' +
+      '{"name":"b","type":"int"},{"name":"c","type":"strng"}]}',
     error: { path: "/fields/2/type", message: 'unknown type "strng"' },
   },
   {
@@ -198,7 +202,10 @@ export const invalidCases: InvalidCase[] = [
   {
     name: "Avro reference outside its namespace",
     format: "AVRO",
-    text: '{"type":"record","name":"R","namespace":"a","fields":[{"name":"e","type":{"type":"enum","name":"E","namespace":"b","symbols":["X"]}},{"name":"f","type":"c.E"}]}',
+    text:
+      '{"type":"record","name":"R","namespace":"a",' +
+      '"fields":[{"name":"e","type":{"type":"enum","name":"E","namespace":"b","symbols":["X"]}},' +
+      '{"name":"f","type":"c.E"}]}',
     error: { path: "/fields/1/type", message: 'unknown type "c.E"' },
   },
   { name: "Avro not a schema", format: "AVRO", text: "42", error: { path: "" } },

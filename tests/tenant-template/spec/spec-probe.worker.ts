@@ -50,6 +50,7 @@ export default {
             types: parsed.root.nestedArray.map((n) => n.name),
           };
       }
+      return undefined; // not reached: the switch covers every format
     });
     return Response.json(results);
   },

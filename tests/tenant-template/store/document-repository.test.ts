@@ -131,7 +131,8 @@ describe("insert, get, update, delete", () => {
 });
 
 describe("unique constraints", () => {
-  test("a duplicate sibling name is a typed unique_violation naming the constraint; the same name under another parent is fine", async () => {
+  test(`a duplicate sibling name is a typed unique_violation naming the constraint; \
+the same name under another parent is fine`, async () => {
     const a = await newProduct("unique-a");
     const b = await newProduct("unique-b");
     const payments = created(await op("domains", "insert", { body: { productId: a.id, name: "Payments" } }));
