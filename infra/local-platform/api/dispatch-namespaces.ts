@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { ApiError, badRequest, conflict, jsonBody, notFound, ok, paginate } from "../cloudflare-envelope.ts";
+import { badRequest, conflict, jsonBody, notFound, ok, paginate } from "../cloudflare-envelope.ts";
 import { requireAccount, type PlatformContext } from "../platform-context.ts";
 import { nowIso, scriptKey, type ModuleType, type ScriptRecord, type WorkerBinding } from "../platform-state.ts";
 
