@@ -6,9 +6,12 @@
  *
  * Workerd's configuration is static, so a change of scripts or bindings re-applies the whole
  * configuration (Miniflare restarts workerd; data persists on disk). Changes are serialised and
- * coalesced: callers that arrive while a restart is queued share it.
+ * coalesced: callers that arrive while a restart is queued share it. A restart costs most of a
+ * second of CPU per tenant Worker, so new D1 databases take ids the admin Worker already binds
+ * (see {@link WorkerdRuntime.newD1Id}): creating a database and querying it restarts nothing.
  */
 import { Log, LogLevel, Miniflare, type MiniflareOptions, type WorkerOptions } from "miniflare";
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { PlatformState, ScriptRecord } from "./platform-state.ts";
@@ -33,6 +36,8 @@ export interface RuntimeOptions {
 }
 
 const ADMIN_WORKER = "wfp-platform-admin";
+/** How many unused D1 ids the admin Worker binds ahead of need (each is one tiny workerd service). */
+const SPARE_D1_IDS = 4;
 const d1Binding = (uuid: string) => `D1_${uuid.replaceAll("-", "_")}`;
 const kvBinding = (id: string) => `KV_${id}`;
 /** Miniflare worker name of a script in a dispatch namespace. */
@@ -44,6 +49,8 @@ type Kv = Awaited<ReturnType<Miniflare["getKVNamespace"]>>;
 export class WorkerdRuntime {
   private mf: Miniflare | undefined;
   private appliedD1 = new Set<string>();
+  /** Ids no database has yet, bound to the admin Worker by the next (or the live) configuration. */
+  private spareD1: string[] = [];
   private appliedKv = new Set<string>();
   private running: Promise<void> = Promise.resolve();
   private pending: Promise<void> | null = null;
@@ -95,6 +102,18 @@ export class WorkerdRuntime {
     this.pending = next;
     this.running = next;
     return next;
+  }
+
+  /**
+   * An id for a new D1 database: one the live configuration already binds when there is one, so
+   * the database's first query needs no restart; the next restart binds fresh spares.
+   *
+   * @example
+   *   const record = { uuid: runtime.newD1Id(), name: "wfp-tenant-acme" };
+   */
+  newD1Id(): string {
+    const index = this.spareD1.findIndex((id) => this.appliedD1.has(id));
+    return index === -1 ? randomUUID() : this.spareD1.splice(index, 1)[0]!;
   }
 
   /** The D1 database with this id, as its Workers see it. */
@@ -151,7 +170,9 @@ export class WorkerdRuntime {
       serviceBindings,
     };
 
-    const d1 = new Set(Object.keys(data.d1));
+    this.spareD1 = this.spareD1.filter((id) => data.d1[id] === undefined);
+    while (this.spareD1.length < SPARE_D1_IDS) this.spareD1.push(randomUUID());
+    const d1 = new Set([...Object.keys(data.d1), ...this.spareD1]);
     const kv = new Set(Object.keys(data.kv));
     const adminWorker: WorkerOptions = {
       name: ADMIN_WORKER,
