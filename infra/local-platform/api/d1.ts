@@ -83,16 +83,17 @@ export function d1Routes(ctx: PlatformContext): Hono {
 
   app.get(`${base}/:database_id`, async (c) => {
     const record = requireDatabase(c);
-    const db = await ctx.runtime.d1(record.uuid);
-    const tables = await db
-      .prepare(
-        "SELECT count(*) AS n FROM sqlite_master " +
-          "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
-      )
-      .first<{ n: number }>();
     // D1 refuses pragma functions; every result's meta carries the database's size instead.
-    const size = (await db.prepare("SELECT 1").run()).meta.size_after ?? 0;
-    return ok(c, view(record, { num_tables: tables?.n ?? 0, file_size: size }));
+    const [tables] = await ctx.runtime.queryD1(record.uuid, [
+      {
+        sql:
+          "SELECT count(*) AS n FROM sqlite_master " +
+          "WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+        params: [],
+      },
+    ]);
+    const count = (tables?.results?.[0] as { n?: number } | undefined)?.n ?? 0;
+    return ok(c, view(record, { num_tables: count, file_size: tables?.meta?.size_after ?? 0 }));
   });
 
   app.patch(`${base}/:database_id`, async (c) => {
@@ -110,17 +111,19 @@ export function d1Routes(ctx: PlatformContext): Hono {
     const record = requireDatabase(c);
     // Empty the database first so nothing of the tenant's data stays on disk.
     try {
-      const db = await ctx.runtime.d1(record.uuid);
-      const objects = await db
-        .prepare(
-          "SELECT type, name FROM sqlite_master " +
+      const [objects] = await ctx.runtime.queryD1(record.uuid, [
+        {
+          sql:
+            "SELECT type, name FROM sqlite_master " +
             "WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
-        )
-        .all<{ type: string; name: string }>();
-      const drops = objects.results.map((o) =>
-        db.prepare(`DROP ${o.type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${o.name.replaceAll('"', '""')}"`),
-      );
-      if (drops.length > 0) await db.batch(drops);
+          params: [],
+        },
+      ]);
+      const drops = ((objects?.results ?? []) as { type: string; name: string }[]).map((o) => ({
+        sql: `DROP ${o.type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${o.name.replaceAll('"', '""')}"`,
+        params: [],
+      }));
+      if (drops.length > 0) await ctx.runtime.queryD1(record.uuid, drops);
     } catch {
       // Best effort: the record goes regardless, and with it every way to reach the data.
     }
@@ -147,11 +150,9 @@ export function d1Routes(ctx: PlatformContext): Hono {
       }
       for (const sql of parts) statements.push({ sql, params: parts.length === 1 ? (query.params ?? []) : [] });
     }
-    const db = await ctx.runtime.d1(record.uuid);
     const started = performance.now();
     try {
-      const prepared = statements.map((s) => db.prepare(s.sql).bind(...s.params));
-      const results = await db.batch<Record<string, unknown>>(prepared);
+      const results = await ctx.runtime.queryD1(record.uuid, statements);
       const duration = performance.now() - started;
       return ok(
         c,
