@@ -418,17 +418,15 @@ const invalidSchemas = fc
 
 const oddUnicode = fc.oneof(
   // Names with a forbidden character, in creates and renames.
-  fc
-    .tuple(fc.constantFrom(...registryTargets().filter((t) => "name" in t.body)), badName)
-    .map(
-      ([t, name]): FuzzRequest => ({
-        kind: "odd-unicode-name",
-        api: "registry",
-        method: t.method,
-        path: t.path,
-        body: json({ ...t.body, name }),
-      }),
-    ),
+  fc.tuple(fc.constantFrom(...registryTargets().filter((t) => "name" in t.body)), badName).map(
+    ([t, name]): FuzzRequest => ({
+      kind: "odd-unicode-name",
+      api: "registry",
+      method: t.method,
+      path: t.path,
+      body: json({ ...t.body, name }),
+    }),
+  ),
   fc
     .tuple(fc.constantFrom("PATCH /api/products/P", "PATCH /api/contexts/C", "POST /api/products/P/domains"), badName)
     .map(([route, name]): FuzzRequest => {
@@ -557,16 +555,14 @@ const badQuery = fc.oneof(
         path: `${path.replace("SCHEMA", schemaId)}?limit=${encodeURIComponent(limit)}`,
       }),
     ),
-  fc
-    .string({ minLength: 1, maxLength: 40 })
-    .map(
-      (cursor): FuzzRequest => ({
-        kind: "bad-query",
-        api: "registry",
-        method: "GET",
-        path: `/api/products?cursor=${encodeURIComponent(cursor)}`,
-      }),
-    ),
+  fc.string({ minLength: 1, maxLength: 40 }).map(
+    (cursor): FuzzRequest => ({
+      kind: "bad-query",
+      api: "registry",
+      method: "GET",
+      path: `/api/products?cursor=${encodeURIComponent(cursor)}`,
+    }),
+  ),
   fc
     .tuple(
       fc.stringMatching(/^[a-z]{1,8}$/).filter((k) => !["limit", "cursor", "name"].includes(k)),
@@ -591,16 +587,14 @@ const badQuery = fc.oneof(
           : `/api/contexts/${CONTEXT}/schemas?${key}=x${encodeURIComponent(value)}`,
     }),
   ),
-  fc
-    .constantFrom("0", "-2", "abc", "2147483648", "1.0", "%20", "latest2", "99999999999", "%00")
-    .map(
-      (v): FuzzRequest => ({
-        kind: "bad-query",
-        api: "confluent",
-        method: "GET",
-        path: `/subjects/${SUBJECT}/versions/${v}`,
-      }),
-    ),
+  fc.constantFrom("0", "-2", "abc", "2147483648", "1.0", "%20", "latest2", "99999999999", "%00").map(
+    (v): FuzzRequest => ({
+      kind: "bad-query",
+      api: "confluent",
+      method: "GET",
+      path: `/subjects/${SUBJECT}/versions/${v}`,
+    }),
+  ),
   fc
     .constantFrom("abc", "-1", "99999999999", "1.5", "0x1", "%00", "1%20")
     .map((id): FuzzRequest => ({ kind: "bad-query", api: "confluent", method: "GET", path: `/schemas/ids/${id}` })),

@@ -425,28 +425,24 @@ const operationArb = tenantArb.chain((victim) => {
     "*",
   ];
   return fc.oneof(
-    fc
-      .constantFrom(...reads)
-      .map((path) => ({
-        method: "GET",
-        target: path,
-        body: undefined as string | undefined,
-        victim: null as TenantId | null,
-        token: undefined as string | undefined,
-        label: "read",
-      })),
+    fc.constantFrom(...reads).map((path) => ({
+      method: "GET",
+      target: path,
+      body: undefined as string | undefined,
+      victim: null as TenantId | null,
+      token: undefined as string | undefined,
+      label: "read",
+    })),
     // An absolute-form target names its host, which HTTP says wins over the Host header.
-    fc
-      .constantFrom(...tricks)
-      .map((path) => ({
-        method: "GET",
-        target: path,
-        body: undefined as string | undefined,
-        victim: null as TenantId | null,
-        token: undefined as string | undefined,
-        label: "path-trick",
-        ...(path.startsWith("http://") ? { hostOverride: victim } : {}),
-      })),
+    fc.constantFrom(...tricks).map((path) => ({
+      method: "GET",
+      target: path,
+      body: undefined as string | undefined,
+      victim: null as TenantId | null,
+      token: undefined as string | undefined,
+      label: "path-trick",
+      ...(path.startsWith("http://") ? { hostOverride: victim } : {}),
+    })),
     fc
       .constantFrom(
         { method: "POST", target: "/api/products", body: json({ name: token }), label: "write:product" },
