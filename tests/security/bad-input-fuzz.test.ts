@@ -76,7 +76,10 @@ afterAll(async () => {
   await api?.dispose();
 });
 
-/** The tenant's data as its clients see it (both APIs) and as D1 holds it (registry tables only: audit and key tables record refusals by design). */
+/**
+ * The tenant's data as its clients see it (both APIs) and as D1 holds it (registry tables only:
+ * audit and key tables record refusals by design).
+ */
 async function snapshot(): Promise<string> {
   const parts: string[] = [];
   const read = async (path: string) => parts.push(`${path} ${(await api.call(DB, "GET", path)).text}`);
@@ -94,7 +97,8 @@ async function snapshot(): Promise<string> {
   const tables = (
     await db
       .prepare(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%' AND name NOT IN ('d1_migrations', 'audit_log', 'api_keys', 'tenant_settings') ORDER BY name",
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'" +
+          " AND name NOT IN ('d1_migrations', 'audit_log', 'api_keys', 'tenant_settings') ORDER BY name",
       )
       .all<{ name: string }>()
   ).results;
@@ -279,7 +283,8 @@ const wrongTypes = fc.oneof(
     const key = "compatibility" in t.body ? "compatibility" : "schema";
     return fc
       .oneof(
-        // null is "leave it as it is" for both fields (schemaType AVRO; a config update without a level), as in Confluent.
+        // null is "leave it as it is" for both fields (schemaType AVRO; a config update without a
+        // level), as in Confluent.
         nonString.filter((v) => v !== null).map((value) => ({ ...t.body, [key]: value })),
         key === "schema"
           ? nonString
@@ -642,7 +647,8 @@ function problemWith(request: FuzzRequest, status: number, parsed: unknown): str
   return null;
 }
 
-it(`answers ${RUNS} generated malformed requests with 4xx only, in each API's error shape, and leaves the data byte-identical`, async () => {
+it(`answers ${RUNS} generated malformed requests with 4xx only, in each API's error shape, \
+and leaves the data byte-identical`, async () => {
   // The Confluent API numbers a version published through /api the first time it reads its
   // subject (docs/confluent-api.md); the first snapshot does that, the second is the reference.
   await snapshot();
@@ -670,7 +676,9 @@ it(`answers ${RUNS} generated malformed requests with 4xx only, in each API's er
             return true;
           }
           problems.push(
-            `[${request.kind}] ${request.method} ${request.path.slice(0, 200)} (${request.body?.length ?? 0} body chars) -> no answer: ${String(error)} ${String((error as Error).cause ?? "")}`,
+            `[${request.kind}] ${request.method} ${request.path.slice(0, 200)} ` +
+              `(${request.body?.length ?? 0} body chars) -> no answer: ` +
+              `${String(error)} ${String((error as Error).cause ?? "")}`,
           );
           return false;
         }
@@ -684,9 +692,11 @@ it(`answers ${RUNS} generated malformed requests with 4xx only, in each API's er
           const sent =
             request.body === undefined
               ? ""
-              : ` body ${JSON.stringify(request.body.slice(0, 160))}${request.body.length > 160 ? `... (${request.body.length} chars)` : ""}`;
+              : ` body ${JSON.stringify(request.body.slice(0, 160))}` +
+                (request.body.length > 160 ? `... (${request.body.length} chars)` : "");
           problems.push(
-            `[${request.kind}] ${request.method} ${request.path.slice(0, 200)}${sent} ${JSON.stringify(request.headers ?? {})} -> ${problem}: ${res.text.slice(0, 300)}`,
+            `[${request.kind}] ${request.method} ${request.path.slice(0, 200)}${sent} ` +
+              `${JSON.stringify(request.headers ?? {})} -> ${problem}: ${res.text.slice(0, 300)}`,
           );
         }
         return problem === null;
@@ -698,7 +708,11 @@ it(`answers ${RUNS} generated malformed requests with 4xx only, in each API's er
       problems.unshift(String(error).split("\n").slice(0, 2).join(" ").slice(0, 300));
     });
   const after = await snapshot();
-  const summary = `bad-input fuzz: seed=${SEED} runs=${RUNS} requests=${tally.requests} 4xx=${tally.status4xx} 5xx=${tally.status5xx} 2xx/3xx=${tally.status2xx} reset-while-uploading-over-limit=${tally.resets} wrong-shape=${tally.wrongShape} data-unchanged=${before === after} kinds=${JSON.stringify(Object.fromEntries(kinds))}`;
+  const summary =
+    `bad-input fuzz: seed=${SEED} runs=${RUNS} requests=${tally.requests} 4xx=${tally.status4xx} ` +
+    `5xx=${tally.status5xx} 2xx/3xx=${tally.status2xx} reset-while-uploading-over-limit=${tally.resets} ` +
+    `wrong-shape=${tally.wrongShape} data-unchanged=${before === after} ` +
+    `kinds=${JSON.stringify(Object.fromEntries(kinds))}`;
   console.log(summary);
   expect(problems, summary).toEqual([]);
   expect(tally.requests).toBe(RUNS);

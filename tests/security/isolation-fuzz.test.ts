@@ -520,7 +520,8 @@ const attackArb: fc.Arbitrary<Attack> = fc
 
 // ---- the run ----------------------------------------------------------------------------------
 
-it(`${RUNS} generated cross-tenant requests through the dispatcher: no tenant's data reaches another, no write lands in another`, async () => {
+it(`${RUNS} generated cross-tenant requests through the dispatcher: no tenant's data reaches another, \
+no write lands in another`, async () => {
   const attacks = fc.sample(attackArb, { seed: SEED, numRuns: RUNS });
   const secrets = TENANTS.flatMap((t) => [
     tenants[t].proof,
@@ -596,7 +597,8 @@ it(`${RUNS} generated cross-tenant requests through the dispatcher: no tenant's 
           if (reply.text.includes(marker) && !sent.includes(marker) && !allowed) {
             tally.leaks += 1;
             leaks.push(
-              `${t}'s ${marker} in the answer to [${attack.label}] ${attack.method} ${attack.target} ${JSON.stringify(attack.headers)} -> ${reply.status}`,
+              `${t}'s ${marker} in the answer to [${attack.label}] ${attack.method} ${attack.target} ` +
+                `${JSON.stringify(attack.headers)} -> ${reply.status}`,
             );
           }
         }
@@ -631,7 +633,8 @@ it(`${RUNS} generated cross-tenant requests through the dispatcher: no tenant's 
     for (const [token, attack] of writes) {
       if (state.includes(token) && !(attack.keyOf === t && attack.hostOf === t))
         misplaced.push(
-          `${t} holds ${token} from [${attack.label}] ${attack.method} ${attack.target} ${JSON.stringify(attack.headers)}`,
+          `${t} holds ${token} from [${attack.label}] ${attack.method} ${attack.target} ` +
+            JSON.stringify(attack.headers),
         );
     }
     const config = (await call(t, "GET", "/config")).json();
@@ -646,8 +649,12 @@ it(`${RUNS} generated cross-tenant requests through the dispatcher: no tenant's 
   }
 
   const summary =
-    `isolation fuzz: seed=${SEED} runs=${RUNS} tenants=${TENANTS.length} requests=${tally.requests} leaks=${tally.leaks} own-data-answers=${tally.ownDataSeen} misplaced-writes=${misplaced.length} 5xx=${tally.status5xx} ` +
-    `workerd-refused=${tally.runtimeRefusals} ${JSON.stringify(Object.fromEntries(refusedHosts))} refused-by-client=${tally.clientErrors} seconds=${seconds.toFixed(1)} (${(tally.requests / seconds).toFixed(0)} req/s) statuses=${JSON.stringify(tally.byStatus)}`;
+    `isolation fuzz: seed=${SEED} runs=${RUNS} tenants=${TENANTS.length} requests=${tally.requests} ` +
+    `leaks=${tally.leaks} own-data-answers=${tally.ownDataSeen} misplaced-writes=${misplaced.length} ` +
+    `5xx=${tally.status5xx} workerd-refused=${tally.runtimeRefusals} ` +
+    `${JSON.stringify(Object.fromEntries(refusedHosts))} refused-by-client=${tally.clientErrors} ` +
+    `seconds=${seconds.toFixed(1)} (${(tally.requests / seconds).toFixed(0)} req/s) ` +
+    `statuses=${JSON.stringify(tally.byStatus)}`;
   console.log(summary);
   expect(leaks.slice(0, 20), summary).toEqual([]);
   expect(misplaced.slice(0, 20), summary).toEqual([]);
