@@ -11,7 +11,7 @@
  * (see {@link WorkerdRuntime.newD1Id}): creating a database and querying it restarts nothing.
  */
 import { Log, LogLevel, Miniflare, type MiniflareOptions, type WorkerOptions } from "miniflare";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { PlatformState, ScriptRecord } from "./platform-state.ts";
@@ -59,12 +59,18 @@ export interface RuntimeOptions {
 const ADMIN_WORKER = "wfp-platform-admin";
 /**
  * The admin Worker runs a D1 batch for the REST API: POST /d1/<binding> with the statements as
- * JSON, answered with D1's results, or with `{ error }` holding D1's message.
+ * JSON, answered with D1's results, or with `{ error }` holding D1's message. Miniflare lets any
+ * client of the traffic port pick a Worker by name (its MF-Route-Override header), so the admin
+ * Worker answers only requests that carry this process's random secret.
  */
+const ADMIN_SECRET_HEADER = "x-wfp-admin-secret";
 const ADMIN_SCRIPT = `export default {
   async fetch(request, env) {
     const binding = new URL(request.url).pathname.match(/^\\/d1\\/(D1_\\w+)$/)?.[1];
-    if (request.method !== "POST" || binding === undefined || env[binding] === undefined) {
+    const presented = new TextEncoder().encode(request.headers.get("${ADMIN_SECRET_HEADER}") ?? "");
+    const expected = new TextEncoder().encode(env.ADMIN_SECRET);
+    const allowed = presented.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(presented, expected);
+    if (!allowed || request.method !== "POST" || binding === undefined || env[binding] === undefined) {
       return new Response(null, { status: 404 });
     }
     const db = env[binding];
@@ -90,6 +96,8 @@ export class WorkerdRuntime {
   private appliedD1 = new Set<string>();
   /** Ids no database has yet, bound to the admin Worker by the next (or the live) configuration. */
   private spareD1: string[] = [];
+  /** What the admin Worker requires of every request (see ADMIN_SCRIPT); new with every process. */
+  private readonly adminSecret = randomBytes(32).toString("hex");
   private appliedKv = new Set<string>();
   private running: Promise<void> = Promise.resolve();
   private pending: Promise<void> | null = null;
@@ -170,6 +178,7 @@ export class WorkerdRuntime {
     const admin = await this.requireMf().getWorker(ADMIN_WORKER);
     const response = await admin.fetch(`http://admin/d1/${d1Binding(uuid)}`, {
       method: "POST",
+      headers: { [ADMIN_SECRET_HEADER]: this.adminSecret },
       body: JSON.stringify(statements),
     });
     const reply = (await response.json()) as { results: D1StatementResult[] } | { error: string };
@@ -233,6 +242,7 @@ export class WorkerdRuntime {
       name: ADMIN_WORKER,
       modules: true,
       script: ADMIN_SCRIPT,
+      bindings: { ADMIN_SECRET: this.adminSecret },
       compatibilityDate: dispatcher.compatibilityDate,
       d1Databases: Object.fromEntries([...d1].map((uuid) => [d1Binding(uuid), uuid])),
       kvNamespaces: Object.fromEntries([...kv].map((id) => [kvBinding(id), id])),

@@ -398,3 +398,25 @@ describe("fault injection", () => {
     expect((await fetch(`${platform.apiUrl}/zones`)).status).toBe(200);
   });
 });
+
+describe("the platform's private admin Worker", () => {
+  it("runs nothing for a traffic-port client that names it (Miniflare's MF-Route-Override)", async () => {
+    const db = await cf.d1.database.create({ account_id: platform.accountId, name: unique("admin-probe") });
+    await cf.d1.database.query(db.uuid!, { account_id: platform.accountId, sql: "CREATE TABLE kept (id TEXT)" });
+    const binding = `D1_${db.uuid!.replaceAll("-", "_")}`;
+    const reply = await fetch(`${platform.trafficUrl}/d1/${binding}`, {
+      method: "POST",
+      headers: { "MF-Route-Override": "wfp-platform-admin" },
+      body: JSON.stringify([{ sql: "DROP TABLE kept", params: [] }]),
+    });
+    expect(reply.status).toBe(404);
+    expect(await reply.text()).toBe("");
+    const [tables] = await cf.d1.database
+      .query(db.uuid!, {
+        account_id: platform.accountId,
+        sql: "SELECT name FROM sqlite_master WHERE name = 'kept'",
+      })
+      .then((page) => page.result);
+    expect(tables?.results).toEqual([{ name: "kept" }]);
+  });
+});
