@@ -19,6 +19,7 @@ import { FaultPlanSchema } from "../../infra/local-platform/faults.ts";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
+import { type AccountInventory, accountInventory } from "../support/account-inventory.ts";
 
 /** Every migration of the template, in order: what a freshly provisioned tenant must report. */
 const TEMPLATE_MIGRATIONS = readdirSync(new URL("../../tenant-template/migrations/", import.meta.url))
@@ -38,35 +39,10 @@ interface Session {
 }
 
 type Phase = "before" | "after";
-type Inventory = Awaited<ReturnType<typeof inventory>>;
+type Inventory = AccountInventory;
 
 const tenant = (s: Session, args: string[], env: Record<string, string> = {}) =>
   runTenant(s.platform.apiUrl, args, env);
-
-/** Everything the account holds, read only through Cloudflare's list endpoints. */
-async function inventory({ platform, cf }: Session) {
-  const [d1, kv, scripts, custom, regional, routes] = await Promise.all([
-    cf.d1.database.list({ account_id: platform.accountId, per_page: 1000 }),
-    cf.kv.namespaces.list({ account_id: platform.accountId, per_page: 1000 }),
-    cf.get<{ result: Array<{ id: string; tags: string[] }> }>(
-      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts`,
-    ),
-    cf.customHostnames.list({ zone_id: platform.zoneId, per_page: 50 }),
-    cf.addressing.regionalHostnames.list({ zone_id: platform.zoneId }),
-    cf.kv.namespaces.keys.list(platform.routesNamespaceId, { account_id: platform.accountId }),
-  ]);
-  return {
-    d1: d1.result.map((d) => d.name).sort(),
-    kv: kv.result
-      .map((n) => n.title)
-      .filter((t) => t !== "wfp-routes")
-      .sort(),
-    scripts: scripts.result.map((x) => x.id).sort(),
-    customHostnames: custom.result.map((h) => h.hostname).sort(),
-    regionalHostnames: regional.result.map((h) => h.hostname).sort(),
-    routingKeys: routes.result.map((k) => k.name).sort(),
-  };
-}
 
 /**
  * One interruption point: create stopped at call `n`, then a re-run, the checks, and a delete
@@ -87,7 +63,7 @@ async function tryPoint(s: Session, baseline: Inventory, n: number, phase: Phase
   expect(health.json()).toMatchObject({ tenantId: "charlie", migrations: TEMPLATE_MIGRATIONS });
 
   // Exactly one of everything: nothing duplicated, nothing orphaned.
-  const now = await inventory(s);
+  const now = await accountInventory(s);
   expect(
     now.d1.filter((d) => d === "wfp-tenant-charlie"),
     at,
@@ -110,7 +86,7 @@ async function tryPoint(s: Session, baseline: Inventory, n: number, phase: Phase
   ).toHaveLength(1);
 
   expect((await tenant(s, ["delete", "charlie"])).code, `delete after ${at}`).toBe(EXIT.ok);
-  expect(await inventory(s), `${at}: delete left something`).toEqual(baseline);
+  expect(await accountInventory(s), `${at}: delete left something`).toEqual(baseline);
   return broken.code !== EXIT.ok;
 }
 
@@ -162,7 +138,7 @@ describe("create after a failure at every API call", () => {
       // Point k of the part runs on platform k mod PLATFORMS; each platform takes its points in order.
       const outcomes = await Promise.allSettled(
         sessions.map(async (s, index) => {
-          const baseline = await inventory(s);
+          const baseline = await accountInventory(s);
           for (const { n, phase } of points.filter((_, k) => k % sessions.length === index))
             if (!(await tryPoint(s, baseline, n, phase))) notInterrupted += 1;
         }),

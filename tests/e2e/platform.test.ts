@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
+import { accountInventory } from "../support/account-inventory.ts";
 
 /** Every migration of the template, in order: what a freshly provisioned tenant must report. */
 const TEMPLATE_MIGRATIONS = readdirSync(new URL("../../tenant-template/migrations/", import.meta.url))
@@ -37,32 +38,6 @@ const tenant = (s: Session, args: string[], env: Record<string, string> = {}) =>
 
 /** GET with a Host header on the traffic port. */
 const get = (s: Session, host: string, path: string) => requestTenant(s.platform.trafficUrl, host, "GET", path);
-
-/** Everything the account holds, read only through Cloudflare's list endpoints. */
-async function inventory(s: Session) {
-  const { platform, cf } = s;
-  const [d1, kv, scripts, custom, regional, routes] = await Promise.all([
-    cf.d1.database.list({ account_id: platform.accountId, per_page: 1000 }),
-    cf.kv.namespaces.list({ account_id: platform.accountId, per_page: 1000 }),
-    cf.get<{ result: Array<{ id: string; tags: string[] }> }>(
-      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts`,
-    ),
-    cf.customHostnames.list({ zone_id: platform.zoneId, per_page: 50 }),
-    cf.addressing.regionalHostnames.list({ zone_id: platform.zoneId }),
-    cf.kv.namespaces.keys.list(platform.routesNamespaceId, { account_id: platform.accountId }),
-  ]);
-  return {
-    d1: d1.result.map((d) => d.name).sort(),
-    kv: kv.result
-      .map((n) => n.title)
-      .filter((t) => t !== "wfp-routes")
-      .sort(),
-    scripts: scripts.result.map((x) => x.id).sort(),
-    customHostnames: custom.result.map((h) => h.hostname).sort(),
-    regionalHostnames: regional.result.map((h) => h.hostname).sort(),
-    routingKeys: routes.result.map((k) => k.name).sort(),
-  };
-}
 
 describe("the platform end to end", () => {
   let stateDir: string;
@@ -170,7 +145,7 @@ describe("the platform end to end", () => {
   });
 
   it("re-running create changes nothing in the account", async () => {
-    const before = await inventory(s);
+    const before = await accountInventory(s);
     expect(before.d1).toEqual(expect.arrayContaining(["wfp-tenant-alpha", "wfp-tenant-bravo"]));
     const again = await tenant(s, [
       "create",
@@ -186,12 +161,12 @@ describe("the platform end to end", () => {
     expect(again.code, again.stderr).toBe(EXIT.ok);
     expect(JSON.parse(again.stdout)).toMatchObject({ changed: false, adminKeyStatus: "unchanged" });
     expect(JSON.parse(again.stdout)).not.toHaveProperty("adminKey");
-    expect(await inventory(s)).toEqual(before);
+    expect(await accountInventory(s)).toEqual(before);
   });
 
   it("delete leaves nothing, in any list endpoint", async () => {
     for (const id of ["alpha", "bravo"]) expect((await tenant(s, ["delete", id])).code).toBe(EXIT.ok);
-    expect(await inventory(s)).toEqual({
+    expect(await accountInventory(s)).toEqual({
       d1: [],
       kv: [],
       scripts: [],
