@@ -39,6 +39,11 @@ export interface LocalPlatformOptions {
   zoneName?: string;
   /** How long a new custom hostname takes to become active. Default 1000 ms. */
   hostnameActivationMs?: number;
+  /**
+   * The clock that time-based states (a custom hostname's validation) are read against; default
+   * `Date.now`. Tests move it forward instead of sleeping, so a busy machine cannot skip a state.
+   */
+  now?: () => number;
   /** workerd's log level; default WARN. */
   logLevel?: LogLevel;
 }
@@ -93,7 +98,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   });
   await runtime.start();
 
-  const ctx: PlatformContext = { state, runtime, hostnameActivationMs: options.hostnameActivationMs ?? 1000 };
+  const ctx: PlatformContext = {
+    state,
+    runtime,
+    hostnameActivationMs: options.hostnameActivationMs ?? 1000,
+    now: options.now ?? Date.now,
+  };
   const faults = new FaultInjector();
   const app = new Hono();
 

@@ -9,6 +9,8 @@ export interface PlatformContext {
   runtime: WorkerdRuntime;
   /** How long a new custom hostname takes to validate and go active. */
   hostnameActivationMs: number;
+  /** The clock time-based states are read against (LocalPlatformOptions.now). */
+  now: () => number;
 }
 
 /** Answers 404 the way Cloudflare does for an account id this platform does not have. */

@@ -6,17 +6,25 @@ import Cloudflare, { BadRequestError, ConflictError, NotFoundError } from "cloud
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 
 let platform: LocalPlatform;
 let cf: Cloudflare;
 let stateDir: string;
+/** The platform's clock when a test holds it (it then moves it instead of sleeping); else the machine's. */
+let heldClock: number | undefined;
 const unique = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-api-"));
-  platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 600 });
+  platform = await startLocalPlatform({
+    port: 0,
+    apiPort: 0,
+    stateDir,
+    hostnameActivationMs: 600,
+    now: () => heldClock ?? Date.now(),
+  });
   cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
 });
 afterAll(async () => {
@@ -290,6 +298,10 @@ unknown bindings, more than 8 tags, code that does not start`, async () => {
 describe("custom and regional hostnames", () => {
   it("walks a custom hostname from pending to active, with ownership and validation records", async () => {
     const hostname = `${unique("reg")}.example.localhost`;
+    heldClock = Date.now();
+    onTestFinished(() => {
+      heldClock = undefined;
+    });
     const created = await cf.customHostnames.create({
       zone_id: platform.zoneId,
       hostname,
@@ -305,12 +317,12 @@ describe("custom and regional hostnames", () => {
       cf.customHostnames.create({ zone_id: platform.zoneId, hostname, ssl: { method: "txt", type: "dv" } }),
     ).rejects.toBeInstanceOf(ConflictError);
 
-    await new Promise((r) => setTimeout(r, 350));
+    heldClock += 350; // past half the 600 ms activation
     const validating = await cf.customHostnames.get(created.id, { zone_id: platform.zoneId });
     expect(validating.ssl?.status).toBe("pending_validation");
     expect(validating.ssl?.validation_records?.[0]).toMatchObject({ txt_name: `_acme-challenge.${hostname}` });
 
-    await new Promise((r) => setTimeout(r, 400));
+    heldClock += 400; // past all of it
     const active = await cf.customHostnames.get(created.id, { zone_id: platform.zoneId });
     expect(active).toMatchObject({ status: "active", ssl: { status: "active" } });
 

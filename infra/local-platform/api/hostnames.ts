@@ -39,7 +39,7 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
   const base = "/zones/:zone_id/custom_hostnames";
 
   const view = (record: CustomHostnameRecord) => {
-    const age = Date.now() - Date.parse(record.createdAt);
+    const age = ctx.now() - Date.parse(record.createdAt);
     const active = age >= ctx.hostnameActivationMs;
     const validating = !active && age >= ctx.hostnameActivationMs / 2;
     const validationRecords =
@@ -135,7 +135,7 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
     const record: CustomHostnameRecord = {
       id: randomUUID(),
       hostname: body.hostname,
-      createdAt: nowIso(),
+      createdAt: new Date(ctx.now()).toISOString(),
       sslMethod: body.ssl.method,
       sslType: "dv",
       sslSettings: body.ssl.settings ?? {},
