@@ -549,6 +549,8 @@ const badQuery = fc.oneof(
         `/api/products/${PRODUCT}/domains`,
         `/api/contexts/${CONTEXT}/schemas`,
         `/api/schemas/SCHEMA/versions`,
+        `/api/audit`,
+        `/api/keys`,
       ),
       badLimit,
     )

@@ -115,13 +115,15 @@ non-NFC text or over 255 characters: 400 naming body/name`, async () => {
     });
   });
 
-  it("refuses a page size outside 1..500 with 400 (never clamped)", async () => {
-    for (const limit of ["0", String(MAX_PAGE_SIZE + 1), "-1", "1e9", "ten"]) {
-      const res = await api.call(DB, "GET", `/api/products?limit=${limit}`);
-      expect(res.status, limit).toBe(400);
-      expect(res.json).toMatchObject({ error: { code: "invalid_request", details: [{ path: "query/limit" }] } });
+  it("refuses a page size outside 1..500, or not in plain digits, with 400 on every listing (never clamped)", async () => {
+    for (const listing of ["/api/products", "/api/audit", "/api/keys"]) {
+      for (const limit of ["0", String(MAX_PAGE_SIZE + 1), "-1", "1e9", "ten", "0x10", "1e2", "+5", "%205"]) {
+        const res = await api.call(DB, "GET", `${listing}?limit=${limit}`);
+        expect(res.status, `${listing} ${limit}`).toBe(400);
+        expect(res.json).toMatchObject({ error: { code: "invalid_request", details: [{ path: "query/limit" }] } });
+      }
+      expect((await api.call(DB, "GET", `${listing}?limit=${MAX_PAGE_SIZE}`)).status, listing).toBe(200);
     }
-    expect((await api.call(DB, "GET", `/api/products?limit=${MAX_PAGE_SIZE}`)).status).toBe(200);
   });
 });
 

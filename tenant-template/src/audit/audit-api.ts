@@ -4,6 +4,7 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { noteChange, type AccessVariables } from "../auth/api-access.ts";
+import { pageSizeQuery, requirePlainPageSize } from "../http/page-size.ts";
 import { validationHook } from "../http/request-input.ts";
 import type { RequestIdVariables } from "../request-id.ts";
 import { DEFAULT_AUDIT_RETENTION_DAYS, queryAudit } from "./audit-log.ts";
@@ -61,13 +62,7 @@ auditApi.openapi(
           .optional()
           .openapi({ description: "ISO 8601; entries at or after it." }),
         until: z.iso.datetime({ offset: true }).optional().openapi({ description: "ISO 8601; entries before it." }),
-        limit: z.coerce
-          .number()
-          .int()
-          .min(1)
-          .max(500)
-          .optional()
-          .openapi({ description: "Page size, 1..500, default 50." }),
+        limit: pageSizeQuery(50),
         cursor: z
           .string()
           .regex(/^\d{1,18}$/)
@@ -85,6 +80,7 @@ auditApi.openapi(
   }),
   async (c) => {
     const query = c.req.valid("query");
+    requirePlainPageSize(c.req.query("limit"));
     const iso = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
     const page = await queryAudit(c.env.DB, {
       actor: query.actor,

@@ -4,6 +4,7 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ApiError } from "../api-error.ts";
+import { pageSizeQuery, requirePlainPageSize } from "../http/page-size.ts";
 import { validationHook } from "../http/request-input.ts";
 import type { RequestIdVariables } from "../request-id.ts";
 import { DOCUMENT_ID } from "../../../contracts/document-id.ts";
@@ -131,13 +132,7 @@ keysApi.openapi(
     summary: "List API keys, oldest first (the provisioner's `admin` key is not listed)",
     request: {
       query: z.strictObject({
-        limit: z.coerce
-          .number()
-          .int()
-          .min(1)
-          .max(500)
-          .optional()
-          .openapi({ description: "Page size, 1..500, default 100." }),
+        limit: pageSizeQuery(100),
         cursor: z
           .string()
           .regex(/^\d{1,18}$/)
@@ -154,6 +149,7 @@ keysApi.openapi(
     },
   }),
   async (c) => {
+    requirePlainPageSize(c.req.query("limit"));
     const { limit, cursor } = c.req.valid("query");
     return c.json(await listKeys(c.env.DB, limit ?? 100, cursor === undefined ? null : Number(cursor)), 200);
   },

@@ -15,15 +15,11 @@ import { ApiError } from "../api-error.ts";
 import { DOCUMENT_ID } from "../../../contracts/document-id.ts";
 import { noteChange } from "../auth/api-access.ts";
 import { IfMatch } from "../http/if-match.ts";
+import { pageSizeQuery, requirePlainPageSize } from "../http/page-size.ts";
 import { validationHook } from "../http/request-input.ts";
 import type { RequestIdVariables } from "../request-id.ts";
 import type { D1SessionVariables } from "../store/d1-session.ts";
-import {
-  DEFAULT_PAGE_SIZE,
-  documentRepository,
-  InvalidCursorError,
-  MAX_PAGE_SIZE,
-} from "../store/document-repository.ts";
+import { DEFAULT_PAGE_SIZE, documentRepository, InvalidCursorError } from "../store/document-repository.ts";
 import type { StoredDocument, UniqueViolation } from "../store/store-result.ts";
 import { cachedGet } from "../cache/cached-get.ts";
 import { forgetCached } from "../cache/forget-cached.ts";
@@ -199,13 +195,7 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
       }),
   });
   const listQuery = z.strictObject({
-    limit: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(MAX_PAGE_SIZE)
-      .optional()
-      .openapi({ description: `Page size, 1..${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}.` }),
+    limit: pageSizeQuery(DEFAULT_PAGE_SIZE),
     cursor: z.string().min(1).max(512).optional().openapi({ description: "`nextCursor` of the previous page." }),
     ...Object.fromEntries(Object.entries(level.filterShape).map(([key, schema]) => [key, schema.optional()])),
   });
@@ -267,16 +257,7 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
         string,
         string | undefined
       >;
-      // zod's coercion also takes 0x10, 1e2 and " 5 ": a page size is plain decimal digits.
-      const rawLimit = c.req.query("limit");
-      if (rawLimit !== undefined && !/^[0-9]{1,4}$/.test(rawLimit)) {
-        throw new ApiError(
-          400,
-          "invalid_request",
-          `Invalid query: query/limit must be a whole number from 1 to ${MAX_PAGE_SIZE}.`,
-          { details: [{ path: "query/limit", message: "not a decimal integer" }] },
-        );
-      }
+      requirePlainPageSize(c.req.query("limit"));
       const parentId = await requireParent(c, params);
       const where: Record<string, string> = {};
       if (parent !== null && parentId !== null) where[parent.column] = parentId;
