@@ -115,7 +115,7 @@ non-NFC text or over 255 characters: 400 naming body/name`, async () => {
     });
   });
 
-  it("refuses a page size outside 1..500, or not in plain digits, with 400 on every listing (never clamped)", async () => {
+  it("refuses a page size outside 1..500, or not in plain digits, on every listing (400, never clamped)", async () => {
     for (const listing of ["/api/products", "/api/audit", "/api/keys"]) {
       for (const limit of ["0", String(MAX_PAGE_SIZE + 1), "-1", "1e9", "ten", "0x10", "1e2", "+5", "%205"]) {
         const res = await api.call(DB, "GET", `${listing}?limit=${limit}`);
