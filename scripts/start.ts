@@ -7,13 +7,26 @@
 import { parseArgs } from "node:util";
 import { type LocalPlatform, startLocalPlatform } from "../infra/local-platform/index.ts";
 
-const usage = `Usage: npm start -- [--port <n>] [--api-port <n>] [--state <dir>] [--json]
+const usage = `Usage: npm start -- [--port <n>] [--api-port <n>] [--state <dir>] [--d1-replica-lag <ms>] [--json]
 
 Starts the local platform in the foreground:
   --port <n>       tenant traffic (the dispatcher), default 8787
   --api-port <n>   the Cloudflare-compatible API, default 8788
   --state <dir>    where tenants and their data persist, default .wfp
+  --d1-replica-lag <ms>
+                   give every D1 database with read replication on a read replica that trails
+                   its primary by <ms> (0, the default: primaries only)
   --json           print one JSON line with the URLs and ids instead of text`;
+
+function milliseconds(value: string | undefined, flag: string): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 0) {
+    console.error(`${flag} must be a whole number of milliseconds, 0 or more, got '${value}'\n\n${usage}`);
+    process.exit(2);
+  }
+  return n;
+}
 
 function port(value: string | undefined, fallback: number, flag: string): number {
   if (value === undefined) return fallback;
@@ -33,6 +46,7 @@ function parseOptions() {
         port: { type: "string" },
         "api-port": { type: "string" },
         state: { type: "string" },
+        "d1-replica-lag": { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -57,6 +71,7 @@ try {
     port: port(args.port, 8787, "--port"),
     apiPort: port(args["api-port"], 8788, "--api-port"),
     stateDir: args.state ?? ".wfp",
+    d1ReplicaLagMs: milliseconds(args["d1-replica-lag"], "--d1-replica-lag"),
   });
 } catch (error) {
   const message =

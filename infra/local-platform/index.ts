@@ -18,6 +18,7 @@ import { dispatchNamespaceRoutes } from "./api/dispatch-namespaces.ts";
 import { hostnameRoutes } from "./api/hostnames.ts";
 import { kvRoutes } from "./api/kv.ts";
 import { ApiError, errorBody, jsonBody } from "./cloudflare-envelope.ts";
+import { buildD1ReplicaWorker } from "./d1-replica-worker.ts";
 import { buildDispatcherWorker } from "./dispatcher-worker.ts";
 import { FaultInjector, FaultPlanSchema } from "./faults.ts";
 import type { PlatformContext } from "./platform-context.ts";
@@ -44,6 +45,12 @@ export interface LocalPlatformOptions {
    * `Date.now`. Tests move it forward instead of sleeping, so a busy machine cannot skip a state.
    */
   now?: () => number;
+  /**
+   * Read replicas: above 0, every D1 database with read replication on ("auto") runs with a
+   * replica that trails its primary by this many milliseconds, and Workers' D1 sessions are
+   * served as D1 serves them (docs/local-platform.md). Default 0: primaries only.
+   */
+  d1ReplicaLagMs?: number;
   /** workerd's log level; default WARN. */
   logLevel?: LogLevel;
 }
@@ -87,6 +94,10 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   const routesNamespaceId = routes.id;
 
   const trafficPort = options.port ?? 8787;
+  const d1ReplicaLagMs = options.d1ReplicaLagMs ?? 0;
+  if (!Number.isFinite(d1ReplicaLagMs) || d1ReplicaLagMs < 0) {
+    throw new Error(`d1ReplicaLagMs must be 0 or a positive number of milliseconds, not ${d1ReplicaLagMs}`);
+  }
   const runtime = new WorkerdRuntime(state, {
     host,
     port: trafficPort,
@@ -94,6 +105,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     // If someone deletes the routing namespace, the dispatcher must keep failing closed.
     routesNamespaceId: () =>
       state.data.kv[routesNamespaceId] !== undefined ? routesNamespaceId : "deleted-routes-namespace",
+    ...(d1ReplicaLagMs > 0 ? { d1ReplicaLagMs, d1ReplicaCode: await buildD1ReplicaWorker(repoRoot) } : {}),
     ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
   });
   await runtime.start();

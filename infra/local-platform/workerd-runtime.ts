@@ -13,9 +13,17 @@
 import { Log, LogLevel, Miniflare, type MiniflareOptions, type WorkerOptions } from "miniflare";
 import { randomBytes, randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Readable } from "node:stream";
 import type { PlatformState, ScriptRecord } from "./platform-state.ts";
 import { SCRIPT_BINDING_PREFIX, SCRIPT_TABLE_VAR } from "./dispatch-namespace-names.ts";
+import {
+  D1_REPLICA_PLUGIN_NAME,
+  D1_REPLICA_WORKER,
+  primaryBinding,
+  replicaBinding,
+  replicaDatabaseId,
+} from "./d1-replica-plugin.ts";
 
 /** The dispatcher as the platform runs it: code already wrapped with the namespace shim. */
 export interface DispatcherWorker {
@@ -53,6 +61,13 @@ export interface RuntimeOptions {
   port: number;
   dispatcher: DispatcherWorker;
   routesNamespaceId: () => string;
+  /**
+   * The read replicas' lag in milliseconds: above 0, every database with read replication on
+   * ("auto") gets a replica that trails it by this much (worker-shims/d1-read-replica.ts).
+   */
+  d1ReplicaLagMs?: number;
+  /** The replica Worker, bundled (needed when d1ReplicaLagMs is above 0). */
+  d1ReplicaCode?: string;
   logLevel?: LogLevel;
 }
 
@@ -186,6 +201,15 @@ export class WorkerdRuntime {
     return reply.results;
   }
 
+  /**
+   * Where a database's data is: its own id, and its read replica's when it has one, so deleting
+   * the database can empty both (each is a valid id for {@link queryD1}).
+   */
+  storageIds(uuid: string): string[] {
+    const replica = replicaDatabaseId(uuid);
+    return this.appliedD1.has(replica) ? [uuid, replica] : [uuid];
+  }
+
   /** The KV namespace with this id, as its Workers see it. */
   async kv(id: string): Promise<Kv> {
     if (!this.appliedKv.has(id)) await this.reconfigure();
@@ -238,15 +262,46 @@ export class WorkerdRuntime {
     while (this.spareD1.length < SPARE_D1_IDS) this.spareD1.push(randomUUID());
     const d1 = new Set([...Object.keys(data.d1), ...this.spareD1]);
     const kv = new Set(Object.keys(data.kv));
+    const replicated = [...d1].filter((uuid) => this.replicated(uuid));
     const adminWorker: WorkerOptions = {
       name: ADMIN_WORKER,
       modules: true,
       script: ADMIN_SCRIPT,
       bindings: { ADMIN_SECRET: this.adminSecret },
       compatibilityDate: dispatcher.compatibilityDate,
-      d1Databases: Object.fromEntries([...d1].map((uuid) => [d1Binding(uuid), uuid])),
+      // A replicated database's writes must pass the replica Worker too, or its replica misses them.
+      // (Its replica is bound plainly, so deleting the database can empty the replica too.)
+      d1Databases: Object.fromEntries(
+        [...[...d1].filter((uuid) => !replicated.includes(uuid)), ...replicated.map(replicaDatabaseId)].map((uuid) => [
+          d1Binding(uuid),
+          uuid,
+        ]),
+      ),
+      unsafeBindings: replicated.map((uuid) => replicatedD1(d1Binding(uuid), uuid)),
       kvNamespaces: Object.fromEntries([...kv].map((id) => [kvBinding(id), id])),
     };
+    const replicaWorkers: WorkerOptions[] =
+      replicated.length === 0
+        ? []
+        : [
+            {
+              name: D1_REPLICA_WORKER,
+              modules: [{ type: "ESModule", path: "d1-read-replica.js", contents: this.options.d1ReplicaCode ?? "" }],
+              compatibilityDate: dispatcher.compatibilityDate,
+              bindings: { REPLICA_LAG_MS: String(this.options.d1ReplicaLagMs) },
+              // Bound only so Miniflare runs both databases; the Worker reaches them as plain fetchers.
+              d1Databases: Object.fromEntries(
+                replicated.flatMap((uuid) => [
+                  [`D1_${primaryBinding(uuid)}`, uuid],
+                  [`D1_${replicaBinding(uuid)}`, replicaDatabaseId(uuid)],
+                ]),
+              ),
+              unsafeBindings: replicated.flatMap((uuid) => [
+                d1Storage(primaryBinding(uuid), uuid),
+                d1Storage(replicaBinding(uuid), replicaDatabaseId(uuid)),
+              ]),
+            },
+          ];
 
     const options: MiniflareOptions = {
       host: this.options.host,
@@ -267,19 +322,27 @@ export class WorkerdRuntime {
       },
       log: new Log(this.options.logLevel ?? LogLevel.WARN),
       // The first Worker receives all traffic: that is the dispatcher, and nothing else.
-      workers: [dispatcherWorker, adminWorker, ...scripts.map((script) => this.scriptWorker(script))],
+      workers: [
+        dispatcherWorker,
+        adminWorker,
+        ...replicaWorkers,
+        ...scripts.map((script) => this.scriptWorker(script)),
+      ],
     };
-    return { options, d1, kv };
+    return { options, d1: new Set([...d1, ...replicated.map(replicaDatabaseId)]), kv };
   }
 
   private scriptWorker(script: ScriptRecord): WorkerOptions {
     const bindings: Record<string, unknown> = {};
     const d1Databases: Record<string, string> = {};
+    const unsafeBindings: NonNullable<WorkerOptions["unsafeBindings"]> = [];
     const kvNamespaces: Record<string, string> = {};
     for (const binding of script.bindings) {
       switch (binding.type) {
         case "d1":
-          d1Databases[binding.name] = binding.database_id;
+          if (this.replicated(binding.database_id))
+            unsafeBindings.push(replicatedD1(binding.name, binding.database_id));
+          else d1Databases[binding.name] = binding.database_id;
           break;
         case "kv_namespace":
           kvNamespaces[binding.name] = binding.namespace_id;
@@ -307,7 +370,36 @@ export class WorkerdRuntime {
       compatibilityFlags: script.compatibilityFlags,
       bindings: bindings as WorkerOptions["bindings"],
       d1Databases,
+      unsafeBindings,
       kvNamespaces,
     };
   }
+
+  /** Whether this database runs with a read replica (replicas on, and its read replication "auto"). */
+  private replicated(uuid: string): boolean {
+    return (this.options.d1ReplicaLagMs ?? 0) > 0 && this.state.data.d1[uuid]?.readReplicationMode === "auto";
+  }
 }
+
+type UnsafeBinding = NonNullable<WorkerOptions["unsafeBindings"]>[number];
+/** Miniflare imports the plugin by path, in Node. */
+const D1_REPLICA_PLUGIN = {
+  package: fileURLToPath(new URL("./d1-replica-plugin.ts", import.meta.url)),
+  name: D1_REPLICA_PLUGIN_NAME,
+};
+
+/** A D1 binding whose queries pass the replica Worker (d1-replica-plugin.ts). */
+const replicatedD1 = (name: string, databaseId: string): UnsafeBinding => ({
+  name,
+  type: "replicated-d1",
+  plugin: D1_REPLICA_PLUGIN,
+  options: { databaseId },
+});
+
+/** A database's storage service as a plain fetcher, for the replica Worker. */
+const d1Storage = (name: string, databaseId: string): UnsafeBinding => ({
+  name,
+  type: "d1-storage",
+  plugin: D1_REPLICA_PLUGIN,
+  options: { databaseId },
+});

@@ -107,11 +107,9 @@ export function d1Routes(ctx: PlatformContext): Hono {
     return ok(c, view(record));
   });
 
-  app.delete(`${base}/:database_id`, async (c) => {
-    const record = requireDatabase(c);
-    // Empty the database first so nothing of the tenant's data stays on disk.
+  const emptyDatabase = async (uuid: string) => {
     try {
-      const [objects] = await ctx.runtime.queryD1(record.uuid, [
+      const [objects] = await ctx.runtime.queryD1(uuid, [
         {
           sql:
             "SELECT type, name FROM sqlite_master " +
@@ -123,10 +121,16 @@ export function d1Routes(ctx: PlatformContext): Hono {
         sql: `DROP ${o.type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${o.name.replaceAll('"', '""')}"`,
         params: [],
       }));
-      if (drops.length > 0) await ctx.runtime.queryD1(record.uuid, drops);
+      if (drops.length > 0) await ctx.runtime.queryD1(uuid, drops);
     } catch {
       // Best effort: the record goes regardless, and with it every way to reach the data.
     }
+  };
+
+  app.delete(`${base}/:database_id`, async (c) => {
+    const record = requireDatabase(c);
+    // Empty the database (and its read replica) first so nothing of the tenant's data stays on disk.
+    for (const storageId of ctx.runtime.storageIds(record.uuid)) await emptyDatabase(storageId);
     delete state.data.d1[record.uuid];
     state.save();
     // No restart: the admin Worker's binding to it is dropped with the next one, and nothing
