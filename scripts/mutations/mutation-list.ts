@@ -71,4 +71,46 @@ export const MUTATIONS: readonly Mutation[] = [
     to: "!(Date.parse(row.expires_at) > now.getTime() - 86_400_000)",
     tests: ["tests/tenant-template/auth/api-keys.test.ts"],
   },
+  {
+    name: "host-from-url-only",
+    claim: "No header the client sends takes part in choosing the tenant (X-Forwarded-Host and the like are ignored).",
+    file: "dispatcher/src/index.ts",
+    from: "const host = hostOfUrl(request.url);",
+    to:
+      'const forwarded = request.headers.get("x-forwarded-host"); ' +
+      "const host = hostOfUrl(forwarded === null ? request.url : `http://${forwarded}/`);",
+    tests: ["tests/dispatcher/dispatcher.test.ts"],
+  },
+  {
+    name: "audit-every-change",
+    claim: "Every change is in the tenant's audit log (GET /api/audit).",
+    file: "tenant-template/src/auth/api-access.ts",
+    from: "if (audited) await audit(c, principal, action, outcomeOf(c.res.status));",
+    to: 'if (audited && c.req.method === "GET") await audit(c, principal, action, outcomeOf(c.res.status));',
+    tests: ["tests/tenant-template/auth/api-keys.test.ts"],
+  },
+  {
+    name: "body-size-limit",
+    claim: "Bodies over 1 MiB are refused with 413 (docs/security.md, input limits).",
+    file: "tenant-template/src/http/input-limits.ts",
+    from: "export const MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES;",
+    to: "export const MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES * 64;",
+    tests: ["tests/tenant-template/input-limits.test.ts"],
+  },
+  {
+    name: "confluent-incompatible-refused",
+    claim: "A Confluent registration incompatible at the subject's level is refused with 409.",
+    file: "tenant-template/src/confluent/confluent-api.ts",
+    from: "if (!result.isCompatible) {",
+    to: "if (!result.isCompatible && false) {",
+    tests: ["tests/tenant-template/confluent/confluent-api.test.ts"],
+  },
+  {
+    name: "eu-data-in-eu-jurisdiction",
+    claim: "An eu or uk tenant's D1 database is created in the EU jurisdiction.",
+    file: "provisioner/src/d1-database.ts",
+    from: "...(props.jurisdiction ? { jurisdiction: props.jurisdiction } : {}),",
+    to: "...({}),",
+    tests: ["tests/provisioner/tenant-lifecycle.test.ts", "tests/e2e/platform.test.ts"],
+  },
 ];

@@ -168,6 +168,28 @@ describe("routing by host", () => {
     }
   });
 
+  test("headers that name another host or tenant never choose the tenant", async () => {
+    await seedRoute("spoof.alpha.test", active("a"));
+    await seedRoute("spoof.beta.test", active("b"));
+    const spoofing: Record<string, string>[] = [
+      { "x-forwarded-host": "spoof.beta.test" },
+      { forwarded: "host=spoof.beta.test" },
+      { "x-original-host": "spoof.beta.test" },
+      { "x-host": "spoof.beta.test" },
+      { "x-tenant-id": "b" },
+    ];
+    for (const headers of spoofing) {
+      const onAlpha = await get("http://spoof.alpha.test/subjects", headers);
+      expect(onAlpha.status, JSON.stringify(headers)).toBe(200);
+      expect(((await onAlpha.json()) as EchoBody).tenant, JSON.stringify(headers)).toBe("a");
+      // On a hostname nobody owns, the header does not find tenant b either: no tenant code runs.
+      const id = newId("spoof");
+      const nowhere = await get("http://spoof.nobody.test/subjects", { ...headers, "x-request-id": id });
+      await expectError(nowhere, 404, "unknown_host");
+      expect(await calls.get(id)).toBeNull();
+    }
+  });
+
   test("method and body are forwarded unchanged", async () => {
     await seedRoute("post.alpha.test", active("a"));
     const res = await mf.dispatchFetch("http://post.alpha.test/subjects/s/versions", {
