@@ -58,11 +58,9 @@ describe("IfMatch.parse", () => {
     expect(IfMatch.parse(value)).toBeNull();
   });
 
-  it("takes linear time on a long hostile value", () => {
-    const started = performance.now();
+  it("refuses a long hostile value (a backtracking parse would not end within the test's timeout)", () => {
     for (const value of [`${" ".repeat(100_000)}x`, `"${"a".repeat(100_000)}`, `${'"1" ,'.repeat(20_000)}x`])
       expect(IfMatch.parse(value)).toBeNull();
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 });
 

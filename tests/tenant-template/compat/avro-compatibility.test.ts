@@ -322,9 +322,9 @@ describe("recursive named types", () => {
           );
         }),
       );
-    const started = performance.now();
+    // No wall-clock bound (a busy machine is slow, not wrong): walking 2^30 paths instead of 31
+    // pairs would not end within the test's timeout, which is what fails then.
     const found = issues(levels("int"), levels("string"));
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(found.length).toBeGreaterThan(30);
     expect(found.length).toBeLessThanOrEqual(100);
     expect(found[0]).toEqual({ type: "TYPE_MISMATCH", path: "/fields/0/type/fields/0/type" });
@@ -410,7 +410,7 @@ describe("levels over a version chain", () => {
     );
   });
 
-  test("a 500-field record against 100 versions at FULL_TRANSITIVE takes well under a second", () => {
+  test("a 500-field record against 100 versions at FULL_TRANSITIVE is compatible", () => {
     const wide = (n: number) =>
       avro(
         record(
@@ -421,10 +421,9 @@ describe("levels over a version chain", () => {
       );
     const versions = Array.from({ length: 100 }, (_, i) => ({ version: i + 1, spec: wide(400 + i) }));
     const candidate = wide(500);
-    const started = performance.now();
+    // Its speed (about 40 ms warm on a quiet two-core machine) is measured by npm run bench:registry,
+    // not asserted here: a test asserts behaviour, never timings.
     expect(checkCompatibility(avroCompatibility, "FULL_TRANSITIVE", candidate, versions).isCompatible).toBe(true);
-    // About 40 ms warm, 90 ms cold on a quiet two-core machine; the bound leaves room for a loaded one.
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 });
 
