@@ -5,7 +5,7 @@
  * name (`orders-value`, `:.payments:orders-value`) starts with the prefix. Where the scope cannot be
  * established (no such document, a tenant-wide endpoint, the other API), the answer is no.
  */
-import { parseSubject, settingsOf, usesOf } from "../confluent/confluent-store.ts";
+import { contextOfUrl, parseSubject, settingsOf, usesOf } from "../confluent/confluent-store.ts";
 import type { RegistryLevel } from "../registry/registry-levels.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
 import type { MatchedRule } from "./access-policy.ts";
@@ -55,19 +55,20 @@ async function productOf(db: Queryable, level: RegistryLevel, id: string): Promi
 
 /**
  * The qualified subject a Confluent path names: `:subject`, relative to `:context` when the URL is
- * under `/contexts/{context}` (a subject already qualified there keeps its own context).
+ * under `/contexts/{context}` (a subject already qualified there keeps its own context). Read
+ * exactly as the Confluent routes read it (parseSubject, contextOfUrl), so the scope is checked on
+ * the subject the route acts on, whichever way the context is written.
  *
  * @example
  *   subjectOfPath({ subject: "orders-value" })                       // "orders-value"
  *   subjectOfPath({ context: ".payments", subject: "orders-value" }) // ":.payments:orders-value"
+ *   subjectOfPath({ context: ":.:", subject: "orders-value" })       // "orders-value"
  */
 export function subjectOfPath(params: Record<string, string>): string | null {
   const subject = params.subject;
   if (subject === undefined) return null;
   const context = params.context;
-  if (context === undefined || subject.startsWith(":.")) return parseSubject(subject).qualified;
-  const name = context.replace(/^\./, "");
-  return parseSubject(name === "" ? subject : `:.${name}:${subject}`).qualified;
+  return parseSubject(subject, context === undefined ? "." : contextOfUrl(context)).qualified;
 }
 
 /** The qualified subject an alias names (relative to the aliasing subject's context, as the Confluent API reads it). */

@@ -37,6 +37,7 @@ import {
   dropVersion,
   contextKey,
   contextLabel,
+  contextOfUrl,
   findOrCreateSubject,
   findSubject,
   globalIdOf,
@@ -167,8 +168,8 @@ function flag(c: Ctx, name: string): boolean {
 /** The context of a `/contexts/{ctx}/...` URL (`.` for the default), or `.` at the root. */
 function urlContext(c: Ctx): string {
   const raw = c.req.param("context" as never) as string | undefined;
-  if (raw === undefined || raw === "." || raw === ":.:" || raw === "") return ".";
-  const name = raw.startsWith(":.") && raw.endsWith(":") ? raw.slice(2, -1) : raw.startsWith(".") ? raw.slice(1) : raw;
+  const name = raw === undefined ? "." : contextOfUrl(raw);
+  if (name === ".") return name;
   if (!CONTEXT_NAME.test(name))
     fail(CONFLUENT_ERRORS.invalidContext, `Invalid context name '${raw}': use letters, digits, '.', '_' and '-'.`);
   return name;

@@ -41,6 +41,21 @@ export function contextKey(context: string): string {
   return context === "." ? "" : `:.${context}:`;
 }
 
+/**
+ * The context a `/contexts/{ctx}/...` URL names, not yet checked: `.`, `:.:` or empty is the
+ * default context (`.`); `:.ctx:` and `.ctx` are `ctx`. The Confluent routes and the access checks
+ * both read the URL with this, so a key's scope is judged on the subject the route acts on.
+ *
+ * @example
+ *   contextOfUrl(":.:") // "."
+ *   contextOfUrl(":.payments:") // "payments"
+ *   contextOfUrl(".payments") // "payments"
+ */
+export function contextOfUrl(raw: string): string {
+  if (raw === "." || raw === ":.:" || raw === "") return ".";
+  return raw.startsWith(":.") && raw.endsWith(":") ? raw.slice(2, -1) : raw.startsWith(".") ? raw.slice(1) : raw;
+}
+
 /** How a context is written in answers and URLs: `.` for the default, `.ctx` for another. */
 export function contextLabel(context: string): string {
   return context === "." ? "." : `.${context}`;
