@@ -6,6 +6,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Miniflare } from "miniflare";
+import { splitSqlStatements } from "../../infra/local-platform/sql-statements.ts";
 import { TENANT_MIGRATIONS_DIR } from "./worker-bundles.ts";
 
 export type LocalD1 = Awaited<ReturnType<Miniflare["getD1Database"]>>;
@@ -29,12 +30,9 @@ export async function applyMigrationsLocally(db: LocalD1, dir: string = TENANT_M
   for (const name of names) {
     if (applied.has(name)) continue;
     const sql = await readFile(join(dir, name), "utf8");
-    // Plain SQL files: drop line comments, then one statement per terminating semicolon.
-    const statements = sql
-      .replace(/--.*$/gm, "")
-      .split(/;\s*$/m)
-      .map((statement) => statement.trim())
-      .filter((statement) => statement.length > 0);
+    // Split as D1's query endpoint does (and the local platform's, which the provisioner uses): at
+    // top-level semicolons, never inside strings, comments or a CREATE TRIGGER's BEGIN ... END body.
+    const statements = splitSqlStatements(sql);
     await db.batch([
       ...statements.map((statement) => db.prepare(statement)),
       db.prepare("INSERT INTO d1_migrations (name) VALUES (?)").bind(name),
