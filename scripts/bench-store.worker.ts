@@ -16,7 +16,7 @@ import { cacheKey } from "../tenant-template/src/cache/cache-key.ts";
 import { cachedGet } from "../tenant-template/src/cache/cached-get.ts";
 import { readCacheConfig, type ReadCacheConfig } from "../tenant-template/src/cache/read-cache-config.ts";
 import { newReadCacheStats, type ReadCacheStats } from "../tenant-template/src/cache/read-cache-stats.ts";
-import { collectionDdl } from "../tenant-template/src/store/collection-ddl.ts";
+import { collectionDdl, INCARNATION_COUNTER_DDL, incarnationDdl } from "../tenant-template/src/store/collection-ddl.ts";
 import { defineCollection } from "../tenant-template/src/store/define-collection.ts";
 import { documentRepository } from "../tenant-template/src/store/document-repository.ts";
 import { openD1Session } from "../tenant-template/src/store/open-d1-session.ts";
@@ -182,8 +182,17 @@ async function handle(request: BenchRequest, env: BenchEnv): Promise<unknown> {
   const dbs: Record<Variant, D1Database> = { indexed: env.DB_INDEXED, plain: env.DB_PLAIN };
   switch (request.op) {
     case "setup": {
-      const indexedDdl = collectionDdl(indexedCollection);
-      const plainDdl = collectionDdl(plainCollection);
+      // The tables as tenants have them: migration 0002's shape plus 0007's incarnation trigger.
+      const indexedDdl = [
+        ...collectionDdl(indexedCollection),
+        ...INCARNATION_COUNTER_DDL,
+        ...incarnationDdl(indexedCollection),
+      ];
+      const plainDdl = [
+        ...collectionDdl(plainCollection),
+        ...INCARNATION_COUNTER_DDL,
+        ...incarnationDdl(plainCollection),
+      ];
       await env.DB_INDEXED.batch(indexedDdl.map((statement) => env.DB_INDEXED.prepare(statement)));
       await env.DB_PLAIN.batch(plainDdl.map((statement) => env.DB_PLAIN.prepare(statement)));
       return { ...(await sizes(env)), indexedDdl, plainDdl } satisfies SetupReply;
@@ -287,6 +296,17 @@ async function handle(request: BenchRequest, env: BenchEnv): Promise<unknown> {
       const { variant, count } = request;
       const stats = newReadCacheStats();
       const config = cacheConfig(env, stats);
+      // The raw KV read needs each entry's key, which names the row's incarnation: looked up
+      // before the clock starts.
+      const incarnations = new Map<string, number>();
+      if (variant === "kv-raw") {
+        const { results } = await env.DB_INDEXED.prepare(
+          "SELECT id, _incarnation AS incarnation FROM bench_documents WHERE id >= ?",
+        )
+          .bind(documentId(LARGE_BASE))
+          .all<{ id: string; incarnation: number }>();
+        for (const row of results) incarnations.set(row.id, row.incarnation);
+      }
       const reply = await timed(request.reps, async () => {
         const id = documentId(LARGE_BASE + randomDocument(count));
         // A read session per read, as the d1Session middleware opens one per request.
@@ -294,7 +314,10 @@ async function handle(request: BenchRequest, env: BenchEnv): Promise<unknown> {
         let document: { id: string } | null;
         if (variant === "cached") document = await cachedGet(session, indexedCollection, id, config);
         else if (variant === "d1") document = await documentRepository(session, indexedCollection).get(id);
-        else document = await env.KV.get<{ id: string }>(cacheKey(indexedCollection.name, id, 1), "json");
+        else {
+          const key = cacheKey(indexedCollection.name, id, incarnations.get(id) ?? -1, 1);
+          document = await env.KV.get<{ id: string }>(key, "json");
+        }
         if (document?.id !== id) throw new Error(`${variant} read of ${id} found nothing`);
       });
       // Only hits are the cached read being measured; a miss would time a D1 read plus KV.

@@ -1,40 +1,51 @@
 import type { BodyOf, Collection } from "../store/define-collection.ts";
-import { documentRepository } from "../store/document-repository.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
 import type { StoredDocument } from "../store/store-result.ts";
 import { cacheKey } from "./cache-key.ts";
 import { DEFAULT_TTL_SECONDS, MIN_TTL_SECONDS, type ReadCacheConfig } from "./read-cache-config.ts";
 
-/** What the probe reads: which version is current, and which incarnation of the id it belongs to. */
-interface Probe {
-  _version: number;
-  created_at: string;
-  updated_at: string;
+/** A document as `cachedGet` read it: the stored document and the incarnation of its row. */
+export interface CachedDocument<Body> extends StoredDocument<Body> {
+  /**
+   * The row's `_incarnation` (migration 0007): a number no earlier row of the id (or of any
+   * collection) had. Not part of the API's answers; `forgetCached` needs it to name the entry.
+   */
+  incarnation: number;
 }
 
-/** A KV entry: the whole document at one version (the body as stored, not re-serialised). */
-interface CachedEntry {
+/**
+ * Which row of the id and which version of it is current: all the probe reads, and what an entry
+ * must match to be answered. One list for the probe and the row read, so they cannot disagree.
+ */
+const ROW_FACTS = "_incarnation AS incarnation, _version AS version, created_at AS createdAt, updated_at AS updatedAt";
+
+type RowFacts = Omit<CachedDocument<unknown>, "id" | "body">;
+
+/** A KV entry: the whole document at one version of one incarnation (the body as stored, not re-serialised). */
+interface CachedEntry extends RowFacts {
   id: string;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
   body: unknown;
 }
 
 /**
- * Reads a document like `documentRepository(session, collection).get(id)`, answering the body
- * from KV when it can. It can never return a stale document:
+ * Reads a document like `documentRepository(session, collection).get(id)` (plus its row's
+ * incarnation), answering the body from KV when it can. It can never return a stale document:
  *
- * 1. A tiny indexed probe, `SELECT _version, created_at, updated_at FROM <table> WHERE id = ?`, runs
- *    in the request's own D1 session, so it honours the request's bookmark: the version it sees is
- *    at least as new as anything this client wrote or read before (read-your-writes).
- * 2. The KV key names that exact version (`cacheKey`). Entries are immutable facts about one
- *    version, so KV's eventual consistency can only cost a miss, never serve an old version: an
- *    entry for version N is only ever read when D1 says N is current.
- * 3. The entry must also carry the probe's timestamps: should an id be deleted and created again
- *    (its versions restart at 1), the old incarnation's entries do not match and are ignored.
- * 4. Miss: read D1, answer, and put the entry (via `waitUntil` when given) with an expiry that only
- *    bounds storage. KV failing (get or put) falls back to D1; a cache problem is never an error.
+ * 1. A tiny indexed probe reads the current row's incarnation, version and timestamps (no body) in
+ *    the request's own D1 session, so it honours the request's bookmark: what it sees is at least
+ *    as new as anything this client wrote or read before (read-your-writes).
+ * 2. The KV key names that exact incarnation and version (`cacheKey`). Entries are immutable facts
+ *    about one version of one row, so KV's eventual consistency can only cost a miss, never serve
+ *    an old body: an entry is only ever read when D1 says its row and version are current. An id
+ *    deleted and inserted again is a new incarnation (the store's insert trigger numbers every
+ *    row), so the earlier row's entries sit under keys nobody asks for, whatever its versions and
+ *    timestamps were.
+ * 3. The entry must also carry the probe's id, incarnation, version and timestamps (a second check,
+ *    should the incarnation counter ever be set back, e.g. by a Time Travel restore: see
+ *    docs/read-cache.md).
+ * 4. Miss: read the row from D1 (body and facts in one query), answer it, and put it under the key
+ *    of the row actually read, via `waitUntil` when given, with an expiry that only bounds storage.
+ *    KV failing (get or put) falls back to D1; a cache problem is never an error.
  *
  * CACHE_MODE "off" (or no KV) is a plain D1 read that never touches KV.
  *
@@ -49,27 +60,26 @@ export async function cachedGet<C extends Collection>(
   collection: C,
   id: string,
   config: ReadCacheConfig,
-): Promise<StoredDocument<BodyOf<C>> | null> {
+): Promise<CachedDocument<BodyOf<C>> | null> {
   const { kv, stats } = config;
   if (config.mode !== "on" || kv === undefined) {
     if (stats) stats.bypassed += 1;
-    return documentRepository(session, collection).get(id);
+    return readRow(session, collection, id);
   }
 
   // The table name comes from the collection's declaration (checked by defineCollection), never from input.
   const probe = await session
-    .prepare(`SELECT _version, created_at, updated_at FROM ${collection.name} WHERE id = ?`)
+    .prepare(`SELECT ${ROW_FACTS} FROM ${collection.name} WHERE id = ?`)
     .bind(id)
-    .first<Probe>();
+    .first<RowFacts>();
   if (probe === null) {
     if (stats) stats.absent += 1;
     return null;
   }
 
-  const key = cacheKey(collection.name, id, probe._version);
   let cached: CachedEntry | null = null;
   try {
-    cached = await kv.get<CachedEntry>(key, "json");
+    cached = await kv.get<CachedEntry>(cacheKey(collection.name, id, probe.incarnation, probe.version), "json");
   } catch {
     // A failing KV (or an unreadable entry) is a miss: D1 is the source of truth.
     if (stats) stats.kvErrors += 1;
@@ -77,44 +87,49 @@ export async function cachedGet<C extends Collection>(
   if (cached !== null) {
     if (
       cached.id === id &&
-      cached.version === probe._version &&
-      cached.createdAt === probe.created_at &&
-      cached.updatedAt === probe.updated_at
+      cached.incarnation === probe.incarnation &&
+      cached.version === probe.version &&
+      cached.createdAt === probe.createdAt &&
+      cached.updatedAt === probe.updatedAt
     ) {
       if (stats) stats.hits += 1;
-      return {
-        id,
-        body: cached.body as BodyOf<C>,
-        version: cached.version,
-        createdAt: cached.createdAt,
-        updatedAt: cached.updatedAt,
-      };
+      const { incarnation, version, createdAt, updatedAt } = cached;
+      return { id, body: cached.body as BodyOf<C>, version, createdAt, updatedAt, incarnation };
     }
     if (stats) stats.rejected += 1;
   }
 
   if (stats) stats.misses += 1;
-  const document = await documentRepository(session, collection).get(id);
-  // Deleted since the probe: nothing to cache. Updated since the probe: the newer row is just as
-  // immutable under its own version's key, so it is cached (and answered) under that key.
+  const document = await readRow(session, collection, id);
+  // Deleted since the probe: nothing to cache. Updated (or deleted and inserted again) since the
+  // probe: the row read is just as immutable under its own incarnation's and version's key, so it
+  // is cached (and answered) under that key.
   if (document === null) return null;
-  const entry: CachedEntry = {
-    id,
-    version: document.version,
-    createdAt: document.createdAt,
-    updatedAt: document.updatedAt,
-    body: document.body,
-  };
   const ttl = Math.max(config.ttlSeconds ?? DEFAULT_TTL_SECONDS, MIN_TTL_SECONDS);
+  const key = cacheKey(collection.name, id, document.incarnation, document.version);
+  const entry: CachedEntry = { ...document };
   // An async wrapper, so a binding that throws synchronously is handled like one that rejects.
-  const put = (async () =>
-    kv.put(cacheKey(collection.name, id, document.version), JSON.stringify(entry), { expirationTtl: ttl }))().catch(
-    () => {
-      if (stats) stats.kvErrors += 1;
-    },
-  );
+  const put = (async () => kv.put(key, JSON.stringify(entry), { expirationTtl: ttl }))().catch(() => {
+    if (stats) stats.kvErrors += 1;
+  });
   await settle(put, config);
   return document;
+}
+
+/** The current row of `id`, body and facts from one query (so they belong to the same row). */
+async function readRow<C extends Collection>(
+  session: StoreQueryable,
+  collection: C,
+  id: string,
+): Promise<CachedDocument<BodyOf<C>> | null> {
+  const row = await session
+    .prepare(`SELECT ${ROW_FACTS}, body FROM ${collection.name} WHERE id = ?`)
+    .bind(id)
+    .first<RowFacts & { body: string }>();
+  if (row === null) return null;
+  // Validated by the collection's zod schema on the way in, so parsing is enough on the way out.
+  const { incarnation, version, createdAt, updatedAt } = row;
+  return { id, body: JSON.parse(row.body) as BodyOf<C>, version, createdAt, updatedAt, incarnation };
 }
 
 /**

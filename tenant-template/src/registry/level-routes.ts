@@ -21,7 +21,7 @@ import type { RequestIdVariables } from "../request-id.ts";
 import type { D1SessionVariables } from "../store/d1-session.ts";
 import { DEFAULT_PAGE_SIZE, documentRepository, InvalidCursorError } from "../store/document-repository.ts";
 import type { StoredDocument, UniqueViolation } from "../store/store-result.ts";
-import { cachedGet } from "../cache/cached-get.ts";
+import { cachedGet, type CachedDocument } from "../cache/cached-get.ts";
 import { forgetCached } from "../cache/forget-cached.ts";
 import { readCacheConfig } from "../cache/read-cache-config.ts";
 import { newReadCacheStats, type ReadCacheStats } from "../cache/read-cache-stats.ts";
@@ -219,7 +219,7 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
   // One document by its item URL; a version asked for under another schema does not exist there.
   // Read through the cache: it answers only for the version D1 says is current in this request's
   // session (docs/read-cache.md), so it is as safe before a write as for a plain read.
-  const load = async (c: Context<RegistryEnv>, params: Record<string, string>): Promise<StoredDocument<Body>> => {
+  const load = async (c: Context<RegistryEnv>, params: Record<string, string>): Promise<CachedDocument<Body>> => {
     const id = params[level.idParam]!;
     const stats = newReadCacheStats();
     const found = (await cachedGet(
@@ -227,7 +227,7 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
       level.collection,
       id,
       cacheOf(c, stats),
-    )) as StoredDocument<Body> | null;
+    )) as CachedDocument<Body> | null;
     c.header(CACHE_HEADER, stats.hits > 0 ? "hit" : stats.bypassed > 0 ? "bypass" : "miss");
     const misplaced =
       level.nestedItem &&
@@ -393,7 +393,7 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
       }
       noteChange(c, present(current), present(result.document as StoredDocument<Body>));
       // Tidying only: the old version's entry can never be served again once D1 moved on.
-      await forgetCached(level.collection, current.id, [current.version], cacheOf(c));
+      await forgetCached(level.collection, current, cacheOf(c));
       c.header("ETag", entityTag(result.document.version));
       return c.json(present(result.document as StoredDocument<Body>), 200);
     },
@@ -433,7 +433,7 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
       // Versions may have gone with it, and with them the last use of a Confluent id.
       if (Object.values(result.removed).some((count) => count > 0)) schemaIdCache.clear();
       noteChange(c, present(current), null);
-      await forgetCached(level.collection, current.id, [current.version], cacheOf(c));
+      await forgetCached(level.collection, current, cacheOf(c));
       return c.json({ removed: result.removed }, 200);
     },
   );

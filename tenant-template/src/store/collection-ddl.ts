@@ -47,6 +47,37 @@ export function uniqueIndexName(table: string, columns: readonly string[]): stri
   return `${table}_${columns.join("_")}_unique`;
 }
 
+/**
+ * The one-row counter every collection's insert trigger numbers rows from (migration 0007). Only
+ * the triggers write it, and only ever upwards, so no two rows ever get the same incarnation.
+ */
+export const INCARNATION_COUNTER_DDL = [
+  "CREATE TABLE document_incarnations (last INTEGER NOT NULL)",
+  "INSERT INTO document_incarnations (last) VALUES (0)",
+] as const;
+
+/**
+ * What migration 0007 added to one collection's table (after `INCARNATION_COUNTER_DDL`): the
+ * `_incarnation` column, and the trigger that gives every inserted row the counter's next value,
+ * whichever statement inserts it. The drift test checks that D1's tables have exactly this trigger;
+ * the store benchmark builds its tables with it so it measures what tenants run.
+ *
+ * @example
+ *   incarnationDdl(domains);
+ *   // ["ALTER TABLE domains ADD COLUMN _incarnation INTEGER NOT NULL DEFAULT 0",
+ *   //  "CREATE TRIGGER domains_incarnation AFTER INSERT ON domains BEGIN\n  UPDATE ..."]
+ */
+export function incarnationDdl(collection: Collection): string[] {
+  const table = collection.name;
+  return [
+    `ALTER TABLE ${table} ADD COLUMN _incarnation INTEGER NOT NULL DEFAULT 0`,
+    `CREATE TRIGGER ${table}_incarnation AFTER INSERT ON ${table} BEGIN\n` +
+      "  UPDATE document_incarnations SET last = last + 1;\n" +
+      `  UPDATE ${table} SET _incarnation = (SELECT last FROM document_incarnations) WHERE id = NEW.id;\n` +
+      "END",
+  ];
+}
+
 export const DOCUMENTS_MIGRATION_NAME = "0002_documents.sql";
 
 /**

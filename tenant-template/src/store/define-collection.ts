@@ -38,8 +38,12 @@ export interface Collection<
   readonly unique: readonly (readonly Fields[number]["name"][])[];
 }
 
-/** The columns every collection table has, whatever its declaration. */
-export const FIXED_COLUMNS = ["id", "body", "created_at", "updated_at", "_version"] as const;
+/**
+ * The columns every collection table has, whatever its declaration. All but `_incarnation` come
+ * from migration 0002 (generated from the declarations); `_incarnation` was added to every table
+ * by migration 0007 and is set by a trigger on insert, never by code.
+ */
+export const FIXED_COLUMNS = ["id", "body", "created_at", "updated_at", "_version", "_incarnation"] as const;
 
 interface SqlTypeToTs {
   TEXT: string;
@@ -60,6 +64,11 @@ export type DocumentTable<C extends Collection> = {
   updated_at: string;
   /** 1 on insert, +1 on every update. */
   _version: number;
+  /**
+   * Which row this is of all the rows the id has had: a number no earlier row of any collection
+   * had, set by the table's insert trigger (migration 0007). What the read cache keys on.
+   */
+  _incarnation: GeneratedAlways<number>;
 } & {
   [F in C["indexes"][number] as F["name"]]: GeneratedAlways<SqlTypeToTs[F["sqlType"]] | null>;
 };
@@ -134,9 +143,11 @@ export function defineCollection<
  * Every column of a collection's table, in table order: what D1 must report for it.
  *
  * @example
- *   collectionColumns(domains); // ["id", "body", "product_id", "name", "created_at", "updated_at", "_version"]
+ *   collectionColumns(domains);
+ *   // ["id", "body", "product_id", "name", "created_at", "updated_at", "_version", "_incarnation"]
  */
 export function collectionColumns<C extends Collection>(collection: C): ColumnName<C>[] {
   const indexed = collection.indexes.map((field) => field.name as IndexedName<C>);
-  return ["id", "body", ...indexed, "created_at", "updated_at", "_version"];
+  // `_incarnation` last: migration 0007 appended it to tables 0002 had made.
+  return ["id", "body", ...indexed, "created_at", "updated_at", "_version", "_incarnation"];
 }

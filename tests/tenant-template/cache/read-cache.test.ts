@@ -1,11 +1,13 @@
 /**
  * The KV read cache in real workerd on a real D1 database and a real KV namespace (through the
- * cache harness: tenant `on` and tenant `off` share one database and one namespace). What it proves:
- * no read ever returns a version older than the last acknowledged write, whatever KV holds.
+ * cache harness: tenant `on` and tenant `off` share one database and one namespace; and through the
+ * tenant Worker's own API with the cache on). What it proves: no read ever returns a version older
+ * than the last acknowledged write, nor the body of an earlier row of the same id, whatever KV holds.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { cacheKey } from "../../../tenant-template/src/cache/cache-key.ts";
 import type { ReadCacheStats } from "../../../tenant-template/src/cache/read-cache-stats.ts";
+import { startRegistryHarness, type RegistryHarness } from "../registry/registry-harness.ts";
 import { startCacheHarness, type CacheHarness, type CacheMode } from "./harness/cache-harness.ts";
 
 let harness: CacheHarness;
@@ -25,6 +27,8 @@ interface Doc {
 }
 interface ReadAnswer {
   document: Doc | null;
+  /** The row's incarnation (which row of the id this is), null when there is no document. */
+  incarnation: number | null;
   stats: ReadCacheStats;
   kvOps: number;
 }
@@ -62,7 +66,23 @@ const update = async (mode: CacheMode, doc: Doc, description: string) =>
       expectedVersion: doc.version,
     }),
   );
-const kvEntry = async (id: string, version: number) => (await harness.kv()).get(cacheKey("products", id, version));
+const kvEntry = async (id: string, incarnation: number | null, version: number) =>
+  (await harness.kv()).get(cacheKey("products", id, incarnation ?? -1, version));
+/** Every cache entry of an id, whatever its incarnation or version (but the keys `except`): key -> value. */
+async function kvEntriesOf(
+  kv: KvNamespace,
+  collection: string,
+  id: string,
+  except: readonly string[] = [],
+): Promise<Map<string, string>> {
+  // Everything of the key up to and including the id: its incarnations and versions follow.
+  const anyKey = cacheKey(collection, id, 0, 0);
+  const prefix = anyKey.slice(0, anyKey.indexOf(`/${id}/`) + id.length + 2);
+  const names = (await kv.list({ prefix })).keys.map((key) => key.name).filter((name) => !except.includes(name));
+  const values = await Promise.all(names.map((name) => kv.get(name, "text")));
+  return new Map(names.flatMap((name, i) => (values[i] == null ? [] : [[name, values[i]] as const])));
+}
+type KvNamespace = Awaited<ReturnType<CacheHarness["kv"]>>;
 
 describe("read-after-write", () => {
   test("with the cache: a miss fills the entry, the next read hits, an update is read back at once", async () => {
@@ -80,8 +100,9 @@ describe("read-after-write", () => {
     expect(after.stats).toMatchObject({ misses: 1 });
     expect((await read("on", doc.id)).stats).toMatchObject({ hits: 1 });
     // Hygiene: the replaced version's entry is deleted (correctness never depended on it).
-    expect(await kvEntry(doc.id, 1)).toBeNull();
-    expect(await kvEntry(doc.id, 2)).not.toBeNull();
+    expect(after.incarnation).toBe(first.incarnation);
+    expect(await kvEntry(doc.id, first.incarnation, 1)).toBeNull();
+    expect(await kvEntry(doc.id, first.incarnation, 2)).not.toBeNull();
 
     await write("on", "delete", { id: doc.id, expectedVersion: 2 });
     expect((await read("on", doc.id)).document).toBeNull();
@@ -102,8 +123,7 @@ and not one KV call for reads, writes or hygiene`, async () => {
     for (const answer of [...reads, after, gone])
       expect(answer.stats).toEqual({ hits: 0, misses: 0, absent: 0, bypassed: 1, kvErrors: 0, rejected: 0 });
     expect([...reads, after, gone, deleted].map((answer) => answer.kvOps)).toEqual([0, 0, 0, 0, 0]);
-    const keys = (await (await harness.kv()).list({ prefix: cacheKey("products", doc.id, 0).replace(/0$/, "") })).keys;
-    expect(keys).toEqual([]);
+    expect(await kvEntriesOf(await harness.kv(), "products", doc.id)).toEqual(new Map());
   });
 
   test(`interleaved writes and reads, sequential then concurrent: \
@@ -153,40 +173,60 @@ describe("KV can never make a read stale", () => {
   test(`an entry planted under an old version's key is never served, \
 nor one that does not match the current version`, async () => {
     const v1 = await insert("on", "planted");
-    await read("on", v1.id); // caches version 1
+    const { incarnation } = await read("on", v1.id); // caches version 1
     const v2 = await update("on", v1, "real v2");
     // Plant what a lagging KV location could still hold: the old version, written back by hand.
     const kv = await harness.kv();
-    await kv.put(cacheKey("products", v1.id, 1), JSON.stringify({ ...v1, body: { name: "STALE" } }));
+    await kv.put(
+      cacheKey("products", v1.id, incarnation!, 1),
+      JSON.stringify({ ...v1, incarnation, body: { name: "STALE" } }),
+    );
     expect(await read("on", v1.id)).toMatchObject({ document: v2, stats: { misses: 1, hits: 0 } });
     // A forged entry under the current key that claims another write (other timestamps) is refused too.
     await kv.put(
-      cacheKey("products", v1.id, 2),
-      JSON.stringify({ ...v2, updatedAt: v1.updatedAt, body: { name: "FORGED" } }),
+      cacheKey("products", v1.id, incarnation!, 2),
+      JSON.stringify({ ...v2, incarnation, updatedAt: v1.updatedAt, body: { name: "FORGED" } }),
     );
     expect(await read("on", v1.id)).toMatchObject({ document: v2, stats: { rejected: 1, misses: 1, hits: 0 } });
     expect(await read("on", v1.id)).toMatchObject({ document: v2, stats: { hits: 1 } });
   });
 
-  test("an id deleted and created again (versions restart at 1) never serves the old incarnation's entry", async () => {
-    const id = `recreated-${Date.now()}`;
-    const old = await insert("on", "first life", id);
-    await read("on", id);
-    const entry = await kvEntry(id, 1);
-    expect(entry).not.toBeNull();
-    await write("on", "delete", { id, expectedVersion: 1 });
-    // The delete's hygiene removed the entry; put it back as a KV location that has not seen the delete would.
-    await (await harness.kv()).put(cacheKey("products", id, 1), String(entry));
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    const reborn = await insert("on", "second life", id);
-    expect(reborn.version).toBe(1);
-    expect(reborn.updatedAt).not.toBe(old.updatedAt);
-    expect(await read("on", id)).toMatchObject({ document: reborn, stats: { rejected: 1, misses: 1 } });
+  test(`an id deleted and created again at once, 40 times, never serves the earlier row's body, \
+even when a lagging KV location still holds that row's entry \
+claiming the new row's version and timestamps`, async () => {
+    // A re-create within the same millisecond as the earlier row's write leaves exactly that: an
+    // entry with the same id, version and timestamps and another body. Here the earlier row's
+    // entries are planted back rewritten so, with no pause between the delete and the insert.
+    const id = `recreated-${crypto.randomUUID()}`;
+    const kv = await harness.kv();
+    const incarnations = new Set<number>();
+    const planted = new Set<string>();
+    let earlier = new Map<string, string>();
+    for (let life = 0; life < 40; life += 1) {
+      const row = await insert("on", `life ${life}`, id);
+      expect(row.version).toBe(1);
+      for (const [key, value] of earlier) {
+        const entry = JSON.parse(value) as Doc;
+        await kv.put(key, JSON.stringify({ ...entry, createdAt: row.createdAt, updatedAt: row.updatedAt }));
+        planted.add(key);
+      }
+      const first = await read("on", id);
+      expect(first.document).toEqual(row);
+      // The earlier row's entries are not even looked at: they sit under other keys.
+      expect(first.stats).toMatchObject({ misses: 1, hits: 0, rejected: 0 });
+      expect(incarnations.has(first.incarnation!), `incarnation ${first.incarnation} given twice`).toBe(false);
+      incarnations.add(first.incarnation!);
+      expect(await read("on", id)).toMatchObject({ document: row, stats: { hits: 1 } });
+      // This row's entries (the listing also holds the earlier rows' planted ones: left out).
+      earlier = await kvEntriesOf(kv, "products", id, [...planted]);
+      expect([...earlier.values()].map((value) => (JSON.parse(value) as Doc).body.name)).toEqual([`life ${life}`]);
+      expect((await write("on", "delete", { id, expectedVersion: 1 })).result.ok).toBe(true);
+    }
   });
 
   test("a request whose bookmark is newer than the cached entry sees the write", async () => {
     const v1 = await insert("on", "bookmarked");
-    await read("on", v1.id);
+    const { incarnation } = await read("on", v1.id);
     expect((await read("on", v1.id)).stats.hits).toBe(1);
     const updated = await write("on", "update", {
       id: v1.id,
@@ -195,7 +235,10 @@ nor one that does not match the current version`, async () => {
     });
     expect(updated.bookmark).toBeTruthy();
     // Plant version 1 again under its key: only the probe, run at the bookmark, decides what is current.
-    await (await harness.kv()).put(cacheKey("products", v1.id, 1), JSON.stringify(v1));
+    await (await harness.kv()).put(
+      cacheKey("products", v1.id, incarnation!, 1),
+      JSON.stringify({ ...v1, incarnation }),
+    );
     const answer = await read("on", v1.id, { "x-d1-bookmark": updated.bookmark! });
     expect(answer.document).toEqual(written(updated));
     expect(answer.bookmark).toBeTruthy();
@@ -226,8 +269,83 @@ describe("KV failures fall back to D1", () => {
 
   test("puts handed to ctx.waitUntil still fill the cache", async () => {
     const doc = await insert("on", "wait-until");
-    expect((await read("on", doc.id, { "x-wait-until": "1" })).document).toEqual(doc);
-    await expect.poll(() => kvEntry(doc.id, 1), { timeout: 5_000 }).not.toBeNull();
+    const first = await read("on", doc.id, { "x-wait-until": "1" });
+    expect(first.document).toEqual(doc);
+    await expect.poll(() => kvEntry(doc.id, first.incarnation, 1), { timeout: 5_000 }).not.toBeNull();
     expect(await read("on", doc.id, { "x-wait-until": "1" })).toMatchObject({ document: doc, stats: { hits: 1 } });
+  });
+});
+
+describe("through the tenant Worker's API (cache on)", () => {
+  const TENANT = "recreate";
+  let api: RegistryHarness;
+  beforeAll(async () => {
+    api = await startRegistryHarness([TENANT], { cacheMode: "on" });
+  });
+  afterAll(async () => {
+    await api?.dispose();
+  });
+
+  /** A backup holding one product under a fixed id, always at version 1 with the same timestamps. */
+  const backup = (id: string, name: string) => ({
+    format: "wfp-schema-registry-export",
+    formatVersion: 1,
+    collections: {
+      products: [
+        {
+          id,
+          _version: 1,
+          created_at: "2026-01-01T00:00:00.000Z",
+          updated_at: "2026-01-01T00:00:00.000Z",
+          body: { name },
+        },
+      ],
+    },
+  });
+
+  test(`an import that re-creates a fixed id with the same version and timestamps, 10 times over, \
+never answers the earlier row's body, even from a KV location that has not seen the delete`, async () => {
+    // The earlier row and the new one agree on id, version and both timestamps: only the row
+    // itself (its incarnation) tells them apart. This is what a restore of another backup with
+    // the same fixed ids does, at any speed.
+    const id = "fixed-product-0001";
+    const path = `/api/products/${id}`;
+    const kv = await api.kv(TENANT);
+    let earlier = new Map<string, string>();
+    for (let life = 0; life < 10; life += 1) {
+      const imported = await api.call(TENANT, "POST", "/api/import", backup(id, `life ${life}`));
+      expect(imported.status, imported.text).toBe(201);
+      // What a lagging KV location could still hold: the earlier row's entries, as they were.
+      for (const [key, value] of earlier) await kv.put(key, value);
+      const first = await api.call<{ name: string; version: number }>(TENANT, "GET", path);
+      expect(first.status, first.text).toBe(200);
+      expect(first.json).toMatchObject({ name: `life ${life}`, version: 1 });
+      expect(first.headers.get("x-registry-cache")).toBe("miss");
+      // The entry is put after the response (waitUntil): read until a hit, which must be this row.
+      await expect
+        .poll(
+          async () => {
+            const res = await api.call<{ name: string }>(TENANT, "GET", path);
+            return `${res.headers.get("x-registry-cache")} ${res.json.name}`;
+          },
+          { timeout: 10_000, interval: 50 },
+        )
+        .toBe(`hit life ${life}`);
+      // This row's entry (the listing also holds the earlier rows' planted ones: left out).
+      earlier = new Map(
+        [...(await kvEntriesOf(kv, "products", id))].filter(([, value]) => value.includes(`"life ${life}"`)),
+      );
+      expect(earlier.size).toBe(1);
+      const deleted = await api.call(TENANT, "DELETE", path, undefined, { "if-match": '"1"' });
+      expect(deleted.status, deleted.text).toBe(200);
+      // The delete's hygiene removes the entry after the response; wait for it, so the entry
+      // planted back above is not removed after it was planted.
+      await expect
+        .poll(async () => (await Promise.all([...earlier.keys()].map((key) => kv.get(key)))).every((v) => v === null), {
+          timeout: 10_000,
+          interval: 50,
+        })
+        .toBe(true);
+    }
   });
 });

@@ -26,7 +26,14 @@ export interface RegistryHarness {
     headers?: Record<string, string>,
   ): Promise<ApiResponse<T>>;
   d1(database: string): Promise<LocalD1>;
+  /** The tenant's read-cache KV namespace (`CACHE`), to inspect or plant entries by hand. */
+  kv(database: string): Promise<Awaited<ReturnType<Miniflare["getKVNamespace"]>>>;
   dispose(): Promise<void>;
+}
+
+export interface RegistryHarnessOptions {
+  /** The Workers' `CACHE_MODE`: "off" (default) reads D1 only; "on" answers item reads from KV when it can. */
+  cacheMode?: "on" | "off";
 }
 
 /**
@@ -34,7 +41,10 @@ export interface RegistryHarness {
  *   const api = await startRegistryHarness(["crud"]);
  *   const res = await api.call("crud", "POST", "/api/products", { name: "Shop" });
  */
-export async function startRegistryHarness(databases: readonly string[]): Promise<RegistryHarness> {
+export async function startRegistryHarness(
+  databases: readonly string[],
+  options: RegistryHarnessOptions = {},
+): Promise<RegistryHarness> {
   const code = await bundleTenantTemplate();
   const mf = new Miniflare({
     workers: databases.map((database) => ({
@@ -48,7 +58,7 @@ export async function startRegistryHarness(databases: readonly string[]): Promis
         TENANT_ID: database,
         TEMPLATE_VERSION: "test",
         RESIDENCY: "global",
-        CACHE_MODE: "off",
+        CACHE_MODE: options.cacheMode ?? "off",
         ...tenantSecretBindings(),
       },
     })),
@@ -78,6 +88,7 @@ export async function startRegistryHarness(databases: readonly string[]): Promis
       return { status: res.status, headers: new Headers(res.headers), text, json: json as never };
     },
     d1,
+    kv: (database) => mf.getKVNamespace("CACHE", `tenant-${database}`),
     dispose: () => mf.dispose(),
   };
 }

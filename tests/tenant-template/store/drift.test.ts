@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   DOCUMENTS_MIGRATION_NAME,
   documentsMigrationSql,
+  incarnationDdl,
   uniqueIndexName,
 } from "../../../tenant-template/src/store/collection-ddl.ts";
 import { COLLECTIONS, type StoreDatabase } from "../../../tenant-template/src/store/collections.ts";
@@ -68,6 +69,20 @@ describe("the tables D1 builds from the migrations", () => {
       expect(generated, collection.name).toEqual(
         collection.indexes.map((field) => ({ name: field.name, sqlType: field.sqlType })),
       );
+    }
+  });
+
+  test("number every inserted row with a new incarnation: migration 0007's trigger, on every collection", async () => {
+    const db = await harness.d1("drift");
+    for (const collection of COLLECTIONS) {
+      const { results } = await db
+        .prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? ORDER BY name")
+        .bind(collection.name)
+        .all<{ sql: string }>();
+      expect(
+        results.map((trigger) => trigger.sql),
+        collection.name,
+      ).toEqual([incarnationDdl(collection)[1]]);
     }
   });
 

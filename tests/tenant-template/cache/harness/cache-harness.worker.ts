@@ -66,10 +66,13 @@ function cacheFor(c: Context<HarnessEnv>): { config: ReadCacheConfig; ops: { tot
   return { config: readCacheConfig({ CACHE: kv, CACHE_MODE: c.env.CACHE_MODE }, ctx, newReadCacheStats()), ops };
 }
 
+// The document as the repository would answer it; the row's incarnation beside it.
 app.get("/c/:collection/:id", async (c) => {
   const { config, ops } = cacheFor(c);
-  const document = await cachedGet(c.var.session, collectionOf(c), c.req.param("id"), config);
-  return c.json({ document, stats: config.stats, kvOps: ops.total });
+  const read = await cachedGet(c.var.session, collectionOf(c), c.req.param("id"), config);
+  if (read === null) return c.json({ document: null, incarnation: null, stats: config.stats, kvOps: ops.total });
+  const { incarnation, ...document } = read;
+  return c.json({ document, incarnation, stats: config.stats, kvOps: ops.total });
 });
 
 interface WriteInput {
@@ -78,7 +81,8 @@ interface WriteInput {
   expectedVersion?: number;
 }
 
-// Writes as an API handler would do them: the store write, then cache hygiene for the replaced version.
+// Writes as an API handler would do them: the store write, then cache hygiene for the replaced
+// version (the handler read the row before writing; here its incarnation is read from D1).
 app.post("/c/:collection/:op", async (c) => {
   const collection = collectionOf(c);
   const repo = documentRepository(c.var.session, collection);
@@ -91,13 +95,18 @@ app.post("/c/:collection/:op", async (c) => {
   }
   const id = input.id ?? "";
   const expectedVersion = input.expectedVersion ?? 0;
+  const row = await c.var.session
+    .prepare(`SELECT _incarnation AS incarnation FROM ${collection.name} WHERE id = ?`)
+    .bind(id)
+    .first<{ incarnation: number }>();
+  const replaced = { id, incarnation: row?.incarnation ?? -1, version: expectedVersion };
   if (op === "update") {
     const result = await repo.update(id, input.body ?? {}, { expectedVersion });
-    if (result.ok) await forgetCached(collection, id, [expectedVersion], config);
+    if (result.ok) await forgetCached(collection, replaced, config);
     return c.json({ result, kvOps: ops.total });
   }
   const result = await repo.delete(id, { expectedVersion });
-  if (result.ok) await forgetCached(collection, id, [expectedVersion], config);
+  if (result.ok) await forgetCached(collection, replaced, config);
   return c.json({ result, kvOps: ops.total });
 });
 
