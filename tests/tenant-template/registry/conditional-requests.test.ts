@@ -159,6 +159,102 @@ describe("DELETE with If-Match", () => {
   });
 });
 
+describe("concurrent clients through the API's own routes (no lost update)", () => {
+  it(`8 clients each read, PATCH with If-Match and retry on 412, each adding its own change: \
+the final document holds all 8 changes, one version per change`, async () => {
+    // Every client appends its own token to what it read, so a write computed from a version that
+    // another write replaced would drop that write's token. The clients go in waves so that every
+    // attempt contends: all clients still waiting read, then all send their PATCH at once. They
+    // all hold the same version, so exactly one wins; the others are refused (412), either by the
+    // check after their read or, when they read before the winner wrote, by the UPDATE's own
+    // version guard (the race branch), and retry in the next wave.
+    counter += 1;
+    const created = await api.call<Doc>(DB, "POST", "/api/products", { name: `Contended ${counter}` });
+    expect(created.status, created.text).toBe(201);
+    const path = `/api/products/${created.json.id}`;
+    const CLIENTS = 8;
+    let waiting = Array.from({ length: CLIENTS }, (_, i) => i);
+    for (let wave = 1; waiting.length > 0; wave += 1) {
+      expect(wave, "every wave lets exactly one client in").toBeLessThanOrEqual(CLIENTS);
+      const reads = await Promise.all(waiting.map(() => api.call<Doc>(DB, "GET", path)));
+      const results = await Promise.all(
+        waiting.map((client, k) => {
+          const read = reads[k]!;
+          expect(read.status, read.text).toBe(200);
+          const tokens = String(read.json.description ?? "")
+            .split(" ")
+            .filter((token) => token !== "");
+          const description = [...tokens, `client-${client}`].join(" ");
+          return api.call<Doc>(DB, "PATCH", path, { description }, { "if-match": read.headers.get("etag") ?? "" });
+        }),
+      );
+      // Lost the race: re-read and retry. Anything else (a 409, a second 200 for one version) is a bug.
+      for (const res of results) if (res.status !== 200) expect(res.status, res.text).toBe(412);
+      expect(results.filter((res) => res.status === 200)).toHaveLength(1);
+      waiting = waiting.filter((_, k) => results[k]!.status !== 200);
+    }
+
+    const final = await api.call<Doc>(DB, "GET", path);
+    const tokens = String(final.json.description).split(" ").sort();
+    expect(tokens).toEqual(Array.from({ length: CLIENTS }, (_, i) => `client-${i}`).sort());
+    expect(final.json.version).toBe(1 + CLIENTS);
+    expect(await storedRow(products.name, created.json.id)).toMatchObject({ version: 1 + CLIENTS });
+  });
+
+  it(`DELETE and PATCH racing with the same If-Match: exactly one succeeds, \
+and the registry holds what that one did, with everything below`, async () => {
+    // Sixteen clients per round, eight of each kind: each reads the product (ETag "2"), and once
+    // all have read, each sends its write with that ETag. When a DELETE wins, every other writer
+    // finds the product gone (404) and its domain went with it; when a PATCH wins, every other
+    // writer is refused (412) and the product is at version 3 with that PATCH's change and domain.
+    // The deleters use the admin key in even rounds and a write key in odd ones: the Worker looks a
+    // write key up in D1 before the route runs, so those DELETEs read the product after the PATCHes
+    // did and mostly lose to them, while admin-key DELETEs (no lookup, no body to read) mostly win.
+    // So both kinds win rounds, and losers of both kinds are stopped by the write's own version
+    // guard after a successful read (the race branches), not only by the check after the read.
+    const key = await api.call<{ key: string }>(DB, "POST", "/api/keys", { role: "write", description: "deleter" });
+    expect(key.status, key.text).toBe(201);
+    const writeKey = { authorization: `Bearer ${key.json.key}` };
+    for (let round = 0; round < 10; round += 1) {
+      const { path, id, domainId } = await guardedProduct();
+      const kinds = Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? "DELETE" : "PATCH"));
+      let ready = 0;
+      let allRead = () => {};
+      const reads = new Promise<void>((resolve) => {
+        allRead = resolve;
+      });
+      const results = await Promise.all(
+        kinds.map(async (kind, i) => {
+          const read = await api.call(DB, "GET", path);
+          expect(read.headers.get("etag")).toBe('"2"');
+          ready += 1;
+          if (ready === kinds.length) allRead();
+          await reads;
+          if (kind === "PATCH")
+            return api.call(DB, "PATCH", path, { description: `patch ${i}` }, { "if-match": '"2"' });
+          return api.call(DB, "DELETE", path, undefined, { "if-match": '"2"', ...(round % 2 === 1 ? writeKey : {}) });
+        }),
+      );
+      const won = results.flatMap((res, i) => (res.status === 200 ? [i] : []));
+      expect(won, results.map((res) => `${res.status} ${res.text}`).join("\n")).toHaveLength(1);
+      const winner = won[0]!;
+      const others = results.filter((_, i) => i !== winner).map((res) => res.status);
+      if (kinds[winner] === "DELETE") {
+        expect(others).toEqual(Array(15).fill(404));
+        expect(await storedRow(products.name, id)).toBeNull();
+        expect(await storedRow(domains.name, domainId)).toBeNull();
+        expect((await api.call(DB, "GET", path)).status).toBe(404);
+      } else {
+        expect(others).toEqual(Array(15).fill(412));
+        const row = await storedRow(products.name, id);
+        expect(row).toMatchObject({ version: 3 });
+        expect(JSON.parse(row!.body)).toMatchObject({ description: `patch ${winner}` });
+        expect(await storedRow(domains.name, domainId)).not.toBeNull();
+      }
+    }
+  });
+});
+
 it("a nested item (a schema version) takes the same condition", async () => {
   const schema = await api.call<Doc>(DB, "POST", `/api/contexts/${DEFAULT_CONTEXT}/schemas`, {
     name: "GuardedSchema",
