@@ -78,7 +78,7 @@ export const MUTATIONS: readonly Mutation[] = [
     from: "const host = hostOfUrl(request.url);",
     to:
       'const forwarded = request.headers.get("x-forwarded-host"); ' +
-      "const host = hostOfUrl(forwarded === null ? request.url : `http://${forwarded}/`);",
+      'const host = hostOfUrl(forwarded === null ? request.url : "http://" + forwarded + "/");',
     tests: ["tests/dispatcher/dispatcher.test.ts"],
   },
   {
@@ -112,5 +112,39 @@ export const MUTATIONS: readonly Mutation[] = [
     from: "...(props.jurisdiction ? { jurisdiction: props.jurisdiction } : {}),",
     to: "...({}),",
     tests: ["tests/provisioner/tenant-lifecycle.test.ts", "tests/e2e/platform.test.ts"],
+  },
+  {
+    name: "cache-never-stale-incarnation",
+    claim: "The read cache can never serve an old version, even of a deleted and re-created document.",
+    file: "tenant-template/src/cache/cached-get.ts",
+    from: 'const ROW_FACTS = "_incarnation AS incarnation,',
+    to: 'const ROW_FACTS = "0 AS incarnation,',
+    tests: ["tests/tenant-template/cache/read-cache.test.ts"],
+  },
+  {
+    name: "no-lost-update-version-check",
+    claim: "If-Match makes updates conditional: concurrent writers never lose an update (412 when stale).",
+    file: "tenant-template/src/store/document-repository.ts",
+    from: '          .where("_version", "=", expectedVersion)\n',
+    to: "",
+    tests: ["tests/tenant-template/registry/conditional-requests.test.ts"],
+  },
+  {
+    name: "no-lost-update-conditional-delete",
+    claim: "If-Match makes deletes conditional: a delete that lost the race changes nothing.",
+    file: "tenant-template/src/registry/cascade-delete.ts",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the product's own template text, matched literally
+    from: "WHERE id = ${id} AND _version = ${expectedVersion})`;",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the same, without the version condition
+    to: "WHERE id = ${id})`;",
+    tests: ["tests/tenant-template/registry/conditional-requests.test.ts"],
+  },
+  {
+    name: "if-match-precondition",
+    claim: "A stale If-Match is answered 412 Precondition Failed.",
+    file: "tenant-template/src/registry/level-routes.ts",
+    from: "!condition.matches(entityTag(current))) return preconditionFailed(level, current);",
+    to: "false) return preconditionFailed(level, current);",
+    tests: ["tests/tenant-template/registry/conditional-requests.test.ts"],
   },
 ];
