@@ -3,9 +3,10 @@
  * role it needs, how a scoped key's scope is checked, the audit action it is recorded as, and
  * whether it is audited when it succeeds (docs/security.md, "API keys and roles").
  *
- * The table is the single source of truth: tests/tenant-template/auth/access-matrix.test.ts fails
- * when the app has a route without a rule here, and a request no rule matches needs an unscoped
- * admin key (fail closed).
+ * A request no rule matches needs an unscoped admin key (fail closed). The access matrix test
+ * (tests/tenant-template/auth/access-matrix.test.ts) calls every route the app serves with every
+ * kind of key against a table of its own, written from the docs, so a wrong or missing rule here
+ * fails it.
  */
 import { TrieRouter } from "hono/router/trie-router";
 import { REGISTRY_LEVELS, type RegistryLevel } from "../registry/registry-levels.ts";
