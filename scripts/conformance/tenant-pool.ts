@@ -24,7 +24,12 @@ export interface PooledTenant {
   databaseId: string;
   kvNamespaceId: string;
   seed: TableSeed[];
+  /** The database's triggers (name, CREATE statement): set aside while a reset writes the rows back. */
+  triggers: { name: string; sql: string }[];
 }
+
+/** The tenant's Confluent global ids (migration 0004). */
+const SCHEMA_IDS_TABLE = "confluent_schema_ids";
 
 /** Tables a reset leaves alone: SQLite's and D1's own, and the record of applied migrations. */
 const UNTOUCHED = /^(?:sqlite_|_cf_|d1_migrations$)/;
@@ -107,16 +112,30 @@ export async function onboardPooledTenant(platform: LocalPlatform, id: string, h
     names.map((name, index) => ({ sql: `SELECT ${columns[index]!.map(quote).join(", ")} FROM ${quote(name)}` })),
   );
   const seed = names.map((table, index) => ({ table, columns: columns[index]!, rows: contents[index]!.results.rows }));
-  return { id, host, adminKey: report.adminKey, databaseId, kvNamespaceId, seed };
+  const [triggerRows] = await rawQuery(platform, databaseId, [
+    { sql: "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name" },
+  ]);
+  const triggers = triggerRows!.results.rows.map((row) => ({ name: String(row[0]), sql: String(row[1]) }));
+  return { id, host, adminKey: report.adminKey, databaseId, kvNamespaceId, seed, triggers };
 }
 
 /**
  * Puts a pooled tenant back to its just-onboarded state: every table emptied and refilled with
  * its seed rows in one D1 batch (a transaction; foreign keys checked at its end), AUTOINCREMENT
- * counters included (`sqlite_sequence`), and every key of its KV namespace deleted.
+ * counters included (`sqlite_sequence`), and every key of its KV namespace deleted. Triggers are
+ * dropped for the refill and made again at its end, in the same transaction: the rows go back as
+ * they were recorded, not as a trigger would rewrite them (nor in an order a trigger depends on).
+ * Answers the Confluent schema ids the tenant held before: ids restart at 1 with other content,
+ * which the Worker's per-isolate id cache cannot know (docs/conformance.md, "How scenarios are
+ * isolated").
  */
-export async function resetTenant(platform: LocalPlatform, tenant: PooledTenant): Promise<void> {
-  const batch: { sql: string; params?: unknown[] }[] = [{ sql: "PRAGMA defer_foreign_keys = on" }];
+export async function resetTenant(platform: LocalPlatform, tenant: PooledTenant): Promise<{ schemaIds: number[] }> {
+  const batch: { sql: string; params?: unknown[] }[] = [
+    { sql: "PRAGMA defer_foreign_keys = on" },
+    // Read in the same transaction as the reset, so no id is missed.
+    { sql: `SELECT id FROM ${SCHEMA_IDS_TABLE} ORDER BY id` },
+    ...tenant.triggers.map(({ name }) => ({ sql: `DROP TRIGGER IF EXISTS ${quote(name)}` })),
+  ];
   const refill = ({ table, columns, rows }: TableSeed): void => {
     const sql =
       `INSERT INTO ${quote(table)} (${columns.map(quote).join(", ")}) ` +
@@ -131,14 +150,17 @@ export async function resetTenant(platform: LocalPlatform, tenant: PooledTenant)
     batch.push({ sql: "DELETE FROM sqlite_sequence" });
     refill(sequence);
   }
+  for (const { sql } of tenant.triggers) batch.push({ sql });
   // Once more on a failure: one reset in a full run was refused by the local D1 with an internal
   // error ("false == true: SQLITE_ERROR") and the same batch passes when sent again.
+  let results: QueryResult;
   try {
-    await rawQuery(platform, tenant.databaseId, batch);
+    results = await rawQuery(platform, tenant.databaseId, batch);
   } catch {
     await new Promise((done) => setTimeout(done, 200));
-    await rawQuery(platform, tenant.databaseId, batch);
+    results = await rawQuery(platform, tenant.databaseId, batch);
   }
+  const schemaIds = (results[1]?.results.rows ?? []).map((row) => Number(row[0]));
   for (;;) {
     const keys = await cloudflare<{ name: string }[]>(
       platform,
@@ -153,4 +175,5 @@ export async function resetTenant(platform: LocalPlatform, tenant: PooledTenant)
       keys.map((key) => key.name),
     );
   }
+  return { schemaIds };
 }
