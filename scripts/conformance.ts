@@ -1,6 +1,10 @@
 /**
  * `npm run conformance [-- --json] [--suite <dir>] [--file <name.feature>]... [--platforms <n>]
- *   [--tenants <n>] [--failures] [--rerun <report.json>]`
+ *   [--tenants <n>] [--failures] [--rerun <report.json>] [--no-bookmarks]`
+ *
+ * `--no-bookmarks` plays every request without an `x-d1-bookmark` header, as a plain Confluent
+ * client does (so the Worker's schema id cache answers as it would for them); by default each
+ * scenario's requests carry one from `first-primary` on. The report says which.
  *
  * `--rerun` plays only the scenarios that did not pass in an earlier `--json` report (iterating on
  * failures without replaying the two thousand that pass); the rate it prints covers those alone.
@@ -15,6 +19,7 @@ import { formatReport, runConformance, RunnerError } from "./conformance/conform
 const args = process.argv.slice(2);
 const json = args.includes("--json");
 const failures = args.includes("--failures");
+const bookmarks = !args.includes("--no-bookmarks");
 const files: string[] = [];
 let suiteDir: string | undefined;
 let platforms = 1;
@@ -27,7 +32,7 @@ for (let i = 0; i < args.length; i++) {
   else if (arg === "--platforms") platforms = Number(args[++i]);
   else if (arg === "--tenants") tenants = Number(args[++i]);
   else if (arg === "--rerun") rerun = args[++i];
-  else if (arg !== "--json" && arg !== "--failures") {
+  else if (arg !== "--json" && arg !== "--failures" && arg !== "--no-bookmarks") {
     process.stderr.write(`unknown argument ${arg}\n`);
     process.exit(2);
   }
@@ -63,6 +68,7 @@ try {
     ...(files.length === 0 ? {} : { files }),
     platforms: Number.isInteger(platforms) && platforms > 0 ? platforms : 1,
     tenants: Number.isInteger(tenants) && tenants > 0 ? tenants : 3,
+    bookmarks,
     // Progress on stderr, so stdout stays one report (or one JSON object).
     onScenario: (_result, done, total) => {
       if (process.stderr.isTTY || done % 100 === 0 || done === total)

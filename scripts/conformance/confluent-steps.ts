@@ -2,8 +2,11 @@
  * Step definitions for the confluent-bdd features: each step is an HTTP call to the Confluent API
  * at the tenant's root, or an assertion on the last response, or a stored value. The meaning of
  * each step follows the features' own README and their authors' step names (the same request a
- * Confluent client would send); nothing here knows how the registry is built.
+ * Confluent client would send); nothing here knows how the registry is built. The steps are
+ * strict: no reply is made up, an empty body is not an empty list, a setup step checks that its
+ * state took, and the audit-log steps read the tenant's own audit log (audit-event-step.ts).
  */
+import { auditExpectation, checkAuditEntry, type SentRequest } from "./audit-event-step.ts";
 
 /** One reply from the registry under test. */
 export interface StepReply {
@@ -14,9 +17,14 @@ export interface StepReply {
 
 /** What the steps of one scenario share: a way to call the tenant, the last reply, stored values. */
 export interface ScenarioWorld {
+  /** Sends a request, records it in `requests` and keeps its reply as `last`. */
   call(method: string, path: string, body?: unknown): Promise<StepReply>;
   last?: StepReply;
   stored: Map<string, unknown>;
+  /** Every request the scenario sent, in order, with its reply's request id (for the audit steps). */
+  requests: SentRequest[];
+  /** The id of the API key the runner sends: the actor the tenant's audit log must name. */
+  keyId: string;
   /** Tally of the last import step, which the features then assert. */
   imports?: { imported: number; errors: number };
   /** Replies of the last concurrent step ("N goroutines ..."), each with the role that sent it. */
@@ -28,12 +36,16 @@ export interface ScenarioWorld {
 /** A step the runner deliberately does not play: the scenario goes on, and the reason is reported. */
 export class StepSkipped extends Error {}
 
-interface StepDefinition {
-  pattern: RegExp;
-  run(world: ScenarioWorld, args: string[], docString: string | undefined): Promise<void> | void;
+/** What a step may carry under its text: a doc string or a data table. */
+export interface StepArgument {
+  docString?: string | undefined;
+  table?: string[][] | undefined;
 }
 
-const AUDIT_LOG_REASON = "audit log of the product the features come from (axonops), not part of the Confluent API";
+interface StepDefinition {
+  pattern: RegExp;
+  run(world: ScenarioWorld, args: string[], docString: string | undefined, table: string[][] | undefined): unknown;
+}
 
 const definitions: StepDefinition[] = [];
 function step(pattern: RegExp, run: StepDefinition["run"]): void {
@@ -43,10 +55,14 @@ function step(pattern: RegExp, run: StepDefinition["run"]): void {
 /** Finds the definition for a step's text; undefined when no definition matches. */
 export function matchStep(
   text: string,
-): { run: (world: ScenarioWorld, docString: string | undefined) => Promise<void> } | undefined {
+): { run: (world: ScenarioWorld, argument?: StepArgument) => Promise<void> } | undefined {
   for (const definition of definitions) {
     const match = definition.pattern.exec(text);
-    if (match) return { run: async (world, docString) => definition.run(world, match.slice(1), docString) };
+    if (match)
+      return {
+        run: async (world, argument = {}) =>
+          void (await definition.run(world, match.slice(1), argument.docString, argument.table)),
+      };
   }
   return undefined;
 }
@@ -127,6 +143,12 @@ async function registerExpecting200(
     throw new Error(`setup registration under "${subject}" answered ${reply.status}: ${reply.body.slice(0, 300)}`);
 }
 
+/** A setup step ("Given the global mode is ..."): the state it names must really be set. */
+async function setupExpecting200(world: ScenarioWorld, method: string, path: string, body?: unknown): Promise<void> {
+  const reply = await world.call(method, path, body);
+  if (reply.status !== 200) throw new Error(`setup ${method} ${path} answered ${reply.status}: ${show(world)}`);
+}
+
 function typed(schemaType: string | undefined, body: Record<string, unknown>): Record<string, unknown> {
   return schemaType === undefined ? body : { ...body, schemaType };
 }
@@ -141,9 +163,13 @@ function reference(
 
 // ---- setup and generic HTTP ------------------------------------------------------------------
 
-step(/^the schema registry is running$/, async (w) => void (await w.call("GET", "/")));
-step(/^no subjects exist$/, () => {
-  // Every scenario runs on a new tenant, so there are none to remove.
+// Setup steps check the state they name: a Given that did not take would leave the scenario
+// testing something else.
+step(/^the schema registry is running$/, (w) => setupExpecting200(w, "GET", "/"));
+step(/^no subjects exist$/, async (w) => {
+  // Every scenario starts on a reset registry; this checks it, it does not delete anything.
+  await setupExpecting200(w, "GET", "/subjects?deleted=true");
+  if (lastArray(w).length !== 0) throw new Error(`subjects exist at the start of the scenario: ${show(w)}`);
 });
 step(/^I (GET|DELETE|PATCH) "([^"]*)"$/, async (w, [method, path]) => void (await w.call(method!, path!)));
 step(
@@ -165,13 +191,19 @@ step(
 
 // ---- config and mode -----------------------------------------------------------------------
 
-step(
-  /^(?:the global compatibility level is|I set the global (?:config|compatibility level) to) "([^"]*)"$/,
-  async (w, [level]) => void (await w.call("PUT", "/config", { compatibility: level })),
+step(/^the global compatibility level is "([^"]*)"$/, (w, [level]) =>
+  setupExpecting200(w, "PUT", "/config", { compatibility: level }),
 );
 step(
-  /^(?:subject "([^"]*)" has compatibility level|I set the config for subject "([^"]*)" to) "([^"]*)"$/,
-  async (w, [a, b, level]) => void (await w.call("PUT", `/config/${enc((a ?? b)!)}`, { compatibility: level })),
+  /^I set the global (?:config|compatibility level) to "([^"]*)"$/,
+  async (w, [level]) => void (await w.call("PUT", "/config", { compatibility: level })),
+);
+step(/^subject "([^"]*)" has compatibility level "([^"]*)"$/, (w, [s, level]) =>
+  setupExpecting200(w, "PUT", `/config/${enc(s!)}`, { compatibility: level }),
+);
+step(
+  /^I set the config for subject "([^"]*)" to "([^"]*)"$/,
+  async (w, [s, level]) => void (await w.call("PUT", `/config/${enc(s!)}`, { compatibility: level })),
 );
 step(/^I get the global config$/, async (w) => void (await w.call("GET", "/config")));
 step(/^I delete the global config$/, async (w) => void (await w.call("DELETE", "/config")));
@@ -183,13 +215,17 @@ step(
 // Setting a mode by these steps is the operator's deliberate act, so they send force=true: the
 // features switch to IMPORT over existing subjects with them and expect it to work, while their
 // raw `PUT "/mode"` without force over existing subjects expects 42205.
+step(/^the global mode is "([^"]*)"$/, (w, [mode]) => setupExpecting200(w, "PUT", "/mode?force=true", { mode }));
 step(
-  /^(?:the global mode is|I set the global mode to) "([^"]*)"$/,
+  /^I set the global mode to "([^"]*)"$/,
   async (w, [mode]) => void (await w.call("PUT", "/mode?force=true", { mode })),
 );
+step(/^subject "([^"]*)" has mode "([^"]*)"$/, (w, [s, mode]) =>
+  setupExpecting200(w, "PUT", `/mode/${enc(s!)}?force=true`, { mode }),
+);
 step(
-  /^(?:subject "([^"]*)" has mode|I set the mode for subject "([^"]*)" to) "([^"]*)"$/,
-  async (w, [a, b, mode]) => void (await w.call("PUT", `/mode/${enc((a ?? b)!)}?force=true`, { mode })),
+  /^I set the mode for subject "([^"]*)" to "([^"]*)"$/,
+  async (w, [s, mode]) => void (await w.call("PUT", `/mode/${enc(s!)}?force=true`, { mode })),
 );
 step(/^I get the global mode$/, async (w) => void (await w.call("GET", "/mode")));
 step(/^I get the mode for subject "([^"]*)"$/, async (w, [s]) => void (await w.call("GET", `/mode/${enc(s!)}`)));
@@ -223,11 +259,28 @@ step(
 // The features' own product imports through a bulk endpoint of its own (/import/schemas).
 // Confluent has none: its import is a registration that carries the id and version to keep, in
 // IMPORT mode. So an import step becomes one such registration per schema, and the tally the
-// features assert (imported / errors) counts the registrations answered 200 and the others.
+// features assert (imported / errors) counts the real replies: imported is a 200 carrying the id
+// asked for, an error is a 4xx with a Confluent error code. Any other reply (a 5xx, a 200 with
+// another id, a body that is not the API's) fails the step itself, and the last reply the
+// features then look at is the last registration's own, never one made up for the batch.
 async function importOne(w: ScenarioWorld, entry: Record<string, unknown>): Promise<boolean> {
   const { subject, ...body } = entry;
   const reply = await w.call("POST", `/subjects/${enc(String(subject))}/versions`, body);
-  return reply.status === 200;
+  const what = `the import of ${JSON.stringify(subject)} (id ${String(body.id)}) answered ${show(w)}`;
+  const json = (() => {
+    try {
+      return JSON.parse(reply.body) as Record<string, unknown> | null;
+    } catch {
+      return null;
+    }
+  })();
+  if (reply.status === 200) {
+    if (!Number.isInteger(json?.id)) throw new Error(`${what}: a 200 without an integer id`);
+    if (body.id !== undefined && json?.id !== body.id) throw new Error(`${what}: not the id it was asked to keep`);
+    return true;
+  }
+  if (reply.status >= 400 && reply.status < 500 && Number.isInteger(json?.error_code)) return false;
+  throw new Error(`${what}: neither an import nor a refusal in the Confluent API's shape`);
 }
 step(
   /^I import (?:a "([^"]*)" |a )schema with ID (\d+) under subject "([^"]*)" version (\d+):$/,
@@ -241,14 +294,12 @@ step(
 );
 step(/^I import schemas:$/, async (w, _args, doc) => {
   const { schemas } = parseJson(need(doc), "the step's body") as { schemas?: Record<string, unknown>[] };
-  if (!Array.isArray(schemas)) throw new Error('the import body has no "schemas" array');
+  if (!Array.isArray(schemas) || schemas.length === 0) throw new Error('the import body has no "schemas" to import');
   w.imports = { imported: 0, errors: 0 };
   for (const entry of schemas) {
     if (await importOne(w, entry)) w.imports.imported++;
     else w.imports.errors++;
   }
-  // The features then check the bulk reply's status (200 when the batch was processed).
-  w.last = { status: 200, headers: {}, body: JSON.stringify(w.imports) };
 });
 step(/^the import should have (\d+) imported and (\d+) errors$/, (w, [imported, errors]) => {
   if (!w.imports) throw new Error("no import step ran before this assertion");
@@ -437,10 +488,17 @@ step(/^no concurrent results should have a 500 status$/, (w) => {
   if (errors.length > 0)
     throw new Error(`${errors.length} concurrent request(s) answered 5xx: ${describeReplies(errors)}`);
 });
-function writerIds(w: ScenarioWorld): unknown[] {
-  return concurrentReplies(w)
+/** The ids the writers answered with 200: each must carry one, and there must be some. */
+function writerIds(w: ScenarioWorld): number[] {
+  const ids = concurrentReplies(w)
     .filter(({ role, reply }) => role === "writer" && reply.status === 200)
-    .map(({ reply }) => (parseJson(reply.body, "a concurrent reply") as { id?: unknown }).id);
+    .map(({ reply }) => {
+      const { id } = parseJson(reply.body, "a concurrent reply") as { id?: unknown };
+      if (!Number.isInteger(id)) throw new Error(`a writer's 200 has no integer id: ${reply.body.slice(0, 200)}`);
+      return id as number;
+    });
+  if (ids.length === 0) throw new Error("no concurrent writer answered 200 with an id");
+  return ids;
 }
 step(/^all returned schema IDs should be unique$/, (w) => {
   const ids = writerIds(w);
@@ -558,8 +616,7 @@ step(/^the response should have error code (\d+)$/, (w, [code]) => {
   if (value !== Number(code)) throw new Error(`expected error_code ${code}, got ${show(w)}`);
 });
 step(/^the response should be an array of length (\d+)$/, (w, [n]) => {
-  // An empty body or null counts as an empty list, as Confluent clients read it.
-  if (Number(n) === 0 && ["", "null"].includes(last(w).body.trim())) return;
+  // An empty body or `null` is not an empty array: a Confluent client parsing it gets no list.
   const length = lastArray(w).length;
   if (length !== Number(n)) throw new Error(`expected an array of length ${n}, got ${show(w)}`);
 });
@@ -593,8 +650,19 @@ step(/^GET \/subjects should return an empty array$/, async (w) => {
   if (lastArray(w).length !== 0) throw new Error(`expected no subjects, got ${show(w)}`);
 });
 
-// ---- steps deliberately not played -----------------------------------------------------------
+// ---- the features' audit log, as the tenant's own (/api/audit) ----------------------------------
 
-step(/^the audit log should contain an event:$/, () => {
-  throw new StepSkipped(AUDIT_LOG_REASON);
+/** The features' audit-log step: the runner counts how many it checked against the audit log. */
+export const AUDIT_STEP = /^the audit log should contain an event:$/;
+step(AUDIT_STEP, async (w, _args, _doc, table) => {
+  const mapping = auditExpectation(table, w.keyId);
+  if ("skip" in mapping) throw new StepSkipped(mapping.skip);
+  // The audit query is not a step of the features: the reply they look at stays the last one.
+  const before = w.last;
+  try {
+    await checkAuditEntry(mapping.expected, [...w.requests], (query) => w.call("GET", `/api/audit?${query}`));
+  } finally {
+    if (before === undefined) delete w.last;
+    else w.last = before;
+  }
 });

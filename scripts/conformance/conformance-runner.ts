@@ -10,8 +10,10 @@
  * state through the Cloudflare API the provisioner also uses: every table of its D1 emptied and
  * refilled with the rows it had right after the migrations (the seed rows of the default
  * hierarchy), AUTOINCREMENT counters included, and every key of its KV namespace deleted. Neither
- * restarts workerd, so the pool's tenants play scenarios side by side. The tenant Worker keeps no
- * state in isolate memory keyed by ids or subjects (docs/conformance.md), so nothing survives.
+ * restarts workerd, so the pool's tenants play scenarios side by side. The tenant Worker keeps one
+ * thing in isolate memory keyed by ids, the Confluent schema id cache (docs/conformance.md): with
+ * bookmarks every request reads D1 past it; without them (a plain Confluent client) the reset
+ * evicts the ids it took away through the product's own cache refresh.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +21,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { requestTenant } from "../lib/tenant-traffic.ts";
-import { matchStep, StepSkipped, type ScenarioWorld, type StepReply } from "./confluent-steps.ts";
+import type { SentRequest } from "./audit-event-step.ts";
+import { AUDIT_STEP, matchStep, StepSkipped, type ScenarioWorld, type StepReply } from "./confluent-steps.ts";
 import { readFeatureScenarios, type FeatureScenario } from "./feature-pickles.ts";
 import { onboardPooledTenant, resetTenant, type PooledTenant } from "./tenant-pool.ts";
 
@@ -39,9 +42,20 @@ export interface ScenarioResult {
   message?: string;
   /** Steps not played (audit log), with why; the rest of the scenario still ran. */
   skippedSteps: { step: string; reason: string }[];
+  /** Audit-log steps checked against the tenant's audit log (`/api/audit`) that held. */
+  auditChecked: number;
+  /** The tenant's `x-registry-cache` answers (schema id cache) to this scenario's requests. */
+  idCache: IdCacheTally;
   /** Requests sent again after the connection dropped with no reply. */
   retries?: number;
   ms: number;
+}
+
+/** How the Worker's schema id cache answered `GET /schemas/ids/{id}` (`x-registry-cache`). */
+export interface IdCacheTally {
+  hit: number;
+  miss: number;
+  bypass: number;
 }
 
 export interface FileSummary {
@@ -57,10 +71,16 @@ export interface FileSummary {
 
 export interface ConformanceReport {
   suiteDir: string;
+  /** Whether requests carried `x-d1-bookmark` (from `first-primary` on), or none at all. */
+  bookmarks: boolean;
   files: FileSummary[];
   total: Omit<FileSummary, "file">;
   /** Reasons for skipped steps, with how many steps and scenarios each covered. */
   skippedSteps: { reason: string; steps: number; scenarios: number }[];
+  /** Audit-log steps checked against `/api/audit` that held (failed ones fail their scenario). */
+  auditChecked: { steps: number; scenarios: number };
+  /** The schema id cache's answers over the run (all `bypass` with bookmarks). */
+  idCache: IdCacheTally;
   /** Undefined steps (no step definition), with how many scenarios each stopped. */
   undefinedSteps: { step: string; scenarios: number }[];
   scenarios: ScenarioResult[];
@@ -78,6 +98,11 @@ export interface ConformanceOptions {
   platforms?: number;
   /** Tenants per platform, each playing one scenario at a time. Default 3. */
   tenants?: number;
+  /**
+   * Default true: each scenario's requests carry `x-d1-bookmark` (`first-primary`, then the one
+   * each reply gives back). False: no `x-d1-bookmark` header at all, as a plain Confluent client.
+   */
+  bookmarks?: boolean;
   /** Play only the scenarios this accepts (by file and line), e.g. those a previous report failed. */
   only?: (file: string, line: number) => boolean;
   /** Called after each scenario, for progress output. */
@@ -116,10 +141,18 @@ function substitute(text: string, stored: Map<string, unknown>): string {
   });
 }
 
+/** The key id of a `wfp_<keyId>_<secret>` key (docs/contracts.md): the actor the audit log names. */
+function keyIdOf(key: string): string {
+  const match = /^wfp_([a-z0-9]{1,32})_/.exec(key);
+  if (!match) throw new RunnerError("the tenant's admin key is not a wfp_<keyId>_<secret> key");
+  return match[1]!;
+}
+
 async function playScenario(
   platform: LocalPlatform,
   tenant: PooledTenant,
   scenario: FeatureScenario,
+  bookmarks: boolean,
 ): Promise<ScenarioResult> {
   const started = Date.now();
   const result: ScenarioResult = {
@@ -128,6 +161,8 @@ async function playScenario(
     name: scenario.name,
     status: "passed",
     skippedSteps: [],
+    auditChecked: 0,
+    idCache: { hit: 0, miss: 0, bypass: 0 },
     ms: 0,
   };
   // Undefined steps are found before any tenant is made: they need no registry to be reported.
@@ -139,8 +174,9 @@ async function playScenario(
     result.ms = Date.now() - started;
     return result;
   }
+  let heldIds: number[];
   try {
-    await resetTenant(platform, tenant);
+    heldIds = (await resetTenant(platform, tenant)).schemaIds;
   } catch (error) {
     result.status = "error";
     result.message = `resetting tenant ${tenant.id} failed: ${error instanceof Error ? error.message : String(error)}`;
@@ -149,11 +185,12 @@ async function playScenario(
   }
   const { host } = tenant;
   const auth = { authorization: `Bearer ${tenant.adminKey}` };
-  // Even the first request carries a bookmark ("first-primary", D1's own constraint), so it reads
-  // D1 rather than the tenant's per-isolate schema id cache: the reset above restarts ids at 1
-  // with other content, which no real registry does and which that cache relies on
-  // (docs/conformance.md, docs/confluent-api.md).
-  let bookmark: string | undefined = "first-primary";
+  // With bookmarks, even the first request carries one ("first-primary", D1's own constraint), so
+  // it reads D1 rather than the tenant's per-isolate schema id cache: the reset above restarts ids
+  // at 1 with other content, which no real registry does and which that cache relies on
+  // (docs/conformance.md, docs/confluent-api.md). Without bookmarks, no request carries the header
+  // and the ids the reset took away are evicted from the cache below, before the scenario.
+  let bookmark: string | undefined = bookmarks ? "first-primary" : undefined;
   /**
    * One request, sent again when the connection is reset or refused before any reply. Seen on
    * the local platform: the request right after a 404 to a PUT with a body (an endpoint the
@@ -196,8 +233,25 @@ async function playScenario(
     }
     await new Promise((done) => setTimeout(done, 100));
   }
+  if (!bookmarks && result.status !== "error") {
+    // An id's content never changes in a real registry, so the Worker's id cache may answer an id
+    // for 60 s; the reset broke that premise for these ids. A read the cache cannot answer alone
+    // (`fetchMaxId`) goes to D1 and refreshes the entry with what D1 says: gone.
+    for (const id of heldIds) {
+      const evicted = await send("GET", `/schemas/ids/${id}?fetchMaxId=true`, {}).catch((error: unknown) => error);
+      const status = (evicted as { status?: number }).status;
+      if (status !== 404 && status !== 200) {
+        result.status = "error";
+        result.message = `evicting schema id ${id} from tenant ${tenant.id}'s id cache answered ${status ?? evicted}`;
+        break;
+      }
+    }
+  }
+  const requests: SentRequest[] = [];
   const world: ScenarioWorld = {
     stored: new Map(),
+    requests,
+    keyId: keyIdOf(tenant.adminKey),
     async call(method, path, body): Promise<StepReply> {
       // Bookmarks carried from reply to request, as a client should, so reads see earlier writes.
       const reply = await send(method, path, {
@@ -205,7 +259,16 @@ async function playScenario(
         headers: bookmark === undefined ? {} : { "x-d1-bookmark": bookmark },
       });
       const next = reply.headers["x-d1-bookmark"];
-      if (typeof next === "string") bookmark = next;
+      if (bookmarks && typeof next === "string") bookmark = next;
+      const requestId = reply.headers["x-request-id"];
+      requests.push({
+        method,
+        path,
+        status: reply.status,
+        requestId: typeof requestId === "string" ? requestId : undefined,
+      });
+      const cache = reply.headers["x-registry-cache"];
+      if (cache === "hit" || cache === "miss" || cache === "bypass") result.idCache[cache]++;
       world.last = { status: reply.status, headers: reply.headers, body: reply.body };
       return world.last;
     },
@@ -214,7 +277,11 @@ async function playScenario(
     const text = substitute(s.text, world.stored);
     const definition = matchStep(text) ?? matchStep(s.text);
     try {
-      await definition!.run(world, s.docString === undefined ? undefined : substitute(s.docString, world.stored));
+      await definition!.run(world, {
+        docString: s.docString === undefined ? undefined : substitute(s.docString, world.stored),
+        table: s.table?.map((row) => row.map((cell) => substitute(cell, world.stored))),
+      });
+      if (AUDIT_STEP.test(text)) result.auditChecked++;
     } catch (error) {
       if (error instanceof StepSkipped) {
         result.skippedSteps.push({ step: s.text, reason: error.message });
@@ -295,7 +362,7 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
         pool.map(async (tenant) => {
           while (next < scenarios.length) {
             const index = next++;
-            const result = await playScenario(platform, tenant, scenarios[index]!);
+            const result = await playScenario(platform, tenant, scenarios[index]!, options.bookmarks ?? true);
             results[index] = result;
             options.onScenario?.(result, ++done, scenarios.length);
           }
@@ -311,6 +378,9 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
   await Promise.all(Array.from({ length: platforms }, (_, i) => platformLane(i, tenants)));
 
   const skipped = new Map<string, { steps: number; scenarios: number }>();
+  const idCache: IdCacheTally = { hit: 0, miss: 0, bypass: 0 };
+  for (const r of results)
+    for (const answer of ["hit", "miss", "bypass"] as const) idCache[answer] += r.idCache[answer];
   const undefinedSteps = new Map<string, number>();
   for (const r of results) {
     for (const reason of new Set(r.skippedSteps.map((s) => s.reason))) {
@@ -324,9 +394,15 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
   }
   return {
     suiteDir,
+    bookmarks: options.bookmarks ?? true,
     files: files.map((file) => ({ file, ...summarize(results.filter((r) => r.file === file)) })),
     total: summarize(results),
     skippedSteps: [...skipped].map(([reason, n]) => ({ reason, ...n })),
+    auditChecked: {
+      steps: results.reduce((n, r) => n + r.auditChecked, 0),
+      scenarios: results.filter((r) => r.auditChecked > 0).length,
+    },
+    idCache,
     undefinedSteps: [...undefinedSteps]
       .map(([step, n]) => ({ step, scenarios: n }))
       .sort((a, b) => b.scenarios - a.scenarios),
@@ -340,13 +416,29 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
 export function formatReport(report: ConformanceReport): string {
   const out: string[] = [];
   const width = Math.max(...report.files.map((f) => f.file.length), 5);
-  out.push(`Confluent conformance (${report.suiteDir})`, `isolation: ${report.isolation}`, "");
+  out.push(
+    `Confluent conformance (${report.suiteDir})`,
+    `isolation: ${report.isolation}`,
+    `bookmarks: ${
+      report.bookmarks
+        ? "on (x-d1-bookmark on every request, from first-primary)"
+        : "off (no x-d1-bookmark header, as a plain Confluent client)"
+    }`,
+    "",
+  );
   out.push(`${"file".padEnd(width)}  pass/total   rate  failed undefined error`);
   const line = (name: string, s: Omit<FileSummary, "file">): string =>
     `${name.padEnd(width)}  ${`${s.passed}/${s.scenarios}`.padStart(10)} ${`${s.passRate.toFixed(1)}%`.padStart(6)}` +
     ` ${String(s.failed).padStart(6)} ${String(s.undefined).padStart(9)} ${String(s.error).padStart(5)}`;
   for (const f of report.files) out.push(line(f.file, f));
   out.push(line("TOTAL", report.total), "");
+  out.push(
+    `Audit-log steps checked against /api/audit and held: ${report.auditChecked.steps} ` +
+      `in ${report.auditChecked.scenarios} scenario(s) (a step that does not hold fails its scenario)`,
+    `Schema id cache (x-registry-cache): ${report.idCache.hit} hit, ${report.idCache.miss} miss, ` +
+      `${report.idCache.bypass} bypass`,
+    "",
+  );
   out.push("Skipped steps (the scenario still ran; the step is not counted as passed or failed):");
   for (const s of report.skippedSteps) out.push(`  ${s.steps} step(s) in ${s.scenarios} scenario(s): ${s.reason}`);
   for (const r of report.scenarios.filter((r) => r.skippedSteps.length > 0))
