@@ -147,4 +147,78 @@ export const MUTATIONS: readonly Mutation[] = [
     to: "false) return preconditionFailed(level, current);",
     tests: ["tests/tenant-template/registry/conditional-requests.test.ts"],
   },
+  {
+    name: "fuzz-counts-every-5xx",
+    claim: "10,000 cross-tenant requests: 0 5xx from the dispatcher or tenants (the isolation fuzz).",
+    file: "dispatcher/src/index.ts",
+    // Only the fuzz's clients (addresses 10.x) and only /export: the fuzz's own setup and checks still work.
+    from: "    return dispatchToTenant(request, env, host, state);",
+    to:
+      '    if (request.headers.get("cf-connecting-ip")?.startsWith("10.") && ' +
+      'new URL(request.url).pathname.endsWith("/export")) throw new Error("mutant");\n' +
+      "    return dispatchToTenant(request, env, host, state);",
+    tests: ["tests/security/isolation-fuzz.test.ts"],
+  },
+  {
+    name: "fuzz-own-data-floor",
+    claim:
+      "The isolation fuzz's legitimate requests get their own tenant's data (a platform refusing everything fails).",
+    file: "dispatcher/src/index.ts",
+    from: "    const host = hostOfUrl(request.url);",
+    to:
+      '    if (request.headers.get("cf-connecting-ip")?.startsWith("10.")) return request.arrayBuffer().then(() => ' +
+      'new Response("{}", { status: 404, headers: { "x-request-id": "r" } }));\n' +
+      "    const host = hostOfUrl(request.url);",
+    tests: ["tests/security/isolation-fuzz.test.ts"],
+  },
+  {
+    name: "expired-keys-refused-on-time",
+    claim: "An API key is accepted until its expiresAt, not after, and not before.",
+    file: "contracts/api-key.ts",
+    from: "!(Date.parse(row.expires_at) > now.getTime())",
+    to: "!(Date.parse(row.expires_at) > now.getTime() + 60_000)",
+    tests: ["tests/tenant-template/auth/api-keys.test.ts"],
+  },
+  {
+    name: "role-write-to-delete-subject",
+    claim: "A read key cannot change anything: deleting a subject needs the write role.",
+    file: "tenant-template/src/auth/access-policy.ts",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the product's own template text, matched literally
+    from: 'rule("DELETE", `${prefix}/subjects/:subject`, "write",',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the same, with the read role
+    to: 'rule("DELETE", `${prefix}/subjects/:subject`, "read",',
+    tests: ["tests/tenant-template/auth/access-matrix.test.ts"],
+  },
+  {
+    name: "subject-prefix-scope",
+    claim: "A key scoped to a subject prefix reaches only subjects with that prefix (403 outside it).",
+    file: "tenant-template/src/auth/key-scope.ts",
+    from: "if (subject === null || !subjectInScope(subject, principal.subjectPrefix)) return false;",
+    to: "if (subject === null) return false;",
+    tests: ["tests/tenant-template/auth/access-matrix.test.ts"],
+  },
+  {
+    name: "product-scope",
+    claim: "A key scoped to a product reaches only that product and what is below it (403 elsewhere).",
+    file: "tenant-template/src/auth/key-scope.ts",
+    from: "return (await productOf(db, scope.level, id)) === principal.productId;",
+    to: "return (await productOf(db, scope.level, id)) !== null;",
+    tests: ["tests/tenant-template/auth/access-matrix.test.ts"],
+  },
+  {
+    name: "scoped-listings-cut",
+    claim: "A prefix-scoped key's listings hold only the subjects in its scope.",
+    file: "tenant-template/src/auth/key-scope.ts",
+    from: "if (subjectInScope(qualify(subject), prefix)) kept.push(item);",
+    to: "kept.push(item);",
+    tests: ["tests/tenant-template/auth/access-matrix.test.ts"],
+  },
+  {
+    name: "unknown-route-admin-only",
+    claim: "A route without an access rule is open to an unscoped admin key only.",
+    file: "tenant-template/src/auth/api-access.ts",
+    from: 'if (matched === null) return principal.role === "admin" && !isScoped(principal);',
+    to: "if (matched === null) return true;",
+    tests: ["tests/tenant-template/auth/access-matrix.test.ts"],
+  },
 ];
