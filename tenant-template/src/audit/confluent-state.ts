@@ -6,7 +6,7 @@
  * status, Confluent number, id, metadata, rule set) and the settings rows that apply to it.
  * Read-only: it never assigns numbers (which reading a subject through the Confluent store may do).
  */
-import { contextKey, findSubject, parseSubject } from "../confluent/confluent-store.ts";
+import { contextKey, contextOfUrl, findSubject, parseSubject } from "../confluent/confluent-store.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
 
 /** The level every context falls back to (confluent-api.ts). */
@@ -30,7 +30,8 @@ export async function confluentState(
   subject: string | null,
   context: string | undefined,
 ): Promise<ConfluentState | null> {
-  const contextName = context === undefined || context === "." || context === "" ? "." : context.replace(/^\./, "");
+  // The {ctx} of a /contexts/{ctx}/... URL, read as the routes read it (`.ctx`, `:.ctx:`, `ctx`).
+  const contextName = context === undefined ? "." : contextOfUrl(context);
   const keys = [contextKey(contextName), GLOBAL_SETTINGS_KEY];
   let versions: unknown[] | null = null;
   if (subject !== null) {

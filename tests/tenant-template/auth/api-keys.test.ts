@@ -383,6 +383,25 @@ describe("the audit log", () => {
     expect((await audit(`actor=${writer.id}&action=product.list`)).items).toHaveLength(0);
   });
 
+  it("hashes a context's own settings before and after a change, however the URL writes the context", async () => {
+    const spellings = ["/contexts/.audctx/config", "/contexts/:.audctx:/config", "/contexts/audctx/config"];
+    const levels = ["FULL", "NONE", "BACKWARD"];
+    for (const [i, path] of spellings.entries()) {
+      const reply = await h.call("PUT", path, {
+        body: { compatibility: levels[i] },
+        headers: { "x-request-id": `req-audctx-${i}` },
+      });
+      expect(reply.status, reply.text).toBe(200);
+    }
+    const recent = (await audit("actor=admin&limit=100")).items;
+    const [first, second, third] = spellings.map((_, i) => recent.find((e) => e.requestId === `req-audctx-${i}`)!);
+    expect(first).toMatchObject({ outcome: "ok", afterHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // Each change starts from the state the one before left, whichever spelling named the context.
+    expect(second!.beforeHash).toBe(first!.afterHash);
+    expect(third!.beforeHash).toBe(second!.afterHash);
+    expect(new Set([first!.afterHash, second!.afterHash, third!.afterHash]).size).toBe(3);
+  });
+
   it("records refusals by a known key id, at most 20 a minute each, and none for unknown key ids", async () => {
     const victim = await createKey({ role: "read" });
     for (let index = 0; index < 25; index += 1)
