@@ -6,17 +6,23 @@
  */
 import { parseArgs } from "node:util";
 import { type LocalPlatform, startLocalPlatform } from "../infra/local-platform/index.ts";
+import { PortInUseError } from "../infra/local-platform/port-in-use.ts";
+import { describeHolder, StateFolderInUseError } from "../infra/local-platform/state-folder-lock.ts";
 
 const usage = `Usage: npm start -- [--port <n>] [--api-port <n>] [--state <dir>] [--d1-replica-lag <ms>] [--json]
 
 Starts the local platform in the foreground:
   --port <n>       tenant traffic (the dispatcher), default 8787
   --api-port <n>   the Cloudflare-compatible API, default 8788
-  --state <dir>    where tenants and their data persist, default .wfp
+  --state <dir>    where tenants and their data persist, default .wfp; one platform per folder:
+                   a folder another running platform holds is refused (exit 2, naming its pid
+                   and ports), one left by a platform that died is taken over
   --d1-replica-lag <ms>
                    give every D1 database with read replication on a read replica that trails
                    its primary by <ms> (0, the default: primaries only)
-  --json           print one JSON line with the URLs and ids instead of text`;
+  --json           print one JSON line with the URLs and ids instead of text
+
+A port in use by another program is refused before anything starts (exit 2).`;
 
 function milliseconds(value: string | undefined, flag: string): number {
   if (value === undefined) return 0;
@@ -74,12 +80,23 @@ try {
     d1ReplicaLagMs: milliseconds(args["d1-replica-lag"], "--d1-replica-lag"),
   });
 } catch (error) {
-  const message =
-    (error as NodeJS.ErrnoException).code === "EADDRINUSE"
-      ? `a port is already in use (${(error as Error).message}); ` +
-        `is another platform running? Pick others with --port / --api-port.`
-      : String((error as Error).stack ?? error);
-  console.error(`The local platform could not start: ${message}`);
+  // The user's own situation (exit 2, one line): another platform on the folder, or a busy port.
+  if (error instanceof StateFolderInUseError) {
+    console.error(
+      `The local platform could not start: ${error.stateDir} is in use by another local platform ` +
+        `(${describeHolder(error.holder)}); stop it, or give this one another folder with --state <dir>.`,
+    );
+    process.exit(2);
+  }
+  if (error instanceof PortInUseError) {
+    const flag = error.which === "api" ? "--api-port" : "--port";
+    console.error(
+      `The local platform could not start: port ${error.port} (${flag}) is in use by another program; ` +
+        `stop it, or pick another with ${flag} <n>.`,
+    );
+    process.exit(2);
+  }
+  console.error(`The local platform could not start: ${String((error as Error).stack ?? error)}`);
   process.exit(1);
 }
 
@@ -117,5 +134,7 @@ const shutdown = async () => {
   await platform.close();
   process.exit(0);
 };
+// Closing releases the state folder's lock (a platform killed outright leaves a stale one, taken over next time).
 process.on("SIGINT", shutdown);
 process.on("SIGTERM", shutdown);
+process.on("SIGHUP", shutdown);

@@ -9,7 +9,7 @@
  */
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
-import type { LogLevel } from "miniflare";
+import { type LogLevel, MiniflareCoreError } from "miniflare";
 import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
 import { accountRoutes } from "./api/accounts.ts";
@@ -23,6 +23,8 @@ import { buildDispatcherWorker } from "./dispatcher-worker.ts";
 import { FaultInjector, FaultPlanSchema } from "./faults.ts";
 import type { PlatformContext } from "./platform-context.ts";
 import { hexId, nowIso, PlatformState } from "./platform-state.ts";
+import { assertPortFree, PortInUseError } from "./port-in-use.ts";
+import { StateFolderLock } from "./state-folder-lock.ts";
 import { WorkerdRuntime } from "./workerd-runtime.ts";
 
 const API_PATH = "/client/v4";
@@ -33,7 +35,11 @@ export interface LocalPlatformOptions {
   port?: number;
   /** The Cloudflare-compatible API. Default 8788; 0 picks a free port. */
   apiPort?: number;
-  /** Where state, D1 and KV data persist. Default `.wfp` in the current directory. */
+  /**
+   * Where state, D1 and KV data persist. Default `.wfp` in the current directory. One platform
+   * per folder: a start on a folder that a running platform holds rejects with
+   * `StateFolderInUseError` (state-folder-lock.ts); a busy port rejects with `PortInUseError`.
+   */
   stateDir?: string;
   host?: string;
   /** The SaaS zone tenants' custom hostnames point at. */
@@ -71,8 +77,32 @@ export interface LocalPlatform {
 const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
 export async function startLocalPlatform(options: LocalPlatformOptions = {}): Promise<LocalPlatform> {
-  const host = options.host ?? "127.0.0.1";
   const stateDir = resolve(options.stateDir ?? ".wfp");
+  // Before anything reads or writes the folder: the holder's state.json would overwrite ours.
+  const lock = await StateFolderLock.acquire(stateDir, {
+    port: options.port ?? 8787,
+    apiPort: options.apiPort ?? 8788,
+  });
+  try {
+    return await startOnLockedFolder(options, stateDir, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startOnLockedFolder(
+  options: LocalPlatformOptions,
+  stateDir: string,
+  lock: StateFolderLock,
+): Promise<LocalPlatform> {
+  const host = options.host ?? "127.0.0.1";
+  const trafficPort = options.port ?? 8787;
+  const requestedApiPort = options.apiPort ?? 8788;
+  // Both ports before workerd starts (on a busy port it prints a fatal exception and a stack), and
+  // before the dispatcher's build, so the refusal comes at once.
+  await assertPortFree("traffic", host, trafficPort);
+  await assertPortFree("api", host, requestedApiPort);
   const state = new PlatformState(stateDir, options.zoneName ?? "platform.localhost");
 
   const dispatcher = await buildDispatcherWorker(repoRoot);
@@ -93,7 +123,6 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
   state.save();
   const routesNamespaceId = routes.id;
 
-  const trafficPort = options.port ?? 8787;
   const d1ReplicaLagMs = options.d1ReplicaLagMs ?? 0;
   if (!Number.isFinite(d1ReplicaLagMs) || d1ReplicaLagMs < 0) {
     throw new Error(`d1ReplicaLagMs must be 0 or a positive number of milliseconds, not ${d1ReplicaLagMs}`);
@@ -108,7 +137,17 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     ...(d1ReplicaLagMs > 0 ? { d1ReplicaLagMs, d1ReplicaCode: await buildD1ReplicaWorker(repoRoot) } : {}),
     ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
   });
-  await runtime.start();
+  try {
+    await runtime.start();
+  } catch (error) {
+    // Miniflare's dispose() rejects again with the start's own error.
+    await runtime.dispose().catch(() => undefined);
+    // Taken between the check and workerd's start.
+    if (error instanceof MiniflareCoreError && error.code === "ERR_ADDRESS_IN_USE") {
+      throw new PortInUseError("traffic", host, trafficPort, { cause: error });
+    }
+    throw error;
+  }
 
   const ctx: PlatformContext = {
     state,
@@ -161,13 +200,24 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     return c.json(errorBody(10000, "Internal error in the local platform"), 500);
   });
 
-  const server = await new Promise<ServerType>((resolveServer, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.apiPort ?? 8788, hostname: host }, () => resolveServer(s));
-    s.once("error", reject);
-  });
+  let server: ServerType;
+  try {
+    server = await new Promise<ServerType>((resolveServer, reject) => {
+      const s = serve({ fetch: app.fetch, port: requestedApiPort, hostname: host }, () => resolveServer(s));
+      s.once("error", (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === "EADDRINUSE" ? new PortInUseError("api", host, requestedApiPort, { cause: error }) : error,
+        ),
+      );
+    });
+  } catch (error) {
+    await runtime.dispose().catch(() => undefined);
+    throw error;
+  }
   const address = server.address();
-  const apiPort = typeof address === "object" && address !== null ? address.port : (options.apiPort ?? 8788);
+  const apiPort = typeof address === "object" && address !== null ? address.port : requestedApiPort;
   const trafficUrl = await runtime.url();
+  lock.update({ port: Number(new URL(trafficUrl).port), apiPort });
 
   return {
     trafficUrl,
@@ -180,8 +230,13 @@ export async function startLocalPlatform(options: LocalPlatformOptions = {}): Pr
     stateDir,
     faults,
     async close() {
-      await new Promise<void>((done) => server.close(() => done()));
-      await runtime.dispose();
+      try {
+        await new Promise<void>((done) => server.close(() => done()));
+        await runtime.dispose();
+      } finally {
+        // Last: a new platform on this folder must not start while this workerd still runs.
+        lock.release();
+      }
     },
   };
 }
