@@ -168,13 +168,15 @@ async function startOnLockedFolder(
     faults.clear();
     return c.json(faults.status());
   });
-  app.get("/__platform/info", (c) =>
+  // trafficUrl: where tenant traffic goes; the CLI prints each hostname's path-form URL under it.
+  app.get("/__platform/info", async (c) =>
     c.json({
       accountId: state.data.accountId,
       zoneId: state.data.zoneId,
       zoneName: state.data.zoneName,
       dispatchNamespace: dispatcher.namespace,
       routesNamespaceId,
+      trafficUrl: await runtime.url(),
     }),
   );
 

@@ -1,8 +1,9 @@
 /**
  * Runs every Worker the local platform knows about in one workerd process through Miniflare:
  * the dispatcher (with the local dispatch namespace shim), every uploaded script with the
- * bindings its metadata declares, and a private admin Worker bound to every D1 database and KV
- * namespace so the REST API can reach their data through the same storage the Workers use.
+ * bindings its metadata declares, a private admin Worker bound to every D1 database and KV
+ * namespace so the REST API can reach their data through the same storage the Workers use, and
+ * the front Worker of the path form `/_tenant/<hostname>/...` (worker-shims/tenant-path.ts).
  *
  * Workerd's configuration is static, so a change of scripts or bindings re-applies the whole
  * configuration (Miniflare restarts workerd; data persists on disk). Changes are serialised and
@@ -16,6 +17,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Readable } from "node:stream";
 import type { PlatformState, ScriptRecord } from "./platform-state.ts";
+import { LOCAL_TENANT_PATH_PREFIX } from "../../contracts/local-tenant-url.ts";
+import { platformHostList } from "./tenant-path.ts";
+import { buildTenantPathWorker } from "./tenant-path-worker.ts";
 import { SCRIPT_BINDING_PREFIX, SCRIPT_TABLE_VAR } from "./dispatch-namespace-names.ts";
 import {
   D1_REPLICA_PLUGIN_NAME,
@@ -72,6 +76,10 @@ export interface RuntimeOptions {
 }
 
 const ADMIN_WORKER = "wfp-platform-admin";
+/** The front Worker for the path form `/_tenant/<hostname>/...` (worker-shims/tenant-path.ts). */
+const TENANT_PATH_WORKER = "wfp-tenant-path";
+/** The dispatcher's own default, for a wrangler.jsonc without PLATFORM_HOSTS. */
+const DEFAULT_PLATFORM_HOSTS = "localhost,127.0.0.1";
 /**
  * The admin Worker runs a D1 batch for the REST API: POST /d1/<binding> with the statements as
  * JSON, answered with D1's results, or with `{ error }` holding D1's message. Miniflare lets any
@@ -118,6 +126,8 @@ export class WorkerdRuntime {
   private pending: Promise<void> | null = null;
   /** workerd's recent stderr, so a script that fails to start is reported with its own error. */
   private recentErrors: string[] = [];
+  /** The path form's front Worker, bundled once by {@link start}. */
+  private tenantPathCode = "";
 
   constructor(
     private readonly state: PlatformState,
@@ -125,6 +135,7 @@ export class WorkerdRuntime {
   ) {}
 
   async start(): Promise<void> {
+    this.tenantPathCode = await buildTenantPathWorker();
     const config = this.buildOptions();
     this.mf = new Miniflare(config.options);
     await this.mf.ready;
@@ -257,6 +268,18 @@ export class WorkerdRuntime {
       kvNamespaces: { [dispatcher.routesBinding]: this.options.routesNamespaceId() },
       serviceBindings,
     };
+    // Miniflare hands it only a platform host's `/_tenant/` paths (its routes); everything else
+    // goes to the first Worker, the dispatcher, with no extra hop.
+    const platformHosts = dispatcher.vars.PLATFORM_HOSTS ?? DEFAULT_PLATFORM_HOSTS;
+    const tenantPathWorker: WorkerOptions = {
+      name: TENANT_PATH_WORKER,
+      modules: [{ type: "ESModule", path: "tenant-path.js", contents: this.tenantPathCode }],
+      compatibilityDate: dispatcher.compatibilityDate,
+      compatibilityFlags: dispatcher.compatibilityFlags,
+      bindings: { PLATFORM_HOSTS: platformHosts },
+      serviceBindings: { DISPATCHER: dispatcherWorker.name! },
+      routes: platformHostList(platformHosts).map((host) => `${host}${LOCAL_TENANT_PATH_PREFIX}*`),
+    };
 
     this.spareD1 = this.spareD1.filter((id) => data.d1[id] === undefined);
     while (this.spareD1.length < SPARE_D1_IDS) this.spareD1.push(randomUUID());
@@ -321,9 +344,10 @@ export class WorkerdRuntime {
         });
       },
       log: new Log(this.options.logLevel ?? LogLevel.WARN),
-      // The first Worker receives all traffic: that is the dispatcher, and nothing else.
+      // The first Worker receives all traffic but the path form's: that is the dispatcher.
       workers: [
         dispatcherWorker,
+        tenantPathWorker,
         adminWorker,
         ...replicaWorkers,
         ...scripts.map((script) => this.scriptWorker(script)),

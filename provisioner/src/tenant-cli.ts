@@ -10,6 +10,7 @@ import { type ConnectIo, connectTarget } from "./connect-target.ts";
 import { readTargetSettings } from "./config.ts";
 import { ApiCallError, ConfigError, InputError, StateConflictError, TenantNotFoundError } from "./errors.ts";
 import { KEYS_USAGE, runKeysCli } from "./keys-cli.ts";
+import { readLocalTrafficUrl, type RouteWithLocalUrl, withLocalUrls } from "./local-urls.ts";
 import type { ProgressEvent } from "./progress.ts";
 import { LOCATION_HINTS, PLAN_NAMES } from "../../contracts/tenant-record.ts";
 import {
@@ -137,6 +138,8 @@ export async function runTenantCli(argv: readonly string[], io: CliIo): Promise<
     const deps = { target };
     const where =
       target.kind === "local" ? `the local platform (${target.baseURL})` : `Cloudflare account ${target.accountId}`;
+    // Locally, each hostname is also printed with the URL that reaches it without DNS (local-urls.ts).
+    const localTrafficUrl = async () => (target.kind === "local" ? readLocalTrafficUrl(target.baseURL) : undefined);
 
     switch (command) {
       case "create": {
@@ -144,13 +147,13 @@ export async function runTenantCli(argv: readonly string[], io: CliIo): Promise<
           const residency = spec!.residency ? `residency ${spec!.residency}` : "residency as before, or global";
           io.stdout(`Creating tenant ${spec!.id} (${residency}) on ${where}\n`);
         }
-        const result = await createTenant(spec!, deps, onProgress);
+        const result = withLocalUrls(await createTenant(spec!, deps, onProgress), await localTrafficUrl());
         if (json) io.stdout(`${JSON.stringify({ ok: true, command, ...result }, null, 2)}\n`);
         else io.stdout(formatCreate(result));
         return EXIT.ok;
       }
       case "show": {
-        const report = await showTenant(tenantId!, deps);
+        const report = withLocalUrls(await showTenant(tenantId!, deps), await localTrafficUrl());
         if (json) io.stdout(`${JSON.stringify({ ok: true, command, ...report }, null, 2)}\n`);
         else io.stdout(formatShow(report));
         return EXIT.ok;
@@ -330,7 +333,7 @@ function indent(lines: readonly string[], prefix = "  "): string {
 }
 
 function formatHostnames(report: TenantReport): string[] {
-  return report.resources.routes.map(({ hostname, record }) => {
+  return report.resources.routes.flatMap(({ hostname, record, localUrl }: RouteWithLocalUrl) => {
     const custom = report.resources.customHostnames.find((h) => h.hostname === hostname);
     const regional = report.resources.regionalHostnames.find((h) => h.hostname === hostname);
     const parts = [
@@ -345,7 +348,8 @@ function formatHostnames(report: TenantReport): string[] {
           ")"
         : "no route",
     ];
-    return `${hostname}  ${parts.join(", ")}`;
+    const line = `${hostname}  ${parts.join(", ")}`;
+    return localUrl === undefined ? [line] : [line, `  local URL (no DNS needed): ${localUrl}`];
   });
 }
 
