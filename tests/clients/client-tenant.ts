@@ -1,19 +1,13 @@
 /**
  * What the real-client suites share: a local platform on free ports with one tenant provisioned by
  * the operator's CLI, and the way a Schema Registry client reaches it the way a user's would, by
- * URL: `http://<tenant host>:<traffic port>`, real HTTP through the dispatcher to the tenant's
- * Worker, authenticated with HTTP Basic (user = key id `admin`, password = the key's secret).
- *
- * Clients cannot send a Host header different from their URL's host, so the tenant's hostname
- * must resolve. `*.localhost` is loopback by RFC 6761, but glibc's resolver (which Node's
- * `dns.lookup` uses) does not know that on every machine. The clients each accept an
- * `http.Agent`, so they get one whose `lookup` answers 127.0.0.1 for `*.localhost` names and
- * asks the system resolver for everything else: the request is still a real HTTP request to the
- * hostname in the URL.
+ * URL alone: the URL `tenant create` printed beside the tenant's hostname
+ * (`http://127.0.0.1:<traffic port>/_tenant/<hostname>`, the local platform's path form), real
+ * HTTP through the dispatcher to the tenant's Worker, authenticated with HTTP Basic (user = key id
+ * `admin`, password = the key's secret). No custom agent, resolver or Host header: Node's resolver
+ * does not know `*.localhost`, and a user's client would have none of those either.
  */
-import { lookup as systemLookup, type LookupAddress, type LookupOptions } from "node:dns";
 import { mkdtempSync, rmSync } from "node:fs";
-import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
@@ -22,36 +16,14 @@ import { runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
 export interface ClientTenant {
   platform: LocalPlatform;
-  /** The registry's URL as a client is configured with it, e.g. `http://registry.kjs.localhost:40123`. */
+  /** The URL `create` printed for the hostname, e.g. `http://127.0.0.1:40123/_tenant/registry.kjs.localhost`. */
   baseUrl: string;
   host: string;
   /** The whole admin key printed once by `tenant create` (`wfp_admin_<secret>`). */
   adminKey: string;
   /** HTTP Basic credentials for the admin key: user = key id, password = secret. */
   basic: { username: string; password: string };
-  /** Keep-alive agent resolving `*.localhost` to loopback; pass it to the client. */
-  agent: Agent;
   close(): Promise<void>;
-}
-
-type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
-
-/**
- * A `net`/`http` lookup that answers loopback for `localhost` and `*.localhost` (RFC 6761) and
- * defers to the system resolver otherwise. Handles `options.all`, which Node sets when it races
- * address families.
- *
- * @example
- *   new Agent({ keepAlive: true, lookup: localhostLookup })
- */
-function localhostLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
-  const name = hostname.toLowerCase().replace(/\.$/, "");
-  if (name === "localhost" || name.endsWith(".localhost")) {
-    if (options.all === true) callback(null, [{ address: "127.0.0.1", family: 4 }]);
-    else callback(null, "127.0.0.1", 4);
-    return;
-  }
-  systemLookup(hostname, options, callback as never);
 }
 
 /**
@@ -68,18 +40,16 @@ function basicCredentials(key: string): { username: string; password: string } {
 }
 
 /**
- * Starts a local platform and provisions tenant `tenantId` on `<tenantId>.clients.localhost`.
+ * Starts a local platform and provisions tenant `tenantId` on `registry.<tenantId>.localhost`.
  *
  * @example
  *   const tenant = await startClientTenant("kjs");
- *   new SchemaRegistry({ host: tenant.baseUrl, agent: tenant.agent, auth: tenant.basic });
+ *   new SchemaRegistry({ host: tenant.baseUrl, auth: tenant.basic });
  */
 export async function startClientTenant(tenantId: string): Promise<ClientTenant> {
   const stateDir = mkdtempSync(join(tmpdir(), `wfp-clients-${tenantId}-`));
   const platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
-  const agent = new Agent({ keepAlive: true, lookup: localhostLookup as never });
   const close = async () => {
-    agent.destroy();
     await platform.close();
     rmSync(stateDir, { recursive: true, force: true });
   };
@@ -95,18 +65,14 @@ export async function startClientTenant(tenantId: string): Promise<ClientTenant>
       "--json",
     ]);
     if (created.code !== EXIT.ok) throw new Error(`tenant create failed (${created.code}): ${created.stderr}`);
-    const { adminKey } = JSON.parse(created.stdout) as { adminKey?: string };
-    if (adminKey === undefined) throw new Error("tenant create printed no adminKey");
-    const port = new URL(platform.trafficUrl).port;
-    return {
-      platform,
-      baseUrl: `http://${host}:${port}`,
-      host,
-      adminKey,
-      basic: basicCredentials(adminKey),
-      agent,
-      close,
+    const { adminKey, resources } = JSON.parse(created.stdout) as {
+      adminKey?: string;
+      resources: { routes: Array<{ hostname: string; localUrl?: string }> };
     };
+    if (adminKey === undefined) throw new Error("tenant create printed no adminKey");
+    const baseUrl = resources.routes.find((route) => route.hostname === host)?.localUrl;
+    if (baseUrl === undefined) throw new Error(`tenant create printed no local URL for ${host}`);
+    return { platform, baseUrl, host, adminKey, basic: basicCredentials(adminKey), close };
   } catch (error) {
     await close();
     throw error;

@@ -1,7 +1,8 @@
 /**
  * @confluentinc/schemaregistry (Confluent's own JavaScript client, used with its Kafka JS client),
- * unchanged, against a tenant provisioned on the local platform and reached by URL through the
- * dispatcher with HTTP Basic auth (USER_INFO `admin:<secret>`): register, fetch by id, its Avro and
+ * unchanged, against a tenant provisioned on the local platform and reached through the dispatcher
+ * by the URL `tenant create` printed alone (the path form, no agent, resolver or Host header), with
+ * HTTP Basic auth (USER_INFO `admin:<secret>`): register, fetch by id, its Avro and
  * JSON serializers' wire format decoded by deserializers on a second client with an empty cache,
  * an incompatible change refused with Confluent's error code, and a reference resolved.
  *
@@ -24,7 +25,7 @@ import { startClientTenant, type ClientTenant } from "./client-tenant.ts";
 
 describe("@confluentinc/schemaregistry against a tenant", () => {
   let tenant: ClientTenant;
-  /** A client as its users configure one: the registry's URL and Basic credentials (and our resolving agent). */
+  /** A client as its users configure one: the registry's URL (the one `create` printed) and Basic credentials. */
   const newClient = () =>
     new SchemaRegistryClient({
       baseURLs: [tenant.baseUrl],
@@ -32,7 +33,7 @@ describe("@confluentinc/schemaregistry against a tenant", () => {
         credentialsSource: "USER_INFO",
         userInfo: `${tenant.basic.username}:${tenant.basic.password}`,
       },
-      createAxiosDefaults: { httpAgent: tenant.agent, timeout: 10_000 },
+      createAxiosDefaults: { timeout: 10_000 },
       maxRetries: 0,
     });
 
@@ -54,6 +55,8 @@ describe("@confluentinc/schemaregistry against a tenant", () => {
   };
 
   it("registers an Avro schema, fetches it by id, and round-trips a message in the wire format", async () => {
+    // The URL alone: what create printed, on loopback, naming the tenant's hostname in its path.
+    expect(tenant.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/_tenant\/registry\.confluentjs\.localhost$/);
     const producer = newClient();
     const id = await producer.register("orders-value", { schemaType: "AVRO", schema: JSON.stringify(orderV1) });
     expect(id).toBeGreaterThan(0);
@@ -132,7 +135,6 @@ with Confluent's 409 (its code is the bare status)`, async () => {
     const wrong = new SchemaRegistryClient({
       baseURLs: [tenant.baseUrl],
       basicAuthCredentials: { credentialsSource: "USER_INFO", userInfo: "admin:not-the-secret" },
-      createAxiosDefaults: { httpAgent: tenant.agent },
       maxRetries: 0,
     });
     const refused = await wrong.getAllSubjects().catch((error: unknown) => error);

@@ -1,8 +1,9 @@
 /**
  * @kafkajs/confluent-schema-registry (the KafkaJS ecosystem's client), unchanged, against a tenant
- * provisioned on the local platform and reached by URL through the dispatcher with HTTP Basic
- * auth: register, fetch by id, a Confluent wire-format round trip decoded by a second client with
- * an empty cache (so the schema really comes back from the registry), an incompatible change
+ * provisioned on the local platform and reached through the dispatcher by the URL `tenant create`
+ * printed alone (the path form, no agent, resolver or Host header), with HTTP Basic auth:
+ * register, fetch by id, a Confluent wire-format round trip decoded by a second client with an
+ * empty cache (so the schema really comes back from the registry), an incompatible change
  * refused, and a schema whose reference the client resolves from the registry.
  */
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from "@kafkajs/confluent-schema-registry";
@@ -11,11 +12,10 @@ import { startClientTenant, type ClientTenant } from "./client-tenant.ts";
 
 describe("@kafkajs/confluent-schema-registry against a tenant", () => {
   let tenant: ClientTenant;
-  /** A client as its users configure one: the registry's URL and Basic credentials (and our resolving agent). */
+  /** A client as its users configure one: the registry's URL (the one `create` printed) and Basic credentials. */
   const newClient = () =>
     new SchemaRegistry({
       host: tenant.baseUrl,
-      agent: tenant.agent,
       auth: tenant.basic,
       clientId: "wfp-client-test",
       retry: { retries: 0 },
@@ -39,6 +39,8 @@ describe("@kafkajs/confluent-schema-registry against a tenant", () => {
   };
 
   it("registers an Avro schema, fetches it by id, and round-trips a message in the wire format", async () => {
+    // The URL alone: what create printed, on loopback, naming the tenant's hostname in its path.
+    expect(tenant.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/_tenant\/registry\.kafkajs\.localhost$/);
     const producer = newClient();
     const { id } = await producer.register(orderV1, { subject: "orders-value", compatibility: COMPATIBILITY.BACKWARD });
     expect(id).toBeGreaterThan(0);
@@ -119,14 +121,12 @@ describe("@kafkajs/confluent-schema-registry against a tenant", () => {
   it("is refused with 401 without the key's secret, and accepts the whole key as the password", async () => {
     const wrong = new SchemaRegistry({
       host: tenant.baseUrl,
-      agent: tenant.agent,
       auth: { username: "admin", password: "not-the-secret" },
       retry: { retries: 0 },
     });
     await expect(wrong.getLatestSchemaId("orders-value")).rejects.toMatchObject({ status: 401, unauthorized: true });
     const whole = new SchemaRegistry({
       host: tenant.baseUrl,
-      agent: tenant.agent,
       auth: { username: "admin", password: tenant.adminKey },
       retry: { retries: 0 },
     });
