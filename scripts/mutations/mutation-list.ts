@@ -221,4 +221,28 @@ export const MUTATIONS: readonly Mutation[] = [
     to: "if (matched === null) return true;",
     tests: ["tests/tenant-template/auth/access-matrix.test.ts"],
   },
+  {
+    name: "audit-action-vocabulary",
+    claim: "Conformance: Confluent registrations are in the audit log under the action the docs name.",
+    file: "tenant-template/src/auth/access-policy.ts",
+    from: 'SUBJECT, "subject.register"),',
+    to: 'SUBJECT, "subject.create"),',
+    tests: ["tests/conformance/runner-smoke.test.ts"],
+  },
+  {
+    name: "id-cache-bypassed-by-bookmark",
+    claim: "Conformance: a request with a bookmark reads ids from D1, one without may use the schema-id cache.",
+    file: "tenant-template/src/confluent/confluent-api.ts",
+    from: "if (onlyId && !bookmarked) {",
+    to: "if (onlyId) {",
+    tests: ["tests/conformance/runner-smoke.test.ts"],
+  },
+  {
+    name: "id-cache-refresh-evicts-gone-id",
+    claim: "Conformance: the schema-id cache never answers an id that is gone.",
+    file: "tenant-template/src/confluent/confluent-api.ts",
+    from: "else schemaIdCache.forget([id]);",
+    to: "else void 0;",
+    tests: ["tests/conformance/runner-smoke.test.ts"],
+  },
 ];
