@@ -5,6 +5,7 @@
 
 export type StepName =
   | "build"
+  | "lease"
   | "check"
   | "tenant-record"
   | "d1"
@@ -28,7 +29,8 @@ export type StepOutcome =
   | "written"
   | "deleted"
   | "already gone"
-  | "skipped";
+  | "skipped"
+  | "waited";
 
 export interface StepStart {
   phase: "start";
@@ -64,6 +66,7 @@ const NO_OP_OUTCOMES: ReadonlySet<StepOutcome> = new Set([
   "unchanged",
   "already gone",
   "skipped",
+  "waited",
 ]);
 
 /**
@@ -111,6 +114,18 @@ export class StepRunner {
       });
       throw error;
     }
+  }
+
+  /**
+   * Record a step that was not run through {@link run} (one known only once it is over).
+   *
+   * @example
+   *   steps.report({ step: "lease", label: "Lease on tenant acme", outcome: "waited", durationMs: 3100 });
+   */
+  report(step: Omit<StepDone, "phase">): void {
+    const event: StepDone = { phase: "done", ...step };
+    this.done.push(event);
+    this.emit(event);
   }
 
   /** True when any finished step changed something. */

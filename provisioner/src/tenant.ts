@@ -31,7 +31,7 @@ import {
 import { deleteD1Database, ensureD1Database, findD1Database, type D1Database } from "./d1-database.ts";
 import { InputError, StateConflictError, TenantNotFoundError } from "./errors.ts";
 import { deleteKvNamespace, ensureKvNamespace, findKvNamespace, type KvNamespace } from "./kv-namespace.ts";
-import { applyMigrations, readMigrations, type MigrationResult } from "./migrations.ts";
+import { applyMigrations, readMigrations, type Migration, type MigrationResult } from "./migrations.ts";
 import { StepRunner, type ProgressListener, type StepDone } from "./progress.ts";
 import {
   deleteRegionalHostname,
@@ -53,7 +53,8 @@ import {
   type RouteLookup,
   type RouteRecord,
 } from "./route-record-store.ts";
-import { buildTemplate } from "./template-build.ts";
+import { buildTemplate, type TemplateBuild } from "./template-build.ts";
+import { acquireTenantLease, type LeaseOperation, type LeaseOptions, type TenantLease } from "./tenant-lease.ts";
 import { tenantNames, FLEET_TAG } from "./tenant-names.ts";
 import {
   deleteTenantRecord,
@@ -92,6 +93,8 @@ export interface TenantDeps {
   generateAdminKey?: () => string;
   generateDispatchProof?: () => string;
   now?: () => Date;
+  /** Tuning of the tenant lease that serializes runs of create and delete (tests shorten it). */
+  lease?: Partial<LeaseOptions>;
 }
 
 /** One DNS record the tenant (the owner of the hostname) must publish or know about. */
@@ -205,7 +208,6 @@ export async function createTenant(
       );
     }
   }
-  const names = tenantNames(requested.id);
   const steps = new StepRunner(onProgress);
   const migrations = await readMigrations(deps.migrationsDir);
   const build = await steps.run("build", "Template build", async () => {
@@ -216,6 +218,27 @@ export async function createTenant(
       detail: `${value.tag}, ${(value.code.length / 1024).toFixed(0)} KiB, ${migrations.length} migration(s)`,
     };
   });
+
+  // Runs of create and delete of one tenant take turns (tenant-lease.ts); this one's steps start
+  // from a fresh read of what the runs before it left.
+  const lease = await takeLease(target, requested.id, "create", steps, deps.lease);
+  try {
+    return await convergeTenant(requested, { ...deps, now }, steps, migrations, build);
+  } finally {
+    await lease.release();
+  }
+}
+
+/** Create's read and apply phases, run while holding the tenant's lease. */
+async function convergeTenant(
+  requested: ReturnType<typeof parseTenantSpec>,
+  deps: TenantDeps & { now: () => Date },
+  steps: StepRunner,
+  migrations: Migration[],
+  build: TemplateBuild,
+): Promise<CreateTenantResult> {
+  const { target, now } = deps;
+  const names = tenantNames(requested.id);
 
   // --- Read phase: everything that can refuse the request, before any write. ---
   const plan = await steps.run("check", `Hostnames ${requested.domains.join(", ")}`, async () => {
@@ -788,10 +811,19 @@ export async function deleteTenant(
   onProgress?: ProgressListener,
 ): Promise<DeleteTenantResult> {
   const tenantId = parseTenantId(id);
+  const steps = new StepRunner(onProgress);
+  const lease = await takeLease(deps.target, tenantId, "delete", steps, deps.lease);
+  try {
+    return await removeTenant(tenantId, deps, steps);
+  } finally {
+    await lease.release();
+  }
+}
+
+/** Delete's steps, run while holding the tenant's lease. */
+async function removeTenant(tenantId: string, deps: TenantDeps, steps: StepRunner): Promise<DeleteTenantResult> {
   const { target } = deps;
   const names = tenantNames(tenantId);
-  const steps = new StepRunner(onProgress);
-
   const record = await readTenantRecord(target, tenantId);
   const domains = record
     ? unique([
@@ -854,6 +886,31 @@ export async function deleteTenant(
     steps: steps.done,
     skippedHostnames,
   };
+}
+
+/**
+ * Take the tenant's lease; a run that had to wait says so as a "lease" step (one that got it at
+ * once adds no step, so the usual output is unchanged).
+ */
+async function takeLease(
+  target: Target,
+  tenantId: string,
+  operation: LeaseOperation,
+  steps: StepRunner,
+  options: Partial<LeaseOptions> | undefined,
+): Promise<TenantLease> {
+  const lease = await acquireTenantLease(target, tenantId, operation, options);
+  if (lease.waitedFor.length > 0) {
+    const others = lease.waitedFor.map((h) => `${h.operation} by ${h.owner}`).join(", ");
+    steps.report({
+      step: "lease",
+      label: `Lease on tenant ${tenantId}`,
+      outcome: "waited",
+      detail: `for ${others} to finish; continuing from what it left`,
+      durationMs: lease.waitedMs,
+    });
+  }
+  return lease;
 }
 
 function unique(values: string[]): string[] {

@@ -1,0 +1,216 @@
+/**
+ * A lease per tenant id, so that two runs of create (or a create and a delete) of the same tenant
+ * take turns instead of interleaving their steps. Cloudflare's API has no lock service and KV has no
+ * compare-and-set, so this is Lamport's bakery over keys in the routing store:
+ *
+ *   1. write  `lease:tenant:<id>:<token>` as "choosing"
+ *   2. list   `lease:tenant:<id>:` and take a ticket one above every ticket seen
+ *   3. write  the key again with that ticket
+ *   4. list until no live entry is choosing and none has a smaller (ticket, token): the lease is held
+ *
+ * Each run writes only its own key, so no write is lost to another's. A contender that was absent
+ * at the deciding list will see this run's ticket when it takes its own, so its ticket is larger and
+ * it waits. Everything is in KV metadata, so one list call reads every contender.
+ *
+ * Entries carry an expiry the holder renews while it works; an expired entry (its run died) is
+ * ignored, so a crashed run delays the next one by at most the lease time, never blocks it.
+ * On the local platform KV is strongly consistent and the lease excludes. On Cloudflare KV is
+ * eventually consistent (a write may take up to a minute to be seen from another location), so two
+ * runs far apart may both hold it: that is safe because every step of create and delete is
+ * idempotent and adopts what exists; the lease is there so that runs do not do the same work twice
+ * and so that the admin key and dispatch proof are minted once (docs/provisioner.md, "Concurrent runs").
+ */
+import { hostname } from "node:os";
+import type { Target } from "./config.ts";
+import { StateConflictError } from "./errors.ts";
+import { deleteRoutingValue, listRoutingKeys, writeRoutingValue } from "./routing-store.ts";
+
+export type LeaseOperation = "create" | "delete";
+
+export interface LeaseOptions {
+  /** How long an entry lives without renewal (the holder renews every third of it). */
+  ttlMs: number;
+  /** How often a waiting run lists the contenders. */
+  pollMs: number;
+  /** How long a run waits for others before giving up with a {@link StateConflictError}. */
+  maxWaitMs: number;
+  now: () => number;
+}
+
+export const DEFAULT_LEASE_OPTIONS: LeaseOptions = {
+  ttlMs: 60_000,
+  pollMs: 250,
+  maxWaitMs: 15 * 60_000,
+  now: () => Date.now(),
+};
+
+/** Who held the lease while this run waited. */
+export interface LeaseHolder {
+  operation: LeaseOperation;
+  owner: string;
+  since: string;
+}
+
+export interface TenantLease {
+  /** The other runs this one waited for (empty when it got the lease at once). */
+  waitedFor: LeaseHolder[];
+  waitedMs: number;
+  /** Stop renewing and delete this run's entry; never throws (an entry left behind expires). */
+  release(): Promise<void>;
+}
+
+interface Entry {
+  token: string;
+  choosing: boolean;
+  ticket: number;
+  expiresAt: number;
+  operation: LeaseOperation;
+  owner: string;
+  since: string;
+}
+
+/**
+ * The routing-store key prefix of one tenant's lease entries.
+ *
+ * @example
+ *   leasePrefix("acme") // "lease:tenant:acme:"
+ */
+export function leasePrefix(tenantId: string): string {
+  return `lease:tenant:${tenantId}:`;
+}
+
+/**
+ * Take the tenant's lease, waiting for runs that hold or are ahead of this one.
+ *
+ * @example
+ *   const lease = await acquireTenantLease(target, "acme", "create");
+ *   try { ... } finally { await lease.release(); }
+ */
+export async function acquireTenantLease(
+  target: Target,
+  tenantId: string,
+  operation: LeaseOperation,
+  options: Partial<LeaseOptions> = {},
+): Promise<TenantLease> {
+  const opts = { ...DEFAULT_LEASE_OPTIONS, ...options };
+  const token = `${opts.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+  const key = `${leasePrefix(tenantId)}${token}`;
+  const started = opts.now();
+  const mine: Entry = {
+    token,
+    choosing: true,
+    ticket: 0,
+    expiresAt: started + opts.ttlMs,
+    operation,
+    owner: `pid ${process.pid} on ${hostname()}`,
+    since: new Date(started).toISOString(),
+  };
+  const write = () => {
+    mine.expiresAt = opts.now() + opts.ttlMs;
+    return writeRoutingValue(target, key, null, metadataOf(mine));
+  };
+
+  const waitedFor = new Map<string, LeaseHolder>();
+  try {
+    await write();
+    const seen = await liveEntries(target, tenantId, opts.now());
+    mine.ticket = 1 + Math.max(0, ...seen.filter((e) => e.token !== token).map((e) => e.ticket));
+    mine.choosing = false;
+    await write();
+    for (;;) {
+      const others = (await liveEntries(target, tenantId, opts.now())).filter((e) => e.token !== token);
+      const ahead = others.filter((e) => e.choosing || before(e, mine));
+      if (ahead.length === 0) break;
+      for (const e of ahead.filter((e) => !e.choosing)) {
+        waitedFor.set(e.token, { operation: e.operation, owner: e.owner, since: e.since });
+      }
+      if (opts.now() - started > opts.maxWaitMs) {
+        const holder = ahead.find((e) => !e.choosing) ?? ahead[0]!;
+        throw new StateConflictError(
+          `another ${holder.operation} of tenant '${tenantId}' (${holder.owner}, since ${holder.since}) ` +
+            `has held the tenant's lease for longer than ${Math.round(opts.maxWaitMs / 1000)}s: ` +
+            `wait for it to finish, then run this again (an entry whose run died expires within ` +
+            `${Math.round(opts.ttlMs / 1000)}s)`,
+        );
+      }
+      // A lost renewal would let others take over: renew while waiting, too.
+      if (opts.now() + (2 * opts.ttlMs) / 3 > mine.expiresAt) await write();
+      await sleep(opts.pollMs);
+    }
+  } catch (error) {
+    await deleteRoutingValue(target, key).catch(() => undefined);
+    throw error;
+  }
+
+  const renewal = setInterval(() => {
+    write().catch(() => undefined); // a failed renewal is retried by the next tick
+  }, opts.ttlMs / 3);
+  renewal.unref?.();
+  let released = false;
+  return {
+    waitedFor: [...waitedFor.values()],
+    waitedMs: opts.now() - started,
+    async release() {
+      if (released) return;
+      released = true;
+      clearInterval(renewal);
+      await deleteRoutingValue(target, key).catch(() => undefined);
+    },
+  };
+}
+
+/** Bakery order: the smaller ticket first, the token breaks ties. */
+function before(a: Entry, b: Entry): boolean {
+  return a.ticket < b.ticket || (a.ticket === b.ticket && a.token < b.token);
+}
+
+async function liveEntries(target: Target, tenantId: string, now: number): Promise<Entry[]> {
+  const keys = await listRoutingKeys(target, leasePrefix(tenantId));
+  const entries: Entry[] = [];
+  for (const k of keys) {
+    const entry = entryOf(k.name.slice(leasePrefix(tenantId).length), k.metadata);
+    // Entries without this module's metadata were not written by a run of it: ignored.
+    if (entry && entry.expiresAt > now) entries.push(entry);
+  }
+  return entries;
+}
+
+function metadataOf(e: Entry): Record<string, string> {
+  return {
+    choosing: e.choosing ? "1" : "0",
+    ticket: String(e.ticket),
+    expiresAt: String(e.expiresAt),
+    operation: e.operation,
+    owner: e.owner,
+    since: e.since,
+  };
+}
+
+function entryOf(token: string, metadata: unknown): Entry | undefined {
+  const m = (typeof metadata === "string" ? safeParse(metadata) : metadata) as Record<string, unknown> | undefined;
+  if (!m || typeof m !== "object") return undefined;
+  const ticket = Number(m.ticket);
+  const expiresAt = Number(m.expiresAt);
+  if (!Number.isFinite(ticket) || !Number.isFinite(expiresAt)) return undefined;
+  return {
+    token,
+    choosing: m.choosing !== "0",
+    ticket,
+    expiresAt,
+    operation: m.operation === "delete" ? "delete" : "create",
+    owner: typeof m.owner === "string" ? m.owner : "unknown",
+    since: typeof m.since === "string" ? m.since : "unknown",
+  };
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,171 @@
+/**
+ * Concurrent runs of `tenant create` for the same tenant id, and a create racing a delete, against
+ * the real local platform: they end with one complete tenant (or, for the race, one consistent
+ * state a re-run of create converges from). docs/provisioner.md, "Concurrent runs", says how.
+ */
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Cloudflare from "cloudflare";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import { EXIT } from "../../provisioner/src/tenant-cli.ts";
+import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
+
+let platform: LocalPlatform;
+let stateDir: string;
+let cf: Cloudflare;
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), "wfp-concurrent-create-"));
+  platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 300 });
+  cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
+});
+afterAll(async () => {
+  await platform?.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+const migrationFiles = readdirSync(new URL("../../tenant-template/migrations/", import.meta.url)).filter((f) =>
+  f.endsWith(".sql"),
+);
+
+interface RunJson {
+  ok: boolean;
+  adminKey?: string;
+  adminKeyStatus?: "new" | "unchanged";
+  changed?: boolean;
+  steps?: Array<{ step: string; outcome: string; detail?: string }>;
+  error?: { message: string; exitCode: number };
+}
+
+async function run(args: string[]): Promise<{ code: number; json: RunJson; stderr: string }> {
+  const { code, stdout, stderr } = await runTenant(platform.apiUrl, [...args, "--json"]);
+  return { code, json: JSON.parse(stdout) as RunJson, stderr };
+}
+
+const createOf = (id: string) => ["create", id, "--domain", `registry.${id}.localhost`, "--residency", "eu"];
+
+/** How many of each resource is named after the tenant. */
+async function resourcesOf(id: string) {
+  const [d1, kv, scripts, custom, regional, keys] = await Promise.all([
+    cf.d1.database.list({ account_id: platform.accountId }),
+    cf.kv.namespaces.list({ account_id: platform.accountId, per_page: 1000 }),
+    cf.get<{ result: Array<{ id: string }> }>(
+      `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts`,
+    ),
+    cf.customHostnames.list({ zone_id: platform.zoneId, per_page: 1000 }),
+    cf.addressing.regionalHostnames.list({ zone_id: platform.zoneId }),
+    cf.kv.namespaces.keys.list(platform.routesNamespaceId, { account_id: platform.accountId }),
+  ]);
+  return {
+    d1: d1.result.filter((d) => d.name === `wfp-tenant-${id}`).map((d) => d.uuid!),
+    kv: kv.result.filter((n) => n.title === `wfp-tenant-${id}-cache`).length,
+    scripts: scripts.result.filter((s) => s.id === `tenant-${id}`).length,
+    customHostnames: custom.result.filter((h) => h.hostname === `registry.${id}.localhost`).length,
+    regionalHostnames: regional.result.filter((h) => h.hostname === `registry.${id}.localhost`).length,
+    routingKeys: keys.result
+      .map((k) => k.name)
+      .filter((name) => name.includes(id))
+      .sort(),
+  };
+}
+
+/** d1_migrations as name -> how many rows carry it. */
+async function migrationRows(databaseId: string): Promise<Record<string, number>> {
+  const page = await cf.d1.database.query(databaseId, {
+    account_id: platform.accountId,
+    sql: "SELECT name, COUNT(*) AS n FROM d1_migrations GROUP BY name ORDER BY name",
+  });
+  const rows = (page.getPaginatedItems()[0]?.results ?? []) as Array<{ name: string; n: number }>;
+  return Object.fromEntries(rows.map((r) => [r.name, r.n]));
+}
+
+const call = (id: string, method: string, path: string, headers: Record<string, string> = {}) =>
+  requestTenant(platform.trafficUrl, `registry.${id}.localhost`, method, path, { headers });
+
+/** Everything "one complete tenant" means, checked from the outside. */
+async function expectOneCompleteTenant(id: string, adminKey: string): Promise<void> {
+  const found = await resourcesOf(id);
+  expect(found).toMatchObject({ kv: 1, scripts: 1, customHostnames: 1, regionalHostnames: 1 });
+  expect(found.routingKeys).toEqual([`host:registry.${id}.localhost`, `tenant:${id}`]);
+  expect(found.d1).toHaveLength(1);
+  expect(await migrationRows(found.d1[0]!)).toEqual(Object.fromEntries(migrationFiles.map((f) => [f, 1])));
+
+  const show = await run(["show", id]);
+  expect(show.json).toMatchObject({ ok: true, status: "active", complete: true, problems: [] });
+  const health = await call(id, "GET", "/health");
+  expect(health.status, health.body).toBe(200);
+  expect(health.json()).toMatchObject({ tenantId: id });
+  const products = await call(id, "GET", "/api/products", { authorization: `Bearer ${adminKey}` });
+  expect(products.status, products.body).toBe(200);
+  expect((await call(id, "GET", "/api/products", { authorization: "Bearer wfp_admin_wrong" })).status).toBe(401);
+}
+
+/** N creates of one tenant at once: all succeed, exactly one mints the admin key, the rest waited or adopted. */
+async function concurrentCreates(id: string, n: number): Promise<void> {
+  const runs = await Promise.all(Array.from({ length: n }, () => run(createOf(id))));
+  for (const r of runs) expect(r.code, JSON.stringify(r.json.error ?? r.stderr)).toBe(EXIT.ok);
+  const minted = runs.filter((r) => r.json.adminKeyStatus === "new");
+  expect(minted).toHaveLength(1);
+  const others = runs.filter((r) => r !== minted[0]);
+  for (const r of others) {
+    // It waited for the lease and then found a complete tenant (or came after it was done): a no-op.
+    expect(r.json.adminKey).toBeUndefined();
+    expect(r.json.changed).toBe(false);
+    for (const lease of r.json.steps?.filter((s) => s.step === "lease") ?? []) {
+      expect(lease).toMatchObject({ outcome: "waited", detail: expect.stringMatching(/^for create by pid \d+ on /) });
+    }
+  }
+  await expectOneCompleteTenant(id, minted[0]!.json.adminKey!);
+}
+
+describe("concurrent tenant create of one tenant id", () => {
+  it("two at once end with one complete tenant: one creates, the other waits and adopts", async () => {
+    await concurrentCreates("twin", 2);
+  });
+
+  it("four at once end with one complete tenant", async () => {
+    await concurrentCreates("quad", 4);
+  });
+
+  it("a create racing a delete leaves the tenant fully there or fully gone, and a re-run converges", async () => {
+    const [created, deleted] = await Promise.all([run(createOf("race")), run(["delete", "race"])]);
+    expect(created.code, JSON.stringify(created.json.error)).toBe(EXIT.ok);
+    expect(deleted.code, JSON.stringify(deleted.json.error)).toBe(EXIT.ok);
+    const after = await resourcesOf("race");
+    const gone = {
+      d1: [],
+      kv: 0,
+      scripts: 0,
+      customHostnames: 0,
+      regionalHostnames: 0,
+      routingKeys: [],
+    };
+    if (after.scripts === 0) expect(after).toEqual(gone);
+    else await expectOneCompleteTenant("race", created.json.adminKey!);
+
+    const again = await run(createOf("race"));
+    expect(again.code, JSON.stringify(again.json.error)).toBe(EXIT.ok);
+    const key = again.json.adminKey ?? created.json.adminKey!;
+    await expectOneCompleteTenant("race", key);
+  });
+
+  it("a re-run of create racing a delete of a complete tenant ends fully there or fully gone", async () => {
+    const first = await run(createOf("rerun"));
+    expect(first.code, JSON.stringify(first.json.error)).toBe(EXIT.ok);
+    const [again, deleted] = await Promise.all([run(createOf("rerun")), run(["delete", "rerun"])]);
+    expect(again.code, JSON.stringify(again.json.error)).toBe(EXIT.ok);
+    expect(deleted.code, JSON.stringify(deleted.json.error)).toBe(EXIT.ok);
+    const after = await resourcesOf("rerun");
+    if (after.scripts === 0) {
+      expect(after).toEqual({ d1: [], kv: 0, scripts: 0, customHostnames: 0, regionalHostnames: 0, routingKeys: [] });
+    } else {
+      // Delete went first: this create made a new tenant, with a new key.
+      await expectOneCompleteTenant("rerun", again.json.adminKey!);
+    }
+    const last = await run(createOf("rerun"));
+    expect(last.code, JSON.stringify(last.json.error)).toBe(EXIT.ok);
+    await expectOneCompleteTenant("rerun", last.json.adminKey ?? again.json.adminKey!);
+  });
+});
