@@ -10,6 +10,11 @@
  * coalesced: callers that arrive while a restart is queued share it. A restart costs most of a
  * second of CPU per tenant Worker, so new D1 databases take ids the admin Worker already binds
  * (see {@link WorkerdRuntime.newD1Id}): creating a database and querying it restarts nothing.
+ *
+ * Data access and restarts never overlap ({@link RestartGate}): Miniflare's `setOptions()` first
+ * poisons its Node-side proxies, then restarts workerd once earlier work is done; a proxy taken in
+ * between points into the old workerd's proxy heap, and Miniflare caches it as valid, so every
+ * later use fails with workerd's `false == true` assertion until the next restart.
  */
 import { Log, LogLevel, Miniflare, type MiniflareOptions, type WorkerOptions } from "miniflare";
 import { randomBytes, randomUUID } from "node:crypto";
@@ -114,6 +119,41 @@ const scriptWorkerName = (namespace: string, name: string) => `dispatch:${namesp
 
 type Kv = Awaited<ReturnType<Miniflare["getKVNamespace"]>>;
 
+/**
+ * Shared use of Miniflare's proxies, exclusive restarts: a restart waits for the uses in flight,
+ * and uses that arrive while a restart waits or runs start after it (so restarts cannot starve).
+ */
+class RestartGate {
+  private users = 0;
+  private idle: (() => void)[] = [];
+  private restart: Promise<unknown> | null = null;
+
+  async use<T>(work: () => Promise<T>): Promise<T> {
+    while (this.restart !== null) await this.restart.catch(() => undefined);
+    this.users++;
+    try {
+      return await work();
+    } finally {
+      this.users--;
+      if (this.users === 0) for (const wake of this.idle.splice(0)) wake();
+    }
+  }
+
+  /** Callers run one at a time (reconfigure() serialises them). */
+  async exclusive<T>(restart: () => Promise<T>): Promise<T> {
+    const run = (async () => {
+      if (this.users > 0) await new Promise<void>((wake) => this.idle.push(wake));
+      return restart();
+    })();
+    this.restart = run;
+    try {
+      return await run;
+    } finally {
+      this.restart = null;
+    }
+  }
+}
+
 export class WorkerdRuntime {
   private mf: Miniflare | undefined;
   private appliedD1 = new Set<string>();
@@ -122,6 +162,7 @@ export class WorkerdRuntime {
   /** What the admin Worker requires of every request (see ADMIN_SCRIPT); new with every process. */
   private readonly adminSecret = randomBytes(32).toString("hex");
   private appliedKv = new Set<string>();
+  private readonly gate = new RestartGate();
   private running: Promise<void> = Promise.resolve();
   private pending: Promise<void> | null = null;
   /** workerd's recent stderr, so a script that fails to start is reported with its own error. */
@@ -159,7 +200,7 @@ export class WorkerdRuntime {
         const config = this.buildOptions();
         this.recentErrors = [];
         try {
-          await mf.setOptions(config.options);
+          await this.gate.exclusive(() => mf.setOptions(config.options));
         } catch (error) {
           const uncaught = this.recentErrors.find((line) => line.includes("Uncaught"));
           throw new Error(
@@ -201,13 +242,15 @@ export class WorkerdRuntime {
    */
   async queryD1(uuid: string, statements: readonly D1Statement[]): Promise<D1StatementResult[]> {
     if (!this.appliedD1.has(uuid)) await this.reconfigure();
-    const admin = await this.requireMf().getWorker(ADMIN_WORKER);
-    const response = await admin.fetch(`http://admin/d1/${d1Binding(uuid)}`, {
-      method: "POST",
-      headers: { [ADMIN_SECRET_HEADER]: this.adminSecret },
-      body: JSON.stringify(statements),
+    const reply = await this.gate.use(async () => {
+      const admin = await this.requireMf().getWorker(ADMIN_WORKER);
+      const response = await admin.fetch(`http://admin/d1/${d1Binding(uuid)}`, {
+        method: "POST",
+        headers: { [ADMIN_SECRET_HEADER]: this.adminSecret },
+        body: JSON.stringify(statements),
+      });
+      return (await response.json()) as { results: D1StatementResult[] } | { error: string };
     });
-    const reply = (await response.json()) as { results: D1StatementResult[] } | { error: string };
     if ("error" in reply) throw new Error(reply.error);
     return reply.results;
   }
@@ -221,10 +264,16 @@ export class WorkerdRuntime {
     return this.appliedD1.has(replica) ? [uuid, replica] : [uuid];
   }
 
-  /** The KV namespace with this id, as its Workers see it. */
-  async kv(id: string): Promise<Kv> {
+  /**
+   * Runs `work` on the KV namespace with this id, as its Workers see it; no restart happens while
+   * it runs, so the namespace must not be kept beyond it.
+   *
+   * @example
+   *   const value = await runtime.withKv(id, (kv) => kv.get("key", "text"));
+   */
+  async withKv<T>(id: string, work: (kv: Kv) => Promise<T>): Promise<T> {
     if (!this.appliedKv.has(id)) await this.reconfigure();
-    return this.requireMf().getKVNamespace(kvBinding(id), ADMIN_WORKER);
+    return this.gate.use(async () => work(await this.requireMf().getKVNamespace(kvBinding(id), ADMIN_WORKER)));
   }
 
   /** The URL tenant traffic reaches (the port is fixed across restarts). */

@@ -164,10 +164,12 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
 
   app.delete(`${base}/:dispatch_namespace/scripts/:script_name`, async (c) => {
     const record = requireScript(c);
-    delete state.data.scripts[scriptKey(record.namespace, record.name)];
+    const key = scriptKey(record.namespace, record.name);
+    delete state.data.scripts[key];
     state.save();
     await ctx.runtime.reconfigure();
-    state.removeScriptModules(record);
+    // An upload of the same name while workerd restarted owns the folder now.
+    if (state.data.scripts[key] === undefined) state.removeScriptModules(record);
     return ok(c, null);
   });
 
@@ -307,14 +309,27 @@ async function applyScript(
   try {
     await runtime.reconfigure();
   } catch (error) {
-    if (previous === undefined) delete state.data.scripts[key];
-    else state.data.scripts[key] = previous;
+    // Unless a later change of the same script has replaced this one meanwhile.
+    if (state.data.scripts[key] === record) {
+      if (previous === undefined) delete state.data.scripts[key];
+      else state.data.scripts[key] = previous;
+    }
     await runtime.reconfigure().catch(() => undefined);
-    if (previous?.etag !== record.etag) state.pruneModules(record.namespace, record.name, previous?.etag);
+    pruneStaleModules(ctx, key, record);
     throw badRequest(10021, String((error as Error)?.message ?? error).split("\n")[0]!);
   }
   state.save();
-  state.pruneModules(record.namespace, record.name, record.etag);
+  pruneStaleModules(ctx, key, record);
+}
+
+/**
+ * Removes stored versions of a script but the one its record now names: a concurrent upload of the
+ * same script may have replaced `record` while workerd restarted, and its modules must stay.
+ */
+function pruneStaleModules(ctx: PlatformContext, key: string, record: ScriptRecord): void {
+  const current = ctx.state.data.scripts[key];
+  if (current === undefined) ctx.state.removeScriptModules(record);
+  else ctx.state.pruneModules(record.namespace, record.name, current.etag);
 }
 
 interface Upload {

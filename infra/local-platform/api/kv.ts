@@ -69,13 +69,14 @@ export function kvRoutes(ctx: PlatformContext): Hono {
   app.delete(`${base}/:namespace_id`, async (c) => {
     const record = requireNamespace(c);
     try {
-      const kv = await ctx.runtime.kv(record.id);
-      let cursor: string | undefined;
-      do {
-        const page = await kv.list(cursor === undefined ? {} : { cursor });
-        await Promise.all(page.keys.map((k) => kv.delete(k.name)));
-        cursor = page.list_complete ? undefined : page.cursor;
-      } while (cursor !== undefined);
+      await ctx.runtime.withKv(record.id, async (kv) => {
+        let cursor: string | undefined;
+        do {
+          const page = await kv.list(cursor === undefined ? {} : { cursor });
+          await Promise.all(page.keys.map((k) => kv.delete(k.name)));
+          cursor = page.list_complete ? undefined : page.cursor;
+        } while (cursor !== undefined);
+      });
     } catch {
       // Best effort: with the record gone, nothing can reach the values.
     }
@@ -93,8 +94,9 @@ export function kvRoutes(ctx: PlatformContext): Hono {
       throw badRequest(10022, "limit must be between 10 and 1000");
     const prefix = c.req.query("prefix");
     const cursor = c.req.query("cursor");
-    const kv = await ctx.runtime.kv(record.id);
-    const page = await kv.list({ limit, ...(prefix ? { prefix } : {}), ...(cursor ? { cursor } : {}) });
+    const page = await ctx.runtime.withKv(record.id, (kv) =>
+      kv.list({ limit, ...(prefix ? { prefix } : {}), ...(cursor ? { cursor } : {}) }),
+    );
     const keys = page.keys.map((k) => ({
       name: k.name,
       ...(k.expiration ? { expiration: k.expiration } : {}),
@@ -105,15 +107,15 @@ export function kvRoutes(ctx: PlatformContext): Hono {
 
   app.get(`${base}/:namespace_id/values/:key_name{.+}`, async (c) => {
     const record = requireNamespace(c);
-    const kv = await ctx.runtime.kv(record.id);
-    const value = await kv.get(keyParam(c), "arrayBuffer");
+    const value = await ctx.runtime.withKv(record.id, (kv) => kv.get(keyParam(c), "arrayBuffer"));
     if (value === null) throw notFound(10009, "get: 'key not found'");
     return new Response(value, { headers: { "content-type": "application/octet-stream" } });
   });
   app.get(`${base}/:namespace_id/metadata/:key_name{.+}`, async (c) => {
     const record = requireNamespace(c);
-    const kv = await ctx.runtime.kv(record.id);
-    const { value, metadata } = await kv.getWithMetadata(keyParam(c), "arrayBuffer");
+    const { value, metadata } = await ctx.runtime.withKv(record.id, (kv) =>
+      kv.getWithMetadata(keyParam(c), "arrayBuffer"),
+    );
     if (value === null) throw notFound(10009, "get: 'key not found'");
     return ok(c, metadata ?? null);
   });
@@ -142,17 +144,17 @@ export function kvRoutes(ctx: PlatformContext): Hono {
     }
     const size = typeof value === "string" ? Buffer.byteLength(value) : value.byteLength;
     if (size > MAX_VALUE_BYTES) throw badRequest(10100, "Value too large");
-    const kv = await ctx.runtime.kv(record.id);
-    await kv.put(key, value, {
-      ...expirationOptions(c.req.query("expiration"), c.req.query("expiration_ttl")),
-      ...(metadata !== undefined ? { metadata } : {}),
-    });
+    await ctx.runtime.withKv(record.id, (kv) =>
+      kv.put(key, value, {
+        ...expirationOptions(c.req.query("expiration"), c.req.query("expiration_ttl")),
+        ...(metadata !== undefined ? { metadata } : {}),
+      }),
+    );
     return ok(c, {});
   });
   app.delete(`${base}/:namespace_id/values/:key_name{.+}`, async (c) => {
     const record = requireNamespace(c);
-    const kv = await ctx.runtime.kv(record.id);
-    await kv.delete(keyParam(c));
+    await ctx.runtime.withKv(record.id, (kv) => kv.delete(keyParam(c)));
     return ok(c, {});
   });
 
@@ -167,21 +169,21 @@ export function kvRoutes(ctx: PlatformContext): Hono {
   app.put(`${base}/:namespace_id/bulk`, async (c) => {
     const record = requireNamespace(c);
     const items = await jsonBody(c, z.array(BulkItem).max(10000));
-    const kv = await ctx.runtime.kv(record.id);
-    for (const item of items) {
-      const value = item.base64 ? Buffer.from(item.value, "base64") : item.value;
-      await kv.put(item.key, value, {
-        ...expirationOptions(item.expiration, item.expiration_ttl),
-        ...(item.metadata !== undefined ? { metadata: item.metadata } : {}),
-      });
-    }
+    await ctx.runtime.withKv(record.id, async (kv) => {
+      for (const item of items) {
+        const value = item.base64 ? Buffer.from(item.value, "base64") : item.value;
+        await kv.put(item.key, value, {
+          ...expirationOptions(item.expiration, item.expiration_ttl),
+          ...(item.metadata !== undefined ? { metadata: item.metadata } : {}),
+        });
+      }
+    });
     return ok(c, { successful_key_count: items.length, unsuccessful_keys: [] });
   });
   const bulkDelete = async (c: Context) => {
     const record = requireNamespace(c);
     const keys = await jsonBody(c, z.array(z.string().min(1)).max(10000));
-    const kv = await ctx.runtime.kv(record.id);
-    await Promise.all(keys.map((key) => kv.delete(key)));
+    await ctx.runtime.withKv(record.id, (kv) => Promise.all(keys.map((key) => kv.delete(key))));
     return ok(c, { successful_key_count: keys.length, unsuccessful_keys: [] });
   };
   app.post(`${base}/:namespace_id/bulk/delete`, bulkDelete);
