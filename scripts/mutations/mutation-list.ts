@@ -245,4 +245,12 @@ export const MUTATIONS: readonly Mutation[] = [
     to: "else void 0;",
     tests: ["tests/conformance/runner-smoke.test.ts"],
   },
+  {
+    name: "local-api-concurrent-calls",
+    claim: "The local Cloudflare API stays usable under overlapping creates, uploads, deletes and queries.",
+    file: "infra/local-platform/workerd-runtime.ts",
+    from: "await this.gate.exclusive(() => mf.setOptions(config.options));",
+    to: "await mf.setOptions(config.options);",
+    tests: ["tests/local-platform/concurrent-api.test.ts"],
+  },
 ];
