@@ -4,8 +4,8 @@
  * compare-and-set, so this is Lamport's bakery over keys in the routing store:
  *
  *   1. write  `lease:tenant:<id>:<token>` as "choosing"
- *   2. list   `lease:tenant:<id>:` and take a ticket one above every ticket seen
- *   3. write  the key again with that ticket
+ *   2. list   `lease:tenant:<id>:`; no other live entry: the lease is held (two calls, the usual case)
+ *   3. else write the key again with a ticket one above every ticket seen, and
  *   4. list until no live entry is choosing and none has a smaller (ticket, token): the lease is held
  *
  * Each run writes only its own key, so no write is lost to another's. A contender that was absent
@@ -13,7 +13,8 @@
  * it waits. Everything is in KV metadata, so one list call reads every contender.
  *
  * Entries carry an expiry the holder renews while it works; an expired entry (its run died) is
- * ignored, so a crashed run delays the next one by at most the lease time, never blocks it.
+ * ignored, so a crashed run delays the next one by at most the lease time, never blocks it. A run on
+ * the same host whose process is gone, or a finished run of this process, is dead at once.
  * On the local platform KV is strongly consistent and the lease excludes. On Cloudflare KV is
  * eventually consistent (a write may take up to a minute to be seen from another location), so two
  * runs far apart may both hold it: that is safe because every step of create and delete is
@@ -66,8 +67,13 @@ interface Entry {
   expiresAt: number;
   operation: LeaseOperation;
   owner: string;
+  host: string;
+  pid: number;
   since: string;
 }
+
+/** Tokens of the runs in this process that are taking or holding a lease. */
+const heldTokens = new Set<string>();
 
 /**
  * The routing-store key prefix of one tenant's lease entries.
@@ -103,6 +109,8 @@ export async function acquireTenantLease(
     expiresAt: started + opts.ttlMs,
     operation,
     owner: `pid ${process.pid} on ${hostname()}`,
+    host: hostname(),
+    pid: process.pid,
     since: new Date(started).toISOString(),
   };
   const write = () => {
@@ -111,21 +119,14 @@ export async function acquireTenantLease(
   };
 
   const waitedFor = new Map<string, LeaseHolder>();
-  try {
-    await write();
-    const seen = await liveEntries(target, tenantId, opts.now());
-    mine.ticket = 1 + Math.max(0, ...seen.filter((e) => e.token !== token).map((e) => e.ticket));
-    mine.choosing = false;
-    await write();
+  const waitForTurn = async (): Promise<void> => {
     for (;;) {
       const others = (await liveEntries(target, tenantId, opts.now())).filter((e) => e.token !== token);
       const ahead = others.filter((e) => e.choosing || before(e, mine));
       if (ahead.length === 0) break;
-      for (const e of ahead.filter((e) => !e.choosing)) {
-        waitedFor.set(e.token, { operation: e.operation, owner: e.owner, since: e.since });
-      }
+      for (const e of ahead) waitedFor.set(e.token, { operation: e.operation, owner: e.owner, since: e.since });
       if (opts.now() - started > opts.maxWaitMs) {
-        const holder = ahead.find((e) => !e.choosing) ?? ahead[0]!;
+        const holder = ahead[0]!;
         throw new StateConflictError(
           `another ${holder.operation} of tenant '${tenantId}' (${holder.owner}, since ${holder.since}) ` +
             `has held the tenant's lease for longer than ${Math.round(opts.maxWaitMs / 1000)}s: ` +
@@ -137,13 +138,30 @@ export async function acquireTenantLease(
       if (opts.now() + (2 * opts.ttlMs) / 3 > mine.expiresAt) await write();
       await sleep(opts.pollMs);
     }
+  };
+  heldTokens.add(token);
+  try {
+    await write();
+    const seen = (await liveEntries(target, tenantId, opts.now())).filter((e) => e.token !== token);
+    // Alone at this list: the lease is ours while the entry still says "choosing", which every
+    // later contender waits for (it wrote its own entry after this list, so it sees ours).
+    if (seen.length > 0) {
+      mine.ticket = 1 + Math.max(0, ...seen.map((e) => e.ticket));
+      mine.choosing = false;
+      await write();
+      await waitForTurn();
+    }
   } catch (error) {
+    heldTokens.delete(token);
     await deleteRoutingValue(target, key).catch(() => undefined);
     throw error;
   }
 
+  // A failed renewal is retried by the next tick; release waits for one in flight, so that it
+  // cannot land after the delete and bring the entry back.
+  let renewing: Promise<void> = Promise.resolve();
   const renewal = setInterval(() => {
-    write().catch(() => undefined); // a failed renewal is retried by the next tick
+    renewing = renewing.then(() => write().catch(() => undefined));
   }, opts.ttlMs / 3);
   renewal.unref?.();
   let released = false;
@@ -154,6 +172,8 @@ export async function acquireTenantLease(
       if (released) return;
       released = true;
       clearInterval(renewal);
+      await renewing;
+      heldTokens.delete(token);
       await deleteRoutingValue(target, key).catch(() => undefined);
     },
   };
@@ -164,15 +184,33 @@ function before(a: Entry, b: Entry): boolean {
   return a.ticket < b.ticket || (a.ticket === b.ticket && a.token < b.token);
 }
 
+/**
+ * The entries of runs that may still be working. An expired entry is a dead run's; so is one from
+ * this host whose process is gone, or from this process whose run is over (it failed and could not
+ * delete its entry): those need not wait out their expiry. Dead entries are deleted on the way.
+ */
 async function liveEntries(target: Target, tenantId: string, now: number): Promise<Entry[]> {
-  const keys = await listRoutingKeys(target, leasePrefix(tenantId));
+  const prefix = leasePrefix(tenantId);
   const entries: Entry[] = [];
-  for (const k of keys) {
-    const entry = entryOf(k.name.slice(leasePrefix(tenantId).length), k.metadata);
-    // Entries without this module's metadata were not written by a run of it: ignored.
-    if (entry && entry.expiresAt > now) entries.push(entry);
+  for (const k of await listRoutingKeys(target, prefix)) {
+    const entry = entryOf(k.name.slice(prefix.length), k.metadata);
+    // Keys without this module's metadata were not written by a run of it: ignored.
+    if (!entry) continue;
+    if (entry.expiresAt > now && !deadOnThisHost(entry)) entries.push(entry);
+    else await deleteRoutingValue(target, k.name).catch(() => undefined);
   }
   return entries;
+}
+
+function deadOnThisHost(entry: Entry): boolean {
+  if (entry.host !== hostname()) return false;
+  if (entry.pid === process.pid) return !heldTokens.has(entry.token);
+  try {
+    process.kill(entry.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
 }
 
 function metadataOf(e: Entry): Record<string, string> {
@@ -182,6 +220,8 @@ function metadataOf(e: Entry): Record<string, string> {
     expiresAt: String(e.expiresAt),
     operation: e.operation,
     owner: e.owner,
+    host: e.host,
+    pid: String(e.pid),
     since: e.since,
   };
 }
@@ -199,6 +239,8 @@ function entryOf(token: string, metadata: unknown): Entry | undefined {
     expiresAt,
     operation: m.operation === "delete" ? "delete" : "create",
     owner: typeof m.owner === "string" ? m.owner : "unknown",
+    host: typeof m.host === "string" ? m.host : "",
+    pid: Number(m.pid),
     since: typeof m.since === "string" ? m.since : "unknown",
   };
 }
