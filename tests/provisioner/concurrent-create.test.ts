@@ -3,12 +3,18 @@
  * the real local platform: they end with one complete tenant (or, for the race, one consistent
  * state a re-run of create converges from). docs/provisioner.md, "Concurrent runs", says how.
  */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import Cloudflare from "cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import { createCloudflareClient } from "../../provisioner/src/cloudflare-client.ts";
+import { readTargetSettings, resolveTarget } from "../../provisioner/src/config.ts";
+import { StateConflictError } from "../../provisioner/src/errors.ts";
+import { createTenant } from "../../provisioner/src/tenant.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
@@ -167,5 +173,59 @@ describe("concurrent tenant create of one tenant id", () => {
     const last = await run(createOf("rerun"));
     expect(last.code, JSON.stringify(last.json.error)).toBe(EXIT.ok);
     await expectOneCompleteTenant("rerun", last.json.adminKey ?? again.json.adminKey!);
+  });
+
+  describe("lease keys of other runs", () => {
+    /** A lease key as a run of tenant-lease.ts writes it. */
+    const leaseKey = (id: string, token: string, entry: { host: string; pid: number; expiresAt: number }) =>
+      cf.kv.namespaces.values.update(`lease:tenant:${id}:${token}`, {
+        account_id: platform.accountId,
+        namespace_id: platform.routesNamespaceId,
+        value: "null",
+        metadata: JSON.stringify({
+          choosing: "0",
+          ticket: "1",
+          operation: "create",
+          owner: `pid ${entry.pid} on ${entry.host}`,
+          since: new Date().toISOString(),
+          host: entry.host,
+          pid: String(entry.pid),
+          expiresAt: String(entry.expiresAt),
+        }),
+      });
+
+    it("dead runs' keys hold nobody up: this process's finished run, a gone process, an expired key", async () => {
+      const gone = spawn(process.execPath, ["-e", ""]);
+      await once(gone, "exit");
+      const inAMinute = Date.now() + 60_000;
+      await leaseKey("ghost", "a-failed-run", { host: hostname(), pid: process.pid, expiresAt: inAMinute });
+      await leaseKey("ghost", "b-gone-process", { host: hostname(), pid: gone.pid!, expiresAt: inAMinute });
+      await leaseKey("ghost", "c-expired", { host: "elsewhere", pid: 1, expiresAt: Date.now() - 1 });
+
+      const created = await run(createOf("ghost"));
+      expect(created.code, JSON.stringify(created.json.error)).toBe(EXIT.ok);
+      expect(created.json.steps?.map((s) => s.step)).not.toContain("lease");
+      await expectOneCompleteTenant("ghost", created.json.adminKey!); // and no lease key is left
+    });
+
+    it("a live run elsewhere is waited for, and past the wait the run stops with a conflict before any write", async () => {
+      await leaseKey("busy", "a-elsewhere", { host: "elsewhere", pid: 1, expiresAt: Date.now() + 60_000 });
+      const settings = readTargetSettings({ CLOUDFLARE_API_BASE_URL: platform.apiUrl });
+      const target = await resolveTarget(createCloudflareClient(settings), settings);
+      const spec = { id: "busy", domains: ["registry.busy.localhost"], residency: "eu" as const };
+      const refused = createTenant(spec, { target, lease: { maxWaitMs: 300, pollMs: 50 } });
+      await expect(refused).rejects.toThrow(StateConflictError);
+      await expect(refused).rejects.toThrow(/another create of tenant 'busy' \(pid 1 on elsewhere, since /);
+      const left = await resourcesOf("busy");
+      expect(left).toMatchObject({ d1: [], kv: 0, scripts: 0, customHostnames: 0 });
+      expect(left.routingKeys).toEqual(["lease:tenant:busy:a-elsewhere"]); // its own key deleted, the holder's kept
+
+      await cf.kv.namespaces.values.delete("lease:tenant:busy:a-elsewhere", {
+        account_id: platform.accountId,
+        namespace_id: platform.routesNamespaceId,
+      });
+      const created = await createTenant(spec, { target });
+      await expectOneCompleteTenant("busy", created.adminKey!);
+    });
   });
 });
