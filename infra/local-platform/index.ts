@@ -59,6 +59,11 @@ export interface LocalPlatformOptions {
   d1ReplicaLagMs?: number;
   /** workerd's log level; default WARN. */
   logLevel?: LogLevel;
+  /**
+   * Where the platform says what it did on its own, such as restarting workerd after it died;
+   * default `console.warn`.
+   */
+  log?: (message: string) => void;
 }
 
 export interface LocalPlatform {
@@ -71,6 +76,8 @@ export interface LocalPlatform {
   routesNamespaceId: string;
   stateDir: string;
   faults: FaultInjector;
+  /** The live workerd's pid, when it can be known (Linux); it changes when workerd restarts. */
+  workerdPid(): number | undefined;
   close(): Promise<void>;
 }
 
@@ -136,6 +143,7 @@ async function startOnLockedFolder(
       state.data.kv[routesNamespaceId] !== undefined ? routesNamespaceId : "deleted-routes-namespace",
     ...(d1ReplicaLagMs > 0 ? { d1ReplicaLagMs, d1ReplicaCode: await buildD1ReplicaWorker(repoRoot) } : {}),
     ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
+    ...(options.log === undefined ? {} : { log: options.log }),
   });
   try {
     await runtime.start();
@@ -231,6 +239,7 @@ async function startOnLockedFolder(
     routesNamespaceId,
     stateDir,
     faults,
+    workerdPid: () => runtime.workerdPid(),
     async close() {
       try {
         await new Promise<void>((done) => server.close(() => done()));

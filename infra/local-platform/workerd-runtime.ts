@@ -20,6 +20,12 @@ import { Log, LogLevel, Miniflare, type MiniflareOptions, type WorkerOptions } f
 import { randomBytes, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import {
+  findWorkerdPid,
+  startWorkerdWatchdog,
+  WORKERD_TOKEN_VARIABLE,
+  type WorkerdWatchdog,
+} from "./workerd-watchdog.ts";
 import type { Readable } from "node:stream";
 import type { PlatformState, ScriptRecord } from "./platform-state.ts";
 import { LOCAL_TENANT_PATH_PREFIX } from "../../contracts/local-tenant-url.ts";
@@ -78,6 +84,8 @@ export interface RuntimeOptions {
   /** The replica Worker, bundled (needed when d1ReplicaLagMs is above 0). */
   d1ReplicaCode?: string;
   logLevel?: LogLevel;
+  /** Where the runtime says what it did on its own (a restart after workerd died). */
+  log?: (message: string) => void;
 }
 
 const ADMIN_WORKER = "wfp-platform-admin";
@@ -163,6 +171,9 @@ export class WorkerdRuntime {
   private readonly adminSecret = randomBytes(32).toString("hex");
   private appliedKv = new Set<string>();
   private readonly gate = new RestartGate();
+  /** Marks this runtime's workerd among this process's children (see workerd-watchdog.ts). */
+  private readonly runtimeToken = randomBytes(16).toString("hex");
+  private readonly watchdog: WorkerdWatchdog = startWorkerdWatchdog();
   private running: Promise<void> = Promise.resolve();
   private pending: Promise<void> | null = null;
   /** workerd's recent stderr, so a script that fails to start is reported with its own error. */
@@ -182,7 +193,31 @@ export class WorkerdRuntime {
     await this.mf.ready;
     this.appliedD1 = config.d1;
     this.appliedKv = config.kv;
+    this.watchWorkerd();
   }
+
+  /** The live workerd's pid (for diagnostics and tests), when it can be known. */
+  workerdPid(): number | undefined {
+    return findWorkerdPid(this.runtimeToken);
+  }
+
+  /** Tells the watchdog workerd's pid, which changes with every restart. */
+  private watchWorkerd(): void {
+    const pid = this.workerdPid();
+    if (pid !== undefined) this.watchdog.watch(pid);
+  }
+
+  /**
+   * Miniflare starts workerd again when it dies (reusing the ports; its proxies are poisoned so
+   * none outlives the old process); this says so, and points the watchdog at the new process.
+   */
+  private onRuntimeRestart = (): void => {
+    this.watchWorkerd();
+    (this.options.log ?? ((message: string) => console.warn(message)))(
+      `local platform: workerd stopped unexpectedly and was restarted (pid ${this.workerdPid() ?? "unknown"}); ` +
+        "serving again",
+    );
+  };
 
   /**
    * Applies the current state to workerd. Resolves once a configuration that includes every
@@ -201,6 +236,7 @@ export class WorkerdRuntime {
         this.recentErrors = [];
         try {
           await this.gate.exclusive(() => mf.setOptions(config.options));
+          this.watchWorkerd();
         } catch (error) {
           const uncaught = this.recentErrors.find((line) => line.includes("Uncaught"));
           throw new Error(
@@ -286,6 +322,7 @@ export class WorkerdRuntime {
     await this.running.catch(() => undefined);
     await this.mf?.dispose();
     this.mf = undefined;
+    this.watchdog.stop();
   }
 
   private requireMf(): Miniflare {
@@ -383,6 +420,8 @@ export class WorkerdRuntime {
       // No request.cf from Cloudflare's servers: this machine has no internet, and user Workers
       // in a dispatch namespace do not see request.cf anyway.
       cf: false,
+      unsafeRuntimeEnv: { [WORKERD_TOKEN_VARIABLE]: this.runtimeToken },
+      unsafeHandleRuntimeRestart: this.onRuntimeRestart,
       handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
         stdout.on("data", (chunk: Buffer) => process.stdout.write(chunk));
         stderr.on("data", (chunk: Buffer) => {

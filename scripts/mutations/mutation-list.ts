@@ -253,4 +253,20 @@ export const MUTATIONS: readonly Mutation[] = [
     to: "await mf.setOptions(config.options);",
     tests: ["tests/local-platform/concurrent-api.test.ts"],
   },
+  {
+    name: "workerd-dies-with-platform",
+    claim: "workerd never outlives the local platform's process (no orphan holding the ports or the data).",
+    file: "infra/local-platform/workerd-runtime.ts",
+    from: "if (pid !== undefined) this.watchdog.watch(pid);",
+    to: "if (pid !== undefined) void pid;",
+    tests: ["tests/local-platform/workerd-restart.test.ts"],
+  },
+  {
+    name: "workerd-restart-said",
+    claim: "When workerd dies the platform restarts it and says so in its log.",
+    file: "infra/local-platform/workerd-runtime.ts",
+    from: "unsafeHandleRuntimeRestart: this.onRuntimeRestart,",
+    to: "",
+    tests: ["tests/local-platform/workerd-restart.test.ts"],
+  },
 ];

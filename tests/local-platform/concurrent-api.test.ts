@@ -45,7 +45,8 @@ function random(seed: number): () => number {
 const commandFor = (kind: "create" | "delete", id: string) =>
   kind === "create" ? ["create", id, "--domain", `${id}.conc.localhost`] : ["delete", id];
 
-it(`leaves every tenant, database and namespace usable after overlapping creates and deletes (seed ${SEED})`, async () => {
+it(`leaves every tenant, database and namespace usable after overlapping creates and deletes \
+(seed ${SEED})`, async () => {
   console.log(`concurrent-api: seed ${SEED} (replay with WFP_CONCURRENCY_SEED=${SEED})`);
   const next = random(SEED);
   const operations = Array.from({ length: OPERATIONS }, () => ({

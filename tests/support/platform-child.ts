@@ -1,0 +1,11 @@
+/**
+ * A local platform in a process of its own, for tests that kill that process: it starts one on
+ * the folder given as its argument, prints one JSON line `{ "workerdPid": N }`, and waits.
+ *
+ *   node --import tsx tests/support/platform-child.ts /tmp/state
+ */
+import { startLocalPlatform } from "../../infra/local-platform/index.ts";
+
+const platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir: process.argv[2]! });
+console.log(JSON.stringify({ workerdPid: platform.workerdPid() ?? null }));
+setInterval(() => undefined, 60_000);
