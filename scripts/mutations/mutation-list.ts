@@ -269,4 +269,12 @@ export const MUTATIONS: readonly Mutation[] = [
     to: "",
     tests: ["tests/local-platform/workerd-restart.test.ts"],
   },
+  {
+    name: "concurrent-creates-take-turns",
+    claim: "Concurrent creates of one tenant end with one complete tenant and one admin key minted.",
+    file: "provisioner/src/tenant.ts",
+    from: 'const lease = await takeLease(target, requested.id, "create", steps, deps.lease);',
+    to: "const lease = { release: async () => undefined };",
+    tests: ["tests/provisioner/concurrent-create.test.ts"],
+  },
 ];

@@ -208,7 +208,8 @@ describe("concurrent tenant create of one tenant id", () => {
       await expectOneCompleteTenant("ghost", created.json.adminKey!); // and no lease key is left
     });
 
-    it("a live run elsewhere is waited for, and past the wait the run stops with a conflict before any write", async () => {
+    it(`a live run elsewhere is waited for, and past the wait the run stops with a conflict \
+before any write`, async () => {
       await leaseKey("busy", "a-elsewhere", { host: "elsewhere", pid: 1, expiresAt: Date.now() + 60_000 });
       const settings = readTargetSettings({ CLOUDFLARE_API_BASE_URL: platform.apiUrl });
       const target = await resolveTarget(createCloudflareClient(settings), settings);
