@@ -47,9 +47,50 @@ interface ProbeReply {
   bookmark: string | null;
 }
 
+/**
+ * Creates a D1 database with read replication on, runs `setupSql` on it, uploads `code` as script
+ * `name` bound to it as `DB`, and routes `host` to it, all through the platform's Cloudflare API.
+ */
+async function replicatedProbe(
+  on: LocalPlatform,
+  name: string,
+  host: string,
+  setupSql: string,
+  code: string,
+): Promise<void> {
+  const cf = new Cloudflare({ apiToken: "local", baseURL: on.apiUrl, maxRetries: 0 });
+  const account_id = on.accountId;
+  const db = await cf.d1.database.create({ account_id, name, read_replication: { mode: "auto" } });
+  await cf.d1.database.query(db.uuid!, { account_id, sql: setupSql });
+  const form = new FormData();
+  const metadata = {
+    main_module: "probe.js",
+    compatibility_date: "2026-06-01",
+    bindings: [{ type: "d1", name: "DB", id: db.uuid }],
+  };
+  form.append("metadata", new Blob([JSON.stringify(metadata)], { type: "application/json" }));
+  form.append("probe.js", new File([code], "probe.js", { type: "application/javascript+module" }));
+  await cf.put(`/accounts/${account_id}/workers/dispatch/namespaces/${on.dispatchNamespace}/scripts/${name}`, {
+    body: form,
+  });
+  const route: RouteRecord = {
+    tenantId: name,
+    script: name,
+    status: "active",
+    proof: "p".repeat(43),
+    rateLimit: { requestsPerMinute: 100_000, keyRequestsPerMinute: 100_000 },
+    corsOrigins: [],
+  };
+  await cf.kv.namespaces.values.update(routeKey(host), {
+    account_id,
+    namespace_id: on.routesNamespaceId,
+    value: JSON.stringify(route),
+    metadata: "{}",
+  });
+}
+
 let platform: LocalPlatform;
 let stateDir: string;
-let cf: Cloudflare;
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-replicas-"));
@@ -60,7 +101,6 @@ beforeAll(async () => {
     hostnameActivationMs: 200,
     d1ReplicaLagMs: LAG_MS,
   });
-  cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
 });
 afterAll(async () => {
   await platform?.close();
@@ -72,38 +112,13 @@ describe("the Sessions API on a replicated database", () => {
   let writes = 0;
 
   beforeAll(async () => {
-    const account_id = platform.accountId;
-    const db = await cf.d1.database.create({
-      account_id,
-      name: "replicated-probe",
-      read_replication: { mode: "auto" },
-    });
-    await cf.d1.database.query(db.uuid!, { account_id, sql: "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)" });
-    const form = new FormData();
-    const metadata = {
-      main_module: "probe.js",
-      compatibility_date: "2026-06-01",
-      bindings: [{ type: "d1", name: "DB", id: db.uuid }],
-    };
-    form.append("metadata", new Blob([JSON.stringify(metadata)], { type: "application/json" }));
-    form.append("probe.js", new File([PROBE], "probe.js", { type: "application/javascript+module" }));
-    await cf.put(`/accounts/${account_id}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts/probe`, {
-      body: form,
-    });
-    const route: RouteRecord = {
-      tenantId: "probe",
-      script: "probe",
-      status: "active",
-      proof: "p".repeat(43),
-      rateLimit: { requestsPerMinute: 100_000, keyRequestsPerMinute: 100_000 },
-      corsOrigins: [],
-    };
-    await cf.kv.namespaces.values.update(routeKey(PROBE_HOST), {
-      account_id,
-      namespace_id: platform.routesNamespaceId,
-      value: JSON.stringify(route),
-      metadata: "{}",
-    });
+    await replicatedProbe(
+      platform,
+      "probe",
+      PROBE_HOST,
+      "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)",
+      PROBE,
+    );
     call = async (session, ...steps) => {
       const query = new URLSearchParams(steps.map((step): [string, string] => ["step", step]));
       if (session !== null) query.set("session", session);
@@ -219,17 +234,6 @@ describe("a replica with a short lag", () => {
   });
 
   it("catches up by itself once a write is older than the lag", async () => {
-    const qcf = new Cloudflare({ apiToken: "local", baseURL: quick.apiUrl, maxRetries: 0 });
-    const account_id = quick.accountId;
-    const db = await qcf.d1.database.create({ account_id, name: "quick", read_replication: { mode: "auto" } });
-    await qcf.d1.database.query(db.uuid!, { account_id, sql: "CREATE TABLE t (v TEXT)" });
-    const form = new FormData();
-    const metadata = {
-      main_module: "probe.js",
-      compatibility_date: "2026-06-01",
-      bindings: [{ type: "d1", name: "DB", id: db.uuid }],
-    };
-    form.append("metadata", new Blob([JSON.stringify(metadata)], { type: "application/json" }));
     const probe = `export default { async fetch(request, env) {
       if (request.method === "POST") {
         await env.DB.prepare("INSERT INTO t VALUES ('x')").run();
@@ -238,24 +242,7 @@ describe("a replica with a short lag", () => {
       const r = await env.DB.withSession("first-unconstrained").prepare("SELECT count(*) AS n FROM t").first();
       return Response.json(r);
     } };`;
-    form.append("probe.js", new File([probe], "probe.js", { type: "application/javascript+module" }));
-    await qcf.put(`/accounts/${account_id}/workers/dispatch/namespaces/${quick.dispatchNamespace}/scripts/quick`, {
-      body: form,
-    });
-    const route: RouteRecord = {
-      tenantId: "quick",
-      script: "quick",
-      status: "active",
-      proof: "q".repeat(43),
-      rateLimit: { requestsPerMinute: 100_000, keyRequestsPerMinute: 100_000 },
-      corsOrigins: [],
-    };
-    await qcf.kv.namespaces.values.update(routeKey("quick.localhost"), {
-      account_id,
-      namespace_id: quick.routesNamespaceId,
-      value: JSON.stringify(route),
-      metadata: "{}",
-    });
+    await replicatedProbe(quick, "quick", "quick.localhost", "CREATE TABLE t (v TEXT)", probe);
     const count = async () =>
       (JSON.parse((await requestTenant(quick.trafficUrl, "quick.localhost", "GET", "/")).body) as { n: number }).n;
     expect(await count()).toBe(0);
