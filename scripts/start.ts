@@ -70,14 +70,22 @@ if (args.help) {
   process.exit(0);
 }
 
+const trafficPort = port(args.port, 8787, "--port");
+const apiPort = port(args["api-port"], 8788, "--api-port");
+if (trafficPort !== 0 && trafficPort === apiPort) {
+  console.error(`--port and --api-port must differ (both are ${trafficPort}).`);
+  process.exit(2);
+}
+const replicaLagMs = milliseconds(args["d1-replica-lag"], "--d1-replica-lag");
+
 const started = performance.now();
 let platform: LocalPlatform;
 try {
   platform = await startLocalPlatform({
-    port: port(args.port, 8787, "--port"),
-    apiPort: port(args["api-port"], 8788, "--api-port"),
+    port: trafficPort,
+    apiPort,
     stateDir: args.state ?? ".wfp",
-    d1ReplicaLagMs: milliseconds(args["d1-replica-lag"], "--d1-replica-lag"),
+    d1ReplicaLagMs: replicaLagMs,
   });
 } catch (error) {
   // The user's own situation (exit 2, one line): another platform on the folder, or a busy port.
@@ -114,16 +122,22 @@ if (args.json) {
   console.log(JSON.stringify(facts));
 } else {
   const port = new URL(platform.trafficUrl).port;
+  // The tenant CLI finds a platform on another API port only through CLOUDFLARE_API_BASE_URL.
+  const onboard =
+    platform.apiUrl === "http://127.0.0.1:8788/client/v4"
+      ? "npm run tenant -- create acme --domain registry.acme.localhost --residency eu"
+      : `CLOUDFLARE_API_BASE_URL=${platform.apiUrl} npm run tenant -- create acme --domain registry.acme.localhost`;
+  const lag = replicaLagMs > 0 ? `\n  D1 read replicas    on, ${replicaLagMs} ms behind their primaries` : "";
   console.log(`Local platform ready in ${((performance.now() - started) / 1000).toFixed(1)}s
-  tenant traffic      ${platform.trafficUrl}   (e.g. http://<tenant-domain>.localhost:${port}/health)
+  tenant traffic      ${platform.trafficUrl}   (e.g. http://registry.acme.localhost:${port}/health)
   Cloudflare API      ${platform.apiUrl}
   account id          ${platform.accountId}
   zone id             ${platform.zoneId} (${platform.zoneName})
   dispatch namespace  ${platform.dispatchNamespace}
   routing KV          ${platform.routesNamespaceId} (wfp-routes)
-  state               ${platform.stateDir}
+  state               ${platform.stateDir}${lag}
 
-Onboard a tenant:  npm run tenant -- create acme --domain registry.acme.localhost --residency eu
+Onboard a tenant:  ${onboard}
 Stop with Ctrl-C.`);
 }
 

@@ -26,8 +26,11 @@ const usage = `Usage: npm run test:mutations -- [--only <name,name>] [--list] [-
 Applies one-line mutations of product code, each attacking one documented claim, and runs the
 tests that guard that claim against each; fails if any mutation survives.
   --only <names>  only these mutations (comma-separated names; see --list)
-  --list          print the mutations and exit
-  --json          print one JSON document with every result instead of progress lines`;
+  --list          print the mutations and exit (with --json: as one JSON array)
+  --json          print one JSON document with every result instead of progress lines
+
+Exit codes: 0 every mutation killed; 1 at least one survived; 2 bad usage (an unknown name), a
+mutation that no longer applies, or guarding tests that fail unmutated.`;
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -54,12 +57,20 @@ if (args.help) {
   process.exit(0);
 }
 if (args.list) {
-  for (const m of MUTATIONS) console.log(`${m.name}\n  claim: ${m.claim}\n  ${m.file}: ${m.from} -> ${m.to}\n`);
+  if (args.json) console.log(JSON.stringify(MUTATIONS));
+  else for (const m of MUTATIONS) console.log(`${m.name}\n  claim: ${m.claim}\n  ${m.file}: ${m.from} -> ${m.to}\n`);
   process.exit(0);
 }
 let selected: readonly Mutation[] = MUTATIONS;
 if (args.only !== undefined) {
-  const names = args.only.split(",").map((n) => n.trim());
+  const names = args.only
+    .split(",")
+    .map((n) => n.trim())
+    .filter((n) => n !== "");
+  if (names.length === 0) {
+    console.error("--only needs at least one mutation name; see npm run test:mutations -- --list");
+    process.exit(2);
+  }
   const unknown = names.filter((n) => !MUTATIONS.some((m) => m.name === n));
   if (unknown.length > 0) {
     console.error(`No mutation named ${unknown.join(", ")}; see npm run test:mutations -- --list`);

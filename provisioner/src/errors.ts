@@ -76,6 +76,20 @@ export class ApiCallError extends Error {
 }
 
 /**
+ * What to check when an API call could not reach the API at all (empty for any other error):
+ * the platform may not be running, or run on another port than the CLI assumes.
+ *
+ * @example
+ *   message += unreachableApiHint(error);
+ */
+export function unreachableApiHint(error: unknown): string {
+  return error instanceof ApiCallError && error.status === undefined
+    ? " Is the API reachable (npm start for the local platform)? A platform on another --api-port: set " +
+        "CLOUDFLARE_API_BASE_URL=http://127.0.0.1:<port>/client/v4 (npm start prints the URL)."
+    : "";
+}
+
+/**
  * Format a failed API call as one line an operator can act on.
  *
  * @example

@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { readTargetSettings } from "./config.ts";
-import { ApiCallError, ConfigError, InputError, TenantNotFoundError } from "./errors.ts";
+import { ApiCallError, ConfigError, InputError, TenantNotFoundError, unreachableApiHint } from "./errors.ts";
 import {
   createTenantKey,
   KeyNotFoundError,
@@ -138,11 +138,9 @@ export async function runKeysCli(argv: readonly string[], io: CliIo): Promise<nu
         ? " The tenant's database predates API keys: " +
           "run 'npm run tenant -- create <id>' again to apply the template's migrations."
         : "";
-      const unreachable =
-        error instanceof ApiCallError && error.status === undefined
-          ? " Is the API reachable (npm start for the local platform)?"
-          : "";
-      message = `${message}\nNothing was half-done: it is safe to run the command again.${missingTables}${unreachable}`;
+      message =
+        `${message}\nNothing was half-done: it is safe to run the command again.` +
+        `${missingTables}${unreachableApiHint(error)}`;
     }
     if (wantsJson) {
       const failure = {

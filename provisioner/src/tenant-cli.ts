@@ -8,7 +8,14 @@
 import { parseArgs } from "node:util";
 import { type ConnectIo, connectTarget } from "./connect-target.ts";
 import { readTargetSettings } from "./config.ts";
-import { ApiCallError, ConfigError, InputError, StateConflictError, TenantNotFoundError } from "./errors.ts";
+import {
+  ApiCallError,
+  ConfigError,
+  InputError,
+  StateConflictError,
+  TenantNotFoundError,
+  unreachableApiHint,
+} from "./errors.ts";
 import { KEYS_USAGE, runKeysCli } from "./keys-cli.ts";
 import { readLocalTrafficUrl, type RouteWithLocalUrl, withLocalUrls } from "./local-urls.ts";
 import type { ProgressEvent } from "./progress.ts";
@@ -299,11 +306,7 @@ function errorMessage(error: unknown, command: Command | undefined): string {
       ? `${what} did not finish, and nothing is left half-done that a re-run cannot fix: ` +
         `run the same command again (it is safe to re-run).`
       : `it is safe to run the command again.`;
-  const reach =
-    error instanceof ApiCallError && error.status === undefined
-      ? " Is the API reachable (npm start for the local platform)?"
-      : "";
-  return `${message}\n${hint}${reach}`;
+  return `${message}\n${hint}${unreachableApiHint(error)}`;
 }
 
 /**
