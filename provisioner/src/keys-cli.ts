@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "node:util";
 import { readTargetSettings } from "./config.ts";
-import { ApiCallError, ConfigError, InputError, TenantNotFoundError, unreachableApiHint } from "./errors.ts";
+import { ConfigError, InputError, TenantNotFoundError, unreachableApiHint } from "./errors.ts";
 import {
   createTenantKey,
   KeyNotFoundError,

@@ -8,14 +8,7 @@
 import { parseArgs } from "node:util";
 import { type ConnectIo, connectTarget } from "./connect-target.ts";
 import { readTargetSettings } from "./config.ts";
-import {
-  ApiCallError,
-  ConfigError,
-  InputError,
-  StateConflictError,
-  TenantNotFoundError,
-  unreachableApiHint,
-} from "./errors.ts";
+import { ConfigError, InputError, StateConflictError, TenantNotFoundError, unreachableApiHint } from "./errors.ts";
 import { KEYS_USAGE, runKeysCli } from "./keys-cli.ts";
 import { readLocalTrafficUrl, type RouteWithLocalUrl, withLocalUrls } from "./local-urls.ts";
 import type { ProgressEvent } from "./progress.ts";
