@@ -133,14 +133,22 @@ async function withInstallLock(work) {
 /** Runs the project's Node with `args`, passing signals on; exits with its code, or dies of its signal. */
 function runProjectNode(args) {
   const child = spawn(projectNode, args, { cwd: process.cwd(), stdio: "inherit" });
-  // Ctrl-C reaches the child from the terminal too; forwarding covers a signal sent to npm alone.
+  // Ctrl-C reaches the child from the terminal too, and a signal sent to this process is passed on.
   const forward = (signal) => child.kill(signal);
   for (const signal of forwardedSignals) process.on(signal, forward);
+  // A signal sent to npm alone never reaches us: npm passes it to its `sh -c`, which dies without
+  // passing it on. Our parent going (we are re-parented) means exactly that: end the child as the
+  // signal would have.
+  const parent = process.ppid;
+  const orphanWatch = setInterval(() => {
+    if (process.ppid !== parent) child.kill("SIGTERM");
+  }, 1000);
   child.on("error", (error) => {
     console.error(`Could not start ${projectNode}: ${error.message}`);
     process.exit(1);
   });
   child.on("exit", (code, signal) => {
+    clearInterval(orphanWatch);
     for (const name of forwardedSignals) process.off(name, forward);
     if (signal) process.kill(process.pid, signal);
     else process.exit(code ?? 1);

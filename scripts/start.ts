@@ -152,3 +152,9 @@ const shutdown = async () => {
 process.on("SIGINT", shutdown);
 process.on("SIGTERM", shutdown);
 process.on("SIGHUP", shutdown);
+// Whoever started us (npm's bootstrap) gone without a word, e.g. killed outright: nobody is left
+// to stop us, so stop as a signal would have (re-parenting changes our parent pid).
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) void shutdown();
+}, 1000).unref();
