@@ -46,6 +46,15 @@ function port(value: string | undefined, fallback: number, flag: string): number
 
 /** The command line's options; exits with the usage when they do not parse. */
 function parseOptions() {
+  // parseArgs reads a negative number after a flag as another flag ("ambiguous"); say what is
+  // wrong with the number instead.
+  const argv = process.argv.slice(2);
+  argv.forEach((value, i) => {
+    const flag = argv[i - 1];
+    if (!/^-\d/.test(value)) return;
+    if (flag === "--d1-replica-lag") milliseconds(value, flag);
+    if (flag === "--port" || flag === "--api-port") port(value, 0, flag);
+  });
   try {
     return parseArgs({
       options: {

@@ -248,9 +248,11 @@ function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   const { values, positionals } = parseOptions(argv);
   if (values.help) return { help: true, command: "list", id: undefined, values };
   const [name, id, ...extra] = positionals;
-  if (name === undefined) throw new UsageError(`give a command: ${COMMANDS.join(", ")}`);
+  // `keys` is dispatched before this parser (runKeysCli), but it is a command all the same.
+  const named = [...COMMANDS, "keys"].join(", ");
+  if (name === undefined) throw new UsageError(`give a command: ${named}`);
   if (!(COMMANDS as readonly string[]).includes(name)) {
-    throw new UsageError(`unknown command '${name}': use one of ${COMMANDS.join(", ")}`);
+    throw new UsageError(`unknown command '${name}': use one of ${named}`);
   }
   const command = name as Command;
   if (command === "list") {

@@ -45,8 +45,8 @@ async function run(args: string[], env: Record<string, string> = {}) {
 
 describe("tenant CLI: refused before any API call", () => {
   it.each([
-    [[], /give a command: create, show, list, delete/],
-    [["frobnicate"], /unknown command 'frobnicate'/],
+    [[], /give a command: create, show, list, delete, keys/],
+    [["frobnicate"], /unknown command 'frobnicate': use one of create, show, list, delete, keys/],
     [["create"], /create needs a tenant id/],
     [["create", "acme"], /give at least one --domain/],
     [
