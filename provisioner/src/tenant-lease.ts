@@ -17,9 +17,9 @@
  * the same host whose process is gone, or a finished run of this process, is dead at once.
  * On the local platform KV is strongly consistent and the lease excludes. On Cloudflare KV is
  * eventually consistent (a write may take up to a minute to be seen from another location), so two
- * runs far apart may both hold it: that is safe because every step of create and delete is
- * idempotent and adopts what exists; the lease is there so that runs do not do the same work twice
- * and so that the admin key and dispatch proof are minted once (docs/provisioner.md, "Concurrent runs").
+ * runs far apart may both hold it. Every resource step still ends with one resource (each is
+ * idempotent and adopts what exists), but each run may mint its own admin key and dispatch proof,
+ * leaving them mixed; docs/provisioner.md ("Concurrent runs") gives the symptom and the repair.
  */
 import { hostname } from "node:os";
 import type { Target } from "./config.ts";
