@@ -12,7 +12,18 @@
  * tests do not pass (then no mutation result would mean anything).
  */
 import { spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -110,6 +121,25 @@ function copyRepository(): string {
   return copy;
 }
 
+/**
+ * Kills what a run left behind in the copy. A mutant often fails a suite before its Miniflare is
+ * disposed, and that workerd would outlive vitest (re-parented, still running): over 30 mutations
+ * they pile up. They are found by their working folder, which they inherit from vitest. Linux only.
+ */
+function killLeftovers(copy: string): void {
+  if (!existsSync("/proc/self/cwd")) return;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      // The copy itself, a folder in it, or either once deleted ("<path> (deleted)").
+      const cwd = readlinkSync(`/proc/${entry}/cwd`).replace(/ \(deleted\)$/, "");
+      if (cwd === copy || cwd.startsWith(`${copy}/`)) process.kill(Number(entry), "SIGKILL");
+    } catch {
+      // Gone already, or not ours to read.
+    }
+  }
+}
+
 /** Runs vitest on these files in the copy; true when every test passed. */
 function testsPass(copy: string, tests: string[]): Promise<{ passed: boolean; output: string }> {
   return new Promise((done) => {
@@ -121,7 +151,10 @@ function testsPass(copy: string, tests: string[]): Promise<{ passed: boolean; ou
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.on("close", (code) => done({ passed: code === 0, output }));
+    child.on("close", (code) => {
+      killLeftovers(copy);
+      done({ passed: code === 0, output });
+    });
   });
 }
 
@@ -136,7 +169,10 @@ interface Result {
 
 const copy = copyRepository();
 let interrupted = false;
-const cleanUp = () => rmSync(copy, { recursive: true, force: true });
+const cleanUp = () => {
+  killLeftovers(copy);
+  rmSync(copy, { recursive: true, force: true });
+};
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     interrupted = true;
