@@ -8,6 +8,7 @@
  * documented vocabulary, not read from the product's access rules, so a product that logs the
  * wrong action fails the step.
  */
+import type { StoredAuditEntry } from "../../contracts/audit-entry.ts";
 
 /** One request a scenario sent, with the request id its reply carried (`x-request-id`). */
 export interface SentRequest {
@@ -16,19 +17,6 @@ export interface SentRequest {
   path: string;
   status: number;
   requestId: string | undefined;
-}
-
-/** An entry of `GET /api/audit`. */
-interface AuditEntry {
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  outcome: string;
-  status: number;
-  requestId: string;
-  beforeHash: string | null;
-  afterHash: string | null;
 }
 
 /** The features' event as the product should have recorded it. */
@@ -185,7 +173,7 @@ function pathMatches(expected: string, sent: string): boolean {
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** What differs between an entry and the expected one; `request` is the request the entry names. */
-function mismatches(entry: AuditEntry, expected: ExpectedAuditEntry, request: SentRequest): string[] {
+function mismatches(entry: StoredAuditEntry, expected: ExpectedAuditEntry, request: SentRequest): string[] {
   const wrong: string[] = [];
   if (entry.action !== expected.action) wrong.push(`action ${entry.action}, expected ${expected.action}`);
   // The target is the path of the request the entry names (Confluent changes answer 200, never a Location).
@@ -224,12 +212,12 @@ export async function checkAuditEntry(
   if (candidates.length === 0)
     throw new Error(`no request of this scenario was ${expected.method} ${expected.path}, the event's request`);
   const byId = new Map(candidates.map((r) => [r.requestId, r]));
-  const found: AuditEntry[] = [];
+  const found: StoredAuditEntry[] = [];
   let cursor: string | null = null;
   for (let page = 0; page < 20; page++) {
     const reply = await readAudit(`limit=500${cursor === null ? "" : `&cursor=${cursor}`}`);
     if (reply.status !== 200) throw new Error(`GET /api/audit answered ${reply.status}: ${reply.body.slice(0, 300)}`);
-    const body = JSON.parse(reply.body) as { items?: AuditEntry[]; nextCursor?: string | null };
+    const body = JSON.parse(reply.body) as { items?: StoredAuditEntry[]; nextCursor?: string | null };
     if (!Array.isArray(body.items)) throw new Error(`GET /api/audit answered no items: ${reply.body.slice(0, 300)}`);
     found.push(...body.items.filter((entry) => byId.has(entry.requestId)));
     cursor = body.nextCursor ?? null;

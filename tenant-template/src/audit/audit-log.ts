@@ -5,27 +5,11 @@
  * log stays bounded without a scheduled job.
  */
 
+import type { AuditEntry, AuditOutcome, StoredAuditEntry } from "../../../contracts/audit-entry.ts";
+
+export type { AuditEntry, AuditOutcome, StoredAuditEntry };
+
 type Queryable = Pick<D1Database, "prepare" | "batch">;
-
-export type AuditOutcome = "ok" | "denied" | "error";
-
-/** What an entry records; `at` defaults to now. */
-export interface AuditEntry {
-  actor: string;
-  action: string;
-  target: string;
-  outcome: AuditOutcome;
-  status: number;
-  requestId: string;
-  beforeHash: string | null;
-  afterHash: string | null;
-  at?: string;
-}
-
-/** An entry as `GET /api/audit` answers it. */
-export interface StoredAuditEntry extends Required<AuditEntry> {
-  id: number;
-}
 
 /** The retention used when the setting is missing or unreadable. */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 90;

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { StoredAuditEntry } from "../../../contracts/audit-entry.ts";
 import { TEST_ADMIN_KEY } from "../../support/tenant-credentials.ts";
 import { startAuthHarness, type AuthHarness, type Reply } from "./auth-harness.ts";
 
@@ -35,18 +36,8 @@ async function createKey(body: Record<string, unknown>): Promise<CreatedKey> {
   return reply.json;
 }
 
-interface AuditItem {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  outcome: string;
-  status: number;
-  requestId: string;
-  beforeHash: string | null;
-  afterHash: string | null;
-}
+/** An entry as `GET /api/audit` answers it (the product's own type of its answer). */
+type AuditItem = StoredAuditEntry;
 async function audit(query: string): Promise<{ items: AuditItem[]; nextCursor: string | null }> {
   const reply = await h.call<{ items: AuditItem[]; nextCursor: string | null }>("GET", `/api/audit?${query}`);
   expect(reply.status, reply.text).toBe(200);
