@@ -36,6 +36,7 @@ import { join } from "node:path";
 import { startLocalPlatform } from "../infra/local-platform/index.ts";
 import { TEMPLATE_VERSION } from "../contracts/template-version.ts";
 import { applyMigrationsLocally } from "./lib/local-migrations.ts";
+import { staticTenantHost } from "./lib/static-tenant-host.ts";
 import { bundleLocalDispatcher, bundleTenantTemplate, REPO_ROOT } from "./lib/worker-bundles.ts";
 
 const execFileAsync = promisify(execFile);
@@ -137,6 +138,7 @@ async function startPlatform(): Promise<{
   migrations: string[];
 }> {
   const [dispatcherCode, tenantCode] = await Promise.all([bundleLocalDispatcher(), bundleTenantTemplate()]);
+  const tenantHost = staticTenantHost({ [TENANT_SCRIPT]: TENANT_SCRIPT }, COMPATIBILITY_DATE);
   const mf = new Miniflare({
     workers: [
       {
@@ -145,10 +147,11 @@ async function startPlatform(): Promise<{
         script: dispatcherCode,
         compatibilityDate: COMPATIBILITY_DATE,
         kvNamespaces: { ROUTES: "wfp-routes" },
-        bindings: { PLATFORM_HOSTS: "localhost,127.0.0.1", __WFP_SCRIPTS: { [TENANT_SCRIPT]: "__WFP_SCRIPT_bench" } },
-        serviceBindings: { __WFP_SCRIPT_bench: TENANT_SCRIPT },
+        bindings: { PLATFORM_HOSTS: "localhost,127.0.0.1" },
+        serviceBindings: tenantHost.dispatcherBindings,
         unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
       },
+      tenantHost.worker,
       {
         name: TENANT_SCRIPT,
         modules: true,

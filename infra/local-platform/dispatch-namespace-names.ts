@@ -1,3 +1,2 @@
-/** Names the platform and the dispatch namespace shim agree on (shared by Node and workerd code). */
-export const SCRIPT_TABLE_VAR = "__WFP_SCRIPTS";
-export const SCRIPT_BINDING_PREFIX = "__WFP_SCRIPT_";
+/** The dispatcher's private binding to the tenant host (worker-shims/tenant-host.ts), hidden from its code. */
+export const TENANTS_BINDING = "__WFP_TENANTS";

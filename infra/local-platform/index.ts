@@ -18,7 +18,6 @@ import { dispatchNamespaceRoutes } from "./api/dispatch-namespaces.ts";
 import { hostnameRoutes } from "./api/hostnames.ts";
 import { kvRoutes } from "./api/kv.ts";
 import { ApiError, errorBody, jsonBody } from "./cloudflare-envelope.ts";
-import { buildD1ReplicaWorker } from "./d1-replica-worker.ts";
 import { buildDispatcherWorker } from "./dispatcher-worker.ts";
 import { FaultInjector, FaultPlanSchema } from "./faults.ts";
 import type { PlatformContext } from "./platform-context.ts";
@@ -26,6 +25,7 @@ import { hexId, nowIso, PlatformState } from "./platform-state.ts";
 import { assertPortFree, PortInUseError } from "./port-in-use.ts";
 import { StateFolderLock } from "./state-folder-lock.ts";
 import { WorkerdRuntime } from "./workerd-runtime.ts";
+import type { HostStats } from "./tenant-host-protocol.ts";
 
 const API_PATH = "/client/v4";
 const ROUTES_NAMESPACE_TITLE = "wfp-routes";
@@ -57,6 +57,13 @@ export interface LocalPlatformOptions {
    * served as D1 serves them (docs/local-platform.md). Default 0: primaries only.
    */
   d1ReplicaLagMs?: number;
+  /**
+   * Tenant Workers are loaded when first needed (workerd-runtime.ts); at most this many stay
+   * loaded, the least recently used dropped first. Default 50 (about 16 MB each).
+   */
+  maxLoadedTenants?: number;
+  /** A loaded tenant Worker unused this long is dropped. Default 10 minutes. */
+  idleUnloadMs?: number;
   /** workerd's log level; default WARN. */
   logLevel?: LogLevel;
   /**
@@ -78,6 +85,8 @@ export interface LocalPlatform {
   faults: FaultInjector;
   /** The live workerd's pid, when it can be known (Linux); it changes when workerd restarts. */
   workerdPid(): number | undefined;
+  /** Which tenant Workers are loaded now, and how many loads there have been. */
+  loadedTenants(): Promise<HostStats>;
   close(): Promise<void>;
 }
 
@@ -141,7 +150,9 @@ async function startOnLockedFolder(
     // If someone deletes the routing namespace, the dispatcher must keep failing closed.
     routesNamespaceId: () =>
       state.data.kv[routesNamespaceId] !== undefined ? routesNamespaceId : "deleted-routes-namespace",
-    ...(d1ReplicaLagMs > 0 ? { d1ReplicaLagMs, d1ReplicaCode: await buildD1ReplicaWorker(repoRoot) } : {}),
+    ...(d1ReplicaLagMs > 0 ? { d1ReplicaLagMs } : {}),
+    ...(options.maxLoadedTenants === undefined ? {} : { maxLoadedTenants: options.maxLoadedTenants }),
+    ...(options.idleUnloadMs === undefined ? {} : { idleUnloadMs: options.idleUnloadMs }),
     ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
     ...(options.log === undefined ? {} : { log: options.log }),
   });
@@ -240,6 +251,7 @@ async function startOnLockedFolder(
     stateDir,
     faults,
     workerdPid: () => runtime.workerdPid(),
+    loadedTenants: () => runtime.hostStats(),
     async close() {
       try {
         await new Promise<void>((done) => server.close(() => done()));

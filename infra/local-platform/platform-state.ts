@@ -7,29 +7,9 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
-export type WorkerBinding =
-  | { type: "d1"; name: string; database_id: string; id?: string }
-  | { type: "kv_namespace"; name: string; namespace_id: string }
-  | { type: "plain_text"; name: string; text: string }
-  | { type: "secret_text"; name: string; text: string }
-  | { type: "json"; name: string; json: unknown };
+import type { ScriptRecord } from "./script-record.ts";
 
-export type ModuleType = "ESModule" | "CommonJS" | "Text" | "Data" | "CompiledWasm";
-
-export interface ScriptRecord {
-  namespace: string;
-  name: string;
-  etag: string;
-  createdOn: string;
-  modifiedOn: string;
-  mainModule: string;
-  compatibilityDate: string;
-  compatibilityFlags: string[];
-  bindings: WorkerBinding[];
-  tags: string[];
-  limits?: { cpu_ms?: number; subrequests?: number };
-  modules: { name: string; type: ModuleType; contentType: string }[];
-}
+export type { ModuleType, ScriptRecord, WorkerBinding } from "./script-record.ts";
 
 export interface DispatchNamespaceRecord {
   id: string;
@@ -161,6 +141,11 @@ export class PlatformState {
       if (entry !== keepEtag) rmSync(join(base, entry), { recursive: true, force: true });
     }
     if (keepEtag === undefined) rmSync(base, { recursive: true, force: true });
+  }
+
+  /** Removes the stored modules of this one version of a script. */
+  removeModuleVersion(record: ScriptRecord): void {
+    rmSync(this.moduleDir(record.namespace, record.name, record.etag), { recursive: true, force: true });
   }
 
   removeScriptModules(record: ScriptRecord): void {

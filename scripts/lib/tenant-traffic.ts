@@ -51,6 +51,28 @@ export function requestTenant(
 }
 
 /**
+ * Sends GETs until one answers `status`, or 15 s have passed (then returns the last answer): the
+ * dispatcher keeps a route it read for up to 10 s (dispatcher/src/route-cache.ts), as it does on
+ * Cloudflare, so a tenant just deleted can answer from that cache for a while.
+ *
+ * @example
+ *   expect((await untilStatus(platform.trafficUrl, "registry.acme.localhost", "/health", 404)).status).toBe(404);
+ */
+export async function untilStatus(
+  trafficUrl: string,
+  host: string,
+  path: string,
+  status: number,
+): Promise<TenantReply> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const reply = await requestTenant(trafficUrl, host, "GET", path);
+    if (reply.status === status || Date.now() > deadline) return reply;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
  * Runs `npm run tenant -- <args>` in-process against the local platform at `apiUrl`.
  *
  * @example

@@ -7,6 +7,7 @@
 import { request as httpRequest } from "node:http";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { staticTenantHost } from "../../scripts/lib/static-tenant-host.ts";
 import { bundleLocalDispatcher } from "../../scripts/lib/worker-bundles.ts";
 
 const COMPATIBILITY_DATE = "2026-06-01";
@@ -71,6 +72,7 @@ beforeAll(async () => {
     compatibilityDate: COMPATIBILITY_DATE,
     kvNamespaces: { CALLS: "calls" },
   });
+  const host = staticTenantHost({ "tenant-a": "tenant-a", "tenant-b": "tenant-b", "tenant-boom": "tenant-boom" });
   mf = new Miniflare({
     workers: [
       {
@@ -80,16 +82,10 @@ beforeAll(async () => {
         script: await bundleLocalDispatcher(),
         compatibilityDate: COMPATIBILITY_DATE,
         kvNamespaces: { ROUTES: "routes" },
-        bindings: {
-          PLATFORM_HOSTS: "localhost,127.0.0.1,platform.test",
-          __WFP_SCRIPTS: {
-            "tenant-a": "__WFP_SCRIPT_a",
-            "tenant-b": "__WFP_SCRIPT_b",
-            "tenant-boom": "__WFP_SCRIPT_boom",
-          },
-        },
-        serviceBindings: { __WFP_SCRIPT_a: "tenant-a", __WFP_SCRIPT_b: "tenant-b", __WFP_SCRIPT_boom: "tenant-boom" },
+        bindings: { PLATFORM_HOSTS: "localhost,127.0.0.1,platform.test" },
+        serviceBindings: host.dispatcherBindings,
       },
+      host.worker,
       tenantWorker("tenant-a", echoTenant("a")),
       tenantWorker("tenant-b", echoTenant("b")),
       tenantWorker("tenant-boom", throwingTenant),

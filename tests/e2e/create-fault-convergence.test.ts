@@ -30,7 +30,12 @@ const TEMPLATE_MIGRATIONS = readdirSync(new URL("../../tenant-template/migration
 const PLATFORMS = 2;
 /** The interruption points are dealt out to this many tests. */
 const PARTS = 7;
-const CREATE = ["create", "charlie", "--domain", "registry.charlie.localhost", "--residency", "eu"];
+/**
+ * Each interruption point creates its own tenant: a tenant deleted and created again under the same
+ * hostname gets a new dispatch proof, which the dispatcher's cached route (up to 10 s, as on
+ * Cloudflare) would not match yet.
+ */
+const create = (id: string) => ["create", id, "--domain", `registry.${id}.localhost`, "--residency", "eu"];
 
 interface Session {
   platform: LocalPlatform;
@@ -50,42 +55,43 @@ const tenant = (s: Session, args: string[], env: Record<string, string> = {}) =>
  */
 async function tryPoint(s: Session, baseline: Inventory, n: number, phase: Phase): Promise<boolean> {
   const at = `call ${n} (${phase})`;
+  const id = `charlie-${n}-${phase}`;
   // Every call from the n-th on fails, with retries off: the run stops exactly there.
   s.platform.faults.set(FaultPlanSchema.parse({ failFrom: n, phase, status: n % 2 === 0 ? 500 : 503 }));
-  const broken = await tenant(s, CREATE, { WFP_API_MAX_ATTEMPTS: "1" });
+  const broken = await tenant(s, create(id), { WFP_API_MAX_ATTEMPTS: "1" });
   s.platform.faults.clear();
   if (broken.code !== EXIT.ok) expect(broken.code, `${at}: ${broken.stderr}`).toBe(EXIT.failure);
 
-  const fixed = await tenant(s, CREATE);
+  const fixed = await tenant(s, create(id));
   expect(fixed.code, `re-run after a failure at ${at}: ${fixed.stderr}`).toBe(EXIT.ok);
-  const health = await requestTenant(s.platform.trafficUrl, "registry.charlie.localhost", "GET", "/health");
+  const health = await requestTenant(s.platform.trafficUrl, `registry.${id}.localhost`, "GET", "/health");
   expect(health.status, `${at}: ${health.body}`).toBe(200);
-  expect(health.json()).toMatchObject({ tenantId: "charlie", migrations: TEMPLATE_MIGRATIONS });
+  expect(health.json()).toMatchObject({ tenantId: id, migrations: TEMPLATE_MIGRATIONS });
 
   // Exactly one of everything: nothing duplicated, nothing orphaned.
   const now = await accountInventory(s);
   expect(
-    now.d1.filter((d) => d === "wfp-tenant-charlie"),
+    now.d1.filter((d) => d === `wfp-tenant-${id}`),
     at,
   ).toHaveLength(1);
   expect(
-    now.kv.filter((t) => t === "wfp-tenant-charlie-cache"),
+    now.kv.filter((t) => t === `wfp-tenant-${id}-cache`),
     at,
   ).toHaveLength(1);
   expect(
-    now.scripts.filter((x) => x === "tenant-charlie"),
+    now.scripts.filter((x) => x === `tenant-${id}`),
     at,
   ).toHaveLength(1);
   expect(
-    now.customHostnames.filter((h) => h === "registry.charlie.localhost"),
+    now.customHostnames.filter((h) => h === `registry.${id}.localhost`),
     at,
   ).toHaveLength(1);
   expect(
-    now.regionalHostnames.filter((h) => h === "registry.charlie.localhost"),
+    now.regionalHostnames.filter((h) => h === `registry.${id}.localhost`),
     at,
   ).toHaveLength(1);
 
-  expect((await tenant(s, ["delete", "charlie"])).code, `delete after ${at}`).toBe(EXIT.ok);
+  expect((await tenant(s, ["delete", id])).code, `delete after ${at}`).toBe(EXIT.ok);
   expect(await accountInventory(s), `${at}: delete left something`).toEqual(baseline);
   return broken.code !== EXIT.ok;
 }
@@ -108,7 +114,7 @@ describe("create after a failure at every API call", () => {
     // Count the calls of one complete create, then remove the tenant again.
     const first = sessions[0]!;
     first.platform.faults.set(FaultPlanSchema.parse({}));
-    expect((await tenant(first, CREATE)).code).toBe(EXIT.ok);
+    expect((await tenant(first, create("charlie"))).code).toBe(EXIT.ok);
     const { calls, log } = first.platform.faults.status();
     first.platform.faults.clear();
     expect((await tenant(first, ["delete", "charlie"])).code).toBe(EXIT.ok);

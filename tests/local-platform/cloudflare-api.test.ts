@@ -3,6 +3,8 @@
  * envelope, status codes, error codes, typed SDK errors. Every call here goes through the SDK.
  */
 import Cloudflare, { BadRequestError, ConflictError, NotFoundError } from "cloudflare";
+import { HOST_PATHS, HOST_SECRET_HEADER } from "../../infra/local-platform/tenant-host-protocol.ts";
+import { TENANT_HOST_WORKER } from "../../infra/local-platform/workerd-runtime.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -411,18 +413,31 @@ describe("fault injection", () => {
   });
 });
 
-describe("the platform's private admin Worker", () => {
+describe("the platform's private tenant host Worker", () => {
   it("runs nothing for a traffic-port client that names it (Miniflare's MF-Route-Override)", async () => {
     const db = await cf.d1.database.create({ account_id: platform.accountId, name: unique("admin-probe") });
     await cf.d1.database.query(db.uuid!, { account_id: platform.accountId, sql: "CREATE TABLE kept (id TEXT)" });
-    const binding = `D1_${db.uuid!.replaceAll("-", "_")}`;
-    const reply = await fetch(`${platform.trafficUrl}/d1/${binding}`, {
-      method: "POST",
-      headers: { "MF-Route-Override": "wfp-platform-admin" },
-      body: JSON.stringify([{ sql: "DROP TABLE kept", params: [] }]),
-    });
-    expect(reply.status).toBe(404);
-    expect(await reply.text()).toBe("");
+    const kv = await cf.kv.namespaces.create({ account_id: platform.accountId, title: unique("admin-probe") });
+    const kvKey = { account_id: platform.accountId, namespace_id: kv.id };
+    await cf.kv.namespaces.values.update("kept", { ...kvKey, value: "yes", metadata: "{}" });
+    const asHost = (path: string, init: RequestInit) =>
+      fetch(`${platform.trafficUrl}${path}`, {
+        ...init,
+        headers: { "MF-Route-Override": TENANT_HOST_WORKER, [HOST_SECRET_HEADER]: "guessed" },
+      });
+    const replies = await Promise.all([
+      asHost(HOST_PATHS.d1(db.uuid!), {
+        method: "POST",
+        body: JSON.stringify({ statements: [{ sql: "DROP TABLE kept", params: [] }], replicated: false }),
+      }),
+      asHost(`${HOST_PATHS.kvPrefix(kv.id)}/kept?urlencoded=true`, { method: "DELETE" }),
+      asHost(HOST_PATHS.stats, { method: "GET" }),
+    ]);
+    for (const reply of replies) {
+      expect(reply.status).toBe(404);
+      expect(await reply.text()).toBe("");
+    }
+    expect(await (await cf.kv.namespaces.values.get("kept", kvKey)).text()).toBe("yes");
     const [tables] = await cf.d1.database
       .query(db.uuid!, {
         account_id: platform.accountId,

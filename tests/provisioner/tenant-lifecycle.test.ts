@@ -13,7 +13,7 @@ import { FaultPlanSchema } from "../../infra/local-platform/faults.ts";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { hashKey } from "../../contracts/api-key.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
-import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
+import { requestTenant, runTenant, untilStatus } from "../../scripts/lib/tenant-traffic.ts";
 
 let platform: LocalPlatform;
 let stateDir: string;
@@ -235,7 +235,8 @@ describe("tenant lifecycle through the CLI", () => {
       regionalHostnames: 0,
       routingKeys: 0,
     });
-    expect((await get("registry.acme.localhost", "/health")).status).toBe(404);
+    // Once the dispatcher's cached route for it has expired.
+    expect((await untilStatus(platform.trafficUrl, "registry.acme.localhost", "/health", 404)).status).toBe(404);
 
     const again = await tenant(["delete", "acme", "--json"]);
     expect(again.code).toBe(EXIT.ok);

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 /** D1 databases: create (with jurisdiction / location hint), list, get, delete, query and raw. */
 import { Hono, type Context } from "hono";
 import { z } from "zod";
@@ -50,7 +51,7 @@ export function d1Routes(ctx: PlatformContext): Hono {
     if (Object.values(state.data.d1).some((d) => d.name === body.name))
       throw conflict(7502, "A database with that name already exists");
     const record: D1Record = {
-      uuid: ctx.runtime.newD1Id(),
+      uuid: randomUUID(),
       name: body.name,
       createdAt: nowIso(),
       // A jurisdiction overrides the location hint, as on Cloudflare.

@@ -105,13 +105,14 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
   app.delete(`${base}/:dispatch_namespace`, async (c) => {
     const name = requireNamespace(c);
     // Deleting a namespace deletes its scripts, as on Cloudflare.
-    for (const record of Object.values(state.data.scripts).filter((s) => s.namespace === name)) {
+    const doomedScripts = Object.values(state.data.scripts).filter((s) => s.namespace === name);
+    for (const record of doomedScripts) {
       delete state.data.scripts[scriptKey(name, record.name)];
       state.removeScriptModules(record);
     }
     delete state.data.dispatchNamespaces[name];
     state.save();
-    await ctx.runtime.reconfigure();
+    await Promise.all(doomedScripts.map((record) => ctx.runtime.forgetScript(name, record.name)));
     return ok(c, null);
   });
 
@@ -167,8 +168,8 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
     const key = scriptKey(record.namespace, record.name);
     delete state.data.scripts[key];
     state.save();
-    await ctx.runtime.reconfigure();
-    // An upload of the same name while workerd restarted owns the folder now.
+    await ctx.runtime.forgetScript(record.namespace, record.name);
+    // An upload of the same name meanwhile owns the folder now.
     if (state.data.scripts[key] === undefined) state.removeScriptModules(record);
     return ok(c, null);
   });
@@ -193,8 +194,10 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
     );
     for (const record of doomed) delete state.data.scripts[scriptKey(namespace, record.name)];
     state.save();
-    if (doomed.length > 0) await ctx.runtime.reconfigure();
-    for (const record of doomed) state.removeScriptModules(record);
+    await Promise.all(doomed.map((record) => ctx.runtime.forgetScript(namespace, record.name)));
+    for (const record of doomed) {
+      if (state.data.scripts[scriptKey(namespace, record.name)] === undefined) state.removeScriptModules(record);
+    }
     return ok(c, null);
   });
 
@@ -297,7 +300,11 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
   return app;
 }
 
-/** Applies a script change to workerd; if workerd refuses it, restores the previous version. */
+/**
+ * Makes an uploaded version the script's: first starts it once in workerd, so code that does not
+ * start is refused as Cloudflare refuses it (and the previous version keeps serving); then records
+ * it and has the tenant host drop the old version, so the next request loads this one.
+ */
 async function applyScript(
   ctx: PlatformContext,
   key: string,
@@ -305,31 +312,30 @@ async function applyScript(
   previous: ScriptRecord | undefined,
 ): Promise<void> {
   const { state, runtime } = ctx;
-  state.data.scripts[key] = record;
   try {
-    await runtime.reconfigure();
+    await runtime.checkScript(record);
   } catch (error) {
-    // Unless a later change of the same script has replaced this one meanwhile.
-    if (state.data.scripts[key] === record) {
-      if (previous === undefined) delete state.data.scripts[key];
-      else state.data.scripts[key] = previous;
-    }
-    await runtime.reconfigure().catch(() => undefined);
-    pruneStaleModules(ctx, key, record);
-    throw badRequest(10021, String((error as Error)?.message ?? error).split("\n")[0]!);
+    dropStoredVersion(ctx, key, record);
+    // workerd's message: "Failed to start Worker:" and the uncaught error on the next lines.
+    throw badRequest(
+      10021,
+      String((error as Error)?.message ?? error)
+        .replace(/\s*\n\s*/g, " ")
+        .trim(),
+    );
   }
+  state.data.scripts[key] = record;
   state.save();
-  pruneStaleModules(ctx, key, record);
+  await runtime.forgetScript(record.namespace, record.name);
+  if (previous !== undefined) dropStoredVersion(ctx, key, previous);
 }
 
 /**
- * Removes stored versions of a script but the one its record now names: a concurrent upload of the
- * same script may have replaced `record` while workerd restarted, and its modules must stay.
+ * Removes one stored version of a script's modules unless it is the script's current one. Only
+ * that version: a concurrent upload of the same script may be starting its own meanwhile.
  */
-function pruneStaleModules(ctx: PlatformContext, key: string, record: ScriptRecord): void {
-  const current = ctx.state.data.scripts[key];
-  if (current === undefined) ctx.state.removeScriptModules(record);
-  else ctx.state.pruneModules(record.namespace, record.name, current.etag);
+function dropStoredVersion(ctx: PlatformContext, key: string, version: ScriptRecord): void {
+  if (ctx.state.data.scripts[key]?.etag !== version.etag) ctx.state.removeModuleVersion(version);
 }
 
 interface Upload {

@@ -107,15 +107,17 @@ export function kvRoutes(ctx: PlatformContext): Hono {
 
   app.get(`${base}/:namespace_id/values/:key_name{.+}`, async (c) => {
     const record = requireNamespace(c);
-    const value = await ctx.runtime.withKv(record.id, (kv) => kv.get(keyParam(c), "arrayBuffer"));
+    const value = (await ctx.runtime.withKv(record.id, (kv) =>
+      kv.get(keyParam(c), "arrayBuffer"),
+    )) as ArrayBuffer | null;
     if (value === null) throw notFound(10009, "get: 'key not found'");
     return new Response(value, { headers: { "content-type": "application/octet-stream" } });
   });
   app.get(`${base}/:namespace_id/metadata/:key_name{.+}`, async (c) => {
     const record = requireNamespace(c);
-    const { value, metadata } = await ctx.runtime.withKv(record.id, (kv) =>
+    const { value, metadata } = (await ctx.runtime.withKv(record.id, (kv) =>
       kv.getWithMetadata(keyParam(c), "arrayBuffer"),
-    );
+    )) as { value: ArrayBuffer | null; metadata: unknown };
     if (value === null) throw notFound(10009, "get: 'key not found'");
     return ok(c, metadata ?? null);
   });

@@ -9,10 +9,11 @@
  *   once rather than making the query wait);
  * - writes always go to the primary; `meta.served_by_primary` says who answered.
  *
- * Workers reach this through workerd's own D1 client (d1-replica-plugin.ts), so what arrives is
- * D1's wire protocol: POST /query or /execute with `{sql, params}` (or a batch of them), the
- * session's constraint or bookmark in `x-cf-d1-session-commit-token`. The primary and the replica
- * are two real D1 databases; requests are forwarded to them unchanged.
+ * The tenant host Worker (tenant-host.ts) puts this between workerd's own D1 client and the
+ * database's storage, so what arrives is D1's wire protocol: POST /query or /execute with
+ * `{sql, params}` (or a batch of them), the session's constraint or bookmark in
+ * `x-cf-d1-session-commit-token`. The primary and the replica are two real D1 databases; requests
+ * are forwarded to them unchanged.
  *
  * Replication replays the primary's successful write requests on the replica, in commit order,
  * once they are older than the lag. Bookmarks are the primary's: the replica answers with the
@@ -22,17 +23,17 @@
  * parameters.
  */
 
-import { type D1ReplicaProps, primaryBinding, replicaBinding } from "../d1-replica-plugin.ts";
+/** The id of the D1 database that holds a database's replica. */
+export const replicaDatabaseId = (databaseId: string) => `${databaseId}-replica`;
 
 /** D1's header for a session's constraint or bookmark, both ways. */
 const SESSION_HEADER = "x-cf-d1-session-commit-token";
 /** Miniflare's statement that returns a database as SQL (what `wrangler d1 export` uses locally). */
 const EXPORT_PRAGMA = "PRAGMA miniflare_d1_export(?,?,?);";
 
-interface Env {
-  /** How far the replicas trail their primaries, in milliseconds. */
-  REPLICA_LAG_MS: string;
-  [binding: string]: unknown;
+/** Where a database's D1 wire requests go (its storage object). */
+export interface WireFetcher {
+  fetch(input: string, init: RequestInit): Promise<Response>;
 }
 
 interface D1Query {
@@ -72,7 +73,8 @@ function readsOnly(queries: D1Query[]): boolean {
   });
 }
 
-class ReplicatedDatabase {
+/** One replicated database: its primary and its replica, each reached by D1's wire protocol. */
+export class ReplicatedDatabase {
   private log: LoggedWrite[] = [];
   /** The primary bookmark the replica has caught up to; null until the first copy. */
   private position: string | null = null;
@@ -82,10 +84,11 @@ class ReplicatedDatabase {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly primary: Fetcher,
-    private readonly replica: Fetcher,
+    private readonly primary: WireFetcher,
+    private readonly replica: WireFetcher,
   ) {}
 
+  /** Answers one D1 wire request, from the primary or the replica (which trails by `lagMs`). */
   handle(request: Request, lagMs: number): Promise<Response> {
     const run = async () => {
       const path = new URL(request.url);
@@ -173,7 +176,7 @@ class ReplicatedDatabase {
   }
 
   private async forward(
-    target: Fetcher,
+    target: WireFetcher,
     url: URL,
     body: string,
     constraint: string | null,
@@ -208,22 +211,3 @@ class ReplicatedDatabase {
     });
   }
 }
-
-const databases = new Map<string, ReplicatedDatabase>();
-
-export default {
-  fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    const { databaseId } = (ctx as ExecutionContext & { props: D1ReplicaProps }).props;
-    let database = databases.get(databaseId);
-    if (database === undefined) {
-      const primary = env[primaryBinding(databaseId)] as Fetcher | undefined;
-      const replica = env[replicaBinding(databaseId)] as Fetcher | undefined;
-      if (primary === undefined || replica === undefined) {
-        return Promise.resolve(Response.json({ success: false, error: `D1_ERROR: no database ${databaseId}` }));
-      }
-      database = new ReplicatedDatabase(primary, replica);
-      databases.set(databaseId, database);
-    }
-    return database.handle(request, Number(env.REPLICA_LAG_MS));
-  },
-} satisfies ExportedHandler<Env>;

@@ -6,15 +6,16 @@
  * production: `get(scriptName, args?, { limits, outbound })` returns a Fetcher whose `fetch()`
  * throws `Error("Worker not found.")` when no such script is in the namespace.
  *
- * The platform passes the namespace's scripts as service bindings named by `SCRIPT_TABLE_VAR`
- * (a JSON object: script name -> service binding name). Those private bindings are removed from
- * the env the dispatcher sees, so dispatcher code cannot reach a tenant any other way.
+ * The platform gives the shim one private binding, `TENANTS_BINDING`, to the tenant host
+ * (tenant-host.ts), which loads the namespace's scripts when they are first needed and throws
+ * "Worker not found." for a name the namespace does not have. That binding is removed from the env
+ * the dispatcher sees, so dispatcher code cannot reach a tenant any other way.
  *
  * @example
  *   import dispatcher from "../../dispatcher/src/index.ts";
  *   export default withLocalDispatchNamespace(dispatcher, "DISPATCHER");
  */
-import { SCRIPT_BINDING_PREFIX, SCRIPT_TABLE_VAR } from "../dispatch-namespace-names.ts";
+import { TENANTS_BINDING } from "../dispatch-namespace-names.ts";
 
 /** The `get()` options production accepts; locally they are validated and recorded, not enforced. */
 export interface DispatchGetOptions {
@@ -22,14 +23,14 @@ export interface DispatchGetOptions {
   outbound?: Record<string, unknown>;
 }
 
-type ScriptTable = Record<string, string>;
 type AnyEnv = Record<string, unknown>;
+/** The tenant host's Dispatch entrypoint. */
+interface TenantHost {
+  dispatch(name: string, request: Request): Promise<Response>;
+}
 
 class LocalDispatchNamespace {
-  constructor(
-    private readonly table: ScriptTable,
-    private readonly env: AnyEnv,
-  ) {}
+  constructor(private readonly host: TenantHost) {}
 
   get(name: string, _args?: Record<string, unknown>, options?: DispatchGetOptions): Fetcher {
     if (typeof name !== "string" || name.length === 0) {
@@ -43,14 +44,13 @@ class LocalDispatchNamespace {
         }
       }
     }
-    const bindingName = Object.hasOwn(this.table, name) ? this.table[name] : undefined;
-    const target = bindingName === undefined ? undefined : (this.env[bindingName] as Fetcher | undefined);
+    const host = this.host;
     // Like production, get() is lazy: a missing script fails on fetch(), not here.
     const fetcher = {
       fetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
-        if (target === undefined) return Promise.reject(new Error("Worker not found."));
-        // Passed through as given: copying the Request here would be a cost production does not have.
-        return target.fetch(input as RequestInfo, init);
+        // A Request passes as it is; anything else becomes one, as fetch() would make it.
+        const request = input instanceof Request && init === undefined ? input : new Request(input, init);
+        return host.dispatch(name, request);
       },
       connect(): never {
         throw new Error("connect() is not supported by the local dispatch namespace");
@@ -65,13 +65,12 @@ const wrappedEnvs = new WeakMap<object, AnyEnv>();
 function wrapEnv(env: AnyEnv, binding: string): AnyEnv {
   const cached = wrappedEnvs.get(env);
   if (cached !== undefined) return cached;
-  const table = (env[SCRIPT_TABLE_VAR] ?? {}) as ScriptTable;
   const visible: AnyEnv = {};
   for (const [key, value] of Object.entries(env)) {
-    if (key === SCRIPT_TABLE_VAR || key.startsWith(SCRIPT_BINDING_PREFIX)) continue;
+    if (key === TENANTS_BINDING) continue;
     visible[key] = value;
   }
-  visible[binding] = new LocalDispatchNamespace(table, env);
+  visible[binding] = new LocalDispatchNamespace(env[TENANTS_BINDING] as TenantHost);
   wrappedEnvs.set(env, visible);
   return visible;
 }

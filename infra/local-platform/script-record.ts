@@ -1,0 +1,28 @@
+/**
+ * A script in a dispatch namespace as the local platform keeps it (platform-state.ts) and as the
+ * tenant host Worker loads it (tenant-host-protocol.ts). Types only, free of Node, so the Worker
+ * side can import them.
+ */
+export type WorkerBinding =
+  | { type: "d1"; name: string; database_id: string; id?: string }
+  | { type: "kv_namespace"; name: string; namespace_id: string }
+  | { type: "plain_text"; name: string; text: string }
+  | { type: "secret_text"; name: string; text: string }
+  | { type: "json"; name: string; json: unknown };
+
+export type ModuleType = "ESModule" | "CommonJS" | "Text" | "Data" | "CompiledWasm";
+
+export interface ScriptRecord {
+  namespace: string;
+  name: string;
+  etag: string;
+  createdOn: string;
+  modifiedOn: string;
+  mainModule: string;
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  bindings: WorkerBinding[];
+  tags: string[];
+  limits?: { cpu_ms?: number; subrequests?: number };
+  modules: { name: string; type: ModuleType; contentType: string }[];
+}
