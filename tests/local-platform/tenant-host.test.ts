@@ -224,3 +224,53 @@ describe("a tenant Worker loaded on demand", () => {
 
 /** Small and quick to load: the hundred-tenant check is about the platform, not the template. */
 const TINY = `export default { fetch: (request, env) => new Response("version " + env.VERSION) };`;
+
+describe("an idle tenant Worker", () => {
+  it("is unloaded with no request to prompt it, and loads again at the next one", async () => {
+    const idleDir = mkdtempSync(join(tmpdir(), "wfp-host-idle-"));
+    const idle = await startLocalPlatform({ port: 0, apiPort: 0, stateDir: idleDir, idleUnloadMs: 300 });
+    try {
+      const idleCf = new Cloudflare({ apiToken: "local", baseURL: idle.apiUrl, maxRetries: 0 });
+      await idleCf.put(
+        `/accounts/${idle.accountId}/workers/dispatch/namespaces/${idle.dispatchNamespace}/scripts/idle-one`,
+        {
+          body: moduleUpload(
+            {
+              main_module: "index.js",
+              compatibility_date: "2026-06-01",
+              bindings: [{ type: "plain_text", name: "VERSION", text: "1" }],
+            },
+            TINY,
+          ),
+        },
+      );
+      await idleCf.kv.namespaces.values.update(routeKey("idle.host.localhost"), {
+        account_id: idle.accountId,
+        namespace_id: idle.routesNamespaceId,
+        value: JSON.stringify({
+          tenantId: "idle-one",
+          script: "idle-one",
+          status: "active",
+          proof: "tenant-host-test-proof-0123456789abcdef",
+          rateLimit: { requestsPerMinute: 100_000, keyRequestsPerMinute: 100_000 },
+          corsOrigins: [],
+        }),
+        metadata: JSON.stringify({ tenantId: "idle-one" }),
+      });
+      const once = () => requestTenant(idle.trafficUrl, "idle.host.localhost", "GET", "/");
+      expect((await once()).body).toBe("version 1");
+      expect((await idle.loadedTenants()).loaded).toEqual(["idle-one"]);
+      const deadline = Date.now() + 20_000;
+      while ((await idle.loadedTenants()).loaded.length > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const unloaded = await idle.loadedTenants();
+      expect(unloaded.loaded).toEqual([]);
+      expect((await once()).body).toBe("version 1");
+      expect((await idle.loadedTenants()).loads).toBe(unloaded.loads + 1);
+    } finally {
+      await idle.close();
+      rmSync(idleDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -211,6 +211,8 @@ export class TenantHost extends DurableObject<Env> {
   /** Bumped by each forget, so an answer fetched before a change is not kept after it. */
   private readonly generations = new Map<string, number>();
   private loads = 0;
+  /** Whether an alarm will look for idle Workers (so they go even when no request comes). */
+  private alarmSet = false;
 
   async dispatch(name: string, request: Request): Promise<Response> {
     const script = await this.hostedScript(name);
@@ -236,8 +238,21 @@ export class TenantHost extends DurableObject<Env> {
     this.loaded.delete(name);
   }
 
-  stats(): HostStats {
+  /** Drops the Workers idle too long, and looks again later while any is loaded. */
+  override async alarm(): Promise<void> {
+    this.alarmSet = false;
     this.evict(Date.now());
+    if (this.loaded.size > 0) await this.setIdleAlarm();
+  }
+
+  private async setIdleAlarm(): Promise<void> {
+    if (this.alarmSet) return;
+    this.alarmSet = true;
+    await this.ctx.storage.setAlarm(Date.now() + Number(this.env.IDLE_UNLOAD_MS));
+  }
+
+  /** What is loaded now (it evicts nothing itself, so it shows what the alarm has done). */
+  stats(): HostStats {
     return { loaded: [...this.loaded.keys()], loads: this.loads };
   }
 
@@ -338,6 +353,7 @@ export class TenantHost extends DurableObject<Env> {
           this.loaded.delete(name);
           this.loaded.set(name, { etag, worker, lastUsed: Date.now() });
           this.evict(Date.now());
+          await this.setIdleAlarm();
         }
         return worker;
       })();
