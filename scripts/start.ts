@@ -9,7 +9,8 @@ import { type LocalPlatform, startLocalPlatform } from "../infra/local-platform/
 import { PortInUseError } from "../infra/local-platform/port-in-use.ts";
 import { describeHolder, StateFolderInUseError } from "../infra/local-platform/state-folder-lock.ts";
 
-const usage = `Usage: npm start -- [--port <n>] [--api-port <n>] [--state <dir>] [--d1-replica-lag <ms>] [--json]
+const usage = `Usage: npm start -- [--port <n>] [--api-port <n>] [--state <dir>] [--d1-replica-lag <ms>]
+                 [--max-loaded-tenants <n>] [--json]
 
 Starts the local platform in the foreground:
   --port <n>       tenant traffic (the dispatcher), default 8787
@@ -20,6 +21,9 @@ Starts the local platform in the foreground:
   --d1-replica-lag <ms>
                    give every D1 database with read replication on a read replica that trails
                    its primary by <ms> (0, the default: primaries only)
+  --max-loaded-tenants <n>
+                   tenant Workers are loaded at their first request; at most <n> stay loaded
+                   (about 16 MB each; default 50), the least recently used dropped first
   --json           print one JSON line with the URLs and ids instead of text
 
 A port in use by another program is refused before anything starts (exit 2).`;
@@ -29,6 +33,16 @@ function milliseconds(value: string | undefined, flag: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isInteger(n) || n < 0) {
     console.error(`${flag} must be a whole number of milliseconds, 0 or more, got '${value}'\n\n${usage}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+function count(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 1 || n > 10_000) {
+    console.error(`${flag} must be a whole number from 1 to 10000, got '${value}'\n\n${usage}`);
     process.exit(2);
   }
   return n;
@@ -53,6 +67,7 @@ function parseOptions() {
     const flag = argv[i - 1];
     if (!/^-\d/.test(value)) return;
     if (flag === "--d1-replica-lag") milliseconds(value, flag);
+    if (flag === "--max-loaded-tenants") count(value, flag);
     if (flag === "--port" || flag === "--api-port") port(value, 0, flag);
   });
   try {
@@ -62,6 +77,7 @@ function parseOptions() {
         "api-port": { type: "string" },
         state: { type: "string" },
         "d1-replica-lag": { type: "string" },
+        "max-loaded-tenants": { type: "string" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -86,6 +102,7 @@ if (trafficPort !== 0 && trafficPort === apiPort) {
   process.exit(2);
 }
 const replicaLagMs = milliseconds(args["d1-replica-lag"], "--d1-replica-lag");
+const maxLoadedTenants = count(args["max-loaded-tenants"], "--max-loaded-tenants");
 
 const started = performance.now();
 let platform: LocalPlatform;
@@ -95,6 +112,7 @@ try {
     apiPort,
     stateDir: args.state ?? ".wfp",
     d1ReplicaLagMs: replicaLagMs,
+    ...(maxLoadedTenants === undefined ? {} : { maxLoadedTenants }),
   });
 } catch (error) {
   // The user's own situation (exit 2, one line): another platform on the folder, or a busy port.

@@ -143,6 +143,14 @@ async function startOnLockedFolder(
   if (!Number.isFinite(d1ReplicaLagMs) || d1ReplicaLagMs < 0) {
     throw new Error(`d1ReplicaLagMs must be 0 or a positive number of milliseconds, not ${d1ReplicaLagMs}`);
   }
+  for (const [name, value, min] of [
+    ["maxLoadedTenants", options.maxLoadedTenants, 1],
+    ["idleUnloadMs", options.idleUnloadMs, 1],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < min)) {
+      throw new Error(`${name} must be a whole number of at least ${min}, not ${value}`);
+    }
+  }
   const runtime = new WorkerdRuntime(state, {
     host,
     port: trafficPort,
