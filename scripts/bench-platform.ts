@@ -19,33 +19,36 @@ const usage = `Usage: npm run bench:platform -- [--tenants N] [--samples S] [--i
   --requests R   requests for the dispatch latency figures (default 300)
   --json         the report as JSON on stdout (progress goes to stderr)`;
 
-let options;
-try {
-  const { values } = parseArgs({
-    options: {
-      tenants: { type: "string", default: "1000" },
-      samples: { type: "string", default: "3" },
-      "in-use": { type: "string", default: "10" },
-      requests: { type: "string", default: "300" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", default: false },
-    },
-  });
-  if (values.help) {
-    console.log(usage);
-    process.exit(0);
+function parseOptions() {
+  try {
+    const { values } = parseArgs({
+      options: {
+        tenants: { type: "string", default: "1000" },
+        samples: { type: "string", default: "3" },
+        "in-use": { type: "string", default: "10" },
+        requests: { type: "string", default: "300" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+    });
+    if (values.help) {
+      console.log(usage);
+      process.exit(0);
+    }
+    return {
+      tenants: intOption("tenants", values.tenants, 1, 5000),
+      samples: intOption("samples", values.samples, 1, 20),
+      inUse: intOption("in-use", values["in-use"], 1, 100),
+      requests: intOption("requests", values.requests, 10, 100_000),
+      json: values.json,
+    };
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    process.exit(2);
   }
-  options = {
-    tenants: intOption("tenants", values.tenants, 1, 5000),
-    samples: intOption("samples", values.samples, 1, 20),
-    inUse: intOption("in-use", values["in-use"], 1, 100),
-    requests: intOption("requests", values.requests, 10, 100_000),
-    json: values.json,
-  };
-} catch (error) {
-  console.error(`${(error as Error).message}\n${usage}`);
-  process.exit(2);
 }
+
+const options = parseOptions();
 
 const report = await benchPlatform({ ...options, log: (line) => console.error(line) });
 if (options.json) {
@@ -54,14 +57,16 @@ if (options.json) {
   const rows = report.checkpoints.map(
     (c) =>
       `| ${c.tenant} | ${c.createMedianSeconds.toFixed(2)} | ${c.restartSeconds.toFixed(2)} | ` +
-      `${c.rssIdleMb.toFixed(0)} | ${c.rssInUseMb.toFixed(0)} | ${c.dispatchP50Ms.toFixed(1)} | ${c.dispatchP99Ms.toFixed(1)} |`,
+      `${c.rssIdleMb.toFixed(0)} | ${c.rssInUseMb.toFixed(0)} | ` +
+      `${c.dispatchP50Ms.toFixed(1)} | ${c.dispatchP99Ms.toFixed(1)} |`,
   );
   const t = report.targets;
   console.log(
     [
       `Local platform with ${report.tenants} tenants (create: median of ${report.samples}; in use: ${report.inUse})`,
       "",
-      "| tenant # | create, s | restart to first answer, s | workerd RSS idle, MB | RSS in use, MB | dispatch p50, ms | p99, ms |",
+      "| tenant # | create, s | restart to first answer, s | workerd RSS idle, MB | RSS in use, MB " +
+        "| dispatch p50, ms | p99, ms |",
       "| --- | --- | --- | --- | --- | --- | --- |",
       ...rows,
       "",
