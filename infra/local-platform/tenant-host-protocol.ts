@@ -18,7 +18,7 @@ export const HOST_PATHS = {
   d1: (databaseId: string) => `/d1/${encodeURIComponent(databaseId)}`,
   /** Any method: forwarded as it is to the namespace's KV storage (Miniflare's KV protocol). */
   kvPrefix: (namespaceId: string) => `/kv/${encodeURIComponent(namespaceId)}`,
-  /** POST, body {@link ScriptCheck}: loads the script afresh and starts it; `{ ok }` or `{ error }`. */
+  /** POST, body {@link HostedScript}: loads the script afresh and starts it; `{ ok }` or `{ error }`. */
   check: "/scripts/check",
   /** POST, body `{ namespace, name }`: drops what the host holds of that script. */
   forget: "/scripts/forget",
@@ -41,8 +41,6 @@ export interface HostedScript {
   /** Ids of the bound databases that run with a read replica. */
   replicated: string[];
 }
-
-export interface ScriptCheck extends HostedScript {}
 
 /** What the host holds, for tests and the benchmark. */
 export interface HostStats {
