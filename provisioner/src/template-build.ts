@@ -4,15 +4,19 @@
  * knows whether the uploaded code is already current without downloading it.
  */
 import { createHash } from "node:crypto";
-import { join, resolve } from "node:path";
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { build, version as esbuildVersion } from "esbuild";
 import { WORKER_BUILD_OPTIONS } from "../../contracts/worker-build-options.ts";
 import { readWranglerConfig } from "../../contracts/wrangler-config.ts";
 import { TEMPLATE_VERSION } from "../../contracts/template-version.ts";
 import { templateTag } from "./tenant-names.ts";
 
 const DEFAULT_TEMPLATE_DIR = fileURLToPath(new URL("../../tenant-template/", import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** Where a build is kept for the next process (one file per template directory). */
+const BUILD_CACHE_DIR = join(REPO_ROOT, "node_modules/.cache/wfp-template-build");
 
 export interface TemplateConfig {
   /** Entry point relative to the template dir (wrangler's `main`). */
@@ -36,6 +40,8 @@ export interface TemplateBuild extends TemplateConfig {
    */
   version: string;
   buildMs: number;
+  /** True when an earlier process's bundle was reused: every input it was built from is unchanged. */
+  reused: boolean;
 }
 
 /**
@@ -72,7 +78,7 @@ export function buildTemplate(templateDir: string = DEFAULT_TEMPLATE_DIR): Promi
   const key = resolve(templateDir);
   let pending = cache.get(key);
   if (!pending) {
-    pending = buildUncached(key);
+    pending = buildTemplateNow(key);
     cache.set(key, pending);
     // A failed build must not stick: the next call tries again.
     pending.catch(() => cache.delete(key));
@@ -80,17 +86,14 @@ export function buildTemplate(templateDir: string = DEFAULT_TEMPLATE_DIR): Promi
   return pending;
 }
 
-async function buildUncached(templateDir: string): Promise<TemplateBuild> {
+/**
+ * {@link buildTemplate} without this process's memo: the sources are checked again (and bundled
+ * again only if something the last bundle read has changed).
+ */
+export async function buildTemplateNow(templateDir: string = DEFAULT_TEMPLATE_DIR): Promise<TemplateBuild> {
   const started = performance.now();
   const config = await readTemplateConfig(templateDir);
-  const result = await build({
-    ...WORKER_BUILD_OPTIONS,
-    absWorkingDir: templateDir,
-    entryPoints: [join(templateDir, config.main)],
-  });
-  const output = result.outputFiles[0];
-  if (!output) throw new Error(`esbuild produced no output for ${config.main}`);
-  const code = output.text;
+  const { code, reused } = await bundle(templateDir, config.main);
   const hash = createHash("sha256")
     .update(JSON.stringify({ code, compatibilityDate: config.compatibilityDate, flags: config.compatibilityFlags }))
     .digest("hex");
@@ -103,5 +106,84 @@ async function buildUncached(templateDir: string): Promise<TemplateBuild> {
     tag,
     version: `${TEMPLATE_VERSION}+${tag.slice("tpl-".length)}`,
     buildMs: performance.now() - started,
+    reused,
   };
+}
+
+interface CachedBundle {
+  /** What the bundle depends on besides its inputs' contents (see {@link buildContext}). */
+  context: string;
+  /** Every file esbuild read, relative to the repository, with its sha-256. */
+  inputs: Record<string, string>;
+  code: string;
+}
+
+const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
+
+/**
+ * What else decides the bundle: esbuild's version and options, the entry point, the lockfile (so a
+ * dependency upgrade rebuilds) and the names of the template's source files (so a new file that
+ * would shadow an old one in resolution rebuilds too).
+ */
+function buildContext(templateDir: string, main: string): string {
+  const names: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === "node_modules") continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else names.push(relative(templateDir, path));
+    }
+  };
+  walk(templateDir);
+  let lockfile = "";
+  try {
+    lockfile = sha256(readFileSync(join(REPO_ROOT, "package-lock.json")));
+  } catch {
+    // No lockfile: the inputs' contents still decide.
+  }
+  return sha256(JSON.stringify({ esbuildVersion, WORKER_BUILD_OPTIONS, main, names: names.sort(), lockfile }));
+}
+
+/**
+ * The template as one module. esbuild runs only when something it read has changed since the last
+ * build (in any process): each `tenant create` is a process of its own, and the bundle is most of
+ * a second of its time. The cache is checked file by file, never trusted by time stamps.
+ */
+async function bundle(templateDir: string, main: string): Promise<{ code: string; reused: boolean }> {
+  const cacheFile = join(BUILD_CACHE_DIR, `${sha256(templateDir).slice(0, 16)}.json`);
+  const context = buildContext(templateDir, main);
+  try {
+    const cached = JSON.parse(readFileSync(cacheFile, "utf8")) as CachedBundle;
+    const unchanged =
+      cached.context === context &&
+      Object.entries(cached.inputs).every(([path, hash]) => sha256(readFileSync(join(REPO_ROOT, path))) === hash);
+    if (unchanged) return { code: cached.code, reused: true };
+  } catch {
+    // No cache yet, an unreadable one, or an input gone: build.
+  }
+  const result = await build({
+    ...WORKER_BUILD_OPTIONS,
+    absWorkingDir: templateDir,
+    entryPoints: [join(templateDir, main)],
+    metafile: true,
+  });
+  const output = result.outputFiles[0];
+  if (!output) throw new Error(`esbuild produced no output for ${main}`);
+  const inputs: Record<string, string> = {};
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const path = resolve(templateDir, input);
+    if (statSync(path, { throwIfNoEntry: false })?.isFile()) {
+      inputs[relative(REPO_ROOT, path)] = sha256(readFileSync(path));
+    }
+  }
+  try {
+    mkdirSync(BUILD_CACHE_DIR, { recursive: true });
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ context, inputs, code: output.text } satisfies CachedBundle));
+    renameSync(tmp, cacheFile);
+  } catch {
+    // A read-only checkout: the next process builds again.
+  }
+  return { code: output.text, reused: false };
 }

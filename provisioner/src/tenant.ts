@@ -215,7 +215,9 @@ export async function createTenant(
     return {
       value,
       outcome: "built",
-      detail: `${value.tag}, ${(value.code.length / 1024).toFixed(0)} KiB, ${migrations.length} migration(s)`,
+      detail:
+        `${value.tag}, ${(value.code.length / 1024).toFixed(0)} KiB, ${migrations.length} migration(s)` +
+        (value.reused ? ", sources unchanged since the last build" : ""),
     };
   });
 
