@@ -71,7 +71,7 @@ const contextOf = (ctx: unknown) => ctx as Context;
 
 /** The entry module of every loaded tenant Worker; `__WfpProbe` lets an upload start it without a request. */
 const entryModule = (main: string) => `import * as tenant from ${JSON.stringify(`./${main}`)};
-import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
+import { WorkerEntrypoint } from "cloudflare:workers";
 import { withPlatformBindings } from "./__wfp_bindings.js";
 export * from ${JSON.stringify(`./${main}`)};
 export default withPlatformBindings(tenant.default);
