@@ -25,7 +25,7 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("the template build", () => {
-  it("bundles once, reuses the bundle while its sources are unchanged, and bundles again when one changes", async () => {
+  it("bundles once, reuses the bundle while its sources are unchanged, bundles again when one changes", async () => {
     const first = await buildTemplateNow(dir);
     expect(first.code).toContain("hello from the first build");
     const again = await buildTemplateNow(dir);
@@ -39,7 +39,7 @@ describe("the template build", () => {
     expect((await buildTemplateNow(dir)).reused).toBe(true);
   });
 
-  it("bundles again when a source file appears (it could shadow another in resolution) or the entry changes", async () => {
+  it("bundles again when a source file appears (it could shadow another) or the entry changes", async () => {
     await buildTemplateNow(dir);
     write("src/unused.ts", "export const unused = 1;\n");
     expect((await buildTemplateNow(dir)).reused).toBe(false);
