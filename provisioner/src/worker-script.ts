@@ -156,32 +156,48 @@ export async function deleteWorkerScript(target: Target, name: string): Promise<
   }
 }
 
+/**
+ * One page of a dispatch namespace's scripts, as Cloudflare answers it (the SDK's
+ * WorkersForPlatforms dispatch namespaces `Script` type per item): the script's own fields are under
+ * `script`; paging is by `limit` (at most 1,000) and `result_info.cursor`.
+ */
 interface ScriptListEnvelope {
-  result?: Array<{ id?: string }> | null;
-  result_info?: { page?: number; total_pages?: number; per_page?: number };
+  result?: Array<{ script?: { id?: string } }> | null;
+  result_info?: { cursor?: string; count?: number };
 }
+
+/** Cloudflare's largest page of a namespace's scripts. */
+const SCRIPT_LIST_LIMIT = 1000;
 
 /**
  * Names of the scripts in the dispatch namespace carrying a tag (`GET .../scripts?tags=t:yes`;
- * the SDK has no method for it).
+ * the SDK has no method for it), following the cursor to the last page. `pageSize` is for tests.
  *
  * @example
  *   await listWorkerScriptsByTag(target, "wfp-tenant") // ["tenant-acme", "tenant-globex"]
  */
-export async function listWorkerScriptsByTag(target: Target, tag: string): Promise<string[]> {
+export async function listWorkerScriptsByTag(
+  target: Target,
+  tag: string,
+  pageSize: number = SCRIPT_LIST_LIMIT,
+): Promise<string[]> {
   const names: string[] = [];
-  for (let page = 1; ; page++) {
+  const seen = new Set<string>();
+  let cursor: string | undefined;
+  for (;;) {
     const body = await apiCall("listing", "Worker scripts tagged", tag, () =>
       target.client.get<ScriptListEnvelope>(
         `/accounts/${target.accountId}/workers/dispatch/namespaces/` +
           `${encodeURIComponent(target.dispatchNamespace)}/scripts`,
-        { query: { tags: `${tag}:yes`, page, per_page: 100 } },
+        { query: { tags: `${tag}:yes`, limit: pageSize, ...(cursor === undefined ? {} : { cursor }) } },
       ),
     );
     const items = body.result ?? [];
-    names.push(...items.flatMap((s) => (typeof s.id === "string" ? [s.id] : [])));
-    const info = body.result_info;
-    const more = info?.total_pages !== undefined ? (info.page ?? page) < info.total_pages : items.length >= 100;
-    if (!more || items.length === 0) return names;
+    names.push(...items.flatMap((item) => (typeof item.script?.id === "string" ? [item.script.id] : [])));
+    const next = body.result_info?.cursor;
+    // An empty page, no cursor, or one already followed (an API that repeats itself) ends the list.
+    if (items.length === 0 || next === undefined || next === "" || seen.has(next)) return names;
+    seen.add(next);
+    cursor = next;
   }
 }

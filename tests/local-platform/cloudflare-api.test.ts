@@ -244,11 +244,11 @@ lists and bulk-deletes by tag`, async () => {
       ]),
     );
 
-    const listed = await cf.get<{ result: { id: string }[] }>(
+    const listed = await cf.get<{ result: { script: { id: string } }[] }>(
       `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}` +
         `/scripts?tags=${tag}:yes`,
     );
-    expect(listed.result.map((s) => s.id)).toEqual([name]);
+    expect(listed.result.map((s) => s.script.id)).toEqual([name]);
     await cf.delete(
       `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}` +
         `/scripts?tags=${tag}:yes`,

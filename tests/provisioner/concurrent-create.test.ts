@@ -57,7 +57,7 @@ async function resourcesOf(id: string) {
   const [d1, kv, scripts, custom, regional, keys] = await Promise.all([
     cf.d1.database.list({ account_id: platform.accountId }),
     cf.kv.namespaces.list({ account_id: platform.accountId, per_page: 1000 }),
-    cf.get<{ result: Array<{ id: string }> }>(
+    cf.get<{ result: Array<{ script: { id: string } }> }>(
       `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts`,
     ),
     cf.customHostnames.list({ zone_id: platform.zoneId, per_page: 1000 }),
@@ -67,7 +67,7 @@ async function resourcesOf(id: string) {
   return {
     d1: d1.result.filter((d) => d.name === `wfp-tenant-${id}`).map((d) => d.uuid!),
     kv: kv.result.filter((n) => n.title === `wfp-tenant-${id}-cache`).length,
-    scripts: scripts.result.filter((s) => s.id === `tenant-${id}`).length,
+    scripts: scripts.result.filter((s) => s.script.id === `tenant-${id}`).length,
     customHostnames: custom.result.filter((h) => h.hostname === `registry.${id}.localhost`).length,
     regionalHostnames: regional.result.filter((h) => h.hostname === `registry.${id}.localhost`).length,
     routingKeys: keys.result

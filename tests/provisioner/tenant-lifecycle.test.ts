@@ -55,7 +55,7 @@ async function namedAfter(fragment: string) {
   const [d1, kv, scripts, custom, regional, keys] = await Promise.all([
     cf.d1.database.list({ account_id: platform.accountId }),
     cf.kv.namespaces.list({ account_id: platform.accountId, per_page: 1000 }),
-    cf.get<{ result: Array<{ id: string }> }>(
+    cf.get<{ result: Array<{ script: { id: string } }> }>(
       `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts`,
     ),
     cf.customHostnames.list({ zone_id: platform.zoneId, per_page: 1000 }),
@@ -65,7 +65,7 @@ async function namedAfter(fragment: string) {
   return {
     d1: d1.result.filter((d) => d.name?.includes(fragment)).length,
     kv: kv.result.filter((n) => n.title.includes(fragment)).length,
-    scripts: scripts.result.filter((s) => s.id.includes(fragment)).length,
+    scripts: scripts.result.filter((s) => s.script.id.includes(fragment)).length,
     customHostnames: custom.result.filter((h) => h.hostname.includes(fragment)).length,
     regionalHostnames: regional.result.filter((h) => h.hostname.includes(fragment)).length,
     routingKeys: keys.result.filter((k) => k.name.includes(fragment)).length,

@@ -18,7 +18,7 @@ export async function accountInventory({ platform, cf }: { platform: LocalPlatfo
   const [d1, kv, scripts, custom, regional, routes] = await Promise.all([
     cf.d1.database.list({ account_id: platform.accountId, per_page: 1000 }),
     cf.kv.namespaces.list({ account_id: platform.accountId, per_page: 1000 }),
-    cf.get<{ result: Array<{ id: string; tags: string[] }> }>(
+    cf.get<{ result: Array<{ script: { id: string; tags: string[] } }> }>(
       `/accounts/${platform.accountId}/workers/dispatch/namespaces/${platform.dispatchNamespace}/scripts`,
     ),
     cf.customHostnames.list({ zone_id: platform.zoneId, per_page: 50 }),
@@ -31,7 +31,7 @@ export async function accountInventory({ platform, cf }: { platform: LocalPlatfo
       .map((n) => n.title)
       .filter((t) => t !== "wfp-routes")
       .sort(),
-    scripts: scripts.result.map((x) => x.id).sort(),
+    scripts: scripts.result.map((x) => x.script.id).sort(),
     customHostnames: custom.result.map((h) => h.hostname).sort(),
     regionalHostnames: regional.result.map((h) => h.hostname).sort(),
     routingKeys: routes.result.map((k) => k.name).sort(),

@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { badRequest, conflict, jsonBody, notFound, ok, paginate } from "../cloudflare-envelope.ts";
+import { badRequest, conflict, jsonBody, notFound, ok } from "../cloudflare-envelope.ts";
 import { requireAccount, type PlatformContext } from "../platform-context.ts";
 import { nowIso, scriptKey, type ModuleType, type ScriptRecord, type WorkerBinding } from "../platform-state.ts";
 
@@ -175,14 +175,34 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
   });
 
   // List and bulk delete by tag: `tags=a:yes,b:no` (yes = has the tag, no = has not).
+  // As Cloudflare lists a dispatch namespace's scripts: each item is the SDK's dispatch namespace
+  // `Script` ({ created_on, modified_on, dispatch_namespace, script: {...} }), in pages of `limit`
+  // (at most 1,000) followed by `result_info.cursor` ("" on the last page).
   app.get(`${base}/:dispatch_namespace/scripts`, (c) => {
     const namespace = requireNamespace(c);
+    const limit = Number(c.req.query("limit") ?? SCRIPT_LIST_MAX);
+    if (!Number.isInteger(limit) || limit < 1 || limit > SCRIPT_LIST_MAX) {
+      throw badRequest(10001, `limit must be an integer from 1 to ${SCRIPT_LIST_MAX}`);
+    }
+    const after = decodeListCursor(c.req.query("cursor"));
     const scripts = scriptsMatchingTags(
       Object.values(state.data.scripts).filter((s) => s.namespace === namespace),
       c.req.query("tags"),
+    )
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .filter((s) => after === undefined || s.name > after);
+    const page = scripts.slice(0, limit);
+    const cursor = scripts.length > limit ? Buffer.from(page.at(-1)!.name).toString("base64url") : "";
+    return ok(
+      c,
+      page.map((record) => ({
+        created_on: record.createdOn,
+        modified_on: record.modifiedOn,
+        dispatch_namespace: record.namespace,
+        script: scriptView(record),
+      })),
+      { count: page.length, cursor },
     );
-    const { page, info } = paginate(c, scripts.map(scriptView), 100);
-    return ok(c, page, info);
   });
   app.delete(`${base}/:dispatch_namespace/scripts`, async (c) => {
     const namespace = requireNamespace(c);
@@ -469,6 +489,17 @@ function validateTags(tags: string[]): void {
   for (const tag of tags) {
     if (tag.length === 0 || tag.includes(",") || tag.includes("&")) throw badRequest(10021, `Invalid tag '${tag}'`);
   }
+}
+
+/** The most scripts one page of a namespace's list holds (Cloudflare's `limit` maximum). */
+const SCRIPT_LIST_MAX = 1000;
+
+/** A list cursor is the last name of the page before, base64url (opaque to clients). */
+function decodeListCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined || cursor === "") return undefined;
+  const name = Buffer.from(cursor, "base64url").toString();
+  if (!NAME.test(name)) throw badRequest(10001, "cursor is not one this API gave");
+  return name;
 }
 
 function scriptsMatchingTags(scripts: ScriptRecord[], filter: string | undefined): ScriptRecord[] {
