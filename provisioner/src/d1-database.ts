@@ -26,6 +26,9 @@ export interface D1Database {
 }
 
 export type EnsureAction = "created" | "adopted";
+
+/** What was done about a database's read replication: already as wanted, or set from another mode. */
+export type ReadReplicationOutcome = { changed: false } | { changed: true; was: string };
 export type DeleteOutcome = "deleted" | "already gone";
 
 /**
@@ -56,6 +59,38 @@ export async function findD1Database(target: Target, name: string): Promise<D1Da
  *   });
  */
 export async function ensureD1Database(
+  target: Target,
+  props: D1DatabaseProps,
+  existing?: D1Database,
+): Promise<{ database: D1Database; action: EnsureAction; readReplication: ReadReplicationOutcome }> {
+  const { database, action } = await createOrAdopt(target, props, existing);
+  return { database, action, readReplication: await alignReadReplication(target, database, props.readReplication) };
+}
+
+/**
+ * Read replication is sent when a database is created, but an adopted one (a resumed create, a
+ * create whose answer was lost, one made by hand) keeps whatever it had, and an eu or uk tenant must
+ * not end up replicated: so it is read back every time and set with D1's documented update (PATCH)
+ * when it differs.
+ */
+async function alignReadReplication(
+  target: Target,
+  database: D1Database,
+  mode: D1DatabaseProps["readReplication"],
+): Promise<ReadReplicationOutcome> {
+  const { client, accountId } = target;
+  const current = await apiCall("reading", KIND, database.name, () =>
+    client.d1.database.get(database.id, { account_id: accountId }),
+  );
+  const was = current.read_replication?.mode;
+  if (was === mode) return { changed: false };
+  await apiCall("setting read replication of", KIND, database.name, () =>
+    client.d1.database.edit(database.id, { account_id: accountId, read_replication: { mode } }),
+  );
+  return { changed: true, was: was ?? "unknown" };
+}
+
+async function createOrAdopt(
   target: Target,
   props: D1DatabaseProps,
   existing?: D1Database,

@@ -309,7 +309,7 @@ async function convergeTenant(
   }
 
   const database = await steps.run("d1", `D1 database ${names.d1Database}`, async () => {
-    const { database, action } = await ensureD1Database(target, {
+    const { database, action, readReplication } = await ensureD1Database(target, {
       name: names.d1Database,
       ...(profile.d1.jurisdiction ? { jurisdiction: profile.d1.jurisdiction } : {}),
       ...(profile.d1.primaryLocationHint ? { primaryLocationHint: profile.d1.primaryLocationHint } : {}),
@@ -318,7 +318,10 @@ async function convergeTenant(
     const where = profile.d1.jurisdiction
       ? `jurisdiction ${profile.d1.jurisdiction}`
       : `location hint ${profile.d1.primaryLocationHint}`;
-    return { value: database, outcome: action, detail: `${where}, read replication ${profile.d1.readReplication}` };
+    const replication = readReplication.changed
+      ? `read replication set to ${profile.d1.readReplication} (it was ${readReplication.was})`
+      : `read replication ${profile.d1.readReplication}`;
+    return { value: database, outcome: action, detail: `${where}, ${replication}` };
   });
 
   const migrationResults = await steps.run("migrations", `Migrations on ${names.d1Database}`, async () => {
