@@ -32,7 +32,7 @@ export interface TargetSettings {
   cnameTarget?: string;
   /** `WFP_API_MAX_ATTEMPTS` etc.: retry tuning (tests set 1 to see injected faults directly). */
   retry: Partial<RetryPolicy>;
-  /** `WFP_API_RATE_LIMIT` as "<requests>/<seconds>"; default Cloudflare's 1200/300. */
+  /** `WFP_API_RATE_LIMIT` as "<requests>/<seconds>"; default 1000/300, below Cloudflare's 1,200 per 5 minutes. */
   rateLimit: Pick<TokenBucketOptions, "capacity" | "refillPerSecond">;
 }
 

@@ -59,7 +59,8 @@ Target:
   CLOUDFLARE_API_TOKEN set: Cloudflare; also needs CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_ZONE_ID.
   WFP_DISPATCH_NAMESPACE (default tenants), WFP_ROUTES_KV_ID (default: the KV namespace titled
   wfp-routes), WFP_CNAME_TARGET, WFP_API_MAX_ATTEMPTS (default 5), WFP_API_RATE_LIMIT
-  (default 1200/300: requests per seconds, Cloudflare's account limit).
+  (default 1000/300: requests per seconds; Cloudflare allows 1,200 per 5 minutes per user, counting
+  the dashboard and every other process, so the default leaves room for them).
 
 Exit codes: 0 ok, 1 API or system failure (safe to re-run), 2 bad usage or input,
   3 conflict (e.g. hostname owned by another tenant), 4 tenant not found.`;

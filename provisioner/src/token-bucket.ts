@@ -1,7 +1,7 @@
 /**
  * A token bucket that hands out permits in arrival order. One instance per account is shared by
  * every API call the provisioner makes, so a fleet command cannot trip Cloudflare's
- * account-wide rate limit (1,200 requests per 5 minutes; exceeding it blocks ALL calls for
+ * rate limit (1,200 requests per 5 minutes per user; exceeding it blocks ALL that user's calls for
  * 5 minutes).
  */
 
@@ -35,9 +35,14 @@ export function rateLimitFor(
   return { capacity, refillPerSecond: Math.max(requests - capacity, 1) / windowSeconds };
 }
 
-/** Cloudflare's account limit: 1,200 requests per 5 minutes (exceeding it blocks all calls for 5 minutes). */
+/**
+ * The provisioner's default budget: 1,000 requests per 5 minutes. Cloudflare's limit is 1,200 per
+ * 5 minutes per user, and it counts the dashboard and every other process of that user too
+ * (exceeding it blocks all of that user's calls for 5 minutes), so the default leaves a sixth of it
+ * to them. `WFP_API_RATE_LIMIT` sets another.
+ */
 export const CLOUDFLARE_RATE_LIMIT: Readonly<Pick<TokenBucketOptions, "capacity" | "refillPerSecond">> = rateLimitFor(
-  1200,
+  1000,
   300,
 );
 

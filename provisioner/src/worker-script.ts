@@ -15,9 +15,23 @@ import type { TemplateBuild } from "./template-build.ts";
 const KIND = "Worker script";
 
 /** The SDK's upload metadata type, taken from the method so it tracks the SDK version. */
-export type ScriptMetadata = Parameters<
+type SdkScriptMetadata = Parameters<
   Cloudflare["workersForPlatforms"]["dispatch"]["namespaces"]["scripts"]["update"]
 >[1]["metadata"];
+type SdkBinding = NonNullable<SdkScriptMetadata["bindings"]>[number];
+/**
+ * A D1 binding as Cloudflare's multipart metadata docs and wrangler write it (`id`); the SDK's type
+ * names the field `database_id`.
+ */
+interface D1MetadataBinding {
+  type: "d1";
+  name: string;
+  id: string;
+}
+/** Upload metadata: the SDK's, with D1 bindings as Cloudflare documents them. */
+export type ScriptMetadata = Omit<SdkScriptMetadata, "bindings"> & {
+  bindings?: Array<Exclude<SdkBinding, { type: "d1" }> | D1MetadataBinding>;
+};
 
 /** Values of the tenant Worker's env (docs/contracts.md, "Tenant Worker env"). */
 export interface TenantScriptEnv {
@@ -49,7 +63,8 @@ export function tenantScriptMetadata(
     compatibility_date: build.compatibilityDate,
     compatibility_flags: [...build.compatibilityFlags],
     bindings: [
-      { type: "d1", name: "DB", database_id: env.d1DatabaseId, id: env.d1DatabaseId },
+      // `id`, as Cloudflare's multipart metadata docs and wrangler send it.
+      { type: "d1", name: "DB", id: env.d1DatabaseId },
       { type: "kv_namespace", name: "CACHE", namespace_id: env.kvNamespaceId },
       { type: "plain_text", name: "TENANT_ID", text: env.tenantId },
       { type: "plain_text", name: "TEMPLATE_VERSION", text: env.templateVersion },

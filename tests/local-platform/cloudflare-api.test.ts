@@ -304,11 +304,11 @@ describe("custom and regional hostnames", () => {
     onTestFinished(() => {
       heldClock = undefined;
     });
-    const created = await cf.customHostnames.create({
-      zone_id: platform.zoneId,
-      hostname,
-      ssl: { method: "txt", type: "dv" },
-    });
+    const { data: created, response } = await cf.customHostnames
+      .create({ zone_id: platform.zoneId, hostname, ssl: { method: "txt", type: "dv" } })
+      .withResponse();
+    // Cloudflare's statuses: 201 for a create, 202 for an edit.
+    expect(response.status).toBe(201);
     expect(created).toMatchObject({
       hostname,
       status: "pending",
@@ -328,6 +328,10 @@ describe("custom and regional hostnames", () => {
     const active = await cf.customHostnames.get(created.id, { zone_id: platform.zoneId });
     expect(active).toMatchObject({ status: "active", ssl: { status: "active" } });
 
+    const edited = await cf.customHostnames
+      .edit(created.id, { zone_id: platform.zoneId, custom_metadata: { tier: "gold" } })
+      .withResponse();
+    expect(edited.response.status).toBe(202);
     const listed = await cf.customHostnames.list({ zone_id: platform.zoneId, hostname: { exact: hostname } });
     expect(listed.result.map((h) => h.id)).toEqual([created.id]);
     const none = await cf.customHostnames.list({ zone_id: platform.zoneId, hostname: { exact: `x${hostname}` } });

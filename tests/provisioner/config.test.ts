@@ -58,8 +58,8 @@ describe("readTargetSettings", () => {
 });
 
 describe("WFP_API_RATE_LIMIT", () => {
-  it("defaults to Cloudflare's 1,200 per 5 minutes and can be scaled for tests", () => {
-    expect(readTargetSettings({}).rateLimit).toEqual({ capacity: 100, refillPerSecond: 1100 / 300 });
+  it("defaults to 1,000 per 5 minutes (Cloudflare's 1,200 per user also counts the dashboard) and can be set", () => {
+    expect(readTargetSettings({}).rateLimit).toEqual({ capacity: 83, refillPerSecond: 917 / 300 });
     expect(readTargetSettings({ WFP_API_RATE_LIMIT: "24/1" }).rateLimit).toEqual({ capacity: 2, refillPerSecond: 22 });
     expect(() => readTargetSettings({ WFP_API_RATE_LIMIT: "fast" })).toThrow(/must look like '1200\/300'/);
   });

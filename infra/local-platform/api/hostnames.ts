@@ -147,7 +147,8 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
     };
     state.data.customHostnames[record.id] = record;
     state.save();
-    return ok(c, view(record));
+    // Cloudflare answers a new custom hostname with 201 Created.
+    return ok(c, view(record), undefined, 201);
   });
 
   app.get(base, (c) => {
@@ -189,7 +190,8 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
     if (body.custom_origin_server !== undefined) record.customOriginServer = body.custom_origin_server;
     if (body.custom_metadata !== undefined) record.customMetadata = body.custom_metadata;
     state.save();
-    return ok(c, view(record));
+    // Cloudflare answers an edit with 202 Accepted (validation starts again in the background).
+    return ok(c, view(record), undefined, 202);
   });
   app.delete(`${base}/:custom_hostname_id`, (c) => {
     const record = requireHostname(c);
