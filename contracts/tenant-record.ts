@@ -37,7 +37,16 @@ export const tenantRecordSchema = z.object({
     kv: z.object({ title: z.string(), id: z.string() }).optional(),
     script: z.object({ name: z.string(), tag: z.string(), metadataFingerprint: z.string() }).optional(),
     customHostnames: z.array(z.object({ hostname: z.string(), id: z.string() })).optional(),
+    /**
+     * Regional hostnames for the tenant's own domains, made before issue 11: Cloudflare refuses a
+     * regional hostname outside the SaaS zone, so none is made now; kept so delete removes them.
+     */
     regionalHostnames: z.array(z.object({ hostname: z.string(), regionKey: z.string() })).optional(),
+    /**
+     * The regional CNAME target an eu or uk tenant's hostnames point at (`eu.<zone>`, `uk.<zone>`):
+     * a regional hostname in the SaaS zone that every tenant of the residency shares.
+     */
+    regionalTarget: z.object({ hostname: z.string(), regionKey: z.string() }).optional(),
     migrations: z.array(z.string()).optional(),
   }),
   /**

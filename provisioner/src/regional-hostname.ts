@@ -1,6 +1,10 @@
 /**
  * Regional hostname (Regional Services / Data Localization Suite): pins where TLS is terminated
- * and requests are processed for one hostname. The region's key is always looked up from the
+ * and requests are processed for one hostname of the zone. A tenant's own domain is outside the
+ * SaaS zone, and Cloudflare regionalises a custom hostname by the target of its alias ("Regional
+ * Services for SaaS"): so each residency has one CNAME target in the zone, `eu.<zone>` or
+ * `uk.<zone>`, which is the regional hostname, and its tenants' hostnames point there
+ * ({@link regionalCnameTarget}). The region's key is always looked up from the
  * account's regions list by the profile's matcher - never hard-coded - because keys are
  * Cloudflare's to change and the list is what the account is entitled to.
  */
@@ -22,6 +26,31 @@ export interface RegionalHostname {
 }
 
 export type RegionalEnsureAction = "created" | "adopted" | "updated";
+
+/**
+ * The CNAME target in the SaaS zone for a residency's tenants.
+ *
+ * @example
+ *   regionalCnameTarget("uk", "saas.example.com") // "uk.saas.example.com"
+ */
+export function regionalCnameTarget(residency: "eu" | "uk", zoneName: string): string {
+  return `${residency}.${zoneName}`;
+}
+
+/**
+ * The SaaS zone's name: known when the target was discovered, else read from the zone.
+ *
+ * @example
+ *   await zoneNameOf(target) // "saas.example.com"
+ */
+export async function zoneNameOf(target: Target): Promise<string> {
+  if (target.zoneName !== undefined) return target.zoneName;
+  const zone = await apiCall("reading", "zone", target.zoneId, () =>
+    target.client.zones.get({ zone_id: target.zoneId }),
+  );
+  target.zoneName = zone.name;
+  return zone.name;
+}
 
 /**
  * The account's regions (`GET /accounts/{a}/addressing/regional_hostnames/regions`).

@@ -76,8 +76,9 @@ export function residencyProfile(
           "The tenant's D1 database is created in the EU jurisdiction: " +
             "its data is stored and processed inside the EU.",
           "D1 read replication is disabled, so no replica of the data exists outside that jurisdiction.",
-          "Each tenant hostname is a regional hostname in the EU region: " +
-            "TLS is terminated and requests are processed (the Worker runs) only in EU data centers.",
+          "Each tenant hostname points (CNAME) at the platform's EU regional target, eu.<zone>: " +
+            "TLS is terminated and requests are processed (the Worker runs) only in EU data centers, " +
+            "once the tenant's CNAME is in place.",
           "The KV read cache is off, so tenant documents are not copied into KV.",
         ],
         nonGuarantees: [
@@ -96,8 +97,9 @@ export function residencyProfile(
         regionalHostname: UK_REGION,
         defaultCacheMode: "off",
         guarantees: [
-          "Each tenant hostname is a regional hostname in the UK region: " +
-            "TLS is terminated and requests are processed (the Worker runs) only in UK data centers.",
+          "Each tenant hostname points (CNAME) at the platform's UK regional target, uk.<zone>: " +
+            "TLS is terminated and requests are processed (the Worker runs) only in UK data centers, " +
+            "once the tenant's CNAME is in place.",
           "The tenant's D1 database is created in the EU jurisdiction with read replication disabled: " +
             "its data stays inside the EU.",
           "The KV read cache is off, so tenant documents are not copied into KV.",

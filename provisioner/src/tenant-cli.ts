@@ -334,10 +334,15 @@ function indent(lines: readonly string[], prefix = "  "): string {
 function formatHostnames(report: TenantReport): string[] {
   return report.resources.routes.flatMap(({ hostname, record, localUrl }: RouteWithLocalUrl) => {
     const custom = report.resources.customHostnames.find((h) => h.hostname === hostname);
-    const regional = report.resources.regionalHostnames.find((h) => h.hostname === hostname);
+    // A regional hostname of its own (made before issue 11), else its residency's regional target.
+    const regional =
+      report.resources.regionalHostnames.find((h) => h.hostname === hostname) ??
+      report.resources.regionalHostnames.find(
+        (h) => h.hostname !== hostname && !report.spec?.domains.includes(h.hostname),
+      );
     const parts = [
       custom ? `custom hostname ${custom.status ?? "?"} (ssl ${custom.sslStatus ?? "?"})` : "no custom hostname",
-      ...(regional ? [`regional ${regional.regionKey}`] : []),
+      ...(regional ? [`regional ${regional.regionKey} (via ${regional.hostname})`] : []),
       record
         ? `route -> ${record.script} (${record.status}, plan ${record.plan}` +
           (record.rateLimit

@@ -38,6 +38,8 @@ import {
   ensureRegionalHostname,
   findRegion,
   getRegionalHostname,
+  regionalCnameTarget,
+  zoneNameOf,
   type Region,
   type RegionalHostname,
 } from "./regional-hostname.ts";
@@ -266,7 +268,12 @@ async function convergeTenant(
     const spec = resolveSpec(requested, record);
     const profile = residencyProfile(spec.residency, spec.locationHint ? { locationHint: spec.locationHint } : {});
     const region = profile.regionalHostname ? await findRegion(target, profile.regionalHostname) : undefined;
-    const cname = await lookupCnameTarget(target);
+    // An eu or uk tenant's hostnames point at its residency's regional target; a global one's at
+    // the zone's fallback origin.
+    const cname =
+      region === undefined
+        ? await lookupCnameTarget(target)
+        : regionalCnameTarget(spec.residency as "eu" | "uk", await zoneNameOf(target));
     const free = [...routes.values()].filter((l) => l.kind === "absent").length;
     return {
       value: { record, routes, spec, profile, region, cname },
@@ -389,20 +396,21 @@ async function convergeTenant(
     );
   }
 
+  // One regional hostname per residency, in the SaaS zone, shared by its tenants (made by the
+  // first of them, or by platform init); never one for the tenant's own domain, which is outside
+  // the zone (Cloudflare refuses it).
   const regionalHostnames: Array<RegionalHostname & { regionLabel?: string }> = [];
-  if (region) {
-    for (const hostname of spec.domains) {
-      regionalHostnames.push(
-        await steps.run("regional-hostname", `Regional hostname ${hostname}`, async () => {
-          const { regionalHostname, action } = await ensureRegionalHostname(target, hostname, region);
-          return {
-            value: { ...regionalHostname, regionLabel: region.label },
-            outcome: action,
-            detail: `region ${region.key} (${region.label})`,
-          };
-        }),
-      );
-    }
+  if (region && cname !== undefined) {
+    regionalHostnames.push(
+      await steps.run("regional-hostname", `Regional CNAME target ${cname}`, async () => {
+        const { regionalHostname, action } = await ensureRegionalHostname(target, cname, region);
+        return {
+          value: { ...regionalHostname, regionLabel: region.label },
+          outcome: action,
+          detail: `region ${region.key} (${region.label}); the tenant's hostnames point here`,
+        };
+      }),
+    );
   }
 
   const routeSummaries: RouteSummary[] = [];
@@ -444,8 +452,9 @@ async function convergeTenant(
     kv: { title: namespace.title, id: namespace.id },
     script: { name: names.script, tag: build.tag, metadataFingerprint: script.fingerprint },
     customHostnames: customHostnames.map((h) => ({ hostname: h.hostname, id: h.id })),
-    ...(regionalHostnames.length > 0
-      ? { regionalHostnames: regionalHostnames.map((r) => ({ hostname: r.hostname, regionKey: r.regionKey })) }
+    ...(previous?.resources.regionalHostnames ? { regionalHostnames: previous.resources.regionalHostnames } : {}),
+    ...(regionalHostnames[0] !== undefined
+      ? { regionalTarget: { hostname: regionalHostnames[0].hostname, regionKey: regionalHostnames[0].regionKey } }
       : {}),
     migrations: migrations.map((m) => m.name),
   };
@@ -702,17 +711,19 @@ export async function showTenant(id: string, deps: TenantDeps): Promise<TenantRe
   const routes: RouteSummary[] = [];
   const regionalHostnames: Array<RegionalHostname & { regionLabel?: string }> = [];
   const problems: string[] = [];
-  const checkRegional = record?.spec.residency !== "global";
+  const residency = record?.spec.residency;
+  const regionalTarget =
+    residency === "eu" || residency === "uk" ? regionalCnameTarget(residency, await zoneNameOf(target)) : undefined;
+  if (regionalTarget !== undefined) {
+    const regional = await getRegionalHostname(target, regionalTarget);
+    if (regional) regionalHostnames.push(regional);
+    else problems.push(`regional CNAME target ${regionalTarget} is missing: re-run create`);
+  }
 
   for (const hostname of domains) {
     const custom = await findCustomHostname(target, hostname);
     if (custom) customHostnames.push(custom);
     else problems.push(`custom hostname ${hostname} is missing`);
-    if (checkRegional) {
-      const regional = await getRegionalHostname(target, hostname);
-      if (regional) regionalHostnames.push(regional);
-      else if (record) problems.push(`regional hostname ${hostname} is missing`);
-    }
     const lookup = await readRouteRecord(target, hostname);
     const owner = routeOwnerOf(lookup);
     routes.push(lookup.kind === "route" ? { hostname, record: withoutProof(lookup.record) } : { hostname });
@@ -729,7 +740,7 @@ export async function showTenant(id: string, deps: TenantDeps): Promise<TenantRe
     }
   }
 
-  if (!record && !d1 && !kv && tags === undefined && customHostnames.length === 0 && regionalHostnames.length === 0) {
+  if (!record && !d1 && !kv && tags === undefined && customHostnames.length === 0) {
     throw new TenantNotFoundError(tenantId);
   }
   if (!record) problems.unshift("no tenant record: resources exist without one (re-run create to repair, or delete)");
@@ -762,7 +773,7 @@ export async function showTenant(id: string, deps: TenantDeps): Promise<TenantRe
       regionalHostnames,
       routes,
     },
-    dns: dnsInstructions(target, customHostnames, await lookupCnameTarget(target), tenantId),
+    dns: dnsInstructions(target, customHostnames, regionalTarget ?? (await lookupCnameTarget(target)), tenantId),
     ...(record && profile
       ? {
           residency: residencySummary(record.spec, profile, regionKey ? { key: regionKey, label: "" } : undefined),
@@ -853,13 +864,14 @@ async function removeTenant(tenantId: string, deps: TenantDeps, steps: StepRunne
     });
   }
 
-  if (record?.spec.residency !== "global") {
-    for (const hostname of ours) {
-      await steps.run("regional-hostname", `Regional hostname ${hostname}`, async () => ({
-        value: undefined,
-        outcome: await deleteRegionalHostname(target, hostname),
-      }));
-    }
+  // Only regional hostnames of the tenant's own domains, which tenants created before the
+  // regional targets have; the residency's target (`eu.<zone>`) is shared and stays.
+  const legacyRegional = new Set((record?.resources.regionalHostnames ?? []).map((h) => h.hostname));
+  for (const hostname of ours.filter((h) => legacyRegional.has(h))) {
+    await steps.run("regional-hostname", `Regional hostname ${hostname}`, async () => ({
+      value: undefined,
+      outcome: await deleteRegionalHostname(target, hostname),
+    }));
   }
   for (const hostname of ours) {
     await steps.run("custom-hostname", `Custom hostname ${hostname}`, async () => ({

@@ -348,10 +348,16 @@ describe("custom and regional hostnames", () => {
       regions.push(r);
     const uk = regions.find((r) => /united kingdom/i.test(r.label ?? ""));
     expect(uk?.key).toBeTruthy();
-    const hostname = `${unique("uk")}.example.localhost`;
+    const hostname = `${unique("uk")}.${platform.zoneName}`;
     await expect(
       cf.addressing.regionalHostnames.create({ zone_id: platform.zoneId, hostname, region_key: "atlantis" }),
     ).rejects.toBeInstanceOf(BadRequestError);
+    // Only a subdomain of the zone, as Cloudflare's API says: a tenant's own domain is refused.
+    for (const outside of [`${unique("uk")}.example.localhost`, `x${platform.zoneName}`]) {
+      await expect(
+        cf.addressing.regionalHostnames.create({ zone_id: platform.zoneId, hostname: outside, region_key: uk!.key! }),
+      ).rejects.toBeInstanceOf(BadRequestError);
+    }
     const created = await cf.addressing.regionalHostnames.create({
       zone_id: platform.zoneId,
       hostname,

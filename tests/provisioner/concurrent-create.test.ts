@@ -93,7 +93,10 @@ const call = (id: string, method: string, path: string, headers: Record<string, 
 /** Everything "one complete tenant" means, checked from the outside. */
 async function expectOneCompleteTenant(id: string, adminKey: string): Promise<void> {
   const found = await resourcesOf(id);
-  expect(found).toMatchObject({ kv: 1, scripts: 1, customHostnames: 1, regionalHostnames: 1 });
+  // No regional hostname for the tenant's own domain; its hostname points at the zone's EU target.
+  expect(found).toMatchObject({ kv: 1, scripts: 1, customHostnames: 1, regionalHostnames: 0 });
+  const target = await cf.addressing.regionalHostnames.get(`eu.${platform.zoneName}`, { zone_id: platform.zoneId });
+  expect(target.region_key).toBe("eu");
   expect(found.routingKeys).toEqual([`host:registry.${id}.localhost`, `tenant:${id}`]);
   expect(found.d1).toHaveLength(1);
   expect(await migrationRows(found.d1[0]!)).toEqual(Object.fromEntries(migrationFiles.map((f) => [f, 1])));

@@ -47,7 +47,7 @@ interface CreateJson {
     customHostnames: Array<{ hostname: string; status: string }>;
     routes: Array<{ hostname: string; record?: { tenantId: string; script: string } }>;
   };
-  dns: { records: Array<{ type: string; name: string }> };
+  dns: { records: Array<{ type: string; name: string; value: string }> };
   residency: { residency: string; d1Jurisdiction: string; notes: string[]; nonGuarantees: string[] };
 }
 
@@ -77,7 +77,7 @@ describe("tenant lifecycle through the CLI", () => {
   const createArgs = ["create", "acme", ...domains.flatMap((d) => ["--domain", d]), "--residency", "uk"];
   let adminKey: string;
 
-  it("creates a uk tenant: EU database, UK regional hostnames, the admin key once", async () => {
+  it("creates a uk tenant: EU database, hostnames pointed at the UK regional target, the admin key once", async () => {
     const human = await tenant(createArgs);
     expect(human.code, human.stderr).toBe(EXIT.ok);
     expect(human.stdout).toMatch(
@@ -86,7 +86,9 @@ describe("tenant lifecycle through the CLI", () => {
     expect(human.stdout).toMatch(/^✓ Worker tenant-acme \(created, tpl-[0-9a-f]{12}, new admin key\) \d+\.\ds$/m);
     expect(human.stdout).toMatch(/^✓ Route host:registry\.acme\.localhost \(written, -> tenant-acme, plan standard\)/m);
     expect(human.stdout).toContain("D1 has no UK jurisdiction");
+    expect(human.stdout).toMatch(/^✓ Regional CNAME target uk\.platform\.localhost \((created|adopted), region gb /m);
     expect(human.stdout).toContain("DNS records the tenant must add:");
+    expect(human.stdout).toMatch(/CNAME registry\.acme\.localhost -> uk\.platform\.localhost/);
     const key = /^ {2}(wfp_admin_\S+)$/m.exec(human.stdout)?.[1];
     expect(key).toBeDefined();
     adminKey = key!;
@@ -108,7 +110,13 @@ describe("tenant lifecycle through the CLI", () => {
     expect(result.steps.map((s) => s.outcome)).not.toContain("created");
     expect(result.steps.map((s) => s.outcome)).not.toContain("written");
     expect(result.resources.d1).toMatchObject({ name: "wfp-tenant-acme", jurisdiction: "eu" });
-    expect(result.resources.regionalHostnames.map((r) => r.regionKey)).toEqual(["gb", "gb"]);
+    // One regional hostname, in the SaaS zone: the target the tenant's hostnames point at.
+    expect(result.resources.regionalHostnames).toEqual([
+      expect.objectContaining({ hostname: "uk.platform.localhost", regionKey: "gb" }),
+    ]);
+    expect(result.dns.records.filter((r) => r.type === "CNAME" && r.name.startsWith("registry."))).toEqual([
+      expect.objectContaining({ name: "registry.acme.localhost", value: "uk.platform.localhost" }),
+    ]);
     expect(result.residency).toMatchObject({ residency: "uk", d1Jurisdiction: "eu" });
     expect(result.dns.records.filter((r) => r.type === "TXT").map((r) => r.name)).toContain(
       "_cf-custom-hostname.registry.acme.localhost",
@@ -118,7 +126,7 @@ describe("tenant lifecycle through the CLI", () => {
       kv: 1,
       scripts: 1,
       customHostnames: 2,
-      regionalHostnames: 2,
+      regionalHostnames: 0, // none for the tenant's own domains (outside the zone: Cloudflare refuses them)
       routingKeys: 3, // two host: routes and the tenant record
     });
   });
@@ -206,7 +214,7 @@ describe("tenant lifecycle through the CLI", () => {
       kv: 1,
       scripts: 1,
       customHostnames: 1,
-      regionalHostnames: 1,
+      regionalHostnames: 0,
     });
   });
 
@@ -217,8 +225,6 @@ describe("tenant lifecycle through the CLI", () => {
     expect(order).toEqual([
       "Route host:registry.acme.localhost",
       "Route host:schemas.acme.localhost",
-      "Regional hostname",
-      "Regional hostname",
       "Custom hostname",
       "Custom hostname",
       "Worker tenant-acme",

@@ -233,6 +233,12 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
     );
     if (!REGIONS.some((r) => r.key === body.region_key))
       throw badRequest(1002, `Unknown region_key '${body.region_key}'; list the regions to find a valid key`);
+    // Cloudflare's API: the hostname "must be a subdomain of the zone" (one level of wildcard allowed).
+    const zoneName = state.data.zoneName;
+    const bare = body.hostname.replace(/^\*\./, "");
+    if (bare !== zoneName && !bare.endsWith(`.${zoneName}`)) {
+      throw badRequest(1001, `Regional hostname '${body.hostname}' must be a subdomain of the zone ${zoneName}`);
+    }
     if (state.data.regionalHostnames[body.hostname] !== undefined)
       throw conflict(1004, "A regional hostname for this hostname already exists");
     const record = {
