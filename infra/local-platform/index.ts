@@ -20,7 +20,7 @@ import { kvRoutes } from "./api/kv.ts";
 import { ApiError, errorBody, jsonBody } from "./cloudflare-envelope.ts";
 import { buildDispatcherWorker } from "./dispatcher-worker.ts";
 import { FaultInjector, FaultPlanSchema } from "./faults.ts";
-import type { PlatformContext } from "./platform-context.ts";
+import { type AccountLimits, DEFAULT_ACCOUNT_LIMITS, type PlatformContext } from "./platform-context.ts";
 import { hexId, nowIso, PlatformState } from "./platform-state.ts";
 import { assertPortFree, PortInUseError } from "./port-in-use.ts";
 import { StateFolderLock } from "./state-folder-lock.ts";
@@ -64,6 +64,11 @@ export interface LocalPlatformOptions {
   maxLoadedTenants?: number;
   /** A loaded tenant Worker unused this long is dropped. Default 10 minutes. */
   idleUnloadMs?: number;
+  /**
+   * The account limits Cloudflare enforces (KV namespaces 1,000, D1 databases 50,000); tests lower
+   * them to reach the refusals.
+   */
+  accountLimits?: Partial<AccountLimits>;
   /** workerd's log level; default WARN. */
   logLevel?: LogLevel;
   /**
@@ -181,6 +186,7 @@ async function startOnLockedFolder(
     runtime,
     hostnameActivationMs: options.hostnameActivationMs ?? 1000,
     now: options.now ?? Date.now,
+    limits: { ...DEFAULT_ACCOUNT_LIMITS, ...options.accountLimits },
   };
   const faults = new FaultInjector();
   const app = new Hono();

@@ -11,7 +11,19 @@ export interface PlatformContext {
   hostnameActivationMs: number;
   /** The clock time-based states are read against (LocalPlatformOptions.now). */
   now: () => number;
+  /** The account's limits (LocalPlatformOptions.accountLimits). */
+  limits: AccountLimits;
 }
+
+/** Cloudflare's per-account limits the local platform enforces, with their defaults. */
+export interface AccountLimits {
+  /** KV namespaces per account: 1,000 (refused with 400 / 10018). */
+  kvNamespaces: number;
+  /** D1 databases per account: 50,000 on a paid plan (refused with 400 / 7406). */
+  d1Databases: number;
+}
+
+export const DEFAULT_ACCOUNT_LIMITS: AccountLimits = { kvNamespaces: 1000, d1Databases: 50_000 };
 
 /** Answers 404 the way Cloudflare does for an account id this platform does not have. */
 export function requireAccount(ctx: PlatformContext, c: Context): string {

@@ -96,6 +96,16 @@ export function unreachableApiHint(error: unknown): string {
  *   formatApiError(err, "creating", "D1 database", "wfp-tenant-acme")
  *   // "Error 409 creating D1 database 'wfp-tenant-acme': A database with that name already exists [code 7502]"
  */
+/** What an operator can do about an account limit, by Cloudflare's error code. */
+const ACCOUNT_LIMIT_ADVICE: Record<number, string> = {
+  10018:
+    "The account has reached Cloudflare's limit on KV namespaces (1,000 per account; each tenant has one, " +
+    "and the routing store is one): delete namespaces no tenant uses, or ask Cloudflare to raise the limit.",
+  7406:
+    "The account has reached its limit on D1 databases (50,000 by default; each tenant has one): delete " +
+    "databases no tenant uses, or ask Cloudflare to raise the limit.",
+};
+
 export function formatApiError(error: unknown, action: string, kind: string, name: string): string {
   const subject = `${action} ${kind} '${name}'`;
   if (error instanceof APIConnectionError) {
@@ -106,7 +116,11 @@ export function formatApiError(error: unknown, action: string, kind: string, nam
       .map((e) => (e.code === undefined ? e.message : `${e.message ?? "error"} [code ${e.code}]`))
       .filter((m): m is string => typeof m === "string" && m.length > 0);
     const detail = messages.length > 0 ? messages.join("; ") : error.message;
-    return `Error ${error.status ?? ""} ${subject}: ${detail}`.replace("Error  ", "Error ");
+    const advice = (error.errors ?? []).flatMap((e) => {
+      const text = e.code === undefined ? undefined : ACCOUNT_LIMIT_ADVICE[e.code];
+      return text === undefined ? [] : [` ${text}`];
+    });
+    return `Error ${error.status ?? ""} ${subject}: ${detail}${advice.join("")}`.replace("Error  ", "Error ");
   }
   const detail = error instanceof Error ? error.message : String(error);
   return `Error ${subject}: ${detail}`;

@@ -50,6 +50,9 @@ export function d1Routes(ctx: PlatformContext): Hono {
     );
     if (Object.values(state.data.d1).some((d) => d.name === body.name))
       throw conflict(7502, "A database with that name already exists");
+    if (Object.keys(state.data.d1).length >= ctx.limits.d1Databases) {
+      throw badRequest(7406, "Your account has reached the maximum number of databases allowed");
+    }
     const record: D1Record = {
       uuid: randomUUID(),
       name: body.name,

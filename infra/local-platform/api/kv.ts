@@ -49,6 +49,9 @@ export function kvRoutes(ctx: PlatformContext): Hono {
     if (Object.values(state.data.kv).some((ns) => ns.title === body.title)) {
       throw badRequest(10014, "A namespace with this account ID and title already exists");
     }
+    if (Object.keys(state.data.kv).length >= ctx.limits.kvNamespaces) {
+      throw badRequest(10018, "too many namespaces in this account");
+    }
     const record: KvRecord = { id: hexId(), title: body.title };
     state.data.kv[record.id] = record;
     state.save();
