@@ -13,7 +13,9 @@ export const FaultPlanSchema = z
     failFrom: z.number().int().min(1).optional(),
     /** How many calls fail from `failFrom` on; omitted means every call from then on. */
     count: z.number().int().min(1).optional(),
-    status: z.union([z.literal(429), z.literal(500), z.literal(502), z.literal(503)]).default(500),
+    // 403 is what Cloudflare answers for a product the account is not entitled to (or a token
+    // without the permission): the one refusal the local platform cannot otherwise produce.
+    status: z.union([z.literal(403), z.literal(429), z.literal(500), z.literal(502), z.literal(503)]).default(500),
     /**
      * `before`: the call fails without taking effect. `after`: it takes effect, then its answer is
      * lost and replaced by the error, as when a connection drops after the server committed.
@@ -104,6 +106,9 @@ function failure(c: Context, plan: FaultPlan, call: number): Response {
     return c.json(errorBody(10429, "Rate limited. Please wait and consider throttling your request speed"), 429, {
       "Retry-After": String(plan.retryAfter ?? 1),
     });
+  }
+  if (plan.status === 403) {
+    return c.json(errorBody(10000, `Authentication error (injected fault at API call ${call})`), 403);
   }
   return c.json(errorBody(10013, `Injected fault: API call ${call} failed`), plan.status);
 }
