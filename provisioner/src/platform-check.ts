@@ -187,7 +187,7 @@ export async function checkPlatform(
           "Regional Services",
           "missing",
           said(error),
-          "eu and uk tenants need Regional Services (the Data Localization Suite) and a token with Zone Edit",
+          "eu and uk tenants need Regional Services (the Data Localization Suite) and a token with DNS Edit",
         );
       }
       line(
