@@ -6,7 +6,7 @@
  * What cannot be known without creating something (D1's jurisdictions) is said as unchecked, not
  * passed.
  */
-import { APIError } from "cloudflare";
+import { APIConnectionError, APIError } from "cloudflare";
 import type Cloudflare from "cloudflare";
 import type { Residency } from "../../contracts/tenant-record.ts";
 import { collectAll } from "./cloudflare-client.ts";
@@ -62,6 +62,18 @@ export async function checkPlatform(
   const checks: CheckLine[] = [];
   const line = (check: string, status: CheckStatus, detail: string, fix?: string) =>
     checks.push({ check, status, detail, ...(fix === undefined ? {} : { fix }) });
+  let accountId = settings.accountId;
+  let zoneId = settings.zoneId;
+  const report = (): PlatformCheckReport => ({
+    ready: checks.every((c) => c.status !== "missing"),
+    target: {
+      kind: settings.kind,
+      baseURL: settings.baseURL,
+      ...(accountId === undefined ? {} : { accountId }),
+      ...(zoneId === undefined ? {} : { zoneId }),
+    },
+    checks,
+  });
 
   try {
     const token = await client.user.tokens.verify();
@@ -74,6 +86,19 @@ export async function checkPlatform(
         "create an API token with the permissions the README lists",
       );
   } catch (error) {
+    // Nothing else can be known about an API that does not answer: one line, not one per check.
+    if (error instanceof APIConnectionError) {
+      line(
+        "API",
+        "missing",
+        `could not reach ${settings.baseURL}`,
+        settings.kind === "local"
+          ? "start the local platform (npm start); one on another --api-port: set " +
+              "CLOUDFLARE_API_BASE_URL=http://127.0.0.1:<port>/client/v4"
+          : "check the network and CLOUDFLARE_API_BASE_URL",
+      );
+      return report();
+    }
     line(
       "API token",
       "missing",
@@ -82,7 +107,6 @@ export async function checkPlatform(
     );
   }
 
-  let accountId = settings.accountId;
   try {
     if (accountId === undefined) accountId = (await client.accounts.list({ per_page: 5 })).getPaginatedItems()[0]?.id;
     else await client.accounts.get({ account_id: accountId });
@@ -98,7 +122,6 @@ export async function checkPlatform(
     accountId = undefined;
   }
 
-  let zoneId = settings.zoneId;
   try {
     if (zoneId === undefined) zoneId = (await client.zones.list({ per_page: 5 })).getPaginatedItems()[0]?.id;
     if (zoneId === undefined) line("SaaS zone", "missing", "the token sees no zone", "set CLOUDFLARE_ZONE_ID");
@@ -194,7 +217,7 @@ export async function checkPlatform(
         "D1 jurisdictions",
         "unchecked",
         "D1 says whether the account may use the eu jurisdiction only when a database is created in it",
-        "the first eu or uk tenant's create tells; nothing is left behind if D1 refuses",
+        "the first eu or uk tenant's create tells (if D1 refuses it, delete that tenant)",
       );
     }
   }
@@ -221,16 +244,7 @@ export async function checkPlatform(
     }
   }
 
-  return {
-    ready: checks.every((c) => c.status !== "missing"),
-    target: {
-      kind: settings.kind,
-      baseURL: settings.baseURL,
-      ...(accountId === undefined ? {} : { accountId }),
-      ...(zoneId === undefined ? {} : { zoneId }),
-    },
-    checks,
-  };
+  return report();
 }
 
 /** The report as the terminal shows it: one line per check, and how to fix what is missing. */

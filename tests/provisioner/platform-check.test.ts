@@ -88,6 +88,17 @@ describe("platform check", () => {
     expect(report.checks.filter((c) => c.status === "missing")).toHaveLength(1);
   });
 
+  it("says in one line that the API cannot be reached, and how to reach the local platform (exit 1)", async () => {
+    const { code, stdout } = await check(["check", "--json"], {
+      CLOUDFLARE_API_BASE_URL: "http://127.0.0.1:9/client/v4",
+    });
+    expect(code).toBe(PLATFORM_EXIT.notReady);
+    const report = JSON.parse(stdout) as Report;
+    expect(report.checks).toEqual([
+      expect.objectContaining({ check: "API", status: "missing", fix: expect.stringContaining("npm start") }),
+    ]);
+  });
+
   it("refuses bad input with exit 2 and the usage", async () => {
     for (const args of [[], ["inspect"], ["check", "--residency", "mars"], ["check", "--colour"]]) {
       const { code, stderr } = await check(args);
