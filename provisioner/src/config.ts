@@ -36,8 +36,11 @@ export interface TargetSettings {
   rateLimit: Pick<TokenBucketOptions, "capacity" | "refillPerSecond">;
 }
 
-/** Everything a resource module needs: the client and the ids it operates in. */
-export interface Target {
+/**
+ * The account and zone, before the platform's own resources are known: what `platform init`,
+ * which creates them, works with.
+ */
+export interface AccountTarget {
   kind: "local" | "cloudflare";
   client: Cloudflare;
   baseURL: string;
@@ -46,8 +49,12 @@ export interface Target {
   /** Known when discovered (local) or looked up; used only for output. */
   zoneName?: string;
   dispatchNamespace: string;
-  routesNamespaceId: string;
   cnameTarget?: string;
+}
+
+/** Everything a resource module needs: the client and the ids it operates in. */
+export interface Target extends AccountTarget {
+  routesNamespaceId: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -133,14 +140,12 @@ function optional<K extends string>(key: K, value: string | undefined): { [P in 
 }
 
 /**
- * Fill in what the settings leave open by asking the API: the account (`GET /accounts`) and zone
- * (`GET /zones`) when not given, and the routing KV namespace by its title.
+ * The account (`GET /accounts`) and zone (`GET /zones`) when the settings do not give them.
  *
  * @example
- *   const settings = readTargetSettings();
- *   const target = await resolveTarget(createCloudflareClient(settings), settings);
+ *   const account = await resolveAccount(createCloudflareClient(settings), settings);
  */
-export async function resolveTarget(client: Cloudflare, settings: TargetSettings): Promise<Target> {
+export async function resolveAccount(client: Cloudflare, settings: TargetSettings): Promise<AccountTarget> {
   let accountId = settings.accountId;
   if (accountId === undefined) {
     const accounts = await apiCall("listing", "accounts at", settings.baseURL, () =>
@@ -160,25 +165,6 @@ export async function resolveTarget(client: Cloudflare, settings: TargetSettings
     zoneId = first.id;
     zoneName = first.name;
   }
-
-  let routesNamespaceId = settings.routesNamespaceId;
-  if (routesNamespaceId === undefined) {
-    const namespaces = await apiCall("looking up", "the routing KV namespace", ROUTES_KV_TITLE, () =>
-      collectAll(
-        client.kv.namespaces.list({ account_id: accountId, per_page: 100 }),
-        (ns) => ns.title === ROUTES_KV_TITLE,
-      ),
-    );
-    const routes = namespaces.find((ns) => ns.title === ROUTES_KV_TITLE);
-    if (!routes) {
-      throw new ConfigError(
-        `no KV namespace titled '${ROUTES_KV_TITLE}' in account ${accountId}: create it ` +
-          `(npx wrangler kv namespace create ${ROUTES_KV_TITLE}) or set WFP_ROUTES_KV_ID`,
-      );
-    }
-    routesNamespaceId = routes.id;
-  }
-
   return {
     kind: settings.kind,
     client,
@@ -187,7 +173,36 @@ export async function resolveTarget(client: Cloudflare, settings: TargetSettings
     zoneId,
     ...(zoneName === undefined ? {} : { zoneName }),
     dispatchNamespace: settings.dispatchNamespace,
-    routesNamespaceId,
     ...(settings.cnameTarget === undefined ? {} : { cnameTarget: settings.cnameTarget }),
   };
+}
+
+/**
+ * Fill in what the settings leave open by asking the API: the account and zone
+ * ({@link resolveAccount}) and the routing KV namespace by its title.
+ *
+ * @example
+ *   const settings = readTargetSettings();
+ *   const target = await resolveTarget(createCloudflareClient(settings), settings);
+ */
+export async function resolveTarget(client: Cloudflare, settings: TargetSettings): Promise<Target> {
+  const account = await resolveAccount(client, settings);
+  let routesNamespaceId = settings.routesNamespaceId;
+  if (routesNamespaceId === undefined) {
+    const namespaces = await apiCall("looking up", "the routing KV namespace", ROUTES_KV_TITLE, () =>
+      collectAll(
+        client.kv.namespaces.list({ account_id: account.accountId, per_page: 100 }),
+        (ns) => ns.title === ROUTES_KV_TITLE,
+      ),
+    );
+    const routes = namespaces.find((ns) => ns.title === ROUTES_KV_TITLE);
+    if (!routes) {
+      throw new ConfigError(
+        `no KV namespace titled '${ROUTES_KV_TITLE}' in account ${account.accountId}: the platform is not ` +
+          "set up in this account yet; run npm run platform -- init (or set WFP_ROUTES_KV_ID)",
+      );
+    }
+    routesNamespaceId = routes.id;
+  }
+  return { ...account, routesNamespaceId };
 }

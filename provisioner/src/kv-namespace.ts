@@ -3,7 +3,7 @@
  * deterministic title is the identity. KV has no jurisdiction option: residency profiles say so.
  */
 import { collectAll } from "./cloudflare-client.ts";
-import type { Target } from "./config.ts";
+import type { AccountTarget } from "./config.ts";
 import type { DeleteOutcome, EnsureAction } from "./d1-database.ts";
 import { apiCall, isNotFound, mayAlreadyExist } from "./errors.ts";
 
@@ -20,7 +20,7 @@ export interface KvNamespace {
  * @example
  *   const ns = await findKvNamespace(target, "wfp-tenant-acme-cache");
  */
-export async function findKvNamespace(target: Target, title: string): Promise<KvNamespace | undefined> {
+export async function findKvNamespace(target: AccountTarget, title: string): Promise<KvNamespace | undefined> {
   const all = await apiCall("finding", KIND, title, () =>
     collectAll(
       target.client.kv.namespaces.list({ account_id: target.accountId, per_page: 100 }),
@@ -38,7 +38,7 @@ export async function findKvNamespace(target: Target, title: string): Promise<Kv
  *   const { namespace, action } = await ensureKvNamespace(target, "wfp-tenant-acme-cache");
  */
 export async function ensureKvNamespace(
-  target: Target,
+  target: AccountTarget,
   title: string,
   existing?: KvNamespace,
 ): Promise<{ namespace: KvNamespace; action: EnsureAction }> {
@@ -65,7 +65,7 @@ export async function ensureKvNamespace(
  * @example
  *   await deleteKvNamespace(target, "wfp-tenant-acme-cache"); // "deleted" | "already gone"
  */
-export async function deleteKvNamespace(target: Target, title: string): Promise<DeleteOutcome> {
+export async function deleteKvNamespace(target: AccountTarget, title: string): Promise<DeleteOutcome> {
   const found = await findKvNamespace(target, title);
   if (!found) return "already gone";
   try {

@@ -14,7 +14,12 @@ export type StepName =
   | "worker"
   | "custom-hostname"
   | "regional-hostname"
-  | "route-record";
+  | "route-record"
+  | "dispatch-namespace"
+  | "dispatcher"
+  | "worker-route"
+  | "dns-record"
+  | "fallback-origin";
 
 /** What a finished step did. "adopted" and "unchanged" are the no-op outcomes. */
 export type StepOutcome =
@@ -141,4 +146,26 @@ export class StepRunner {
       /* ignored on purpose */
     }
   }
+}
+
+/**
+ * One progress line for a finished or failed step; nothing for a start.
+ *
+ * @example
+ *   formatProgress({
+ *     phase: "done",
+ *     step: "d1",
+ *     label: "D1 database wfp-tenant-acme",
+ *     outcome: "created",
+ *     detail: "jurisdiction eu",
+ *     durationMs: 210,
+ *   })
+ *   // "✓ D1 database wfp-tenant-acme (created, jurisdiction eu) 0.2s"
+ */
+export function formatProgress(event: ProgressEvent): string | undefined {
+  const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+  if (event.phase === "start") return undefined;
+  if (event.phase === "failed") return `✗ ${event.label}: ${event.error.split("\n")[0]} ${seconds(event.durationMs)}`;
+  const inside = [event.outcome, event.detail].filter(Boolean).join(", ");
+  return `✓ ${event.label} (${inside}) ${seconds(event.durationMs)}`;
 }

@@ -8,7 +8,7 @@
  * account's regions list by the profile's matcher - never hard-coded - because keys are
  * Cloudflare's to change and the list is what the account is entitled to.
  */
-import type { Target } from "./config.ts";
+import type { AccountTarget } from "./config.ts";
 import type { DeleteOutcome } from "./d1-database.ts";
 import { apiCall, isNotFound, mayAlreadyExist, StateConflictError } from "./errors.ts";
 import type { RegionRequirement } from "./residency.ts";
@@ -43,7 +43,7 @@ export function regionalCnameTarget(residency: "eu" | "uk", zoneName: string): s
  * @example
  *   await zoneNameOf(target) // "saas.example.com"
  */
-export async function zoneNameOf(target: Target): Promise<string> {
+export async function zoneNameOf(target: AccountTarget): Promise<string> {
   if (target.zoneName !== undefined) return target.zoneName;
   const zone = await apiCall("reading", "zone", target.zoneId, () =>
     target.client.zones.get({ zone_id: target.zoneId }),
@@ -58,7 +58,7 @@ export async function zoneNameOf(target: Target): Promise<string> {
  * @example
  *   await listRegions(target) // [{ key: "eu", label: "European Union" }, { key: "uk", label: "United Kingdom" }, ...]
  */
-export async function listRegions(target: Target): Promise<Region[]> {
+export async function listRegions(target: AccountTarget): Promise<Region[]> {
   const page = await apiCall("listing", "regions for", "regional hostnames", () =>
     target.client.addressing.regionalHostnames.regions.list({ account_id: target.accountId }),
   );
@@ -72,7 +72,11 @@ export async function listRegions(target: Target): Promise<Region[]> {
  *   const region = await findRegion(target, residencyProfile("uk").regionalHostname!);
  *   // { key: "uk", label: "United Kingdom" }
  */
-export async function findRegion(target: Target, requirement: RegionRequirement, regions?: Region[]): Promise<Region> {
+export async function findRegion(
+  target: AccountTarget,
+  requirement: RegionRequirement,
+  regions?: Region[],
+): Promise<Region> {
   const available = regions ?? (await listRegions(target));
   const match = available.find((r) => requirement.matches(r));
   if (!match) {
@@ -93,7 +97,10 @@ export async function findRegion(target: Target, requirement: RegionRequirement,
  * @example
  *   await getRegionalHostname(target, "registry.acme.com") // { hostname, regionKey: "eu" }
  */
-export async function getRegionalHostname(target: Target, hostname: string): Promise<RegionalHostname | undefined> {
+export async function getRegionalHostname(
+  target: AccountTarget,
+  hostname: string,
+): Promise<RegionalHostname | undefined> {
   try {
     const found = await apiCall("reading", KIND, hostname, () =>
       target.client.addressing.regionalHostnames.get(hostname, { zone_id: target.zoneId }),
@@ -112,7 +119,7 @@ export async function getRegionalHostname(target: Target, hostname: string): Pro
  *   const { action } = await ensureRegionalHostname(target, "registry.acme.com", region);
  */
 export async function ensureRegionalHostname(
-  target: Target,
+  target: AccountTarget,
   hostname: string,
   region: Region,
 ): Promise<{ regionalHostname: RegionalHostname; action: RegionalEnsureAction }> {
@@ -144,7 +151,7 @@ export async function ensureRegionalHostname(
  * @example
  *   await deleteRegionalHostname(target, "registry.acme.com"); // "deleted" | "already gone"
  */
-export async function deleteRegionalHostname(target: Target, hostname: string): Promise<DeleteOutcome> {
+export async function deleteRegionalHostname(target: AccountTarget, hostname: string): Promise<DeleteOutcome> {
   try {
     await apiCall("deleting", KIND, hostname, () =>
       target.client.addressing.regionalHostnames.delete(hostname, { zone_id: target.zoneId }),

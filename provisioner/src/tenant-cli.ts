@@ -11,7 +11,7 @@ import { readTargetSettings } from "./config.ts";
 import { ConfigError, InputError, StateConflictError, TenantNotFoundError, unreachableApiHint } from "./errors.ts";
 import { KEYS_USAGE, runKeysCli } from "./keys-cli.ts";
 import { readLocalTrafficUrl, type RouteWithLocalUrl, withLocalUrls } from "./local-urls.ts";
-import type { ProgressEvent } from "./progress.ts";
+import { formatProgress, type ProgressEvent } from "./progress.ts";
 import { LOCATION_HINTS, PLAN_NAMES } from "../../contracts/tenant-record.ts";
 import {
   createTenant,
@@ -303,28 +303,6 @@ function errorMessage(error: unknown, command: Command | undefined): string {
         `run the same command again (it is safe to re-run).`
       : `it is safe to run the command again.`;
   return `${message}\n${hint}${unreachableApiHint(error)}`;
-}
-
-/**
- * One progress line for a finished or failed step; nothing for a start.
- *
- * @example
- *   formatProgress({
- *     phase: "done",
- *     step: "d1",
- *     label: "D1 database wfp-tenant-acme",
- *     outcome: "created",
- *     detail: "jurisdiction eu",
- *     durationMs: 210,
- *   })
- *   // "✓ D1 database wfp-tenant-acme (created, jurisdiction eu) 0.2s"
- */
-function formatProgress(event: ProgressEvent): string | undefined {
-  const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
-  if (event.phase === "start") return undefined;
-  if (event.phase === "failed") return `✗ ${event.label}: ${event.error.split("\n")[0]} ${seconds(event.durationMs)}`;
-  const inside = [event.outcome, event.detail].filter(Boolean).join(", ");
-  return `✓ ${event.label} (${inside}) ${seconds(event.durationMs)}`;
 }
 
 function indent(lines: readonly string[], prefix = "  "): string {

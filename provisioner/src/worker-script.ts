@@ -122,7 +122,11 @@ export async function getWorkerScriptTags(target: Target, name: string): Promise
  * @example
  *   const form = scriptUploadForm(build, metadata); // parts: "metadata", "index.js"
  */
-export function scriptUploadForm(build: TemplateBuild, metadata: ScriptMetadata): FormData {
+export function scriptUploadForm(
+  build: Pick<TemplateBuild, "mainModule" | "code">,
+  /** A namespace script's {@link ScriptMetadata}, or an account script's (the dispatcher). */
+  metadata: object,
+): FormData {
   const form = new FormData();
   form.append("metadata", new Blob([JSON.stringify(metadata)], { type: "application/json" }), "metadata.json");
   form.append(build.mainModule, new File([build.code], build.mainModule, { type: "application/javascript+module" }));

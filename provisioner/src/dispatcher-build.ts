@@ -1,0 +1,77 @@
+/**
+ * Build the dispatch Worker from dispatcher/ into one ES module, with the settings
+ * dispatcher/wrangler.jsonc gives it (name, compatibility, vars, binding names, namespace), and
+ * fingerprint it. `platform init` uploads it with the account's real ids in its bindings, so no id
+ * is ever pasted into wrangler.jsonc; the fingerprint (the version's `workers/tag` annotation) is
+ * how a re-run knows the uploaded Worker is current without downloading it.
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { WORKER_BUILD_OPTIONS } from "../../contracts/worker-build-options.ts";
+import { readWranglerConfig } from "../../contracts/wrangler-config.ts";
+
+const DEFAULT_DISPATCHER_DIR = fileURLToPath(new URL("../../dispatcher/", import.meta.url));
+
+export interface DispatcherBuild {
+  /** The script's name (wrangler's `name`). */
+  name: string;
+  code: string;
+  mainModule: string;
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  vars: Record<string, string>;
+  /** The routing store's binding name (`ROUTES`). */
+  routesBinding: string;
+  /** The dispatch namespace binding's name (`DISPATCHER`); the namespace itself is the target's. */
+  namespaceBinding: string;
+  /** sha-256 hex of the code and the settings, cut to 32: the upload's `workers/tag`. */
+  hash: string;
+}
+
+function fail(path: string, what: string): never {
+  throw new Error(`${path}: ${what}`);
+}
+
+/**
+ * Bundle dispatcher/src and read its wrangler.jsonc.
+ *
+ * @example
+ *   const dispatcher = await buildDispatcher(); // { name: "wfp-dispatcher", routesBinding: "ROUTES", ... }
+ */
+export async function buildDispatcher(dir: string = DEFAULT_DISPATCHER_DIR): Promise<DispatcherBuild> {
+  const path = join(dir, "wrangler.jsonc");
+  const config = await readWranglerConfig(path);
+  const name = typeof config.name === "string" ? config.name : fail(path, "needs a name");
+  const main = typeof config.main === "string" ? config.main : fail(path, "needs main");
+  const compatibilityDate =
+    typeof config.compatibility_date === "string" ? config.compatibility_date : fail(path, "needs compatibility_date");
+  const flags = config.compatibility_flags ?? [];
+  if (!Array.isArray(flags) || !flags.every((f) => typeof f === "string"))
+    fail(path, "compatibility_flags must be a list of strings");
+  const vars = (config.vars ?? {}) as Record<string, unknown>;
+  if (Object.values(vars).some((v) => typeof v !== "string")) fail(path, "vars must be strings");
+  const kv = config.kv_namespaces as { binding?: unknown }[] | undefined;
+  const routesBinding = kv?.find((k) => k.binding === "ROUTES")?.binding ?? kv?.[0]?.binding;
+  const namespaces = config.dispatch_namespaces as { binding?: unknown }[] | undefined;
+  const namespaceBinding = namespaces?.[0]?.binding;
+  if (typeof routesBinding !== "string" || typeof namespaceBinding !== "string")
+    fail(path, "needs one dispatch_namespaces entry and the ROUTES kv_namespaces entry");
+
+  const result = await build({ ...WORKER_BUILD_OPTIONS, entryPoints: [join(dir, main)] });
+  const code = result.outputFiles[0]!.text;
+  const settings = { compatibilityDate, flags, vars, routesBinding, namespaceBinding };
+  const hash = createHash("sha256").update(code).update(JSON.stringify(settings)).digest("hex").slice(0, 32);
+  return {
+    name,
+    code,
+    mainModule: "index.js",
+    compatibilityDate,
+    compatibilityFlags: flags as string[],
+    vars: vars as Record<string, string>,
+    routesBinding,
+    namespaceBinding,
+    hash,
+  };
+}
