@@ -33,7 +33,7 @@ import { promisify } from "node:util";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startLocalPlatform } from "../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "./lib/initialised-platform.ts";
 import { TEMPLATE_VERSION } from "../contracts/template-version.ts";
 import { applyMigrationsLocally } from "./lib/local-migrations.ts";
 import { staticTenantHost } from "./lib/static-tenant-host.ts";
@@ -331,7 +331,7 @@ function compare(
  */
 async function measureOnboarding(): Promise<OnboardingResult> {
   const stateDir = mkdtempSync(join(tmpdir(), "wfp-bench-onboard-"));
-  const platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir });
+  const platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir });
   try {
     const host = "registry.onboard.localhost";
     const started = performance.now();

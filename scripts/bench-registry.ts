@@ -29,7 +29,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import { startLocalPlatform, type LocalPlatform } from "../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "./lib/initialised-platform.ts";
 import { runTenantCli } from "../provisioner/src/tenant-cli.ts";
 import { avroCompatibility } from "../tenant-template/src/compat/avro-compatibility.ts";
 import { checkCompatibility, type CompatibilityLevel } from "../tenant-template/src/compat/compatibility.ts";
@@ -197,7 +198,7 @@ async function uploadHelloWorld(platform: LocalPlatform): Promise<void> {
 
 async function setUp(): Promise<Bench> {
   const stateDir = mkdtempSync(join(tmpdir(), "wfp-bench-registry-"));
-  const platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 0 });
+  const platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 0 });
   try {
     progress(`tenant create ${TENANT_ID} --domain ${TENANT_HOST} --plan pro`);
     let stdout = "";

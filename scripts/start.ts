@@ -1,11 +1,13 @@
 /**
- * `npm start`: the local platform in the foreground. Tenant traffic on 127.0.0.1:8787, the
- * Cloudflare-compatible API on http://127.0.0.1:8788/client/v4, state under .wfp/.
+ * `npm start`: the local platform in the foreground, made ready by `platform init` through its own
+ * API (the code an operator runs against Cloudflare; a restart only confirms what exists). Tenant
+ * traffic on 127.0.0.1:8787, the Cloudflare-compatible API on http://127.0.0.1:8788/client/v4,
+ * state under .wfp/.
  *
  *   npm start -- --port 8787 --api-port 8788 --state .wfp
  */
 import { parseArgs } from "node:util";
-import { type LocalPlatform, startLocalPlatform } from "../infra/local-platform/index.ts";
+import { type InitialisedPlatform, startInitialisedPlatform } from "./lib/initialised-platform.ts";
 import { PortInUseError } from "../infra/local-platform/port-in-use.ts";
 import { describeHolder, StateFolderInUseError } from "../infra/local-platform/state-folder-lock.ts";
 
@@ -105,9 +107,9 @@ const replicaLagMs = milliseconds(args["d1-replica-lag"], "--d1-replica-lag");
 const maxLoadedTenants = count(args["max-loaded-tenants"], "--max-loaded-tenants");
 
 const started = performance.now();
-let platform: LocalPlatform;
+let platform: InitialisedPlatform;
 try {
-  platform = await startLocalPlatform({
+  platform = await startInitialisedPlatform({
     port: trafficPort,
     apiPort,
     stateDir: args.state ?? ".wfp",
@@ -144,6 +146,8 @@ const facts = {
   dispatchNamespace: platform.dispatchNamespace,
   routesNamespaceId: platform.routesNamespaceId,
   stateDir: platform.stateDir,
+  regionalTargets: platform.init.regionalTargets,
+  fallbackOrigin: platform.init.fallbackOrigin,
 };
 if (args.json) {
   console.log(JSON.stringify(facts));
@@ -154,6 +158,7 @@ if (args.json) {
     platform.apiUrl === "http://127.0.0.1:8788/client/v4"
       ? "npm run tenant -- create acme --domain registry.acme.localhost --residency eu"
       : `CLOUDFLARE_API_BASE_URL=${platform.apiUrl} npm run tenant -- create acme --domain registry.acme.localhost`;
+  const initSummary = platform.init.changed ? "made the dispatcher, its route and CNAME targets" : "all in place";
   const lag = replicaLagMs > 0 ? `\n  D1 read replicas    on, ${replicaLagMs} ms behind their primaries` : "";
   console.log(`Local platform ready in ${((performance.now() - started) / 1000).toFixed(1)}s
   tenant traffic      ${platform.trafficUrl}   (e.g. http://registry.acme.localhost:${port}/health)
@@ -162,6 +167,7 @@ if (args.json) {
   zone id             ${platform.zoneId} (${platform.zoneName})
   dispatch namespace  ${platform.dispatchNamespace}
   routing KV          ${platform.routesNamespaceId} (wfp-routes)
+  platform init       ${initSummary} (npm run platform -- init)
   state               ${platform.stateDir}${lag}
 
 Onboard a tenant:  ${onboard}

@@ -1,14 +1,24 @@
 /**
- * Builds the dispatcher as the local platform runs it: dispatcher/src unchanged, wrapped with the
- * local dispatch namespace shim, bundled by esbuild into one module. Its settings (compatibility
- * date, vars, binding names, namespace) come from dispatcher/wrangler.jsonc, the same file that
- * deploys it to Cloudflare.
+ * The dispatcher in one module with the local dispatch namespace shim, for the dispatcher's own
+ * tests and bench:dispatch, which run it in Miniflare beside a fixed tenant
+ * (scripts/lib/static-tenant-host.ts). The platform itself runs the dispatcher `platform init`
+ * uploads, behind the same shim (workerd-runtime.ts). Its settings (compatibility date, vars,
+ * binding names, namespace) come from dispatcher/wrangler.jsonc.
  */
 import { join } from "node:path";
 import { build } from "esbuild";
 import { WORKER_BUILD_OPTIONS } from "../../contracts/worker-build-options.ts";
 import { readWranglerConfig } from "../../contracts/wrangler-config.ts";
-import type { DispatcherWorker } from "./workerd-runtime.ts";
+
+/** The dispatcher as one module, wrapped with the namespace shim, and its settings. */
+export interface DispatcherWorker {
+  code: string;
+  compatibilityDate: string;
+  compatibilityFlags: string[];
+  vars: Record<string, string>;
+  routesBinding: string;
+  namespace: string;
+}
 
 interface DispatcherWranglerConfig {
   main: string;

@@ -10,25 +10,24 @@
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
 import { type LogLevel, MiniflareCoreError } from "miniflare";
-import { fileURLToPath } from "node:url";
 import { resolve } from "node:path";
 import { accountRoutes } from "./api/accounts.ts";
 import { d1Routes } from "./api/d1.ts";
+import { dnsRecordRoutes } from "./api/dns-records.ts";
 import { dispatchNamespaceRoutes } from "./api/dispatch-namespaces.ts";
 import { hostnameRoutes } from "./api/hostnames.ts";
 import { kvRoutes } from "./api/kv.ts";
+import { workerRoutes } from "./api/workers.ts";
 import { ApiError, errorBody, jsonBody } from "./cloudflare-envelope.ts";
-import { buildDispatcherWorker } from "./dispatcher-worker.ts";
 import { FaultInjector, FaultPlanSchema } from "./faults.ts";
 import { type AccountLimits, DEFAULT_ACCOUNT_LIMITS, type PlatformContext } from "./platform-context.ts";
-import { hexId, nowIso, PlatformState } from "./platform-state.ts";
+import { PlatformState } from "./platform-state.ts";
 import { assertPortFree, PortInUseError } from "./port-in-use.ts";
 import { StateFolderLock } from "./state-folder-lock.ts";
 import { WorkerdRuntime } from "./workerd-runtime.ts";
 import type { HostStats } from "./tenant-host-protocol.ts";
 
 const API_PATH = "/client/v4";
-const ROUTES_NAMESPACE_TITLE = "wfp-routes";
 
 export interface LocalPlatformOptions {
   /** Tenant traffic (the dispatcher). Default 8787; 0 picks a free port. */
@@ -84,8 +83,10 @@ export interface LocalPlatform {
   accountId: string;
   zoneId: string;
   zoneName: string;
-  dispatchNamespace: string;
-  routesNamespaceId: string;
+  /** The dispatcher's dispatch namespace, as uploaded; "" until `platform init` has run. */
+  readonly dispatchNamespace: string;
+  /** The dispatcher's routing store (KV namespace id), as uploaded; "" until `platform init` has run. */
+  readonly routesNamespaceId: string;
   stateDir: string;
   faults: FaultInjector;
   /** The live workerd's pid, when it can be known (Linux); it changes when workerd restarts. */
@@ -94,8 +95,6 @@ export interface LocalPlatform {
   loadedTenants(): Promise<HostStats>;
   close(): Promise<void>;
 }
-
-const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
 export async function startLocalPlatform(options: LocalPlatformOptions = {}): Promise<LocalPlatform> {
   const stateDir = resolve(options.stateDir ?? ".wfp");
@@ -126,24 +125,8 @@ async function startOnLockedFolder(
   await assertPortFree("api", host, requestedApiPort);
   const state = new PlatformState(stateDir, options.zoneName ?? "platform.localhost");
 
-  const dispatcher = await buildDispatcherWorker(repoRoot);
-  // The platform's own resources exist from the first start, as they would in a real account.
-  if (state.data.dispatchNamespaces[dispatcher.namespace] === undefined) {
-    state.data.dispatchNamespaces[dispatcher.namespace] = {
-      id: crypto.randomUUID(),
-      name: dispatcher.namespace,
-      createdOn: nowIso(),
-      modifiedOn: nowIso(),
-    };
-  }
-  let routes = Object.values(state.data.kv).find((ns) => ns.title === ROUTES_NAMESPACE_TITLE);
-  if (routes === undefined) {
-    routes = { id: hexId(), title: ROUTES_NAMESPACE_TITLE };
-    state.data.kv[routes.id] = routes;
-  }
-  state.save();
-  const routesNamespaceId = routes.id;
-
+  // The account starts empty, as a new Cloudflare account does: `platform init` (which `npm start`
+  // runs) creates the dispatch namespace and routing store and uploads the dispatcher through the API.
   const d1ReplicaLagMs = options.d1ReplicaLagMs ?? 0;
   if (!Number.isFinite(d1ReplicaLagMs) || d1ReplicaLagMs < 0) {
     throw new Error(`d1ReplicaLagMs must be 0 or a positive number of milliseconds, not ${d1ReplicaLagMs}`);
@@ -159,10 +142,6 @@ async function startOnLockedFolder(
   const runtime = new WorkerdRuntime(state, {
     host,
     port: trafficPort,
-    dispatcher,
-    // If someone deletes the routing namespace, the dispatcher must keep failing closed.
-    routesNamespaceId: () =>
-      state.data.kv[routesNamespaceId] !== undefined ? routesNamespaceId : "deleted-routes-namespace",
     ...(d1ReplicaLagMs > 0 ? { d1ReplicaLagMs } : {}),
     ...(options.maxLoadedTenants === undefined ? {} : { maxLoadedTenants: options.maxLoadedTenants }),
     ...(options.idleUnloadMs === undefined ? {} : { idleUnloadMs: options.idleUnloadMs }),
@@ -189,6 +168,14 @@ async function startOnLockedFolder(
     limits: { ...DEFAULT_ACCOUNT_LIMITS, ...options.accountLimits },
   };
   const faults = new FaultInjector();
+  /** The dispatcher's dispatch namespace, or its routing store's id; "" before `platform init`. */
+  const zoneBinding = (type: "dispatch_namespace" | "kv_namespace"): string => {
+    for (const b of runtime.zoneScript()?.bindings ?? []) {
+      if (b.type === "dispatch_namespace" && type === b.type) return b.namespace;
+      if (b.type === "kv_namespace" && type === b.type) return b.namespace_id;
+    }
+    return "";
+  };
   const app = new Hono();
 
   // Test control: not part of Cloudflare's API, and not counted as an API call.
@@ -207,15 +194,23 @@ async function startOnLockedFolder(
       accountId: state.data.accountId,
       zoneId: state.data.zoneId,
       zoneName: state.data.zoneName,
-      dispatchNamespace: dispatcher.namespace,
-      routesNamespaceId,
+      dispatchNamespace: zoneBinding("dispatch_namespace"),
+      routesNamespaceId: zoneBinding("kv_namespace"),
       trafficUrl: await runtime.url(),
     }),
   );
 
   const api = new Hono();
   api.use(faults.middleware());
-  for (const routesOf of [accountRoutes, dispatchNamespaceRoutes, d1Routes, kvRoutes, hostnameRoutes])
+  for (const routesOf of [
+    accountRoutes,
+    dispatchNamespaceRoutes,
+    workerRoutes,
+    d1Routes,
+    kvRoutes,
+    hostnameRoutes,
+    dnsRecordRoutes,
+  ])
     api.route("/", routesOf(ctx));
   app.route(API_PATH, api);
   app.notFound((c) =>
@@ -260,8 +255,12 @@ async function startOnLockedFolder(
     accountId: state.data.accountId,
     zoneId: state.data.zoneId,
     zoneName: state.data.zoneName,
-    dispatchNamespace: dispatcher.namespace,
-    routesNamespaceId,
+    get dispatchNamespace() {
+      return zoneBinding("dispatch_namespace");
+    },
+    get routesNamespaceId() {
+      return zoneBinding("kv_namespace");
+    },
     stateDir,
     faults,
     workerdPid: () => runtime.workerdPid(),

@@ -7,8 +7,9 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
-import type { ScriptRecord } from "./script-record.ts";
+import { ACCOUNT_SCRIPT, type ScriptRecord } from "./script-record.ts";
 
+export { ACCOUNT_SCRIPT } from "./script-record.ts";
 export type { ModuleType, ScriptRecord, WorkerBinding } from "./script-record.ts";
 
 export interface DispatchNamespaceRecord {
@@ -53,16 +54,42 @@ export interface RegionalHostnameRecord {
   createdOn: string;
 }
 
+/** A Worker route of the zone (`/zones/{z}/workers/routes`): which script a URL pattern runs. */
+export interface WorkerRouteRecord {
+  id: string;
+  pattern: string;
+  /** None: the pattern is excluded from Workers. */
+  script?: string;
+}
+
+/** A DNS record of the zone; locally it only decides whether a hostname of the zone is served. */
+export interface DnsRecord {
+  id: string;
+  type: "A" | "AAAA" | "CNAME" | "TXT";
+  name: string;
+  content: string;
+  proxied: boolean;
+  ttl: number;
+  comment?: string;
+  createdOn: string;
+  modifiedOn: string;
+}
+
 export interface PlatformStateData {
   version: 1;
   accountId: string;
   accountName: string;
   zoneId: string;
   zoneName: string;
-  /** The SaaS zone's fallback origin; `customers.<zone>` until set. */
+  /** The SaaS zone's fallback origin, once set (`platform init` sets it). */
   fallbackOrigin?: string;
   dispatchNamespaces: Record<string, DispatchNamespaceRecord>;
+  /** Scripts in dispatch namespaces, by `namespace/name`. */
   scripts: Record<string, ScriptRecord>;
+  /** The account's own scripts (the dispatcher), by name. */
+  accountScripts: Record<string, ScriptRecord>;
+  workerRoutes: Record<string, WorkerRouteRecord>;
+  dnsRecords: Record<string, DnsRecord>;
   d1: Record<string, D1Record>;
   kv: Record<string, KvRecord>;
   customHostnames: Record<string, CustomHostnameRecord>;
@@ -86,6 +113,10 @@ export class PlatformState {
     this.file = join(dir, "state.json");
     if (existsSync(this.file)) {
       this.data = JSON.parse(readFileSync(this.file, "utf8")) as PlatformStateData;
+      // State written before the account's own Workers, routes and DNS existed here.
+      this.data.accountScripts ??= {};
+      this.data.workerRoutes ??= {};
+      this.data.dnsRecords ??= {};
     } else {
       this.data = {
         version: 1,
@@ -95,6 +126,9 @@ export class PlatformState {
         zoneName,
         dispatchNamespaces: {},
         scripts: {},
+        accountScripts: {},
+        workerRoutes: {},
+        dnsRecords: {},
         d1: {},
         kv: {},
         customHostnames: {},
@@ -112,7 +146,10 @@ export class PlatformState {
 
   /** Modules live under their etag, so a failed upload can fall back to the previous version. */
   moduleDir(namespace: string, script: string, etag?: string): string {
-    const base = join(this.dir, "scripts", encodeURIComponent(namespace), encodeURIComponent(script));
+    const base =
+      namespace === ACCOUNT_SCRIPT
+        ? join(this.dir, "account-scripts", encodeURIComponent(script))
+        : join(this.dir, "scripts", encodeURIComponent(namespace), encodeURIComponent(script));
     return etag === undefined ? base : join(base, etag);
   }
 

@@ -28,3 +28,13 @@ export async function buildTenantHostWorker(): Promise<{ code: string; tenantBin
   const [code, tenantBindings] = await Promise.all([bundle("tenant-host.ts"), bundle("tenant-bindings.ts")]);
   return { code, tenantBindings };
 }
+
+/**
+ * The dispatch namespace shim as a module of its own, which the zone's Worker imports beside the
+ * uploaded dispatcher's unchanged modules.
+ *
+ * @example const shim = await buildDispatchNamespaceShim() // exports withLocalDispatchNamespace
+ */
+export function buildDispatchNamespaceShim(): Promise<string> {
+  return bundle("dispatch-namespace.ts");
+}

@@ -1,18 +1,24 @@
 /**
- * A script in a dispatch namespace as the local platform keeps it (platform-state.ts) and as the
- * tenant host Worker loads it (tenant-host-protocol.ts). Types only, free of Node, so the Worker
- * side can import them.
+ * A script (in a dispatch namespace, or the account's own, such as the dispatcher) as the local
+ * platform keeps it (platform-state.ts) and as the tenant host Worker loads it
+ * (tenant-host-protocol.ts). Types only, free of Node, so the Worker side can import them.
  */
 export type WorkerBinding =
   | { type: "d1"; name: string; database_id: string; id?: string }
   | { type: "kv_namespace"; name: string; namespace_id: string }
   | { type: "plain_text"; name: string; text: string }
   | { type: "secret_text"; name: string; text: string }
-  | { type: "json"; name: string; json: unknown };
+  | { type: "json"; name: string; json: unknown }
+  // Only the account's own Workers (the dispatcher) have one; a user Worker in a namespace cannot.
+  | { type: "dispatch_namespace"; name: string; namespace: string };
+
+/** The `namespace` of a script that is the account's own (uploaded to /workers/scripts), not a namespace's. */
+export const ACCOUNT_SCRIPT = "";
 
 export type ModuleType = "ESModule" | "CommonJS" | "Text" | "Data" | "CompiledWasm";
 
 export interface ScriptRecord {
+  /** Its dispatch namespace; {@link ACCOUNT_SCRIPT} for the account's own Workers. */
   namespace: string;
   name: string;
   etag: string;
@@ -25,4 +31,6 @@ export interface ScriptRecord {
   tags: string[];
   limits?: { cpu_ms?: number; subrequests?: number };
   modules: { name: string; type: ModuleType; contentType: string }[];
+  /** The version's `workers/message` and `workers/tag`, as uploaded. */
+  annotations?: { "workers/message"?: string; "workers/tag"?: string };
 }

@@ -2,7 +2,11 @@
  * Runs the local platform's Workers in one workerd process through Miniflare, with a
  * configuration that never changes with the tenants:
  *
- * - the dispatcher (with the local dispatch namespace shim), first, so it receives the traffic;
+ * - the zone's Worker, first, so it receives the traffic: the account script the zone's `*` + `/*`
+ *   route names (the dispatcher, which `platform init` uploads through the API as on Cloudflare),
+ *   its dispatch namespace binding served by the local shim; until there is one, a Worker that
+ *   says the platform is not initialised. Uploading it or changing the route restarts workerd
+ *   once ({@link WorkerdRuntime.applyZoneWorkers}): rare, and no tenant is loaded at a start;
  * - the front Worker of the path form `/_tenant/<hostname>/...` (worker-shims/tenant-path.ts);
  * - the tenant host (worker-shims/tenant-host.ts), which loads each tenant Worker with workerd's
  *   Worker Loader when it is first needed, with the bindings its upload declared, and drops it when
@@ -27,7 +31,7 @@ import type { Readable } from "node:stream";
 import type { PlatformState, ScriptRecord } from "./platform-state.ts";
 import { LOCAL_TENANT_PATH_PREFIX } from "../../contracts/local-tenant-url.ts";
 import { platformHostList } from "./tenant-path.ts";
-import { buildTenantHostWorker, buildTenantPathWorker } from "./platform-workers.ts";
+import { buildDispatchNamespaceShim, buildTenantHostWorker, buildTenantPathWorker } from "./platform-workers.ts";
 import { TENANTS_BINDING } from "./dispatch-namespace-names.ts";
 import { STORAGE_OBJECTS_PLUGIN_NAME } from "./storage-objects-plugin.ts";
 import { replicaDatabaseId } from "./worker-shims/d1-read-replica.ts";
@@ -39,16 +43,6 @@ import {
   type HostedScript,
   type HostStats,
 } from "./tenant-host-protocol.ts";
-
-/** The dispatcher as the platform runs it: code already wrapped with the namespace shim. */
-export interface DispatcherWorker {
-  code: string;
-  compatibilityDate: string;
-  compatibilityFlags: string[];
-  vars: Record<string, string>;
-  routesBinding: string;
-  namespace: string;
-}
 
 /** One SQL statement and its parameters, as the D1 REST API takes them. */
 export interface D1Statement {
@@ -74,8 +68,6 @@ export interface D1StatementResult {
 export interface RuntimeOptions {
   host: string;
   port: number;
-  dispatcher: DispatcherWorker;
-  routesNamespaceId: () => string;
   /**
    * The read replicas' lag in milliseconds: above 0, every database with read replication on
    * ("auto") gets a replica that trails it by this much (worker-shims/d1-read-replica.ts).
@@ -90,11 +82,24 @@ export interface RuntimeOptions {
   log?: (message: string) => void;
 }
 
+/** The zone's Worker (the dispatcher, once `platform init` has run) as Miniflare names it. */
+const ZONE_WORKER = "wfp-dispatcher";
+/** The route pattern whose script answers all of the zone's traffic (Cloudflare's `*` + `/*`). */
+export const ZONE_CATCH_ALL = "*/*";
+/** What answers before any Worker serves the zone. */
+const NOT_INITIALISED_WORKER = `export default {
+  fetch() {
+    return new Response("No Worker serves this zone yet: run npm run platform -- init (npm start runs it).\\n", {
+      status: 503,
+      headers: { "content-type": "text/plain; charset=utf-8" },
+    });
+  },
+};`;
 /** The tenant host's Miniflare name (worker-shims/tenant-host.ts). */
 export const TENANT_HOST_WORKER = "wfp-tenant-host";
 /** The front Worker for the path form `/_tenant/<hostname>/...` (worker-shims/tenant-path.ts). */
 const TENANT_PATH_WORKER = "wfp-tenant-path";
-/** The dispatcher's own default, for a wrangler.jsonc without PLATFORM_HOSTS. */
+/** The dispatcher's own default, for one uploaded without PLATFORM_HOSTS. */
 const DEFAULT_PLATFORM_HOSTS = "localhost,127.0.0.1";
 /** A loaded tenant Worker holds about 16 MB of workerd's memory (docs/local-platform.md). */
 export const DEFAULT_MAX_LOADED_TENANTS = 50;
@@ -114,6 +119,11 @@ export class WorkerdRuntime {
   /** Marks this runtime's workerd among this process's children (see workerd-watchdog.ts). */
   private readonly runtimeToken = randomBytes(16).toString("hex");
   private readonly watchdog: WorkerdWatchdog = startWorkerdWatchdog();
+  /** The platform's own Workers, bundled once at start. */
+  private shims: { tenantPath: string; host: string; tenantBindings: string; dispatchShim: string } | undefined;
+  /** What the running configuration's zone Worker was built from ({@link fingerprint}). */
+  private zoneFingerprint = "";
+  private zoneChange: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly state: PlatformState,
@@ -121,10 +131,54 @@ export class WorkerdRuntime {
   ) {}
 
   async start(): Promise<void> {
-    const [tenantPathCode, host] = await Promise.all([buildTenantPathWorker(), buildTenantHostWorker()]);
-    this.mf = new Miniflare(this.buildOptions(tenantPathCode, host.code, host.tenantBindings));
+    const [tenantPath, host, dispatchShim] = await Promise.all([
+      buildTenantPathWorker(),
+      buildTenantHostWorker(),
+      buildDispatchNamespaceShim(),
+    ]);
+    this.shims = { tenantPath, host: host.code, tenantBindings: host.tenantBindings, dispatchShim };
+    const options = this.buildOptions();
+    this.zoneFingerprint = this.fingerprint();
+    this.mf = new Miniflare(options);
     await this.mf.ready;
     this.watchWorkerd();
+  }
+
+  /**
+   * The script the zone's catch-all route names, as the account holds it; undefined when there is
+   * no such route or script (the platform is not initialised).
+   */
+  zoneScript(): ScriptRecord | undefined {
+    const route = Object.values(this.state.data.workerRoutes).find((r) => r.pattern === ZONE_CATCH_ALL);
+    return route?.script === undefined ? undefined : this.state.data.accountScripts[route.script];
+  }
+
+  /**
+   * After an account script or a route changed: when what serves the zone's traffic is now
+   * different, workerd restarts with it (loaded tenants are dropped and load again when asked).
+   * Rejects with workerd's error when the new Worker does not start; the caller puts the old one
+   * back and calls again. One at a time.
+   */
+  applyZoneWorkers(): Promise<void> {
+    const run = this.zoneChange.then(async () => {
+      const fingerprint = this.fingerprint();
+      if (fingerprint === this.zoneFingerprint || this.mf === undefined) return;
+      this.zoneFingerprint = fingerprint;
+      await this.mf.setOptions(this.buildOptions());
+      this.watchWorkerd();
+    });
+    this.zoneChange = run.catch(() => undefined);
+    return run;
+  }
+
+  /** What the zone Worker's configuration depends on. */
+  private fingerprint(): string {
+    const script = this.zoneScript();
+    if (script === undefined) return "none";
+    const kv = script.bindings.flatMap((b) =>
+      b.type === "kv_namespace" ? [`${b.namespace_id}:${this.state.data.kv[b.namespace_id] !== undefined}`] : [],
+    );
+    return JSON.stringify([script.name, script.etag, kv]);
   }
 
   /** The live workerd's pid (for diagnostics and tests), when it can be known. */
@@ -274,37 +328,104 @@ export class WorkerdRuntime {
     }
   };
 
-  private buildOptions(tenantPathCode: string, hostCode: string, tenantBindingsCode: string): MiniflareOptions {
-    const { dispatcher } = this.options;
-    const dispatcherWorker: WorkerOptions = {
-      name: "wfp-dispatcher",
-      modules: [{ type: "ESModule", path: "dispatcher.js", contents: dispatcher.code }],
-      compatibilityDate: dispatcher.compatibilityDate,
-      compatibilityFlags: dispatcher.compatibilityFlags,
-      bindings: dispatcher.vars,
-      kvNamespaces: { [dispatcher.routesBinding]: this.options.routesNamespaceId() },
-      serviceBindings: { [TENANTS_BINDING]: { name: TENANT_HOST_WORKER, entrypoint: "Dispatch" } },
+  /**
+   * The zone's Worker as workerd runs it: the uploaded modules, behind an entry module that gives
+   * its dispatch namespace binding the local shim; its vars and KV bindings as uploaded (a KV
+   * namespace deleted since answers as an empty one, so a deleted routing store fails closed).
+   */
+  private zoneWorker(): { worker: WorkerOptions; namespace: string; platformHosts: string } {
+    const script = this.zoneScript();
+    if (script === undefined) {
+      return {
+        worker: {
+          name: ZONE_WORKER,
+          modules: [{ type: "ESModule", path: "not-initialised.js", contents: NOT_INITIALISED_WORKER }],
+          compatibilityDate: TENANT_HOST_COMPATIBILITY_DATE,
+        },
+        namespace: "",
+        platformHosts: DEFAULT_PLATFORM_HOSTS,
+      };
+    }
+    const vars: Record<string, unknown> = {};
+    const kvNamespaces: Record<string, string> = {};
+    let dispatch: { name: string; namespace: string } | undefined;
+    for (const b of script.bindings) {
+      if (b.type === "plain_text" || b.type === "secret_text") vars[b.name] = b.text;
+      else if (b.type === "json") vars[b.name] = b.json;
+      else if (b.type === "kv_namespace")
+        kvNamespaces[b.name] =
+          this.state.data.kv[b.namespace_id] !== undefined ? b.namespace_id : `deleted-${b.namespace_id}`;
+      else if (b.type === "dispatch_namespace") dispatch = b;
+    }
+    const modules = script.modules.map((m) => ({
+      type: m.type,
+      path: m.name,
+      contents: this.state.readModule(script, m.name),
+    }));
+    const shims = this.requireShims();
+    const entry =
+      dispatch === undefined
+        ? []
+        : [
+            {
+              type: "ESModule" as const,
+              path: "__wfp-zone-entry.js",
+              contents: [
+                `import handler from ${JSON.stringify(`./${script.mainModule}`)};`,
+                `import { withLocalDispatchNamespace } from "./__wfp-dispatch-namespace.js";`,
+                `export * from ${JSON.stringify(`./${script.mainModule}`)};`,
+                `export default withLocalDispatchNamespace(handler, ${JSON.stringify(dispatch.name)});`,
+              ].join("\n"),
+            },
+            { type: "ESModule" as const, path: "__wfp-dispatch-namespace.js", contents: shims.dispatchShim },
+          ];
+    const main = modules.find((m) => m.path === script.mainModule)!;
+    return {
+      worker: {
+        name: ZONE_WORKER,
+        // The entry module first: workerd starts the Worker from it.
+        modules: [...entry, main, ...modules.filter((m) => m !== main)] as never,
+        compatibilityDate: script.compatibilityDate,
+        compatibilityFlags: script.compatibilityFlags,
+        bindings: vars as Record<string, string>,
+        kvNamespaces,
+        ...(dispatch === undefined
+          ? {}
+          : { serviceBindings: { [TENANTS_BINDING]: { name: TENANT_HOST_WORKER, entrypoint: "Dispatch" } } }),
+      },
+      namespace: dispatch?.namespace ?? "",
+      platformHosts: typeof vars.PLATFORM_HOSTS === "string" ? vars.PLATFORM_HOSTS : DEFAULT_PLATFORM_HOSTS,
     };
+  }
+
+  private requireShims() {
+    if (this.shims === undefined) throw new Error("the runtime is not started");
+    return this.shims;
+  }
+
+  private buildOptions(): MiniflareOptions {
+    const shims = this.requireShims();
+    const zone = this.zoneWorker();
+    const dispatcherWorker = zone.worker;
     // Miniflare hands it only a platform host's `/_tenant/` paths (its routes); everything else
     // goes to the first Worker, the dispatcher, with no extra hop.
-    const platformHosts = dispatcher.vars.PLATFORM_HOSTS ?? DEFAULT_PLATFORM_HOSTS;
+    const platformHosts = zone.platformHosts;
     const tenantPathWorker: WorkerOptions = {
       name: TENANT_PATH_WORKER,
-      modules: [{ type: "ESModule", path: "tenant-path.js", contents: tenantPathCode }],
-      compatibilityDate: dispatcher.compatibilityDate,
-      compatibilityFlags: dispatcher.compatibilityFlags,
+      modules: [{ type: "ESModule", path: "tenant-path.js", contents: shims.tenantPath }],
+      compatibilityDate: TENANT_HOST_COMPATIBILITY_DATE,
       bindings: { PLATFORM_HOSTS: platformHosts },
       serviceBindings: { DISPATCHER: dispatcherWorker.name! },
       routes: platformHostList(platformHosts).map((host) => `${host}${LOCAL_TENANT_PATH_PREFIX}*`),
     };
     const tenantHost: WorkerOptions = {
       name: TENANT_HOST_WORKER,
-      modules: [{ type: "ESModule", path: "tenant-host.js", contents: hostCode }],
+      modules: [{ type: "ESModule", path: "tenant-host.js", contents: shims.host }],
       compatibilityDate: TENANT_HOST_COMPATIBILITY_DATE,
       bindings: {
         HOST_SECRET: this.hostSecret,
-        NAMESPACE: dispatcher.namespace,
-        TENANT_BINDINGS_MODULE: tenantBindingsCode,
+        NAMESPACE: zone.namespace,
+        TENANT_BINDINGS_MODULE: shims.tenantBindings,
         REPLICA_LAG_MS: String(this.options.d1ReplicaLagMs ?? 0),
         MAX_LOADED: String(this.options.maxLoadedTenants ?? DEFAULT_MAX_LOADED_TENANTS),
         IDLE_UNLOAD_MS: String(this.options.idleUnloadMs ?? DEFAULT_IDLE_UNLOAD_MS),

@@ -19,7 +19,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../lib/initialised-platform.ts";
 import { requestTenant } from "../lib/tenant-traffic.ts";
 import type { SentRequest } from "./audit-event-step.ts";
 import { AUDIT_STEP, matchStep, StepSkipped, type ScenarioWorld, type StepReply } from "./confluent-steps.ts";
@@ -340,7 +341,7 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
     const stateDir = mkdtempSync(join(tmpdir(), "wfp-conformance-"));
     let platform: LocalPlatform;
     try {
-      platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 0 });
+      platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 0 });
     } catch (error) {
       rmSync(stateDir, { recursive: true, force: true });
       throw new RunnerError(

@@ -22,7 +22,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { promisify } from "node:util";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "./initialised-platform.ts";
 import { percentile } from "./load-batch.ts";
 import { requestTenant, runTenant } from "./tenant-traffic.ts";
 import { REPO_ROOT } from "./worker-bundles.ts";
@@ -49,7 +50,7 @@ export interface Checkpoint {
   createMedianSeconds: number;
   /** `npm start` to the first answer of tenant #1. */
   npmStartSeconds: number;
-  /** `startLocalPlatform()` in this process to the first answer of tenant #1. */
+  /** `startInitialisedPlatform()` in this process to the first answer of tenant #1. */
   restartSeconds: number;
   rssIdleMb: number;
   rssInUseMb: number;
@@ -170,7 +171,7 @@ export async function benchPlatform(options: PlatformBenchOptions): Promise<Plat
   const { tenants, samples, inUse, requests, log } = options;
   const sizes = [...new Set([...CHECKPOINTS.filter((c) => c < tenants), tenants])].sort((a, b) => a - b);
   const stateDir = mkdtempSync(join(tmpdir(), "wfp-bench-platform-"));
-  const start = () => startLocalPlatform({ port: 0, apiPort: 0, stateDir });
+  const start = () => startInitialisedPlatform({ port: 0, apiPort: 0, stateDir });
   let platform = await start();
   const checkpoints: Checkpoint[] = [];
   let count = 0;

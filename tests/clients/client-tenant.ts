@@ -10,7 +10,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
@@ -48,7 +49,7 @@ function basicCredentials(key: string): { username: string; password: string } {
  */
 export async function startClientTenant(tenantId: string): Promise<ClientTenant> {
   const stateDir = mkdtempSync(join(tmpdir(), `wfp-clients-${tenantId}-`));
-  const platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
+  const platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
   const close = async () => {
     await platform.close();
     rmSync(stateDir, { recursive: true, force: true });

@@ -16,7 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FaultPlanSchema } from "../../infra/local-platform/faults.ts";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
 import { type AccountInventory, accountInventory } from "../support/account-inventory.ts";
@@ -86,8 +87,8 @@ async function tryPoint(s: Session, baseline: Inventory, n: number, phase: Phase
     now.customHostnames.filter((h) => h === `registry.${id}.localhost`),
     at,
   ).toHaveLength(1);
-  // The zone's EU target, made once per platform (beforeAll), and none for the tenant's domain.
-  expect(now.regionalHostnames, at).toEqual([`eu.${s.platform.zoneName}`]);
+  // The zone's eu and uk targets, made once per platform (platform init), and none for the tenant's domain.
+  expect(now.regionalHostnames, at).toEqual([`eu.${s.platform.zoneName}`, `uk.${s.platform.zoneName}`]);
 
   expect((await tenant(s, ["delete", id])).code, `delete after ${at}`).toBe(EXIT.ok);
   expect(await accountInventory(s), `${at}: delete left something`).toEqual(baseline);
@@ -104,15 +105,10 @@ describe("create after a failure at every API call", () => {
   beforeAll(async () => {
     for (let i = 0; i < PLATFORMS; i++) {
       const stateDir = mkdtempSync(join(tmpdir(), "wfp-converge-"));
-      const platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
+      const platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
+      // platform init made the EU regional target, the platform's: part of every baseline, so
+      // "delete leaves the account as it was" is about the tenant alone.
       const cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
-      // The EU regional target is the platform's, made once (as platform init makes it): part of
-      // every baseline, so "delete leaves the account as it was" is about the tenant alone.
-      await cf.addressing.regionalHostnames.create({
-        zone_id: platform.zoneId,
-        hostname: `eu.${platform.zoneName}`,
-        region_key: "eu",
-      });
       sessions.push({ platform, stateDir, cf });
     }
 

@@ -13,7 +13,8 @@ import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { requestTenant, runTenant, untilStatus } from "../../scripts/lib/tenant-traffic.ts";
 import { accountInventory } from "../support/account-inventory.ts";
@@ -29,7 +30,7 @@ interface Session {
 }
 
 async function startSession(stateDir: string): Promise<Session> {
-  const platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
+  const platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
   return { platform, cf: new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 }) };
 }
 
@@ -153,14 +154,14 @@ describe("the platform end to end", () => {
     expect(await accountInventory(s)).toEqual(before);
   });
 
-  it("delete leaves nothing of the tenants in any list endpoint (the UK target is the platform's)", async () => {
+  it("delete leaves nothing of the tenants in any list endpoint (eu and uk targets are the platform's)", async () => {
     for (const id of ["alpha", "bravo"]) expect((await tenant(s, ["delete", id])).code).toBe(EXIT.ok);
     expect(await accountInventory(s)).toEqual({
       d1: [],
       kv: [],
       scripts: [],
       customHostnames: [],
-      regionalHostnames: [`uk.${s.platform.zoneName}`],
+      regionalHostnames: [`eu.${s.platform.zoneName}`, `uk.${s.platform.zoneName}`],
       routingKeys: [],
     });
     // Once the dispatcher's cached routes for them have expired.

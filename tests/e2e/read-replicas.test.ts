@@ -17,7 +17,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { routeKey, type RouteRecord } from "../../contracts/route-record.ts";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
@@ -94,7 +95,7 @@ let stateDir: string;
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-replicas-"));
-  platform = await startLocalPlatform({
+  platform = await startInitialisedPlatform({
     port: 0,
     apiPort: 0,
     stateDir,
@@ -226,7 +227,7 @@ describe("a replica with a short lag", () => {
 
   beforeAll(async () => {
     quickDir = mkdtempSync(join(tmpdir(), "wfp-replicas-quick-"));
-    quick = await startLocalPlatform({ port: 0, apiPort: 0, stateDir: quickDir, d1ReplicaLagMs: 200 });
+    quick = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir: quickDir, d1ReplicaLagMs: 200 });
   });
   afterAll(async () => {
     await quick?.close();

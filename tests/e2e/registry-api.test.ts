@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
@@ -40,7 +41,7 @@ describe("the registry API through the dispatcher", () => {
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), "wfp-registry-e2e-"));
-    platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
+    platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
     const { code, stdout, stderr } = await runTenant(platform.apiUrl, [
       "create",
       "walker",

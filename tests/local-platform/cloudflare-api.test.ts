@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 
 let platform: LocalPlatform;
 let cf: Cloudflare;
@@ -20,7 +21,7 @@ const unique = (prefix: string) => `${prefix}-${Math.random().toString(36).slice
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-api-"));
-  platform = await startLocalPlatform({
+  platform = await startInitialisedPlatform({
     port: 0,
     apiPort: 0,
     stateDir,

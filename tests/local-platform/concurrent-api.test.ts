@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
 const SEED = Number(process.env.WFP_CONCURRENCY_SEED ?? 7);
@@ -24,7 +25,7 @@ let stateDir: string;
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-concurrent-"));
-  platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir });
+  platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir });
 });
 afterAll(async () => {
   await platform?.close();

@@ -9,7 +9,8 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
-import { type LocalPlatform, startLocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { LOCK_FILE, StateFolderInUseError } from "../../infra/local-platform/state-folder-lock.ts";
 import { REPO_ROOT } from "../../scripts/lib/worker-bundles.ts";
 
@@ -71,7 +72,7 @@ describe("a state folder a running platform holds", () => {
   let heldDir: string;
   beforeAll(async () => {
     heldDir = mkdtempSync(join(tmpdir(), "wfp-held-"));
-    held = await startLocalPlatform({ port: 0, apiPort: 0, stateDir: heldDir });
+    held = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir: heldDir });
   });
   afterAll(async () => {
     await held?.close();
@@ -79,7 +80,7 @@ describe("a state folder a running platform holds", () => {
   });
 
   it("refuses a second startLocalPlatform, naming the holder's pid and ports", async () => {
-    const refusal = await startLocalPlatform({ port: 0, apiPort: 0, stateDir: heldDir }).then(
+    const refusal = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir: heldDir }).then(
       () => new Error("the second platform started"),
       (error: unknown) => error,
     );
@@ -113,10 +114,10 @@ describe("a state folder a running platform holds", () => {
 describe("the lock's lifetime", () => {
   it("is released by close(): the next start on the folder succeeds", async () => {
     const stateDir = tempDir("wfp-reopen-");
-    const first = await startLocalPlatform({ port: 0, apiPort: 0, stateDir });
+    const first = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir });
     await first.close();
     expect(existsSync(join(stateDir, LOCK_FILE))).toBe(false);
-    const second = await startLocalPlatform({ port: 0, apiPort: 0, stateDir });
+    const second = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir });
     onTestFinished(() => second.close());
     expect(second.accountId).toBe(first.accountId);
     expect(JSON.parse(readFileSync(join(stateDir, LOCK_FILE), "utf8"))).toMatchObject({
@@ -129,7 +130,7 @@ describe("the lock's lifetime", () => {
     const stateDir = tempDir("wfp-stale-");
     const stale = { pid: deadPid(), port: 8787, apiPort: 8788, startedAt: "2026-01-01T00:00:00.000Z", token: "x" };
     writeFileSync(join(stateDir, LOCK_FILE), JSON.stringify(stale));
-    const platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir });
+    const platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir });
     onTestFinished(() => platform.close());
     expect(JSON.parse(readFileSync(join(stateDir, LOCK_FILE), "utf8"))).toMatchObject({
       pid: process.pid,

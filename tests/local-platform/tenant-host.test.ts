@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { routeKey } from "../../contracts/route-record.ts";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { requestTenant } from "../../scripts/lib/tenant-traffic.ts";
 
 const MAX_LOADED = 3;
@@ -21,7 +22,7 @@ const unique = (prefix: string) => `${prefix}-${Math.random().toString(36).slice
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-host-"));
-  platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, maxLoadedTenants: MAX_LOADED });
+  platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, maxLoadedTenants: MAX_LOADED });
   cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
 });
 afterAll(async () => {
@@ -228,7 +229,7 @@ const TINY = `export default { fetch: (request, env) => new Response("version " 
 describe("an idle tenant Worker", () => {
   it("is unloaded with no request to prompt it, and loads again at the next one", async () => {
     const idleDir = mkdtempSync(join(tmpdir(), "wfp-host-idle-"));
-    const idle = await startLocalPlatform({ port: 0, apiPort: 0, stateDir: idleDir, idleUnloadMs: 300 });
+    const idle = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir: idleDir, idleUnloadMs: 300 });
     try {
       const idleCf = new Cloudflare({ apiToken: "local", baseURL: idle.apiUrl, maxRetries: 0 });
       await idleCf.put(

@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { resolveTenantPath, tenantPathLocation } from "../../infra/local-platform/tenant-path.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
@@ -87,7 +88,7 @@ describe("the path form on the local platform", () => {
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), "wfp-tenant-path-"));
-    platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
+    platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
     const created = await tenant(["create", "pathform", "--domain", hostname, "--residency", "global", "--json"]);
     expect(created.code, created.stderr).toBe(EXIT.ok);
     const result = JSON.parse(created.stdout) as {

@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
@@ -45,7 +46,7 @@ describe.skipIf(!existsSync("/proc/self/stat"))("workerd dies", () => {
 
   beforeAll(async () => {
     stateDir = mkdtempSync(join(tmpdir(), "wfp-restart-"));
-    platform = await startLocalPlatform({
+    platform = await startInitialisedPlatform({
       port: 0,
       apiPort: 0,
       stateDir,

@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import Cloudflare from "cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
@@ -26,7 +27,7 @@ let workDir: string;
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-wrangler-"));
   workDir = mkdtempSync(join(tmpdir(), "wfp-wrangler-cwd-"));
-  platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir });
+  platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir });
 });
 afterAll(async () => {
   await platform?.close();

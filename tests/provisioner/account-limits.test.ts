@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
@@ -21,7 +22,13 @@ afterEach(async () => {
 
 async function start(accountLimits: { kvNamespaces?: number; d1Databases?: number }) {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-limits-"));
-  platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 100, accountLimits });
+  platform = await startInitialisedPlatform({
+    port: 0,
+    apiPort: 0,
+    stateDir,
+    hostnameActivationMs: 100,
+    accountLimits,
+  });
   return platform;
 }
 

@@ -10,7 +10,8 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import Cloudflare from "cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { createCloudflareClient } from "../../provisioner/src/cloudflare-client.ts";
 import { readTargetSettings, resolveTarget } from "../../provisioner/src/config.ts";
 import { StateConflictError } from "../../provisioner/src/errors.ts";
@@ -24,7 +25,7 @@ let cf: Cloudflare;
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-concurrent-create-"));
-  platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 300 });
+  platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 300 });
   cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
 });
 afterAll(async () => {

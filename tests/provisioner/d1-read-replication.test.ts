@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
@@ -18,7 +19,7 @@ let cf: Cloudflare;
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-d1-replication-"));
-  platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 100 });
+  platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 100 });
   cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
 });
 afterAll(async () => {

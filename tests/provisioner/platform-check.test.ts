@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FaultPlanSchema } from "../../infra/local-platform/faults.ts";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { PLATFORM_EXIT, runPlatformCli } from "../../provisioner/src/platform-cli.ts";
 
 let platform: LocalPlatform;
@@ -17,7 +18,7 @@ let stateDir: string;
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-platform-check-"));
-  platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir });
+  platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir });
 });
 afterAll(async () => {
   await platform?.close();

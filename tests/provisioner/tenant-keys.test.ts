@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { InputError } from "../../provisioner/src/errors.ts";
 import { parseNewKey } from "../../provisioner/src/tenant-keys.ts";
@@ -34,7 +35,7 @@ async function apiCalls(): Promise<number> {
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-keys-"));
-  platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
+  platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
   const created = await tenant(["create", "keyring", "--domain", HOST, "--json"]);
   expect(created.code, created.stderr).toBe(EXIT.ok);
   adminKey = (JSON.parse(created.stdout) as { adminKey: string }).adminKey;

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import Cloudflare from "cloudflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FaultPlanSchema } from "../../infra/local-platform/faults.ts";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { hashKey } from "../../contracts/api-key.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { requestTenant, runTenant, untilStatus } from "../../scripts/lib/tenant-traffic.ts";
@@ -21,7 +22,7 @@ let cf: Cloudflare;
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-provisioner-"));
-  platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 300 });
+  platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 300 });
   cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
 });
 afterAll(async () => {

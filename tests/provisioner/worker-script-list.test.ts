@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { createCloudflareClient } from "../../provisioner/src/cloudflare-client.ts";
 import { readTargetSettings, resolveTarget, type Target } from "../../provisioner/src/config.ts";
 import { listWorkerScriptsByTag } from "../../provisioner/src/worker-script.ts";
@@ -37,7 +38,7 @@ function upload(name: string, tags: string[]) {
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-script-list-"));
-  platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir });
+  platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir });
   cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
   const settings = readTargetSettings({ CLOUDFLARE_API_BASE_URL: platform.apiUrl });
   target = await resolveTarget(createCloudflareClient(settings), settings);

@@ -33,7 +33,8 @@ import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
+import type { LocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { runTenant } from "../../scripts/lib/tenant-traffic.ts";
 import { fuzzSettings } from "./fuzz-settings.ts";
@@ -134,7 +135,7 @@ async function call(
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-isolation-fuzz-"));
-  platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
+  platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
   agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
   const compatibilities = ["FULL", "FORWARD", "NONE"];

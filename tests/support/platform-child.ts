@@ -4,8 +4,8 @@
  *
  *   node --import tsx tests/support/platform-child.ts /tmp/state
  */
-import { startLocalPlatform } from "../../infra/local-platform/index.ts";
+import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 
-const platform = await startLocalPlatform({ port: 0, apiPort: 0, stateDir: process.argv[2]! });
+const platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir: process.argv[2]! });
 console.log(JSON.stringify({ workerdPid: platform.workerdPid() ?? null }));
 setInterval(() => undefined, 60_000);

@@ -7,50 +7,18 @@ import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { badRequest, conflict, jsonBody, notFound, ok } from "../cloudflare-envelope.ts";
 import { requireAccount, type PlatformContext } from "../platform-context.ts";
-import { nowIso, scriptKey, type ModuleType, type ScriptRecord, type WorkerBinding } from "../platform-state.ts";
+import { nowIso, scriptKey, type ScriptRecord, type WorkerBinding } from "../platform-state.ts";
+import { NAME, publicBinding, readUpload, resolveBindings, scriptView } from "./script-upload.ts";
 
-const NAME = /^[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?$/;
 const MAX_TAGS = 8;
-
-const BindingSchema = z.discriminatedUnion("type", [
-  z.object({
-    type: z.literal("d1"),
-    name: z.string().min(1),
-    id: z.string().optional(),
-    database_id: z.string().optional(),
-  }),
-  z.object({ type: z.literal("kv_namespace"), name: z.string().min(1), namespace_id: z.string().min(1) }),
-  z.object({ type: z.literal("plain_text"), name: z.string().min(1), text: z.string() }),
-  z.object({ type: z.literal("secret_text"), name: z.string().min(1), text: z.string() }),
-  z.object({ type: z.literal("json"), name: z.string().min(1), json: z.unknown() }),
+/** What a user Worker in a namespace may bind. */
+const USER_WORKER_BINDINGS: ReadonlySet<WorkerBinding["type"]> = new Set([
+  "d1",
+  "kv_namespace",
+  "plain_text",
+  "secret_text",
+  "json",
 ]);
-
-const MetadataSchema = z.object({
-  main_module: z.string().min(1).optional(),
-  body_part: z.string().optional(),
-  compatibility_date: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "must be YYYY-MM-DD")
-    .optional(),
-  compatibility_flags: z.array(z.string()).optional(),
-  bindings: z.array(z.looseObject({ type: z.string(), name: z.string() })).optional(),
-  keep_bindings: z.array(z.string()).optional(),
-  tags: z.array(z.string()).optional(),
-  limits: z
-    .object({ cpu_ms: z.number().int().positive().optional(), subrequests: z.number().int().positive().optional() })
-    .optional(),
-  usage_model: z.string().optional(),
-});
-
-const MODULE_TYPES: Record<string, ModuleType> = {
-  "application/javascript+module": "ESModule",
-  "text/javascript+module": "ESModule",
-  "application/javascript": "CommonJS",
-  "text/javascript": "CommonJS",
-  "application/wasm": "CompiledWasm",
-  "text/plain": "Text",
-  "application/octet-stream": "Data",
-};
 
 export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
   const app = new Hono();
@@ -125,7 +93,7 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
     const upload = await readUpload(c);
     const key = scriptKey(namespace, name);
     const previous = state.data.scripts[key];
-    const bindings = resolveBindings(ctx, upload.metadata, previous);
+    const bindings = resolveBindings(ctx, upload.metadata, previous, USER_WORKER_BINDINGS);
     const tags = upload.metadata.tags ?? previous?.tags ?? [];
     validateTags(tags);
     const etag = createHash("sha256").update(upload.digest).update(JSON.stringify(bindings)).digest("hex");
@@ -358,131 +326,6 @@ function dropStoredVersion(ctx: PlatformContext, key: string, version: ScriptRec
   if (ctx.state.data.scripts[key]?.etag !== version.etag) ctx.state.removeModuleVersion(version);
 }
 
-interface Upload {
-  metadata: z.output<typeof MetadataSchema>;
-  mainModule: string;
-  modules: { name: string; type: ModuleType; contentType: string; contents: Uint8Array }[];
-  digest: Buffer;
-}
-
-/**
- * Reads a multipart script upload as Cloudflare does: one part named `metadata` holding JSON, and
- * one part per module, named by the module's name and typed by its content type.
- */
-async function readUpload(c: Context): Promise<Upload> {
-  const type = c.req.header("content-type") ?? "";
-  if (!type.toLowerCase().startsWith("multipart/form-data")) {
-    throw badRequest(10021, "Expected a multipart/form-data body with a 'metadata' part and the Worker's modules");
-  }
-  let form: FormData;
-  try {
-    form = await c.req.raw.formData();
-  } catch {
-    throw badRequest(10021, "Malformed multipart/form-data body");
-  }
-  const metadataPart = form.get("metadata");
-  if (metadataPart === null) {
-    const bracketed = [...form.keys()].some((k) => k.startsWith("metadata["));
-    throw badRequest(
-      10021,
-      "could not read content for part metadata" +
-        (bracketed
-          ? " (the metadata was sent as bracket-encoded form fields; send it as one part named 'metadata' holding JSON)"
-          : ""),
-    );
-  }
-  let metadataJson: unknown;
-  try {
-    metadataJson = JSON.parse(typeof metadataPart === "string" ? metadataPart : await metadataPart.text());
-  } catch {
-    throw badRequest(10021, "could not parse the 'metadata' part as JSON");
-  }
-  const parsed = MetadataSchema.safeParse(metadataJson);
-  if (!parsed.success) {
-    throw badRequest(
-      10021,
-      `Invalid metadata: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-    );
-  }
-  const metadata = parsed.data;
-  if (metadata.main_module === undefined) {
-    throw badRequest(
-      10021,
-      metadata.body_part !== undefined
-        ? "Service-worker syntax (body_part) is not supported: upload ES modules with main_module"
-        : "metadata.main_module is required",
-    );
-  }
-  const modules: Upload["modules"] = [];
-  const digest = createHash("sha256");
-  for (const [partName, value] of form.entries()) {
-    if (partName === "metadata") continue;
-    if (typeof value === "string")
-      throw badRequest(10021, `Part '${partName}' is not a file: each module must be a file part named by the module`);
-    const contentType = (value.type || "application/octet-stream").split(";")[0]!.trim().toLowerCase();
-    const moduleType = MODULE_TYPES[contentType];
-    if (moduleType === undefined)
-      throw badRequest(10021, `module ${partName} has unsupported Content-Type ${contentType}`);
-    if (partName.includes("..") || partName.startsWith("/") || partName.includes("["))
-      throw badRequest(10021, `Invalid module name '${partName}'`);
-    const contents = new Uint8Array(await value.arrayBuffer());
-    digest.update(partName).update(contents);
-    modules.push({ name: partName, type: moduleType, contentType, contents });
-  }
-  if (!modules.some((m) => m.name === metadata.main_module)) {
-    throw badRequest(
-      10021,
-      `No such module "${metadata.main_module}": ` +
-        `the main module must be uploaded as a part named '${metadata.main_module}'`,
-    );
-  }
-  return { metadata, mainModule: metadata.main_module, modules, digest: digest.digest() };
-}
-
-/** Validates bindings against what exists and applies `keep_bindings` from the previous version. */
-function resolveBindings(
-  ctx: PlatformContext,
-  metadata: z.output<typeof MetadataSchema>,
-  previous: ScriptRecord | undefined,
-): WorkerBinding[] {
-  const resolved: WorkerBinding[] = [];
-  for (const raw of metadata.bindings ?? []) {
-    const parsed = BindingSchema.safeParse(raw);
-    if (!parsed.success)
-      throw badRequest(
-        10021,
-        `Binding '${raw.name}' of type '${raw.type}' is not supported by the local platform or is malformed`,
-      );
-    const binding = parsed.data;
-    if (binding.type === "d1") {
-      const databaseId = binding.database_id ?? binding.id;
-      if (databaseId === undefined || ctx.state.data.d1[databaseId] === undefined) {
-        throw badRequest(
-          10181,
-          `D1 binding '${binding.name}' references database '${databaseId ?? ""}', which does not exist`,
-        );
-      }
-      resolved.push({ type: "d1", name: binding.name, database_id: databaseId });
-    } else if (binding.type === "kv_namespace") {
-      if (ctx.state.data.kv[binding.namespace_id] === undefined)
-        throw badRequest(10041, `No KV namespace found with ID ${binding.namespace_id}`);
-      resolved.push(binding);
-    } else {
-      resolved.push(binding as WorkerBinding);
-    }
-  }
-  const names = new Set<string>();
-  for (const binding of resolved) {
-    if (names.has(binding.name)) throw badRequest(10021, `Binding name '${binding.name}' is used twice`);
-    names.add(binding.name);
-  }
-  const keep = new Set(metadata.keep_bindings ?? []);
-  for (const old of previous?.bindings ?? []) {
-    if (keep.has(old.type) && !names.has(old.name)) resolved.push(old);
-  }
-  return resolved;
-}
-
 function validateTags(tags: string[]): void {
   if (tags.length > MAX_TAGS)
     throw badRequest(10021, `A script can have at most ${MAX_TAGS} tags (got ${tags.length})`);
@@ -513,26 +356,4 @@ function scriptsMatchingTags(scripts: ScriptRecord[], filter: string | undefined
     return { tag, has: want === "yes" };
   });
   return scripts.filter((s) => clauses.every(({ tag, has }) => s.tags.includes(tag) === has));
-}
-
-function publicBinding(binding: WorkerBinding): Record<string, unknown> {
-  if (binding.type === "secret_text") return { type: "secret_text", name: binding.name };
-  return { ...binding };
-}
-
-function scriptView(record: ScriptRecord): Record<string, unknown> {
-  return {
-    id: record.name,
-    etag: record.etag,
-    tags: record.tags,
-    created_on: record.createdOn,
-    modified_on: record.modifiedOn,
-    compatibility_date: record.compatibilityDate,
-    compatibility_flags: record.compatibilityFlags,
-    has_modules: true,
-    has_assets: false,
-    handlers: ["fetch"],
-    usage_model: "standard",
-    ...(record.limits === undefined ? {} : { limits: record.limits }),
-  };
 }

@@ -93,25 +93,40 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
     return record;
   };
 
-  // The fallback origin: where custom hostnames' traffic goes, and what tenants CNAME to.
+  // The fallback origin: where custom hostnames' traffic goes, and what tenants CNAME to. It is
+  // active once a proxied DNS record of the zone names it (Cloudflare's "originless" AAAA 100::
+  // record when a Worker is the origin), pending until then.
   // Registered before `/:custom_hostname_id` so that it is not taken for an id.
-  const fallbackView = () => ({
-    origin: state.data.fallbackOrigin ?? `customers.${state.data.zoneName}`,
-    status: "active",
-    errors: [],
-    created_at: "2026-01-01T00:00:00Z",
-    updated_at: "2026-01-01T00:00:00Z",
-  });
+  const fallbackView = (origin: string) => {
+    const served = Object.values(state.data.dnsRecords).some((r) => r.name === origin && r.proxied && r.type !== "TXT");
+    return {
+      origin,
+      status: served ? "active" : "pending_deployment",
+      errors: served ? [] : [`No proxied DNS record for ${origin} in the zone`],
+      created_at: "2026-01-01T00:00:00Z",
+      updated_at: "2026-01-01T00:00:00Z",
+    };
+  };
   app.get(`${base}/fallback_origin`, (c) => {
     requireZone(ctx, c);
-    return ok(c, fallbackView());
+    // None set yet: 404 (the code is ours; Cloudflare documents none for this case).
+    if (state.data.fallbackOrigin === undefined) throw notFound(1551, "No fallback origin is set for this zone");
+    return ok(c, fallbackView(state.data.fallbackOrigin));
   });
   app.put(`${base}/fallback_origin`, async (c) => {
     requireZone(ctx, c);
     const body = await jsonBody(c, z.object({ origin: z.string().regex(HOSTNAME, "not a valid hostname") }));
     state.data.fallbackOrigin = body.origin;
     state.save();
-    return ok(c, fallbackView());
+    return ok(c, fallbackView(body.origin));
+  });
+  app.delete(`${base}/fallback_origin`, (c) => {
+    requireZone(ctx, c);
+    if (state.data.fallbackOrigin === undefined) throw notFound(1551, "No fallback origin is set for this zone");
+    const removed = fallbackView(state.data.fallbackOrigin);
+    delete state.data.fallbackOrigin;
+    state.save();
+    return ok(c, removed);
   });
 
   app.post(base, async (c) => {
