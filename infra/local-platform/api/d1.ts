@@ -32,7 +32,6 @@ export function d1Routes(ctx: PlatformContext): Hono {
     created_at: record.createdAt,
     version: "production",
     ...(record.jurisdiction === undefined ? {} : { jurisdiction: record.jurisdiction }),
-    ...(record.primaryLocationHint === undefined ? {} : { primary_location_hint: record.primaryLocationHint }),
     read_replication: { mode: record.readReplicationMode },
     ...extra,
   });
