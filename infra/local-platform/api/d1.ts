@@ -26,12 +26,17 @@ export function d1Routes(ctx: PlatformContext): Hono {
     if (record === undefined) throw notFound(7404, "The database could not be found");
     return record;
   };
-  const view = (record: D1Record, extra: Record<string, unknown> = {}) => ({
+  /** A list item, as Cloudflare's "List D1 Databases" answers it (the SDK's DatabaseListResponse). */
+  const listItem = (record: D1Record) => ({
     uuid: record.uuid,
     name: record.name,
     created_at: record.createdAt,
     version: "production",
     ...(record.jurisdiction === undefined ? {} : { jurisdiction: record.jurisdiction }),
+  });
+  /** One database's details (the SDK's D1): the list item's fields and its read replication. */
+  const view = (record: D1Record, extra: Record<string, unknown> = {}) => ({
+    ...listItem(record),
     read_replication: { mode: record.readReplicationMode },
     ...extra,
   });
@@ -77,7 +82,7 @@ export function d1Routes(ctx: PlatformContext): Hono {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     const { page, info } = paginate(
       c,
-      all.map((d) => view(d)),
+      all.map((d) => listItem(d)),
       1000,
       10000,
     );
