@@ -9,6 +9,17 @@ import { nowIso } from "../platform-state.ts";
 import { splitSqlStatements } from "../sql-statements.ts";
 
 const LOCATION_HINTS = ["wnam", "enam", "weur", "eeur", "apac", "oc"] as const;
+
+/**
+ * The region a query's `meta.served_by_region` names: one of Cloudflare's location hints in upper
+ * case (the only values its D1 docs allow), the primary's hint, WEUR for an EU database and WNAM
+ * when neither says (nothing here is really placed anywhere).
+ */
+function servedByRegion(record: D1Record): Uppercase<(typeof LOCATION_HINTS)[number]> {
+  const hint = LOCATION_HINTS.find((h) => h === record.primaryLocationHint);
+  if (hint !== undefined) return hint.toUpperCase() as Uppercase<typeof hint>;
+  return record.jurisdiction === "eu" ? "WEUR" : "WNAM";
+}
 const Param = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const Query = z.object({ sql: z.string().min(1, "sql must not be empty"), params: z.array(Param).optional() });
 const QueryBody = z.union([Query.strict(), z.object({ batch: z.array(Query).min(1) }).strict()]);
@@ -171,8 +182,7 @@ export function d1Routes(ctx: PlatformContext): Hono {
         results.map((result) => {
           const rows = result.results ?? [];
           const meta = {
-            served_by: "miniflare.db",
-            served_by_region: "local",
+            served_by_region: servedByRegion(record),
             served_by_primary: true,
             duration: result.meta?.duration ?? duration,
             changes: result.meta?.changes ?? 0,
