@@ -9,7 +9,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { badRequest, conflict, jsonBody, notFound, ok, paginate } from "../cloudflare-envelope.ts";
+import { badRequest, conflict, jsonBody, notFound, ok, okWithoutResult, paginate } from "../cloudflare-envelope.ts";
 import { requireAccount, requireZone, type PlatformContext } from "../platform-context.ts";
 import { nowIso, type CustomHostnameRecord } from "../platform-state.ts";
 
@@ -269,7 +269,7 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
     const record = requireRegional(c);
     delete state.data.regionalHostnames[record.hostname];
     state.save();
-    return ok(c, null);
+    return okWithoutResult(c);
   });
 
   return app;
