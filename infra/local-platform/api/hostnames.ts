@@ -197,7 +197,9 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
     const record = requireHostname(c);
     delete state.data.customHostnames[record.id];
     state.save();
-    return ok(c, { id: record.id });
+    // Cloudflare's docs answer the bare `{ id }`, no envelope, and the SDK returns the body whole
+    // (its CustomHostnameDeleteResponse is `{ id? }`). Nothing here reads it.
+    return c.json({ id: record.id });
   });
 
   // Regional hostnames.
