@@ -20,11 +20,20 @@ const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
  * with what the SDK's page class reads in `result_info` (core/pagination.d.ts) plus the fields
  * Cloudflare documents there; failed ones: `{ success: false, errors: [{ code, message }], … }`.
  */
-const PRELUDE = `import type { CursorLimitPaginationResponse, V4PagePaginationArrayResponse } from "cloudflare/core/pagination";
+const PRELUDE = `import type {
+  CursorLimitPaginationResponse,
+  V4PagePaginationArrayResponse,
+} from "cloudflare/core/pagination";
 import type { ResponseInfo } from "cloudflare/resources/shared";
 
 /** What Cloudflare's docs list in a page's result_info, beyond what the SDK's page classes read. */
-type DocumentedResultInfo = { page?: number; per_page?: number; count?: number; total_count?: number; total_pages?: number };
+type DocumentedResultInfo = {
+  page?: number;
+  per_page?: number;
+  count?: number;
+  total_count?: number;
+  total_pages?: number;
+};
 type Ok<R> = { success: true; errors: ResponseInfo[]; messages: ResponseInfo[]; result: R };
 type V4PagePaginationArray<I> = Ok<I[]> & {
   result_info: Required<V4PagePaginationArrayResponse.ResultInfo> & DocumentedResultInfo;
@@ -100,7 +109,8 @@ export async function checkSdkContract(
     const key = `${type}\n${literal}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const statement = `// ${describeCall(call, row)}\nexport const answer${spans.length} = ${literal} satisfies ${type};\n`;
+    const statement =
+      `// ${describeCall(call, row)}\n` + `export const answer${spans.length} = ${literal} satisfies ${type};\n`;
     spans.push({ from: line, to: line + statement.split("\n").length - 1, what: describeCall(call, row), row });
     source += statement;
     line += statement.split("\n").length - 1;
