@@ -34,6 +34,16 @@ export function ok(c: Context, result: unknown, resultInfo?: ResultInfo, status:
   return c.json(body, status);
 }
 
+/**
+ * A success with no `result` at all, as Cloudflare documents a few deletes (a regional hostname's:
+ * `{ errors, messages, success }`); the SDK hands such a body back whole.
+ *
+ * @example return okWithoutResult(c)
+ */
+export function okWithoutResult(c: Context): Response {
+  return c.json({ success: true, errors: [], messages: [] });
+}
+
 /** The body Cloudflare sends for a failed call. */
 export function errorBody(code: number, message: string): Record<string, unknown> {
   return { success: false, errors: [{ code, message }], messages: [], result: null };

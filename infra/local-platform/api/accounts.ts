@@ -12,6 +12,7 @@ export function accountRoutes(ctx: PlatformContext): Hono {
     settings: { enforce_twofactor: false },
     created_on: "2026-01-01T00:00:00Z",
   });
+  /** Every field Cloudflare's Zone Details docs (and the SDK's Zone) require, for a zone that never moved. */
   const zone = () => ({
     id: ctx.state.data.zoneId,
     name: ctx.state.data.zoneName,
@@ -19,9 +20,17 @@ export function accountRoutes(ctx: PlatformContext): Hono {
     paused: false,
     type: "full",
     account: { id: ctx.state.data.accountId, name: ctx.state.data.accountName },
+    owner: { id: ctx.state.data.accountId, name: ctx.state.data.accountName, type: "organization" },
+    plan: { id: "enterprise", name: "Enterprise Website", is_subscribed: true },
+    meta: { cdn_only: false, dns_only: false, foundation_dns: false, phishing_detected: false, step: 2 },
+    development_mode: 0,
     name_servers: ["ns1.localhost", "ns2.localhost"],
+    original_name_servers: null,
+    original_registrar: null,
+    original_dnshost: null,
     created_on: "2026-01-01T00:00:00Z",
     modified_on: "2026-01-01T00:00:00Z",
+    activated_on: "2026-01-01T00:00:00Z",
   });
 
   app.get("/accounts", (c) => {

@@ -9,6 +9,17 @@ import { nowIso } from "../platform-state.ts";
 import { splitSqlStatements } from "../sql-statements.ts";
 
 const LOCATION_HINTS = ["wnam", "enam", "weur", "eeur", "apac", "oc"] as const;
+
+/**
+ * The region a query's `meta.served_by_region` names: one of Cloudflare's location hints in upper
+ * case (the only values its D1 docs allow), the primary's hint, WEUR for an EU database and WNAM
+ * when neither says (nothing here is really placed anywhere).
+ */
+function servedByRegion(record: D1Record): Uppercase<(typeof LOCATION_HINTS)[number]> {
+  const hint = LOCATION_HINTS.find((h) => h === record.primaryLocationHint);
+  if (hint !== undefined) return hint.toUpperCase() as Uppercase<typeof hint>;
+  return record.jurisdiction === "eu" ? "WEUR" : "WNAM";
+}
 const Param = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const Query = z.object({ sql: z.string().min(1, "sql must not be empty"), params: z.array(Param).optional() });
 const QueryBody = z.union([Query.strict(), z.object({ batch: z.array(Query).min(1) }).strict()]);
@@ -26,13 +37,17 @@ export function d1Routes(ctx: PlatformContext): Hono {
     if (record === undefined) throw notFound(7404, "The database could not be found");
     return record;
   };
-  const view = (record: D1Record, extra: Record<string, unknown> = {}) => ({
+  /** A list item, as Cloudflare's "List D1 Databases" answers it (the SDK's DatabaseListResponse). */
+  const listItem = (record: D1Record) => ({
     uuid: record.uuid,
     name: record.name,
     created_at: record.createdAt,
     version: "production",
     ...(record.jurisdiction === undefined ? {} : { jurisdiction: record.jurisdiction }),
-    ...(record.primaryLocationHint === undefined ? {} : { primary_location_hint: record.primaryLocationHint }),
+  });
+  /** One database's details (the SDK's D1): the list item's fields and its read replication. */
+  const view = (record: D1Record, extra: Record<string, unknown> = {}) => ({
+    ...listItem(record),
     read_replication: { mode: record.readReplicationMode },
     ...extra,
   });
@@ -78,7 +93,7 @@ export function d1Routes(ctx: PlatformContext): Hono {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     const { page, info } = paginate(
       c,
-      all.map((d) => view(d)),
+      all.map((d) => listItem(d)),
       1000,
       10000,
     );
@@ -167,8 +182,7 @@ export function d1Routes(ctx: PlatformContext): Hono {
         results.map((result) => {
           const rows = result.results ?? [];
           const meta = {
-            served_by: "miniflare.db",
-            served_by_region: "local",
+            served_by_region: servedByRegion(record),
             served_by_primary: true,
             duration: result.meta?.duration ?? duration,
             changes: result.meta?.changes ?? 0,

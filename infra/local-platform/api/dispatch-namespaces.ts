@@ -117,8 +117,10 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
       })),
     };
     state.writeModules(namespace, name, etag, upload.modules);
+    const started = performance.now();
     await applyScript(ctx, key, record, previous);
-    return ok(c, scriptView(record));
+    // Cloudflare's upload answer is the script plus how long its startup took (required by the SDK's type).
+    return ok(c, { ...scriptView(record), startup_time_ms: Math.round(performance.now() - started) });
   });
 
   app.get(`${base}/:dispatch_namespace/scripts/:script_name`, (c) => {

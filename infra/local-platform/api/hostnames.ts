@@ -9,7 +9,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
-import { badRequest, conflict, jsonBody, notFound, ok, paginate } from "../cloudflare-envelope.ts";
+import { badRequest, conflict, jsonBody, notFound, ok, okWithoutResult, paginate } from "../cloudflare-envelope.ts";
 import { requireAccount, requireZone, type PlatformContext } from "../platform-context.ts";
 import { nowIso, type CustomHostnameRecord } from "../platform-state.ts";
 
@@ -212,7 +212,9 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
     const record = requireHostname(c);
     delete state.data.customHostnames[record.id];
     state.save();
-    return ok(c, { id: record.id });
+    // Cloudflare's docs answer the bare `{ id }`, no envelope, and the SDK returns the body whole
+    // (its CustomHostnameDeleteResponse is `{ id? }`). Nothing here reads it.
+    return c.json({ id: record.id });
   });
 
   // Regional hostnames.
@@ -284,7 +286,7 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
     const record = requireRegional(c);
     delete state.data.regionalHostnames[record.hostname];
     state.save();
-    return ok(c, null);
+    return okWithoutResult(c);
   });
 
   return app;

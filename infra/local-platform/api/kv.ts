@@ -12,7 +12,7 @@ export function kvRoutes(ctx: PlatformContext): Hono {
   const app = new Hono();
   const { state } = ctx;
   const base = "/accounts/:account_id/storage/kv/namespaces";
-  const view = (ns: KvRecord) => ({ id: ns.id, title: ns.title, supports_url_encoding: true, beta: false });
+  const view = (ns: KvRecord) => ({ id: ns.id, title: ns.title, supports_url_encoding: true });
 
   const requireNamespace = (c: Context): KvRecord => {
     requireAccount(ctx, c);
