@@ -1,6 +1,6 @@
 /**
  * The local platform answers every call the provisioner makes as the `cloudflare` SDK types it:
- * the provisioner's real flows (platform check; tenant create for eu, uk and global tenants, an
+ * the provisioner's real flows (platform init on an empty account, then again; platform check; tenant create for eu, uk and global tenants, an
  * adopted database whose read replication is set, a regional target moved to its region; re-runs,
  * show, list, keys, delete) run against a local platform through a recording fetch, and each answer
  * is checked with tsc against its row of tests/support/sdk-calls.ts (field names and types, the
@@ -14,8 +14,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platform/index.ts";
 import { createCloudflareClient } from "../../provisioner/src/cloudflare-client.ts";
-import { readTargetSettings, resolveTarget, type Target } from "../../provisioner/src/config.ts";
+import { readTargetSettings, resolveAccount, resolveTarget, type Target } from "../../provisioner/src/config.ts";
 import { checkPlatform } from "../../provisioner/src/platform-check.ts";
+import { initPlatform } from "../../provisioner/src/platform-init.ts";
 import { deleteRegionalHostname, regionalCnameTarget } from "../../provisioner/src/regional-hostname.ts";
 import { findRoutedHostnames } from "../../provisioner/src/route-record-store.ts";
 import { EXIT, runTenantCli } from "../../provisioner/src/tenant-cli.ts";
@@ -67,6 +68,8 @@ async function tenant(args: string[], env: Record<string, string> = {}) {
 
 describe("the local platform's answers match the cloudflare SDK's types", () => {
   it("for every call of the provisioner's flows", async () => {
+    // platform init on the empty account (every create), then on the ready one (every read).
+    for (let run = 0; run < 2; run++) await initPlatform(await resolveAccount(recordingClient(), settings()));
     // platform check: once discovering the account and zone, once given them.
     expect((await checkPlatform(recordingClient(), settings(), ["eu", "uk", "global"])).ready).toBe(true);
     const ids = { CLOUDFLARE_ACCOUNT_ID: platform.accountId, CLOUDFLARE_ZONE_ID: platform.zoneId };
@@ -80,7 +83,7 @@ describe("the local platform's answers match the cloudflare SDK's types", () => 
       read_replication: { mode: "auto" },
     });
     const euTarget = regionalCnameTarget("eu", platform.zoneName);
-    await cf.addressing.regionalHostnames.create({ zone_id: platform.zoneId, hostname: euTarget, region_key: "us" });
+    await cf.addressing.regionalHostnames.edit(euTarget, { zone_id: platform.zoneId, region_key: "us" });
     const eu = ["create", "contract-eu", "--domain", "registry.contract-eu.localhost", "--residency", "eu"];
     expect(await tenant(eu)).toContain("read replication set to disabled");
     expect(await tenant(eu)).not.toContain("read replication set to");

@@ -42,6 +42,7 @@ export function workerRoutes(ctx: PlatformContext): Hono {
     if (!NAME.test(name))
       throw badRequest(10016, `Invalid Worker name '${name}': use lower-case letters, digits, - and _`);
     const upload = await readUpload(c);
+    const started = performance.now();
     const previous = state.data.accountScripts[name];
     const bindings = resolveBindings(ctx, upload.metadata, previous, ACCOUNT_WORKER_BINDINGS);
     if (bindings.filter((b) => b.type === "dispatch_namespace").length > 1)
@@ -81,7 +82,7 @@ export function workerRoutes(ctx: PlatformContext): Hono {
     }
     state.save();
     if (previous !== undefined && previous.etag !== etag) state.removeModuleVersion(previous);
-    return ok(c, scriptView(record));
+    return ok(c, { ...scriptView(record), startup_time_ms: Math.round(performance.now() - started) });
   });
 
   app.get(`${scripts}/:script_name/settings`, (c) => {
