@@ -71,8 +71,27 @@ export function hostnameProblem(hostname: string): string | undefined {
     }
   }
   if (/^\d+$/.test(labels[labels.length - 1]!)) return "the last label cannot be all digits";
+  const tld = labels[labels.length - 1]!;
+  // Cloudflare refuses these custom hostnames (400, codes 1409 and 1411); `.localhost` is the
+  // local platform's, refused for Cloudflare where the target is known (tenant-cli.ts).
+  if (RESERVED_TOP_LEVEL_DOMAINS.has(tld))
+    return (
+      `'.${tld}' is a reserved top-level domain, which Cloudflare does not accept for custom hostnames: ` +
+      "give the tenant's real domain"
+    );
+  const prohibited = PROHIBITED_DOMAINS.find((d) => hostname === d || hostname.endsWith(`.${d}`));
+  if (prohibited !== undefined)
+    return (
+      `hostnames under ${prohibited} are documentation examples, which Cloudflare does not accept for custom ` +
+      "hostnames: give the tenant's real domain"
+    );
   return undefined;
 }
+
+/** Reserved top-level domains Cloudflare refuses for custom hostnames (code 1409), but `localhost`. */
+const RESERVED_TOP_LEVEL_DOMAINS: ReadonlySet<string> = new Set(["test", "example", "invalid"]);
+/** Domains Cloudflare refuses custom hostnames under (code 1411). */
+const PROHIBITED_DOMAINS = ["example.com", "example.net", "example.org"] as const;
 
 /**
  * True for hostnames that only resolve on this machine (`*.localhost`): fine for the local

@@ -13,6 +13,8 @@ import type { Residency } from "../../contracts/tenant-record.ts";
 import type { TemplateBuild } from "./template-build.ts";
 
 const KIND = "Worker script";
+/** Cloudflare's limit on a script's tags (Workers for Platforms "Tags"); the fleet's tags must fit. */
+export const MAX_SCRIPT_TAGS = 8;
 
 /** The SDK's upload metadata type, taken from the method so it tracks the SDK version. */
 type SdkScriptMetadata = Parameters<
@@ -144,9 +146,17 @@ export function scriptUploadForm(
 export async function uploadWorkerScript(
   target: Target,
   name: string,
-  build: TemplateBuild,
+  build: Pick<TemplateBuild, "mainModule" | "code">,
   metadata: ScriptMetadata,
 ): Promise<void> {
+  const tags = metadata.tags ?? [];
+  // Cloudflare refuses the upload past the limit: say which tags, before spending a call.
+  if (tags.length > MAX_SCRIPT_TAGS) {
+    throw new Error(
+      `Worker script '${name}' would carry ${tags.length} tags (${tags.join(", ")}), but Cloudflare allows at most ` +
+        `${MAX_SCRIPT_TAGS} per script: the platform's tags must leave room, so this is a platform bug to report.`,
+    );
+  }
   const path =
     `/accounts/${encodeURIComponent(target.accountId)}/workers/dispatch/namespaces/` +
     `${encodeURIComponent(target.dispatchNamespace)}/scripts/${encodeURIComponent(name)}`;

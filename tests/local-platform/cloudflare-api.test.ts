@@ -343,6 +343,25 @@ describe("custom and regional hostnames", () => {
     );
   });
 
+  it("refuses reserved names as Cloudflare does (1409, 1411), but .localhost, the local platform's", async () => {
+    const refused = async (hostname: string) =>
+      (await cf.customHostnames
+        .create({ zone_id: platform.zoneId, hostname })
+        .catch((e: unknown) => e)) as BadRequestError;
+    for (const hostname of ["a.test", "a.example", "a.invalid"]) {
+      const error = await refused(hostname);
+      expect(error, hostname).toBeInstanceOf(BadRequestError);
+      expect(error.errors[0]).toMatchObject({ code: 1409, message: expect.stringContaining("Reserved top domain") });
+    }
+    for (const hostname of ["registry.example.com", "example.net", "a.b.example.org"]) {
+      const error = await refused(hostname);
+      expect(error, hostname).toBeInstanceOf(BadRequestError);
+      expect(error.errors[0]).toMatchObject({ code: 1411, message: expect.stringContaining("are prohibited") });
+    }
+    const local = await cf.customHostnames.create({ zone_id: platform.zoneId, hostname: `${unique("ok")}.localhost` });
+    await cf.customHostnames.delete(local.id, { zone_id: platform.zoneId });
+  });
+
   it("lists regions (with the UK) and pins a regional hostname to one of them", async () => {
     const regions = [];
     for await (const r of cf.addressing.regionalHostnames.regions.list({ account_id: platform.accountId }))

@@ -81,9 +81,11 @@ describe("hostnameProblem", () => {
     "registry.acme.localhost",
     "acme.localhost",
     "api.acme.com",
-    "xn--bcher-kva.example",
-    "a-b.c-d.example",
-    `${"a".repeat(63)}.example`,
+    "xn--bcher-kva.de",
+    "a-b.c-d.io",
+    `${"a".repeat(63)}.dev`,
+    "example.co.uk",
+    "notexample.com",
   ])("accepts %s", (hostname) => {
     expect(hostnameProblem(hostname)).toBeUndefined();
   });
@@ -101,6 +103,12 @@ describe("hostnameProblem", () => {
     ["acme.com/path", "remove the path"],
     [`${"a".repeat(64)}.example`, "longer than 63"],
     ["acme.123", "all digits"],
+    // What Cloudflare refuses for custom hostnames (codes 1409 and 1411), said before any call.
+    ["registry.acme.test", "'.test' is a reserved top-level domain"],
+    ["acme.example", "'.example' is a reserved top-level domain"],
+    ["x.invalid", "'.invalid' is a reserved top-level domain"],
+    ["registry.example.com", "hostnames under example.com are documentation examples"],
+    ["example.org", "hostnames under example.org"],
   ])("refuses %j (%s)", (hostname, fragment) => {
     expect(hostnameProblem(hostname)).toContain(fragment);
   });

@@ -12,7 +12,9 @@ import type { LocalPlatform } from "../../infra/local-platform/index.ts";
 import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
 import { createCloudflareClient } from "../../provisioner/src/cloudflare-client.ts";
 import { readTargetSettings, resolveTarget, type Target } from "../../provisioner/src/config.ts";
-import { listWorkerScriptsByTag } from "../../provisioner/src/worker-script.ts";
+import { FaultPlanSchema } from "../../infra/local-platform/faults.ts";
+import { tenantNames } from "../../provisioner/src/tenant-names.ts";
+import { listWorkerScriptsByTag, MAX_SCRIPT_TAGS, uploadWorkerScript } from "../../provisioner/src/worker-script.ts";
 
 let platform: LocalPlatform;
 let stateDir: string;
@@ -84,5 +86,26 @@ describe("listing a dispatch namespace's scripts by tag", () => {
     for (const limit of [0, 1001, 1.5]) {
       await expect(cf.get(path, { query: { limit } })).rejects.toBeInstanceOf(BadRequestError);
     }
+  });
+
+  it("a tenant's tags fit Cloudflare's 8, and an upload past them is refused by name before any call", async () => {
+    const build = { mainModule: "index.js", code: "export default { fetch: () => new Response('') }" };
+    const names = tenantNames("tags");
+    expect([...names.scriptTags, "tpl-0123456789ab"].length).toBeLessThanOrEqual(MAX_SCRIPT_TAGS);
+    const tags = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
+    platform.faults.set(FaultPlanSchema.parse({}));
+    const refused = await uploadWorkerScript(target, "tags-nine", build, {
+      main_module: "index.js",
+      tags,
+    }).catch((e: unknown) => e as Error);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as Error).message).toBe(
+      "Worker script 'tags-nine' would carry 9 tags (1, 2, 3, 4, 5, 6, 7, 8, 9), but Cloudflare allows at most 8 per " +
+        "script: the platform's tags must leave room, so this is a platform bug to report.",
+    );
+    expect(platform.faults.status().calls).toBe(0);
+    // Eight go through, as on Cloudflare.
+    await uploadWorkerScript(target, "tags-eight", build, { main_module: "index.js", tags: tags.slice(0, 8) });
+    platform.faults.clear();
   });
 });

@@ -144,6 +144,22 @@ export function hostnameRoutes(ctx: PlatformContext): Hono {
         custom_metadata: z.record(z.string(), z.unknown()).optional(),
       }),
     );
+    // Cloudflare's refusals of reserved names, in its words; `.localhost` is allowed here, the one
+    // difference, since it is what local tenants use.
+    if (/\.(test|example|invalid)$/.test(body.hostname)) {
+      throw badRequest(
+        1409,
+        "Reserved top domain custom hostnames, such as 'test', 'example', 'invalid' or 'localhost', " +
+          "is not supported. Check your input and try again.",
+      );
+    }
+    if (/(^|\.)example\.(com|net|org)$/.test(body.hostname)) {
+      throw badRequest(
+        1411,
+        "Custom hostnames ending in example.com, example.net, or example.org are prohibited. " +
+          "Check your input and try again.",
+      );
+    }
     if (Object.values(state.data.customHostnames).some((h) => h.hostname === body.hostname)) {
       throw conflict(1406, "Duplicate custom hostname found.");
     }
