@@ -27,7 +27,10 @@ export interface ResidencyProfile {
   regionalHostname?: RegionRequirement;
   /** Default for the tenant's KV read cache. */
   defaultCacheMode: "on" | "off";
+  /** What holds whenever the profile is in place: nothing here depends on a preference. */
   guarantees: readonly string[];
+  /** What Cloudflare tries for and does not promise (a location hint, replicas near users). */
+  bestEffort: readonly string[];
   nonGuarantees: readonly string[];
   /** Things the operator must know about how the profile was realised. */
   notes: readonly string[];
@@ -81,6 +84,7 @@ export function residencyProfile(
             "once the tenant's CNAME is in place.",
           "The KV read cache is off, so tenant documents are not copied into KV.",
         ],
+        bestEffort: [],
         nonGuarantees: [
           ...SHARED_NON_GUARANTEES,
           "Turning the KV cache on would place cached documents outside the EU: " +
@@ -104,6 +108,7 @@ export function residencyProfile(
             "its data stays inside the EU.",
           "The KV read cache is off, so tenant documents are not copied into KV.",
         ],
+        bestEffort: [],
         nonGuarantees: [
           "D1 has no UK jurisdiction: the data is stored in the EU, not in the UK. " +
             "Queries travel from the UK-processed Worker to the EU.",
@@ -119,14 +124,13 @@ export function residencyProfile(
         residency,
         d1: { primaryLocationHint: hint, readReplication: "auto" },
         defaultCacheMode: "on",
-        guarantees: [
-          `The D1 primary is placed near the location hint '${hint}' (best effort).`,
-          "Read replicas serve reads close to users; " +
-            "D1 sessions keep every client's reads consistent with its own writes.",
+        guarantees: ["D1 sessions keep every client's reads consistent with its own writes, replicas included."],
+        bestEffort: [
+          `The D1 primary is placed near the location hint '${hint}': a preference, not a promise.`,
+          "Read replicas serve reads close to users.",
         ],
         nonGuarantees: [
           "No data residency: D1 replicas, the KV cache and request processing can be in any Cloudflare location.",
-          "A location hint is a preference, not a guarantee of where the primary runs.",
           "Workers run at whichever edge location receives the request.",
         ],
         notes: [],

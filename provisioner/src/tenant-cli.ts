@@ -350,7 +350,8 @@ function formatResidency(report: TenantReport): string {
       `read replication ${r.readReplication}, ` +
       `regional hostnames ${r.regionalHostnameRegion ?? "none"}, KV cache ${r.cacheMode}`,
     "  Guaranteed:",
-    indent(r.guarantees, "    - "),
+    r.guarantees.length > 0 ? indent(r.guarantees, "    - ") : "    (nothing about where data is)",
+    ...(r.bestEffort.length > 0 ? ["  Best effort:", indent(r.bestEffort, "    - ")] : []),
     "  Not guaranteed:",
     indent(r.nonGuarantees, "    - "),
     ...(r.notes.length > 0 ? ["  Notes:", indent(r.notes, "    - ")] : []),

@@ -116,6 +116,7 @@ export interface ResidencySummary {
   regionalHostnameRegion: string | null;
   cacheMode: "on" | "off";
   guarantees: readonly string[];
+  bestEffort: readonly string[];
   nonGuarantees: readonly string[];
   notes: readonly string[];
 }
@@ -491,7 +492,7 @@ async function convergeTenant(
       routes: routeSummaries,
     },
     dns: dnsInstructions(target, customHostnames, cname, spec.id),
-    residency: residencySummary(spec, profile, region),
+    residency: residencySummary(spec, profile, region, target),
     changed: steps.changedAnything(),
     steps: steps.done,
     migrations: migrationResults,
@@ -591,6 +592,7 @@ function residencySummary(
   spec: ResolvedTenantSpec,
   profile: ResidencyProfile,
   region: Region | undefined,
+  target: Pick<Target, "kind">,
 ): ResidencySummary {
   return {
     residency: spec.residency,
@@ -600,9 +602,18 @@ function residencySummary(
     regionalHostnameRegion: region ? (region.label ? `${region.key} (${region.label})` : region.key) : null,
     cacheMode: spec.cacheMode,
     guarantees: profile.guarantees,
+    bestEffort: profile.bestEffort,
     nonGuarantees: profile.nonGuarantees,
     notes: [
       ...profile.notes,
+      // What the local platform records is what Cloudflare would be asked for; nothing is placed.
+      ...(target.kind === "local"
+        ? [
+            "On the local platform residency is simulated: every database, cache and Worker runs on this " +
+              "machine; the jurisdiction, replication and regional targets are recorded as Cloudflare would " +
+              "be asked for them, so the choices can be tested, not where data lives.",
+          ]
+        : []),
       ...(spec.cacheMode !== profile.defaultCacheMode
         ? [`The KV cache is ${spec.cacheMode} by request (this profile's default is ${profile.defaultCacheMode}).`]
         : []),
@@ -776,7 +787,12 @@ export async function showTenant(id: string, deps: TenantDeps): Promise<TenantRe
     dns: dnsInstructions(target, customHostnames, regionalTarget ?? (await lookupCnameTarget(target)), tenantId),
     ...(record && profile
       ? {
-          residency: residencySummary(record.spec, profile, regionKey ? { key: regionKey, label: "" } : undefined),
+          residency: residencySummary(
+            record.spec,
+            profile,
+            regionKey ? { key: regionKey, label: "" } : undefined,
+            target,
+          ),
         }
       : {}),
   };

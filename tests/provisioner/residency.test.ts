@@ -33,6 +33,15 @@ describe("residencyProfile", () => {
     expect(residencyProfile("global").defaultCacheMode).toBe("on");
   });
 
+  it("puts nothing best effort under guaranteed: a location hint and replicas near users are best effort", () => {
+    for (const residency of ["eu", "uk", "global"] as const) {
+      const profile = residencyProfile(residency);
+      expect(profile.guarantees.join(" "), residency).not.toMatch(/best effort|hint|preference|near/i);
+    }
+    expect(residencyProfile("global").bestEffort.join(" ")).toMatch(/location hint 'weur': a preference/);
+    expect(residencyProfile("eu").bestEffort).toEqual([]);
+  });
+
   it("every profile says KV has no jurisdiction or that there is no residency", () => {
     expect(residencyProfile("eu").nonGuarantees.join(" ")).toMatch(/KV has no jurisdiction/);
     expect(residencyProfile("uk").nonGuarantees.join(" ")).toMatch(/KV has no jurisdiction/);

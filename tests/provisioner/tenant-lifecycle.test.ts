@@ -49,7 +49,13 @@ interface CreateJson {
     routes: Array<{ hostname: string; record?: { tenantId: string; script: string } }>;
   };
   dns: { records: Array<{ type: string; name: string; value: string }> };
-  residency: { residency: string; d1Jurisdiction: string; notes: string[]; nonGuarantees: string[] };
+  residency: {
+    residency: string;
+    d1Jurisdiction: string;
+    notes: string[];
+    bestEffort: string[];
+    nonGuarantees: string[];
+  };
 }
 
 async function namedAfter(fragment: string) {
@@ -118,7 +124,9 @@ describe("tenant lifecycle through the CLI", () => {
     expect(result.dns.records.filter((r) => r.type === "CNAME" && r.name.startsWith("registry."))).toEqual([
       expect.objectContaining({ name: "registry.acme.localhost", value: "uk.platform.localhost" }),
     ]);
-    expect(result.residency).toMatchObject({ residency: "uk", d1Jurisdiction: "eu" });
+    expect(result.residency).toMatchObject({ residency: "uk", d1Jurisdiction: "eu", bestEffort: [] });
+    // Locally nothing is placed anywhere, and create says so.
+    expect(result.residency.notes.join(" ")).toContain("On the local platform residency is simulated");
     expect(result.dns.records.filter((r) => r.type === "TXT").map((r) => r.name)).toContain(
       "_cf-custom-hostname.registry.acme.localhost",
     );
