@@ -842,7 +842,8 @@ export async function showTenant(id: string, deps: TenantDeps): Promise<TenantRe
   if (!d1) problems.push(`D1 database ${names.d1Database} is missing`);
   if (shared) {
     if (!sharedKv) problems.push(`the shared KV namespace ${SHARED_CACHE_KV_TITLE} is missing: re-run create`);
-    if (d1 && prefix !== cachePrefix(tenantId, d1.id)) {
+    // The prefix is recorded when the tenant becomes active; before that, "did not finish" says it.
+    if (record?.status === "active" && d1 && prefix !== cachePrefix(tenantId, d1.id)) {
       problems.push(`the cache prefix is not the one of database ${d1.id}: re-run create`);
     }
   } else if (!ownKv) problems.push(`KV namespace ${names.kvNamespace} is missing`);
