@@ -19,6 +19,13 @@ export type LocationHint = (typeof LOCATION_HINTS)[number];
 export const PLAN_NAMES = ["free", "standard", "pro"] as const;
 export type Plan = (typeof PLAN_NAMES)[number];
 
+/**
+ * Where a tenant's cache lives: its own KV namespace, or the platform's shared one under a prefix
+ * of its own (contracts/cache-prefix.ts), for accounts near Cloudflare's 1,000 namespaces.
+ */
+export const KV_MODES = ["dedicated", "shared"] as const;
+export type KvMode = (typeof KV_MODES)[number];
+
 export const tenantRecordSchema = z.object({
   tenantId: z.string(),
   status: z.enum(["provisioning", "active"]),
@@ -29,12 +36,15 @@ export const tenantRecordSchema = z.object({
     plan: z.enum(PLAN_NAMES),
     locationHint: z.enum(LOCATION_HINTS).optional(),
     cacheMode: z.enum(["on", "off"]),
+    /** Absent in records made before the shared mode, all of which have their own namespace. */
+    kvMode: z.enum(KV_MODES).default("dedicated"),
     corsOrigins: z.array(z.string()).default([]),
     requestsPerMinute: z.number().optional(),
   }),
   resources: z.object({
     d1: z.object({ name: z.string(), id: z.string(), jurisdiction: z.string().nullable().optional() }).optional(),
-    kv: z.object({ title: z.string(), id: z.string() }).optional(),
+    /** The cache namespace (the shared one in shared mode, with the tenant's key prefix). */
+    kv: z.object({ title: z.string(), id: z.string(), prefix: z.string().optional() }).optional(),
     script: z.object({ name: z.string(), tag: z.string(), metadataFingerprint: z.string() }).optional(),
     customHostnames: z.array(z.object({ hostname: z.string(), id: z.string() })).optional(),
     /**

@@ -8,6 +8,7 @@ import type Cloudflare from "cloudflare";
 import { collectAll, type RetryPolicy } from "./cloudflare-client.ts";
 import { CLOUDFLARE_RATE_LIMIT, rateLimitFor, type TokenBucketOptions } from "./token-bucket.ts";
 import { apiCall, ConfigError } from "./errors.ts";
+import { KV_NAMESPACE_LIMIT } from "./kv-namespace.ts";
 
 export const LOCAL_API_BASE_URL = "http://127.0.0.1:8788/client/v4";
 export const CLOUDFLARE_API_BASE_URL = "https://api.cloudflare.com/client/v4";
@@ -34,6 +35,11 @@ export interface TargetSettings {
   retry: Partial<RetryPolicy>;
   /** `WFP_API_RATE_LIMIT` as "<requests>/<seconds>"; default 1000/300, below Cloudflare's 1,200 per 5 minutes. */
   rateLimit: Pick<TokenBucketOptions, "capacity" | "refillPerSecond">;
+  /**
+   * `WFP_KV_NAMESPACE_LIMIT`: the account's limit on KV namespaces, default Cloudflare's 1,000 (set
+   * it when Cloudflare has raised the account's). `tenant create` shares a cache namespace near it.
+   */
+  kvNamespaceLimit: number;
 }
 
 /**
@@ -50,6 +56,8 @@ export interface AccountTarget {
   zoneName?: string;
   dispatchNamespace: string;
   cnameTarget?: string;
+  /** TargetSettings.kvNamespaceLimit; absent: Cloudflare's default, KV_NAMESPACE_LIMIT. */
+  kvNamespaceLimit?: number;
 }
 
 /** Everything a resource module needs: the client and the ids it operates in. */
@@ -101,7 +109,11 @@ export function readTargetSettings(env: Env = process.env): TargetSettings {
     rateLimit = rateLimitFor(Number(match[1]), Number(match[2]));
   }
 
+  const kvNamespaceLimit = positiveInteger(env, "WFP_KV_NAMESPACE_LIMIT") ?? KV_NAMESPACE_LIMIT;
+  if (kvNamespaceLimit < 1) throw new ConfigError("WFP_KV_NAMESPACE_LIMIT must be at least 1");
+
   const common = {
+    kvNamespaceLimit,
     dispatchNamespace: nonEmpty(env.WFP_DISPATCH_NAMESPACE) ?? DEFAULT_DISPATCH_NAMESPACE,
     ...optional("routesNamespaceId", nonEmpty(env.WFP_ROUTES_KV_ID)),
     ...optional("cnameTarget", nonEmpty(env.WFP_CNAME_TARGET)),
@@ -174,6 +186,7 @@ export async function resolveAccount(client: Cloudflare, settings: TargetSetting
     ...(zoneName === undefined ? {} : { zoneName }),
     dispatchNamespace: settings.dispatchNamespace,
     ...(settings.cnameTarget === undefined ? {} : { cnameTarget: settings.cnameTarget }),
+    kvNamespaceLimit: settings.kvNamespaceLimit,
   };
 }
 

@@ -99,8 +99,9 @@ export function unreachableApiHint(error: unknown): string {
 /** What an operator can do about an account limit, by Cloudflare's error code. */
 const ACCOUNT_LIMIT_ADVICE: Record<number, string> = {
   10018:
-    "The account has reached Cloudflare's limit on KV namespaces (1,000 per account; each tenant has one, " +
-    "and the routing store is one): delete namespaces no tenant uses, or ask Cloudflare to raise the limit.",
+    "The account has reached Cloudflare's limit on KV namespaces (1,000 per account; each tenant in the " +
+    "dedicated KV mode has one, and the routing store is one): create the tenant with --kv shared (one cache " +
+    "namespace for many tenants), delete namespaces no tenant uses, or ask Cloudflare to raise the limit.",
   7406:
     "The account has reached its limit on D1 databases (50,000 by default; each tenant has one): delete " +
     "databases no tenant uses, or ask Cloudflare to raise the limit.",

@@ -11,13 +11,12 @@ import type Cloudflare from "cloudflare";
 import type { Residency } from "../../contracts/tenant-record.ts";
 import { collectAll } from "./cloudflare-client.ts";
 import { ROUTES_KV_TITLE, type TargetSettings } from "./config.ts";
+import { KV_HEADROOM } from "./kv-namespace.ts";
+import { SHARED_CACHE_KV_TITLE } from "./tenant-names.ts";
 import { residencyProfile } from "./residency.ts";
 
-/** Cloudflare's account limits the platform grows into (not readable through the API). */
-export const KV_NAMESPACE_LIMIT = 1000;
+/** Cloudflare's account limit on D1 databases the platform grows into (not readable through the API). */
 export const D1_DATABASE_LIMIT = 50_000;
-/** Below this many free KV namespaces, check says the account is nearly full. */
-const KV_HEADROOM = 10;
 
 export type CheckStatus = "ready" | "missing" | "unchecked";
 
@@ -157,16 +156,27 @@ export async function checkPlatform(
 
     try {
       const namespaces = await collectAll(client.kv.namespaces.list({ account_id, per_page: 100 }));
-      const free = KV_NAMESPACE_LIMIT - namespaces.length;
+      const limit = settings.kvNamespaceLimit;
+      const free = limit - namespaces.length;
       const routes = namespaces.some((n) => n.title === ROUTES_KV_TITLE)
         ? "the routing store exists"
         : "no routing store yet";
-      const detail =
-        `${namespaces.length} of ${KV_NAMESPACE_LIMIT.toLocaleString("en")} namespaces used (${routes}): ` +
-        `room for ${free} more tenants with their own cache namespace`;
-      if (free >= KV_HEADROOM) line("Workers KV", "ready", detail);
-      else
-        line("Workers KV", "missing", detail, "delete namespaces no tenant uses, or ask Cloudflare to raise the limit");
+      const shared = namespaces.some((n) => n.title === SHARED_CACHE_KV_TITLE);
+      const used = `${namespaces.length} of ${limit.toLocaleString("en")} namespaces used (${routes})`;
+      // Past the headroom new tenants share one cache namespace (tenant create --kv): only an
+      // account with no room left for that one is not ready.
+      if (free >= KV_HEADROOM) {
+        line("Workers KV", "ready", `${used}: room for ${free} more tenants with their own cache namespace`);
+      } else if (shared || free > 0) {
+        line("Workers KV", "ready", `${used}: new tenants share the cache namespace ${SHARED_CACHE_KV_TITLE}`);
+      } else {
+        line(
+          "Workers KV",
+          "missing",
+          `${used}: no room for the shared cache namespace ${SHARED_CACHE_KV_TITLE}`,
+          "delete namespaces no tenant uses, or ask Cloudflare to raise the limit (then set WFP_KV_NAMESPACE_LIMIT)",
+        );
+      }
     } catch (error) {
       line("Workers KV", "missing", said(error), "give the token Workers KV Storage Edit");
     }

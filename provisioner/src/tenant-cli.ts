@@ -12,7 +12,7 @@ import { ConfigError, InputError, StateConflictError, TenantNotFoundError, unrea
 import { KEYS_USAGE, runKeysCli } from "./keys-cli.ts";
 import { readLocalTrafficUrl, type RouteWithLocalUrl, withLocalUrls } from "./local-urls.ts";
 import { formatProgress, type ProgressEvent } from "./progress.ts";
-import { LOCATION_HINTS, PLAN_NAMES } from "../../contracts/tenant-record.ts";
+import { KV_MODES, LOCATION_HINTS, PLAN_NAMES } from "../../contracts/tenant-record.ts";
 import {
   createTenant,
   deleteTenant,
@@ -24,6 +24,7 @@ import {
   type TenantSummary,
 } from "./tenant.ts";
 import { isLocalOnlyHostname, parseTenantId, parseTenantSpec } from "./tenant-spec.ts";
+import { KV_HEADROOM } from "./kv-namespace.ts";
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, conflict: 3, notFound: 4 } as const;
 
@@ -40,8 +41,13 @@ const USAGE = `Usage: npm run tenant -- <command> [options]
 Commands:
   create <id> --domain <host> [--domain <host> ...] [--residency eu|uk|global]
               [--plan ${PLAN_NAMES.join("|")}] [--location-hint ${LOCATION_HINTS.join("|")}]
-              [--cache on|off] [--cors-origin <origin> ...] [--rate-limit <n>/min] [--json]
+              [--cache on|off] [--kv ${KV_MODES.join("|")}] [--cors-origin <origin> ...]
+              [--rate-limit <n>/min] [--json]
       Create the tenant, or finish / repair it. Safe to re-run: a complete tenant is left as is.
+      --kv           where the tenant's cache lives: its own KV namespace (dedicated, the default),
+                     or the one namespace many tenants share, each under its own key prefix
+                     (shared). Without --kv a new tenant is shared when fewer than ${KV_HEADROOM} of the
+                     account's KV namespaces are free. Fixed at creation: a re-run keeps it.
       --cors-origin  a browser origin (https://app.acme.com) allowed to call the API; repeatable.
       --rate-limit   requests per minute for the whole tenant, instead of the plan's.
   show <id> [--json]      Everything the tenant has, checked live, and the DNS records it needs.
@@ -58,7 +64,8 @@ Target:
   default http://127.0.0.1:8788/client/v4.
   CLOUDFLARE_API_TOKEN set: Cloudflare; also needs CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_ZONE_ID.
   WFP_DISPATCH_NAMESPACE (default tenants), WFP_ROUTES_KV_ID (default: the KV namespace titled
-  wfp-routes), WFP_CNAME_TARGET, WFP_API_MAX_ATTEMPTS (default 5), WFP_API_RATE_LIMIT
+  wfp-routes), WFP_CNAME_TARGET, WFP_KV_NAMESPACE_LIMIT (default 1000, Cloudflare's; set it if
+  Cloudflare raised the account's), WFP_API_MAX_ATTEMPTS (default 5), WFP_API_RATE_LIMIT
   (default 1000/300: requests per seconds; Cloudflare allows 1,200 per 5 minutes per user, counting
   the dashboard and every other process, so the default leaves room for them).
 
@@ -74,7 +81,7 @@ type Command = (typeof COMMANDS)[number];
 
 /** Options each command accepts (besides --json and --help). */
 const COMMAND_OPTIONS: Record<Command, readonly string[]> = {
-  create: ["domain", "residency", "plan", "location-hint", "cache", "cors-origin", "rate-limit"],
+  create: ["domain", "residency", "plan", "location-hint", "cache", "kv", "cors-origin", "rate-limit"],
   show: [],
   list: [],
   delete: [],
@@ -120,6 +127,7 @@ export async function runTenantCli(argv: readonly string[], io: CliIo): Promise<
             ...(values.plan !== undefined ? { plan: values.plan } : {}),
             ...(values["location-hint"] !== undefined ? { locationHint: values["location-hint"] } : {}),
             ...(values.cache !== undefined ? { cacheMode: values.cache } : {}),
+            ...(values.kv !== undefined ? { kvMode: values.kv } : {}),
             ...(values["cors-origin"] !== undefined ? { corsOrigins: values["cors-origin"] } : {}),
             ...(values["rate-limit"] !== undefined ? { requestsPerMinute: parseRateLimit(values["rate-limit"]) } : {}),
           })
@@ -214,6 +222,7 @@ interface ParsedCommandLine {
     plan?: string | undefined;
     "location-hint"?: string | undefined;
     cache?: string | undefined;
+    kv?: string | undefined;
     "cors-origin"?: string[] | undefined;
     "rate-limit"?: string | undefined;
     json?: boolean | undefined;
@@ -233,6 +242,7 @@ function parseOptions(argv: readonly string[]) {
         plan: { type: "string" },
         "location-hint": { type: "string" },
         cache: { type: "string" },
+        kv: { type: "string" },
         "cors-origin": { type: "string", multiple: true },
         "rate-limit": { type: "string" },
         json: { type: "boolean" },
@@ -375,6 +385,8 @@ function formatCreate(result: CreateTenantResult): string {
     "",
     `Hostnames:\n${indent(formatHostnames(result))}`,
     "",
+    `${formatKv(result.resources.kv)}: ${result.kvModeReason}.`,
+    "",
     formatDns(result),
     "",
     formatResidency(result),
@@ -382,6 +394,21 @@ function formatCreate(result: CreateTenantResult): string {
     key,
     "",
   ].join("\n");
+}
+
+/**
+ * The tenant's cache namespace in one line.
+ *
+ * @example
+ *   formatKv({ title: "wfp-cache-shared", id: "9f1c", mode: "shared", prefix: "t/acme/0f2a/" })
+ *   // "KV cache shared: wfp-cache-shared (9f1c), keys under t/acme/0f2a/"
+ */
+function formatKv(kv: TenantReport["resources"]["kv"]): string {
+  if (kv === undefined) return "KV cache namespace missing";
+  const where = `${kv.title} (${kv.id})`;
+  return kv.mode === "shared"
+    ? `KV cache shared: ${where}, keys under ${kv.prefix ?? "?"}`
+    : `KV cache dedicated: ${where}`;
 }
 
 function formatShow(report: TenantReport): string {
@@ -392,12 +419,19 @@ function formatShow(report: TenantReport): string {
   const lines = [
     `Tenant ${report.id}: ${report.status}${report.complete ? ", complete" : ", INCOMPLETE"}`,
     ...(report.spec
-      ? [`  residency ${report.spec.residency}, plan ${report.spec.plan}, cache ${report.spec.cacheMode}`]
+      ? [
+          `  residency ${report.spec.residency}, plan ${report.spec.plan}, cache ${report.spec.cacheMode}, ` +
+            `KV ${report.spec.kvMode}`,
+        ]
       : []),
     ...(report.problems.length > 0 ? ["Problems:", indent(report.problems, "  - ")] : []),
     "Resources:",
     `  D1 database   ${d1}`,
-    `  KV namespace  ${r.kv ? `${r.kv.title} (${r.kv.id})` : "missing"}`,
+    `  KV namespace  ${
+      r.kv
+        ? `${r.kv.title} (${r.kv.id}${r.kv.mode === "shared" ? `, shared, keys under ${r.kv.prefix ?? "?"}` : ""})`
+        : "missing"
+    }`,
     `  Worker        ${r.script ? `${r.script.name} [${r.script.tags.join(", ")}]` : "missing"}`,
     "",
     `Hostnames:\n${r.routes.length > 0 ? indent(formatHostnames(report)) : "  (none)"}`,
@@ -412,8 +446,15 @@ function formatShow(report: TenantReport): string {
 
 function formatList(tenants: readonly TenantSummary[]): string {
   if (tenants.length === 0) return "No tenants.\n";
-  const rows = tenants.map((t) => [t.id, t.status, t.residency ?? "-", t.plan ?? "-", t.domains.join(", ") || "-"]);
-  const header = ["ID", "STATUS", "RESIDENCY", "PLAN", "DOMAINS"];
+  const rows = tenants.map((t) => [
+    t.id,
+    t.status,
+    t.residency ?? "-",
+    t.plan ?? "-",
+    t.kvMode ?? "-",
+    t.domains.join(", ") || "-",
+  ]);
+  const header = ["ID", "STATUS", "RESIDENCY", "PLAN", "KV", "DOMAINS"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");

@@ -7,6 +7,12 @@ import { tenantRecordKey } from "../../contracts/tenant-record.ts";
 
 export const TENANT_ID_PATTERN = /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/;
 
+/**
+ * The cache namespace tenants in the shared KV mode share, each under its own key prefix
+ * (contracts/cache-prefix.ts): one per account, made by the first tenant that needs it.
+ */
+export const SHARED_CACHE_KV_TITLE = "wfp-cache-shared";
+
 /** The tag every tenant script carries, so the fleet can be listed by tag. */
 export const FLEET_TAG = "wfp-tenant";
 

@@ -6,6 +6,8 @@ import { domainToASCII } from "node:url";
 import { z } from "zod";
 import { InputError } from "./errors.ts";
 import {
+  KV_MODES,
+  type KvMode,
   LOCATION_HINTS,
   type LocationHint,
   PLAN_NAMES,
@@ -185,6 +187,8 @@ export const tenantSpecSchema = z
       .enum(LOCATION_HINTS, { error: `location hint must be one of: ${LOCATION_HINTS.join(", ")}` })
       .optional(),
     cacheMode: z.enum(["on", "off"], { error: "cache must be 'on' or 'off'" }).optional(),
+    /** Where the cache lives; absent: dedicated, or shared when the account is nearly out of namespaces. */
+    kvMode: z.enum(KV_MODES, { error: `--kv must be one of: ${KV_MODES.join(", ")}` }).optional(),
     corsOrigins: z
       .array(corsOriginSchema)
       .max(50, "at most 50 --cors-origin values")
@@ -222,6 +226,8 @@ export interface ResolvedTenantSpec {
   plan: Plan;
   locationHint?: LocationHint;
   cacheMode: "on" | "off";
+  /** The tenant's own KV namespace, or the shared one under its key prefix (fixed at creation). */
+  kvMode: KvMode;
   /** Browser origins allowed to call the tenant's API (CORS); empty: none. */
   corsOrigins: string[];
   /** Replaces the plan's tenant-wide requests per minute when set. */

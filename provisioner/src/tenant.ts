@@ -19,6 +19,7 @@
  * proofs existed gets one on its next create (the record first, then the Worker and the routes).
  */
 import { ADMIN_KEY_ID, generateKey, hashKey } from "../../contracts/api-key.ts";
+import { cachePrefix, tenantCachePrefix } from "../../contracts/cache-prefix.ts";
 import type { Target } from "./config.ts";
 import { generateDispatchProof as defaultGenerateDispatchProof } from "./dispatch-proof.ts";
 import {
@@ -30,7 +31,16 @@ import {
 } from "./custom-hostname.ts";
 import { deleteD1Database, ensureD1Database, findD1Database, type D1Database } from "./d1-database.ts";
 import { InputError, StateConflictError, TenantNotFoundError } from "./errors.ts";
-import { deleteKvNamespace, ensureKvNamespace, findKvNamespace, type KvNamespace } from "./kv-namespace.ts";
+import {
+  deleteKvKeys,
+  deleteKvNamespace,
+  ensureKvNamespace,
+  findKvNamespace,
+  KV_HEADROOM,
+  KV_NAMESPACE_LIMIT,
+  listKvNamespaces,
+  type KvNamespace,
+} from "./kv-namespace.ts";
 import { applyMigrations, readMigrations, type Migration, type MigrationResult } from "./migrations.ts";
 import { StepRunner, type ProgressListener, type StepDone } from "./progress.ts";
 import {
@@ -43,7 +53,7 @@ import {
   type Region,
   type RegionalHostname,
 } from "./regional-hostname.ts";
-import type { Residency } from "../../contracts/tenant-record.ts";
+import type { KvMode, Residency } from "../../contracts/tenant-record.ts";
 import { type ResidencyProfile, residencyProfile } from "./residency.ts";
 import {
   deleteRouteRecord,
@@ -57,7 +67,7 @@ import {
 } from "./route-record-store.ts";
 import { buildTemplate, type TemplateBuild } from "./template-build.ts";
 import { acquireTenantLease, type LeaseOperation, type LeaseOptions, type TenantLease } from "./tenant-lease.ts";
-import { tenantNames, FLEET_TAG } from "./tenant-names.ts";
+import { tenantNames, FLEET_TAG, SHARED_CACHE_KV_TITLE, type TenantNames } from "./tenant-names.ts";
 import {
   deleteTenantRecord,
   listTenantIds,
@@ -121,6 +131,16 @@ export interface ResidencySummary {
   notes: readonly string[];
 }
 
+/**
+ * The tenant's cache namespace: its own (`dedicated`), or the platform's shared one, where every
+ * key the tenant's Worker writes is under `prefix`.
+ */
+export interface TenantKv extends KvNamespace {
+  mode: KvMode;
+  /** Shared mode only: `t/<id>/<D1 database id>/` (contracts/cache-prefix.ts). */
+  prefix?: string;
+}
+
 export interface RouteSummary {
   hostname: string;
   /** Undefined when the hostname has no route record. The dispatch proof is never included. */
@@ -140,7 +160,7 @@ export interface TenantReport {
   target: { kind: "local" | "cloudflare"; accountId: string; zoneId: string; dispatchNamespace: string };
   resources: {
     d1?: D1Database;
-    kv?: KvNamespace;
+    kv?: TenantKv;
     script?: { name: string; tags: string[]; templateTag?: string };
     customHostnames: CustomHostname[];
     regionalHostnames: Array<RegionalHostname & { regionLabel?: string }>;
@@ -160,6 +180,8 @@ export interface CreateTenantResult extends TenantReport {
   adminKey?: string;
   adminKeyStatus: "new" | "unchanged";
   templateTag: string;
+  /** Why the tenant's cache is in its KV mode (asked for, kept, or chosen from the account's headroom). */
+  kvModeReason: string;
 }
 
 export interface DeleteTenantResult {
@@ -177,6 +199,7 @@ export interface TenantSummary {
   status: "active" | "provisioning" | "orphaned";
   residency?: Residency;
   plan?: string;
+  kvMode?: KvMode;
   domains: string[];
   updatedAt?: string;
 }
@@ -266,7 +289,8 @@ async function convergeTenant(
       }
       routes.set(hostname, lookup);
     }
-    const spec = resolveSpec(requested, record);
+    const kv = await chooseKvMode(target, names, requested.kvMode, record);
+    const spec = resolveSpec(requested, record, kv.mode);
     const profile = residencyProfile(spec.residency, spec.locationHint ? { locationHint: spec.locationHint } : {});
     const region = profile.regionalHostname ? await findRegion(target, profile.regionalHostname) : undefined;
     // An eu or uk tenant's hostnames point at its residency's regional target; a global one's at
@@ -277,12 +301,12 @@ async function convergeTenant(
         : regionalCnameTarget(spec.residency as "eu" | "uk", await zoneNameOf(target));
     const free = [...routes.values()].filter((l) => l.kind === "absent").length;
     return {
-      value: { record, routes, spec, profile, region, cname },
+      value: { record, routes, spec, profile, region, cname, kv },
       outcome: "checked",
       detail: free === routes.size ? "free" : `${routes.size - free} already routed to ${requested.id}`,
     };
   });
-  const { record: previous, routes, spec, profile, region, cname } = plan;
+  const { record: previous, routes, spec, profile, region, cname, kv: kvChoice } = plan;
 
   const wasActive = previous?.status === "active";
   const keepKey = wasActive && previous.adminKeyHash !== undefined;
@@ -344,9 +368,17 @@ async function convergeTenant(
       : { value: outcome.results, outcome: "unchanged", detail: `${outcome.alreadyApplied.length} already applied` };
   });
 
-  const namespace = await steps.run("kv", `KV namespace ${names.kvNamespace}`, async () => {
-    const { namespace, action } = await ensureKvNamespace(target, names.kvNamespace);
-    return { value: namespace, outcome: action, detail: `cache ${spec.cacheMode}` };
+  // Shared mode: the platform's one cache namespace, every key of this tenant under a prefix that
+  // names its database too, so a tenant created again under the same id starts with an empty cache.
+  const shared = spec.kvMode === "shared";
+  const prefix = shared ? cachePrefix(spec.id, database.id) : undefined;
+  const kvTitle = shared ? SHARED_CACHE_KV_TITLE : names.kvNamespace;
+  const namespace = await steps.run("kv", `KV namespace ${kvTitle}`, async () => {
+    const known = kvChoice.known === undefined ? undefined : kvChoice.known[spec.kvMode];
+    const { namespace, action } = await ensureKvNamespace(target, kvTitle, known);
+    const where = shared ? `shared, keys under ${prefix}` : "dedicated";
+    const why = kvChoice.automatic ? ` (${kvChoice.reason})` : "";
+    return { value: namespace, outcome: action, detail: `${where}${why}, cache ${spec.cacheMode}` };
   });
 
   const scriptTags = [...names.scriptTags, build.tag];
@@ -356,6 +388,7 @@ async function convergeTenant(
       {
         d1DatabaseId: database.id,
         kvNamespaceId: namespace.id,
+        ...(prefix === undefined ? {} : { cachePrefix: prefix }),
         tenantId: spec.id,
         templateVersion: build.version,
         residency: spec.residency,
@@ -450,7 +483,7 @@ async function convergeTenant(
 
   const resources: TenantRecord["resources"] = {
     d1: { name: database.name, id: database.id, jurisdiction: database.jurisdiction ?? null },
-    kv: { title: namespace.title, id: namespace.id },
+    kv: { title: namespace.title, id: namespace.id, ...(prefix === undefined ? {} : { prefix }) },
     script: { name: names.script, tag: build.tag, metadataFingerprint: script.fingerprint },
     customHostnames: customHostnames.map((h) => ({ hostname: h.hostname, id: h.id })),
     ...(previous?.resources.regionalHostnames ? { regionalHostnames: previous.resources.regionalHostnames } : {}),
@@ -485,7 +518,7 @@ async function convergeTenant(
     target: targetSummary(target),
     resources: {
       d1: database,
-      kv: namespace,
+      kv: { ...namespace, mode: spec.kvMode, ...(prefix === undefined ? {} : { prefix }) },
       script: { name: script.name, tags: script.tags, templateTag: build.tag },
       customHostnames,
       regionalHostnames,
@@ -499,7 +532,50 @@ async function convergeTenant(
     ...(adminKey === undefined ? {} : { adminKey }),
     adminKeyStatus: adminKey === undefined ? "unchanged" : "new",
     templateTag: build.tag,
+    kvModeReason: kvChoice.reason,
   };
+}
+
+/** Create's decision on where the tenant's cache lives, and what deciding it found. */
+interface KvChoice {
+  mode: KvMode;
+  /** Why, as the output says it. */
+  reason: string;
+  /** True when neither the operator nor the tenant record chose: the account's headroom did. */
+  automatic: boolean;
+  /** What the account's listing found under each mode's title (null: not there); absent: not listed. */
+  known?: Record<KvMode, KvNamespace | null>;
+}
+
+/**
+ * Where a tenant's cache lives. An existing tenant keeps its mode (resolveSpec refuses another);
+ * `--kv` decides for a new one; otherwise dedicated, unless fewer than KV_HEADROOM namespaces are
+ * left under the account's limit. That is read from one listing of the account's namespaces, the
+ * listing a new tenant's create made anyway to find its namespace (which the KV step then reuses),
+ * so deciding costs no extra call.
+ */
+async function chooseKvMode(
+  target: Target,
+  names: TenantNames,
+  requested: KvMode | undefined,
+  record: TenantRecord | undefined,
+): Promise<KvChoice> {
+  if (record)
+    return { mode: record.spec.kvMode, reason: "the tenant's KV mode since it was created", automatic: false };
+  if (requested) return { mode: requested, reason: `asked for with --kv ${requested}`, automatic: false };
+  const all = await listKvNamespaces(target);
+  const known: Record<KvMode, KvNamespace | null> = {
+    dedicated: all.find((ns) => ns.title === names.kvNamespace) ?? null,
+    shared: all.find((ns) => ns.title === SHARED_CACHE_KV_TITLE) ?? null,
+  };
+  // Its own namespace from an earlier run that left no record: keep using it.
+  if (known.dedicated) return { mode: "dedicated", reason: "its namespace exists already", automatic: true, known };
+  const limit = target.kvNamespaceLimit ?? KV_NAMESPACE_LIMIT;
+  const free = limit - all.length;
+  const counted = `${free} of the account's ${limit.toLocaleString("en")} KV namespaces free`;
+  return free < KV_HEADROOM
+    ? { mode: "shared", reason: `chosen automatically: ${counted}, fewer than ${KV_HEADROOM}`, automatic: true, known }
+    : { mode: "dedicated", reason: `the default: ${counted}`, automatic: false, known };
 }
 
 /**
@@ -509,6 +585,7 @@ async function convergeTenant(
 function resolveSpec(
   requested: ReturnType<typeof parseTenantSpec>,
   record: TenantRecord | undefined,
+  kvMode: KvMode,
 ): ResolvedTenantSpec {
   if (record) {
     const problems: string[] = [];
@@ -521,11 +598,17 @@ function resolveSpec(
     const had = [...record.spec.domains].sort().join(", ");
     const wants = [...requested.domains].sort().join(", ");
     if (had !== wants) problems.push(`its domains are ${had}, this request has ${wants}`);
+    if (requested.kvMode !== undefined && requested.kvMode !== record.spec.kvMode) {
+      problems.push(
+        `its KV mode is ${record.spec.kvMode} and cannot change in place ` +
+          `(its cache lives in ${record.spec.kvMode === "shared" ? "the shared namespace" : "its own namespace"})`,
+      );
+    }
     if (problems.length > 0) {
       throw new StateConflictError(
         `tenant '${requested.id}' already exists (${record.status}) and ${problems.join("; ")}. ` +
-          `Re-run create with the tenant's current domains and residency to finish or repair it, ` +
-          `or delete the tenant first to start over.`,
+          `Re-run create with the tenant's current domains, residency and KV mode (or no --kv) to finish or ` +
+          `repair it, or delete the tenant first to start over.`,
       );
     }
   }
@@ -540,6 +623,7 @@ function resolveSpec(
     plan: requested.plan ?? record?.spec.plan ?? DEFAULT_PLAN,
     ...(residency === "global" ? { locationHint: profile.d1.primaryLocationHint! } : {}),
     cacheMode: requested.cacheMode ?? record?.spec.cacheMode ?? profile.defaultCacheMode,
+    kvMode,
     corsOrigins: requested.corsOrigins ?? record?.spec.corsOrigins ?? [],
     ...(requestsPerMinute !== undefined ? { requestsPerMinute } : {}),
   };
@@ -569,6 +653,7 @@ function canonicalSpec(s: ResolvedTenantSpec): unknown {
     s.plan,
     s.locationHint ?? null,
     s.cacheMode,
+    s.kvMode,
     [...(s.corsOrigins ?? [])].sort(),
     s.requestsPerMinute ?? null,
   ];
@@ -716,7 +801,15 @@ export async function showTenant(id: string, deps: TenantDeps): Promise<TenantRe
   const domains = record ? record.spec.domains : await findRoutedHostnames(target, tenantId);
 
   const d1 = await findD1Database(target, names.d1Database);
-  const kv = await findKvNamespace(target, names.kvNamespace);
+  // A shared-mode tenant's cache is the shared namespace under its prefix; without a record the
+  // mode is unknown, and only a namespace of its own says anything of it.
+  const shared = record?.spec.kvMode === "shared";
+  const ownKv = shared ? undefined : await findKvNamespace(target, names.kvNamespace);
+  const sharedKv = shared ? await findKvNamespace(target, SHARED_CACHE_KV_TITLE) : undefined;
+  const prefix = record?.resources.kv?.prefix;
+  const kv: TenantKv | undefined = shared
+    ? sharedKv && { ...sharedKv, mode: "shared", ...(prefix === undefined ? {} : { prefix }) }
+    : ownKv && { ...ownKv, mode: "dedicated" };
   const tags = await getWorkerScriptTags(target, names.script);
   const customHostnames: CustomHostname[] = [];
   const routes: RouteSummary[] = [];
@@ -751,14 +844,20 @@ export async function showTenant(id: string, deps: TenantDeps): Promise<TenantRe
     }
   }
 
-  if (!record && !d1 && !kv && tags === undefined && customHostnames.length === 0) {
+  if (!record && !d1 && !ownKv && tags === undefined && customHostnames.length === 0) {
     throw new TenantNotFoundError(tenantId);
   }
   if (!record) problems.unshift("no tenant record: resources exist without one (re-run create to repair, or delete)");
   else if (record.status !== "active")
     problems.unshift("provisioning did not finish: re-run create with the same spec");
   if (!d1) problems.push(`D1 database ${names.d1Database} is missing`);
-  if (!kv) problems.push(`KV namespace ${names.kvNamespace} is missing`);
+  if (shared) {
+    if (!sharedKv) problems.push(`the shared KV namespace ${SHARED_CACHE_KV_TITLE} is missing: re-run create`);
+    // The prefix is recorded when the tenant becomes active; before that, "did not finish" says it.
+    if (record?.status === "active" && d1 && prefix !== cachePrefix(tenantId, d1.id)) {
+      problems.push(`the cache prefix is not the one of database ${d1.id}: re-run create`);
+    }
+  } else if (!ownKv) problems.push(`KV namespace ${names.kvNamespace} is missing`);
   if (tags === undefined) problems.push(`Worker ${names.script} is missing`);
 
   const templateTag = tags?.find((t) => t.startsWith("tpl-"));
@@ -815,6 +914,7 @@ export async function listTenants(deps: TenantDeps): Promise<TenantSummary[]> {
       status: record.status,
       residency: record.spec.residency,
       plan: record.spec.plan,
+      kvMode: record.spec.kvMode,
       domains: record.spec.domains,
       updatedAt: record.updatedAt,
     });
@@ -899,10 +999,30 @@ async function removeTenant(tenantId: string, deps: TenantDeps, steps: StepRunne
     value: undefined,
     outcome: await deleteWorkerScript(target, names.script),
   }));
-  await steps.run("kv", `KV namespace ${names.kvNamespace}`, async () => ({
-    value: undefined,
-    outcome: await deleteKvNamespace(target, names.kvNamespace),
-  }));
+  // A tenant record says the mode; without one, both are cleaned up.
+  const mode = record?.spec.kvMode;
+  if (mode !== "shared") {
+    await steps.run("kv", `KV namespace ${names.kvNamespace}`, async () => ({
+      value: undefined,
+      outcome: await deleteKvNamespace(target, names.kvNamespace),
+    }));
+  }
+  if (mode !== "dedicated") {
+    // Its entries in the shared namespace, of every incarnation of the id; never the namespace,
+    // which other tenants use. KV lists eventually: an entry written in the last minute may be
+    // missed, and then expires with its TTL, under a prefix no later tenant asks for.
+    const everyIncarnation = tenantCachePrefix(tenantId);
+    await steps.run("kv", `KV keys ${everyIncarnation} in ${SHARED_CACHE_KV_TITLE}`, async () => {
+      const sharedKv = await findKvNamespace(target, SHARED_CACHE_KV_TITLE);
+      if (!sharedKv) return { value: undefined, outcome: "already gone", detail: "no shared namespace" };
+      const count = await deleteKvKeys(target, sharedKv.id, everyIncarnation);
+      return {
+        value: undefined,
+        outcome: count > 0 ? "deleted" : "already gone",
+        detail: `${count} key(s); the shared namespace stays`,
+      };
+    });
+  }
   await steps.run("d1", `D1 database ${names.d1Database}`, async () => {
     const outcome = await deleteD1Database(target, names.d1Database);
     return { value: undefined, outcome, ...(outcome === "deleted" ? { detail: "with all its data" } : {}) };

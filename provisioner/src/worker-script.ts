@@ -39,6 +39,11 @@ export type ScriptMetadata = Omit<SdkScriptMetadata, "bindings"> & {
 export interface TenantScriptEnv {
   d1DatabaseId: string;
   kvNamespaceId: string;
+  /**
+   * Shared KV mode: the prefix of every cache key (`CACHE_PREFIX`). Absent in dedicated mode, so
+   * those tenants' upload metadata (and its fingerprint) is what it was before the shared mode.
+   */
+  cachePrefix?: string;
   tenantId: string;
   templateVersion: string;
   residency: Residency;
@@ -72,6 +77,9 @@ export function tenantScriptMetadata(
       { type: "plain_text", name: "TEMPLATE_VERSION", text: env.templateVersion },
       { type: "plain_text", name: "RESIDENCY", text: env.residency },
       { type: "plain_text", name: "CACHE_MODE", text: env.cacheMode },
+      ...(env.cachePrefix === undefined
+        ? []
+        : [{ type: "plain_text" as const, name: "CACHE_PREFIX", text: env.cachePrefix }]),
       { type: "secret_text", name: "ADMIN_KEY_HASH", text: env.adminKeyHash },
       { type: "secret_text", name: "DISPATCH_PROOF", text: env.dispatchProof },
     ],

@@ -4,12 +4,14 @@ import type { RequestIdVariables } from "./request-id.ts";
 export interface TenantBindings {
   /** The tenant's own D1 database (`wfp-tenant-<id>`). */
   DB: D1Database;
-  /** The tenant's own KV namespace (`wfp-tenant-<id>-cache`). */
+  /** The tenant's cache: its own KV namespace (`wfp-tenant-<id>-cache`) or the shared one (`wfp-cache-shared`). */
   CACHE: KVNamespace;
   TENANT_ID: string;
   TEMPLATE_VERSION: string;
   RESIDENCY: "eu" | "uk" | "global";
   CACHE_MODE: "on" | "off";
+  /** Shared KV mode: the prefix of every cache key (contracts/cache-prefix.ts); absent or "" otherwise. */
+  CACHE_PREFIX?: string;
   /** Lower-case hex sha-256 of the tenant's admin API key (secret). */
   ADMIN_KEY_HASH: string;
   /** The per-tenant secret the dispatcher sends as `x-wfp-proof`; requests without it are refused (secret). */

@@ -1,9 +1,9 @@
 /**
  * The local platform answers every call the provisioner makes as the `cloudflare` SDK types it:
  * the provisioner's real flows (platform init on an empty account, then again; platform check;
- * tenant create for eu, uk and global tenants, an adopted database whose read replication is set,
- * a regional target moved to its region; re-runs, show, list, keys, delete) run against a local platform through a recording fetch, and each answer
- * is checked with tsc against its row of tests/support/sdk-calls.ts (field names and types, the
+ * tenant create for eu, uk, global and shared-cache tenants, an adopted database whose read
+ * replication is set, a regional target moved to its region; re-runs, show, list, keys, delete) run
+ * against a local platform through a recording fetch, and each answer is checked with tsc against its row of tests/support/sdk-calls.ts (field names and types, the
  * envelope, result_info for paged lists, the error envelope). A call with no row fails, and so does
  * a row no flow answered, so neither the imitation nor the table can drift from the SDK unnoticed.
  */
@@ -89,6 +89,15 @@ describe("the local platform's answers match the cloudflare SDK's types", () => 
     expect(await tenant(eu)).not.toContain("read replication set to");
     await tenant(["create", "contract-uk", "--domain", "registry.contract-uk.localhost", "--residency", "uk"]);
     await tenant(["create", "contract-global", "--domain", "registry.contract-global.localhost"]);
+    // A shared-cache tenant, with a cached entry for delete to remove (the keys list and bulk delete).
+    await tenant(["create", "contract-shared", "--domain", "registry.contract-shared.localhost", "--kv", "shared"]);
+    const namespaces = await cf.kv.namespaces.list({ account_id: platform.accountId, per_page: 100 });
+    const shared = namespaces.result.find((n) => n.title === "wfp-cache-shared")!;
+    const key = encodeURIComponent("t/contract-shared/x/doc");
+    await cf.put(`/accounts/${platform.accountId}/storage/kv/namespaces/${shared.id}/values/${key}`, {
+      body: "cached",
+    });
+    await tenant(["delete", "contract-shared"]);
 
     // Given the zone, the provisioner reads its name (GET /zones/:id).
     await tenant(["show", "contract-eu"], { CLOUDFLARE_ZONE_ID: platform.zoneId });

@@ -47,6 +47,46 @@ describe("account limits", () => {
     expect((await requestTenant(p.trafficUrl, "registry.first.localhost", "GET", "/health")).status).toBe(200);
   });
 
+  it(`KV namespaces: with fewer than 10 left, a new tenant shares the cache namespace unless told otherwise, \
+and says so`, async () => {
+    // 13 namespaces: the routing store and two dedicated tenants leave 10, then 9 after a third.
+    const p = await start({ kvNamespaces: 13 });
+    const env = { WFP_KV_NAMESPACE_LIMIT: "13" };
+    const create = (id: string, ...extra: string[]) =>
+      runTenant(p.apiUrl, ["create", id, "--domain", `registry.${id}.localhost`, ...extra], env);
+    for (const id of ["one", "two"]) {
+      const created = await create(id);
+      expect(created.code, created.stderr).toBe(EXIT.ok);
+      expect(created.stdout).toMatch(
+        /^KV cache dedicated: wfp-tenant-\w+-cache \(\w+\): the default: 1\d of the account/m,
+      );
+    }
+    const three = await create("three", "--kv", "dedicated");
+    expect(three.stdout).toMatch(/^KV cache dedicated: .*: asked for with --kv dedicated\.$/m);
+
+    const four = await create("four");
+    expect(four.code, four.stderr).toBe(EXIT.ok);
+    expect(four.stdout).toMatch(
+      new RegExp(
+        String.raw`^✓ KV namespace wfp-cache-shared \(created, shared, keys under t/four/[0-9a-f-]+/ ` +
+          String.raw`\(chosen automatically: 9 of the account's 13 KV namespaces free, fewer than 10\), cache on\)`,
+        "m",
+      ),
+    );
+    expect(four.stdout).toMatch(/^KV cache shared: wfp-cache-shared .*: chosen automatically: 9 of the account's 13/m);
+    const five = await create("five", "--json");
+    expect(five.code, five.stderr).toBe(EXIT.ok);
+    expect(JSON.parse(five.stdout)).toMatchObject({
+      spec: { kvMode: "shared" },
+      resources: { kv: { title: "wfp-cache-shared", mode: "shared" } },
+      kvModeReason: "chosen automatically: 8 of the account's 13 KV namespaces free, fewer than 10",
+    });
+    // A re-run keeps the mode, whatever the headroom now.
+    const again = await create("two", "--json");
+    expect(JSON.parse(again.stdout)).toMatchObject({ changed: false, spec: { kvMode: "dedicated" } });
+    expect((await requestTenant(p.trafficUrl, "registry.five.localhost", "GET", "/health")).status).toBe(200);
+  });
+
   it("D1 databases: a create past the limit is refused with 7406 and told what to do", async () => {
     const p = await start({ d1Databases: 1 });
     expect((await runTenant(p.apiUrl, ["create", "one", "--domain", "registry.one.localhost"])).code).toBe(EXIT.ok);

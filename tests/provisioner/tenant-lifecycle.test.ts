@@ -172,10 +172,10 @@ describe("tenant lifecycle through the CLI", () => {
     const list = await tenant(["list", "--json"]);
     expect(JSON.parse(list.stdout)).toMatchObject({
       ok: true,
-      tenants: [{ id: "acme", status: "active", residency: "uk", plan: "standard", domains }],
+      tenants: [{ id: "acme", status: "active", residency: "uk", plan: "standard", kvMode: "dedicated", domains }],
     });
     expect((await tenant(["list"])).stdout).toMatch(
-      /^acme {2}active {2}uk {9}standard {2}registry\.acme\.localhost, schemas\.acme\.localhost$/m,
+      /^acme {2}active {2}uk {9}standard {2}dedicated {2}registry\.acme\.localhost, schemas\.acme\.localhost$/m,
     );
   });
 

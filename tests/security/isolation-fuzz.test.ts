@@ -1,6 +1,7 @@
 /**
  * Isolation fuzz (issue 5, section 7): three tenants provisioned on the local platform (real
- * dispatcher, real workerd, one D1 and KV each), seeded through both APIs with unique markers,
+ * dispatcher, real workerd, one D1 each; alpha with a KV namespace of its own, bravo and charlie in
+ * the shared KV mode, one namespace under a key prefix each), seeded through both APIs with unique markers,
  * then fast-check generates requests through the dispatcher that try to reach one tenant's data
  * from another: spoofed Host (other tenant, unknown, mixed case, trailing dot, port, punycode,
  * suffix and prefix tricks), X-Forwarded-Host / Forwarded / X-Original-Host / x-wfp-* /
@@ -17,6 +18,14 @@
  * 5xx; every legitimate read is a 200 that carries its own tenant's data. At the end each
  * tenant's state, read with its own key, holds all of its seed, none of another tenant's markers,
  * and only the writes its own keys made.
+ *
+ * The shared KV mode (issue 11.7): before the run, canaries are planted in the shared namespace,
+ * copies of a shared tenant's real cache entry (its exact key after the prefix, its row's exact
+ * facts) with another body, under the other shared tenant's prefix and under no prefix: a Worker
+ * that read outside its own prefix would answer a canary, and none may appear in any answer.
+ * After the run every key of the shared namespace but the canaries is under a shared tenant's
+ * prefix, holds only that tenant's data, and each prefix holds some (the oracle is not blind);
+ * alpha's own namespace holds no other tenant's data.
  *
  * Requests workerd cannot make a URL of (a Host with `%`, a space, userinfo, a list or latin-1; an
  * absolute-form or `*` target) never reach a Worker locally: they are a small group of their own,
@@ -43,6 +52,8 @@ const { runs: RUNS, seed: SEED } = fuzzSettings({ runs: 10_000 });
 const CONCURRENCY = 24;
 const TENANTS = ["alpha", "bravo", "charlie"] as const;
 type TenantId = (typeof TENANTS)[number];
+/** The tenants created with `--kv shared`: their cache is one namespace, under a prefix each. */
+const SHARED_KV: readonly TenantId[] = ["bravo", "charlie"];
 const hostOf = (t: TenantId) => `registry.${t}.localhost`;
 const KEY_KINDS = ["admin", "read", "write", "revoked", "expired"] as const;
 type KeyKind = (typeof KEY_KINDS)[number];
@@ -58,12 +69,18 @@ interface Seeded {
   subject: string;
   keyIds: string[];
   compatibility: string;
+  /** Its cache namespace, and in the shared mode the prefix of its keys ("" otherwise). */
+  kv: { id: string; prefix: string };
 }
 
 let platform: LocalPlatform;
 let stateDir: string;
 let agent: Agent;
+let cf: Cloudflare;
 const tenants = {} as Record<TenantId, Seeded>;
+/** Planted in the shared namespace where only a Worker reading outside its prefix finds them. */
+const canaries: string[] = [];
+const canaryKeys = new Set<string>();
 
 interface Reply {
   status: number;
@@ -137,7 +154,7 @@ beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-isolation-fuzz-"));
   platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
   agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
+  cf = new Cloudflare({ apiToken: "local", baseURL: platform.apiUrl, maxRetries: 0 });
   const compatibilities = ["FULL", "FORWARD", "NONE"];
   for (const [index, id] of TENANTS.entries()) {
     // A rate limit far above the fuzz's pace: the limits have their own tests, this one wants answers.
@@ -150,10 +167,17 @@ beforeAll(async () => {
       "global",
       "--rate-limit",
       "1000000/min",
+      "--kv",
+      SHARED_KV.includes(id) ? "shared" : "dedicated",
       "--json",
     ]);
     expect(created.code, created.stderr).toBe(EXIT.ok);
-    const admin = (JSON.parse(created.stdout) as { adminKey: string }).adminKey;
+    const result = JSON.parse(created.stdout) as {
+      adminKey: string;
+      resources: { kv: { id: string; mode: string; prefix?: string } };
+    };
+    const admin = result.adminKey;
+    expect(result.resources.kv.mode).toBe(SHARED_KV.includes(id) ? "shared" : "dedicated");
     const routing = await cf.kv.namespaces.values.get(`host:${hostOf(id)}`, {
       account_id: platform.accountId,
       namespace_id: platform.routesNamespaceId,
@@ -170,6 +194,7 @@ beforeAll(async () => {
       subject: `S-${mark}-value`,
       keyIds: ["admin"],
       compatibility: compatibilities[index]!,
+      kv: { id: result.resources.kv.id, prefix: result.resources.kv.prefix ?? "" },
     };
     tenants[id] = seed;
     const product = await call(id, "POST", "/api/products", { name: seed.productName, description: `D-${mark}` });
@@ -231,7 +256,55 @@ beforeAll(async () => {
       `${id}: read key`,
     ).toBe(200);
   }
+  await plantCanaries();
 }, 180_000);
+
+/** Every key (name) of a KV namespace under `prefix`, through the Cloudflare API. */
+async function kvKeys(namespaceId: string, prefix = ""): Promise<string[]> {
+  const names: string[] = [];
+  for await (const key of cf.kv.namespaces.keys.list(namespaceId, {
+    account_id: platform.accountId,
+    ...(prefix === "" ? {} : { prefix }),
+  }))
+    names.push(key.name);
+  return names;
+}
+
+async function kvValue(namespaceId: string, key: string): Promise<string> {
+  const value = await cf.kv.namespaces.values.get(key, { account_id: platform.accountId, namespace_id: namespaceId });
+  return value.text();
+}
+
+/**
+ * For each shared-mode tenant, its product's real cache entry copied, with a canary for a body,
+ * under every other shared tenant's prefix and under no prefix: the key and the row facts the
+ * tenant's Worker asks for and checks, so only the prefix keeps it from answering the canary.
+ */
+async function plantCanaries(): Promise<void> {
+  for (const t of SHARED_KV) {
+    const { kv, productId } = tenants[t];
+    const own = await pollUntil(
+      async () => {
+        await call(t, "GET", `/api/products/${productId}`);
+        return (await kvKeys(kv.id, kv.prefix)).find((key) => key.includes(`/${productId}/`));
+      },
+      (key) => key !== undefined,
+    );
+    expect(own, `${t}'s cache entry for its product`).toBeDefined();
+    const entry = JSON.parse(await kvValue(kv.id, own!)) as { body: Record<string, unknown> };
+    const rest = own!.slice(kv.prefix.length);
+    for (const other of ["", ...SHARED_KV.filter((o) => o !== t).map((o) => tenants[o].kv.prefix)]) {
+      const canary = `CANARY${t}in${other === "" ? "none" : other.split("/")[1]}${randomBytes(4).toString("hex")}`;
+      await cf.kv.namespaces.values.update(`${other}${rest}`, {
+        account_id: platform.accountId,
+        namespace_id: kv.id,
+        value: JSON.stringify({ ...entry, body: { ...entry.body, name: canary } }),
+      });
+      canaries.push(canary);
+      canaryKeys.add(`${other}${rest}`);
+    }
+  }
+}
 
 afterAll(async () => {
   agent?.destroy();
@@ -820,6 +893,12 @@ no write lands in another, no 5xx, every answer the platform's, every legitimate
           leaks.push(`a secret in the answer to ${described}`);
         }
       }
+      for (const canary of canaries) {
+        if (reply.text.includes(canary)) {
+          tally.leaks += 1;
+          leaks.push(`a cache entry outside its tenant's prefix (${canary}) in the answer to ${described}`);
+        }
+      }
     }
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -857,9 +936,37 @@ no write lands in another, no 5xx, every answer the platform's, every legitimate
     if (readKey?.status !== "active") misplaced.push(`${t}'s read key is ${String(readKey?.status)}`);
   }
 
+  // Where every cache entry landed: in the shared namespace under a shared tenant's prefix, holding
+  // only that tenant's data; in alpha's own namespace, only alpha's.
+  const sharedNamespace = tenants[SHARED_KV[0]!].kv.id;
+  const kvEntries = new Map<TenantId, number>();
+  for (const key of await kvKeys(sharedNamespace)) {
+    if (canaryKeys.has(key)) continue;
+    const owner = SHARED_KV.find((t) => key.startsWith(tenants[t].kv.prefix));
+    if (owner === undefined) {
+      misplaced.push(`shared KV key ${key} is under no shared tenant's prefix`);
+      continue;
+    }
+    kvEntries.set(owner, (kvEntries.get(owner) ?? 0) + 1);
+    const stored = `${key}\n${await kvValue(sharedNamespace, key)}`;
+    for (const other of TENANTS.filter((o) => o !== owner))
+      for (const marker of tenants[other].markers)
+        if (stored.includes(marker)) misplaced.push(`${owner}'s KV key ${key} holds ${other}'s ${marker}`);
+  }
+  for (const t of SHARED_KV)
+    if ((kvEntries.get(t) ?? 0) === 0)
+      misplaced.push(`${t} has no cache entry under its prefix ${tenants[t].kv.prefix}`);
+  for (const key of await kvKeys(tenants.alpha.kv.id)) {
+    const stored = `${key}\n${await kvValue(tenants.alpha.kv.id, key)}`;
+    for (const other of SHARED_KV)
+      for (const marker of tenants[other].markers)
+        if (stored.includes(marker)) misplaced.push(`alpha's KV key ${key} holds ${other}'s ${marker}`);
+  }
+
   const summary =
     `isolation fuzz: seed=${SEED} runs=${RUNS} tenants=${TENANTS.length} requests=${tally.requests} ` +
-    `leaks=${tally.leaks} misplaced-writes=${misplaced.length} 5xx=${tally.status5xx} ` +
+    `leaks=${tally.leaks} misplaced-writes=${misplaced.length} canaries=${canaries.length} ` +
+    `shared-kv-entries=${JSON.stringify(Object.fromEntries(kvEntries))} 5xx=${tally.status5xx} ` +
     `not-the-platform's=${notAnswered.length - tally.status5xx} legitimate=${tally.legitimate} ` +
     `legitimate-refused=${legitimateRefused.length} own-data-answers=${tally.ownDataSeen} ` +
     `refused-by-client=${tally.clientErrors} seconds=${seconds.toFixed(1)} ` +

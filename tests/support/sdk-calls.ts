@@ -267,6 +267,14 @@ export const SDK_CALLS: readonly SdkCall[] = [
     envelope: "body",
     type: sdk("addressing/regional-hostnames/regional-hostnames", "RegionalHostnameDeleteResponse"),
   },
+  {
+    sdk: "client.kv.namespaces.bulkDelete",
+    method: "POST",
+    path: `${KV}/:namespace_id/bulk/delete`,
+    envelope: "object",
+    type: `${sdk("kv/namespaces/namespaces", "NamespaceBulkDeleteResponse")} | null`,
+  },
+
   // platform init (platform-init.ts): the dispatch namespace, the dispatcher, its route, DNS, the fallback origin.
   {
     sdk: "client.workersForPlatforms.dispatch.namespaces.get",

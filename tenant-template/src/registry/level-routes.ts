@@ -33,11 +33,12 @@ import { REGISTRY_LEVELS, versionLevel, type RegistryLevel } from "./registry-le
 import { checkVersionWrite, type VersionFacts } from "./version-rules.ts";
 
 /**
- * What the registry routes need of the Worker: the database, the read cache's KV and mode (the
- * provisioner sets CACHE_MODE from the tenant's residency), a request id and a D1 session.
+ * What the registry routes need of the Worker: the database, the read cache's KV, mode and key
+ * prefix (the provisioner sets CACHE_MODE from the tenant's residency, CACHE_PREFIX in the shared
+ * KV mode), a request id and a D1 session.
  */
 export type RegistryEnv = {
-  Bindings: { DB: D1Database; CACHE?: KVNamespace; CACHE_MODE?: string };
+  Bindings: { DB: D1Database; CACHE?: KVNamespace; CACHE_MODE?: string; CACHE_PREFIX?: string; TENANT_ID?: string };
   Variables: RequestIdVariables & D1SessionVariables;
 };
 
