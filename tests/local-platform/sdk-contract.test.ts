@@ -3,8 +3,9 @@
  * the provisioner's real flows (platform init on an empty account, then again; platform check;
  * tenant create for eu, uk, global and shared-cache tenants, an adopted database whose read
  * replication is set, a regional target moved to its region; re-runs, show, list, keys, delete) run
- * against a local platform through a recording fetch, and each answer is checked with tsc against its row of tests/support/sdk-calls.ts (field names and types, the
- * envelope, result_info for paged lists, the error envelope). A call with no row fails, and so does
+ * against a local platform through a recording fetch, and each answer is checked with tsc against
+ * its row of tests/support/sdk-calls.ts (field names and types, the envelope, result_info for paged
+ * lists, the error envelope). A call with no row fails, and so does
  * a row no flow answered, so neither the imitation nor the table can drift from the SDK unnoticed.
  */
 import Cloudflare from "cloudflare";
