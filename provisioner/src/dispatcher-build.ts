@@ -30,6 +30,17 @@ export interface DispatcherBuild {
   hash: string;
 }
 
+/**
+ * The dispatcher's script name (wrangler's `name`), without building it.
+ *
+ * @example await readDispatcherName() // "wfp-dispatcher"
+ */
+export async function readDispatcherName(dir: string = DEFAULT_DISPATCHER_DIR): Promise<string> {
+  const path = join(dir, "wrangler.jsonc");
+  const { name } = await readWranglerConfig(path);
+  return typeof name === "string" ? name : fail(path, "needs a name");
+}
+
 function fail(path: string, what: string): never {
   throw new Error(`${path}: ${what}`);
 }
@@ -43,7 +54,7 @@ function fail(path: string, what: string): never {
 export async function buildDispatcher(dir: string = DEFAULT_DISPATCHER_DIR): Promise<DispatcherBuild> {
   const path = join(dir, "wrangler.jsonc");
   const config = await readWranglerConfig(path);
-  const name = typeof config.name === "string" ? config.name : fail(path, "needs a name");
+  const name = await readDispatcherName(dir);
   const main = typeof config.main === "string" ? config.main : fail(path, "needs main");
   const compatibilityDate =
     typeof config.compatibility_date === "string" ? config.compatibility_date : fail(path, "needs compatibility_date");

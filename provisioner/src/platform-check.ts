@@ -14,6 +14,8 @@ import { ROUTES_KV_TITLE, type TargetSettings } from "./config.ts";
 import { KV_HEADROOM } from "./kv-namespace.ts";
 import { SHARED_CACHE_KV_TITLE } from "./tenant-names.ts";
 import { residencyProfile } from "./residency.ts";
+import { CATCH_ALL_ROUTE } from "./worker-route.ts";
+import { readDispatcherName } from "./dispatcher-build.ts";
 
 /** Cloudflare's account limit on D1 databases the platform grows into (not readable through the API). */
 export const D1_DATABASE_LIMIT = 50_000;
@@ -254,6 +256,27 @@ export async function checkPlatform(
     }
   }
 
+  if (zoneId !== undefined) {
+    // platform init's `*/*` route: a route the zone already gives another Worker, init refuses.
+    try {
+      const dispatcher = await readDispatcherName();
+      const routes = (await client.workers.routes.list({ zone_id: zoneId })).getPaginatedItems();
+      const catchAll = routes.find((r) => r.pattern === CATCH_ALL_ROUTE);
+      if (catchAll === undefined) line("Workers routes", "ready", `no ${CATCH_ALL_ROUTE} route yet (init adds it)`);
+      else if (catchAll.script === dispatcher)
+        line("Workers routes", "ready", `${CATCH_ALL_ROUTE} runs the dispatcher (${dispatcher})`);
+      else
+        line(
+          "Workers routes",
+          "missing",
+          `${CATCH_ALL_ROUTE} runs ${catchAll.script ? `'${catchAll.script}'` : "no Worker"}, not the dispatcher`,
+          `point it at '${dispatcher}', or give the platform a zone of its own`,
+        );
+    } catch (error) {
+      line("Workers routes", "missing", said(error), "give the token Workers Routes Edit on the zone");
+    }
+  }
+
   return report();
 }
 
@@ -265,7 +288,7 @@ export function formatCheck(report: PlatformCheckReport): string {
     ...(c.fix === undefined || c.status === "ready" ? [] : [`    fix: ${c.fix}`]),
   ]);
   const verdict = report.ready
-    ? "Ready: nothing the account or the token lacks was found."
+    ? "Ready: nothing the account or the token lacks was found. Next: npm run platform -- init"
     : `Not ready: ${report.checks.filter((c) => c.status === "missing").length} thing(s) to fix above.`;
   return `${lines.join("\n")}\n\n${verdict}\n`;
 }

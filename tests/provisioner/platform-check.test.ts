@@ -50,6 +50,7 @@ describe("platform check", () => {
     expect(human.stdout).toMatch(/^✓ Workers KV: 1 of 1,000 namespaces used \(the routing store exists\)/m);
     expect(human.stdout).toMatch(/^✓ Regional Services: regions for eu and uk tenants are available$/m);
     expect(human.stdout).toMatch(/^\? D1 jurisdictions: /m);
+    expect(human.stdout).toMatch(/^✓ Workers routes: \*\/\* runs the dispatcher \(wfp-dispatcher\)$/m);
     expect(human.stdout).toContain("Ready:");
     // Read-only: every call it made was a GET.
     expect(platform.faults.status().log.every((call) => call.method === "GET")).toBe(true);
@@ -65,6 +66,7 @@ describe("platform check", () => {
       "Workers KV",
       "D1",
       "Cloudflare for SaaS",
+      "Workers routes",
     ]);
     platform.faults.clear();
   });
