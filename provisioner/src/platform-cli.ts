@@ -11,6 +11,7 @@ import { ConfigError, StateConflictError } from "./errors.ts";
 import { checkPlatform, formatCheck } from "./platform-check.ts";
 import { type InitOptions, type InitRegion, type InitReport, initPlatformAt } from "./platform-init.ts";
 import { formatProgress, type ProgressEvent } from "./progress.ts";
+import { hostnameProblem } from "./tenant-spec.ts";
 import { TokenBucket } from "./token-bucket.ts";
 
 /**
@@ -106,8 +107,6 @@ export async function runPlatformCli(argv: readonly string[], io: PlatformCliIo)
   }
 }
 
-const HOSTNAME = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
 async function runInit(
   values: { json: boolean; regions?: string | undefined; "fallback-origin"?: string | undefined },
   io: PlatformCliIo,
@@ -124,8 +123,9 @@ async function runInit(
   }
   const origin = values["fallback-origin"]?.trim().toLowerCase();
   if (origin !== undefined) {
-    if (!HOSTNAME.test(origin)) {
-      io.stderr(`--fallback-origin must be a hostname in the zone, such as customers.saas.example; not '${origin}'\n`);
+    const problem = hostnameProblem(origin);
+    if (problem !== undefined) {
+      io.stderr(`--fallback-origin must be a hostname in the zone, such as customers.saas.example: ${problem}\n`);
       return PLATFORM_EXIT.usage;
     }
     options.fallbackOrigin = origin;

@@ -2,13 +2,13 @@
  * Workers for Platforms: dispatch namespaces and the scripts in them (multipart upload, get,
  * delete, list and bulk delete by tag, tags, secrets, settings, content).
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { badRequest, conflict, jsonBody, notFound, ok } from "../cloudflare-envelope.ts";
 import { requireAccount, type PlatformContext } from "../platform-context.ts";
 import { nowIso, scriptKey, type ScriptRecord, type WorkerBinding } from "../platform-state.ts";
-import { NAME, publicBinding, readUpload, resolveBindings, scriptView } from "./script-upload.ts";
+import { NAME, publicBinding, readUpload, resolveBindings, scriptView, uploadedScript } from "./script-upload.ts";
 
 const MAX_TAGS = 8;
 /** What a user Worker in a namespace may bind. */
@@ -96,27 +96,11 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
     const bindings = resolveBindings(ctx, upload.metadata, previous, USER_WORKER_BINDINGS);
     const tags = upload.metadata.tags ?? previous?.tags ?? [];
     validateTags(tags);
-    const etag = createHash("sha256").update(upload.digest).update(JSON.stringify(bindings)).digest("hex");
-    const now = nowIso();
-    const record: ScriptRecord = {
-      namespace,
-      name,
-      etag,
-      createdOn: previous?.createdOn ?? now,
-      modifiedOn: now,
-      mainModule: upload.mainModule,
-      compatibilityDate: upload.metadata.compatibility_date ?? "2025-01-01",
-      compatibilityFlags: upload.metadata.compatibility_flags ?? [],
-      bindings,
+    const record = uploadedScript(namespace, name, upload, bindings, previous, {
       tags,
       ...(upload.metadata.limits === undefined ? {} : { limits: upload.metadata.limits }),
-      modules: upload.modules.map(({ name: moduleName, type, contentType }) => ({
-        name: moduleName,
-        type,
-        contentType,
-      })),
-    };
-    state.writeModules(namespace, name, etag, upload.modules);
+    });
+    state.writeModules(namespace, name, record.etag, upload.modules);
     const started = performance.now();
     await applyScript(ctx, key, record, previous);
     // Cloudflare's upload answer is the script plus how long its startup took (required by the SDK's type).

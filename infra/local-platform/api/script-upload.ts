@@ -4,6 +4,7 @@
  * bindings it may declare, and the script's public view.
  */
 import { createHash } from "node:crypto";
+import { nowIso } from "../platform-state.ts";
 import type { Context } from "hono";
 import { z } from "zod";
 import { badRequest } from "../cloudflare-envelope.ts";
@@ -196,6 +197,37 @@ export function resolveBindings(
     if (keep.has(old.type) && !names.has(old.name)) resolved.push(old);
   }
   return resolved;
+}
+
+/**
+ * The record of an uploaded version: its etag covers the modules and the resolved bindings, so a
+ * change of either is a new version; created-on carries over from the previous version.
+ *
+ * @example const record = uploadedScript(namespace, name, upload, bindings, previous, { tags });
+ */
+export function uploadedScript(
+  namespace: string,
+  name: string,
+  upload: Upload,
+  bindings: WorkerBinding[],
+  previous: ScriptRecord | undefined,
+  extra: Pick<ScriptRecord, "tags"> & Partial<Pick<ScriptRecord, "limits" | "annotations">>,
+): ScriptRecord {
+  const etag = createHash("sha256").update(upload.digest).update(JSON.stringify(bindings)).digest("hex");
+  const now = nowIso();
+  return {
+    namespace,
+    name,
+    etag,
+    createdOn: previous?.createdOn ?? now,
+    modifiedOn: now,
+    mainModule: upload.mainModule,
+    compatibilityDate: upload.metadata.compatibility_date ?? "2025-01-01",
+    compatibilityFlags: upload.metadata.compatibility_flags ?? [],
+    bindings,
+    modules: upload.modules.map(({ name: moduleName, type, contentType }) => ({ name: moduleName, type, contentType })),
+    ...extra,
+  };
 }
 
 export function publicBinding(binding: WorkerBinding): Record<string, unknown> {

@@ -4,13 +4,12 @@
  * platform's traffic: the script the zone's `*` + `/*` route names runs as the dispatcher
  * (workerd-runtime.ts), so `platform init` deploys it locally exactly as on Cloudflare.
  */
-import { createHash } from "node:crypto";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { badRequest, conflict, jsonBody, notFound, ok } from "../cloudflare-envelope.ts";
 import { requireAccount, requireZone, type PlatformContext } from "../platform-context.ts";
-import { ACCOUNT_SCRIPT, hexId, nowIso, type ScriptRecord, type WorkerBinding } from "../platform-state.ts";
-import { NAME, publicBinding, readUpload, resolveBindings, scriptView } from "./script-upload.ts";
+import { ACCOUNT_SCRIPT, hexId, type ScriptRecord, type WorkerBinding } from "../platform-state.ts";
+import { NAME, publicBinding, readUpload, resolveBindings, scriptView, uploadedScript } from "./script-upload.ts";
 
 /** What the account's own Workers may bind locally: what a dispatcher needs. */
 const ACCOUNT_WORKER_BINDINGS: ReadonlySet<WorkerBinding["type"]> = new Set([
@@ -47,26 +46,11 @@ export function workerRoutes(ctx: PlatformContext): Hono {
     const bindings = resolveBindings(ctx, upload.metadata, previous, ACCOUNT_WORKER_BINDINGS);
     if (bindings.filter((b) => b.type === "dispatch_namespace").length > 1)
       throw badRequest(10021, "The local platform runs a Worker with at most one dispatch namespace binding");
-    const etag = createHash("sha256").update(upload.digest).update(JSON.stringify(bindings)).digest("hex");
-    const now = nowIso();
-    const record: ScriptRecord = {
-      namespace: ACCOUNT_SCRIPT,
-      name,
-      etag,
-      createdOn: previous?.createdOn ?? now,
-      modifiedOn: now,
-      mainModule: upload.mainModule,
-      compatibilityDate: upload.metadata.compatibility_date ?? "2025-01-01",
-      compatibilityFlags: upload.metadata.compatibility_flags ?? [],
-      bindings,
+    const record = uploadedScript(ACCOUNT_SCRIPT, name, upload, bindings, previous, {
       tags: [],
-      modules: upload.modules.map(({ name: moduleName, type, contentType }) => ({
-        name: moduleName,
-        type,
-        contentType,
-      })),
       ...(upload.metadata.annotations === undefined ? {} : { annotations: upload.metadata.annotations }),
-    };
+    });
+    const { etag } = record;
     state.writeModules(ACCOUNT_SCRIPT, name, etag, upload.modules);
     state.data.accountScripts[name] = record;
     try {
