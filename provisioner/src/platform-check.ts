@@ -34,6 +34,8 @@ export interface PlatformCheckReport {
   ready: boolean;
   target: { kind: TargetSettings["kind"]; baseURL: string; accountId?: string; zoneId?: string };
   checks: CheckLine[];
+  /** Whether the zone's `*` + `/*` route already runs the dispatcher: `platform init` has run. */
+  initialised: boolean;
 }
 
 /** "403 ... [code 10000]": what the API said, for a line's detail. */
@@ -65,8 +67,10 @@ export async function checkPlatform(
     checks.push({ check, status, detail, ...(fix === undefined ? {} : { fix }) });
   let accountId = settings.accountId;
   let zoneId = settings.zoneId;
+  let initialised = false;
   const report = (): PlatformCheckReport => ({
     ready: checks.every((c) => c.status !== "missing"),
+    initialised,
     target: {
       kind: settings.kind,
       baseURL: settings.baseURL,
@@ -263,9 +267,10 @@ export async function checkPlatform(
       const routes = (await client.workers.routes.list({ zone_id: zoneId })).getPaginatedItems();
       const catchAll = routes.find((r) => r.pattern === CATCH_ALL_ROUTE);
       if (catchAll === undefined) line("Workers routes", "ready", `no ${CATCH_ALL_ROUTE} route yet (init adds it)`);
-      else if (catchAll.script === dispatcher)
+      else if (catchAll.script === dispatcher) {
+        initialised = true;
         line("Workers routes", "ready", `${CATCH_ALL_ROUTE} runs the dispatcher (${dispatcher})`);
-      else
+      } else
         line(
           "Workers routes",
           "missing",
@@ -288,7 +293,8 @@ export function formatCheck(report: PlatformCheckReport): string {
     ...(c.fix === undefined || c.status === "ready" ? [] : [`    fix: ${c.fix}`]),
   ]);
   const verdict = report.ready
-    ? "Ready: nothing the account or the token lacks was found. Next: npm run platform -- init"
+    ? "Ready: nothing the account or the token lacks was found. Next: " +
+      (report.initialised ? "npm run tenant -- create <id> --domain <hostname>" : "npm run platform -- init")
     : `Not ready: ${report.checks.filter((c) => c.status === "missing").length} thing(s) to fix above.`;
   return `${lines.join("\n")}\n\n${verdict}\n`;
 }

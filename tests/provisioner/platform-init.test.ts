@@ -105,6 +105,9 @@ async function emptyAccount() {
 describe("platform init", () => {
   it("makes an empty account ready, after which tenant traffic is served; a re-run only reads", async () => {
     await emptyAccount();
+    const checked = await platformCli(["check"]);
+    expect(checked.stdout).toMatch(/^✓ Workers routes: no \*\/\* route yet \(init adds it\)$/m);
+    expect(checked.stdout).toContain("Next: npm run platform -- init");
     const before = await fetch(`${platform.trafficUrl}/health`);
     expect(before.status).toBe(503);
     expect(await before.text()).toContain("npm run platform -- init");
@@ -148,6 +151,7 @@ describe("platform init", () => {
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: "ok", service: "wfp-dispatcher" });
     expect(platform.routesNamespaceId).not.toBe("");
+    expect((await platformCli(["check"])).stdout).toContain("Next: npm run tenant -- create");
 
     platform.faults.set(FaultPlanSchema.parse({}));
     const again = await platformCli(["init", "--json"]);
