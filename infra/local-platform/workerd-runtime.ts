@@ -17,7 +17,7 @@
  * tenants in use. (Until issue 10, every change re-applied a configuration holding every tenant
  * Worker: O(tenants) per change; docs/local-platform.md says why the loader was chosen.)
  */
-import { Log, LogLevel, Miniflare, type MiniflareOptions, type WorkerOptions } from "miniflare";
+import { type Json, Log, LogLevel, Miniflare, type MiniflareOptions, type WorkerOptions } from "miniflare";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -346,12 +346,12 @@ export class WorkerdRuntime {
         platformHosts: DEFAULT_PLATFORM_HOSTS,
       };
     }
-    const vars: Record<string, unknown> = {};
+    const vars: Record<string, Json> = {};
     const kvNamespaces: Record<string, string> = {};
     let dispatch: { name: string; namespace: string } | undefined;
     for (const b of script.bindings) {
       if (b.type === "plain_text" || b.type === "secret_text") vars[b.name] = b.text;
-      else if (b.type === "json") vars[b.name] = b.json;
+      else if (b.type === "json") vars[b.name] = b.json as Json;
       else if (b.type === "kv_namespace")
         kvNamespaces[b.name] =
           this.state.data.kv[b.namespace_id] !== undefined ? b.namespace_id : `deleted-${b.namespace_id}`;
@@ -384,10 +384,10 @@ export class WorkerdRuntime {
       worker: {
         name: ZONE_WORKER,
         // The entry module first: workerd starts the Worker from it.
-        modules: [...entry, main, ...modules.filter((m) => m !== main)] as never,
+        modules: [...entry, main, ...modules.filter((m) => m !== main)],
         compatibilityDate: script.compatibilityDate,
         compatibilityFlags: script.compatibilityFlags,
-        bindings: vars as Record<string, string>,
+        bindings: vars,
         kvNamespaces,
         ...(dispatch === undefined
           ? {}
