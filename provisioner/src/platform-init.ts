@@ -22,7 +22,7 @@ import { ensureDispatchNamespace } from "./dispatch-namespace.ts";
 import { buildDispatcher, type DispatcherBuild } from "./dispatcher-build.ts";
 import { ensureDispatcher, readDispatcher } from "./dispatcher-script.ts";
 import { ensureOriginlessRecord } from "./dns-record.ts";
-import { apiCall, isNotFound, StateConflictError } from "./errors.ts";
+import { ApiCallError, apiCall, isNotFound, StateConflictError } from "./errors.ts";
 import { ensureFallbackOrigin, getFallbackOrigin } from "./fallback-origin.ts";
 import { ensureKvNamespace, type KvNamespace } from "./kv-namespace.ts";
 import { type ProgressListener, type StepDone, StepRunner } from "./progress.ts";
@@ -143,8 +143,9 @@ export async function initPlatform(
       regions = await listRegions(target);
     } catch (error) {
       // Without Regional Services the account cannot list regions (403): by default that only
-      // means no eu or uk tenants yet; asked for by name, it is a failure.
-      if (options.regions !== undefined) throw error;
+      // means no eu or uk tenants yet; asked for by name, it is a failure, as is any other error.
+      const unentitled = error instanceof ApiCallError && error.status === 403;
+      if (options.regions !== undefined || !unentitled) throw error;
       skippedRegions.push(
         `eu and uk CNAME targets skipped: the account's regions could not be listed (${(error as Error).message}). ` +
           "Enable Regional Services (Data Localization Suite), then run init again to onboard eu or uk tenants.",

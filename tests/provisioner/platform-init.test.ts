@@ -190,6 +190,39 @@ describe("platform init", () => {
     }
   }, 300_000);
 
+  it("without Regional Services skips the eu and uk targets and says why; asked for by name, fails", async () => {
+    await emptyAccount();
+    platform.faults.set(FaultPlanSchema.parse({}));
+    expect((await platformCli(["init"])).code).toBe(PLATFORM_EXIT.ready);
+    const regionsCall =
+      platform.faults.status().log.findIndex((c) => c.path.endsWith("/addressing/regional_hostnames/regions")) + 1;
+    expect(regionsCall).toBeGreaterThan(0);
+    await emptyAccount();
+    // The same run, with the regions list refused as an account without the entitlement is.
+    platform.faults.set(FaultPlanSchema.parse({ failFrom: regionsCall, count: 1, status: 403 }));
+    const skipped = await platformCli(["init", "--json"]);
+    expect(skipped.code, skipped.stderr).toBe(PLATFORM_EXIT.ready);
+    const report = JSON.parse(skipped.stdout) as InitReport;
+    expect(report.regionalTargets).toEqual({});
+    expect(report.skippedRegions.join(" ")).toContain("Enable Regional Services");
+    expect((await accountSnapshot()).regional).toEqual([]);
+    // Asked for by name, the same refusal is a failure; and a 500 is never taken for a refusal.
+    // A re-run makes the same calls in the same order: find the regions call in one, fail it in the next.
+    for (const [args, status] of [
+      [["init", "--regions", "eu"], 403],
+      [["init"], 500],
+    ] as const) {
+      platform.faults.set(FaultPlanSchema.parse({}));
+      expect((await platformCli([...args])).code).toBe(PLATFORM_EXIT.ready);
+      const at = platform.faults.status().log.findIndex((c) => c.path.endsWith("/regional_hostnames/regions")) + 1;
+      platform.faults.set(FaultPlanSchema.parse({ failFrom: at, count: 1, status }));
+      const failed = await platformCli([...args]);
+      expect(failed.code, `${args.join(" ")} with ${status}: ${failed.stdout}`).toBe(PLATFORM_EXIT.notReady);
+      expect(failed.stderr).toContain("run the same command again");
+    }
+    platform.faults.clear();
+  }, 60_000);
+
   it("refuses a catch-all route that runs another Worker, saying how to fix it (exit 3)", async () => {
     await emptyAccount();
     const zone_id = platform.zoneId;
