@@ -6,7 +6,7 @@
  */
 import type { AccountTarget } from "./config.ts";
 import type { EnsureAction } from "./d1-database.ts";
-import { apiCall } from "./errors.ts";
+import { apiCall, mayAlreadyExist } from "./errors.ts";
 
 const KIND = "DNS record";
 /** The IPv6 discard prefix: a record that proxies to no origin, for hostnames a Worker answers. */
@@ -20,13 +20,28 @@ export const ORIGINLESS_ADDRESS = "100::";
  *   await ensureOriginlessRecord(target, "customers.saas.example") // "created" | "adopted"
  */
 export async function ensureOriginlessRecord(target: AccountTarget, name: string): Promise<EnsureAction> {
+  if (await isServed(target, name)) return "adopted";
+  try {
+    await createOriginlessRecord(target, name);
+  } catch (error) {
+    // Another init made it meanwhile (an identical record is refused): adopt it.
+    if (mayAlreadyExist(error) && (await isServed(target, name))) return "adopted";
+    throw error;
+  }
+  return "created";
+}
+
+/** Whether an address record (A, AAAA or CNAME) of the zone serves `name`. */
+async function isServed(target: AccountTarget, name: string): Promise<boolean> {
   const page = await apiCall("listing", "DNS records named", name, () =>
     target.client.dns.records.list({ zone_id: target.zoneId, name: { exact: name } }),
   );
-  const serving = page
+  return page
     .getPaginatedItems()
     .some((r) => r.name === name && (r.type === "A" || r.type === "AAAA" || r.type === "CNAME"));
-  if (serving) return "adopted";
+}
+
+async function createOriginlessRecord(target: AccountTarget, name: string): Promise<void> {
   await apiCall("creating", KIND, name, () =>
     target.client.dns.records.create({
       zone_id: target.zoneId,
@@ -38,5 +53,4 @@ export async function ensureOriginlessRecord(target: AccountTarget, name: string
       comment: "wfp platform: answered by the dispatch Worker",
     }),
   );
-  return "created";
 }

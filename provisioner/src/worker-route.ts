@@ -5,7 +5,7 @@
  */
 import type { AccountTarget } from "./config.ts";
 import type { EnsureAction } from "./d1-database.ts";
-import { apiCall, StateConflictError } from "./errors.ts";
+import { apiCall, mayAlreadyExist, StateConflictError } from "./errors.ts";
 
 const KIND = "Worker route";
 export const CATCH_ALL_ROUTE = "*/*";
@@ -17,10 +17,7 @@ export const CATCH_ALL_ROUTE = "*/*";
  *   await ensureCatchAllRoute(target, "wfp-dispatcher") // "created" | "adopted"
  */
 export async function ensureCatchAllRoute(target: AccountTarget, script: string): Promise<EnsureAction> {
-  const page = await apiCall("listing", "Worker routes of zone", target.zoneId, () =>
-    target.client.workers.routes.list({ zone_id: target.zoneId }),
-  );
-  const existing = page.getPaginatedItems().find((route) => route.pattern === CATCH_ALL_ROUTE);
+  const existing = await findCatchAllRoute(target);
   if (existing?.script === script) return "adopted";
   if (existing !== undefined) {
     const runs = existing.script ? `the Worker '${existing.script}'` : "no Worker";
@@ -30,8 +27,21 @@ export async function ensureCatchAllRoute(target: AccountTarget, script: string)
         "(dashboard: Workers Routes) or use a zone of its own for the platform, then run init again.",
     );
   }
-  await apiCall("creating", KIND, CATCH_ALL_ROUTE, () =>
-    target.client.workers.routes.create({ zone_id: target.zoneId, pattern: CATCH_ALL_ROUTE, script }),
-  );
+  try {
+    await apiCall("creating", KIND, CATCH_ALL_ROUTE, () =>
+      target.client.workers.routes.create({ zone_id: target.zoneId, pattern: CATCH_ALL_ROUTE, script }),
+    );
+  } catch (error) {
+    // Another init made it meanwhile (or this one's answer was lost): adopt it if it is ours.
+    if (mayAlreadyExist(error) && (await findCatchAllRoute(target))?.script === script) return "adopted";
+    throw error;
+  }
   return "created";
+}
+
+async function findCatchAllRoute(target: AccountTarget): Promise<{ script?: string | undefined } | undefined> {
+  const page = await apiCall("listing", "Worker routes of zone", target.zoneId, () =>
+    target.client.workers.routes.list({ zone_id: target.zoneId }),
+  );
+  return page.getPaginatedItems().find((route) => route.pattern === CATCH_ALL_ROUTE);
 }

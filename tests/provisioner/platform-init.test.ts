@@ -190,6 +190,19 @@ describe("platform init", () => {
     }
   }, 300_000);
 
+  it("two inits at once on an empty account both finish, and nothing is made twice", async () => {
+    await emptyAccount();
+    platform.faults.clear();
+    const [one, two] = await Promise.all([platformCli(["init"]), platformCli(["init"])]);
+    expect(one.code, one.stderr).toBe(PLATFORM_EXIT.ready);
+    expect(two.code, two.stderr).toBe(PLATFORM_EXIT.ready);
+    const made = await accountSnapshot();
+    expect(made.kv).toEqual(["wfp-routes"]);
+    expect(made.routes).toEqual(["*/* -> wfp-dispatcher"]);
+    expect(made.dns).toHaveLength(3);
+    expect(made.regional).toHaveLength(2);
+  }, 60_000);
+
   it("without Regional Services skips the eu and uk targets and says why; asked for by name, fails", async () => {
     await emptyAccount();
     platform.faults.set(FaultPlanSchema.parse({}));
