@@ -1,0 +1,7 @@
+/**
+ * Every `npm run fleet` command, in the order `--help` lists them. A new command is a file of its
+ * own (see fleet-command.ts) and one line here.
+ */
+import type { FleetCommand } from "./fleet-command.ts";
+
+export const FLEET_COMMANDS: readonly FleetCommand[] = [];
