@@ -26,7 +26,8 @@ import type { Target } from "./config.ts";
 import { StateConflictError } from "./errors.ts";
 import { deleteRoutingValue, listRoutingKeys, writeRoutingValue } from "./routing-store.ts";
 
-export type LeaseOperation = "create" | "delete";
+export type LeaseOperation = "create" | "delete" | "rollout" | "rollback";
+const OPERATIONS: readonly LeaseOperation[] = ["create", "delete", "rollout", "rollback"];
 
 export interface LeaseOptions {
   /** How long an entry lives without renewal (the holder renews every third of it). */
@@ -98,9 +99,38 @@ export async function acquireTenantLease(
   operation: LeaseOperation,
   options: Partial<LeaseOptions> = {},
 ): Promise<TenantLease> {
+  return acquireLease(target, leasePrefix(tenantId), `tenant '${tenantId}'`, operation, options);
+}
+
+/** The key prefix of the fleet's one rollout lease. */
+export const ROLLOUT_LEASE_PREFIX = "lease:fleet:rollout:";
+
+/**
+ * The fleet's rollout lease: one rollout or rollback at a time. It does not wait: another run
+ * holding it refuses this one with a {@link StateConflictError} naming it (its owner, since when),
+ * and a run that died leaves an entry that expires after `ttlMs` and is then taken over.
+ *
+ * @example
+ *   const lease = await acquireRolloutLease(target, "rollout");
+ */
+export function acquireRolloutLease(
+  target: Target,
+  operation: "rollout" | "rollback",
+  options: Partial<LeaseOptions> = {},
+): Promise<TenantLease> {
+  return acquireLease(target, ROLLOUT_LEASE_PREFIX, "the fleet", operation, { maxWaitMs: 0, pollMs: 0, ...options });
+}
+
+async function acquireLease(
+  target: Target,
+  prefix: string,
+  subject: string,
+  operation: LeaseOperation,
+  options: Partial<LeaseOptions>,
+): Promise<TenantLease> {
   const opts = { ...DEFAULT_LEASE_OPTIONS, ...options };
   const token = `${opts.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
-  const key = `${leasePrefix(tenantId)}${token}`;
+  const key = `${prefix}${token}`;
   const started = opts.now();
   const mine: Entry = {
     token,
@@ -121,15 +151,17 @@ export async function acquireTenantLease(
   const waitedFor = new Map<string, LeaseHolder>();
   const waitForTurn = async (): Promise<void> => {
     for (;;) {
-      const others = (await liveEntries(target, tenantId, opts.now())).filter((e) => e.token !== token);
+      const others = (await liveEntries(target, prefix, opts.now())).filter((e) => e.token !== token);
       const ahead = others.filter((e) => e.choosing || before(e, mine));
       if (ahead.length === 0) break;
       for (const e of ahead) waitedFor.set(e.token, { operation: e.operation, owner: e.owner, since: e.since });
-      if (opts.now() - started > opts.maxWaitMs) {
+      if (opts.now() - started >= opts.maxWaitMs) {
         const holder = ahead[0]!;
         throw new StateConflictError(
-          `another ${holder.operation} of tenant '${tenantId}' (${holder.owner}, since ${holder.since}) ` +
-            `has held the tenant's lease for longer than ${Math.round(opts.maxWaitMs / 1000)}s: ` +
+          `another ${holder.operation} of ${subject} (${holder.owner}, since ${holder.since}) ` +
+            (opts.maxWaitMs === 0
+              ? "holds its lease: "
+              : `has held the lease for longer than ${Math.round(opts.maxWaitMs / 1000)}s: `) +
             `wait for it to finish, then run this again (an entry whose run died expires within ` +
             `${Math.round(opts.ttlMs / 1000)}s)`,
         );
@@ -142,7 +174,7 @@ export async function acquireTenantLease(
   heldTokens.add(token);
   try {
     await write();
-    const seen = (await liveEntries(target, tenantId, opts.now())).filter((e) => e.token !== token);
+    const seen = (await liveEntries(target, prefix, opts.now())).filter((e) => e.token !== token);
     // Alone at this list: the lease is ours while the entry still says "choosing", which every
     // later contender waits for (it wrote its own entry after this list, so it sees ours).
     if (seen.length > 0) {
@@ -189,8 +221,7 @@ function before(a: Entry, b: Entry): boolean {
  * this host whose process is gone, or from this process whose run is over (it failed and could not
  * delete its entry): those need not wait out their expiry. Dead entries are deleted on the way.
  */
-async function liveEntries(target: Target, tenantId: string, now: number): Promise<Entry[]> {
-  const prefix = leasePrefix(tenantId);
+async function liveEntries(target: Target, prefix: string, now: number): Promise<Entry[]> {
   const entries: Entry[] = [];
   for (const k of await listRoutingKeys(target, prefix)) {
     const entry = entryOf(k.name.slice(prefix.length), k.metadata);
@@ -237,7 +268,7 @@ function entryOf(token: string, metadata: unknown): Entry | undefined {
     choosing: m.choosing !== "0",
     ticket,
     expiresAt,
-    operation: m.operation === "delete" ? "delete" : "create",
+    operation: OPERATIONS.find((o) => o === m.operation) ?? "create",
     owner: typeof m.owner === "string" ? m.owner : "unknown",
     host: typeof m.host === "string" ? m.host : "",
     pid: Number(m.pid),

@@ -51,3 +51,14 @@ export function tenantNames(tenantId: string): TenantNames {
 export function templateTag(buildHash: string): string {
   return `tpl-${buildHash.slice(0, 12)}`;
 }
+
+/**
+ * The script tag that says which migrations a tenant's database has: the number of the last one
+ * applied, so the fleet's migration levels come from the same listing as its versions.
+ *
+ * @example
+ *   migrationTag("0007_document_incarnations.sql") // "mig-0007"
+ */
+export function migrationTag(lastMigration: string | undefined): string {
+  return `mig-${lastMigration === undefined ? "0000" : lastMigration.slice(0, 4)}`;
+}

@@ -67,7 +67,7 @@ import {
 } from "./route-record-store.ts";
 import { buildTemplate, type TemplateBuild } from "./template-build.ts";
 import { acquireTenantLease, type LeaseOperation, type LeaseOptions, type TenantLease } from "./tenant-lease.ts";
-import { tenantNames, FLEET_TAG, SHARED_CACHE_KV_TITLE, type TenantNames } from "./tenant-names.ts";
+import { tenantNames, FLEET_TAG, migrationTag, SHARED_CACHE_KV_TITLE, type TenantNames } from "./tenant-names.ts";
 import {
   deleteTenantRecord,
   listTenantIds,
@@ -381,7 +381,8 @@ async function convergeTenant(
     return { value: namespace, outcome: action, detail: `${where}${why}, cache ${spec.cacheMode}` };
   });
 
-  const scriptTags = [...names.scriptTags, build.tag];
+  // The version and the migration level, so the fleet's "who runs what" is one listing by tag.
+  const scriptTags = [...names.scriptTags, build.tag, migrationTag(migrations.at(-1)?.name)];
   const script = await steps.run("worker", `Worker ${names.script}`, async () => {
     const metadata = tenantScriptMetadata(
       build,

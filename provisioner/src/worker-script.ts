@@ -61,7 +61,7 @@ export interface TenantScriptEnv {
  *   const metadata = tenantScriptMetadata(build, env, ["wfp-tenant", "tenant-acme", build.tag]);
  */
 export function tenantScriptMetadata(
-  build: TemplateBuild,
+  build: Pick<TemplateBuild, "mainModule" | "compatibilityDate" | "compatibilityFlags">,
   env: TenantScriptEnv,
   tags: readonly string[],
 ): ScriptMetadata {
@@ -199,26 +199,33 @@ export async function deleteWorkerScript(target: Target, name: string): Promise<
  * `script`; paging is by `limit` (at most 1,000) and `result_info.cursor`.
  */
 interface ScriptListEnvelope {
-  result?: Array<{ script?: { id?: string } }> | null;
+  result?: Array<{ script?: { id?: string; tags?: string[] | null } }> | null;
   result_info?: { cursor?: string; count?: number };
 }
 
 /** Cloudflare's largest page of a namespace's scripts. */
 const SCRIPT_LIST_LIMIT = 1000;
 
+/** A script of the namespace as a listing gives it: its name and its tags. */
+export interface TaggedScript {
+  name: string;
+  tags: string[];
+}
+
 /**
- * Names of the scripts in the dispatch namespace carrying a tag (`GET .../scripts?tags=t:yes`;
- * the SDK has no method for it), following the cursor to the last page. `pageSize` is for tests.
+ * The scripts in the dispatch namespace carrying a tag, with all their tags
+ * (`GET .../scripts?tags=t:yes`; the SDK has no method for it), following the cursor to the last
+ * page: the fleet's "who runs what" costs one call per 1,000 tenants. `pageSize` is for tests.
  *
  * @example
- *   await listWorkerScriptsByTag(target, "wfp-tenant") // ["tenant-acme", "tenant-globex"]
+ *   await listTaggedScripts(target, "wfp-tenant") // [{ name: "tenant-acme", tags: ["wfp-tenant", ...] }]
  */
-export async function listWorkerScriptsByTag(
+export async function listTaggedScripts(
   target: Target,
   tag: string,
   pageSize: number = SCRIPT_LIST_LIMIT,
-): Promise<string[]> {
-  const names: string[] = [];
+): Promise<TaggedScript[]> {
+  const scripts: TaggedScript[] = [];
   const seen = new Set<string>();
   let cursor: string | undefined;
   for (;;) {
@@ -230,11 +237,27 @@ export async function listWorkerScriptsByTag(
       ),
     );
     const items = body.result ?? [];
-    names.push(...items.flatMap((item) => (typeof item.script?.id === "string" ? [item.script.id] : [])));
+    for (const item of items) {
+      if (typeof item.script?.id === "string") scripts.push({ name: item.script.id, tags: item.script.tags ?? [] });
+    }
     const next = body.result_info?.cursor;
     // An empty page, no cursor, or one already followed (an API that repeats itself) ends the list.
-    if (items.length === 0 || next === undefined || next === "" || seen.has(next)) return names;
+    if (items.length === 0 || next === undefined || next === "" || seen.has(next)) return scripts;
     seen.add(next);
     cursor = next;
   }
+}
+
+/**
+ * Names of the scripts in the dispatch namespace carrying a tag ({@link listTaggedScripts}).
+ *
+ * @example
+ *   await listWorkerScriptsByTag(target, "wfp-tenant") // ["tenant-acme", "tenant-globex"]
+ */
+export async function listWorkerScriptsByTag(
+  target: Target,
+  tag: string,
+  pageSize: number = SCRIPT_LIST_LIMIT,
+): Promise<string[]> {
+  return (await listTaggedScripts(target, tag, pageSize)).map((s) => s.name);
 }
