@@ -127,11 +127,10 @@ export const fleetRollout: FleetCommand = {
         ? {}
         : { maxFailures: parseMaxFailures(values["max-failures"] as string) as RolloutOptions["maxFailures"] }),
       onTenant: (e: TenantEvent) => {
-        if (e.phase === "moved")
-          out(
-            `✓ ${e.tenantId} (${e.wave}): ${build.tag}${e.appliedMigrations.length ? `, ${e.appliedMigrations.join(", ")}` : ""}\n`,
-          );
-        else if (e.phase === "failed")
+        if (e.phase === "moved") {
+          const migrated = e.appliedMigrations.length > 0 ? `, ${e.appliedMigrations.join(", ")}` : "";
+          out(`✓ ${e.tenantId} (${e.wave}): ${build.tag}${migrated}\n`);
+        } else if (e.phase === "failed")
           out(`✗ ${e.tenantId} (${e.wave}): ${e.error}${e.reverted ? "; put back on its previous version" : ""}\n`);
         else out(`- ${e.tenantId}: skipped, ${e.reason}\n`);
       },

@@ -56,16 +56,14 @@ export const fleetStatus: FleetCommand = {
         Object.entries(counts)
           .map(([k, n]) => `${k} ${n}`)
           .join(", ") || "none";
+      const toMove = pending.length > 0 ? `, ${pending.length} to move: ${pending.join(", ")}` : "";
+      const rolloutLine = record ? `${record.state} to ${record.to.tag}${toMove}` : "none yet";
       io.stdout(
         [
           `${report.tenants} tenant(s)`,
           `  versions           ${list(report.versions)}`,
           `  migration levels   ${list(report.migrationLevels)}`,
-          `  rollout            ${
-            record
-              ? `${record.state} to ${record.to.tag}${pending.length > 0 ? `, ${pending.length} to move: ${pending.join(", ")}` : ""}`
-              : "none yet"
-          }`,
+          `  rollout            ${rolloutLine}`,
           `  suspended          ${report.suspended.join(", ") || "none"}`,
           `  problems           ${problems.length === 0 ? "none" : ""}`,
           ...problems.map((p) => `    - ${p}`),
