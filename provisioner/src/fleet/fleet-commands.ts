@@ -3,5 +3,6 @@
  * own (see fleet-command.ts) and one line here.
  */
 import type { FleetCommand } from "./fleet-command.ts";
+import { fleetDoctor } from "./fleet-doctor.ts";
 
-export const FLEET_COMMANDS: readonly FleetCommand[] = [];
+export const FLEET_COMMANDS: readonly FleetCommand[] = [fleetDoctor];
