@@ -107,6 +107,11 @@ export interface TenantDeps {
   now?: () => Date;
   /** Tuning of the tenant lease that serializes runs of create and delete (tests shorten it). */
   lease?: Partial<LeaseOptions>;
+  /**
+   * Upload the Worker even when the tags and the record say the live upload is current: `fleet
+   * doctor --fix` found its bindings or secrets changed behind the record's back.
+   */
+  reuploadWorker?: boolean;
 }
 
 /** One DNS record the tenant (the owner of the hostname) must publish or know about. */
@@ -403,6 +408,7 @@ async function convergeTenant(
     const liveTags = await getWorkerScriptTags(target, names.script);
     // The fingerprint leaves secret values out, so a proof minted by this run forces an upload.
     const current =
+      deps.reuploadWorker !== true &&
       keepKey &&
       previous?.dispatchProof !== undefined &&
       liveTags?.includes(build.tag) === true &&

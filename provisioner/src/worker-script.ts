@@ -69,22 +69,33 @@ export function tenantScriptMetadata(
     main_module: build.mainModule,
     compatibility_date: build.compatibilityDate,
     compatibility_flags: [...build.compatibilityFlags],
-    bindings: [
-      // `id`, as Cloudflare's multipart metadata docs and wrangler send it.
-      { type: "d1", name: "DB", id: env.d1DatabaseId },
-      { type: "kv_namespace", name: "CACHE", namespace_id: env.kvNamespaceId },
-      { type: "plain_text", name: "TENANT_ID", text: env.tenantId },
-      { type: "plain_text", name: "TEMPLATE_VERSION", text: env.templateVersion },
-      { type: "plain_text", name: "RESIDENCY", text: env.residency },
-      { type: "plain_text", name: "CACHE_MODE", text: env.cacheMode },
-      ...(env.cachePrefix === undefined
-        ? []
-        : [{ type: "plain_text" as const, name: "CACHE_PREFIX", text: env.cachePrefix }]),
-      { type: "secret_text", name: "ADMIN_KEY_HASH", text: env.adminKeyHash },
-      { type: "secret_text", name: "DISPATCH_PROOF", text: env.dispatchProof },
-    ],
+    bindings: tenantScriptBindings(env),
     tags: [...tags],
   };
+}
+
+/**
+ * The bindings of a tenant script: what its upload sends and what `fleet doctor` expects to read
+ * back from the script's settings (there, secret values are never shown).
+ *
+ * @example
+ *   tenantScriptBindings(env).map((b) => b.name) // ["DB", "CACHE", "TENANT_ID", ...]
+ */
+export function tenantScriptBindings(env: TenantScriptEnv): NonNullable<ScriptMetadata["bindings"]> {
+  return [
+    // `id`, as Cloudflare's multipart metadata docs and wrangler send it.
+    { type: "d1", name: "DB", id: env.d1DatabaseId },
+    { type: "kv_namespace", name: "CACHE", namespace_id: env.kvNamespaceId },
+    { type: "plain_text", name: "TENANT_ID", text: env.tenantId },
+    { type: "plain_text", name: "TEMPLATE_VERSION", text: env.templateVersion },
+    { type: "plain_text", name: "RESIDENCY", text: env.residency },
+    { type: "plain_text", name: "CACHE_MODE", text: env.cacheMode },
+    ...(env.cachePrefix === undefined
+      ? []
+      : [{ type: "plain_text" as const, name: "CACHE_PREFIX", text: env.cachePrefix }]),
+    { type: "secret_text", name: "ADMIN_KEY_HASH", text: env.adminKeyHash },
+    { type: "secret_text", name: "DISPATCH_PROOF", text: env.dispatchProof },
+  ];
 }
 
 /**
@@ -117,6 +128,57 @@ export async function getWorkerScriptTags(target: Target, name: string): Promise
       }),
     );
     return page.getPaginatedItems();
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** A binding as a script's settings show it: secret values are never returned. */
+export interface LiveBinding {
+  type: string;
+  name: string;
+  /** D1: the database id (`id` or `database_id`); KV: the namespace id; plain text: the text. */
+  value?: string;
+}
+
+/** The part of `GET .../scripts/{name}/settings` read here. */
+interface ScriptSettingsEnvelope {
+  result?: { bindings?: Array<Record<string, unknown>>; tags?: string[] | null } | null;
+}
+
+/**
+ * A namespace script's bindings and tags from its settings (one GET), or undefined when there is
+ * no such script.
+ *
+ * @example
+ *   const settings = await getWorkerScriptSettings(target, "tenant-acme");
+ *   settings?.bindings.find((b) => b.name === "DB")?.value // the D1 database id
+ */
+export async function getWorkerScriptSettings(
+  target: Target,
+  name: string,
+): Promise<{ bindings: LiveBinding[]; tags: string[] } | undefined> {
+  try {
+    const body = await apiCall("reading settings of", KIND, name, () =>
+      target.client.get<ScriptSettingsEnvelope>(
+        `/accounts/${encodeURIComponent(target.accountId)}/workers/dispatch/namespaces/` +
+          `${encodeURIComponent(target.dispatchNamespace)}/scripts/${encodeURIComponent(name)}/settings`,
+      ),
+    );
+    const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+    const bindings = (body.result?.bindings ?? []).map((b): LiveBinding => {
+      const value =
+        b.type === "d1"
+          ? (text(b.id) ?? text(b.database_id))
+          : b.type === "kv_namespace"
+            ? text(b.namespace_id)
+            : b.type === "plain_text"
+              ? text(b.text)
+              : undefined;
+      return { type: String(b.type), name: String(b.name), ...(value === undefined ? {} : { value }) };
+    });
+    return { bindings, tags: body.result?.tags ?? [] };
   } catch (error) {
     if (isNotFound(error)) return undefined;
     throw error;

@@ -3,8 +3,9 @@
  * own (see fleet-command.ts) and one line here.
  */
 import type { FleetCommand } from "./fleet-command.ts";
+import { fleetDoctor } from "./fleet-doctor.ts";
 import { fleetRollback } from "./fleet-rollback.ts";
 import { fleetRollout } from "./fleet-rollout.ts";
 import { fleetStatus } from "./fleet-status.ts";
 
-export const FLEET_COMMANDS: readonly FleetCommand[] = [fleetStatus, fleetRollout, fleetRollback];
+export const FLEET_COMMANDS: readonly FleetCommand[] = [fleetStatus, fleetRollout, fleetRollback, fleetDoctor];
