@@ -79,8 +79,8 @@ export interface PlatformBenchReport {
 const CHECKPOINTS = [1, 10, 100, 1000];
 const FILL_CONCURRENCY = 4;
 
-const tenantId = (n: number) => `t${String(n).padStart(5, "0")}`;
-const hostOf = (n: number) => `registry.${tenantId(n)}.bench.localhost`;
+export const tenantId = (n: number) => `t${String(n).padStart(5, "0")}`;
+export const hostOf = (n: number) => `registry.${tenantId(n)}.bench.localhost`;
 const median = (values: number[]) =>
   percentile(
     [...values].sort((a, b) => a - b),
@@ -152,7 +152,18 @@ async function npmStart(stateDir: string): Promise<number> {
   }
 }
 
-async function fill(platform: LocalPlatform, from: number, to: number, log: (line: string) => void): Promise<void> {
+/**
+ * Tenants #from..#to made with `tenant create` (in-process, a few at a time), as the benchmarks fill
+ * a platform.
+ *
+ * @example await fillTenants(platform, 1, 1000, console.error)
+ */
+export async function fillTenants(
+  platform: Pick<LocalPlatform, "apiUrl">,
+  from: number,
+  to: number,
+  log: (line: string) => void,
+): Promise<void> {
   let next = from;
   let done = 0;
   const worker = async () => {
@@ -179,7 +190,7 @@ export async function benchPlatform(options: PlatformBenchOptions): Promise<Plat
     for (const size of sizes) {
       if (count < size - 1) {
         log(`filling to ${size - 1} tenants`);
-        await fill(platform, count + 1, size - 1, log);
+        await fillTenants(platform, count + 1, size - 1, log);
         count = size - 1;
       }
       const createSeconds: number[] = [];
