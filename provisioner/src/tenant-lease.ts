@@ -26,7 +26,9 @@ import type { Target } from "./config.ts";
 import { StateConflictError } from "./errors.ts";
 import { deleteRoutingValue, listRoutingKeys, writeRoutingValue } from "./routing-store.ts";
 
-export type LeaseOperation = "create" | "delete";
+/** What a run holding the lease does: create and delete, or one of the day-2 commands. */
+export const LEASE_OPERATIONS = ["create", "delete", "suspend", "resume", "update", "domains", "rotate-admin"] as const;
+export type LeaseOperation = (typeof LEASE_OPERATIONS)[number];
 
 export interface LeaseOptions {
   /** How long an entry lives without renewal (the holder renews every third of it). */
@@ -237,7 +239,9 @@ function entryOf(token: string, metadata: unknown): Entry | undefined {
     choosing: m.choosing !== "0",
     ticket,
     expiresAt,
-    operation: m.operation === "delete" ? "delete" : "create",
+    operation: (LEASE_OPERATIONS as readonly unknown[]).includes(m.operation)
+      ? (m.operation as LeaseOperation)
+      : "create",
     owner: typeof m.owner === "string" ? m.owner : "unknown",
     host: typeof m.host === "string" ? m.host : "",
     pid: Number(m.pid),

@@ -67,7 +67,7 @@ import {
 } from "./route-record-store.ts";
 import { buildTemplate, type TemplateBuild } from "./template-build.ts";
 import { acquireTenantLease, type LeaseOperation, type LeaseOptions, type TenantLease } from "./tenant-lease.ts";
-import { tenantNames, FLEET_TAG, SHARED_CACHE_KV_TITLE, type TenantNames } from "./tenant-names.ts";
+import { tenantNames, FLEET_TAG, SHARED_CACHE_KV_TITLE, SUSPENDED_TAG, type TenantNames } from "./tenant-names.ts";
 import {
   deleteTenantRecord,
   listTenantIds,
@@ -86,6 +86,7 @@ import {
   type TenantSpecInput,
 } from "./tenant-spec.ts";
 import {
+  addWorkerScriptTag,
   deleteWorkerScript,
   getWorkerScriptTags,
   listWorkerScriptsByTag,
@@ -314,6 +315,8 @@ async function convergeTenant(
   const adminKeyHash = adminKey === undefined ? previous!.adminKeyHash! : await hashKey(adminKey);
   const createdAt = previous?.createdAt ?? now().toISOString();
   const dispatchProof = previous?.dispatchProof ?? (deps.generateDispatchProof ?? defaultGenerateDispatchProof)();
+  // An operator's suspension (tenant suspend) survives a re-run: routes stay suspended, the tag stays.
+  const suspension = previous?.suspension;
 
   // --- Apply phase. ---
   if (!wasActive) {
@@ -327,6 +330,7 @@ async function convergeTenant(
         spec,
         resources: previous?.resources ?? {},
         dispatchProof,
+        ...(suspension ? { suspension } : {}),
         createdAt,
         updatedAt: now().toISOString(),
       });
@@ -396,9 +400,11 @@ async function convergeTenant(
         adminKeyHash,
         dispatchProof,
       },
-      scriptTags,
+      suspension ? [...scriptTags, SUSPENDED_TAG] : scriptTags,
     );
-    const fingerprint = metadataFingerprint(metadata);
+    // The suspended tag comes and goes without an upload (tenant suspend / resume), so it is no part
+    // of what says "this exact upload is live".
+    const fingerprint = metadataFingerprint({ ...metadata, tags: scriptTags });
     const liveTags = await getWorkerScriptTags(target, names.script);
     // The fingerprint leaves secret values out, so a proof minted by this run forces an upload.
     const current =
@@ -406,8 +412,17 @@ async function convergeTenant(
       previous?.dispatchProof !== undefined &&
       liveTags?.includes(build.tag) === true &&
       previous?.resources.script?.metadataFingerprint === fingerprint;
-    const value = { name: names.script, tags: current ? liveTags : scriptTags, fingerprint };
-    if (current) return { value, outcome: "unchanged", detail: `${build.tag}, admin key unchanged` };
+    const uploadedTags = suspension ? [...scriptTags, SUSPENDED_TAG] : scriptTags;
+    const value = { name: names.script, tags: current ? liveTags : uploadedTags, fingerprint };
+    if (current) {
+      const tagsNow = liveTags ?? [];
+      if (suspension && !tagsNow.includes(SUSPENDED_TAG)) {
+        await addWorkerScriptTag(target, names.script, SUSPENDED_TAG);
+        const tagged = { ...value, tags: [...tagsNow, SUSPENDED_TAG] };
+        return { value: tagged, outcome: "updated", detail: "tagged suspended" };
+      }
+      return { value, outcome: "unchanged", detail: `${build.tag}, admin key unchanged` };
+    }
     await uploadWorkerScript(target, names.script, build, metadata);
     return {
       value,
@@ -452,18 +467,9 @@ async function convergeTenant(
     routeSummaries.push(
       await steps.run("route-record", `Route host:${hostname}`, async () => {
         const existing = routes.get(hostname);
-        const desired: RouteRecord = {
-          tenantId: spec.id,
-          script: names.script,
-          // An operator's suspension survives a re-run of create.
-          status: suspended(existing) ? "suspended" : "active",
-          limits: { cpuMs: PLANS[spec.plan].cpuMs, subRequests: PLANS[spec.plan].subRequests },
-          plan: spec.plan,
-          proof: dispatchProof,
-          rateLimit: rateLimitOf(spec),
-          corsOrigins: [...spec.corsOrigins],
-          updatedAt: now().toISOString(),
-        };
+        // An operator's suspension survives a re-run of create.
+        const status = suspension !== undefined || suspended(existing) ? "suspended" : "active";
+        const desired = routeRecordFor(spec, dispatchProof, status, now());
         if (existing?.kind === "route" && sameRoute(existing.record, desired)) {
           return {
             value: { hostname, record: withoutProof(existing.record) },
@@ -500,6 +506,7 @@ async function convergeTenant(
       resources,
       adminKeyHash,
       dispatchProof,
+      ...(suspension ? { suspension } : {}),
       createdAt,
       updatedAt: now().toISOString(),
     };
@@ -629,14 +636,39 @@ function resolveSpec(
   };
 }
 
+/**
+ * The route record of a tenant's hostname for its spec: the plan's limits, the rate limit, CORS.
+ *
+ * @example
+ *   routeRecordFor(spec, record.dispatchProof, "active", new Date()).rateLimit.requestsPerMinute // 600
+ */
+export function routeRecordFor(
+  spec: ResolvedTenantSpec,
+  dispatchProof: string,
+  status: RouteRecord["status"],
+  now: Date,
+): RouteRecord {
+  return {
+    tenantId: spec.id,
+    script: tenantNames(spec.id).script,
+    status,
+    limits: { cpuMs: PLANS[spec.plan].cpuMs, subRequests: PLANS[spec.plan].subRequests },
+    plan: spec.plan,
+    proof: dispatchProof,
+    rateLimit: rateLimitOf(spec),
+    corsOrigins: [...spec.corsOrigins],
+    updatedAt: now.toISOString(),
+  };
+}
+
 /** Whether an operator suspended the hostname (a re-run of create keeps that). */
-function suspended(lookup: RouteLookup | undefined): boolean {
+export function suspended(lookup: RouteLookup | undefined): boolean {
   if (lookup?.kind === "route") return lookup.record.status === "suspended";
   return lookup?.kind === "outdated" && lookup.owner.status === "suspended";
 }
 
 /** A route record as it may be shown: the dispatch proof is a secret. */
-function withoutProof(record: RouteRecord): Omit<RouteRecord, "proof"> {
+export function withoutProof(record: RouteRecord): Omit<RouteRecord, "proof"> {
   const { proof: _proof, ...shown } = record;
   return shown;
 }
@@ -664,7 +696,7 @@ function sameRecord(a: TenantRecord, b: TenantRecord): boolean {
   return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
 }
 
-function targetSummary(target: Target): TenantReport["target"] {
+export function targetSummary(target: Target): TenantReport["target"] {
   return {
     kind: target.kind,
     accountId: target.accountId,
@@ -928,6 +960,23 @@ export async function listTenants(deps: TenantDeps): Promise<TenantSummary[]> {
 }
 
 /**
+ * Whether anything of a tenant exists: its record, Worker, D1 database, own KV namespace or a
+ * hostname routed to it (what delete can find). Cheapest first; stops at the first found. Delete
+ * uses it to answer "no such tenant" (exit 4) while a partly-created tenant is still deletable.
+ *
+ * @example
+ *   await tenantExists(target, "acme") // true
+ */
+export async function tenantExists(target: Target, tenantId: string): Promise<boolean> {
+  const names = tenantNames(tenantId);
+  if ((await readTenantRecord(target, tenantId)) !== undefined) return true;
+  if ((await getWorkerScriptTags(target, names.script)) !== undefined) return true;
+  if ((await findD1Database(target, names.d1Database)) !== undefined) return true;
+  if ((await findKvNamespace(target, names.kvNamespace)) !== undefined) return true;
+  return (await findRoutedHostnames(target, tenantId)).length > 0;
+}
+
+/**
  * Delete everything a tenant has, in reverse order of creation: route records first (traffic
  * stops), then regional and custom hostnames, the Worker, KV, D1, and the tenant record last.
  * Anything already gone counts as deleted; without a record, resources are found by their
@@ -1045,7 +1094,7 @@ async function removeTenant(tenantId: string, deps: TenantDeps, steps: StepRunne
  * Take the tenant's lease; a run that had to wait says so as a "lease" step (one that got it at
  * once adds no step, so the usual output is unchanged).
  */
-async function takeLease(
+export async function takeLease(
   target: Target,
   tenantId: string,
   operation: LeaseOperation,
