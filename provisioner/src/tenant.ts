@@ -979,7 +979,8 @@ export async function tenantExists(target: Target, tenantId: string): Promise<bo
 /**
  * Delete everything a tenant has, in reverse order of creation: route records first (traffic
  * stops), then regional and custom hostnames, the Worker, KV, D1, and the tenant record last.
- * Anything already gone counts as deleted; without a record, resources are found by their
+ * Anything already gone counts as deleted (the CLI says "no such tenant" first: `mustExist`);
+ * without a record, resources are found by their
  * deterministic names and hostnames by their route records. A hostname routed to another
  * tenant is never touched.
  *
@@ -990,11 +991,15 @@ export async function deleteTenant(
   id: string,
   deps: TenantDeps,
   onProgress?: ProgressListener,
+  /** mustExist: throw {@link TenantNotFoundError} (checked under the lease) when nothing of it exists. */
+  options: { mustExist?: boolean } = {},
 ): Promise<DeleteTenantResult> {
   const tenantId = parseTenantId(id);
   const steps = new StepRunner(onProgress);
   const lease = await takeLease(deps.target, tenantId, "delete", steps, deps.lease);
   try {
+    // Under the lease, so a delete that waited for a create sees what the create made.
+    if (options.mustExist && !(await tenantExists(deps.target, tenantId))) throw new TenantNotFoundError(tenantId);
     return await removeTenant(tenantId, deps, steps);
   } finally {
     await lease.release();
