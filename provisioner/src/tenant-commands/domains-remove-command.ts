@@ -23,12 +23,12 @@ ${COMMON_HELP}`,
     if (!json) io.stdout(`Removing ${host} from tenant ${id} on ${where(target)}\n`);
     const result = await removeTenantDomain(id, host, { target }, onProgress);
     if (json) printJson(io, { ok: true, command: "domains remove", ...result });
-    else
-      io.stdout(
-        (result.changed
-          ? `\nTenant ${id} no longer answers on ${host}`
-          : `\n${host} was not a domain of ${id}: nothing changed`) + ` (domains: ${result.domains.join(", ")}).\n`,
-      );
+    else {
+      const what = result.changed
+        ? `Tenant ${id} no longer answers on ${host}`
+        : `${host} was not a domain of ${id}: nothing changed`;
+      io.stdout(`\n${what} (domains: ${result.domains.join(", ")}).\n`);
+    }
     return EXIT.ok;
   },
 };
