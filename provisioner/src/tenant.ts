@@ -604,7 +604,12 @@ function resolveSpec(
     }
     const had = [...record.spec.domains].sort().join(", ");
     const wants = [...requested.domains].sort().join(", ");
-    if (had !== wants) problems.push(`its domains are ${had}, this request has ${wants}`);
+    if (had !== wants) {
+      problems.push(
+        `its domains are ${had}, this request has ${wants} ` +
+          `(change them with 'npm run tenant -- domains add|remove ${requested.id} <host>')`,
+      );
+    }
     if (requested.kvMode !== undefined && requested.kvMode !== record.spec.kvMode) {
       problems.push(
         `its KV mode is ${record.spec.kvMode} and cannot change in place ` +
