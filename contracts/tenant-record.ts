@@ -72,6 +72,12 @@ export const tenantRecordSchema = z.object({
    * tenant created before proofs existed: the next create mints one.
    */
   dispatchProof: z.string().optional(),
+  /**
+   * Set while an operator has the tenant suspended (`tenant suspend`): its route records say
+   * `suspended` (the dispatcher answers 403) and its script carries the `suspended` tag. Kept here
+   * so a re-run of create, or a domain added meanwhile, stays suspended.
+   */
+  suspension: z.object({ reason: z.string().nullable(), since: z.string() }).optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -18,20 +18,11 @@ import {
 } from "./tenant-keys.ts";
 import { parseTenantId } from "./tenant-spec.ts";
 import { connectTarget } from "./connect-target.ts";
-import type { CliIo } from "./tenant-cli.ts";
+import type { CliIo } from "./tenant-commands/tenant-command.ts";
 
 const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 4 } as const;
 const SUBCOMMANDS = ["create", "list", "revoke"] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
-
-export const KEYS_USAGE =
-  `  keys create <id> --role read|write|admin [--product <productId>] ` +
-  `[--subject-prefix <prefix>]
-              [--expires <ISO time>|<N>d|<N>h] [--description <text>] [--json]
-      Create an API key for the tenant; the key is printed once. --product limits /api to one
-      product's subtree, --subject-prefix the Confluent API to subjects with that prefix.
-  keys list <id> [--json]             The tenant's API keys (never a secret or a hash).
-  keys revoke <id> <keyId> [--json]   Revoke a key: refused from its next request on.`;
 
 class UsageError extends Error {
   override readonly name = "UsageError";

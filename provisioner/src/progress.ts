@@ -5,6 +5,7 @@
 
 export type StepName =
   | "build"
+  | "backup"
   | "lease"
   | "check"
   | "tenant-record"

@@ -130,7 +130,8 @@ export function parseKeyId(keyId: string | undefined): string {
   if (keyId === ADMIN_KEY_ID)
     throw new InputError([
       "the admin key cannot be revoked: it is the tenant's provisioning key (its hash is the ADMIN_KEY_HASH secret); " +
-        "rotate it by re-provisioning the tenant",
+        "replace it with 'npm run tenant -- keys rotate-admin <tenant>' " +
+        "(a new key, printed once; the old one stops working)",
     ]);
   if (!KEY_ID.test(keyId)) throw new InputError([`'${keyId}' is not a key id ([a-z0-9], at most 32 characters)`]);
   return keyId;

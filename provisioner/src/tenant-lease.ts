@@ -26,8 +26,19 @@ import type { Target } from "./config.ts";
 import { StateConflictError } from "./errors.ts";
 import { deleteRoutingValue, listRoutingKeys, writeRoutingValue } from "./routing-store.ts";
 
-export type LeaseOperation = "create" | "delete" | "rollout" | "rollback";
-const OPERATIONS: readonly LeaseOperation[] = ["create", "delete", "rollout", "rollback"];
+/** What a run holding a lease does: create and delete, a day-2 command, or a fleet rollout. */
+export const LEASE_OPERATIONS = [
+  "create",
+  "delete",
+  "suspend",
+  "resume",
+  "update",
+  "domains",
+  "rotate-admin",
+  "rollout",
+  "rollback",
+] as const;
+export type LeaseOperation = (typeof LEASE_OPERATIONS)[number];
 
 export interface LeaseOptions {
   /** How long an entry lives without renewal (the holder renews every third of it). */
@@ -268,7 +279,9 @@ function entryOf(token: string, metadata: unknown): Entry | undefined {
     choosing: m.choosing !== "0",
     ticket,
     expiresAt,
-    operation: OPERATIONS.find((o) => o === m.operation) ?? "create",
+    operation: (LEASE_OPERATIONS as readonly unknown[]).includes(m.operation)
+      ? (m.operation as LeaseOperation)
+      : "create",
     owner: typeof m.owner === "string" ? m.owner : "unknown",
     host: typeof m.host === "string" ? m.host : "",
     pid: Number(m.pid),

@@ -16,6 +16,12 @@ export const SHARED_CACHE_KV_TITLE = "wfp-cache-shared";
 /** The tag every tenant script carries, so the fleet can be listed by tag. */
 export const FLEET_TAG = "wfp-tenant";
 
+/**
+ * The tag a suspended tenant's script carries, so the fleet counts suspended tenants from one
+ * listing by tag (`GET .../scripts?tags=suspended:yes`) instead of reading every tenant record.
+ */
+export const SUSPENDED_TAG = "suspended";
+
 export interface TenantNames {
   d1Database: string;
   kvNamespace: string;

@@ -277,3 +277,40 @@ export function parseTenantId(id: unknown): string {
   if (result.success) return result.data;
   throw new InputError(result.error.issues.map((issue) => issue.message));
 }
+
+/** What `tenant update` may change on an existing tenant; what is absent stays as it is. */
+export interface TenantChanges {
+  plan?: Plan;
+  cacheMode?: "on" | "off";
+  corsOrigins?: string[];
+  requestsPerMinute?: number;
+}
+
+const tenantChangesSchema = z.object({
+  plan: tenantSpecSchema.shape.plan,
+  cacheMode: tenantSpecSchema.shape.cacheMode,
+  corsOrigins: tenantSpecSchema.shape.corsOrigins,
+  requestsPerMinute: tenantSpecSchema.shape.requestsPerMinute,
+});
+
+/**
+ * Validate `tenant update`'s changes with create's rules, collecting every problem; at least one
+ * change is required. Throws {@link InputError}; makes no API call.
+ *
+ * @example
+ *   parseTenantChanges({ plan: "pro", requestsPerMinute: 100 }) // { plan: "pro", requestsPerMinute: 100 }
+ */
+export function parseTenantChanges(input: {
+  plan?: unknown;
+  cacheMode?: unknown;
+  corsOrigins?: unknown;
+  requestsPerMinute?: unknown;
+}): TenantChanges {
+  const result = tenantChangesSchema.safeParse(input);
+  if (!result.success) throw new InputError(result.error.issues.map((issue) => issue.message));
+  const changes = Object.fromEntries(Object.entries(result.data).filter(([, v]) => v !== undefined)) as TenantChanges;
+  if (Object.keys(changes).length === 0) {
+    throw new InputError(["give at least one change: --plan, --rate-limit, --cors-origin or --cache"]);
+  }
+  return changes;
+}

@@ -67,7 +67,14 @@ import {
 } from "./route-record-store.ts";
 import { buildTemplate, type TemplateBuild } from "./template-build.ts";
 import { acquireTenantLease, type LeaseOperation, type LeaseOptions, type TenantLease } from "./tenant-lease.ts";
-import { tenantNames, FLEET_TAG, migrationTag, SHARED_CACHE_KV_TITLE, type TenantNames } from "./tenant-names.ts";
+import {
+  tenantNames,
+  FLEET_TAG,
+  migrationTag,
+  SHARED_CACHE_KV_TITLE,
+  SUSPENDED_TAG,
+  type TenantNames,
+} from "./tenant-names.ts";
 import {
   deleteTenantRecord,
   listTenantIds,
@@ -86,6 +93,7 @@ import {
   type TenantSpecInput,
 } from "./tenant-spec.ts";
 import {
+  addWorkerScriptTag,
   deleteWorkerScript,
   getWorkerScriptTags,
   listWorkerScriptsByTag,
@@ -319,6 +327,8 @@ async function convergeTenant(
   const adminKeyHash = adminKey === undefined ? previous!.adminKeyHash! : await hashKey(adminKey);
   const createdAt = previous?.createdAt ?? now().toISOString();
   const dispatchProof = previous?.dispatchProof ?? (deps.generateDispatchProof ?? defaultGenerateDispatchProof)();
+  // An operator's suspension (tenant suspend) survives a re-run: routes stay suspended, the tag stays.
+  const suspension = previous?.suspension;
 
   // --- Apply phase. ---
   if (!wasActive) {
@@ -332,6 +342,7 @@ async function convergeTenant(
         spec,
         resources: previous?.resources ?? {},
         dispatchProof,
+        ...(suspension ? { suspension } : {}),
         createdAt,
         updatedAt: now().toISOString(),
       });
@@ -402,9 +413,11 @@ async function convergeTenant(
         adminKeyHash,
         dispatchProof,
       },
-      scriptTags,
+      suspension ? [...scriptTags, SUSPENDED_TAG] : scriptTags,
     );
-    const fingerprint = metadataFingerprint(metadata);
+    // The suspended tag comes and goes without an upload (tenant suspend / resume), so it is no part
+    // of what says "this exact upload is live".
+    const fingerprint = metadataFingerprint({ ...metadata, tags: scriptTags });
     const liveTags = await getWorkerScriptTags(target, names.script);
     // The fingerprint leaves secret values out, so a proof minted by this run forces an upload.
     const current =
@@ -413,8 +426,17 @@ async function convergeTenant(
       previous?.dispatchProof !== undefined &&
       liveTags?.includes(build.tag) === true &&
       previous?.resources.script?.metadataFingerprint === fingerprint;
-    const value = { name: names.script, tags: current ? liveTags : scriptTags, fingerprint };
-    if (current) return { value, outcome: "unchanged", detail: `${build.tag}, admin key unchanged` };
+    const uploadedTags = suspension ? [...scriptTags, SUSPENDED_TAG] : scriptTags;
+    const value = { name: names.script, tags: current ? liveTags : uploadedTags, fingerprint };
+    if (current) {
+      const tagsNow = liveTags ?? [];
+      if (suspension && !tagsNow.includes(SUSPENDED_TAG)) {
+        await addWorkerScriptTag(target, names.script, SUSPENDED_TAG);
+        const tagged = { ...value, tags: [...tagsNow, SUSPENDED_TAG] };
+        return { value: tagged, outcome: "updated", detail: "tagged suspended" };
+      }
+      return { value, outcome: "unchanged", detail: `${build.tag}, admin key unchanged` };
+    }
     await uploadWorkerScript(target, names.script, build, metadata);
     return {
       value,
@@ -459,18 +481,9 @@ async function convergeTenant(
     routeSummaries.push(
       await steps.run("route-record", `Route host:${hostname}`, async () => {
         const existing = routes.get(hostname);
-        const desired: RouteRecord = {
-          tenantId: spec.id,
-          script: names.script,
-          // An operator's suspension survives a re-run of create.
-          status: suspended(existing) ? "suspended" : "active",
-          limits: { cpuMs: PLANS[spec.plan].cpuMs, subRequests: PLANS[spec.plan].subRequests },
-          plan: spec.plan,
-          proof: dispatchProof,
-          rateLimit: rateLimitOf(spec),
-          corsOrigins: [...spec.corsOrigins],
-          updatedAt: now().toISOString(),
-        };
+        // An operator's suspension survives a re-run of create.
+        const status = suspension !== undefined || suspended(existing) ? "suspended" : "active";
+        const desired = routeRecordFor(spec, dispatchProof, status, now());
         if (existing?.kind === "route" && sameRoute(existing.record, desired)) {
           return {
             value: { hostname, record: withoutProof(existing.record) },
@@ -507,6 +520,7 @@ async function convergeTenant(
       resources,
       adminKeyHash,
       dispatchProof,
+      ...(suspension ? { suspension } : {}),
       createdAt,
       updatedAt: now().toISOString(),
     };
@@ -604,7 +618,12 @@ function resolveSpec(
     }
     const had = [...record.spec.domains].sort().join(", ");
     const wants = [...requested.domains].sort().join(", ");
-    if (had !== wants) problems.push(`its domains are ${had}, this request has ${wants}`);
+    if (had !== wants) {
+      problems.push(
+        `its domains are ${had}, this request has ${wants} ` +
+          `(change them with 'npm run tenant -- domains add|remove ${requested.id} <host>')`,
+      );
+    }
     if (requested.kvMode !== undefined && requested.kvMode !== record.spec.kvMode) {
       problems.push(
         `its KV mode is ${record.spec.kvMode} and cannot change in place ` +
@@ -636,14 +655,39 @@ function resolveSpec(
   };
 }
 
+/**
+ * The route record of a tenant's hostname for its spec: the plan's limits, the rate limit, CORS.
+ *
+ * @example
+ *   routeRecordFor(spec, record.dispatchProof, "active", new Date()).rateLimit.requestsPerMinute // 600
+ */
+export function routeRecordFor(
+  spec: ResolvedTenantSpec,
+  dispatchProof: string,
+  status: RouteRecord["status"],
+  now: Date,
+): RouteRecord {
+  return {
+    tenantId: spec.id,
+    script: tenantNames(spec.id).script,
+    status,
+    limits: { cpuMs: PLANS[spec.plan].cpuMs, subRequests: PLANS[spec.plan].subRequests },
+    plan: spec.plan,
+    proof: dispatchProof,
+    rateLimit: rateLimitOf(spec),
+    corsOrigins: [...spec.corsOrigins],
+    updatedAt: now.toISOString(),
+  };
+}
+
 /** Whether an operator suspended the hostname (a re-run of create keeps that). */
-function suspended(lookup: RouteLookup | undefined): boolean {
+export function suspended(lookup: RouteLookup | undefined): boolean {
   if (lookup?.kind === "route") return lookup.record.status === "suspended";
   return lookup?.kind === "outdated" && lookup.owner.status === "suspended";
 }
 
 /** A route record as it may be shown: the dispatch proof is a secret. */
-function withoutProof(record: RouteRecord): Omit<RouteRecord, "proof"> {
+export function withoutProof(record: RouteRecord): Omit<RouteRecord, "proof"> {
   const { proof: _proof, ...shown } = record;
   return shown;
 }
@@ -671,7 +715,7 @@ function sameRecord(a: TenantRecord, b: TenantRecord): boolean {
   return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
 }
 
-function targetSummary(target: Target): TenantReport["target"] {
+export function targetSummary(target: Target): TenantReport["target"] {
   return {
     kind: target.kind,
     accountId: target.accountId,
@@ -935,9 +979,27 @@ export async function listTenants(deps: TenantDeps): Promise<TenantSummary[]> {
 }
 
 /**
+ * Whether anything of a tenant exists: its record, Worker, D1 database, own KV namespace or a
+ * hostname routed to it (what delete can find). Cheapest first; stops at the first found. Delete
+ * uses it to answer "no such tenant" (exit 4) while a partly-created tenant is still deletable.
+ *
+ * @example
+ *   await tenantExists(target, "acme") // true
+ */
+export async function tenantExists(target: Target, tenantId: string): Promise<boolean> {
+  const names = tenantNames(tenantId);
+  if ((await readTenantRecord(target, tenantId)) !== undefined) return true;
+  if ((await getWorkerScriptTags(target, names.script)) !== undefined) return true;
+  if ((await findD1Database(target, names.d1Database)) !== undefined) return true;
+  if ((await findKvNamespace(target, names.kvNamespace)) !== undefined) return true;
+  return (await findRoutedHostnames(target, tenantId)).length > 0;
+}
+
+/**
  * Delete everything a tenant has, in reverse order of creation: route records first (traffic
  * stops), then regional and custom hostnames, the Worker, KV, D1, and the tenant record last.
- * Anything already gone counts as deleted; without a record, resources are found by their
+ * Anything already gone counts as deleted (the CLI says "no such tenant" first: `mustExist`);
+ * without a record, resources are found by their
  * deterministic names and hostnames by their route records. A hostname routed to another
  * tenant is never touched.
  *
@@ -948,11 +1010,15 @@ export async function deleteTenant(
   id: string,
   deps: TenantDeps,
   onProgress?: ProgressListener,
+  /** mustExist: throw {@link TenantNotFoundError} (checked under the lease) when nothing of it exists. */
+  options: { mustExist?: boolean } = {},
 ): Promise<DeleteTenantResult> {
   const tenantId = parseTenantId(id);
   const steps = new StepRunner(onProgress);
   const lease = await takeLease(deps.target, tenantId, "delete", steps, deps.lease);
   try {
+    // Under the lease, so a delete that waited for a create sees what the create made.
+    if (options.mustExist && !(await tenantExists(deps.target, tenantId))) throw new TenantNotFoundError(tenantId);
     return await removeTenant(tenantId, deps, steps);
   } finally {
     await lease.release();
@@ -1052,7 +1118,7 @@ async function removeTenant(tenantId: string, deps: TenantDeps, steps: StepRunne
  * Take the tenant's lease; a run that had to wait says so as a "lease" step (one that got it at
  * once adds no step, so the usual output is unchanged).
  */
-async function takeLease(
+export async function takeLease(
   target: Target,
   tenantId: string,
   operation: LeaseOperation,

@@ -323,3 +323,73 @@ export async function listWorkerScriptsByTag(
 ): Promise<string[]> {
   return (await listTaggedScripts(target, tag, pageSize)).map((s) => s.name);
 }
+
+/** `/accounts/{a}/workers/dispatch/namespaces/{ns}/scripts/{name}`, each part encoded. */
+function scriptPath(target: Target, name: string): string {
+  return (
+    `/accounts/${encodeURIComponent(target.accountId)}/workers/dispatch/namespaces/` +
+    `${encodeURIComponent(target.dispatchNamespace)}/scripts/${encodeURIComponent(name)}`
+  );
+}
+
+/**
+ * Add one tag to a script (`PUT .../scripts/{name}/tags/{tag}`), without re-uploading it. Refused
+ * before the call when the script would carry more than {@link MAX_SCRIPT_TAGS}. Returns whether
+ * the tag was added ("unchanged": it was there), or "missing" when there is no such script.
+ *
+ * @example
+ *   await addWorkerScriptTag(target, "tenant-acme", "suspended") // "added"
+ */
+export async function addWorkerScriptTag(
+  target: Target,
+  name: string,
+  tag: string,
+): Promise<"added" | "unchanged" | "missing"> {
+  const tags = await getWorkerScriptTags(target, name);
+  if (tags === undefined) return "missing";
+  if (tags.includes(tag)) return "unchanged";
+  if (tags.length + 1 > MAX_SCRIPT_TAGS) {
+    throw new Error(
+      `Worker script '${name}' carries ${tags.length} tags (${tags.join(", ")}); adding '${tag}' would pass ` +
+        `Cloudflare's ${MAX_SCRIPT_TAGS} per script: the platform's tags must leave room, so this is a platform bug.`,
+    );
+  }
+  await apiCall("tagging", KIND, name, () =>
+    target.client.put(`${scriptPath(target, name)}/tags/${encodeURIComponent(tag)}`),
+  );
+  return "added";
+}
+
+/**
+ * Remove one tag from a script (`DELETE .../scripts/{name}/tags/{tag}`); a tag or script already
+ * gone counts as removed.
+ *
+ * @example
+ *   await removeWorkerScriptTag(target, "tenant-acme", "suspended") // "removed" | "unchanged" | "missing"
+ */
+export async function removeWorkerScriptTag(
+  target: Target,
+  name: string,
+  tag: string,
+): Promise<"removed" | "unchanged" | "missing"> {
+  const tags = await getWorkerScriptTags(target, name);
+  if (tags === undefined) return "missing";
+  if (!tags.includes(tag)) return "unchanged";
+  await apiCall("untagging", KIND, name, () =>
+    target.client.delete(`${scriptPath(target, name)}/tags/${encodeURIComponent(tag)}`),
+  );
+  return "removed";
+}
+
+/**
+ * Set one secret of a script (`PUT .../scripts/{name}/secrets`) without re-uploading its code: the
+ * next request the Worker serves sees the new value.
+ *
+ * @example
+ *   await putWorkerScriptSecret(target, "tenant-acme", "ADMIN_KEY_HASH", newHash);
+ */
+export async function putWorkerScriptSecret(target: Target, name: string, secret: string, text: string): Promise<void> {
+  await apiCall(`setting secret ${secret} of`, KIND, name, () =>
+    target.client.put(`${scriptPath(target, name)}/secrets`, { body: { name: secret, text, type: "secret_text" } }),
+  );
+}

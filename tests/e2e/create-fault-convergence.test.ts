@@ -90,7 +90,7 @@ async function tryPoint(s: Session, baseline: Inventory, n: number, phase: Phase
   // The zone's eu and uk targets, made once per platform (platform init), and none for the tenant's domain.
   expect(now.regionalHostnames, at).toEqual([`eu.${s.platform.zoneName}`, `uk.${s.platform.zoneName}`]);
 
-  expect((await tenant(s, ["delete", id])).code, `delete after ${at}`).toBe(EXIT.ok);
+  expect((await tenant(s, ["delete", id, "--yes"])).code, `delete after ${at}`).toBe(EXIT.ok);
   expect(await accountInventory(s), `${at}: delete left something`).toEqual(baseline);
   return broken.code !== EXIT.ok;
 }
@@ -118,7 +118,7 @@ describe("create after a failure at every API call", () => {
     expect((await tenant(first, create("charlie"))).code).toBe(EXIT.ok);
     const { calls, log } = first.platform.faults.status();
     first.platform.faults.clear();
-    expect((await tenant(first, ["delete", "charlie"])).code).toBe(EXIT.ok);
+    expect((await tenant(first, ["delete", "charlie", "--yes"])).code).toBe(EXIT.ok);
     expect(calls).toBeGreaterThan(10);
     // A read that "takes effect, then loses its answer" is the same as one that fails: only calls
     // that change something need the second phase.

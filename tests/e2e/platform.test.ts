@@ -155,7 +155,7 @@ describe("the platform end to end", () => {
   });
 
   it("delete leaves nothing of the tenants in any list endpoint (eu and uk targets are the platform's)", async () => {
-    for (const id of ["alpha", "bravo"]) expect((await tenant(s, ["delete", id])).code).toBe(EXIT.ok);
+    for (const id of ["alpha", "bravo"]) expect((await tenant(s, ["delete", id, "--yes"])).code).toBe(EXIT.ok);
     expect(await accountInventory(s)).toEqual({
       d1: [],
       kv: [],

@@ -44,7 +44,7 @@ function random(seed: number): () => number {
 }
 
 const commandFor = (kind: "create" | "delete", id: string) =>
-  kind === "create" ? ["create", id, "--domain", `${id}.conc.localhost`] : ["delete", id];
+  kind === "create" ? ["create", id, "--domain", `${id}.conc.localhost`] : ["delete", id, "--yes"];
 
 it(`leaves every tenant, database and namespace usable after overlapping creates and deletes \
 (seed ${SEED})`, async () => {

@@ -17,6 +17,7 @@ import { startLocalPlatform, type LocalPlatform } from "../../infra/local-platfo
 import { createCloudflareClient } from "../../provisioner/src/cloudflare-client.ts";
 import { readTargetSettings, resolveAccount, resolveTarget, type Target } from "../../provisioner/src/config.ts";
 import { checkPlatform } from "../../provisioner/src/platform-check.ts";
+import { deleteTenant } from "../../provisioner/src/tenant.ts";
 import { initPlatform } from "../../provisioner/src/platform-init.ts";
 import { deleteRegionalHostname, regionalCnameTarget } from "../../provisioner/src/regional-hostname.ts";
 import { findRoutedHostnames } from "../../provisioner/src/route-record-store.ts";
@@ -98,7 +99,7 @@ describe("the local platform's answers match the cloudflare SDK's types", () => 
     await cf.put(`/accounts/${platform.accountId}/storage/kv/namespaces/${shared.id}/values/${key}`, {
       body: "cached",
     });
-    await tenant(["delete", "contract-shared"]);
+    await tenant(["delete", "contract-shared", "--yes"]);
 
     // Given the zone, the provisioner reads its name (GET /zones/:id).
     await tenant(["show", "contract-eu"], { CLOUDFLARE_ZONE_ID: platform.zoneId });
@@ -108,11 +109,12 @@ describe("the local platform's answers match the cloudflare SDK's types", () => 
     await tenant(["keys", "list", "contract-global"]);
     await tenant(["keys", "revoke", "contract-global", keyId]);
 
-    for (const id of ["contract-uk", "contract-global"]) await tenant(["delete", id]);
-    await tenant(["delete", "contract-global"]); // everything already gone: the 404s
+    for (const id of ["contract-uk", "contract-global"]) await tenant(["delete", id, "--yes"]);
 
     // What no CLI flow reaches today: a record-less tenant's hostnames, a legacy regional hostname.
     const target: Target = await resolveTarget(recordingClient(), settings());
+    // Everything already gone: the 404s (the CLI answers "no such tenant" before trying them).
+    await deleteTenant("contract-global", { target });
     expect(await findRoutedHostnames(target, "contract-eu")).toEqual(["registry.contract-eu.localhost"]);
     expect(await deleteRegionalHostname(target, euTarget)).toBe("deleted");
     expect(await deleteRegionalHostname(target, euTarget)).toBe("already gone");

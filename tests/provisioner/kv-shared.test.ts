@@ -194,7 +194,7 @@ it never reads the old entries`, async () => {
     const ofTwo = before.filter((k) => k.startsWith(two.resources.kv.prefix!));
     expect(before.some((k) => k.startsWith("t/kvone/"))).toBe(true);
 
-    const deleted = await tenant(["delete", "kvone"]);
+    const deleted = await tenant(["delete", "kvone", "--yes"]);
     expect(deleted.code, deleted.stderr).toBe(EXIT.ok);
     expect(deleted.stdout).toMatch(
       /^✓ KV keys t\/kvone\/ in wfp-cache-shared \(deleted, \d+ key\(s\); the shared namespace stays\)/m,

@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT, runTenantCli } from "../../provisioner/src/tenant-cli.ts";
+import { TENANT_COMMANDS } from "../../provisioner/src/tenant-commands/tenant-commands.ts";
 
 let server: Server;
 let requests = 0;
@@ -148,5 +149,49 @@ describe("tenant CLI: API failures", () => {
     expect(result.code).toBe(EXIT.failure);
     expect(result.stderr).toMatch(/Error 500 listing accounts at '.*': should not be called \[code 1\]/);
     expect(result.stderr).toMatch(/safe to run the command again/);
+  });
+});
+
+describe("tenant CLI: help and 'did you mean' (no API call)", () => {
+  it.each(TENANT_COMMANDS.map((c) => [c.name, c]))("%s --help exits 0 with its usage and defaults", async (name, c) => {
+    const result = await run([...name.split(" "), "--help"]);
+    expect(result.code).toBe(EXIT.ok);
+    expect(result.stdout).toContain(`Usage: npm run tenant -- ${name}`);
+    if (Object.keys(c.options).length > 0) expect(result.stdout).toMatch(/default/i);
+    expect(result.apiCalls).toBe(0);
+  });
+
+  it("answers keys --help and domains --help with the group's commands", async () => {
+    for (const group of ["keys", "domains"]) {
+      const result = await run([group, "--help"]);
+      expect(result.code).toBe(EXIT.ok);
+      for (const c of TENANT_COMMANDS.filter((c) => c.name.startsWith(`${group} `))) {
+        expect(result.stdout).toContain(c.name);
+      }
+    }
+  });
+
+  it.each([
+    [["suspnd", "acme"], /did you mean 'suspend'\?/],
+    [["domains", "ad", "acme", "x.localhost"], /did you mean 'domains add'\?/],
+    [["keys", "rotate-admn", "acme"], /did you mean 'keys rotate-admin'\?/],
+    [["delete", "acme", "--yess"], /Did you mean '--yes'\?/],
+    [["update", "acme", "--rate-limt", "5/min"], /Did you mean '--rate-limit'\?/],
+    [["suspend", "acme", "--domain", "x.localhost"], /suspend does not take --domain/],
+    [["update", "acme"], /give at least one change/],
+    [["update", "acme", "--plan", "gold"], /plan must be one of/],
+    [["domains", "add", "acme"], /domains add needs <host>/],
+    [["domains", "add", "acme", "https://x.com"], /remove the scheme/],
+    [["delete", "acme"], /add --yes/],
+  ])("%j", async (args, message) => {
+    const result = await run(args);
+    expect(result.code).toBe(EXIT.usage);
+    expect(result.stderr).toMatch(message);
+    expect(result.apiCalls).toBe(0);
+  });
+
+  it("names every command when the command is unknown", async () => {
+    const result = await run(["frobnicate"]);
+    for (const c of TENANT_COMMANDS) expect(result.stderr).toContain(c.name);
   });
 });

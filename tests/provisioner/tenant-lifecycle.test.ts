@@ -228,7 +228,7 @@ describe("tenant lifecycle through the CLI", () => {
   });
 
   it("deletes everything, in reverse order, and a second delete is a no-op", async () => {
-    const { code, stdout } = await tenant(["delete", "acme"]);
+    const { code, stdout } = await tenant(["delete", "acme", "--yes"]);
     expect(code).toBe(EXIT.ok);
     const order = [...stdout.matchAll(/^✓ (\S+ ?\S*)/gm)].map((m) => m[1]);
     expect(order).toEqual([
@@ -253,15 +253,18 @@ describe("tenant lifecycle through the CLI", () => {
     // Once the dispatcher's cached route for it has expired.
     expect((await untilStatus(platform.trafficUrl, "registry.acme.localhost", "/health", 404)).status).toBe(404);
 
-    const again = await tenant(["delete", "acme", "--json"]);
-    expect(again.code).toBe(EXIT.ok);
-    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, existed: false });
-    expect((await tenant(["delete", "acme"])).stdout).toContain("Tenant acme does not exist: nothing to delete");
+    // A tenant of which nothing exists is "no such tenant" (exit 4), with no step printed.
+    const again = await tenant(["delete", "acme", "--yes", "--json"]);
+    expect(again.code).toBe(EXIT.notFound);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: false, error: { exitCode: 4 }, steps: [] });
+    const human = await tenant(["delete", "acme", "--yes"]);
+    expect(human.stderr).toContain("tenant 'acme' does not exist");
+    expect(human.stdout).not.toContain("already gone");
 
     const show = await tenant(["show", "acme"]);
     expect(show.code).toBe(EXIT.notFound);
 
-    expect((await tenant(["delete", "initech"])).code).toBe(EXIT.ok);
+    expect((await tenant(["delete", "initech", "--yes"])).code).toBe(EXIT.ok);
     expect(JSON.parse((await tenant(["list", "--json"])).stdout)).toEqual({ ok: true, command: "list", tenants: [] });
   });
 });

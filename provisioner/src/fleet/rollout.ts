@@ -17,7 +17,7 @@ import { StateConflictError } from "../errors.ts";
 import type { Migration } from "../migrations.ts";
 import { readRoutingValue, writeRoutingValue } from "../routing-store.ts";
 import { acquireRolloutLease, type LeaseOptions } from "../tenant-lease.ts";
-import { FLEET_TAG, migrationTag } from "../tenant-names.ts";
+import { FLEET_TAG, migrationTag, SUSPENDED_TAG } from "../tenant-names.ts";
 import { readTenantRecord } from "../tenant-record-store.ts";
 import { listTaggedScripts } from "../worker-script.ts";
 import { readBundle, saveBundle, snapshotBundle, type TemplateBundle } from "./template-bundles.ts";
@@ -53,7 +53,7 @@ export async function listFleet(target: Target): Promise<FleetMember[]> {
       tags: s.tags,
       version: s.tags.find((t) => t.startsWith("tpl-")),
       migrationLevel: s.tags.find((t) => t.startsWith("mig-")),
-      suspended: s.tags.includes("suspended"),
+      suspended: s.tags.includes(SUSPENDED_TAG),
     }))
     .sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0));
 }

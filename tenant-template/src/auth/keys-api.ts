@@ -182,7 +182,9 @@ keysApi.openapi(
     responses: {
       200: { description: "The revoked key's record.", ...json(keyRecord) },
       404: errorShape,
-      409: { description: "The `admin` key: it is rotated by re-provisioning, not revoked here." },
+      409: {
+        description: "The `admin` key: the operator rotates it (tenant keys rotate-admin), it is not revoked here.",
+      },
     },
   }),
   async (c) => {
@@ -192,7 +194,8 @@ keysApi.openapi(
         409,
         "not_revocable",
         "The admin key cannot be revoked through the API: it belongs to the tenant's provisioning, " +
-          "and the platform operator rotates it by re-provisioning the tenant. " +
+          "and the platform operator replaces it with 'npm run tenant -- keys rotate-admin <tenant>' " +
+          "(the old key is refused from then on). " +
           "Create another admin key to work with instead.",
       );
     }

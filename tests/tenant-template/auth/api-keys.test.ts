@@ -213,7 +213,7 @@ a past expiry, an unknown product, unknown fields`, async () => {
     const reply = await h.call<{ error: { code: string; message: string } }>("DELETE", "/api/keys/admin");
     expect(reply.status).toBe(409);
     expect(reply.json.error.code).toBe("not_revocable");
-    expect(reply.json.error.message).toMatch(/re-provisioning/);
+    expect(reply.json.error.message).toMatch(/keys rotate-admin/);
     expect((await h.call("DELETE", "/api/keys/nosuchkey")).status).toBe(404);
   });
 

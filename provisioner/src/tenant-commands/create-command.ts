@@ -1,0 +1,105 @@
+/** `tenant create <id> --domain <host> ...`: create the tenant, or finish / repair / upgrade it. */
+import { KV_MODES, LOCATION_HINTS, PLAN_NAMES } from "../../../contracts/tenant-record.ts";
+import { InputError } from "../errors.ts";
+import { KV_HEADROOM } from "../kv-namespace.ts";
+import { readLocalTrafficUrl, withLocalUrls } from "../local-urls.ts";
+import { createTenant } from "../tenant.ts";
+import { isLocalOnlyHostname, parseTenantSpec } from "../tenant-spec.ts";
+import { readTargetSettings } from "../config.ts";
+import { COMMON_HELP, EXIT, printJson, type TenantCommand, UsageError, where } from "./tenant-command.ts";
+import { formatCreate } from "./tenant-report-format.ts";
+
+/** The flags create shares with update: what the tenant is allowed to do. */
+export const TENANT_LIMIT_OPTIONS = {
+  plan: { type: "string" },
+  cache: { type: "string" },
+  "cors-origin": { type: "string", multiple: true },
+  "rate-limit": { type: "string" },
+} as const;
+
+/**
+ * `--rate-limit <n>/min` as a number of requests per minute; anything else is handed on as given,
+ * so the spec reports it together with every other problem.
+ *
+ * @example
+ *   parseRateLimit("1200/min") // 1200
+ */
+export function parseRateLimit(value: string): number | string {
+  const match = /^\s*(\d{1,9})\s*\/\s*min\s*$/.exec(value);
+  return match === null ? value : Number(match[1]);
+}
+
+export const createCommand: TenantCommand = {
+  name: "create",
+  summary: "Create the tenant, or finish / repair it. Safe to re-run.",
+  args: ["id"],
+  options: {
+    domain: { type: "string", multiple: true },
+    residency: { type: "string" },
+    "location-hint": { type: "string" },
+    kv: { type: "string" },
+    ...TENANT_LIMIT_OPTIONS,
+  },
+  usage: `Usage: npm run tenant -- create <id> --domain <host> [--domain <host> ...] [options]
+
+Create the tenant, or finish / repair it. Safe to re-run: a complete tenant is left as is.
+
+Options:
+  --domain <host>          a hostname of the tenant; repeatable, at least one. An existing tenant's
+                           domains change with 'domains add|remove', not here.
+  --residency eu|uk|global default: the existing tenant's, else global
+  --plan ${PLAN_NAMES.join("|")}    default: the existing tenant's, else standard
+  --location-hint ${LOCATION_HINTS.join("|")}
+                           global only; default weur
+  --cache on|off           default: the existing tenant's, else the residency profile's
+                           (on for global, off for eu and uk)
+  --kv ${KV_MODES.join("|")}   where the cache lives: its own KV namespace, or the one many tenants
+                           share under a key prefix. Default: dedicated, or shared when fewer than
+                           ${KV_HEADROOM} of the account's KV namespaces are free. Fixed at creation.
+  --cors-origin <origin>   a browser origin (https://app.acme.com) allowed to call the API;
+                           repeatable. Default: the existing tenant's, else none
+  --rate-limit <n>/min     requests per minute for the whole tenant. Default: the existing
+                           tenant's, else the plan's
+${COMMON_HELP}`,
+  async run({ values, args, io, json, onProgress, connect }) {
+    const [id, ...extra] = args;
+    if (extra.length > 0) {
+      throw new UsageError(
+        `unexpected argument(s) after the tenant id: ${extra.join(" ")} (give each hostname with --domain)`,
+      );
+    }
+    // Validate everything local before the first API call (target discovery included).
+    const spec = parseTenantSpec({
+      id,
+      domains: values.domain ?? [],
+      ...(values.residency !== undefined ? { residency: values.residency } : {}),
+      ...(values.plan !== undefined ? { plan: values.plan } : {}),
+      ...(values["location-hint"] !== undefined ? { locationHint: values["location-hint"] } : {}),
+      ...(values.cache !== undefined ? { cacheMode: values.cache } : {}),
+      ...(values.kv !== undefined ? { kvMode: values.kv } : {}),
+      ...(values["cors-origin"] !== undefined ? { corsOrigins: values["cors-origin"] } : {}),
+      ...(values["rate-limit"] !== undefined
+        ? { requestsPerMinute: parseRateLimit(values["rate-limit"] as string) }
+        : {}),
+    });
+    const settings = readTargetSettings(io.env ?? process.env);
+    if (settings.kind === "cloudflare") {
+      const localOnly = spec.domains.filter(isLocalOnlyHostname);
+      if (localOnly.length > 0) {
+        throw new InputError(
+          localOnly.map((h) => `'${h}' only resolves on this machine: use a real domain when targeting Cloudflare`),
+        );
+      }
+    }
+    const target = await connect();
+    if (!json) {
+      const residency = spec.residency ? `residency ${spec.residency}` : "residency as before, or global";
+      io.stdout(`Creating tenant ${spec.id} (${residency}) on ${where(target)}\n`);
+    }
+    const local = target.kind === "local" ? await readLocalTrafficUrl(target.baseURL) : undefined;
+    const result = withLocalUrls(await createTenant(spec, { target }, onProgress), local);
+    if (json) printJson(io, { ok: true, command: "create", ...result });
+    else io.stdout(formatCreate(result));
+    return EXIT.ok;
+  },
+};
