@@ -31,6 +31,11 @@ export interface TargetSettings {
   routesNamespaceId?: string;
   /** `WFP_CNAME_TARGET`: what tenants point their CNAME at; otherwise the zone's fallback origin. */
   cnameTarget?: string;
+  /**
+   * `WFP_TEMPLATE_DIR`: the tenant-template/ every upload builds (create, update, doctor --fix,
+   * rollout), e.g. a release's checkout; default this repository's.
+   */
+  templateDir?: string;
   /** `WFP_API_MAX_ATTEMPTS` etc.: retry tuning (tests set 1 to see injected faults directly). */
   retry: Partial<RetryPolicy>;
   /** `WFP_API_RATE_LIMIT` as "<requests>/<seconds>"; default 1000/300, below Cloudflare's 1,200 per 5 minutes. */
@@ -58,6 +63,8 @@ export interface AccountTarget {
   cnameTarget?: string;
   /** TargetSettings.kvNamespaceLimit; absent: Cloudflare's default, KV_NAMESPACE_LIMIT. */
   kvNamespaceLimit?: number;
+  /** `WFP_TEMPLATE_DIR` (TargetSettings.templateDir). */
+  templateDir?: string;
 }
 
 /** Everything a resource module needs: the client and the ids it operates in. */
@@ -117,6 +124,7 @@ export function readTargetSettings(env: Env = process.env): TargetSettings {
     dispatchNamespace: nonEmpty(env.WFP_DISPATCH_NAMESPACE) ?? DEFAULT_DISPATCH_NAMESPACE,
     ...optional("routesNamespaceId", nonEmpty(env.WFP_ROUTES_KV_ID)),
     ...optional("cnameTarget", nonEmpty(env.WFP_CNAME_TARGET)),
+    ...optional("templateDir", nonEmpty(env.WFP_TEMPLATE_DIR)),
     ...optional("accountId", nonEmpty(env.CLOUDFLARE_ACCOUNT_ID)),
     ...optional("zoneId", nonEmpty(env.CLOUDFLARE_ZONE_ID)),
     retry,
@@ -187,6 +195,7 @@ export async function resolveAccount(client: Cloudflare, settings: TargetSetting
     dispatchNamespace: settings.dispatchNamespace,
     ...(settings.cnameTarget === undefined ? {} : { cnameTarget: settings.cnameTarget }),
     kvNamespaceLimit: settings.kvNamespaceLimit,
+    ...(settings.templateDir === undefined ? {} : { templateDir: settings.templateDir }),
   };
 }
 

@@ -18,6 +18,7 @@
  * the same value and the two can never disagree once create finishes. A tenant created before
  * proofs existed gets one on its next create (the record first, then the Worker and the routes).
  */
+import { join } from "node:path";
 import { ADMIN_KEY_ID, generateKey, hashKey } from "../../contracts/api-key.ts";
 import { cachePrefix, tenantCachePrefix } from "../../contracts/cache-prefix.ts";
 import type { Target } from "./config.ts";
@@ -248,9 +249,11 @@ export async function createTenant(
     }
   }
   const steps = new StepRunner(onProgress);
-  const migrations = await readMigrations(deps.migrationsDir);
+  // WFP_TEMPLATE_DIR (the target's templateDir) names another checkout's template to build.
+  const templateDir = deps.templateDir ?? target.templateDir;
+  const migrations = await readMigrations(deps.migrationsDir ?? (templateDir && join(templateDir, "migrations")));
   const build = await steps.run("build", "Template build", async () => {
-    const value = await buildTemplate(deps.templateDir);
+    const value = await buildTemplate(templateDir);
     return {
       value,
       outcome: "built",

@@ -107,7 +107,7 @@ export const fleetRollout: FleetCommand = {
     const settings = readTargetSettings(io.env ?? process.env);
     const out = json ? io.stderr : io.stdout;
     // WFP_TEMPLATE_DIR: another checkout's tenant-template/ (a release directory), default this one's.
-    const templateDir = (io.env ?? process.env).WFP_TEMPLATE_DIR?.trim() || undefined;
+    const { templateDir } = target;
     const [build, migrations] = await Promise.all([
       buildTemplate(templateDir),
       readMigrations(templateDir === undefined ? undefined : join(templateDir, "migrations")),
