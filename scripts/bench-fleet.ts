@@ -1,5 +1,5 @@
 /**
- * `npm run bench:fleet [-- --tenants 1000] [--rate 25/1] [--json]`
+ * `npm run bench:fleet [-- --tenants 1000] [--rate 6/1] [--json]`
  *
  * A fleet rollout on the local platform (issue 12): N tenants made by `tenant create`, then a new
  * template version with one migration rolled out to all of them with the provisioner's rate limit
@@ -29,7 +29,7 @@ import { makeTemplateVariant } from "./lib/template-variant.ts";
 const usage = `Usage: npm run bench:fleet -- [--tenants N] [--rate R/S] [--json]
   --tenants N   tenants in the fleet (default 1000; 2 to 5000)
   --rate R/S    the API rate limit, R requests per S seconds, for the provisioner and the local
-                API alike (default 25/1: Cloudflare's 1,200 per 300 s scaled up 6x)
+                API alike (default 6/1: Cloudflare's 1,200 per 300 s scaled up 1.5x)
   --json        the report as JSON on stdout (progress goes to stderr)`;
 
 function parseOptions() {
@@ -37,7 +37,7 @@ function parseOptions() {
     const { values } = parseArgs({
       options: {
         tenants: { type: "string", default: "1000" },
-        rate: { type: "string", default: "25/1" },
+        rate: { type: "string", default: "6/1" },
         json: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
@@ -48,7 +48,7 @@ function parseOptions() {
     }
     const rate = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(values.rate);
     if (!rate || Number(rate[1]) < 1 || Number(rate[2]) <= 0)
-      throw new Error(`--rate must look like 25/1 (requests/seconds), got "${values.rate}"`);
+      throw new Error(`--rate must look like 6/1 (requests/seconds), got "${values.rate}"`);
     return {
       tenants: intOption("tenants", values.tenants, 2, 5000),
       requests: Number(rate[1]),
