@@ -108,8 +108,9 @@ try {
   const wallSeconds = (performance.now() - started) / 1000;
   const { calls, failed: refused } = platform.faults.status();
   platform.faults.clear();
-  // The tenants' own calls: what the plan counts per moving tenant.
+  // The tenants' own calls, as the plan counts them, and all the calls made, per tenant.
   const perTenant = rollout.plan.tenants.reduce((sum, t) => sum + t.calls, 0) / options.tenants;
+  const measuredPerTenant = calls / options.tenants;
   const floorSeconds = Math.max(0, calls - rate.capacity) / rate.refillPerSecond;
 
   // A canary halt: a version whose /health fails.
@@ -138,6 +139,8 @@ try {
       failed: Object.keys(rollout.failed).length,
       apiCalls: calls,
       apiCallsPerTenant: perTenant,
+      apiCallsMeasuredPerTenant: measuredPerTenant,
+      plannedCalls: rollout.plan.calls,
       refusedByRateLimit: refused,
       wallSeconds,
       floorSeconds,
@@ -166,7 +169,8 @@ try {
       [
         `fleet of ${options.tenants}, rate ${options.requests}/${options.windowSeconds}s`,
         `  rollout: ${r.moved} moved, ${r.failed} failed, ${r.apiCalls} API calls ` +
-          `(${r.apiCallsPerTenant.toFixed(2)} per tenant), ${r.refusedByRateLimit} refused with 429`,
+          `(${r.apiCallsMeasuredPerTenant.toFixed(2)} per tenant, ${r.apiCallsPerTenant.toFixed(2)} its own; ` +
+          `${r.plannedCalls} planned), ${r.refusedByRateLimit} refused with 429`,
         `  wall ${r.wallSeconds.toFixed(1)} s, floor ${r.floorSeconds.toFixed(1)} s: ${ratio} (target at most 1.1x)`,
         `  canary halt: ${halt.state}, canary ${halt.canary.join(", ")}, ` +
           `${halt.touchedOutsideCanary} tenants outside it touched (target 0)`,

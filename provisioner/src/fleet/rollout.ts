@@ -188,7 +188,8 @@ export async function planRollout(target: Target, options: RolloutOptions): Prom
       from: member.version,
       codeChanges,
       pendingMigrations: pending,
-      calls: moves ? 5 + pending.length : 0,
+      // Its record read, its migrations read, each pending migration, the upload, the record write.
+      calls: moves ? 4 + pending.length : 0,
     });
   }
   const contracting = options.migrations.flatMap((m) => {
