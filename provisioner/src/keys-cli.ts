@@ -28,6 +28,15 @@ class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
+/** The flags of `keys create`; the tenant CLI's `keys create` command declares the same ones. */
+export const KEYS_CREATE_OPTIONS = {
+  role: { type: "string" },
+  product: { type: "string" },
+  "subject-prefix": { type: "string" },
+  expires: { type: "string" },
+  description: { type: "string" },
+} as const;
+
 /** `parseArgs` over the `keys` options; a {@link UsageError} in its words when they do not parse. */
 function parseKeysArgs(argv: readonly string[]) {
   try {
@@ -35,14 +44,7 @@ function parseKeysArgs(argv: readonly string[]) {
       args: [...argv],
       allowPositionals: true,
       strict: true,
-      options: {
-        role: { type: "string" },
-        product: { type: "string" },
-        "subject-prefix": { type: "string" },
-        expires: { type: "string" },
-        description: { type: "string" },
-        json: { type: "boolean" },
-      },
+      options: { ...KEYS_CREATE_OPTIONS, json: { type: "boolean" } },
     });
   } catch (error) {
     throw new UsageError((error as Error).message);

@@ -8,7 +8,15 @@ import { z } from "zod";
 import { badRequest, conflict, jsonBody, notFound, ok } from "../cloudflare-envelope.ts";
 import { requireAccount, type PlatformContext } from "../platform-context.ts";
 import { nowIso, scriptKey, type ScriptRecord, type WorkerBinding } from "../platform-state.ts";
-import { NAME, publicBinding, readUpload, resolveBindings, scriptView, uploadedScript } from "./script-upload.ts";
+import {
+  NAME,
+  publicBinding,
+  readUpload,
+  resolveBindings,
+  scriptView,
+  settingsView,
+  uploadedScript,
+} from "./script-upload.ts";
 
 const MAX_TAGS = 8;
 /** What a user Worker in a namespace may bind. */
@@ -248,14 +256,7 @@ export function dispatchNamespaceRoutes(ctx: PlatformContext): Hono {
   // Settings, bindings and content.
   app.get(`${base}/:dispatch_namespace/scripts/:script_name/settings`, (c) => {
     const record = requireScript(c);
-    return ok(c, {
-      bindings: record.bindings.map(publicBinding),
-      compatibility_date: record.compatibilityDate,
-      compatibility_flags: record.compatibilityFlags,
-      limits: record.limits ?? {},
-      tags: record.tags,
-      usage_model: "standard",
-    });
+    return ok(c, settingsView(record, { limits: record.limits ?? {}, tags: record.tags }));
   });
   app.get(`${base}/:dispatch_namespace/scripts/:script_name/bindings`, (c) =>
     ok(c, requireScript(c).bindings.map(publicBinding)),

@@ -230,6 +230,23 @@ export function uploadedScript(
   };
 }
 
+/**
+ * A script's settings as `GET .../settings` answers them: its bindings (secrets by name only) and
+ * compatibility, with what the kind of script adds (a namespace script's tags and limits, an
+ * account script's annotations).
+ *
+ * @example return ok(c, settingsView(record, { tags: record.tags }));
+ */
+export function settingsView(record: ScriptRecord, extra: Record<string, unknown>): Record<string, unknown> {
+  return {
+    bindings: record.bindings.map(publicBinding),
+    compatibility_date: record.compatibilityDate,
+    compatibility_flags: record.compatibilityFlags,
+    ...extra,
+    usage_model: "standard",
+  };
+}
+
 export function publicBinding(binding: WorkerBinding): Record<string, unknown> {
   if (binding.type === "secret_text") return { type: "secret_text", name: binding.name };
   return { ...binding };

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { badRequest, conflict, jsonBody, notFound, ok } from "../cloudflare-envelope.ts";
 import { requireAccount, requireZone, type PlatformContext } from "../platform-context.ts";
 import { ACCOUNT_SCRIPT, hexId, type ScriptRecord, type WorkerBinding } from "../platform-state.ts";
-import { NAME, publicBinding, readUpload, resolveBindings, scriptView, uploadedScript } from "./script-upload.ts";
+import { NAME, readUpload, resolveBindings, scriptView, settingsView, uploadedScript } from "./script-upload.ts";
 
 /** What the account's own Workers may bind locally: what a dispatcher needs. */
 const ACCOUNT_WORKER_BINDINGS: ReadonlySet<WorkerBinding["type"]> = new Set([
@@ -71,13 +71,7 @@ export function workerRoutes(ctx: PlatformContext): Hono {
 
   app.get(`${scripts}/:script_name/settings`, (c) => {
     const record = requireScript(c);
-    return ok(c, {
-      bindings: record.bindings.map(publicBinding),
-      compatibility_date: record.compatibilityDate,
-      compatibility_flags: record.compatibilityFlags,
-      annotations: record.annotations ?? {},
-      usage_model: "standard",
-    });
+    return ok(c, settingsView(record, { annotations: record.annotations ?? {} }));
   });
 
   app.delete(`${scripts}/:script_name`, async (c) => {

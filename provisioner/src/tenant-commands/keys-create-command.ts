@@ -1,18 +1,12 @@
 /** `tenant keys create <id> --role ...`: an API key for the tenant (keys-cli.ts runs it). */
-import { runKeysCli } from "../keys-cli.ts";
+import { KEYS_CREATE_OPTIONS, runKeysCli } from "../keys-cli.ts";
 import { COMMON_HELP, type TenantCommand } from "./tenant-command.ts";
 
 export const keysCreateCommand: TenantCommand = {
   name: "keys create",
   summary: "Create an API key for the tenant; the key is printed once.",
   args: ["id"],
-  options: {
-    role: { type: "string" },
-    product: { type: "string" },
-    "subject-prefix": { type: "string" },
-    expires: { type: "string" },
-    description: { type: "string" },
-  },
+  options: KEYS_CREATE_OPTIONS,
   usage: `Usage: npm run tenant -- keys create <id> --role read|write|admin [options] [--json]
 
 Create an API key for the tenant with the operator's Cloudflare token; the key is printed once.
