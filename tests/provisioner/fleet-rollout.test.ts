@@ -101,6 +101,9 @@ describe("fleet rollout, status and rollback", () => {
     expect(dry.stdout).toMatch(/^ {2}alpha: code tpl-\w+ -> tpl-\w+, migrations 0008_fleet_probe\.sql$/m);
     expect(platform.faults.status().log.filter((c) => c.method !== "GET")).toEqual([]);
 
+    const badCanary = await fleet(["rollout", "--canary-tenants", "alpha,,Bravo!"], env);
+    expect(badCanary.code).toBe(FLEET_EXIT.usage);
+    expect(badCanary.stderr).toContain("--canary-tenants takes tenant ids");
     // Without a terminal, --yes is needed.
     expect((await fleet(["rollout"], env)).code).toBe(FLEET_EXIT.usage);
     const rolled = await fleet(["rollout", "--yes", "--json", "--wave", "1"], env);
