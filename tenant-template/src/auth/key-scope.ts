@@ -5,7 +5,8 @@
  * name (`orders-value`, `:.payments:orders-value`) starts with the prefix. Where the scope cannot be
  * established (no such document, a tenant-wide endpoint, the other API), the answer is no.
  */
-import { contextOfUrl, parseSubject, settingsOf, usesOf } from "../confluent/confluent-store.ts";
+import { contextOfUrl, parseSubject, usesOf } from "../confluent/confluent-store.ts";
+import { settingsOf } from "../confluent/subject-settings.ts";
 import type { RegistryLevel } from "../registry/registry-levels.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
 import type { MatchedRule } from "./access-policy.ts";

@@ -7,16 +7,8 @@
  */
 import { canonicalJson } from "../../../contracts/canonical-json.ts";
 import { Hono, type Context } from "hono";
-import { avroCompatibility } from "../compat/avro-compatibility.ts";
-import {
-  checkCompatibility,
-  COMPATIBILITY_LEVELS,
-  type CompatibilityEngine,
-  type CompatibilityLevel,
-  type CompatibilityResult,
-} from "../compat/compatibility.ts";
-import { jsonSchemaCompatibility } from "../compat/json-schema-compatibility.ts";
-import { protobufCompatibility, protobufFirstMessageFields } from "../compat/protobuf-compatibility.ts";
+import { COMPATIBILITY_LEVELS, type CompatibilityLevel, type CompatibilityResult } from "../compat/compatibility.ts";
+import { protobufFirstMessageFields } from "../compat/protobuf-compatibility.ts";
 import { reservedFieldProblems } from "../compat/reserved-fields.ts";
 import type { RegistryEnv } from "../registry/level-routes.ts";
 import type { ParsedSpec } from "../spec/validate-specification.ts";
@@ -54,7 +46,6 @@ import {
   setConfig,
   setMode,
   schemaIdCache,
-  settingsOf,
   softDelete,
   subjectVersions,
   usesOf,
@@ -64,25 +55,31 @@ import {
   type SubjectName,
   type SubjectVersion,
 } from "./confluent-store.ts";
-import { ParsedSchemaCache } from "./parsed-schema-cache.ts";
 import { parseWithReferences, resolveReferences } from "./schema-references.ts";
+import { subjectCompatibility } from "./subject-compatibility.ts";
+import {
+  compatibilityLevelOf,
+  contextLevel,
+  DEFAULT_COMPATIBILITY,
+  DEFAULT_MODE,
+  effectiveConfig,
+  GLOBAL_CONTEXT,
+  GLOBAL_KEY,
+  MODES,
+  modeIn,
+  settingsOf,
+  subjectLevel,
+  type SettingsLevel,
+} from "./subject-settings.ts";
 
 /** What Confluent answers with; its clients also accept application/vnd.schemaregistry+json and application/json. */
 const CONFLUENT_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 /** Where an id read says whether the id cache answered: `hit`, `miss` or `bypass` (as /api's read cache does). */
 const REGISTRY_CACHE_HEADER = "x-registry-cache";
 /** Confluent's default global compatibility level and mode. */
-const DEFAULT_COMPATIBILITY: CompatibilityLevel = "BACKWARD";
-const DEFAULT_MODE = "READWRITE";
-const MODES = ["READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT"] as const;
 /** The version Confluent's metadata endpoint reports (the features were checked against it). */
 const CONFLUENT_VERSION = "8.1.1";
 
-const ENGINES: Record<SchemaType, CompatibilityEngine> = {
-  AVRO: avroCompatibility,
-  JSON: jsonSchemaCompatibility,
-  PROTOBUF: protobufCompatibility,
-};
 const ACCEPTED_BODY = /^application\/(?:vnd\.schemaregistry(?:\.v1)?\+json|json|octet-stream)\b/i;
 // A context name: letters, digits, '.', '_', '-' (Confluent's rule), after the leading dot.
 const CONTEXT_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
@@ -175,10 +172,6 @@ function urlContext(c: Ctx): string {
   return name;
 }
 
-/** The context Confluent reserves for settings that apply across contexts; it holds no subjects. */
-const GLOBAL_CONTEXT = "__GLOBAL";
-const GLOBAL_KEY = contextKey(GLOBAL_CONTEXT);
-
 function refuseGlobalContext(context: string): void {
   if (context === GLOBAL_CONTEXT)
     fail(400, `The ${GLOBAL_CONTEXT} context holds only config and mode: it has no subjects or schemas.`);
@@ -207,39 +200,7 @@ async function dataSubject(c: Ctx): Promise<SubjectName> {
   return typeof alias === "string" && alias !== "" ? parseSubject(alias, subject.context) : subject;
 }
 
-// ---- settings: compatibility config and mode -----------------------------------------------------
-//
-// A subject's setting comes from the first level that has one: the subject, its context's own
-// level (`/config` at the root for the default context, `:.ctx:` for another), the __GLOBAL
-// context (across contexts), then Confluent's defaults (BACKWARD, READWRITE).
-
-/** Where a setting is read and written: its own key, and the keys it falls back to, in order. */
-interface SettingsLevel {
-  key: string;
-  chain: string[];
-  /** What to call it in messages. */
-  label: string;
-  /** The subject, for a subject's level. */
-  subject?: SubjectName;
-}
-
-function subjectLevel(subject: SubjectName): SettingsLevel {
-  return {
-    key: subject.qualified,
-    chain: [subject.qualified, contextKey(subject.context), GLOBAL_KEY],
-    label: `Subject '${subject.qualified}'`,
-    subject,
-  };
-}
-
-function contextLevel(context: string): SettingsLevel {
-  const key = contextKey(context);
-  return {
-    key,
-    chain: key === GLOBAL_KEY ? [GLOBAL_KEY] : [key, GLOBAL_KEY],
-    label: `Context '${contextLabel(context)}'`,
-  };
-}
+// ---- settings: compatibility config and mode (the chain is subject-settings.ts) --------------------
 
 /** The level a `/config/{subject}` or `/mode/{subject}` URL names: `:.ctx:` alone is that context's own level. */
 function settingsParam(c: Ctx): SettingsLevel {
@@ -256,38 +217,9 @@ function settingsParam(c: Ctx): SettingsLevel {
   return subjectLevel(parseSubject(raw, urlContext(c)));
 }
 
-/** The effective config along a level's chain: each field from the most specific level that sets it. */
-async function effectiveConfig(c: Ctx, level: SettingsLevel): Promise<Record<string, unknown>> {
-  const merged: Record<string, unknown> = {};
-  for (const key of [...level.chain].reverse())
-    Object.assign(merged, (await settingsOf(c.var.session, key)).config ?? {});
-  return merged;
-}
-
-async function levelOf(c: Ctx, subject: SubjectName): Promise<CompatibilityLevel> {
-  return (
-    ((await effectiveConfig(c, subjectLevel(subject))).compatibilityLevel as CompatibilityLevel | undefined) ??
-    DEFAULT_COMPATIBILITY
-  );
-}
-
-/**
- * The mode in force along a level's chain. READONLY_OVERRIDE at the root or on __GLOBAL is the
- * registry's kill switch: it wins over every other level.
- */
-async function modeIn(c: Ctx, level: SettingsLevel): Promise<string> {
-  for (const key of ["", GLOBAL_KEY])
-    if ((await settingsOf(c.var.session, key)).mode === "READONLY_OVERRIDE") return "READONLY_OVERRIDE";
-  for (const key of level.chain) {
-    const { mode } = await settingsOf(c.var.session, key);
-    if (mode !== null) return mode;
-  }
-  return DEFAULT_MODE;
-}
-
 /** Writes to a subject (register, delete) are refused in READONLY and READONLY_OVERRIDE. */
 async function requireWritable(c: Ctx, subject: SubjectName): Promise<string> {
-  const mode = await modeIn(c, subjectLevel(subject));
+  const mode = await modeIn(c.var.session, subjectLevel(subject));
   if (mode === "READONLY" || mode === "READONLY_OVERRIDE")
     fail(CONFLUENT_ERRORS.operationNotPermitted, `Subject '${subject.qualified}' is in read-only mode.`);
   return mode;
@@ -446,24 +378,6 @@ async function parseInput(c: Ctx, subject: SubjectName, input: SchemaInput): Pro
     fail(CONFLUENT_ERRORS.invalidSchema, `Invalid schema: ${first?.message ?? "not valid"}${where}`);
   }
   return result.parsed;
-}
-
-/** An existing version, parsed with its references; undefined when it no longer parses. */
-async function parseVersion(c: Ctx, subject: SubjectName, version: SubjectVersion): Promise<ParsedSpec | undefined> {
-  const { format, specification } = version.document.body;
-  try {
-    if (version.references.length === 0) {
-      const cached = parsedSchemas.get(format, specification);
-      if (cached !== undefined) return cached;
-      const result = parseWithReferences(format, specification, []);
-      return result.ok ? parsedSchemas.put(format, specification, result.parsed) : undefined;
-    }
-    const dependencies = await resolveReferences(c.var.session, version.references, subject.context);
-    const result = parseWithReferences(version.document.body.format, version.document.body.specification, dependencies);
-    return result.ok ? result.parsed : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 // ---- metadata and rule sets: final = merge(merge(config.default, request or previous), config.override)
@@ -666,35 +580,6 @@ function pickVersion(
   const found = wanted === "latest" ? visible.at(-1) : visible.find((version) => version.version === wanted);
   if (!found) fail(CONFLUENT_ERRORS.versionNotFound, `Version ${wanted} not found for subject '${subject.qualified}'.`);
   return found;
-}
-
-/** This isolate's parses of stored texts without references (parsed-schema-cache.ts: pure, never stale). */
-const parsedSchemas = new ParsedSchemaCache<ParsedSpec>();
-
-/** The candidate against `existing` (oldest first) at `level`; a different schema type is incompatible. */
-async function compatibility(
-  c: Ctx,
-  subject: SubjectName,
-  candidate: { schemaType: SchemaType; parsed: ParsedSpec },
-  level: CompatibilityLevel,
-  existing: readonly SubjectVersion[],
-): Promise<CompatibilityResult> {
-  if (level === "NONE" || existing.length === 0) return { isCompatible: true, messages: [], issues: [] };
-  const transitive = level.endsWith("_TRANSITIVE");
-  const against = transitive ? existing : existing.slice(-1);
-  const mismatched = against.filter((version) => version.document.body.format !== candidate.schemaType);
-  if (mismatched.length > 0) {
-    const message =
-      `Incompatible schema type: ${candidate.schemaType} ` +
-      `against version ${mismatched[0]!.version} (${mismatched[0]!.document.body.format})`;
-    return { isCompatible: false, messages: [message], issues: [] };
-  }
-  const parsed: { version: number; spec: ParsedSpec }[] = [];
-  for (const version of against) {
-    const spec = await parseVersion(c, subject, version);
-    if (spec) parsed.push({ version: version.version, spec });
-  }
-  return checkCompatibility(ENGINES[candidate.schemaType], level, candidate.parsed, parsed);
 }
 
 /** 42206 when a live schema references this version of the subject. */
@@ -908,7 +793,7 @@ routes.post("/subjects/:subject/versions", async (c) => {
   const live = versions.filter((version) => !version.deleted);
   const previous = live.at(-1);
 
-  const config = await effectiveConfig(c, subjectLevel(subject));
+  const config = await effectiveConfig(c.var.session, subjectLevel(subject));
   const requested = input.metadata === undefined ? previous?.metadata : input.metadata;
   const metadata = withoutVersionHint(
     mergeMetadata(
@@ -971,7 +856,7 @@ routes.post("/subjects/:subject/versions", async (c) => {
   }
 
   if (config.validateFields === true) checkReservedFields(parsed, metadata, previous?.metadata ?? null);
-  const level = await levelOf(c, subject);
+  const level = await compatibilityLevelOf(c.var.session, subject);
   // compatibilityGroup names a metadata property: only versions with the same value are compared.
   const group =
     typeof config.compatibilityGroup === "string" && config.compatibilityGroup !== ""
@@ -981,7 +866,13 @@ routes.post("/subjects/:subject/versions", async (c) => {
     group !== undefined && isObject(data?.properties) ? data.properties[group] : undefined;
   const comparable =
     group === undefined ? live : live.filter((version) => groupOf(version.metadata) === groupOf(metadata));
-  const result = await compatibility(c, subject, { schemaType: input.schemaType, parsed }, level, comparable);
+  const result = await subjectCompatibility(
+    c.var.session,
+    subject,
+    { schemaType: input.schemaType, parsed },
+    level,
+    comparable,
+  );
   if (!result.isCompatible) {
     fail(
       CONFLUENT_ERRORS.incompatibleSchema,
@@ -1203,7 +1094,7 @@ routes.get("/config", async (c) => {
     c,
     presentConfig(
       flag(c, "defaultToGlobal")
-        ? await effectiveConfig(c, level)
+        ? await effectiveConfig(c.var.session, level)
         : ((await settingsOf(c.var.session, level.key)).config ?? {}),
     ),
   );
@@ -1227,14 +1118,14 @@ routes.get("/config/:subject", async (c) => {
   const level = settingsParam(c);
   const own = (await settingsOf(c.var.session, level.key)).config;
   if (own !== null && Object.keys(own).length > 0) return reply(c, presentConfig(own));
-  if (flag(c, "defaultToGlobal")) return reply(c, presentConfig(await effectiveConfig(c, level)));
+  if (flag(c, "defaultToGlobal")) return reply(c, presentConfig(await effectiveConfig(c.var.session, level)));
   fail(CONFLUENT_ERRORS.subjectConfigNotFound, `${level.label} does not have subject-level compatibility configured`);
 });
 
 /** A subject's own config cannot change while the subject is read-only (42205). */
 async function requireConfigWritable(c: Ctx, level: SettingsLevel): Promise<void> {
   if (level.subject === undefined) return;
-  const mode = await modeIn(c, level);
+  const mode = await modeIn(c.var.session, level);
   if (mode === "READONLY" || mode === "READONLY_OVERRIDE")
     fail(CONFLUENT_ERRORS.operationNotPermitted, `${level.label} is in read-only mode.`);
 }
@@ -1276,7 +1167,7 @@ async function modeBody(c: Ctx): Promise<string> {
 
 /** IMPORT over existing subjects needs `?force=true` (their ids could collide with the imported ones). */
 async function checkImportSwitch(c: Ctx, mode: string, level: SettingsLevel): Promise<void> {
-  if (mode !== "IMPORT" || flag(c, "force") || (await modeIn(c, level)) === "IMPORT") return;
+  if (mode !== "IMPORT" || flag(c, "force") || (await modeIn(c.var.session, level)) === "IMPORT") return;
   const subjects = await listSubjects(c.var.session);
   const key = level.key;
   const occupied = subjects.some(
@@ -1291,7 +1182,7 @@ async function checkImportSwitch(c: Ctx, mode: string, level: SettingsLevel): Pr
     );
 }
 
-routes.get("/mode", async (c) => reply(c, { mode: await modeIn(c, urlLevel(c)) }));
+routes.get("/mode", async (c) => reply(c, { mode: await modeIn(c.var.session, urlLevel(c)) }));
 
 routes.put("/mode", async (c) => {
   const level = urlLevel(c);
@@ -1312,7 +1203,7 @@ routes.get("/mode/:subject", async (c) => {
   const level = settingsParam(c);
   const own = (await settingsOf(c.var.session, level.key)).mode;
   if (own !== null) return reply(c, { mode: own });
-  if (flag(c, "defaultToGlobal")) return reply(c, { mode: await modeIn(c, level) });
+  if (flag(c, "defaultToGlobal")) return reply(c, { mode: await modeIn(c.var.session, level) });
   fail(CONFLUENT_ERRORS.subjectModeNotFound, `${level.label} does not have subject-level mode configured`);
 });
 
@@ -1357,10 +1248,10 @@ routes.post("/compatibility/subjects/:subject/versions/:version", async (c) => {
     schema === null ? [] : (await subjectVersions(c.var.session, schema)).filter((version) => !version.deleted);
   const against = pickVersion(versions, wanted, false, subject);
   // Against one version, the level's direction applies without its transitivity.
-  const level = (await levelOf(c, subject)).replace("_TRANSITIVE", "") as CompatibilityLevel;
+  const level = (await compatibilityLevelOf(c.var.session, subject)).replace("_TRANSITIVE", "") as CompatibilityLevel;
   return compatibilityAnswer(
     c,
-    await compatibility(c, subject, { schemaType: input.schemaType, parsed }, level, [against]),
+    await subjectCompatibility(c.var.session, subject, { schemaType: input.schemaType, parsed }, level, [against]),
   );
 });
 
@@ -1374,7 +1265,13 @@ routes.post("/compatibility/subjects/:subject/versions", async (c) => {
     schema === null ? [] : (await subjectVersions(c.var.session, schema)).filter((version) => !version.deleted);
   return compatibilityAnswer(
     c,
-    await compatibility(c, subject, { schemaType: input.schemaType, parsed }, await levelOf(c, subject), live),
+    await subjectCompatibility(
+      c.var.session,
+      subject,
+      { schemaType: input.schemaType, parsed },
+      await compatibilityLevelOf(c.var.session, subject),
+      live,
+    ),
   );
 });
 

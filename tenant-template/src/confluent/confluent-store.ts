@@ -539,6 +539,8 @@ export async function insertSubjectVersion(
     version?: number;
     metadata?: Record<string, unknown> | null;
     ruleSet?: Record<string, unknown> | null;
+    /** The /api semantic version to file it as (registration decides it, see semantic-version.ts); else N.0.0. */
+    semanticVersion?: string;
   } = {},
 ): Promise<number> {
   const { version } = extras;
@@ -550,9 +552,12 @@ export async function insertSubjectVersion(
       .bind(schema.id)
       .all<{ semantic_version: string }>();
     // Confluent version N is semantic version N.0.0, unless /api already used that string.
-    const semanticVersion = taken.some((row) => row.semantic_version === `${number}.0.0`)
-      ? `${number}.0.0+confluent`
-      : `${number}.0.0`;
+    const semanticVersion =
+      extras.semanticVersion !== undefined && !taken.some((row) => row.semantic_version === extras.semanticVersion)
+        ? extras.semanticVersion
+        : taken.some((row) => row.semantic_version === `${number}.0.0`)
+          ? `${number}.0.0+confluent`
+          : `${number}.0.0`;
     const body = schemaVersions.body.parse({
       schemaId: schema.id,
       semanticVersion,
@@ -766,21 +771,6 @@ export async function listContexts(session: StoreQueryable): Promise<string[]> {
   const names = new Set<string>(["."]);
   for (const summary of await listSubjects(session)) names.add(summary.subject.context);
   return [...names].sort();
-}
-
-/** A level's own config (JSON object) and mode, each null when unset. */
-export interface LevelSettings {
-  config: Record<string, unknown> | null;
-  mode: string | null;
-}
-
-/** The settings stored at `key`: '' global, ':.ctx:' a context, else a qualified subject. */
-export async function settingsOf(session: StoreQueryable, key: string): Promise<LevelSettings> {
-  const row = await session
-    .prepare("SELECT config, mode FROM confluent_settings WHERE subject = ?")
-    .bind(key)
-    .first<{ config: string | null; mode: string | null }>();
-  return { config: row?.config ? (JSON.parse(row.config) as Record<string, unknown>) : null, mode: row?.mode ?? null };
 }
 
 export async function setConfig(
