@@ -7,7 +7,7 @@
  */
 import { canonicalJson } from "../../../contracts/canonical-json.ts";
 import { Hono, type Context } from "hono";
-import { COMPATIBILITY_LEVELS, type CompatibilityLevel, type CompatibilityResult } from "../compat/compatibility.ts";
+import type { CompatibilityLevel, CompatibilityResult } from "../compat/compatibility.ts";
 import { protobufFirstMessageFields } from "../compat/protobuf-compatibility.ts";
 import { reservedFieldProblems } from "../compat/reserved-fields.ts";
 import type { RegistryEnv } from "../registry/level-routes.ts";
@@ -27,7 +27,6 @@ import {
   canonicalSchema,
   claimGlobalId,
   dropVersion,
-  contextKey,
   contextLabel,
   contextOfUrl,
   findOrCreateSubject,
@@ -43,8 +42,6 @@ import {
   referencedBy,
   schemaByGuid,
   schemaById,
-  setConfig,
-  setMode,
   schemaIdCache,
   softDelete,
   subjectVersions,
@@ -56,20 +53,16 @@ import {
   type SubjectVersion,
 } from "./confluent-store.ts";
 import { parseWithReferences, resolveReferences } from "./schema-references.ts";
+import { config } from "./routes/config.ts";
+import { mode } from "./routes/mode.ts";
 import { subjectCompatibility } from "./subject-compatibility.ts";
 import {
   compatibilityLevelOf,
-  contextLevel,
-  DEFAULT_COMPATIBILITY,
-  DEFAULT_MODE,
   effectiveConfig,
   GLOBAL_CONTEXT,
-  GLOBAL_KEY,
-  MODES,
   modeIn,
   settingsOf,
   subjectLevel,
-  type SettingsLevel,
 } from "./subject-settings.ts";
 
 /** What Confluent answers with; its clients also accept application/vnd.schemaregistry+json and application/json. */
@@ -83,18 +76,6 @@ const CONFLUENT_VERSION = "8.1.1";
 const ACCEPTED_BODY = /^application\/(?:vnd\.schemaregistry(?:\.v1)?\+json|json|octet-stream)\b/i;
 // A context name: letters, digits, '.', '_', '-' (Confluent's rule), after the leading dot.
 const CONTEXT_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
-/** Config fields a PUT /config may set, beside `compatibility`. */
-const CONFIG_FIELDS = [
-  "normalize",
-  "alias",
-  "compatibilityGroup",
-  "validateFields",
-  "defaultMetadata",
-  "overrideMetadata",
-  "defaultRuleSet",
-  "overrideRuleSet",
-] as const;
-
 type Ctx = Context<RegistryEnv>;
 
 function reply(c: Ctx, body: unknown): Response {
@@ -198,23 +179,6 @@ async function dataSubject(c: Ctx): Promise<SubjectName> {
   const subject = subjectParam(c);
   const alias = (await settingsOf(c.var.session, subject.qualified)).config?.alias;
   return typeof alias === "string" && alias !== "" ? parseSubject(alias, subject.context) : subject;
-}
-
-// ---- settings: compatibility config and mode (the chain is subject-settings.ts) --------------------
-
-/** The level a `/config/{subject}` or `/mode/{subject}` URL names: `:.ctx:` alone is that context's own level. */
-function settingsParam(c: Ctx): SettingsLevel {
-  const raw = (c.req.param("subject" as never) as string | undefined) ?? "";
-  const contextOnly = /^:\.([^:]*):$/.exec(raw);
-  if (contextOnly) {
-    const context = contextOnly[1] === "" ? "." : contextOnly[1]!;
-    if (context !== "." && !CONTEXT_NAME.test(context))
-      fail(CONFLUENT_ERRORS.invalidContext, `Invalid context name '${context}'.`);
-    return contextLevel(context);
-  }
-  const problem = subjectProblem(raw);
-  if (problem !== null) fail(CONFLUENT_ERRORS.invalidSubject, `The specified subject ${problem}.`);
-  return subjectLevel(parseSubject(raw, urlContext(c)));
 }
 
 /** Writes to a subject (register, delete) are refused in READONLY and READONLY_OVERRIDE. */
@@ -1044,188 +1008,6 @@ routes.delete("/subjects/:subject/versions/:version", async (c) => {
 });
 routes.all("/subjects/:subject/versions/:version", methodNotAllowed);
 
-// ---- config ------------------------------------------------------------------------------------
-
-/** The body of PUT /config: `compatibility` plus Confluent's other config fields, merged into what is stored. */
-async function configUpdate(c: Ctx, stored: Json | null): Promise<{ config: Json; answer: Json }> {
-  const body = await jsonBody(c);
-  const config: Json = { ...(stored ?? {}) };
-  const answer: Json = {};
-  const raw = body.compatibility ?? body.compatibilityLevel;
-  if (raw !== undefined && raw !== null) {
-    const level = typeof raw === "string" ? raw.toUpperCase() : raw;
-    if (typeof level !== "string" || !(COMPATIBILITY_LEVELS as readonly string[]).includes(level)) {
-      fail(
-        CONFLUENT_ERRORS.invalidCompatibilityLevel,
-        `Invalid compatibility level. Valid values are none, backward, forward, full, ` +
-          `backward_transitive, forward_transitive, and full_transitive`,
-      );
-    }
-    config.compatibilityLevel = level;
-    answer.compatibility = level;
-  }
-  for (const field of CONFIG_FIELDS) {
-    if (body[field] === undefined) continue;
-    if ((field === "defaultRuleSet" || field === "overrideRuleSet") && body[field] !== null) checkRuleSet(body[field]);
-    // null (and an empty alias) removes the field.
-    if (body[field] === null || (field === "alias" && body[field] === "")) delete config[field];
-    else config[field] = body[field];
-    answer[field] = body[field];
-  }
-  // An empty update changes nothing and answers the level in force, as Confluent does.
-  if (Object.keys(answer).length === 0) answer.compatibility = config.compatibilityLevel ?? DEFAULT_COMPATIBILITY;
-  return { config, answer };
-}
-
-function presentConfig(config: Json): Json {
-  const { compatibilityLevel, ...rest } = config;
-  return { compatibilityLevel: compatibilityLevel ?? DEFAULT_COMPATIBILITY, ...rest };
-}
-
-/** The level `/config` and `/mode` name: the root's (default context) or, under /contexts/{ctx}, that context's. */
-function urlLevel(c: Ctx): SettingsLevel {
-  return contextLevel(urlContext(c));
-}
-
-// The level's own config (else the server's default); `?defaultToGlobal=true` walks on to __GLOBAL.
-routes.get("/config", async (c) => {
-  const level = urlLevel(c);
-  return reply(
-    c,
-    presentConfig(
-      flag(c, "defaultToGlobal")
-        ? await effectiveConfig(c.var.session, level)
-        : ((await settingsOf(c.var.session, level.key)).config ?? {}),
-    ),
-  );
-});
-
-routes.put("/config", async (c) => {
-  const level = urlLevel(c);
-  const { config, answer } = await configUpdate(c, (await settingsOf(c.var.session, level.key)).config);
-  await setConfig(c.var.session, level.key, config);
-  return reply(c, answer);
-});
-
-routes.delete("/config", async (c) => {
-  const level = urlLevel(c);
-  const own = (await settingsOf(c.var.session, level.key)).config;
-  await setConfig(c.var.session, level.key, null);
-  return reply(c, presentConfig(own ?? {}));
-});
-
-routes.get("/config/:subject", async (c) => {
-  const level = settingsParam(c);
-  const own = (await settingsOf(c.var.session, level.key)).config;
-  if (own !== null && Object.keys(own).length > 0) return reply(c, presentConfig(own));
-  if (flag(c, "defaultToGlobal")) return reply(c, presentConfig(await effectiveConfig(c.var.session, level)));
-  fail(CONFLUENT_ERRORS.subjectConfigNotFound, `${level.label} does not have subject-level compatibility configured`);
-});
-
-/** A subject's own config cannot change while the subject is read-only (42205). */
-async function requireConfigWritable(c: Ctx, level: SettingsLevel): Promise<void> {
-  if (level.subject === undefined) return;
-  const mode = await modeIn(c.var.session, level);
-  if (mode === "READONLY" || mode === "READONLY_OVERRIDE")
-    fail(CONFLUENT_ERRORS.operationNotPermitted, `${level.label} is in read-only mode.`);
-}
-
-routes.put("/config/:subject", async (c) => {
-  const level = settingsParam(c);
-  await requireConfigWritable(c, level);
-  const { config, answer } = await configUpdate(c, (await settingsOf(c.var.session, level.key)).config);
-  await setConfig(c.var.session, level.key, config);
-  return reply(c, answer);
-});
-
-routes.delete("/config/:subject", async (c) => {
-  const level = settingsParam(c);
-  await requireConfigWritable(c, level);
-  const own = (await settingsOf(c.var.session, level.key)).config;
-  if (own === null && level.subject !== undefined && (await findSubject(c.var.session, level.subject)) === null)
-    fail(CONFLUENT_ERRORS.subjectNotFound, `Subject '${level.subject.qualified}' not found.`);
-  if (own === null)
-    fail(CONFLUENT_ERRORS.subjectConfigNotFound, `${level.label} does not have subject-level compatibility configured`);
-  await setConfig(c.var.session, level.key, null);
-  return reply(c, presentConfig(own));
-});
-
-// ---- mode --------------------------------------------------------------------------------------
-
-async function modeBody(c: Ctx): Promise<string> {
-  const body = await jsonBody(c);
-  // No mode at all puts the default back (Confluent's answer to an empty body).
-  const mode =
-    body.mode === undefined ? DEFAULT_MODE : typeof body.mode === "string" ? body.mode.toUpperCase() : body.mode;
-  if (typeof mode !== "string" || !(MODES as readonly string[]).includes(mode))
-    fail(
-      CONFLUENT_ERRORS.invalidMode,
-      `Invalid mode ${JSON.stringify(body.mode)}. Valid values are: ${MODES.join(", ")}`,
-    );
-  return mode;
-}
-
-/** IMPORT over existing subjects needs `?force=true` (their ids could collide with the imported ones). */
-async function checkImportSwitch(c: Ctx, mode: string, level: SettingsLevel): Promise<void> {
-  if (mode !== "IMPORT" || flag(c, "force") || (await modeIn(c.var.session, level)) === "IMPORT") return;
-  const subjects = await listSubjects(c.var.session);
-  const key = level.key;
-  const occupied = subjects.some(
-    (summary) =>
-      summary.live > 0 &&
-      (key === GLOBAL_KEY || summary.subject.qualified === key || contextKey(summary.subject.context) === key),
-  );
-  if (occupied)
-    fail(
-      CONFLUENT_ERRORS.operationNotPermitted,
-      "Cannot import since found existing subjects: set force=true to switch to IMPORT anyway.",
-    );
-}
-
-routes.get("/mode", async (c) => reply(c, { mode: await modeIn(c.var.session, urlLevel(c)) }));
-
-routes.put("/mode", async (c) => {
-  const level = urlLevel(c);
-  const mode = await modeBody(c);
-  await checkImportSwitch(c, mode, level);
-  await setMode(c.var.session, level.key, mode);
-  return reply(c, { mode });
-});
-
-routes.delete("/mode", async (c) => {
-  const level = urlLevel(c);
-  const current = (await settingsOf(c.var.session, level.key)).mode ?? DEFAULT_MODE;
-  await setMode(c.var.session, level.key, null);
-  return reply(c, { mode: current });
-});
-
-routes.get("/mode/:subject", async (c) => {
-  const level = settingsParam(c);
-  const own = (await settingsOf(c.var.session, level.key)).mode;
-  if (own !== null) return reply(c, { mode: own });
-  if (flag(c, "defaultToGlobal")) return reply(c, { mode: await modeIn(c.var.session, level) });
-  fail(CONFLUENT_ERRORS.subjectModeNotFound, `${level.label} does not have subject-level mode configured`);
-});
-
-routes.put("/mode/:subject", async (c) => {
-  const level = settingsParam(c);
-  const mode = await modeBody(c);
-  await checkImportSwitch(c, mode, level);
-  await setMode(c.var.session, level.key, mode);
-  return reply(c, { mode });
-});
-
-routes.delete("/mode/:subject", async (c) => {
-  const level = settingsParam(c);
-  const own = (await settingsOf(c.var.session, level.key)).mode;
-  if (own === null && level.subject !== undefined && (await findSubject(c.var.session, level.subject)) === null)
-    fail(CONFLUENT_ERRORS.subjectNotFound, `Subject '${level.subject.qualified}' not found.`);
-  if (own === null)
-    fail(CONFLUENT_ERRORS.subjectModeNotFound, `${level.label} does not have subject-level mode configured`);
-  await setMode(c.var.session, level.key, null);
-  return reply(c, { mode: own });
-});
-
 // ---- compatibility -----------------------------------------------------------------------------
 
 function compatibilityAnswer(c: Ctx, result: CompatibilityResult): Response {
@@ -1277,3 +1059,5 @@ routes.post("/compatibility/subjects/:subject/versions", async (c) => {
 
 confluentApi.route("/", routes);
 confluentApi.route("/contexts/:context", routes);
+confluentApi.route("/", config.app);
+confluentApi.route("/", mode.app);
