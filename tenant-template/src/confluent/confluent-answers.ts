@@ -115,6 +115,8 @@ export const schemaAnswer = z
     ruleSet: z.record(z.string(), z.unknown()).optional(),
     schema: z.string(),
     maxId: z.number().int().optional().openapi({ description: "With `?fetchMaxId=true`: the highest id." }),
+    id: z.number().int().optional().openapi({ description: "By guid: the schema's id." }),
+    guid: z.string().optional().openapi({ description: "By guid: the guid." }),
   })
   .openapi("ConfluentSchema");
 export const subjectVersionPair = z

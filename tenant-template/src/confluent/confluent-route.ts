@@ -333,6 +333,7 @@ const ERROR_MEANINGS: Record<number, string> = {
   [CONFLUENT_ERRORS.invalidSubject]: "invalid subject name",
   [CONFLUENT_ERRORS.schemaTooLarge]: "schema too large",
   [CONFLUENT_ERRORS.invalidContext]: "invalid context name",
+  [CONFLUENT_ERRORS.storeError]: "error in the backend data store",
 };
 
 type Responses = RouteConfig["responses"];

@@ -1,8 +1,9 @@
 /**
  * The served OpenAPI document (tenant-template/src/api-docs.ts) must describe every route the
- * tenant app serves, and nothing it does not: the Confluent API's routes are plain Hono handlers
- * described by hand in confluent/confluent-openapi.ts, so a route added there without its entry
- * would otherwise go unnoticed. The app's own route table (`app.routes`) is the truth, read in
+ * tenant app serves, and nothing it does not. Both APIs generate theirs from their route
+ * declarations (/api with createRoute/app.openapi, the Confluent API with ConfluentResource.route
+ * in confluent/routes/), so this holds by construction; the test keeps it so for any route added
+ * outside them (a plain `app.get`). The app's own route table (`app.routes`) is the truth, read in
  * workerd from the template's code built as it is deployed (route-table.worker.ts).
  */
 import { build } from "esbuild";
@@ -67,8 +68,7 @@ function documentedOperations(): string[] {
 const WHERE = (operation: string) =>
   operation.split(" ")[1]!.startsWith("/api/")
     ? "define it with createRoute/app.openapi (or registerPath) in tenant-template/src/registry"
-    : "add an entry { method, path, tags, summary, request, responses } " +
-      "to CONFLUENT_OPERATIONS in tenant-template/src/confluent/confluent-openapi.ts";
+    : "declare it with ConfluentResource.route in tenant-template/src/confluent/routes/";
 
 describe("the OpenAPI document covers the app's routes", () => {
   it("documents every served route", () => {
