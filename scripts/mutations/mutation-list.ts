@@ -100,7 +100,7 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: "confluent-incompatible-refused",
     claim: "A Confluent registration incompatible at the subject's level is refused with 409.",
-    file: "tenant-template/src/confluent/confluent-api.ts",
+    file: "tenant-template/src/confluent/routes/versions.ts",
     from: "if (!result.isCompatible) {",
     to: "if (!result.isCompatible && false) {",
     tests: ["tests/tenant-template/confluent/confluent-api.test.ts"],
@@ -182,11 +182,9 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: "role-write-to-delete-subject",
     claim: "A read key cannot change anything: deleting a subject needs the write role.",
-    file: "tenant-template/src/auth/access-policy.ts",
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the product's own template text, matched literally
-    from: 'rule("DELETE", `${prefix}/subjects/:subject`, "write",',
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the same, with the read role
-    to: 'rule("DELETE", `${prefix}/subjects/:subject`, "read",',
+    file: "tenant-template/src/confluent/routes/subjects.ts",
+    from: 'access: { role: "write", scope: SUBJECT, action: "subject.delete" },',
+    to: 'access: { role: "read", scope: SUBJECT, action: "subject.delete" },',
     tests: ["tests/tenant-template/auth/access-matrix.test.ts"],
   },
   {
@@ -208,9 +206,9 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: "scoped-listings-cut",
     claim: "A prefix-scoped key's listings hold only the subjects in its scope.",
-    file: "tenant-template/src/auth/key-scope.ts",
-    from: "if (subjectInScope(qualify(subject), prefix)) kept.push(item);",
-    to: "kept.push(item);",
+    file: "tenant-template/src/confluent/subject-lookup.ts",
+    from: "(qualified) => subjectInScope(qualified, prefix);",
+    to: "() => true;",
     tests: ["tests/tenant-template/auth/access-matrix.test.ts"],
   },
   {
@@ -222,17 +220,25 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: ["tests/tenant-template/auth/access-matrix.test.ts"],
   },
   {
+    name: "every-route-has-access-rule",
+    claim: "Every route the tenant serves has an access rule (the Confluent API's declared beside each route).",
+    file: "tenant-template/src/auth/access-policy.ts",
+    from: "  ...CONFLUENT_ACCESS_RULES,",
+    to: "  ...CONFLUENT_ACCESS_RULES.slice(1),",
+    tests: ["tests/tenant-template/auth/access-rules.test.ts"],
+  },
+  {
     name: "audit-action-vocabulary",
     claim: "Conformance: Confluent registrations are in the audit log under the action the docs name.",
-    file: "tenant-template/src/auth/access-policy.ts",
-    from: 'SUBJECT, "subject.register"),',
-    to: 'SUBJECT, "subject.create"),',
+    file: "tenant-template/src/confluent/routes/versions.ts",
+    from: 'scope: SUBJECT, action: "subject.register" },',
+    to: 'scope: SUBJECT, action: "subject.create" },',
     tests: ["tests/conformance/runner-smoke.test.ts"],
   },
   {
     name: "id-cache-bypassed-by-bookmark",
     claim: "Conformance: a request with a bookmark reads ids from D1, one without may use the schema-id cache.",
-    file: "tenant-template/src/confluent/confluent-api.ts",
+    file: "tenant-template/src/confluent/routes/schemas.ts",
     from: "if (onlyId && !bookmarked) {",
     to: "if (onlyId) {",
     tests: ["tests/conformance/runner-smoke.test.ts"],
@@ -240,7 +246,7 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: "id-cache-refresh-evicts-gone-id",
     claim: "Conformance: the schema-id cache never answers an id that is gone.",
-    file: "tenant-template/src/confluent/confluent-api.ts",
+    file: "tenant-template/src/confluent/routes/schemas.ts",
     from: "else schemaIdCache.forget([id]);",
     to: "else void 0;",
     tests: ["tests/conformance/runner-smoke.test.ts"],

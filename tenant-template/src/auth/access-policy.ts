@@ -1,70 +1,21 @@
 /**
- * Who may call what: one rule per endpoint of the tenant Worker (both APIs and /health), with the
- * role it needs, how a scoped key's scope is checked, the audit action it is recorded as, and
- * whether it is audited when it succeeds (docs/security.md, "API keys and roles").
+ * Who may call what: the access table, one rule per endpoint of the tenant Worker (both APIs and
+ * /health), with the role it needs, how a scoped key's scope is checked, the audit action it is
+ * recorded as, and whether it is audited when it succeeds (docs/security.md, "API keys and roles";
+ * what a rule says is access-rule.ts). The Confluent API's rules are not written here: each of its
+ * routes declares its own beside it (confluent/routes/*.ts), and the table takes them from there.
  *
- * A request no rule matches needs an unscoped admin key (fail closed). The access matrix test
- * (tests/tenant-template/auth/access-matrix.test.ts) calls every route the app serves with every
- * kind of key against a table of its own, written from the docs, so a wrong or missing rule here
- * fails it.
+ * A request no rule matches needs an unscoped admin key (fail closed).
+ * tests/tenant-template/auth/access-rules.test.ts fails for a route the app serves without a rule;
+ * the access matrix test (access-matrix.test.ts) calls every route with every kind of key against
+ * a table of its own, written from the docs, so a wrong rule fails it.
  */
 import { TrieRouter } from "hono/router/trie-router";
-import { REGISTRY_LEVELS, type RegistryLevel } from "../registry/registry-levels.ts";
-import type { Role } from "../../../contracts/api-key.ts";
+import { CONFLUENT_ACCESS_RULES } from "../confluent/confluent-api.ts";
+import { REGISTRY_LEVELS } from "../registry/registry-levels.ts";
+import { NONE, PUBLIC, rule, TENANT, type AccessRule, type ScopeRule } from "./access-rule.ts";
 
-/**
- * How a scoped key's scope is established for a request (an unscoped key skips this):
- * - `public`: no key at all (only /health);
- * - `none`: no tenant data is involved (API descriptions, schema types, global config reads), so
- *   any key with the role may call it;
- * - `tenant`: tenant-wide (lists of every product, stats, backup, keys, audit, settings, global
- *   config writes): scoped keys are refused;
- * - `product`: the path names a document of the hierarchy; its product must be the key's;
- * - `subject`: the path names a Confluent subject; it must start with the key's subject prefix;
- * - `subjects`: a Confluent list of subjects; a scoped key gets only the entries in its prefix;
- * - `schema-id`: a Confluent global id; some subject using it must be in the key's prefix (for
- *   the lists of its subjects/versions, only those are answered).
- */
-export type ScopeRule =
-  | { kind: "public" }
-  | { kind: "none" }
-  | { kind: "tenant" }
-  | { kind: "product"; level: RegistryLevel; param: string }
-  | { kind: "subject" }
-  | { kind: "subjects" }
-  | { kind: "schema-id"; list: boolean };
-
-export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-
-export interface AccessRule {
-  method: HttpMethod;
-  /** Hono path, as `app.routes` lists it, e.g. `/api/domains/:domainId`. */
-  path: string;
-  /** The weakest role allowed; `public` rules need no key. */
-  role: Role | "public";
-  scope: ScopeRule;
-  /** The audit log's `action`, e.g. `domain.update`, `subject.register`. */
-  action: string;
-  /** Recorded in the audit log when it succeeds or fails (every refusal is recorded anyway). */
-  audited: boolean;
-}
-
-const PUBLIC: ScopeRule = { kind: "public" };
-const NONE: ScopeRule = { kind: "none" };
-const TENANT: ScopeRule = { kind: "tenant" };
-const SUBJECT: ScopeRule = { kind: "subject" };
-const SUBJECTS: ScopeRule = { kind: "subjects" };
-
-function rule(
-  method: HttpMethod,
-  path: string,
-  role: Role | "public",
-  scope: ScopeRule,
-  action: string,
-  audited = method !== "GET" && role !== "read",
-): AccessRule {
-  return { method, path, role, scope, action, audited };
-}
+export type { AccessRule, HttpMethod, ScopeRule } from "./access-rule.ts";
 
 /** The five routes of each hierarchy level (registry/level-routes.ts), derived the same way. */
 function registryRules(): AccessRule[] {
@@ -91,60 +42,7 @@ function registryRules(): AccessRule[] {
   return rules;
 }
 
-/** The Confluent API's subject routes, also reachable under `/contexts/:context` (Confluent's context URLs). */
-function confluentSubjectRules(prefix: string): AccessRule[] {
-  return [
-    rule("GET", `${prefix}/subjects`, "read", SUBJECTS, "subject.list"),
-    rule("POST", `${prefix}/subjects/:subject/versions`, "write", SUBJECT, "subject.register"),
-    // Looking a schema up and testing compatibility change nothing: reads.
-    rule("POST", `${prefix}/subjects/:subject`, "read", SUBJECT, "subject.lookup"),
-    rule("GET", `${prefix}/subjects/:subject/versions`, "read", SUBJECT, "subject.versions"),
-    rule("GET", `${prefix}/subjects/:subject/versions/:version`, "read", SUBJECT, "subject.version.read"),
-    rule("GET", `${prefix}/subjects/:subject/versions/:version/schema`, "read", SUBJECT, "subject.version.read"),
-    rule(
-      "GET",
-      `${prefix}/subjects/:subject/versions/:version/referencedby`,
-      "read",
-      SUBJECT,
-      "subject.version.referencedby",
-    ),
-    rule("GET", `${prefix}/subjects/:subject/metadata`, "read", SUBJECT, "subject.metadata"),
-    rule("DELETE", `${prefix}/subjects/:subject`, "write", SUBJECT, "subject.delete"),
-    rule("DELETE", `${prefix}/subjects/:subject/versions/:version`, "write", SUBJECT, "subject.version.delete"),
-    rule(
-      "POST",
-      `${prefix}/compatibility/subjects/:subject/versions/:version`,
-      "read",
-      SUBJECT,
-      "subject.compatibility",
-    ),
-    rule("POST", `${prefix}/compatibility/subjects/:subject/versions`, "read", SUBJECT, "subject.compatibility"),
-    rule("GET", `${prefix}/config/:subject`, "read", SUBJECT, "subject.config.read"),
-    rule("PUT", `${prefix}/config/:subject`, "write", SUBJECT, "subject.config.update"),
-    rule("DELETE", `${prefix}/config/:subject`, "write", SUBJECT, "subject.config.delete"),
-    rule("GET", `${prefix}/mode/:subject`, "read", SUBJECT, "subject.mode.read"),
-    rule("PUT", `${prefix}/mode/:subject`, "write", SUBJECT, "subject.mode.update"),
-    rule("DELETE", `${prefix}/mode/:subject`, "write", SUBJECT, "subject.mode.delete"),
-    rule("GET", `${prefix}/schemas`, "read", SUBJECTS, "schema.list"),
-    rule("GET", `${prefix}/schemas/types`, "read", NONE, "schema.types"),
-    // A guid names a schema without a subject: a scoped key cannot be shown to be entitled to it.
-    rule("GET", `${prefix}/schemas/guids/:guid`, "read", TENANT, "schema.read"),
-    rule("GET", `${prefix}/schemas/ids/:id`, "read", { kind: "schema-id", list: false }, "schema.read"),
-    rule("GET", `${prefix}/schemas/ids/:id/schema`, "read", { kind: "schema-id", list: false }, "schema.read"),
-    rule("GET", `${prefix}/schemas/ids/:id/subjects`, "read", { kind: "schema-id", list: true }, "schema.subjects"),
-    rule("GET", `${prefix}/schemas/ids/:id/versions`, "read", { kind: "schema-id", list: true }, "schema.versions"),
-    // The global (or context-wide) level and mode: reading them shows no subject; changing them
-    // changes every subject, so only an (unscoped) admin may.
-    rule("GET", `${prefix}/config`, "read", NONE, "config.read"),
-    rule("PUT", `${prefix}/config`, "admin", TENANT, "config.update"),
-    rule("DELETE", `${prefix}/config`, "admin", TENANT, "config.delete"),
-    rule("GET", `${prefix}/mode`, "read", NONE, "mode.read"),
-    rule("PUT", `${prefix}/mode`, "admin", TENANT, "mode.update"),
-    rule("DELETE", `${prefix}/mode`, "admin", TENANT, "mode.delete"),
-  ];
-}
-
-/** Every rule. Rules for Confluent endpoints not served yet are harmless: no request reaches them. */
+/** Every rule: /health's, /api's (written here, the hierarchy's derived from its levels) and the Confluent API's. */
 export const ACCESS_RULES: readonly AccessRule[] = [
   rule("GET", "/health", "public", PUBLIC, "health.read"),
 
@@ -163,13 +61,11 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   rule("GET", "/api/settings", "admin", TENANT, "settings.read"),
   rule("PUT", "/api/settings", "admin", TENANT, "settings.update"),
 
-  rule("GET", "/", "read", NONE, "api.describe"),
+  // Served by api-docs.ts at the Confluent root, where tools pointed at that API look.
   rule("GET", "/openapi.json", "read", NONE, "api.describe"),
-  rule("GET", "/v1/metadata/id", "read", NONE, "api.describe"),
-  rule("GET", "/v1/metadata/version", "read", NONE, "api.describe"),
-  rule("GET", "/contexts", "read", TENANT, "context.list"),
-  ...confluentSubjectRules(""),
-  ...confluentSubjectRules("/contexts/:context"),
+  // As each Confluent route declares it, beside the route (confluent/routes/*.ts), for every path it
+  // is served at: a Confluent route cannot be served without one.
+  ...CONFLUENT_ACCESS_RULES,
 ];
 
 export interface MatchedRule {

@@ -5,8 +5,9 @@
  *    unscoped admin key;
  * 2. its key (credentials.ts, key-store.ts): missing or invalid -> 401, always the same answer;
  * 3. role, then scope (key-scope.ts): either wrong -> 403, without saying which;
- * 4. after the handler: listings cut to a prefix-scoped key's subjects, and the audit entry for
- *    a mutation (and for every refusal by a known key id).
+ * 4. after the handler: the audit entry for a mutation (and for every refusal by a known key id).
+ *    A prefix-scoped key's listings are cut to its subjects by the handlers themselves (they read
+ *    `c.var.principal`; confluent/subject-lookup.ts `visibleTo`).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { errorResponse } from "../api-error.ts";
@@ -19,7 +20,7 @@ import { matchRule, type MatchedRule } from "./access-policy.ts";
 import { hashJson, roleAllows } from "../../../contracts/api-key.ts";
 import { presentedCredentials } from "./credentials.ts";
 import { authenticateKey, type Principal } from "./key-store.ts";
-import { aliasTarget, filterListing, isScoped, scopeAllows, subjectInScope, subjectOfPath } from "./key-scope.ts";
+import { aliasTarget, isScoped, scopeAllows, subjectInScope, subjectOfPath } from "./key-scope.ts";
 
 /** What a handler can tell the audit log about the change it made (documents as answered). */
 export interface AuditChange {
@@ -147,14 +148,6 @@ export function apiAccess(): MiddlewareHandler<AccessEnv> {
       noteChange(c, before ?? null, await readConfluentState(c, confluentTarget));
     }
 
-    if (
-      matched !== null &&
-      isScoped(principal) &&
-      principal.subjectPrefix !== null &&
-      (matched.rule.scope.kind === "subjects" || (matched.rule.scope.kind === "schema-id" && matched.rule.scope.list))
-    ) {
-      await cutListing(c, principal.subjectPrefix, matched);
-    }
     if (audited) await audit(c, principal, action, outcomeOf(c.res.status));
   };
 }
@@ -205,22 +198,6 @@ async function aliasAllowed(request: Request, prefix: string, params: Record<str
   }
   const alias = typeof body === "object" && body !== null ? (body as { alias?: unknown }).alias : undefined;
   return typeof alias !== "string" || alias === "" || subjectInScope(aliasTarget(alias, subject), prefix);
-}
-
-/** Replaces a successful listing with the entries in the key's prefix (403 if it is not a listing). */
-async function cutListing(c: Context<AccessEnv>, prefix: string, matched: MatchedRule): Promise<void> {
-  if (c.res.status !== 200) return;
-  let body: unknown;
-  try {
-    body = await c.res.clone().json();
-  } catch {
-    body = undefined;
-  }
-  const kept = filterListing(body, prefix, matched.params.context);
-  const headers = new Headers(c.res.headers);
-  headers.delete("content-length");
-  c.res = undefined;
-  c.res = kept === null ? refusal(c, 403) : new Response(JSON.stringify(kept), { status: 200, headers });
 }
 
 async function audit(

@@ -83,8 +83,8 @@ export function subjectInScope(subject: string, prefix: string): boolean {
 }
 
 /**
- * Whether a scoped principal may make this request before it runs. `subjects` and `schema-id`
- * lists are also filtered afterwards (filterListing).
+ * Whether a scoped principal may make this request before it runs. The handlers of `subjects` and
+ * `schema-id` lists answer a prefix-scoped key only the subjects in its prefix (subjectInScope).
  */
 export async function scopeAllows(db: Queryable, principal: Principal, matched: MatchedRule): Promise<boolean> {
   const { scope } = matched.rule;
@@ -122,29 +122,4 @@ export async function scopeAllows(db: Queryable, principal: Principal, matched: 
       return uses.some((use) => subjectInScope(use.subject, principal.subjectPrefix!));
     }
   }
-}
-
-/**
- * A listing's answer cut down to a prefix-scoped key's subjects: arrays of subject names, or of
- * objects with a `subject`. Null when the answer is not such a list (the caller refuses it).
- *
- * @example
- *   filterListing(["orders-value", "users-value"], "orders-") // ["orders-value"]
- */
-export function filterListing(body: unknown, prefix: string, context: string | undefined): unknown[] | null {
-  if (!Array.isArray(body)) return null;
-  const qualify = (subject: string) =>
-    subjectOfPath(context === undefined ? { subject } : { subject, context }) ?? subject;
-  const kept: unknown[] = [];
-  for (const item of body) {
-    const subject =
-      typeof item === "string"
-        ? item
-        : typeof item === "object" && item !== null && typeof (item as { subject?: unknown }).subject === "string"
-          ? (item as { subject: string }).subject
-          : null;
-    if (subject === null) return null;
-    if (subjectInScope(qualify(subject), prefix)) kept.push(item);
-  }
-  return kept;
 }

@@ -39,6 +39,7 @@ import {
   usesOf,
   type SchemaRecord,
 } from "../confluent-store.ts";
+import { visibleTo } from "../subject-lookup.ts";
 
 /** Where an id read says whether the id cache answered: `hit`, `miss` or `bypass` (as /api's read cache does). */
 const REGISTRY_CACHE_HEADER = "x-registry-cache";
@@ -90,16 +91,23 @@ async function schemaForIdRead(c: Ctx, params: PathParams, subject: string | und
   return requireSchema(c, params, subject);
 }
 
-/** The (subject, version) pairs using an id; `?subject` keeps only that subject's. */
+/**
+ * The (subject, version) pairs using an id; `?subject` keeps only that subject's, and a key scoped
+ * to a subject prefix gets only those inside it.
+ */
 async function usesAsked(
   c: Ctx,
   params: PathParams,
   query: { deleted: boolean; subject?: string | undefined },
 ): Promise<{ subject: string; version: number }[]> {
-  const uses = (await usesOf(c.var.session, Number(params.id), query.deleted)).map((use) => ({
-    ...use,
-    subject: subjectLabel(params, parseSubject(use.subject)),
-  }));
+  const visible = visibleTo(c);
+  const used = await usesOf(c.var.session, Number(params.id), query.deleted);
+  const uses = used
+    .filter((use) => visible(use.subject))
+    .map((use) => ({
+      ...use,
+      subject: subjectLabel(params, parseSubject(use.subject)),
+    }));
   const only = query.subject;
   if (only === undefined || only === "") return uses;
   const wanted = subjectLabel(params, parseSubject(only, urlContextOf(params)));
@@ -146,8 +154,11 @@ schemas.route(
         : prefix.startsWith(":*:") || prefix.startsWith(":.")
           ? undefined
           : ".";
+    // A key scoped to a subject prefix is answered only the subjects inside it.
+    const visible = visibleTo(c);
     let listed = (await listVersions(c.var.session)).filter(
       (entry) =>
+        visible(entry.subject.qualified) &&
         (context === undefined || entry.subject.context === context) &&
         (query.deleted || !entry.deleted) &&
         (prefix === "" ||

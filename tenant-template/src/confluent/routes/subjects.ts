@@ -34,6 +34,7 @@ import {
   refuseIfReferenced,
   requireSubject,
   requireWritable,
+  visibleTo,
 } from "../subject-lookup.ts";
 
 const { subjectNotFound, schemaNotFound, invalidSchema, invalidSubject, invalidContext } = CONFLUENT_ERRORS;
@@ -68,10 +69,13 @@ subjects.route(
       : prefix.startsWith(":*:") || prefix.startsWith(":.")
         ? undefined
         : ".";
+    // A key scoped to a subject prefix is answered only the subjects inside it.
+    const visible = visibleTo(c);
     const listed = (await listSubjects(c.var.session, context))
       .filter((summary) =>
         query.deletedOnly ? summary.live === 0 && summary.deleted > 0 : summary.live > 0 || query.deleted,
       )
+      .filter((summary) => visible(summary.subject.qualified))
       .map((summary) => (inContext ? summary.subject.name : summary.subject.qualified))
       .filter(
         (name) =>
