@@ -56,6 +56,7 @@ import {
   type SubjectVersion,
 } from "./confluent-store.ts";
 import { parseWithReferences, resolveReferences } from "./schema-references.ts";
+import type { VersionBump } from "../registry/semantic-version.ts";
 import { subjectCompatibility } from "./subject-compatibility.ts";
 import {
   compatibilityLevelOf,
@@ -80,6 +81,13 @@ const REGISTRY_CACHE_HEADER = "x-registry-cache";
 /** The version Confluent's metadata endpoint reports (the features were checked against it). */
 const CONFLUENT_VERSION = "8.1.1";
 
+/** Levels whose check includes "backward compatible with the latest version". */
+const BACKWARD_LEVELS: ReadonlySet<CompatibilityLevel> = new Set([
+  "BACKWARD",
+  "BACKWARD_TRANSITIVE",
+  "FULL",
+  "FULL_TRANSITIVE",
+]);
 const ACCEPTED_BODY = /^application\/(?:vnd\.schemaregistry(?:\.v1)?\+json|json|octet-stream)\b/i;
 // A context name: letters, digits, '.', '_', '-' (Confluent's rule), after the leading dot.
 const CONTEXT_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
@@ -880,10 +888,24 @@ routes.post("/subjects/:subject/versions", async (c) => {
         `details: [${result.messages.join(", ")}]`,
     );
   }
+  // /api files the version as a minor bump when it is backward compatible with the latest, else major.
+  const checkedBackward = BACKWARD_LEVELS.has(level) && previous !== undefined && comparable.at(-1) === previous;
+  const bump: VersionBump =
+    previous === undefined
+      ? "major"
+      : checkedBackward ||
+          (
+            await subjectCompatibility(session, subject, { schemaType: input.schemaType, parsed }, "BACKWARD", [
+              previous,
+            ])
+          ).isCompatible
+        ? "minor"
+        : "major";
   const id = await globalIdOf(session, identity);
   const version = await insertSubjectVersion(session, schema, input.schemaType, input.schema, id, {
     metadata,
     ruleSet,
+    bump,
   });
   // Concurrent registrations of the same schema each saw none and each added a version: the
   // lowest of them stays, the others take theirs back and answer its id (one version, one id).

@@ -13,6 +13,7 @@ import { newDocumentId } from "../store/new-document-id.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
 import type { StoredDocument } from "../store/store-result.ts";
 import { insertChild } from "../registry/insert-child.ts";
+import { compareSemanticVersions, nextSemanticVersion, type VersionBump } from "../registry/semantic-version.ts";
 import { CONFLUENT_ERRORS, ConfluentError } from "./confluent-error.ts";
 import { SchemaIdCache } from "./schema-id-cache.ts";
 
@@ -483,7 +484,14 @@ export async function subjectVersions(session: StoreQueryable, schema: SchemaDoc
   let known = await numbers();
   const unnumbered = documents
     .filter((document) => !known.has(document.id) && document.body.status !== "Draft")
-    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    // In semantic version order, which is publication order (registry/publication-rules.ts), so a
+    // version published through /api is numbered as it was published even when Confluent reads late.
+    .sort(
+      (a, b) =>
+        compareSemanticVersions(a.body.semanticVersion, b.body.semanticVersion) ||
+        a.createdAt.localeCompare(b.createdAt) ||
+        a.id.localeCompare(b.id),
+    );
   if (unnumbered.length > 0) {
     let next = Math.max(0, ...[...known.values()].map((row) => row.version)) + 1;
     for (const document of unnumbered) {
@@ -539,23 +547,33 @@ export async function insertSubjectVersion(
     version?: number;
     metadata?: Record<string, unknown> | null;
     ruleSet?: Record<string, unknown> | null;
-    /** The /api semantic version to file it as (registration decides it, see semantic-version.ts); else N.0.0. */
-    semanticVersion?: string;
+    /**
+     * How the /api semantic version moves from the latest published one: a backward compatible
+     * change is a minor bump, else a major one. Without it (IMPORT) version N is N.0.0.
+     */
+    bump?: VersionBump;
   } = {},
 ): Promise<number> {
   const { version } = extras;
   // Concurrent writers of one subject race for the next number: the loser reads again and retries.
   for (let attempt = 0; attempt < 10; attempt++) {
-    const number = version ?? Math.max(0, ...(await subjectVersions(session, schema)).map((each) => each.version)) + 1;
+    const numbered = await subjectVersions(session, schema);
+    const number = version ?? Math.max(0, ...numbered.map((each) => each.version)) + 1;
     const { results: taken } = await session
       .prepare("SELECT semantic_version FROM schema_versions WHERE schema_id = ?")
       .bind(schema.id)
       .all<{ semantic_version: string }>();
-    // Confluent version N is semantic version N.0.0, unless /api already used that string.
+    const takenVersions = taken.map((row) => row.semantic_version);
+    const latest =
+      numbered
+        .map((each) => each.document.body.semanticVersion)
+        .sort(compareSemanticVersions)
+        .at(-1) ?? null;
     const semanticVersion =
-      extras.semanticVersion !== undefined && !taken.some((row) => row.semantic_version === extras.semanticVersion)
-        ? extras.semanticVersion
-        : taken.some((row) => row.semantic_version === `${number}.0.0`)
+      extras.bump !== undefined
+        ? nextSemanticVersion(latest, extras.bump, takenVersions)
+        : // Confluent version N is semantic version N.0.0, unless /api already used that string.
+          takenVersions.includes(`${number}.0.0`)
           ? `${number}.0.0+confluent`
           : `${number}.0.0`;
     const body = schemaVersions.body.parse({
@@ -795,4 +813,15 @@ export async function setMode(session: StoreQueryable, key: string, mode: string
     )
     .bind(key, mode)
     .run();
+}
+
+/**
+ * The Confluent subject a schema document is (its name in its context), or null for a schema
+ * outside My Domain, which the Confluent API does not show.
+ */
+export async function subjectOfSchema(session: StoreQueryable, schema: SchemaDocument): Promise<SubjectName | null> {
+  if (schema.body.contextId === DEFAULT_CONTEXT_ID) return parseSubject(schema.body.name);
+  const context = await documentRepository(session, contexts).get(schema.body.contextId);
+  if (context === null || context.body.domainId !== DEFAULT_DOMAIN_ID) return null;
+  return parseSubject(`:.${context.body.name}:${schema.body.name}`);
 }
