@@ -676,28 +676,31 @@ function idParam(c: Ctx): number {
 }
 
 /** A schema by id from D1, and the id cache brought up to date with what D1 said. */
-async function loadSchema(c: Ctx, id: number): Promise<SchemaRecord | null> {
+async function loadSchema(c: Ctx, context: string, id: number): Promise<SchemaRecord | null> {
   const generation = schemaIdCache.generation;
-  const found = await schemaById(c.var.session, id);
+  const found = await schemaById(c.var.session, id, context);
   // An id whose every version was deleted for good is gone, as in Confluent (never handed out again).
-  const exists = found !== null && (await usesOf(c.var.session, id, true)).length > 0;
+  const exists = found !== null && (await usesOf(c.var.session, id, true, context)).length > 0;
   if (exists) schemaIdCache.set(found, generation);
-  else schemaIdCache.forget([id]);
+  else schemaIdCache.forget([[context, id]]);
   return exists ? found : null;
 }
 
-/** A schema by id; with `?subject`, only if that subject uses it (Confluent looks ids up in the subject's context). */
+/**
+ * The context an id is looked up in: Confluent numbers ids per context, and finds one in the
+ * context of `?subject=` when given, else the URL's (`/contexts/{ctx}/...`), else the default.
+ */
+function idContext(c: Ctx): string {
+  const subject = c.req.query("subject");
+  if (subject !== undefined && subject !== "") return parseSubject(subject, urlContext(c)).context;
+  return urlContext(c);
+}
+
+/** A schema by id in its context (idContext). */
 async function requireSchema(c: Ctx): Promise<SchemaRecord> {
   const id = idParam(c);
-  const found = await loadSchema(c, id);
+  const found = await loadSchema(c, idContext(c), id);
   if (!found) fail(CONFLUENT_ERRORS.schemaNotFound, `Schema ${id} not found`);
-  const subject = c.req.query("subject");
-  if (subject !== undefined && subject !== "") {
-    const wanted = parseSubject(subject, urlContext(c));
-    const uses = await usesOf(c.var.session, id, true);
-    if (!uses.some((use) => parseSubject(use.subject).context === wanted.context))
-      fail(CONFLUENT_ERRORS.schemaNotFound, `Schema ${id} not found`);
-  }
   return found;
 }
 
@@ -713,7 +716,7 @@ async function schemaForIdRead(c: Ctx): Promise<SchemaRecord> {
   );
   const bookmarked = (c.req.header(BOOKMARK_HEADER) ?? "") !== "";
   if (onlyId && !bookmarked) {
-    const cached = schemaIdCache.get(idParam(c));
+    const cached = schemaIdCache.get(urlContext(c), idParam(c));
     c.header(REGISTRY_CACHE_HEADER, cached ? "hit" : "miss");
     if (cached) return cached;
   } else {
@@ -724,7 +727,7 @@ async function schemaForIdRead(c: Ctx): Promise<SchemaRecord> {
 
 routes.get("/schemas/ids/:id", async (c) => {
   const record = await schemaForIdRead(c);
-  const maxId = flag(c, "fetchMaxId") ? { maxId: await maxGlobalId(c.var.session) } : {};
+  const maxId = flag(c, "fetchMaxId") ? { maxId: await maxGlobalId(c.var.session, record.context) } : {};
   return reply(c, { ...schemaFields(record.schemaType, record.schema, record), ...maxId });
 });
 routes.all("/schemas/ids/:id", methodNotAllowed);
@@ -734,9 +737,9 @@ routes.get("/schemas/ids/:id/schema", async (c) => {
   return c.body(schema, 200, { "content-type": CONFLUENT_CONTENT_TYPE });
 });
 
-/** The (subject, version) pairs using an id; `?subject` keeps only that subject's. */
-async function usesAsked(c: Ctx, id: number): Promise<{ subject: string; version: number }[]> {
-  const uses = (await usesOf(c.var.session, id, flag(c, "deleted"))).map((use) => ({
+/** The (subject, version) pairs using an id of its context; `?subject` keeps only that subject's. */
+async function usesAsked(c: Ctx, record: SchemaRecord): Promise<{ subject: string; version: number }[]> {
+  const uses = (await usesOf(c.var.session, record.id, flag(c, "deleted"), record.context)).map((use) => ({
     ...use,
     subject: subjectLabel(c, parseSubject(use.subject)),
   }));
@@ -747,17 +750,17 @@ async function usesAsked(c: Ctx, id: number): Promise<{ subject: string; version
 }
 
 routes.get("/schemas/ids/:id/subjects", async (c) => {
-  const { id } = await requireSchema(c);
-  return reply(c, page(c, [...new Set((await usesAsked(c, id)).map((use) => use.subject))]));
+  const record = await requireSchema(c);
+  return reply(c, page(c, [...new Set((await usesAsked(c, record)).map((use) => use.subject))]));
 });
 
 routes.get("/schemas/ids/:id/versions", async (c) => {
-  const { id } = await requireSchema(c);
-  return reply(c, page(c, await usesAsked(c, id)));
+  const record = await requireSchema(c);
+  return reply(c, page(c, await usesAsked(c, record)));
 });
 
 routes.get("/schemas/guids/:guid", async (c) => {
-  const record = await schemaByGuid(c.var.session, c.req.param("guid"));
+  const record = await schemaByGuid(c.var.session, c.req.param("guid"), urlContext(c));
   if (!record) fail(CONFLUENT_ERRORS.schemaNotFound, "Schema not found");
   return reply(c, { ...schemaFields(record.schemaType, record.schema, record), id: record.id, guid: record.guid });
 });
