@@ -24,7 +24,7 @@ import { rateLimitFor, TokenBucket } from "../provisioner/src/token-bucket.ts";
 import { startInitialisedPlatform } from "./lib/initialised-platform.ts";
 import { intOption } from "./lib/int-option.ts";
 import { fillTenants } from "./lib/platform-bench.ts";
-import { makeTemplateVariant } from "./lib/template-variant.ts";
+import { makeTemplateVariant, nextMigrationName } from "./lib/template-variant.ts";
 
 const usage = `Usage: npm run bench:fleet -- [--tenants N] [--rate R/S] [--json]
   --tenants N   tenants in the fleet (default 1000; 2 to 5000)
@@ -67,7 +67,7 @@ const stateDir = mkdtempSync(join(tmpdir(), "wfp-bench-fleet-"));
 const platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 100 });
 const variants = [
   makeTemplateVariant({
-    migrations: [{ name: "0008_bench.sql", sql: "CREATE TABLE IF NOT EXISTS bench (id INTEGER);" }],
+    migrations: [{ name: nextMigrationName("bench"), sql: "CREATE TABLE IF NOT EXISTS bench (id INTEGER);" }],
   }),
   makeTemplateVariant({ brokenHealth: true }),
 ];

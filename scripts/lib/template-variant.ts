@@ -5,7 +5,7 @@
  * database broken. `WFP_TEMPLATE_DIR=<dir>` makes `npm run fleet -- rollout` build it.
  */
 import { randomBytes } from "node:crypto";
-import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "./worker-bundles.ts";
 
@@ -16,8 +16,34 @@ export interface TemplateVariant {
 }
 
 /**
+ * The file name of a migration `offset` places after the template's last one (0 is the next), so
+ * tests and benchmarks add migrations without naming a number the template may take next.
+ *
  * @example
- *   const v2 = makeTemplateVariant({ migrations: [{ name: "0008_probe.sql", sql: "CREATE TABLE probe (x);" }] });
+ *   nextMigrationName("probe");    // "0009_probe.sql" when the template's last is 0008
+ *   nextMigrationName("later", 1); // "0010_later.sql"
+ */
+export function nextMigrationName(name: string, offset = 0): string {
+  return `${migrationTagNumber(lastTemplateMigration() + 1 + offset)}_${name}.sql`;
+}
+
+/** The number of the template's last migration: what a tenant created now is at. */
+export function lastTemplateMigration(): number {
+  const numbers = readdirSync(join(REPO_ROOT, "tenant-template/migrations"))
+    .map((file) => /^(\d{4})_.*\.sql$/.exec(file)?.[1])
+    .filter((number): number is string => number !== undefined)
+    .map(Number);
+  return Math.max(0, ...numbers);
+}
+
+/** A migration number as tags and file names write it (`mig-0008`, `0008_...`). */
+export function migrationTagNumber(number: number): string {
+  return String(number).padStart(4, "0");
+}
+
+/**
+ * @example
+ *   const v2 = makeTemplateVariant({ migrations: [{ name: nextMigrationName("probe"), sql: "CREATE TABLE probe (x);" }] });
  *   // ... WFP_TEMPLATE_DIR=v2.dir npm run fleet -- rollout --yes ...
  *   v2.remove();
  */

@@ -14,7 +14,7 @@ import { FLEET_EXIT, runFleetCli } from "../../provisioner/src/fleet/fleet-cli.t
 import { FLEET_COMMANDS } from "../../provisioner/src/fleet/fleet-commands.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
-import { makeTemplateVariant, type TemplateVariant } from "../../scripts/lib/template-variant.ts";
+import { makeTemplateVariant, nextMigrationName, type TemplateVariant } from "../../scripts/lib/template-variant.ts";
 import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
 const TENANTS = ["north", "south"];
@@ -38,10 +38,10 @@ afterAll(async () => {
   for (const v of variants) v.remove();
 });
 
-/** Version n: its own code and migrations 0008 .. 0008+n, each creating a table of its own. */
+/** Version n: its own code and n + 1 migrations after the template's, each creating a table of its own. */
 function version(n: number): { variant: TemplateVariant; migration: string } {
   const migrations = Array.from({ length: n + 1 }, (_, i) => ({
-    name: `${String(8 + i).padStart(4, "0")}_probe_${i}.sql`,
+    name: nextMigrationName(`probe_${i}`, i),
     sql: `CREATE TABLE IF NOT EXISTS probe_${i} (id INTEGER PRIMARY KEY);`,
   }));
   const variant = makeTemplateVariant({ migrations });

@@ -20,12 +20,22 @@ import { FLEET_COMMANDS } from "../../provisioner/src/fleet/fleet-commands.ts";
 import { ROLLOUT_LEASE_PREFIX } from "../../provisioner/src/tenant-lease.ts";
 import { EXIT } from "../../provisioner/src/tenant-cli.ts";
 import { startInitialisedPlatform } from "../../scripts/lib/initialised-platform.ts";
-import { makeTemplateVariant, type TemplateVariant } from "../../scripts/lib/template-variant.ts";
+import {
+  lastTemplateMigration,
+  makeTemplateVariant,
+  migrationTagNumber,
+  nextMigrationName,
+  type TemplateVariant,
+} from "../../scripts/lib/template-variant.ts";
 import { requestTenant, runTenant } from "../../scripts/lib/tenant-traffic.ts";
 
 const TENANTS = ["alpha", "bravo", "charlie"];
 const host = (id: string) => `registry.${id}.localhost`;
-const PROBE = { name: "0008_fleet_probe.sql", sql: "CREATE TABLE IF NOT EXISTS fleet_probe (id INTEGER PRIMARY KEY);" };
+const RENAME = nextMigrationName("rename", 1);
+const PROBE = {
+  name: nextMigrationName("fleet_probe"),
+  sql: "CREATE TABLE IF NOT EXISTS fleet_probe (id INTEGER PRIMARY KEY);",
+};
 
 let platform: LocalPlatform;
 let stateDir: string;
@@ -89,7 +99,7 @@ describe("fleet rollout, status and rollback", () => {
     const before = await status();
     expect(before.tenants).toBe(3);
     expect(Object.values(before.versions)).toEqual([3]);
-    expect(before.migrationLevels).toEqual({ "mig-0007": 3 });
+    expect(before.migrationLevels).toEqual({ [`mig-${migrationTagNumber(lastTemplateMigration())}`]: 3 });
     const [v1Tag] = Object.keys(before.versions);
 
     const v2 = variant({ migrations: [PROBE] });
@@ -98,7 +108,7 @@ describe("fleet rollout, status and rollback", () => {
     const dry = await fleet(["rollout", "--dry-run"], env);
     expect(dry.code, dry.stderr).toBe(FLEET_EXIT.ok);
     expect(dry.stdout).toMatch(/3 of 3 tenant\(s\) to move, \d+ API calls, about \d+ s at the rate limit/);
-    expect(dry.stdout).toMatch(/^ {2}alpha: code tpl-\w+ -> tpl-\w+, migrations 0008_fleet_probe\.sql$/m);
+    expect(dry.stdout).toMatch(new RegExp(`^ {2}alpha: code tpl-\\w+ -> tpl-\\w+, migrations ${PROBE.name}$`, "m"));
     expect(platform.faults.status().log.filter((c) => c.method !== "GET")).toEqual([]);
 
     const badCanary = await fleet(["rollout", "--canary-tenants", "alpha,,Bravo!"], env);
@@ -118,7 +128,7 @@ describe("fleet rollout, status and rollback", () => {
     }
     const after = await status();
     expect(Object.keys(after.versions)).not.toContain(v1Tag);
-    expect(after.migrationLevels).toEqual({ "mig-0008": 3 });
+    expect(after.migrationLevels).toEqual({ [`mig-${migrationTagNumber(lastTemplateMigration() + 1)}`]: 3 });
     expect(after.rollout).toMatchObject({ state: "done", pending: [] });
 
     const again = await fleet(["rollout", "--yes", "--json"], env);
@@ -161,12 +171,12 @@ describe("fleet rollout, status and rollback", () => {
 
   it("refuses a migration that drops or renames before any write, unless allowed", async () => {
     const contracting = variant({
-      migrations: [PROBE, { name: "0009_rename.sql", sql: "ALTER TABLE fleet_probe RENAME TO fleet_probe_old;" }],
+      migrations: [PROBE, { name: RENAME, sql: "ALTER TABLE fleet_probe RENAME TO fleet_probe_old;" }],
     });
     platform.faults.set(FaultPlanSchema.parse({}));
     const refused = await fleet(["rollout", "--yes"], { WFP_TEMPLATE_DIR: contracting.dir });
     expect(refused.code).toBe(FLEET_EXIT.refused);
-    expect(refused.stderr).toContain("0009_rename.sql (RENAME TO)");
+    expect(refused.stderr).toContain(`${RENAME} (RENAME TO)`);
     expect(refused.stderr).toContain("--allow-contract");
     expect(platform.faults.status().log.filter((c) => c.method !== "GET")).toEqual([]);
     platform.faults.clear();

@@ -126,7 +126,7 @@ export function apiAccess(): MiddlewareHandler<AccessEnv> {
     };
     if (!authentication.ok) return authentication.known ? denied(401, credentials.keyId) : refusal(c, 401);
     const principal = authentication.principal;
-    if (!(await allowed(session, principal, matched))) return denied(403, principal.keyId);
+    if (!(await allowed(session, principal, matched, c.req.query("subject")))) return denied(403, principal.keyId);
     if (
       principal.subjectPrefix !== null &&
       matched?.rule.action === "subject.config.update" &&
@@ -168,13 +168,14 @@ async function allowed(
   session: D1DatabaseSession,
   principal: Principal,
   matched: MatchedRule | null,
+  subjectQuery: string | undefined,
 ): Promise<boolean> {
   // No rule: fail closed, only an unscoped admin gets through (to a 404, or to a route added
   // without a rule, which the access matrix test reports).
   if (matched === null) return principal.role === "admin" && !isScoped(principal);
   const { rule } = matched;
   if (rule.role !== "public" && !roleAllows(principal.role, rule.role)) return false;
-  return !isScoped(principal) || (await scopeAllows(session, principal, matched));
+  return !isScoped(principal) || (await scopeAllows(session, principal, matched, subjectQuery));
 }
 
 // A subject config body is a handful of fields; a scoped key's larger body is not inspected but refused.

@@ -86,7 +86,13 @@ export function subjectInScope(subject: string, prefix: string): boolean {
  * Whether a scoped principal may make this request before it runs. The handlers of `subjects` and
  * `schema-id` lists answer a prefix-scoped key only the subjects in its prefix (subjectInScope).
  */
-export async function scopeAllows(db: Queryable, principal: Principal, matched: MatchedRule): Promise<boolean> {
+export async function scopeAllows(
+  db: Queryable,
+  principal: Principal,
+  matched: MatchedRule,
+  /** The request's `?subject=`, which names the context a schema id is looked up in. */
+  subjectQuery?: string,
+): Promise<boolean> {
   const { scope } = matched.rule;
   switch (scope.kind) {
     case "public":
@@ -118,7 +124,11 @@ export async function scopeAllows(db: Queryable, principal: Principal, matched: 
       if (principal.subjectPrefix === null) return false;
       const raw = matched.params.id ?? "";
       if (!/^\d{1,10}$/.test(raw)) return false;
-      const uses = await usesOf(db, Number(raw), true);
+      // The id as the route reads it: numbered in the context of ?subject=, else the URL's.
+      const urlContext = matched.params.context === undefined ? "." : contextOfUrl(matched.params.context);
+      const context =
+        subjectQuery === undefined || subjectQuery === "" ? urlContext : parseSubject(subjectQuery, urlContext).context;
+      const uses = await usesOf(db, Number(raw), true, context);
       return uses.some((use) => subjectInScope(use.subject, principal.subjectPrefix!));
     }
   }

@@ -55,6 +55,8 @@ export const CONFLUENT_TABLES = {
   confluent_versions: ["version_id", "schema_id", "version", "global_id", "metadata", "rule_set"],
   confluent_references: ["global_id", "name", "subject", "version"],
   confluent_settings: ["subject", "config", "mode"],
+  // Which id each context gives a schema row (migration 0008); derived on import when absent.
+  confluent_context_ids: ["context", "id", "schema_row"],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ConfluentTable = keyof typeof CONFLUENT_TABLES;

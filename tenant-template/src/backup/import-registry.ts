@@ -73,6 +73,9 @@ const confluentRows = z.strictObject({
     .array(z.strictObject({ global_id: integer.min(1), name: text, subject: text, version: integer }))
     .optional(),
   confluent_settings: z.array(z.strictObject({ subject: text, config: nullableText, mode: nullableText })).optional(),
+  confluent_context_ids: z
+    .array(z.strictObject({ context: text, id: integer.min(1), schema_row: integer.min(1) }))
+    .optional(),
 });
 
 function envelopeSchema(collections: readonly Collection[]) {
@@ -200,6 +203,18 @@ export async function importRegistry(
       if (globalIds.has(row.id)) report(`body/confluent/confluent_schema_ids/${index}/id`, `duplicate id ${row.id}`);
       globalIds.add(row.id);
     }
+    const contextIds = new Set<string>();
+    for (const [index, row] of (confluent.confluent_context_ids ?? []).entries()) {
+      const key = `${row.context}\u0000${row.id}`;
+      if (contextIds.has(key))
+        report(`body/confluent/confluent_context_ids/${index}/id`, `duplicate id ${row.id} in context ${row.context}`);
+      contextIds.add(key);
+      if (!globalIds.has(row.schema_row))
+        report(
+          `body/confluent/confluent_context_ids/${index}/schema_row`,
+          `no confluent_schema_ids row with id ${row.schema_row} in the import`,
+        );
+    }
     for (const [index, row] of (confluent.confluent_versions ?? []).entries()) {
       if (!globalIds.has(row.global_id))
         report(
@@ -262,6 +277,23 @@ export async function importRegistry(
         );
       }
     }
+  }
+  if (confluent && confluent.confluent_context_ids === undefined) {
+    // An export from before ids were numbered per context: each id keeps its number where it was
+    // found then (every context), as migration 0008 numbered the tenants it migrated.
+    statements.push(
+      session.prepare(
+        "INSERT INTO confluent_context_ids (context, id, schema_row) SELECT '.', id, id FROM confluent_schema_ids",
+      ),
+      session
+        .prepare(
+          `INSERT OR IGNORE INTO confluent_context_ids (context, id, schema_row)
+           SELECT DISTINCT c.name, v.global_id, v.global_id
+             FROM confluent_versions v JOIN schemas s ON s.id = v.schema_id JOIN contexts c ON c.id = s.context_id
+            WHERE c.id != ? AND c.domain_id = ?`,
+        )
+        .bind(DEFAULT_HIERARCHY.contexts, DEFAULT_HIERARCHY.domains),
+    );
   }
   try {
     await session.batch(statements);

@@ -13,6 +13,7 @@ import { newDocumentId } from "../store/new-document-id.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
 import type { StoredDocument } from "../store/store-result.ts";
 import { insertChild } from "../registry/insert-child.ts";
+import { compareSemanticVersions, nextSemanticVersion, type VersionBump } from "../registry/semantic-version.ts";
 import { CONFLUENT_ERRORS, ConfluentError } from "./confluent-error.ts";
 import { SchemaIdCache } from "./schema-id-cache.ts";
 
@@ -90,9 +91,12 @@ export interface SchemaReference {
   version: number;
 }
 
-/** What a global schema id stands for. */
+/** What a schema id stands for in a context. */
 export interface SchemaRecord {
+  /** The id, in `context`'s numbering. */
   id: number;
+  /** The context the id is numbered in (`.` is the default one). */
+  context: string;
   schemaType: SchemaType;
   /** The text as first registered under this id. */
   schema: string;
@@ -110,7 +114,10 @@ export const schemaIdCache = new SchemaIdCache<SchemaRecord>();
 export interface SubjectVersion {
   document: VersionDocument;
   version: number;
+  /** The schema id, in the subject's context. */
   globalId: number;
+  /** The subject's context (`.` is the default one), which numbers `globalId`. */
+  context: string;
   /** Soft-deleted: the version document's status is Removed. */
   deleted: boolean;
   references: SchemaReference[];
@@ -282,8 +289,16 @@ export interface SchemaIdentity {
 
 async function identityHash(identity: SchemaIdentity): Promise<string> {
   const references = identity.references.map(({ name, subject, version }) => ({ name, subject, version }));
+  const context = identity.context ?? ".";
+  // A named context has rows of its own (its plain reference subjects are its own); the default
+  // context's hash is unchanged since before contexts numbered ids, so its schemas keep their rows.
   return sha256Hex(
-    JSON.stringify([identity.schemaType, canonicalSchema(identity.schemaType, identity.schema), references]),
+    JSON.stringify([
+      identity.schemaType,
+      canonicalSchema(identity.schemaType, identity.schema),
+      references,
+      ...(context === "." ? [] : [context]),
+    ]),
   );
 }
 
@@ -293,17 +308,16 @@ function newGuid(): string {
 
 type SchemaRow = { id: number; schema_type: SchemaType; schema: string; refs: string | null; guid: string | null };
 
-function recordOf(row: SchemaRow): SchemaRecord {
+function recordOf(row: SchemaRow, context: string): SchemaRecord {
   return {
     id: row.id,
+    context,
     schemaType: row.schema_type,
     schema: row.schema,
     references: row.refs === null ? [] : (JSON.parse(row.refs) as SchemaReference[]),
     guid: row.guid ?? "",
   };
 }
-
-const SCHEMA_COLUMNS = "id, schema_type, schema, refs, guid";
 
 /** One confluent_references row per reference, naming its subject qualified (relative to `context`, the referrer's). */
 function referenceStatements(session: StoreQueryable, id: number, identity: SchemaIdentity): D1PreparedStatement[] {
@@ -317,8 +331,60 @@ function referenceStatements(session: StoreQueryable, id: number, identity: Sche
   );
 }
 
-/** The global id of a schema, allocated on first sight; the same identity always gets the same id. */
+/**
+ * The id of a schema in its context (`identity.context`), allocated on first sight; the same
+ * identity always gets the same id there.
+ */
 export async function globalIdOf(session: StoreQueryable, identity: SchemaIdentity): Promise<number> {
+  return idInContext(session, identity.context ?? ".", await schemaRowOf(session, identity));
+}
+
+/** The id `context` gives a schema row: its own if it has one, else the next one of that context. */
+async function idInContext(session: StoreQueryable, context: string, row: number): Promise<number> {
+  const find = async () =>
+    (
+      await session
+        .prepare("SELECT min(id) AS id FROM confluent_context_ids WHERE schema_row = ? AND context = ?")
+        .bind(row, context)
+        .first<{ id: number | null }>()
+    )?.id ?? null;
+  const known = await find();
+  if (known !== null) return known;
+  // One statement: two registrations at once cannot give the row two ids, nor one id to two rows
+  // (the primary key (context, id) refuses the second of two racing allocations, which then reads).
+  try {
+    await session
+      .prepare(
+        `INSERT INTO confluent_context_ids (context, id, schema_row)
+         SELECT ?, coalesce((SELECT max(id) FROM confluent_context_ids WHERE context = ?), 0) + 1, ?
+          WHERE NOT EXISTS (SELECT 1 FROM confluent_context_ids WHERE context = ? AND schema_row = ?)`,
+      )
+      .bind(context, context, row, context, row)
+      .run();
+  } catch (error) {
+    if (!/UNIQUE constraint failed|PRIMARY KEY/.test(String(error instanceof Error ? error.message : error)))
+      throw error;
+  }
+  const id = await find();
+  if (id === null)
+    throw new ConfluentError(CONFLUENT_ERRORS.storeError, "The schema id could not be allocated: retry.");
+  return id;
+}
+
+/** The row a context's id stands for, or null. */
+async function rowOfId(session: StoreQueryable, context: string, id: number): Promise<number | null> {
+  return (
+    (
+      await session
+        .prepare("SELECT schema_row FROM confluent_context_ids WHERE context = ? AND id = ?")
+        .bind(context, id)
+        .first<{ schema_row: number }>()
+    )?.schema_row ?? null
+  );
+}
+
+/** The confluent_schema_ids row of a schema, added on first sight (one row per identity). */
+async function schemaRowOf(session: StoreQueryable, identity: SchemaIdentity): Promise<number> {
   const hash = await identityHash(identity);
   const found = async () =>
     (
@@ -357,90 +423,112 @@ function extraValues(identity: SchemaIdentity): [string | null] {
 }
 
 /**
- * IMPORT mode: the schema gets exactly `id`. Answers false when `id` already stands for a
- * different schema (the caller refuses the import); true when it was free or is the same schema.
+ * IMPORT mode: the schema gets exactly `id` in its context. Answers false when `id` already
+ * stands for a different schema there (the caller refuses the import); true when it was free or
+ * is the same schema.
  */
 export async function claimGlobalId(session: StoreQueryable, id: number, identity: SchemaIdentity): Promise<boolean> {
+  const context = identity.context ?? ".";
   const hash = await identityHash(identity);
-  const existing = await session
-    .prepare("SELECT hash FROM confluent_schema_ids WHERE id = ?")
-    .bind(id)
-    .first<{ hash: string }>();
-  if (existing) return existing.hash === hash;
-  await session.batch([
-    session
+  const holder = async () =>
+    await session
       .prepare(
-        "INSERT INTO confluent_schema_ids (id, schema_type, schema, hash, created_at, refs, guid) " +
-          "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+        "SELECT i.hash AS hash FROM confluent_context_ids m JOIN confluent_schema_ids i ON i.id = m.schema_row " +
+          "WHERE m.context = ? AND m.id = ?",
       )
-      .bind(id, ...rowValues(identity), hash, new Date().toISOString(), ...extraValues(identity), newGuid()),
-    ...referenceStatements(session, id, identity),
-  ]);
-  const row = await session
-    .prepare("SELECT hash FROM confluent_schema_ids WHERE id = ?")
-    .bind(id)
-    .first<{ hash: string }>();
-  return row?.hash === hash;
+      .bind(context, id)
+      .first<{ hash: string }>();
+  const existing = await holder();
+  if (existing) return existing.hash === hash;
+  const row = await schemaRowOf(session, identity);
+  await session
+    .prepare("INSERT INTO confluent_context_ids (context, id, schema_row) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+    .bind(context, id, row)
+    .run();
+  return (await holder())?.hash === hash;
 }
 
-/** The highest global id handed out so far (0 when none). */
-export async function maxGlobalId(session: StoreQueryable): Promise<number> {
+/** The highest id a context has handed out so far (0 when none). */
+export async function maxGlobalId(session: StoreQueryable, context = "."): Promise<number> {
   return (
-    (await session.prepare("SELECT max(id) AS id FROM confluent_schema_ids").first<{ id: number | null }>())?.id ?? 0
+    (
+      await session
+        .prepare("SELECT max(id) AS id FROM confluent_context_ids WHERE context = ?")
+        .bind(context)
+        .first<{ id: number | null }>()
+    )?.id ?? 0
   );
 }
 
-/** A registered schema by its global id. */
-export async function schemaById(session: StoreQueryable, id: number): Promise<SchemaRecord | null> {
+// The columns of a schema row, with the id as `context` numbers it (the query joins it as m).
+const CONTEXT_SCHEMA_COLUMNS = "m.id AS id, i.schema_type, i.schema, i.refs, i.guid";
+
+/** A registered schema by its id in `context` (the default context unless named). */
+export async function schemaById(session: StoreQueryable, id: number, context = "."): Promise<SchemaRecord | null> {
   const row = await session
-    .prepare(`SELECT ${SCHEMA_COLUMNS} FROM confluent_schema_ids WHERE id = ?`)
-    .bind(id)
+    .prepare(
+      `SELECT ${CONTEXT_SCHEMA_COLUMNS} FROM confluent_context_ids m JOIN confluent_schema_ids i ON i.id = m.schema_row
+        WHERE m.context = ? AND m.id = ?`,
+    )
+    .bind(context, id)
     .first<SchemaRow>();
-  return row ? recordOf(row) : null;
+  return row ? recordOf(row, context) : null;
 }
 
-/** A registered schema by its guid. */
-export async function schemaByGuid(session: StoreQueryable, guid: string): Promise<SchemaRecord | null> {
+/** A registered schema by its guid, with its id in `context`, else in the first context that numbers it. */
+export async function schemaByGuid(session: StoreQueryable, guid: string, context = "."): Promise<SchemaRecord | null> {
   const row = await session
-    .prepare(`SELECT ${SCHEMA_COLUMNS} FROM confluent_schema_ids WHERE guid = ? ORDER BY id LIMIT 1`)
-    .bind(guid)
-    .first<SchemaRow>();
-  return row ? recordOf(row) : null;
+    .prepare(
+      `SELECT ${CONTEXT_SCHEMA_COLUMNS}, m.context AS context
+         FROM confluent_schema_ids i JOIN confluent_context_ids m ON m.schema_row = i.id
+        WHERE i.guid = ? ORDER BY m.context != ?, i.id, m.id LIMIT 1`,
+    )
+    .bind(guid, context)
+    .first<SchemaRow & { context: string }>();
+  return row ? recordOf(row, row.context) : null;
 }
 
 function qualify(name: string, context: string, contextId: string): string {
   return contextId === DEFAULT_CONTEXT_ID ? name : `:.${context}:${name}`;
 }
 
-/** Every (subject, version) that uses a global id, soft-deleted ones only when asked. */
+/** Every (subject, version) that uses an id of `context`, soft-deleted ones only when asked. */
 export async function usesOf(
   session: StoreQueryable,
   id: number,
   includeDeleted: boolean,
+  context = ".",
 ): Promise<{ subject: string; version: number }[]> {
   const { results } = await session
     .prepare(
       `SELECT s.name AS name, c.name AS context, c.id AS context_id, v.version AS version, d.status AS status
-         FROM confluent_versions v JOIN schema_versions d ON d.id = v.version_id ` +
+         FROM confluent_context_ids m JOIN confluent_versions v ON v.global_id = m.schema_row
+         JOIN schema_versions d ON d.id = v.version_id ` +
         `JOIN schemas s ON s.id = v.schema_id JOIN contexts c ON c.id = s.context_id
-        WHERE v.global_id = ? ORDER BY s.name, v.version`,
+        WHERE m.context = ? AND m.id = ? ORDER BY s.name, v.version`,
     )
-    .bind(id)
+    .bind(context, id)
     .all<{ name: string; context: string; context_id: string; version: number; status: string }>();
   return results
     .filter((row) => includeDeleted || row.status !== "Removed")
     .map((row) => ({ subject: qualify(row.name, row.context, row.context_id), version: row.version }));
 }
 
-/** The ids of live schemas that reference version `version` of `subject` (qualified). */
+/**
+ * The ids of live schemas that reference version `version` of `subject` (qualified), each as the
+ * context of a subject using it numbers it.
+ */
 export async function referencedBy(session: StoreQueryable, subject: string, version: number): Promise<number[]> {
   const { results } = await session
     .prepare(
-      `SELECT DISTINCT r.global_id AS id FROM confluent_references r
+      `SELECT DISTINCT m.id AS id FROM confluent_references r
          JOIN confluent_versions v ON v.global_id = r.global_id JOIN schema_versions d ON d.id = v.version_id
-        WHERE r.subject = ? AND r.version = ? AND d.status != 'Removed' ORDER BY r.global_id`,
+         JOIN schemas s ON s.id = v.schema_id JOIN contexts c ON c.id = s.context_id
+         JOIN confluent_context_ids m ON m.schema_row = r.global_id
+          AND m.context = (CASE WHEN c.id = ? THEN '.' ELSE c.name END)
+        WHERE r.subject = ? AND r.version = ? AND d.status != 'Removed' ORDER BY m.id`,
     )
-    .bind(subject, version)
+    .bind(DEFAULT_CONTEXT_ID, subject, version)
     .all<{ id: number }>();
   return results.map((row) => row.id);
 }
@@ -459,10 +547,12 @@ export async function subjectVersions(session: StoreQueryable, schema: SchemaDoc
     if (page.nextCursor === null) break;
     cursor = page.nextCursor;
   }
+  const context = await contextOfSchema(session, schema);
   type Row = {
     version_id: string;
     version: number;
     global_id: number;
+    public_id: number | null;
     refs: string | null;
     metadata: string | null;
     rule_set: string | null;
@@ -473,32 +563,44 @@ export async function subjectVersions(session: StoreQueryable, schema: SchemaDoc
       (
         await session
           .prepare(
-            `SELECT v.version_id, v.version, v.global_id, i.refs, v.metadata, v.rule_set, i.guid
+            `SELECT v.version_id, v.version, v.global_id, i.refs, v.metadata, v.rule_set, i.guid,
+                    (SELECT min(m.id) FROM confluent_context_ids m WHERE m.schema_row = v.global_id AND m.context = ?)
+                      AS public_id
                FROM confluent_versions v LEFT JOIN confluent_schema_ids i ON i.id = v.global_id WHERE v.schema_id = ?`,
           )
-          .bind(schema.id)
+          .bind(context, schema.id)
           .all<Row>()
       ).results.map((row) => [row.version_id, row] as const),
     );
   let known = await numbers();
   const unnumbered = documents
     .filter((document) => !known.has(document.id) && document.body.status !== "Draft")
-    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    // In semantic version order, which is publication order (registry/publication-rules.ts), so a
+    // version published through /api is numbered as it was published even when Confluent reads late.
+    .sort(
+      (a, b) =>
+        compareSemanticVersions(a.body.semanticVersion, b.body.semanticVersion) ||
+        a.createdAt.localeCompare(b.createdAt) ||
+        a.id.localeCompare(b.id),
+    );
   if (unnumbered.length > 0) {
     let next = Math.max(0, ...[...known.values()].map((row) => row.version)) + 1;
     for (const document of unnumbered) {
-      const globalId = await globalIdOf(session, {
+      const identity = {
         schemaType: document.body.format,
         schema: document.body.specification,
         references: [],
-      });
+        context,
+      };
+      const row = await schemaRowOf(session, identity);
+      await idInContext(session, context, row);
       // DO NOTHING: a concurrent reader numbering the same version first wins; re-read below.
       await session
         .prepare(
           "INSERT INTO confluent_versions (version_id, schema_id, version, global_id) " +
             "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         )
-        .bind(document.id, schema.id, next++, globalId)
+        .bind(document.id, schema.id, next++, row)
         .run();
     }
     known = await numbers();
@@ -511,7 +613,8 @@ export async function subjectVersions(session: StoreQueryable, schema: SchemaDoc
         {
           document,
           version: row.version,
-          globalId: row.global_id,
+          globalId: row.public_id ?? row.global_id,
+          context,
           deleted: document.body.status === "Removed",
           references: row.refs === null ? [] : (JSON.parse(row.refs) as SchemaReference[]),
           metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
@@ -539,23 +642,35 @@ export async function insertSubjectVersion(
     version?: number;
     metadata?: Record<string, unknown> | null;
     ruleSet?: Record<string, unknown> | null;
-    /** The /api semantic version to file it as (registration decides it, see semantic-version.ts); else N.0.0. */
-    semanticVersion?: string;
+    /**
+     * How the /api semantic version moves from the latest published one: a backward compatible
+     * change is a minor bump, else a major one. Without it (IMPORT) version N is N.0.0.
+     */
+    bump?: VersionBump;
   } = {},
 ): Promise<number> {
   const { version } = extras;
+  const row = await rowOfId(session, await contextOfSchema(session, schema), globalId);
+  if (row === null) throw new ConfluentError(CONFLUENT_ERRORS.storeError, `Schema id ${globalId} is not allocated.`);
   // Concurrent writers of one subject race for the next number: the loser reads again and retries.
   for (let attempt = 0; attempt < 10; attempt++) {
-    const number = version ?? Math.max(0, ...(await subjectVersions(session, schema)).map((each) => each.version)) + 1;
+    const numbered = await subjectVersions(session, schema);
+    const number = version ?? Math.max(0, ...numbered.map((each) => each.version)) + 1;
     const { results: taken } = await session
       .prepare("SELECT semantic_version FROM schema_versions WHERE schema_id = ?")
       .bind(schema.id)
       .all<{ semantic_version: string }>();
-    // Confluent version N is semantic version N.0.0, unless /api already used that string.
+    const takenVersions = taken.map((row) => row.semantic_version);
+    const latest =
+      numbered
+        .map((each) => each.document.body.semanticVersion)
+        .sort(compareSemanticVersions)
+        .at(-1) ?? null;
     const semanticVersion =
-      extras.semanticVersion !== undefined && !taken.some((row) => row.semantic_version === extras.semanticVersion)
-        ? extras.semanticVersion
-        : taken.some((row) => row.semantic_version === `${number}.0.0`)
+      extras.bump !== undefined
+        ? nextSemanticVersion(latest, extras.bump, takenVersions)
+        : // Confluent version N is semantic version N.0.0, unless /api already used that string.
+          takenVersions.includes(`${number}.0.0`)
           ? `${number}.0.0+confluent`
           : `${number}.0.0`;
     const body = schemaVersions.body.parse({
@@ -581,7 +696,7 @@ export async function insertSubjectVersion(
             id,
             schema.id,
             number,
-            globalId,
+            row,
             extras.metadata ? JSON.stringify(extras.metadata) : null,
             extras.ruleSet ? JSON.stringify(extras.ruleSet) : null,
           ),
@@ -616,7 +731,7 @@ export async function dropVersion(session: StoreQueryable, version: SubjectVersi
     session.prepare("DELETE FROM confluent_versions WHERE version_id = ?").bind(version.document.id),
   ]);
   // Its id may have had no other use (docs/confluent-api.md, the schema id cache).
-  schemaIdCache.forget([version.globalId]);
+  schemaIdCache.forget([[version.context, version.globalId]]);
 }
 
 /** Soft delete: the version document becomes Removed (the hierarchy's final status). */
@@ -655,7 +770,7 @@ export async function hardDelete(
         .bind(settingsKey, schema.id),
     );
   // Before and after: an id may stop existing, and a read racing the batch must not cache it again.
-  const ids = versions.map((version) => version.globalId);
+  const ids = versions.map((version) => [version.context, version.globalId] as const);
   schemaIdCache.forget(ids);
   try {
     await session.batch(statements);
@@ -722,13 +837,17 @@ export async function listVersions(session: StoreQueryable): Promise<ListedVersi
   const { results } = await session
     .prepare(
       `SELECT s.name AS name, c.name AS context, c.id AS context_id, v.version AS version, ` +
-        `v.global_id AS global_id, d.status AS status, d.body AS body,
-              v.metadata AS metadata, v.rule_set AS rule_set, i.id, i.schema_type, i.schema, i.refs, i.guid
+        `m.id AS global_id, d.status AS status, d.body AS body,
+              v.metadata AS metadata, v.rule_set AS rule_set, m.id AS id, i.schema_type, i.schema, i.refs, i.guid
          FROM confluent_versions v JOIN schema_versions d ON d.id = v.version_id ` +
         `JOIN schemas s ON s.id = v.schema_id JOIN contexts c ON c.id = s.context_id
          JOIN confluent_schema_ids i ON i.id = v.global_id
+         JOIN confluent_context_ids m ON m.schema_row = v.global_id
+          AND m.context = (CASE WHEN c.id = ? THEN '.' ELSE c.name END)
+          AND m.id = (SELECT min(id) FROM confluent_context_ids WHERE schema_row = m.schema_row AND context = m.context)
         WHERE d.status != 'Draft'`,
     )
+    .bind(DEFAULT_CONTEXT_ID)
     .all<
       SchemaRow & {
         name: string;
@@ -745,14 +864,15 @@ export async function listVersions(session: StoreQueryable): Promise<ListedVersi
   return results
     .map((row) => {
       const body = JSON.parse(row.body) as { format: SchemaType; specification: string };
+      const subject = parseSubject(qualify(row.name, row.context, row.context_id));
       return {
-        subject: parseSubject(qualify(row.name, row.context, row.context_id)),
+        subject,
         version: row.version,
         globalId: row.global_id,
         deleted: row.status === "Removed",
         schemaType: body.format,
         schema: body.specification,
-        record: recordOf(row),
+        record: recordOf(row, subject.context),
         metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
         ruleSet: row.rule_set === null ? null : (JSON.parse(row.rule_set) as Record<string, unknown>),
       };
@@ -795,4 +915,21 @@ export async function setMode(session: StoreQueryable, key: string, mode: string
     )
     .bind(key, mode)
     .run();
+}
+
+/** The Confluent context a schema document is in (`.` for My Context; a named one's name). */
+async function contextOfSchema(session: StoreQueryable, schema: SchemaDocument): Promise<string> {
+  if (schema.body.contextId === DEFAULT_CONTEXT_ID) return ".";
+  return (await documentRepository(session, contexts).get(schema.body.contextId))?.body.name ?? ".";
+}
+
+/**
+ * The Confluent subject a schema document is (its name in its context), or null for a schema
+ * outside My Domain, which the Confluent API does not show.
+ */
+export async function subjectOfSchema(session: StoreQueryable, schema: SchemaDocument): Promise<SubjectName | null> {
+  if (schema.body.contextId === DEFAULT_CONTEXT_ID) return parseSubject(schema.body.name);
+  const context = await documentRepository(session, contexts).get(schema.body.contextId);
+  if (context === null || context.body.domainId !== DEFAULT_DOMAIN_ID) return null;
+  return parseSubject(`:.${context.body.name}:${schema.body.name}`);
 }

@@ -18,6 +18,8 @@
 /** What the cache needs to know of a stored schema (confluent-store's SchemaRecord fits). */
 export interface CachedSchema {
   readonly id: number;
+  /** The context numbering `id` (ids are per context, as in Confluent). */
+  readonly context: string;
   readonly schema: string;
   readonly guid: string;
   readonly references: readonly { readonly name: string; readonly subject: string }[];
@@ -52,6 +54,11 @@ function sizeOf(record: CachedSchema): number {
   return bytes;
 }
 
+/** Context names hold no NUL, so this is one key per (context, id). */
+function cacheKey(context: string, id: number): string {
+  return `${context}\u0000${id}`;
+}
+
 /**
  * A bounded LRU (entries and bytes) with a time-to-live per entry.
  *
@@ -60,7 +67,7 @@ function sizeOf(record: CachedSchema): number {
  *   const generation = cache.generation;
  *   const record = await schemaById(session, 7);  // D1
  *   if (record) cache.set(record, generation);     // skipped if a delete evicted meanwhile
- *   cache.get(7);                                  // the record, for the next 60 s
+ *   cache.get(".", 7);                             // the record, for the next 60 s
  */
 export class SchemaIdCache<T extends CachedSchema = CachedSchema> {
   readonly maxEntries: number;
@@ -69,7 +76,7 @@ export class SchemaIdCache<T extends CachedSchema = CachedSchema> {
   readonly ttlMs: number;
   private readonly now: () => number;
   // A Map iterates in insertion order: the first key is the least recently used.
-  private readonly entries = new Map<number, Entry<T>>();
+  private readonly entries = new Map<string, Entry<T>>();
   private totalBytes = 0;
   private generationCount = 0;
 
@@ -94,16 +101,17 @@ export class SchemaIdCache<T extends CachedSchema = CachedSchema> {
     return this.totalBytes;
   }
 
-  /** The record read from D1 less than `ttlMs` ago, or undefined. */
-  get(id: number): T | undefined {
-    const entry = this.entries.get(id);
+  /** The record of id `id` in `context` read from D1 less than `ttlMs` ago, or undefined. */
+  get(context: string, id: number): T | undefined {
+    const key = cacheKey(context, id);
+    const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     if (this.now() - entry.readAt >= this.ttlMs) {
-      this.remove(id, entry);
+      this.remove(key, entry);
       return undefined;
     }
-    this.entries.delete(id);
-    this.entries.set(id, entry);
+    this.entries.delete(key);
+    this.entries.set(key, entry);
     return entry.record;
   }
 
@@ -113,11 +121,12 @@ export class SchemaIdCache<T extends CachedSchema = CachedSchema> {
    */
   set(record: T, generation: number): void {
     if (generation !== this.generationCount) return;
-    const previous = this.entries.get(record.id);
-    if (previous !== undefined) this.remove(record.id, previous);
+    const key = cacheKey(record.context, record.id);
+    const previous = this.entries.get(key);
+    if (previous !== undefined) this.remove(key, previous);
     const bytes = sizeOf(record);
     if (bytes > this.maxEntryBytes || bytes > this.maxBytes) return;
-    this.entries.set(record.id, { record, bytes, readAt: this.now() });
+    this.entries.set(key, { record, bytes, readAt: this.now() });
     this.totalBytes += bytes;
     for (const [id, entry] of this.entries) {
       if (this.entries.size <= this.maxEntries && this.totalBytes <= this.maxBytes) break;
@@ -125,12 +134,13 @@ export class SchemaIdCache<T extends CachedSchema = CachedSchema> {
     }
   }
 
-  /** The ids may have stopped existing (a permanent delete): drop them. */
-  forget(ids: Iterable<number>): void {
+  /** The ids (each with its context) may have stopped existing (a permanent delete): drop them. */
+  forget(ids: Iterable<readonly [context: string, id: number]>): void {
     this.generationCount += 1;
-    for (const id of ids) {
-      const entry = this.entries.get(id);
-      if (entry !== undefined) this.remove(id, entry);
+    for (const [context, id] of ids) {
+      const key = cacheKey(context, id);
+      const entry = this.entries.get(key);
+      if (entry !== undefined) this.remove(key, entry);
     }
   }
 
@@ -141,8 +151,8 @@ export class SchemaIdCache<T extends CachedSchema = CachedSchema> {
     this.totalBytes = 0;
   }
 
-  private remove(id: number, entry: Entry<T>): void {
-    this.entries.delete(id);
+  private remove(key: string, entry: Entry<T>): void {
+    this.entries.delete(key);
     this.totalBytes -= entry.bytes;
   }
 }

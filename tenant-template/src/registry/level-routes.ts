@@ -30,6 +30,7 @@ import { schemaIdCache } from "../confluent/confluent-store.ts";
 import { entityTag } from "./entity-tag.ts";
 import { insertChild } from "./insert-child.ts";
 import { REGISTRY_LEVELS, versionLevel, type RegistryLevel } from "./registry-levels.ts";
+import { checkPublication, type PublishedVersion } from "./publication-rules.ts";
 import { checkVersionWrite, type VersionFacts } from "./version-rules.ts";
 
 /**
@@ -165,8 +166,15 @@ function storedBody(level: RegistryLevel, body: Body): Body {
   return parsed.data;
 }
 
-function checkRules(level: RegistryLevel, before: Body | null, after: Body): void {
-  if (level === versionLevel) checkVersionWrite(before as VersionFacts | null, after as unknown as VersionFacts);
+async function checkRules(
+  c: Context<RegistryEnv>,
+  level: RegistryLevel,
+  before: Body | null,
+  after: Body,
+): Promise<void> {
+  if (level !== versionLevel) return;
+  checkVersionWrite(before as VersionFacts | null, after as unknown as VersionFacts);
+  await checkPublication(c.var.session, before as VersionFacts | null, after as unknown as PublishedVersion);
 }
 
 /**
@@ -306,7 +314,7 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
         ...input,
         ...(parent === null ? {} : { [parent.field]: params[parent.level.idParam] }),
       });
-      checkRules(level, null, body);
+      await checkRules(c, level, null, body);
       let document: StoredDocument<Body>;
       if (parent === null) {
         const result = await repo(c).insert(body);
@@ -382,7 +390,7 @@ export function levelRoutes(level: RegistryLevel): OpenAPIHono<RegistryEnv> {
         Object.entries(c.req.valid("json") as Body).filter(([, value]) => value !== undefined),
       );
       const body = storedBody(level, { ...current.body, ...changes });
-      checkRules(level, current.body, body);
+      await checkRules(c, level, current.body, body);
       const result = await repo(c).update(current.id, body, { expectedVersion: current.version });
       if (!result.ok) {
         if (result.kind === "unique_violation") throw conflictOf(level, result, body);

@@ -46,27 +46,30 @@ const REGISTRY_CACHE_HEADER = "x-registry-cache";
 const { schemaNotFound, invalidContext } = CONFLUENT_ERRORS;
 
 /** A schema by id from D1, and the id cache brought up to date with what D1 said. */
-async function loadSchema(c: Ctx, id: number): Promise<SchemaRecord | null> {
+async function loadSchema(c: Ctx, context: string, id: number): Promise<SchemaRecord | null> {
   const generation = schemaIdCache.generation;
-  const found = await schemaById(c.var.session, id);
+  const found = await schemaById(c.var.session, id, context);
   // An id whose every version was deleted for good is gone, as in Confluent (never handed out again).
-  const exists = found !== null && (await usesOf(c.var.session, id, true)).length > 0;
+  const exists = found !== null && (await usesOf(c.var.session, id, true, context)).length > 0;
   if (exists) schemaIdCache.set(found, generation);
-  else schemaIdCache.forget([id]);
+  else schemaIdCache.forget([[context, id]]);
   return exists ? found : null;
 }
 
-/** A schema by id; with `?subject`, only if that subject uses it (Confluent looks ids up in the subject's context). */
+/**
+ * The context an id is looked up in: Confluent numbers ids per context, and finds one in the
+ * context of `?subject=` when given, else the URL's (`/contexts/{ctx}/...`), else the default.
+ */
+function idContext(params: PathParams, subject: string | undefined): string {
+  if (subject !== undefined && subject !== "") return parseSubject(subject, urlContextOf(params)).context;
+  return urlContextOf(params);
+}
+
+/** A schema by id in its context (idContext). */
 async function requireSchema(c: Ctx, params: PathParams, subject: string | undefined): Promise<SchemaRecord> {
   const id = Number(params.id);
-  const found = await loadSchema(c, id);
+  const found = await loadSchema(c, idContext(params, subject), id);
   if (!found) fail(schemaNotFound, `Schema ${id} not found`);
-  if (subject !== undefined && subject !== "") {
-    const wanted = parseSubject(subject, urlContextOf(params));
-    const uses = await usesOf(c.var.session, id, true);
-    if (!uses.some((use) => parseSubject(use.subject).context === wanted.context))
-      fail(schemaNotFound, `Schema ${id} not found`);
-  }
   return found;
 }
 
@@ -82,7 +85,7 @@ async function schemaForIdRead(c: Ctx, params: PathParams, subject: string | und
   );
   const bookmarked = (c.req.header(BOOKMARK_HEADER) ?? "") !== "";
   if (onlyId && !bookmarked) {
-    const cached = schemaIdCache.get(Number(params.id));
+    const cached = schemaIdCache.get(urlContextOf(params), Number(params.id));
     c.header(REGISTRY_CACHE_HEADER, cached ? "hit" : "miss");
     if (cached) return cached;
   } else {
@@ -92,16 +95,17 @@ async function schemaForIdRead(c: Ctx, params: PathParams, subject: string | und
 }
 
 /**
- * The (subject, version) pairs using an id; `?subject` keeps only that subject's, and a key scoped
- * to a subject prefix gets only those inside it.
+ * The (subject, version) pairs using an id of its context; `?subject` keeps only that subject's,
+ * and a key scoped to a subject prefix gets only those inside it.
  */
 async function usesAsked(
   c: Ctx,
   params: PathParams,
+  record: SchemaRecord,
   query: { deleted: boolean; subject?: string | undefined },
 ): Promise<{ subject: string; version: number }[]> {
   const visible = visibleTo(c);
-  const used = await usesOf(c.var.session, Number(params.id), query.deleted);
+  const used = await usesOf(c.var.session, record.id, query.deleted, record.context);
   const uses = used
     .filter((use) => visible(use.subject))
     .map((use) => ({
@@ -117,7 +121,11 @@ async function usesAsked(
 const onlySubject = z
   .string()
   .optional()
-  .openapi({ description: "Only if this subject (in the URL's context unless qualified) uses the id." });
+  .openapi({
+    description:
+      "A subject (in the URL's context unless qualified): the id is looked up in its context, as ids are " +
+      "numbered per context; the lists keep only its entries.",
+  });
 
 export const schemas = new ConfluentResource("Confluent: schemas");
 
@@ -197,7 +205,7 @@ schemas.route(
   },
   async (c, { params, query }) => {
     const record = await schemaForIdRead(c, params, query.subject);
-    const maxId = query.fetchMaxId ? { maxId: await maxGlobalId(c.var.session) } : {};
+    const maxId = query.fetchMaxId ? { maxId: await maxGlobalId(c.var.session, record.context) } : {};
     return reply(c, { ...schemaFields(record.schemaType, record.schema, record), ...maxId });
   },
 );
@@ -231,8 +239,8 @@ schemas.route(
     responses: { ...ok(z.array(z.string()), "Subject names."), ...errors(schemaNotFound) },
   },
   async (c, { params, query }) => {
-    await requireSchema(c, params, query.subject);
-    return reply(c, page(query, [...new Set((await usesAsked(c, params, query)).map((use) => use.subject))]));
+    const record = await requireSchema(c, params, query.subject);
+    return reply(c, page(query, [...new Set((await usesAsked(c, params, record, query)).map((use) => use.subject))]));
   },
 );
 
@@ -247,8 +255,8 @@ schemas.route(
     responses: { ...ok(z.array(subjectVersionPair), "Subject and version pairs."), ...errors(schemaNotFound) },
   },
   async (c, { params, query }) => {
-    await requireSchema(c, params, query.subject);
-    return reply(c, page(query, await usesAsked(c, params, query)));
+    const record = await requireSchema(c, params, query.subject);
+    return reply(c, page(query, await usesAsked(c, params, record, query)));
   },
 );
 
@@ -263,7 +271,7 @@ schemas.route(
     responses: { ...ok(schemaAnswer, "The schema, with its id and guid."), ...errors(schemaNotFound) },
   },
   async (c, { params }) => {
-    const record = await schemaByGuid(c.var.session, params.guid!);
+    const record = await schemaByGuid(c.var.session, params.guid!, urlContextOf(params));
     if (!record) fail(schemaNotFound, "Schema not found");
     return reply(c, { ...schemaFields(record.schemaType, record.schema, record), id: record.id, guid: record.guid });
   },

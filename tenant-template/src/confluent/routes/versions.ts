@@ -4,6 +4,8 @@
  */
 import { z } from "@hono/zod-openapi";
 import { SUBJECT } from "../../auth/access-rule.ts";
+import type { CompatibilityLevel } from "../../compat/compatibility.ts";
+import type { VersionBump } from "../../registry/semantic-version.ts";
 import { isObject, presentVersion, registeredAnswer, versionAnswer, type Json } from "../confluent-answers.ts";
 import { CONFLUENT_ERRORS } from "../confluent-error.ts";
 import {
@@ -47,6 +49,14 @@ import {
   requireSubject,
   requireWritable,
 } from "../subject-lookup.ts";
+
+/** Levels whose check includes "backward compatible with the latest version". */
+const BACKWARD_LEVELS: ReadonlySet<CompatibilityLevel> = new Set([
+  "BACKWARD",
+  "BACKWARD_TRANSITIVE",
+  "FULL",
+  "FULL_TRANSITIVE",
+]);
 
 const {
   subjectNotFound,
@@ -145,8 +155,18 @@ versions.route(
         );
       const taken =
         input.version === undefined ? undefined : versions.find((version) => version.version === input.version);
-      // A version that is already there is answered as it is (Confluent keeps the first import).
-      if (taken) return reply(c, { id: taken.globalId });
+      // An import never overwrites a version: the same schema and id is answered as it is (an
+      // import run again), anything else at that version is refused rather than answered with an id
+      // other than the one asked to keep (docs/confluent-api.md, "Import").
+      if (taken) {
+        if (taken.globalId === input.id && sameSchema(taken, input, metadata, ruleSet))
+          return reply(c, { id: taken.globalId });
+        fail(
+          operationNotPermitted,
+          `Version ${taken.version} of subject '${subject.qualified}' already exists with schema id ` +
+            `${taken.globalId}: an import does not overwrite a version.`,
+        );
+      }
       const id = input.id;
       if (!(await claimGlobalId(session, input.id, identity)))
         fail(operationNotPermitted, `Schema id ${input.id} is already used by a different schema.`);
@@ -183,10 +203,24 @@ versions.route(
           `details: [${result.messages.join(", ")}]`,
       );
     }
+    // /api files the version as a minor bump when it is backward compatible with the latest, else major.
+    const checkedBackward = BACKWARD_LEVELS.has(level) && previous !== undefined && comparable.at(-1) === previous;
+    const bump: VersionBump =
+      previous === undefined
+        ? "major"
+        : checkedBackward ||
+            (
+              await subjectCompatibility(session, subject, { schemaType: input.schemaType, parsed }, "BACKWARD", [
+                previous,
+              ])
+            ).isCompatible
+          ? "minor"
+          : "major";
     const id = await globalIdOf(session, identity);
     const version = await insertSubjectVersion(session, schema, input.schemaType, input.schema, id, {
       metadata,
       ruleSet,
+      bump,
     });
     // Concurrent registrations of the same schema each saw none and each added a version: the
     // lowest of them stays, the others take theirs back and answer its id (one version, one id).
