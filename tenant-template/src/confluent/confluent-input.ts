@@ -196,6 +196,10 @@ export function page<T>(query: { offset?: string | undefined; limit?: string | u
 
 // ---- bodies --------------------------------------------------------------------------------------
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
 const RULE_GROUPS = ["migrationRules", "domainRules", "encodingRules"] as const;
 const RULE_KINDS = ["TRANSFORM", "CONDITION"] as const;
 /** Modes a rule may have, by group: migrations run between versions, domain and encoding rules on data. */
@@ -405,35 +409,38 @@ export const CONFIG_FIELDS = [
 ] as const;
 
 const level = { type: "string" as const, enum: [...COMPATIBILITY_LEVELS], example: "BACKWARD" };
-/** PUT /config: `compatibility` (any case; `compatibilityLevel` too) and Confluent's other fields; null removes one. */
+const configFields = z.object({
+  compatibility: z
+    .unknown()
+    .optional()
+    .openapi({ ...level, description: "The compatibility level (any case)." }),
+  compatibilityLevel: z
+    .unknown()
+    .optional()
+    .openapi({ ...level, description: "The same, as GET answers it." }),
+  normalize: z.unknown().optional().openapi({ type: "boolean" }),
+  alias: z.unknown().optional().openapi({
+    type: "string",
+    description: 'A subject this one stands for on the data routes (`""` removes it).',
+  }),
+  compatibilityGroup: z.unknown().optional().openapi({
+    type: "string",
+    description: "A metadata property: only versions with the same value are compared.",
+  }),
+  validateFields: z.unknown().optional().openapi({ type: "boolean", description: "Enforce reserved field names." }),
+  defaultMetadata: z.unknown().optional().openapi({ type: "object" }),
+  overrideMetadata: z.unknown().optional().openapi({ type: "object" }),
+  defaultRuleSet: ruleSet.nullish(),
+  overrideRuleSet: ruleSet.nullish(),
+});
+/**
+ * PUT /config: `compatibility` (any case; `compatibilityLevel` too) and Confluent's other fields;
+ * null removes one. The level is checked first (42203), then the rule sets (42201).
+ */
 export const configBody = z
-  .object({
-    compatibility: z
-      .unknown()
-      .optional()
-      .openapi({ ...level, description: "The compatibility level (any case)." }),
-    compatibilityLevel: z
-      .unknown()
-      .optional()
-      .openapi({ ...level, description: "The same, as GET answers it." }),
-    normalize: z.unknown().optional().openapi({ type: "boolean" }),
-    alias: z.unknown().optional().openapi({
-      type: "string",
-      description: 'A subject this one stands for on the data routes (`""` removes it).',
-    }),
-    compatibilityGroup: z.unknown().optional().openapi({
-      type: "string",
-      description: "A metadata property: only versions with the same value are compared.",
-    }),
-    validateFields: z.unknown().optional().openapi({ type: "boolean", description: "Enforce reserved field names." }),
-    defaultMetadata: z.unknown().optional().openapi({ type: "object" }),
-    overrideMetadata: z.unknown().optional().openapi({ type: "object" }),
-    defaultRuleSet: ruleSet.nullish(),
-    overrideRuleSet: ruleSet.nullish(),
-  })
-  .superRefine((body, ctx) => {
-    const raw = body.compatibility ?? body.compatibilityLevel;
-    if (raw === undefined || raw === null) return;
+  .preprocess((body, ctx) => {
+    const raw = isRecord(body) ? (body.compatibility ?? body.compatibilityLevel) : undefined;
+    if (raw === undefined || raw === null) return body;
     const upper = typeof raw === "string" ? raw.toUpperCase() : raw;
     if (typeof upper !== "string" || !(COMPATIBILITY_LEVELS as readonly string[]).includes(upper))
       ctx.addIssue(
@@ -444,7 +451,8 @@ export const configBody = z
           ["compatibility"],
         ),
       );
-  })
+    return body;
+  }, configFields)
   .openapi("ConfluentConfigUpdate");
 export type ConfigInput = z.output<typeof configBody>;
 

@@ -61,7 +61,8 @@ export function answeredAs<T extends z.ZodType>(errorCode: number, schema: T): T
   return schema;
 }
 
-type Walked = { type: string; innerType?: z.ZodType; in?: z.ZodType; shape?: Record<string, z.ZodType> } & {
+type Walked = { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodType } & {
+  shape?: Record<string, z.ZodType>;
   element?: z.ZodType;
   valueType?: z.ZodType;
 };
@@ -76,7 +77,8 @@ function declaredCode(root: z.ZodType, path: readonly PropertyKey[]): number | u
     code = ERROR_CODES.get(current)?.errorCode ?? code;
     const def = current._zod.def as unknown as Walked;
     if (WRAPPERS.has(def.type)) current = def.innerType;
-    else if (def.type === "pipe") current = def.in;
+    // A pipe's input schema; a preprocess's (a transform piped into a schema) is its output.
+    else if (def.type === "pipe") current = def.in?._zod.def.type === "transform" ? def.out : def.in;
     else if (depth >= path.length) break;
     else {
       const key = path[depth++]!;

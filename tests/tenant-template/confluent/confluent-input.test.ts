@@ -222,6 +222,12 @@ describe("path parameters", () => {
       "The __GLOBAL context holds only config and mode: it has no subjects or schemas.",
     ],
     ["settingsParams in a context", { context: ".", subject: ":.bad!:" }, 42210, "Invalid context name 'bad!'."],
+    [
+      "settingsParams in a context",
+      { context: "bad!", subject: ":.ok:" },
+      42210,
+      "Invalid context name 'bad!': use letters, digits, '.', '_' and '-'.",
+    ],
     ["idParams in a context", { context: ".", id: "abc" }, 40403, "Schema not found"],
     ["idParams in a context", { context: ".", id: "12345678901" }, 40403, "Schema not found"],
   ])("%s: %j is %d", async (schema, params, code, message) => {

@@ -155,18 +155,10 @@ versions.route(
         );
       const taken =
         input.version === undefined ? undefined : versions.find((version) => version.version === input.version);
-      // An import never overwrites a version: the same schema and id is answered as it is (an
-      // import run again), anything else at that version is refused rather than answered with an id
-      // other than the one asked to keep (docs/confluent-api.md, "Import").
-      if (taken) {
-        if (taken.globalId === input.id && sameSchema(taken, input, metadata, ruleSet))
-          return reply(c, { id: taken.globalId });
-        fail(
-          operationNotPermitted,
-          `Version ${taken.version} of subject '${subject.qualified}' already exists with schema id ` +
-            `${taken.globalId}: an import does not overwrite a version.`,
-        );
-      }
+      // A version that is already there is answered as it is, as Confluent does (mode_exhaustive's
+      // "Confluent allows this (returns existing)"); the bulk import, POST /import/schemas, is the
+      // strict one (docs/confluent-api.md, "Import").
+      if (taken) return reply(c, { id: taken.globalId });
       const id = input.id;
       if (!(await claimGlobalId(session, input.id, identity)))
         fail(operationNotPermitted, `Schema id ${input.id} is already used by a different schema.`);
