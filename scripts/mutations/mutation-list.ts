@@ -247,7 +247,7 @@ export const MUTATIONS: readonly Mutation[] = [
     name: "id-cache-refresh-evicts-gone-id",
     claim: "Conformance: the schema-id cache never answers an id that is gone.",
     file: "tenant-template/src/confluent/routes/schemas.ts",
-    from: "else schemaIdCache.forget([id]);",
+    from: "else schemaIdCache.forget([[context, id]]);",
     to: "else void 0;",
     tests: ["tests/conformance/runner-smoke.test.ts"],
   },
