@@ -14,7 +14,7 @@ import type { Role } from "../../../contracts/api-key.ts";
 
 /**
  * How a scoped key's scope is established for a request (an unscoped key skips this):
- * - `public`: no key at all (only /health);
+ * - `public`: no key at all (only /health and its probes);
  * - `none`: no tenant data is involved (API descriptions, schema types, global config reads), so
  *   any key with the role may call it;
  * - `tenant`: tenant-wide (lists of every product, stats, backup, keys, audit, settings, global
@@ -147,6 +147,10 @@ function confluentSubjectRules(prefix: string): AccessRule[] {
 /** Every rule. Rules for Confluent endpoints not served yet are harmless: no request reaches them. */
 export const ACCESS_RULES: readonly AccessRule[] = [
   rule("GET", "/health", "public", PUBLIC, "health.read"),
+  // The probes (health.ts): public like /health; they tell less than it does (UP or DOWN).
+  rule("GET", "/health/live", "public", PUBLIC, "health.read"),
+  rule("GET", "/health/ready", "public", PUBLIC, "health.read"),
+  rule("GET", "/health/startup", "public", PUBLIC, "health.read"),
 
   ...registryRules(),
   rule("GET", "/api/stats", "read", TENANT, "registry.stats"),
@@ -165,6 +169,10 @@ export const ACCESS_RULES: readonly AccessRule[] = [
 
   rule("GET", "/", "read", NONE, "api.describe"),
   rule("GET", "/openapi.json", "read", NONE, "api.describe"),
+  // The documentation (api-docs.ts, docs-page.ts): like the document itself, any read key.
+  rule("GET", "/openapi.yaml", "read", NONE, "api.describe"),
+  rule("GET", "/docs", "read", NONE, "api.describe"),
+  rule("GET", "/docs/:asset", "read", NONE, "api.describe"),
   rule("GET", "/v1/metadata/id", "read", NONE, "api.describe"),
   rule("GET", "/v1/metadata/version", "read", NONE, "api.describe"),
   rule("GET", "/contexts", "read", TENANT, "context.list"),
