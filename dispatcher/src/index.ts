@@ -13,6 +13,7 @@
  *   404 not_found          any other path on a platform host
  *   429 too_many_auth_failures the client had too many 401s from this tenant (Retry-After)
  *   429 rate_limited       the tenant's or the API key's requests per minute (Retry-After, X-RateLimit-*)
+ *                          (a 429 on a Confluent path, outside /api: `{"error_code": 429, "message"}`)
  *   502 tenant_error       the tenant Worker threw
  *   503 tenant_unavailable the tenant's script is missing, or its route record is invalid (no proof)
  *   503 tenant_over_limit  the tenant Worker exceeded its CPU / subrequest limits

@@ -4,8 +4,9 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { DispatcherEnv } from "./env.ts";
 
 /**
- * The one error shape every dispatcher-made error response has:
- * `{ "error": { "code": "tenant_suspended", "message": "...", "requestId": "..." } }`.
+ * The error shape of the dispatcher's own answers:
+ * `{ "error": { "code": "tenant_suspended", "message": "...", "requestId": "..." } }`, but for a 429
+ * on a Confluent path, answered in Confluent's shape (tenant-dispatch.ts).
  */
 export interface ErrorBody {
   error: { code: string; message: string; requestId: string };

@@ -14,6 +14,7 @@ import {
   REQUEST_ID_HEADER,
 } from "../../contracts/dispatch-headers.ts";
 import { parseRouteRecord, routeKey } from "../../contracts/route-record.ts";
+import { CONFLUENT_CONTENT_TYPE, confluentErrorBody, isConfluentPath } from "../../contracts/confluent-paths.ts";
 
 /** The client address Cloudflare sets (clients cannot); absent locally, where every client is one. */
 const CLIENT_ADDRESS_HEADER = "cf-connecting-ip";
@@ -38,10 +39,12 @@ const DEFAULT_PLATFORM_HOSTS = "localhost,127.0.0.1";
  * answered here, and no tenant code runs. Then, in this order: a CORS preflight is answered
  * (204, or 403 `cors_origin_not_allowed`), a client blocked for repeated authentication failures
  * gets 429 `too_many_auth_failures`, and the tenant's and the key's rate limits are counted
- * (429 `rate_limited`). The tenant receives the request with `x-request-id` and its dispatch
- * proof `x-wfp-proof` set and every client `x-wfp-*` header removed; every response, the
- * tenant's included, carries the same `x-request-id`, and the tenant's carries `X-RateLimit-*`
- * (echoed by the tenant from `x-wfp-ratelimit`, or set here when it did not).
+ * (429 `rate_limited`). A 429 on a Confluent path (every path outside /api) is in Confluent's shape,
+ * `{"error_code": 429, "message"}`, every other error in the platform's. The tenant receives the
+ * request with `x-request-id` and its dispatch proof `x-wfp-proof` set and every client `x-wfp-*`
+ * header removed; every response, the tenant's included, carries the same `x-request-id`, and the
+ * tenant's carries `X-RateLimit-*` (echoed by the tenant from `x-wfp-ratelimit`, or set here when
+ * it did not).
  *
  * @example
  *   const state = { routes: new RouteCache(), limiter: new RateLimiter(), authFailures: new AuthFailureTracker() };
@@ -157,13 +160,38 @@ export async function dispatchToTenant(
   } catch (error) {
     await discardBody(request);
     if (error instanceof PlatformError) {
-      const response = platformErrorResponse(error.status, error.code, error.message, requestId, error.headers);
+      const response =
+        error.status === 429 && isConfluentPath(pathOf(request.url))
+          ? confluentRefusal(error, requestId)
+          : platformErrorResponse(error.status, error.code, error.message, requestId, error.headers);
       // A browser page may read the platform's refusals (a 429 above all) when its origin is allowed.
       if (corsOrigin !== undefined) applyCors(response.headers, corsOrigin);
       return response;
     }
     log("internal_error", requestId, host ?? "", undefined, error);
     return platformErrorResponse(500, "internal_error", "The platform failed to handle the request.", requestId);
+  }
+}
+
+/**
+ * A 429 on a path of the Confluent API (contracts/confluent-paths.ts: every path outside /api) in
+ * Confluent's shape, `{"error_code": 429, "message"}` with its content type, as the tenant answers
+ * every error there: a Confluent client parses it (and reads Retry-After). The headers are the
+ * platform's as ever (Retry-After, X-RateLimit-*, x-request-id).
+ */
+function confluentRefusal(error: PlatformError, requestId: string): Response {
+  return new Response(confluentErrorBody(error.status, error.message), {
+    status: error.status,
+    headers: { ...error.headers, "content-type": CONFLUENT_CONTENT_TYPE, "x-request-id": requestId },
+  });
+}
+
+/** The path of a request URL, without parsing more of it than that. */
+function pathOf(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return "/";
   }
 }
 

@@ -8,15 +8,16 @@
  */
 import { Hono } from "hono";
 import { discardBody } from "../../contracts/discard-body.ts";
-import { apiDocs, serveOpenApiDocument } from "./api-docs.ts";
-import { onApiError, onApiNotFound } from "./api-error.ts";
+import { onApiError } from "./api-error.ts";
 import { apiAccess } from "./auth/api-access.ts";
 import { dispatchProof } from "./auth/dispatch-proof.ts";
 import { backupApi } from "./backup/backup-api.ts";
 import { confluentApi } from "./confluent/confluent-api.ts";
+import { documentation } from "./docs/docs-routes.ts";
 import type { TenantEnv } from "./env.ts";
 import { health } from "./health.ts";
 import { requestInput } from "./http/request-input.ts";
+import { onNotFound } from "./not-found.ts";
 import { registryApi } from "./registry/registry-api.ts";
 import { requestId } from "./request-id.ts";
 
@@ -32,13 +33,13 @@ app.use(async (c, next) => {
 // First of all checks: no tenant code runs for a request the dispatcher did not route here
 // (after the body drain above, so a refused request with a body keeps its connection usable).
 app.use(dispatchProof());
-// API keys, roles and scopes for every route but /health, and the audit log (auth/access-policy.ts).
+// API keys, roles and scopes for every route but /health and its probes, and the audit log
+// (auth/access-policy.ts).
 app.use(apiAccess());
 app.route("/health", health);
-// One OpenAPI document for both APIs (api-docs.ts): /api/openapi.json, /api/docs, and
-// /openapi.json at the Confluent root.
-app.route("/api", apiDocs);
-app.get("/openapi.json", serveOpenApiDocument);
+// One OpenAPI document for both APIs (api-docs.ts): /openapi.json, /api/openapi.json, /openapi.yaml,
+// and the documentation page at /docs and /api/docs (docs/docs-routes.ts).
+app.route("/", documentation);
 // Before the /api/* input layer: the import route has its own, larger body limit (backup-api.ts).
 app.route("/api", backupApi);
 app.use("/api/*", requestInput());
@@ -46,7 +47,8 @@ app.route("/api", registryApi);
 // The Confluent-compatible API at the root, as Confluent clients expect it (docs/confluent-api.md).
 app.route("/", confluentApi);
 
-app.notFound(onApiNotFound);
+// An unknown path: Confluent's 404 outside /api, the API's own under it (not-found.ts).
+app.notFound(onNotFound);
 app.onError(onApiError);
 
 export default app;

@@ -138,6 +138,16 @@ async function expectError(res: Response, status: number, code: string, requestI
   return body;
 }
 
+/** A dispatcher refusal on a Confluent path (outside /api): Confluent's shape and content type, the same headers. */
+async function expectConfluentError(res: Response, status: number, requestId?: string): Promise<void> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toBe("application/vnd.schemaregistry.v1+json");
+  const body = (await res.json()) as { error_code: number; message: string };
+  expect(body).toEqual({ error_code: status, message: expect.any(String) });
+  expect(res.headers.get("x-request-id")).toMatch(/./);
+  if (requestId !== undefined) expect(res.headers.get("x-request-id")).toBe(requestId);
+}
+
 describe("routing by host", () => {
   test("each host reaches its own tenant, whatever the case, port or trailing dot", async () => {
     await seedRoute("registry.alpha.test", active("a"));
@@ -403,16 +413,21 @@ describe("rate limits", () => {
       expect(Number(res.headers.get("x-ratelimit-reset"))).toBeLessThanOrEqual(60);
       await res.arrayBuffer();
     }
-    const id = newId("rl");
-    const refused = await get("http://rl.alpha.test/", { "x-request-id": id });
-    await expectError(refused, 429, "rate_limited", id);
-    const retryAfter = Number(refused.headers.get("retry-after"));
-    expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(60);
-    expect(refused.headers.get("x-ratelimit-limit")).toBe("5");
-    expect(refused.headers.get("x-ratelimit-remaining")).toBe("0");
-    expect(refused.headers.get("x-ratelimit-reset")).toBe(String(retryAfter));
-    expect(await calls.get(id)).toBeNull();
+    // Under /api the platform's error shape; on a Confluent path (every other) Confluent's, which
+    // its clients parse; the same headers either way, and no tenant code runs.
+    for (const path of ["/api/products", "/subjects", "/", "/this/path/does/not/exist"]) {
+      const id = newId("rl");
+      const refused = await get(`http://rl.alpha.test${path}`, { "x-request-id": id });
+      if (path.startsWith("/api/")) await expectError(refused, 429, "rate_limited", id);
+      else await expectConfluentError(refused, 429, id);
+      const retryAfter = Number(refused.headers.get("retry-after"));
+      expect(retryAfter, path).toBeGreaterThanOrEqual(1);
+      expect(retryAfter, path).toBeLessThanOrEqual(60);
+      expect(refused.headers.get("x-ratelimit-limit"), path).toBe("5");
+      expect(refused.headers.get("x-ratelimit-remaining"), path).toBe("0");
+      expect(refused.headers.get("x-ratelimit-reset"), path).toBe(String(retryAfter));
+      expect(await calls.get(id), path).toBeNull();
+    }
   });
 
   test(`per key: key A exhausted does not block key B, \
@@ -466,12 +481,21 @@ before the tenant, for that client only`, async () => {
       await res.arrayBuffer();
     }
     const id = newId("authfail");
-    const blocked = await get("http://authfail.alpha.test/", from("203.0.113.7", { "x-request-id": id }));
+    const blocked = await get("http://authfail.alpha.test/api/products", from("203.0.113.7", { "x-request-id": id }));
     await expectError(blocked, 429, "too_many_auth_failures", id);
     const retryAfter = Number(blocked.headers.get("retry-after"));
     expect(retryAfter).toBeGreaterThan(20);
     expect(retryAfter).toBeLessThanOrEqual(30);
     expect(await calls.get(id)).toBeNull();
+    // On a Confluent path, in Confluent's shape, with the same Retry-After.
+    const confluentId = newId("authfail");
+    const confluent = await get(
+      "http://authfail.alpha.test/subjects",
+      from("203.0.113.7", { "x-request-id": confluentId }),
+    );
+    await expectConfluentError(confluent, 429, confluentId);
+    expect(Number(confluent.headers.get("retry-after"))).toBeGreaterThan(20);
+    expect(await calls.get(confluentId)).toBeNull();
     // Another client of the same tenant, and the same client at another tenant, are not slowed down.
     expect((await get("http://authfail.alpha.test/", from("203.0.113.8"))).status).toBe(200);
     await seedRoute("authfail-other.alpha.test", active("a", newTenant("authfail-other")));
@@ -573,8 +597,11 @@ with Vary: Origin and the exposed headers`, async () => {
       rateLimit: { requestsPerMinute: 1, keyRequestsPerMinute: 1 },
     });
     await (await get("http://cors-429.alpha.test/", { origin: APP })).arrayBuffer();
-    const refused = await get("http://cors-429.alpha.test/", { origin: APP });
+    const refused = await get("http://cors-429.alpha.test/api/products", { origin: APP });
     await expectError(refused, 429, "rate_limited");
     expect(refused.headers.get("access-control-allow-origin")).toBe(APP);
+    const confluent = await get("http://cors-429.alpha.test/subjects", { origin: APP });
+    await expectConfluentError(confluent, 429);
+    expect(confluent.headers.get("access-control-allow-origin")).toBe(APP);
   });
 });

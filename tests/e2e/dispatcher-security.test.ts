@@ -225,7 +225,7 @@ the sixth request in a minute is 429 with Retry-After`, async () => {
     expect(replies[0]!.headers.vary).toMatch(/Origin/);
     expect(replies[1]!.headers["access-control-allow-origin"]).toBeUndefined();
 
-    const limited = await requestTenant(platform.trafficUrl, HOST, "GET", "/health", {
+    const limited = await requestTenant(platform.trafficUrl, HOST, "GET", "/api/products", {
       headers: { ...auth, origin: APP },
     });
     expect(limited.status).toBe(429);
@@ -237,5 +237,15 @@ the sixth request in a minute is 429 with Retry-After`, async () => {
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(limited.headers["x-ratelimit-remaining"]).toBe("0");
     expect(limited.headers["access-control-allow-origin"]).toBe(APP);
+    // Outside /api (here /health) the same refusal is in Confluent's shape, which its clients parse.
+    const confluent = await requestTenant(platform.trafficUrl, HOST, "GET", "/health", {
+      headers: { ...auth, origin: APP },
+    });
+    expect(confluent.status).toBe(429);
+    expect(confluent.headers["content-type"]).toBe("application/vnd.schemaregistry.v1+json");
+    expect(confluent.json()).toEqual({ error_code: 429, message: expect.any(String) });
+    expect(Number(confluent.headers["retry-after"])).toBeGreaterThanOrEqual(1);
+    expect(confluent.headers["x-ratelimit-remaining"]).toBe("0");
+    expect(confluent.headers["access-control-allow-origin"]).toBe(APP);
   });
 });

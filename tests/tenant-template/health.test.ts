@@ -110,13 +110,99 @@ describe("GET /health", () => {
   });
 });
 
-describe("everything else", () => {
-  test("unknown paths are 404 in the platform's error shape, with a request id", async () => {
-    const res = await fetchFrom("fresh", "/no-such-endpoint");
+describe("the probes: /health/live, /health/ready, /health/startup", () => {
+  // No key: the probes are public, like /health.
+  const probe = async (tenant: string, which: string) => {
+    const res = await (await mf.getWorker(`tenant-${tenant}`)).fetch(`http://registry.${tenant}.test/health/${which}`, {
+      headers: tenantRequestHeaders(null),
+    });
+    return { status: res.status, body: (await res.json()) as { status: string; checks: unknown[] } };
+  };
+  const UP = { status: "UP" };
+
+  test("a migrated tenant is UP on all three, without a key", async () => {
+    await applyMigrationsLocally(await mf.getD1Database("DB", "tenant-migrated"));
+    expect(await probe("migrated", "live")).toEqual({ status: 200, body: { status: "UP", checks: [] } });
+    expect(await probe("migrated", "ready")).toEqual({
+      status: 200,
+      body: { ...UP, checks: [{ name: "database", status: "UP" }] },
+    });
+    expect(await probe("migrated", "startup")).toEqual({
+      status: 200,
+      body: {
+        ...UP,
+        checks: [
+          { name: "database", status: "UP" },
+          { name: "migrations", status: "UP" },
+        ],
+      },
+    });
+  });
+
+  test("a database with no migrations yet: live and ready, not started (503 DOWN)", async () => {
+    expect((await probe("fresh", "live")).status).toBe(200);
+    expect((await probe("fresh", "ready")).status).toBe(200);
+    expect(await probe("fresh", "startup")).toEqual({
+      status: 503,
+      body: {
+        status: "DOWN",
+        checks: [
+          { name: "database", status: "UP" },
+          { name: "migrations", status: "DOWN" },
+        ],
+      },
+    });
+  });
+
+  test("a failing database: still live, not ready nor started, with no internals in the body", async () => {
+    expect(await probe("broken", "live")).toEqual({ status: 200, body: { status: "UP", checks: [] } });
+    expect(await probe("broken", "ready")).toEqual({
+      status: 503,
+      body: { status: "DOWN", checks: [{ name: "database", status: "DOWN" }] },
+    });
+    const startup = await probe("broken", "startup");
+    expect(startup.status).toBe(503);
+    expect(startup.body.status).toBe("DOWN");
+    expect(JSON.stringify(startup.body)).not.toMatch(/prepare|TypeError|not a function/i);
+  });
+
+  test("only GET: another method on a probe is not a probe", async () => {
+    const res = await (await mf.getWorker("tenant-migrated")).fetch("http://registry.migrated.test/health/live", {
+      method: "POST",
+      headers: tenantRequestHeaders(),
+    });
     expect(res.status).toBe(404);
-    const id = res.headers.get("x-request-id");
-    expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    expect(await res.json()).toEqual({ error: { code: "not_found", message: "No such endpoint.", requestId: id } });
+    await res.arrayBuffer();
+  });
+});
+
+describe("everything else", () => {
+  test(`unknown paths outside /api are 404 in Confluent's shape; under /api in the API's own, \
+with the request id; both with x-request-id`, async () => {
+    for (const path of ["/no-such-endpoint", "/this/path/does/not/exist", "/apis", "/docs/no-such-file"]) {
+      const res = await fetchFrom("fresh", path, { "x-request-id": "nf-root-1" });
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("content-type"), path).toBe("application/vnd.schemaregistry.v1+json");
+      expect(res.headers.get("x-request-id"), path).toBe("nf-root-1");
+      expect(await res.json(), path).toEqual({ error_code: 404, message: "HTTP 404 Not Found" });
+    }
+    for (const path of ["/api/no-such-endpoint", "/api"]) {
+      const res = await fetchFrom("fresh", path);
+      expect(res.status, path).toBe(404);
+      const id = res.headers.get("x-request-id");
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await res.json(), path).toEqual({
+        error: { code: "not_found", message: "No such endpoint.", requestId: id },
+      });
+    }
+    // A POST with a body to an unknown path: the same 404, the body drained.
+    const res = await (await mf.getWorker("tenant-fresh")).fetch("http://registry.fresh.test/nonexistent/endpoint", {
+      method: "POST",
+      headers: { ...tenantRequestHeaders(), "content-type": "application/json" },
+      body: JSON.stringify({ foo: "bar" }),
+    });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error_code: 404, message: "HTTP 404 Not Found" });
   });
 
   test(`the dispatcher's rate-limit figures are echoed as X-RateLimit-* \

@@ -45,6 +45,10 @@ function registryRules(): AccessRule[] {
 /** Every rule: /health's, /api's (written here, the hierarchy's derived from its levels) and the Confluent API's. */
 export const ACCESS_RULES: readonly AccessRule[] = [
   rule("GET", "/health", "public", PUBLIC, "health.read"),
+  // The probes (health.ts): public like /health; they tell less than it does (UP or DOWN).
+  rule("GET", "/health/live", "public", PUBLIC, "health.read"),
+  rule("GET", "/health/ready", "public", PUBLIC, "health.read"),
+  rule("GET", "/health/startup", "public", PUBLIC, "health.read"),
 
   ...registryRules(),
   rule("GET", "/api/stats", "read", TENANT, "registry.stats"),
@@ -63,6 +67,10 @@ export const ACCESS_RULES: readonly AccessRule[] = [
 
   // Served by api-docs.ts at the Confluent root, where tools pointed at that API look.
   rule("GET", "/openapi.json", "read", NONE, "api.describe"),
+  // The documentation (api-docs.ts, docs-page.ts): like the document itself, any read key.
+  rule("GET", "/openapi.yaml", "read", NONE, "api.describe"),
+  rule("GET", "/docs", "read", NONE, "api.describe"),
+  rule("GET", "/docs/:asset", "read", NONE, "api.describe"),
   // As each Confluent route declares it, beside the route (confluent/routes/*.ts), for every path it
   // is served at: a Confluent route cannot be served without one.
   ...CONFLUENT_ACCESS_RULES,

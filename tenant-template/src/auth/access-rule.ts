@@ -9,7 +9,7 @@ import type { RegistryLevel } from "../registry/registry-levels.ts";
 
 /**
  * How a scoped key's scope is established for a request (an unscoped key skips this):
- * - `public`: no key at all (only /health);
+ * - `public`: no key at all (only /health and its probes);
  * - `none`: no tenant data is involved (API descriptions, schema types, global config reads), so
  *   any key with the role may call it;
  * - `tenant`: tenant-wide (lists of every product, stats, backup, keys, audit, settings, global

@@ -18,6 +18,7 @@ import { readBodyText } from "../http/input-limits.ts";
 import { BOOKMARK_HEADER, openD1Session } from "../store/open-d1-session.ts";
 import { matchRule, type MatchedRule } from "./access-policy.ts";
 import { hashJson, roleAllows } from "../../../contracts/api-key.ts";
+import { CONFLUENT_CONTENT_TYPE, confluentErrorBody, isConfluentPath } from "../../../contracts/confluent-paths.ts";
 import { presentedCredentials } from "./credentials.ts";
 import { authenticateKey, type Principal } from "./key-store.ts";
 import { aliasTarget, isScoped, scopeAllows, subjectInScope, subjectOfPath } from "./key-scope.ts";
@@ -42,7 +43,6 @@ type AccessEnv = {
 
 /** Sent with every 401: the two schemes a key is accepted in. */
 const WWW_AUTHENTICATE = 'Basic realm="schema-registry", Bearer';
-const CONFLUENT_CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
 const UNAUTHORIZED_MESSAGE =
   "Missing or invalid API key: send it as 'Authorization: Bearer <key>', " +
   "or as HTTP Basic with the key id as user name and the secret as password.";
@@ -58,28 +58,13 @@ export function noteChange(c: Context, before: unknown, after: unknown): void {
   (c as Context<{ Variables: AccessVariables }>).set("auditChange", { before, after });
 }
 
-function isApiPath(path: string): boolean {
-  return path === "/api" || path.startsWith("/api/");
-}
-
 function refusal(c: Context<AccessEnv>, status: 401 | 403): Response {
-  const response = isApiPath(c.req.path)
-    ? errorResponse(
-        c,
-        status,
-        status === 401 ? "unauthorized" : "forbidden",
-        status === 401 ? UNAUTHORIZED_MESSAGE : FORBIDDEN_MESSAGE,
-      )
-    : c.body(
-        JSON.stringify({
-          error_code: status === 401 ? 40101 : 40301,
-          message: status === 401 ? UNAUTHORIZED_MESSAGE : FORBIDDEN_MESSAGE,
-        }),
-        status,
-        {
-          "content-type": CONFLUENT_CONTENT_TYPE,
-        },
-      );
+  const message = status === 401 ? UNAUTHORIZED_MESSAGE : FORBIDDEN_MESSAGE;
+  const response = isConfluentPath(c.req.path)
+    ? c.body(confluentErrorBody(status === 401 ? 40101 : 40301, message), status, {
+        "content-type": CONFLUENT_CONTENT_TYPE,
+      })
+    : errorResponse(c, status, status === 401 ? "unauthorized" : "forbidden", message);
   if (status === 401) response.headers.set("www-authenticate", WWW_AUTHENTICATE);
   return response;
 }
@@ -139,7 +124,7 @@ export function apiAccess(): MiddlewareHandler<AccessEnv> {
     const audited = matched?.rule.audited ?? !["GET", "HEAD"].includes(c.req.method);
     // A Confluent change's before/after: the state of the subject or level it names, read around it.
     const confluentTarget =
-      audited && matched !== null && !isApiPath(c.req.path)
+      audited && matched !== null && isConfluentPath(c.req.path)
         ? { subject: subjectOfPath(matched.params), context: matched.params.context }
         : null;
     const before = confluentTarget === null ? undefined : await readConfluentState(c, confluentTarget);

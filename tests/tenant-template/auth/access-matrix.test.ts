@@ -64,6 +64,9 @@ const confluent = (method: Method, path: string, role: Role, product: ScopeRule,
 const ACCESS_TABLE: readonly Row[] = [
   // row(method, path, weakest role, a product-scoped key, a prefix-scoped key, success status)
   row("GET", "/health", "public", "any", "any", 200),
+  row("GET", "/health/live", "public", "any", "any", 200),
+  row("GET", "/health/ready", "public", "any", "any", 200),
+  row("GET", "/health/startup", "public", "any", "any", 200),
 
   // /api (docs/registry-api.md, "URL shape"): reads need read, creates/updates/deletes write; a
   // product-scoped key reaches only its product's subtree, never the list of all products or a new product.
@@ -110,6 +113,9 @@ const ACCESS_TABLE: readonly Row[] = [
   // whose qualified name starts with its prefix; lookups and compatibility checks are reads.
   row("GET", "/", "read", "any", "any", 200),
   row("GET", "/openapi.json", "read", "any", "any", 200),
+  row("GET", "/openapi.yaml", "read", "any", "any", 200),
+  row("GET", "/docs", "read", "any", "any", 200),
+  row("GET", "/docs/:asset", "read", "any", "any", 200),
   row("GET", "/v1/metadata/id", "read", "any", "any", 200),
   row("GET", "/v1/metadata/version", "read", "any", "any", 200),
   row("GET", "/contexts", "read", "refused", "refused", 200),
@@ -421,6 +427,8 @@ function builders(): Map<string, Builder> {
     add("DELETE", item, (c) => freshDocument(level, c));
   }
   add("GET", "/health", () => ({ path: "/health" }));
+  for (const probe of ["live", "ready", "startup"])
+    add("GET", `/health/${probe}`, () => ({ path: `/health/${probe}` }));
   add("GET", "/api/stats", () => ({ path: "/api/stats" }));
   add("GET", "/api/openapi.json", () => ({ path: "/api/openapi.json" }));
   add("GET", "/api/docs", () => ({ path: "/api/docs" }));
@@ -438,6 +446,9 @@ function builders(): Map<string, Builder> {
 
   add("GET", "/", () => ({ path: "/" }));
   add("GET", "/openapi.json", () => ({ path: "/openapi.json" }));
+  add("GET", "/openapi.yaml", () => ({ path: "/openapi.yaml" }));
+  add("GET", "/docs", () => ({ path: "/docs" }));
+  add("GET", "/docs/:asset", () => ({ path: "/docs/swagger-initializer.js" }));
   add("GET", "/v1/metadata/id", () => ({ path: "/v1/metadata/id" }));
   add("GET", "/v1/metadata/version", () => ({ path: "/v1/metadata/version" }));
   add("GET", "/contexts", () => ({ path: "/contexts" }));

@@ -18,6 +18,13 @@ const OPENAPI_DOCUMENT_PATH = "/api/openapi.json";
 interface OpenApiDocument {
   servers: { url: string }[];
   paths: Record<string, Record<string, unknown>>;
+  components: Record<string, Record<string, unknown>>;
+  security: Record<string, string[]>[];
+}
+
+interface Operation {
+  responses: Record<string, { $ref?: string; description?: string; content?: Record<string, { schema: unknown }> }>;
+  security?: unknown[];
 }
 
 let routes: { method: string; path: string }[];
@@ -39,7 +46,18 @@ afterAll(async () => {
 });
 
 /** Routes that serve the platform or the documentation itself, not an API operation. */
-const NOT_OPERATIONS = new Set(["GET /health", "GET /openapi.json", `GET ${OPENAPI_DOCUMENT_PATH}`, "GET /api/docs"]);
+const NOT_OPERATIONS = new Set([
+  "GET /health",
+  "GET /health/live",
+  "GET /health/ready",
+  "GET /health/startup",
+  "GET /openapi.json",
+  "GET /openapi.yaml",
+  `GET ${OPENAPI_DOCUMENT_PATH}`,
+  "GET /docs",
+  "GET /docs/{asset}",
+  "GET /api/docs",
+]);
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
 
 /** Hono's `/subjects/:subject{.+}/versions` -> OpenAPI's `/subjects/{subject}/versions`. */
@@ -102,5 +120,88 @@ describe("the OpenAPI document covers the app's routes", () => {
     expect(register.responses["409"]!.content!["application/vnd.schemaregistry.v1+json"]!.schema).toEqual({
       $ref: "#/components/schemas/ConfluentError",
     });
+  });
+});
+
+/** Every operation of the document, as `[METHOD /path, operation]`. */
+function operations(): [string, Operation][] {
+  return Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.entries(item)
+      .filter(([method]) => METHODS.has(method.toUpperCase()))
+      .map(([method, operation]): [string, Operation] => [`${method.toUpperCase()} ${path}`, operation as Operation]),
+  );
+}
+
+/** A response of the document, following a `$ref` into components.responses. */
+function resolved(answer: Operation["responses"][string]): NonNullable<Operation["responses"][string]> {
+  if (answer.$ref === undefined) return answer;
+  const name = answer.$ref.replace("#/components/responses/", "");
+  const target = document.components.responses?.[name] as Operation["responses"][string] | undefined;
+  if (target === undefined) throw new Error(`${answer.$ref} is not in components.responses`);
+  return target;
+}
+
+const CONFLUENT_TYPE = "application/vnd.schemaregistry.v1+json";
+
+describe("what every operation shares, as client generators read it", () => {
+  it("declares the two ways a key is accepted, and needs one of them on every operation", () => {
+    expect(document.components.securitySchemes).toEqual({
+      bearerAuth: expect.objectContaining({ type: "http", scheme: "bearer" }),
+      basicAuth: expect.objectContaining({ type: "http", scheme: "basic" }),
+    });
+    expect(document.security).toEqual([{ bearerAuth: [] }, { basicAuth: [] }]);
+    // No operation is public (the public routes, /health and its probes, are not operations), so
+    // none overrides the requirement.
+    expect(operations().filter(([, operation]) => operation.security !== undefined)).toEqual([]);
+  });
+
+  it(`lists 401, 403 and 429 on every operation, and 413 on every one that takes a body, \
+in the error shape of its API`, () => {
+    const wrong: string[] = [];
+    for (const [name, operation] of operations()) {
+      const [method, path] = name.split(" ") as [string, string];
+      const confluent = !path.startsWith("/api/");
+      const wanted = ["401", "403", "429", ...(["POST", "PUT", "PATCH"].includes(method) ? ["413"] : [])];
+      for (const status of wanted) {
+        const answer = operation.responses[status];
+        if (answer === undefined) {
+          wrong.push(`${name}: no ${status}`);
+          continue;
+        }
+        const content = resolved(answer).content ?? {};
+        const schema = confluent ? content[CONFLUENT_TYPE]?.schema : content["application/json"]?.schema;
+        const expected = { $ref: `#/components/schemas/${confluent ? "ErrorResponse" : "ApiError"}` };
+        if (JSON.stringify(schema) !== JSON.stringify(expected))
+          wrong.push(`${name}: ${status} is not ${expected.$ref}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(operations().length).toBeGreaterThan(100);
+  });
+
+  it("gives every error answer a schema, and the 401 and 429 their headers", () => {
+    const without: string[] = [];
+    for (const [name, operation] of operations()) {
+      for (const [status, answer] of Object.entries(operation.responses)) {
+        if (Number(status) >= 400 && resolved(answer).content === undefined) without.push(`${name} ${status}`);
+      }
+    }
+    expect(without).toEqual([]);
+    const responses = document.components.responses as Record<string, { headers?: Record<string, unknown> }>;
+    for (const api of ["Confluent", "Api"]) {
+      expect(Object.keys(responses[`${api}Unauthorized`]?.headers ?? {})).toEqual(["WWW-Authenticate"]);
+      expect(Object.keys(responses[`${api}TooManyRequests`]?.headers ?? {})).toEqual([
+        "Retry-After",
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-RateLimit-Reset",
+      ]);
+    }
+  });
+
+  it("names the two error shapes: ErrorResponse (error_code, message) and ApiError (error)", () => {
+    const schemas = document.components.schemas as Record<string, { properties: Record<string, unknown> }>;
+    expect(Object.keys(schemas.ErrorResponse!.properties)).toEqual(["error_code", "message"]);
+    expect(Object.keys(schemas.ApiError!.properties)).toEqual(["error"]);
   });
 });
