@@ -85,8 +85,8 @@ const SETTINGS_LEVEL = /^(?:\/contexts\/[^/]+)?\/(?:config|mode)\/?$/;
  */
 const ACTIONS: Record<string, (path: string) => string> = {
   schema_register: () => "subject.register",
-  // The runner plays an import as a registration in IMPORT mode (Confluent has no bulk import).
-  schema_import: () => "subject.register",
+  // The bulk import, POST /import/schemas: one entry for the request, whatever it imported.
+  schema_import: () => "schemas.import",
   subject_delete_soft: () => "subject.delete",
   subject_delete_permanent: () => "subject.delete",
   schema_delete_soft: () => "subject.version.delete",
@@ -137,13 +137,7 @@ export function auditExpectation(
   if (outcome !== "success" && outcome !== "failure") throw new Error(`the audit step's outcome is "${outcome}"`);
   const status = Number(fields.get("status_code"));
   if (!Number.isInteger(status)) throw new Error(`the audit step's status_code is "${fields.get("status_code")}"`);
-  const subject = fields.get("target_id") ?? "";
-  // An import's path is the features' bulk endpoint: the request is the registration the runner
-  // sent for the subject (for a batch refused as a whole, with no subject named: any of them).
-  const request =
-    type !== "schema_import"
-      ? { method: fields.get("method") ?? "", path: decodePath(fields.get("path") ?? "") }
-      : { method: "POST", path: subject === "" || subject === "*" ? "/subjects/" : `/subjects/${subject}/versions` };
+  const request = { method: fields.get("method") ?? "", path: decodePath(fields.get("path") ?? "") };
   if (request.path === "") throw new Error("the audit step names no request path");
   const beforeHash = hashRule(fields.get("before_hash"), outcome);
   const afterHash = hashRule(fields.get("after_hash"), outcome);

@@ -256,17 +256,15 @@ step(
       typed(type, parseJson(need(doc), "the step's body") as Record<string, unknown>),
     )),
 );
-// The features' own product imports through a bulk endpoint of its own (/import/schemas).
-// Confluent has none: its import is a registration that carries the id and version to keep, in
-// IMPORT mode. So an import step becomes one such registration per schema, and the tally the
-// features assert (imported / errors) counts the real replies: imported is a 200 carrying the id
-// asked for, an error is a 4xx with a Confluent error code. Any other reply (a 5xx, a 200 with
-// another id, a body that is not the API's) fails the step itself, and the last reply the
-// features then look at is the last registration's own, never one made up for the batch.
-async function importOne(w: ScenarioWorld, entry: Record<string, unknown>): Promise<boolean> {
-  const { subject, ...body } = entry;
-  const reply = await w.call("POST", `/subjects/${enc(String(subject))}/versions`, body);
-  const what = `the import of ${JSON.stringify(subject)} (id ${String(body.id)}) answered ${show(w)}`;
+// Imports go through the bulk endpoint the features name, POST /import/schemas (docs/confluent-api.md,
+// "Bulk import"): each schema is imported or refused on its own, and the reply tallies them. The
+// step checks that tally against the reply itself: every schema has a result, a success carries
+// the id it was asked to keep, and the counts are the results'. A reply that is neither a 200 with
+// such a tally nor a 4xx in the Confluent API's shape (a 5xx, a 200 with another id) fails the step,
+// and the reply the features look at next is the endpoint's own, never one made up for the batch.
+async function importBatch(w: ScenarioWorld, schemas: Record<string, unknown>[]): Promise<void> {
+  const reply = await w.call("POST", "/import/schemas", { schemas });
+  const what = `the import of ${schemas.length} schema(s) answered ${show(w)}`;
   const json = (() => {
     try {
       return JSON.parse(reply.body) as Record<string, unknown> | null;
@@ -274,32 +272,38 @@ async function importOne(w: ScenarioWorld, entry: Record<string, unknown>): Prom
       return null;
     }
   })();
-  if (reply.status === 200) {
-    if (!Number.isInteger(json?.id)) throw new Error(`${what}: a 200 without an integer id`);
-    if (body.id !== undefined && json?.id !== body.id) throw new Error(`${what}: not the id it was asked to keep`);
-    return true;
+  const results = json?.results;
+  if ((reply.status === 200 || reply.status === 422) && Array.isArray(results)) {
+    if (results.length !== schemas.length) throw new Error(`${what}: ${results.length} results for ${schemas.length}`);
+    let imported = 0;
+    for (const [index, result] of (results as Record<string, unknown>[]).entries()) {
+      if (result.success !== true) continue;
+      if (schemas[index]?.id !== undefined && result.id !== schemas[index]?.id)
+        throw new Error(`${what}: result ${index} is not the id it was asked to keep`);
+      imported += 1;
+    }
+    if (json?.imported !== imported || json?.errors !== schemas.length - imported)
+      throw new Error(`${what}: the tally is not the results'`);
+    if (reply.status === 422 && (imported > 0 || !Number.isInteger(json?.error_code)))
+      throw new Error(`${what}: a 422 that imported something or has no error code`);
+    w.imports = { imported, errors: schemas.length - imported };
+    return;
   }
-  if (reply.status >= 400 && reply.status < 500 && Number.isInteger(json?.error_code)) return false;
-  throw new Error(`${what}: neither an import nor a refusal in the Confluent API's shape`);
+  if (reply.status >= 400 && reply.status < 500 && Number.isInteger(json?.error_code)) {
+    w.imports = { imported: 0, errors: schemas.length };
+    return;
+  }
+  throw new Error(`${what}: neither an import tally nor a refusal in the Confluent API's shape`);
 }
 step(
   /^I import (?:a "([^"]*)" |a )schema with ID (\d+) under subject "([^"]*)" version (\d+):$/,
-  async (w, [type, id, s, version], doc) => {
-    const ok = await importOne(
-      w,
-      typed(type, { subject: s, schema: need(doc), id: Number(id), version: Number(version) }),
-    );
-    w.imports = { imported: ok ? 1 : 0, errors: ok ? 0 : 1 };
-  },
+  async (w, [type, id, s, version], doc) =>
+    importBatch(w, [typed(type, { subject: s, schema: need(doc), id: Number(id), version: Number(version) })]),
 );
 step(/^I import schemas:$/, async (w, _args, doc) => {
   const { schemas } = parseJson(need(doc), "the step's body") as { schemas?: Record<string, unknown>[] };
   if (!Array.isArray(schemas) || schemas.length === 0) throw new Error('the import body has no "schemas" to import');
-  w.imports = { imported: 0, errors: 0 };
-  for (const entry of schemas) {
-    if (await importOne(w, entry)) w.imports.imported++;
-    else w.imports.errors++;
-  }
+  await importBatch(w, schemas);
 });
 step(/^the import should have (\d+) imported and (\d+) errors$/, (w, [imported, errors]) => {
   if (!w.imports) throw new Error("no import step ran before this assertion");

@@ -43,7 +43,8 @@ export function migrationTagNumber(number: number): string {
 
 /**
  * @example
- *   const v2 = makeTemplateVariant({ migrations: [{ name: nextMigrationName("probe"), sql: "CREATE TABLE probe (x);" }] });
+ *   const probe = { name: nextMigrationName("probe"), sql: "CREATE TABLE probe (x);" };
+ *   const v2 = makeTemplateVariant({ migrations: [probe] });
  *   // ... WFP_TEMPLATE_DIR=v2.dir npm run fleet -- rollout --yes ...
  *   v2.remove();
  */

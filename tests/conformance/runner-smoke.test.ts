@@ -146,33 +146,49 @@ describe("strict steps, on crafted replies", () => {
     }),
   };
 
-  it("an import keeps the real last reply: a failed last registration is not a made-up 200", async () => {
-    const world = craftedWorld((_m, path, body) =>
-      path.includes("bulk-302")
-        ? { status: 422, ...json({ error_code: 42205, message: "taken" }) }
-        : json({ id: (body as { id: number }).id }),
-    );
-    await play(world, "I import schemas:", bulk);
-    await play(world, "the import should have 2 imported and 1 errors");
-    expect(world.last).toMatchObject({ status: 422 });
-    await expect(play(world, "the response status should be 200")).rejects.toThrow(/expected status 200, got 422/);
+  const tally = (imported: number[], failed: number[]) => ({
+    imported: imported.length,
+    errors: failed.length,
+    results: [...imported, ...failed]
+      .sort()
+      .map((id) => ({ id, subject: `bulk-${id}`, version: 1, success: imported.includes(id) })),
   });
 
-  it("an import step fails on a reply that is neither an import nor a refusal", async () => {
+  it("an import keeps the endpoint's real reply and tally", async () => {
+    const world = craftedWorld((_m, path) => {
+      expect(path).toBe("/import/schemas");
+      return json(tally([300, 301], [302]));
+    });
+    await play(world, "I import schemas:", bulk);
+    await play(world, "the import should have 2 imported and 1 errors");
+    await expect(play(world, "the import should have 3 imported and 0 errors")).rejects.toThrow(/expected 3 imported/);
+    const refused = craftedWorld(() => ({
+      status: 422,
+      ...json({ error_code: 42205, ...tally([], [300, 301, 302]) }),
+    }));
+    await play(refused, "I import schemas:", bulk);
+    await play(refused, "the import should have 0 imported and 3 errors");
+    await expect(play(refused, "the response status should be 200")).rejects.toThrow(/expected status 200, got 422/);
+  });
+
+  it("an import step fails on a reply that is neither an import tally nor a refusal", async () => {
     const cases: [string, Partial<StepReply>][] = [
       ["a 5xx", { status: 500, ...json({ error_code: 50001 }) }],
-      ["a 200 with another id", json({ id: 7 })],
-      ["a 200 with no id", { body: "" }],
+      ["a success with another id", json({ ...tally([300, 301, 302], []), results: [{ id: 7, success: true }] })],
+      ["a tally that is not the results'", json({ ...tally([300, 301], [302]), imported: 3, errors: 0 })],
+      ["a result missing", json({ ...tally([300, 301], []), errors: 1 })],
+      ["a 200 with no tally", json({ id: 300 })],
+      ["a 422 that imported something", { status: 422, ...json({ error_code: 42205, ...tally([300], [301, 302]) }) }],
       ["a 4xx without an error code", { status: 400, ...json({ error: { code: "bad_request" } }) }],
     ];
     for (const [what, reply] of cases) {
       const world = craftedWorld(() => reply);
-      await expect(play(world, "I import schemas:", bulk), what).rejects.toThrow(/the import of "bulk-300"/);
-      await expect(
-        play(world, 'I import a schema with ID 300 under subject "one" version 1:', { docString: '"string"' }),
-        what,
-      ).rejects.toThrow(/the import of "one"/);
+      await expect(play(world, "I import schemas:", bulk), what).rejects.toThrow(/the import of 3 schema/);
     }
+    const single = craftedWorld(() => json({ id: 300 }));
+    await expect(
+      play(single, 'I import a schema with ID 300 under subject "one" version 1:', { docString: '"string"' }),
+    ).rejects.toThrow(/the import of 1 schema/);
   });
 
   it("a setup step checks that its state took", async () => {

@@ -17,6 +17,7 @@ import { CONFLUENT_ERRORS, ConfluentError } from "./confluent-error.ts";
 import { CONFLUENT_CONTENT_TYPE, fail, type ConfluentEnv, type ConfluentResource } from "./confluent-route.ts";
 import { compatibility } from "./routes/compatibility.ts";
 import { config } from "./routes/config.ts";
+import { bulkImport } from "./routes/import.ts";
 import { contexts } from "./routes/contexts.ts";
 import { metadata } from "./routes/metadata.ts";
 import { mode } from "./routes/mode.ts";
@@ -34,6 +35,7 @@ const RESOURCES: readonly ConfluentResource[] = [
   compatibility,
   contexts,
   metadata,
+  bulkImport,
 ];
 
 /** The access rule of every Confluent route, as declared beside it (one per method and path served). */
@@ -79,6 +81,7 @@ for (const path of [
   "/mode/*",
   "/contexts",
   "/contexts/*",
+  "/import/*",
 ])
   confluentApi.use(path, d1Session());
 
@@ -112,6 +115,10 @@ const TAGS: { name: ConfluentResource["tag"]; description: string }[] = [
   { name: "Confluent: compatibility", description: "Compatibility checks without registering." },
   { name: "Confluent: contexts", description: "Contexts (`:.ctx:subject`)." },
   { name: "Confluent: metadata", description: "The server's own description." },
+  {
+    name: "Confluent: import",
+    description: "Moving a registry here: many schemas in one request, each keeping its id and version.",
+  },
 ];
 
 /**

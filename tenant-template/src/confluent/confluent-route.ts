@@ -168,7 +168,8 @@ export type ConfluentTag =
   | "Confluent: mode"
   | "Confluent: compatibility"
   | "Confluent: contexts"
-  | "Confluent: metadata";
+  | "Confluent: metadata"
+  | "Confluent: import";
 
 type RouteMethod = "get" | "post" | "put" | "delete";
 
