@@ -3,7 +3,8 @@
  * (the tenant's settings: audit retention), admin only (docs/security.md).
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { noteChange, type AccessVariables } from "../auth/api-access.ts";
+import type { AccessVariables } from "../auth/api-access.ts";
+import { noteChange } from "./note-change.ts";
 import { pageSizeQuery, requirePlainPageSize } from "../http/page-size.ts";
 import { validationHook } from "../http/request-input.ts";
 import type { RequestIdVariables } from "../request-id.ts";

@@ -55,6 +55,10 @@ export async function confluentState(
     .prepare(`SELECT subject, config, mode FROM confluent_settings WHERE subject IN (${placeholders}) ORDER BY subject`)
     .bind(...keys)
     .all();
-  // Nothing stored yet (a first registration, a first setting): no "before" to hash.
-  return versions === null && settings.length === 0 ? null : { subject, versions, settings };
+  // A subject with nothing stored yet (a first registration): no "before" to hash. A settings
+  // level always has a state: none of its rows stored is the defaults in force, which its first
+  // change replaces, so that change has a before hash and the chain starts there.
+  // (`/mode/:.ctx:` names a context's level the way a subject is named: no name in it.)
+  const settingsLevel = subject === null || parseSubject(subject).name === "";
+  return !settingsLevel && versions === null && settings.length === 0 ? null : { subject, versions, settings };
 }

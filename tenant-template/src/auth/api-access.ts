@@ -12,6 +12,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { errorResponse } from "../api-error.ts";
 import { outcomeOf, recordAudit, recordDenied, type AuditOutcome } from "../audit/audit-log.ts";
+import { noteChange, type AuditChange } from "../audit/note-change.ts";
 import { confluentState, type ConfluentState } from "../audit/confluent-state.ts";
 import type { RequestIdVariables } from "../request-id.ts";
 import { readBodyText } from "../http/input-limits.ts";
@@ -22,12 +23,6 @@ import { CONFLUENT_CONTENT_TYPE, confluentErrorBody, isConfluentPath } from "../
 import { presentedCredentials } from "./credentials.ts";
 import { authenticateKey, type Principal } from "./key-store.ts";
 import { aliasTarget, isScoped, scopeAllows, subjectInScope, subjectOfPath } from "./key-scope.ts";
-
-/** What a handler can tell the audit log about the change it made (documents as answered). */
-export interface AuditChange {
-  before?: unknown;
-  after?: unknown;
-}
 
 export interface AccessVariables {
   /** The key the request acts as (set for every request but public ones). */
@@ -47,16 +42,6 @@ const UNAUTHORIZED_MESSAGE =
   "Missing or invalid API key: send it as 'Authorization: Bearer <key>', " +
   "or as HTTP Basic with the key id as user name and the secret as password.";
 const FORBIDDEN_MESSAGE = "This API key is not allowed to do this.";
-
-/**
- * Tells the audit log what a handler changed; any JSON value (the document as answered).
- *
- * @example
- *   noteChange(c, present(before), present(after));
- */
-export function noteChange(c: Context, before: unknown, after: unknown): void {
-  (c as Context<{ Variables: AccessVariables }>).set("auditChange", { before, after });
-}
 
 function refusal(c: Context<AccessEnv>, status: 401 | 403): Response {
   const message = status === 401 ? UNAUTHORIZED_MESSAGE : FORBIDDEN_MESSAGE;

@@ -8,7 +8,8 @@ import { pageSizeQuery, requirePlainPageSize } from "../http/page-size.ts";
 import { validationHook } from "../http/request-input.ts";
 import type { RequestIdVariables } from "../request-id.ts";
 import { DOCUMENT_ID } from "../../../contracts/document-id.ts";
-import { noteChange, type AccessVariables } from "./api-access.ts";
+import { noteChange } from "../audit/note-change.ts";
+import type { AccessVariables } from "./api-access.ts";
 import { ADMIN_KEY_ID, generateKey, generateKeyId, hashKey, KEY_ID, ROLES } from "../../../contracts/api-key.ts";
 import { findKey, insertKeyStatement, listKeys, revokeKeyStatement } from "./key-store.ts";
 

@@ -13,7 +13,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ApiError } from "../api-error.ts";
 import { DOCUMENT_ID } from "../../../contracts/document-id.ts";
-import { noteChange } from "../auth/api-access.ts";
+import { noteChange } from "../audit/note-change.ts";
 import { IfMatch } from "../http/if-match.ts";
 import { pageSizeQuery, requirePlainPageSize } from "../http/page-size.ts";
 import { validationHook } from "../http/request-input.ts";

@@ -153,6 +153,8 @@ const ACCESS_TABLE: readonly Row[] = [
   ...confluent("GET", "/mode", "read", "any", "any", 200),
   ...confluent("PUT", "/mode", "admin", "refused", "refused", 200),
   ...confluent("DELETE", "/mode", "admin", "refused", "refused", 200),
+  // The bulk import names its subjects in the body: tenant-wide, no scoped key.
+  row("POST", "/import/schemas", "write", "refused", "refused", 200),
 ];
 
 /** Confluent POSTs that change nothing (docs/security.md: reads, and not audited). */
@@ -452,6 +454,14 @@ function builders(): Map<string, Builder> {
   add("GET", "/v1/metadata/id", () => ({ path: "/v1/metadata/id" }));
   add("GET", "/v1/metadata/version", () => ({ path: "/v1/metadata/version" }));
   add("GET", "/contexts", () => ({ path: "/contexts" }));
+  add("POST", "/import/schemas", async (c) => {
+    // Into a context of its own in IMPORT mode, so the rest of the matrix registers as usual.
+    await setup("PUT", "/mode/:.mximport:?force=true", { mode: "IMPORT" });
+    return {
+      path: "/import/schemas",
+      body: { schemas: [{ id: 5000 + c.n, subject: `:.mximport:s${c.n}`, version: 1, schema: avro(`I${c.n}`) }] },
+    };
+  });
   add("GET", "/subjects", (c) => listingOf(c, "/subjects"));
   add("GET", "/schemas", (c) => listingOf(c, "/schemas"));
   add("POST", "/subjects/:subject/versions", (c) => ({

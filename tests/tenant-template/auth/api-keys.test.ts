@@ -292,6 +292,24 @@ describe("scopes", () => {
 });
 
 describe("the audit log", () => {
+  it("hashes the defaults a first settings change replaces: the chain starts at its first entry", async () => {
+    const level = "/mode/:.audit-chain:";
+    const first = await h.call("PUT", level, {
+      body: { mode: "READONLY" },
+      headers: { "x-request-id": "req-chain-1" },
+    });
+    const second = await h.call("PUT", level, {
+      body: { mode: "READWRITE" },
+      headers: { "x-request-id": "req-chain-2" },
+    });
+    expect([first.status, second.status]).toEqual([200, 200]);
+    const entries = (await audit("actor=admin&limit=100")).items;
+    const [one, two] = ["req-chain-1", "req-chain-2"].map((id) => entries.find((entry) => entry.requestId === id));
+    expect(one?.beforeHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(one?.afterHash).not.toBe(one?.beforeHash);
+    expect(two?.beforeHash).toBe(one?.afterHash);
+  });
+
   it("records each kind of mutation with who, what, target, outcome and the before/after hashes", async () => {
     const writer = await createKey({ role: "write", description: "audited" });
     const created = await h.call<{ id: string }>("POST", "/api/products", {

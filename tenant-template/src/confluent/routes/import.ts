@@ -8,7 +8,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { TENANT } from "../../auth/access-rule.ts";
-import { noteChange } from "../../auth/api-access.ts";
+import { noteChange } from "../../audit/note-change.ts";
 import { subjectProblem } from "../../http/input-limits.ts";
 import { CONFLUENT_ERRORS, ConfluentError } from "../confluent-error.ts";
 import { schemaBody } from "../confluent-input.ts";
