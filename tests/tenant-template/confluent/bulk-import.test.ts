@@ -6,18 +6,13 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startRegistryHarness, type RegistryHarness } from "../registry/registry-harness.ts";
+import { avroRecord, confluentCaller } from "./confluent-caller.ts";
 
 const DB = "bulkimport";
-const CT = { "content-type": "application/vnd.schemaregistry.v1+json" };
 
 let h: RegistryHarness;
-const call = <T = Record<string, unknown>>(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) => h.call<T>(DB, method, path, body, { ...(body === undefined ? {} : CT), ...headers });
-const avro = (name: string) => JSON.stringify({ type: "record", name, fields: [{ name: "id", type: "string" }] });
+const call = confluentCaller(() => h, DB);
+const avro = avroRecord;
 
 interface ImportReply {
   imported: number;

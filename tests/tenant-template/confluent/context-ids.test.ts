@@ -10,26 +10,17 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { splitSqlStatements } from "../../../infra/local-platform/sql-statements.ts";
 import { TENANT_MIGRATIONS_DIR } from "../../../scripts/lib/worker-bundles.ts";
 import { startRegistryHarness, type RegistryHarness } from "../registry/registry-harness.ts";
+import { avroRecord, confluentCaller, registerSchema } from "./confluent-caller.ts";
 
 const DB = "ctxids";
 /** A database whose ids are numbered again by migration 0008's statements, as a tenant migrating. */
 const LEGACY = "ctxlegacy";
-const CT = { "content-type": "application/vnd.schemaregistry.v1+json" };
 
 let h: RegistryHarness;
-const call = <T = Record<string, unknown>>(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) => h.call<T>(DB, method, path, body, { ...(body === undefined ? {} : CT), ...headers });
-const avro = (name: string) => JSON.stringify({ type: "record", name, fields: [{ name: "id", type: "string" }] });
+const call = confluentCaller(() => h, DB);
+const avro = avroRecord;
 
-async function register(subject: string, schema: string): Promise<number> {
-  const reply = await call<{ id: number }>("POST", `/subjects/${subject}/versions`, { schema });
-  expect(reply.status, reply.text).toBe(200);
-  return reply.json.id;
-}
+const register = (subject: string, schema: string) => registerSchema(call, subject, schema);
 
 beforeAll(async () => {
   h = await startRegistryHarness([DB, LEGACY]);
@@ -124,7 +115,7 @@ describe("schema ids per context", () => {
 
 describe("migration 0008 on a registry numbered before contexts had their own ids", () => {
   test("every id keeps its number in the default context and in each named context that used it", async () => {
-    const legacy = (method: string, path: string, body?: unknown) => h.call(LEGACY, method, path, body, CT);
+    const legacy = confluentCaller(() => h, LEGACY);
     for (const [subject, name] of [
       ["first", "First"],
       [":.team:orders", "TeamOrder"],

@@ -6,25 +6,16 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startRegistryHarness, type RegistryHarness } from "../registry/registry-harness.ts";
+import { avroRecord, confluentCaller, registerSchema } from "./confluent-caller.ts";
 
 const DB = "idcache";
 const DEFAULT_CONTEXT = "00000000-0000-7000-8000-000000000003";
-const CT = { "content-type": "application/vnd.schemaregistry.v1+json" };
 
 let h: RegistryHarness;
-const call = <T = Record<string, unknown>>(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) => h.call<T>(DB, method, path, body, { ...(body === undefined ? {} : CT), ...headers });
-const avro = (name: string) => JSON.stringify({ type: "record", name, fields: [{ name: "id", type: "string" }] });
+const call = confluentCaller(() => h, DB);
+const avro = avroRecord;
 
-async function register(subject: string, schema: string): Promise<number> {
-  const reply = await call<{ id: number }>("POST", `/subjects/${subject}/versions`, { schema });
-  expect(reply.status).toBe(200);
-  return reply.json.id;
-}
+const register = (subject: string, schema: string) => registerSchema(call, subject, schema);
 
 beforeAll(async () => {
   h = await startRegistryHarness([DB]);
