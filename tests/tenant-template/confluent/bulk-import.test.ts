@@ -91,7 +91,14 @@ describe("POST /import/schemas", () => {
   });
 
   test("a body that is not a list of schemas is refused as a whole", async () => {
-    for (const body of [{}, { schemas: [] }, { schemas: [{ subject: "no-id", version: 1, schema: avro("X") }] }]) {
+    const tooMany = Array.from({ length: 26 }, (_, i) => ({
+      id: 900 + i,
+      subject: `many-${i}`,
+      version: 1,
+      schema: avro("M"),
+    }));
+    const noId = [{ subject: "no-id", version: 1, schema: avro("X") }];
+    for (const body of [{}, { schemas: [] }, { schemas: noId }, { schemas: tooMany }]) {
       const reply = await call("POST", "/import/schemas", body);
       expect(reply.status, JSON.stringify(body)).toBe(422);
       expect(reply.json.error_code, JSON.stringify(body)).toBeTypeOf("number");

@@ -27,8 +27,12 @@ import { parseSchemaInput } from "../subject-lookup.ts";
 
 const { operationNotPermitted, invalidSubject, invalidSchema } = CONFLUENT_ERRORS;
 
-/** The most schemas one request imports: a registry moves in several requests, each well within the limits. */
-export const MAX_IMPORT_SCHEMAS = 1_000;
+/**
+ * The most schemas one request imports. D1 allows 1,000 queries per Worker invocation (Workers
+ * Paid) and importing a schema takes up to about 25 (mode, references, subject, versions, id,
+ * write), so a batch stays well inside it; a registry moves in several requests.
+ */
+export const MAX_IMPORT_SCHEMAS = 25;
 // As in contexts URLs: letters, digits, '.', '_', '-'.
 const CONTEXT_NAME = /^[A-Za-z0-9_.-]{1,255}$/;
 
