@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 
 import { RATE_LIMIT_ECHO_HEADER, REQUEST_ID_HEADER } from "../../contracts/dispatch-headers.ts";
+import { setAnswerHeader } from "./http/response-header.ts";
 
 const RATE_LIMIT_FIGURES = /^(\d{1,12}),(\d{1,12}),(\d{1,6})$/;
 
@@ -32,13 +33,13 @@ export function requestId({ generate = () => crypto.randomUUID() }: RequestIdOpt
     c.set("requestId", id);
     const rateLimit = c.req.raw.headers.get(RATE_LIMIT_ECHO_HEADER);
     await next();
-    c.header(REQUEST_ID_HEADER, id);
+    setAnswerHeader(c, REQUEST_ID_HEADER, id);
     // The dispatcher's rate-limit figures, echoed so it can hand this response back uncopied.
     const figures = rateLimit === null ? null : RATE_LIMIT_FIGURES.exec(rateLimit);
     if (figures !== null) {
-      c.header("x-ratelimit-limit", figures[1]);
-      c.header("x-ratelimit-remaining", figures[2]);
-      c.header("x-ratelimit-reset", figures[3]);
+      setAnswerHeader(c, "x-ratelimit-limit", figures[1]!);
+      setAnswerHeader(c, "x-ratelimit-remaining", figures[2]!);
+      setAnswerHeader(c, "x-ratelimit-reset", figures[3]!);
     }
   };
 }

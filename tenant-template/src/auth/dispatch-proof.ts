@@ -2,10 +2,12 @@ import type { MiddlewareHandler } from "hono";
 import { errorResponse } from "../api-error.ts";
 import { DISPATCH_PROOF_HEADER } from "../../../contracts/dispatch-headers.ts";
 import type { TenantEnv } from "../env.ts";
+import { fixedWidthEqual, paddedSecret, type PaddedSecret } from "./fixed-width-equal.ts";
 
-// The digest of the bound proof, computed once per isolate (a binding does not change under a
-// running isolate; the source string is kept to notice if it ever does, e.g. in tests).
+// The bound proof as compared, made once per isolate (a binding does not change under a running
+// isolate; the source string is kept to notice if it ever does, e.g. in tests).
 let expectedSource: string | undefined;
+let expectedPadded: PaddedSecret | null = null;
 let expectedDigest: Promise<ArrayBuffer> | undefined;
 
 /** workerd's non-standard constant-time comparison (declared here so Node-side typechecks of the app pass too). */
@@ -16,19 +18,22 @@ function sha256(text: string): Promise<ArrayBuffer> {
 }
 
 /**
- * True when `presented` equals `expected`, in time that does not depend on where they differ:
- * both are hashed, and the two 32-byte digests are compared with `timingSafeEqual`, so neither
- * the length nor a common prefix of the secret leaks through timing.
+ * True when `presented` equals `expected`, in time that does not depend on where they differ or
+ * on either length: both are compared over a fixed width (fixed-width-equal.ts), which needs no
+ * hashing per request. A proof wider than that (the provisioner's are far shorter) is hashed
+ * instead, and the two 32-byte digests compared with `timingSafeEqual`.
  *
  * @example
  *   await proofMatches("abc", "abc") // true
  */
 async function proofMatches(presented: string, expected: string): Promise<boolean> {
-  if (expected !== expectedSource || expectedDigest === undefined) {
+  if (expected !== expectedSource) {
     expectedSource = expected;
-    expectedDigest = sha256(expected);
+    expectedPadded = paddedSecret(expected);
+    expectedDigest = expectedPadded === null ? sha256(expected) : undefined;
   }
-  const [a, b] = await Promise.all([sha256(presented), expectedDigest]);
+  if (expectedPadded !== null) return fixedWidthEqual(presented, expectedPadded);
+  const [a, b] = await Promise.all([sha256(presented), expectedDigest!]);
   return (crypto.subtle as WorkersSubtleCrypto).timingSafeEqual(a, b);
 }
 

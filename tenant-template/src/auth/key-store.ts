@@ -15,6 +15,7 @@ import {
   type KeyRecordRow,
   type Role,
 } from "../../../contracts/api-key.ts";
+import { fixedWidthEqual, paddedSecret, type PaddedSecret } from "./fixed-width-equal.ts";
 
 /** Who a request acts as once its key is accepted. */
 export interface Principal {
@@ -42,6 +43,15 @@ interface KeyRow extends KeyRecordRow {
 const NO_SUCH_KEY = "0".repeat(64);
 
 /**
+ * The admin key, once a request presented it and its hash matched ADMIN_KEY_HASH (which it is
+ * kept with: a different hash, and it no longer counts). This isolate's own memory, as the
+ * request that carried it was: every later request with the admin key is checked against it in
+ * constant time (fixed-width-equal.ts) instead of hashing the key again. A wrong key is still
+ * hashed and compared as before.
+ */
+let verifiedAdmin: { hash: string; key: PaddedSecret } | undefined;
+
+/**
  * Checks a presented key against the admin hash or the `api_keys` table: the digest must match,
  * the key must not be revoked and must not have expired (`now` >= `expires_at`).
  *
@@ -56,15 +66,20 @@ export async function authenticateKey(
   key: string,
   now: Date = new Date(),
 ): Promise<Authentication> {
-  const presented = await hashKey(key);
   if (keyId === ADMIN_KEY_ID) {
     // A Worker without the secret (a misconfigured upload) accepts no admin key at all.
     const stored = typeof adminKeyHash === "string" && /^[0-9a-f]{64}$/.test(adminKeyHash) ? adminKeyHash : NO_SUCH_KEY;
-    const matches = digestsEqual(presented, stored) && stored !== NO_SUCH_KEY;
-    return matches
-      ? { ok: true, principal: { keyId, role: "admin", productId: null, subjectPrefix: null } }
-      : { ok: false, known: true };
+    const admin = { ok: true, principal: { keyId, role: "admin", productId: null, subjectPrefix: null } } as const;
+    // The key this isolate already saw match the hash: compared in constant time, without hashing.
+    if (verifiedAdmin !== undefined && verifiedAdmin.hash === stored && fixedWidthEqual(key, verifiedAdmin.key))
+      return admin;
+    const matches = digestsEqual(await hashKey(key), stored) && stored !== NO_SUCH_KEY;
+    if (!matches) return { ok: false, known: true };
+    const padded = paddedSecret(key);
+    if (padded !== null) verifiedAdmin = { hash: stored, key: padded };
+    return admin;
   }
+  const presented = await hashKey(key);
   const row = await db.prepare("SELECT * FROM api_keys WHERE id = ?").bind(keyId).first<KeyRow>();
   const matches = digestsEqual(presented, row?.key_hash ?? NO_SUCH_KEY);
   if (row === null) return { ok: false, known: false };

@@ -5,6 +5,7 @@
  * siblings (per parent). Changing anything here: run `npm run db:generate`.
  */
 import { z } from "zod";
+import type { ConfluentTables } from "./confluent-tables.ts";
 import { defineCollection, type DocumentTable } from "./define-collection.ts";
 
 const description = z.string().max(4_000).optional();
@@ -87,7 +88,10 @@ export const schemaVersions = defineCollection({
 /** Every collection, in migration order (parents first). */
 export const COLLECTIONS = [products, domains, contexts, schemas, schemaVersions] as const;
 
-/** The Kysely database type of the store, derived from the declarations (table name -> table type). */
-export type StoreDatabase = {
+/** The collections' Kysely table types, derived from the declarations (table name -> table type). */
+export type CollectionTables = {
   [C in (typeof COLLECTIONS)[number] as C["name"]]: DocumentTable<C>;
 };
+
+/** The Kysely database type of the store: the collections, and the Confluent API's tables (confluent-tables.ts). */
+export type StoreDatabase = CollectionTables & ConfluentTables;

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { ApiError } from "../api-error.ts";
+import { setAnswerHeader } from "../http/response-header.ts";
 import { BOOKMARK_HEADER, InvalidBookmarkError, openD1Session, type SessionIntent } from "./open-d1-session.ts";
 
 export interface D1SessionOptions {
@@ -46,6 +47,6 @@ export function d1Session({
     c.set("session", session);
     await next();
     const bookmark = session.getBookmark() ?? incoming;
-    if (bookmark) c.header(BOOKMARK_HEADER, bookmark);
+    if (bookmark) setAnswerHeader(c, BOOKMARK_HEADER, bookmark);
   };
 }
