@@ -599,8 +599,8 @@ function reportText(result: RegistryBenchResult): string {
       ...(read.cpuRatio === null || read.registry.cpu === null || read.helloWorld.cpu === null
         ? []
         : [
-            `    CPU per request: registry ${cpuText(read.registry.cpu)}, hello-world ${cpuText(read.helloWorld.cpu)}; ` +
-              `ratio ${read.cpuRatio.toFixed(3)}`,
+            `    CPU per request: registry ${cpuText(read.registry.cpu)}, ` +
+              `hello-world ${cpuText(read.helloWorld.cpu)}; ratio ${read.cpuRatio.toFixed(3)}`,
           ]),
     );
   }
