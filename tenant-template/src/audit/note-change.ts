@@ -22,16 +22,20 @@ export function noteChange(c: Context, before: unknown, after: unknown): void {
 }
 
 /**
- * A Confluent change's audit target, as the access layer read it before the handler ran: the
- * subject (qualified) or settings level the URL names, and its state then. The access layer reads
- * the state after the handler too, unless the handler has told it (`noteChange`): a write that
- * reads that state in its own batch saves the round trip.
+ * A Confluent change's audit target: the subject (qualified) or settings level the URL names, and
+ * its state before the handler ran. The access layer reads that state before and after the
+ * handler, unless the handler has told it the change (`noteChange`): a write that reads the after
+ * state in its own batch saves a round trip. For a route whose rule says `auditStatesByHandler`,
+ * the access layer reads neither: the handler reads the before state in its first batch (into
+ * `before`) and must report both on every path that answers 2xx.
  */
 export interface ConfluentAuditTarget {
   subject: string | null;
   /** The `{ctx}` of a `/contexts/{ctx}/...` URL. */
   context: string | undefined;
   before: unknown;
+  /** The handler reads the states (`before` is its to fill). */
+  byHandler: boolean;
 }
 
 type TargetContext = Context<{ Variables: { confluentAuditTarget?: ConfluentAuditTarget } }>;

@@ -43,6 +43,11 @@ export interface AccessRule {
   action: string;
   /** Recorded in the audit log when it succeeds or fails (every refusal is recorded anyway). */
   audited: boolean;
+  /**
+   * A Confluent change whose handler reads the audit log's before and after states in its own D1
+   * batches and reports them (`noteChange`): the access layer reads neither (audit/note-change.ts).
+   */
+  auditStatesByHandler?: boolean;
 }
 
 export const PUBLIC: ScopeRule = { kind: "public" };

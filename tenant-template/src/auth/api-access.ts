@@ -112,10 +112,14 @@ export function apiAccess(): MiddlewareHandler<AccessEnv> {
       audited && matched !== null && isConfluentPath(c.req.path)
         ? { subject: subjectOfPath(matched.params), context: matched.params.context }
         : null;
-    const before = confluentTarget === null ? undefined : await readConfluentState(c, confluentTarget);
-    if (confluentTarget !== null) setConfluentAuditTarget(c, { ...confluentTarget, before: before ?? null });
+    const byHandler = matched?.rule.auditStatesByHandler === true;
+    const before = confluentTarget === null || byHandler ? undefined : await readConfluentState(c, confluentTarget);
+    if (confluentTarget !== null) setConfluentAuditTarget(c, { ...confluentTarget, before: before ?? null, byHandler });
     await next();
     if (confluentTarget !== null && c.get("auditChange") === undefined && outcomeOf(c.res.status) === "ok") {
+      // A handler that reads the states itself reports them on every success; if one did not, the
+      // entry says so rather than hash a before state nobody read (its chain shows the gap).
+      if (byHandler) console.error(JSON.stringify({ event: "audit_states_missing", requestId: c.var.requestId }));
       noteChange(c, before ?? null, await readConfluentState(c, confluentTarget));
     }
 

@@ -149,6 +149,8 @@ export interface RouteAccess {
   action: string;
   /** Recorded when it succeeds (default: a change, i.e. neither a GET nor a read-role route). */
   audited?: boolean;
+  /** The handler reads the audit log's states itself (`AccessRule.auditStatesByHandler`). */
+  auditStatesByHandler?: boolean;
 }
 
 /** The path parameters a route reads, all as sent (percent-decoded); which ones depends on the route. */
@@ -271,6 +273,7 @@ export class ConfluentResource {
         scope,
         action,
         audited: spec.access.audited ?? auditedByDefault(method, role),
+        ...(spec.access.auditStatesByHandler ? { auditStatesByHandler: true } : {}),
       });
     }
     return this;

@@ -4,7 +4,7 @@
  * subject, a global schema id per tenant), references, metadata, rule sets, configs and modes live
  * in the tables of migrations 0004 and 0006.
  */
-import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
+import { type Kysely, type RawBuilder, type SelectQueryBuilder, sql } from "kysely";
 import { canonicalJson } from "../../../contracts/canonical-json.ts";
 import { sha256Hex } from "../../../contracts/sha256-hex.ts";
 import { contexts, schemas, schemaVersions, type SCHEMA_FORMATS } from "../store/collections.ts";
@@ -508,47 +508,49 @@ export async function claimGlobalId(session: StoreQueryable, id: number, identit
 
 /** The highest id a context has handed out so far (0 when none). */
 export async function maxGlobalId(session: StoreQueryable, context = "."): Promise<number> {
-  return (
-    (
-      await session
-        .prepare("SELECT max(id) AS id FROM confluent_context_ids WHERE context = ?")
-        .bind(context)
-        .first<{ id: number | null }>()
-    )?.id ?? 0
-  );
+  const found = await storeDb(session)
+    .selectFrom("confluent_context_ids")
+    .select(sql<number | null>`max(id)`.as("id"))
+    .where("context", "=", context)
+    .executeTakeFirst();
+  return found?.id ?? 0;
 }
 
-// The columns of a schema row, with the id as `context` numbers it (the query joins it as m).
-const CONTEXT_SCHEMA_COLUMNS = "m.id AS id, i.schema_type, i.schema, i.refs, i.guid";
+/** A schema row with the id a context gives it (`m`: confluent_context_ids, `i`: confluent_schema_ids). */
+function contextSchemaQuery(db: Db) {
+  return db
+    .selectFrom("confluent_context_ids as m")
+    .innerJoin("confluent_schema_ids as i", "i.id", "m.schema_row")
+    .select(["m.id", "m.context", "i.schema_type", "i.schema", "i.refs", "i.guid"]);
+}
 
 /** A registered schema by its id in `context` (the default context unless named). */
 export async function schemaById(session: StoreQueryable, id: number, context = "."): Promise<SchemaRecord | null> {
-  const row = await session
-    .prepare(
-      `SELECT ${CONTEXT_SCHEMA_COLUMNS} FROM confluent_context_ids m JOIN confluent_schema_ids i ON i.id = m.schema_row
-        WHERE m.context = ? AND m.id = ?`,
-    )
-    .bind(context, id)
-    .first<SchemaRow>();
+  const row = await contextSchemaQuery(storeDb(session))
+    .where("m.context", "=", context)
+    .where("m.id", "=", id)
+    .executeTakeFirst();
   return row ? recordOf(row, context) : null;
 }
 
 /** A registered schema by its guid, with its id in `context`, else in the first context that numbers it. */
 export async function schemaByGuid(session: StoreQueryable, guid: string, context = "."): Promise<SchemaRecord | null> {
-  const row = await session
-    .prepare(
-      `SELECT ${CONTEXT_SCHEMA_COLUMNS}, m.context AS context
-         FROM confluent_schema_ids i JOIN confluent_context_ids m ON m.schema_row = i.id
-        WHERE i.guid = ? ORDER BY m.context != ?, i.id, m.id LIMIT 1`,
-    )
-    .bind(guid, context)
-    .first<SchemaRow & { context: string }>();
+  const row = await contextSchemaQuery(storeDb(session))
+    .where("i.guid", "=", guid)
+    .orderBy(sql`m.context != ${context}`)
+    .orderBy("i.id")
+    .orderBy("m.id")
+    .limit(1)
+    .executeTakeFirst();
   return row ? recordOf(row, row.context) : null;
 }
 
 function qualify(name: string, context: string, contextId: string): string {
   return contextId === DEFAULT_CONTEXT_ID ? name : `:.${context}:${name}`;
 }
+
+/** The Confluent context a hierarchy context is (`.` for My Context, else its name), in SQL over `c`. */
+const CONFLUENT_CONTEXT_OF_C = sql<string>`(CASE WHEN c.id = ${DEFAULT_CONTEXT_ID} THEN '.' ELSE c.name END)`;
 
 /** Every (subject, version) that uses an id of `context`, soft-deleted ones only when asked. */
 export async function usesOf(
@@ -557,19 +559,21 @@ export async function usesOf(
   includeDeleted: boolean,
   context = ".",
 ): Promise<{ subject: string; version: number }[]> {
-  const { results } = await session
-    .prepare(
-      `SELECT s.name AS name, c.name AS context, c.id AS context_id, v.version AS version, d.status AS status
-         FROM confluent_context_ids m JOIN confluent_versions v ON v.global_id = m.schema_row
-         JOIN schema_versions d ON d.id = v.version_id ` +
-        `JOIN schemas s ON s.id = v.schema_id JOIN contexts c ON c.id = s.context_id
-        WHERE m.context = ? AND m.id = ? ORDER BY s.name, v.version`,
-    )
-    .bind(context, id)
-    .all<{ name: string; context: string; context_id: string; version: number; status: string }>();
-  return results
+  const rows = await storeDb(session)
+    .selectFrom("confluent_context_ids as m")
+    .innerJoin("confluent_versions as v", "v.global_id", "m.schema_row")
+    .innerJoin("schema_versions as d", "d.id", "v.version_id")
+    .innerJoin("schemas as s", "s.id", "v.schema_id")
+    .innerJoin("contexts as c", "c.id", "s.context_id")
+    .select(["s.name as name", "c.name as context", "c.id as context_id", "v.version", "d.status"])
+    .where("m.context", "=", context)
+    .where("m.id", "=", id)
+    .orderBy("s.name")
+    .orderBy("v.version")
+    .execute();
+  return rows
     .filter((row) => includeDeleted || row.status !== "Removed")
-    .map((row) => ({ subject: qualify(row.name, row.context, row.context_id), version: row.version }));
+    .map((row) => ({ subject: qualify(row.name ?? "", row.context ?? "", row.context_id), version: row.version }));
 }
 
 /**
@@ -577,18 +581,23 @@ export async function usesOf(
  * context of a subject using it numbers it.
  */
 export async function referencedBy(session: StoreQueryable, subject: string, version: number): Promise<number[]> {
-  const { results } = await session
-    .prepare(
-      `SELECT DISTINCT m.id AS id FROM confluent_references r
-         JOIN confluent_versions v ON v.global_id = r.global_id JOIN schema_versions d ON d.id = v.version_id
-         JOIN schemas s ON s.id = v.schema_id JOIN contexts c ON c.id = s.context_id
-         JOIN confluent_context_ids m ON m.schema_row = r.global_id
-          AND m.context = (CASE WHEN c.id = ? THEN '.' ELSE c.name END)
-        WHERE r.subject = ? AND r.version = ? AND d.status != 'Removed' ORDER BY m.id`,
+  const rows = await storeDb(session)
+    .selectFrom("confluent_references as r")
+    .innerJoin("confluent_versions as v", "v.global_id", "r.global_id")
+    .innerJoin("schema_versions as d", "d.id", "v.version_id")
+    .innerJoin("schemas as s", "s.id", "v.schema_id")
+    .innerJoin("contexts as c", "c.id", "s.context_id")
+    .innerJoin("confluent_context_ids as m", (join) =>
+      join.onRef("m.schema_row", "=", "r.global_id").on("m.context", "=", CONFLUENT_CONTEXT_OF_C),
     )
-    .bind(DEFAULT_CONTEXT_ID, subject, version)
-    .all<{ id: number }>();
-  return results.map((row) => row.id);
+    .select("m.id")
+    .distinct()
+    .where("r.subject", "=", subject)
+    .where("r.version", "=", version)
+    .where("d.status", "!=", "Removed")
+    .orderBy("m.id")
+    .execute();
+  return rows.map((row) => row.id);
 }
 
 /** A subject as the Confluent API reads it, in one D1 round trip (`readSubject`). */
@@ -614,12 +623,20 @@ function versionQueries(
   db: Db,
   schemaId: string | SelectQueryBuilder<StoreDatabase, "schemas", { id: string }>,
   context: string,
+  /** Only the versions of this schema row (a registration's possible twins), not every version. */
+  row?: number | RawBuilder<number>,
 ) {
+  const numbered = db
+    .selectFrom("confluent_versions")
+    .select("version_id")
+    .where("schema_id", "=", schemaId)
+    .$if(row !== undefined, (query) => query.where("global_id", "=", row!));
   return {
     documents: db
       .selectFrom("schema_versions")
       .select(DOCUMENT_COLUMNS)
       .where("schema_id", "=", schemaId)
+      .$if(row !== undefined, (query) => query.where("id", "in", numbered))
       .orderBy("id"),
     numbers: db
       .selectFrom("confluent_versions as v")
@@ -633,7 +650,8 @@ function versionQueries(
           .where("m.context", "=", context)
           .as("public_id"),
       )
-      .where("v.schema_id", "=", schemaId),
+      .where("v.schema_id", "=", schemaId)
+      .$if(row !== undefined, (query) => query.where("v.global_id", "=", row!)),
   };
 }
 
@@ -792,19 +810,20 @@ export interface NewVersion {
   alsoRead?: readonly D1PreparedStatement[];
 }
 
-/** A version as written: its number and id, the subject's versions just after, and `alsoRead`'s results. */
+/** A version as written: its number and id, its possible twins just after, and `alsoRead`'s results. */
 export interface WrittenVersion {
   version: number;
   id: number;
-  versions: SubjectVersion[];
+  /** The subject's versions with the new one's schema row (its identity), the new one included. */
+  sameRow: SubjectVersion[];
   alsoRead: D1Result[];
 }
 
 /**
  * Adds a version to a subject in one D1 batch (one round trip, one transaction): the schema's id
  * when new, the schema_versions document (Published) and its Confluent numbers, so neither exists
- * without the other, then the subject's versions read back (the caller's concurrent-twin check)
- * and `alsoRead`. Retries when a concurrent registration took the version number.
+ * without the other, then the subject's versions with the same schema row read back (the caller's
+ * concurrent-twin check) and `alsoRead`. Retries when a concurrent registration took the version number.
  */
 export async function insertSubjectVersion(
   session: StoreQueryable,
@@ -820,7 +839,8 @@ export async function insertSubjectVersion(
       : allocationStatements(db, input.id.identity, await identityHash(input.id.identity));
   const row = allocation?.rowOfHash ?? (await rowOfId(session, context, input.id as number));
   if (row === null) throw new ConfluentError(CONFLUENT_ERRORS.storeError, `Schema id ${input.id} is not allocated.`);
-  const readBack = versionQueries(db, schema.id, context);
+  // The twin check needs only the versions sharing the new one's schema row (same identity).
+  const readBack = versionQueries(db, schema.id, context, row);
   let known = input.known;
   // Concurrent writers of one subject race for the next number: the loser reads again and retries.
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -883,7 +903,7 @@ export async function insertSubjectVersion(
       return {
         version: number,
         id: allocated?.id ?? (input.id as number),
-        versions: after.versions,
+        sameRow: after.versions,
         alsoRead: results.slice(at + 2),
       };
     } catch (error) {
@@ -908,12 +928,18 @@ export async function insertSubjectVersion(
   );
 }
 
+/** A version's two rows (its document and its Confluent numbers), deleted together. */
+function versionDeletes(session: StoreQueryable, version: SubjectVersion): D1PreparedStatement[] {
+  const db = storeDb(session);
+  return [
+    prepared(session, db.deleteFrom("schema_versions").where("id", "=", version.document.id)),
+    prepared(session, db.deleteFrom("confluent_versions").where("version_id", "=", version.document.id)),
+  ];
+}
+
 /** Takes back a version just added (a concurrent twin of an earlier one): both rows go, in one batch. */
 export async function dropVersion(session: StoreQueryable, version: SubjectVersion): Promise<void> {
-  await session.batch([
-    session.prepare("DELETE FROM schema_versions WHERE id = ?").bind(version.document.id),
-    session.prepare("DELETE FROM confluent_versions WHERE version_id = ?").bind(version.document.id),
-  ]);
+  await session.batch(versionDeletes(session, version));
   // Its id may have had no other use (docs/confluent-api.md, the schema id cache).
   schemaIdCache.forget([[version.context, version.globalId]]);
 }
@@ -936,22 +962,32 @@ export async function hardDelete(
   versions: readonly SubjectVersion[],
   settingsKey?: string,
 ): Promise<void> {
-  const statements: D1PreparedStatement[] = [];
-  for (const version of versions) {
-    statements.push(session.prepare("DELETE FROM schema_versions WHERE id = ?").bind(version.document.id));
-    statements.push(session.prepare("DELETE FROM confluent_versions WHERE version_id = ?").bind(version.document.id));
-  }
+  const db = storeDb(session);
+  const statements = versions.flatMap((version) => versionDeletes(session, version));
+  // The schema document goes with its last version.
   statements.push(
-    session
-      .prepare("DELETE FROM schemas WHERE id = ? AND NOT EXISTS (SELECT 1 FROM schema_versions WHERE schema_id = ?)")
-      .bind(schema.id, schema.id),
+    prepared(
+      session,
+      db
+        .deleteFrom("schemas")
+        .where("id", "=", schema.id)
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom("schema_versions").select("id").where("schema_id", "=", schema.id))),
+        ),
+    ),
   );
   // A subject deleted for good takes its own config and mode with it (Confluent does the same).
   if (settingsKey !== undefined)
     statements.push(
-      session
-        .prepare("DELETE FROM confluent_settings WHERE subject = ? AND NOT EXISTS (SELECT 1 FROM schemas WHERE id = ?)")
-        .bind(settingsKey, schema.id),
+      prepared(
+        session,
+        db
+          .deleteFrom("confluent_settings")
+          .where("subject", "=", settingsKey)
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom("schemas").select("id").where("id", "=", schema.id))),
+          ),
+      ),
     );
   // Before and after: an id may stop existing, and a read racing the batch must not cache it again.
   const ids = versions.map((version) => [version.context, version.globalId] as const);
@@ -976,23 +1012,25 @@ export interface SubjectSummary {
  * subject numbers them).
  */
 export async function listSubjects(session: StoreQueryable, context?: string): Promise<SubjectSummary[]> {
-  const { results } = await session
-    .prepare(
-      `SELECT s.name AS name, c.name AS context, c.id AS context_id,
-              sum(CASE WHEN d.status = 'Removed' THEN 0 ELSE 1 END) AS live, ` +
-        `sum(CASE WHEN d.status = 'Removed' THEN 1 ELSE 0 END) AS deleted
-         FROM schemas s JOIN contexts c ON c.id = s.context_id ` +
-        `JOIN schema_versions d ON d.schema_id = s.id AND d.status != 'Draft'
-        WHERE c.id = ? OR c.domain_id = ?
-        GROUP BY s.id`,
-    )
-    .bind(DEFAULT_CONTEXT_ID, DEFAULT_DOMAIN_ID)
-    .all<{ name: string; context: string; context_id: string; live: number; deleted: number }>();
+  const results = await storeDb(session)
+    .selectFrom("schemas as s")
+    .innerJoin("contexts as c", "c.id", "s.context_id")
+    .innerJoin("schema_versions as d", (join) => join.onRef("d.schema_id", "=", "s.id").on("d.status", "!=", "Draft"))
+    .select([
+      "s.name as name",
+      "c.name as context",
+      "c.id as context_id",
+      sql<number>`sum(CASE WHEN d.status = 'Removed' THEN 0 ELSE 1 END)`.as("live"),
+      sql<number>`sum(CASE WHEN d.status = 'Removed' THEN 1 ELSE 0 END)`.as("deleted"),
+    ])
+    .where((eb) => eb.or([eb("c.id", "=", DEFAULT_CONTEXT_ID), eb("c.domain_id", "=", DEFAULT_DOMAIN_ID)]))
+    .groupBy("s.id")
+    .execute();
   const merged = new Map<string, SubjectSummary>();
   for (const row of results) {
-    const ctx = row.context_id === DEFAULT_CONTEXT_ID ? "." : row.context;
+    const ctx = row.context_id === DEFAULT_CONTEXT_ID ? "." : (row.context ?? "");
     if (context !== undefined && ctx !== context) continue;
-    const subject = parseSubject(qualify(row.name, row.context, row.context_id));
+    const subject = parseSubject(qualify(row.name ?? "", row.context ?? "", row.context_id));
     const entry = merged.get(subject.qualified) ?? { subject, live: 0, deleted: 0 };
     entry.live += row.live;
     entry.deleted += row.deleted;
@@ -1016,39 +1054,47 @@ export interface ListedVersion {
   ruleSet: Record<string, unknown> | null;
 }
 
+/** The first id `m`'s context gave `m`'s row (an import may have given it two). */
+const FIRST_ID_OF_M = sql<number>`(SELECT min(id) FROM confluent_context_ids
+  WHERE schema_row = m.schema_row AND context = m.context)`;
+
 /** Every numbered version of every subject, in one query, ordered by subject then version. */
 export async function listVersions(session: StoreQueryable): Promise<ListedVersion[]> {
-  const { results } = await session
-    .prepare(
-      `SELECT s.name AS name, c.name AS context, c.id AS context_id, v.version AS version, ` +
-        `m.id AS global_id, d.status AS status, d.body AS body,
-              v.metadata AS metadata, v.rule_set AS rule_set, m.id AS id, i.schema_type, i.schema, i.refs, i.guid
-         FROM confluent_versions v JOIN schema_versions d ON d.id = v.version_id ` +
-        `JOIN schemas s ON s.id = v.schema_id JOIN contexts c ON c.id = s.context_id
-         JOIN confluent_schema_ids i ON i.id = v.global_id
-         JOIN confluent_context_ids m ON m.schema_row = v.global_id
-          AND m.context = (CASE WHEN c.id = ? THEN '.' ELSE c.name END)
-          AND m.id = (SELECT min(id) FROM confluent_context_ids WHERE schema_row = m.schema_row AND context = m.context)
-        WHERE d.status != 'Draft'`,
+  const results = await storeDb(session)
+    .selectFrom("confluent_versions as v")
+    .innerJoin("schema_versions as d", "d.id", "v.version_id")
+    .innerJoin("schemas as s", "s.id", "v.schema_id")
+    .innerJoin("contexts as c", "c.id", "s.context_id")
+    .innerJoin("confluent_schema_ids as i", "i.id", "v.global_id")
+    // The id the subject's context gives the row (its first, when an import gave it two).
+    .innerJoin("confluent_context_ids as m", (join) =>
+      join
+        .onRef("m.schema_row", "=", "v.global_id")
+        .on("m.context", "=", CONFLUENT_CONTEXT_OF_C)
+        .on("m.id", "=", FIRST_ID_OF_M),
     )
-    .bind(DEFAULT_CONTEXT_ID)
-    .all<
-      SchemaRow & {
-        name: string;
-        context: string;
-        context_id: string;
-        version: number;
-        global_id: number;
-        status: string;
-        body: string;
-        metadata: string | null;
-        rule_set: string | null;
-      }
-    >();
+    .select([
+      "s.name as name",
+      "c.name as context",
+      "c.id as context_id",
+      "v.version",
+      "m.id as global_id",
+      "d.status",
+      "d.body",
+      "v.metadata",
+      "v.rule_set",
+      "m.id as id",
+      "i.schema_type",
+      "i.schema",
+      "i.refs",
+      "i.guid",
+    ])
+    .where("d.status", "!=", "Draft")
+    .execute();
   return results
     .map((row) => {
       const body = JSON.parse(row.body) as { format: SchemaType; specification: string };
-      const subject = parseSubject(qualify(row.name, row.context, row.context_id));
+      const subject = parseSubject(qualify(row.name ?? "", row.context ?? "", row.context_id));
       return {
         subject,
         version: row.version,
@@ -1077,28 +1123,27 @@ export async function listContexts(session: StoreQueryable): Promise<string[]> {
   return [...names].sort();
 }
 
+/** Sets (null: clears) a level's config: '' global, ':.ctx:' a context, else a qualified subject. */
 export async function setConfig(
   session: StoreQueryable,
   key: string,
   config: Record<string, unknown> | null,
 ): Promise<void> {
-  await session
-    .prepare(
-      "INSERT INTO confluent_settings (subject, config) VALUES (?, ?) " +
-        "ON CONFLICT (subject) DO UPDATE SET config = excluded.config",
-    )
-    .bind(key, config === null ? null : JSON.stringify(config))
-    .run();
+  const value = config === null ? null : JSON.stringify(config);
+  await storeDb(session)
+    .insertInto("confluent_settings")
+    .values({ subject: key, config: value })
+    .onConflict((conflict) => conflict.column("subject").doUpdateSet({ config: (eb) => eb.ref("excluded.config") }))
+    .execute();
 }
 
+/** Sets (null: clears) a level's mode. */
 export async function setMode(session: StoreQueryable, key: string, mode: string | null): Promise<void> {
-  await session
-    .prepare(
-      "INSERT INTO confluent_settings (subject, mode) VALUES (?, ?) " +
-        "ON CONFLICT (subject) DO UPDATE SET mode = excluded.mode",
-    )
-    .bind(key, mode)
-    .run();
+  await storeDb(session)
+    .insertInto("confluent_settings")
+    .values({ subject: key, mode })
+    .onConflict((conflict) => conflict.column("subject").doUpdateSet({ mode: (eb) => eb.ref("excluded.mode") }))
+    .execute();
 }
 
 /** The Confluent context a schema document is in (`.` for My Context; a named one's name). */

@@ -11,7 +11,8 @@ import { isObject, type Json } from "./confluent-answers.ts";
 import { CONFLUENT_ERRORS } from "./confluent-error.ts";
 import type { SchemaInput } from "./confluent-input.ts";
 import { fail } from "./confluent-route.ts";
-import { canonicalSchema, type SchemaReference, type SubjectVersion } from "./confluent-store.ts";
+import { canonicalSchema, type SchemaReference, type SchemaType, type SubjectVersion } from "./confluent-store.ts";
+import { ParsedSchemaCache } from "./parsed-schema-cache.ts";
 
 // final = merge(merge(config.default, request or previous), config.override)
 
@@ -74,9 +75,23 @@ export function sameReferences(a: readonly SchemaReference[], b: readonly Schema
 export function sameSchemaText(version: SubjectVersion, input: SchemaInput): boolean {
   return (
     version.document.body.format === input.schemaType &&
-    canonicalSchema(input.schemaType, version.document.body.specification) ===
-      canonicalSchema(input.schemaType, input.schema) &&
+    canonicalForm(input.schemaType, version.document.body.specification) ===
+      canonicalForm(input.schemaType, input.schema) &&
     sameReferences(version.references, input.references)
+  );
+}
+
+/**
+ * Canonical forms of stored texts, per isolate: a registration compares the candidate with every
+ * live version of its subject, whose texts are the same from one registration to the next, so
+ * each is canonicalised once rather than on every registration (a pure function of type and
+ * text: an entry is never wrong; bounded like the parsed-schema cache).
+ */
+const canonicalForms = new ParsedSchemaCache<string>();
+
+function canonicalForm(schemaType: SchemaType, text: string): string {
+  return (
+    canonicalForms.get(schemaType, text) ?? canonicalForms.put(schemaType, text, canonicalSchema(schemaType, text))
   );
 }
 

@@ -12,13 +12,7 @@ import type { ParsedAvroSpec } from "../spec/avro-spec.ts";
 import { validateSpecification, type SpecResult } from "../spec/validate-specification.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
 import { CONFLUENT_ERRORS, ConfluentError } from "./confluent-error.ts";
-import {
-  findSubject,
-  parseSubject,
-  subjectVersions,
-  type SchemaReference,
-  type SchemaType,
-} from "./confluent-store.ts";
+import { readSubject, parseSubject, type SchemaReference, type SchemaType } from "./confluent-store.ts";
 
 /** A referenced version's schema, found through its subject. */
 export interface ResolvedReference {
@@ -37,9 +31,7 @@ async function lookUp(
   referrerContext: string,
 ): Promise<ResolvedReference & { references: SchemaReference[] }> {
   const subject = parseSubject(reference.subject, referrerContext);
-  const schema = await findSubject(session, subject);
-  const versions =
-    schema === null ? [] : (await subjectVersions(session, schema)).filter((version) => !version.deleted);
+  const versions = (await readSubject(session, subject)).versions.filter((version) => !version.deleted);
   const found =
     reference.version === -1 ? versions.at(-1) : versions.find((version) => version.version === reference.version);
   if (!found) {

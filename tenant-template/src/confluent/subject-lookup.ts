@@ -6,6 +6,8 @@
  */
 import type { ParsedSpec } from "../spec/validate-specification.ts";
 import { subjectInScope } from "../auth/key-scope.ts";
+import { confluentStateQueries } from "../audit/confluent-state.ts";
+import { confluentAuditTarget } from "../audit/note-change.ts";
 import { CONFLUENT_ERRORS } from "./confluent-error.ts";
 import type { SchemaInput } from "./confluent-input.ts";
 import { subjectOf } from "./confluent-input.ts";
@@ -60,7 +62,11 @@ export async function readForWrite(c: Ctx, params: PathParams): Promise<WriteRea
   const session = c.var.session;
   const named = subjectOf(params);
   const own = settingsStatement(session, modeKeys(subjectLevel(named)));
-  const first = await readSubject(session, named, [own.statement]);
+  // The audit log's before state, when the route reads it itself (note-change.ts), in the same batch.
+  const audit = confluentAuditTarget(c);
+  const state = audit?.byHandler ? confluentStateQueries(session, audit.subject, audit.context) : undefined;
+  const first = await readSubject(session, named, [own.statement, ...(state?.statements ?? [])]);
+  if (audit !== undefined && state !== undefined) audit.before = state.decode(first.also.slice(1));
   const settings = own.decode(first.also[0]);
   const alias = settings.get(named.qualified)?.config?.alias;
   if (typeof alias !== "string" || alias === "") return { subject: named, settings, read: first };

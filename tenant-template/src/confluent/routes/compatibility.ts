@@ -9,7 +9,7 @@ import { compatibilityAnswer } from "../confluent-answers.ts";
 import { CONFLUENT_ERRORS } from "../confluent-error.ts";
 import { flag, schemaBody, subjectParams, subjectVersionParams, versionOf } from "../confluent-input.ts";
 import { ConfluentResource, errors, ok, reply, type Ctx } from "../confluent-route.ts";
-import { findSubject, subjectVersions } from "../confluent-store.ts";
+import { readSubject } from "../confluent-store.ts";
 import { subjectCompatibility } from "../subject-compatibility.ts";
 import { compatibilityLevelOf } from "../subject-settings.ts";
 import { dataSubject, parseSchemaInput, pickVersion } from "../subject-lookup.ts";
@@ -48,9 +48,7 @@ compatibility.route(
     const subject = await dataSubject(c, params);
     const parsed = await parseSchemaInput(c, subject, input);
     // A version of a subject that does not exist is not found as a version (40402), as Confluent answers.
-    const schema = await findSubject(c.var.session, subject);
-    const versions =
-      schema === null ? [] : (await subjectVersions(c.var.session, schema)).filter((version) => !version.deleted);
+    const versions = (await readSubject(c.var.session, subject)).versions.filter((version) => !version.deleted);
     const against = pickVersion(versions, versionOf(params), false, subject);
     // Against one version, the level's direction applies without its transitivity.
     const level = (await compatibilityLevelOf(c.var.session, subject)).replace("_TRANSITIVE", "") as CompatibilityLevel;
@@ -79,10 +77,8 @@ compatibility.route(
   async (c, { params, query, body: input }) => {
     const subject = await dataSubject(c, params);
     const parsed = await parseSchemaInput(c, subject, input);
-    const schema = await findSubject(c.var.session, subject);
     // A subject with no versions accepts anything (Confluent answers compatible too).
-    const live =
-      schema === null ? [] : (await subjectVersions(c.var.session, schema)).filter((version) => !version.deleted);
+    const live = (await readSubject(c.var.session, subject)).versions.filter((version) => !version.deleted);
     return answer(
       c,
       query.verbose,

@@ -19,14 +19,7 @@ import {
   urlContextOf,
 } from "../confluent-input.ts";
 import { ConfluentResource, errors, fail, ok, reply } from "../confluent-route.ts";
-import {
-  findSubject,
-  hardDelete,
-  listSubjects,
-  parseSubject,
-  softDelete,
-  subjectVersions,
-} from "../confluent-store.ts";
+import { readSubject, hardDelete, listSubjects, parseSubject, softDelete } from "../confluent-store.ts";
 import { sameSchemaText } from "../registration-rules.ts";
 import {
   dataSubject,
@@ -138,8 +131,7 @@ subjects.route(
   async (c, { params, query }) => {
     const subject = subjectOf(params);
     await requireWritable(c, subject);
-    const schema = await findSubject(c.var.session, subject);
-    const versions = schema === null ? [] : await subjectVersions(c.var.session, schema);
+    const { schema, versions } = await readSubject(c.var.session, subject);
     if (schema === null || versions.length === 0) fail(subjectNotFound, `Subject '${subject.qualified}' not found.`);
     const live = versions.filter((version) => !version.deleted);
     if (query.permanent) {

@@ -79,7 +79,8 @@ versions.route(
     method: "post",
     path: "/subjects/{subject}/versions",
     summary: "Register a schema under a subject (idempotent: the same schema answers its id)",
-    access: { role: "write", scope: SUBJECT, action: "subject.register" },
+    // The audit log's states are read in the registration's own batches (docs/confluent-api.md).
+    access: { role: "write", scope: SUBJECT, action: "subject.register", auditStatesByHandler: true },
     params: subjectParams,
     body: schemaBody,
     responses: {
@@ -108,6 +109,16 @@ versions.route(
     const parsed = await parseSchemaInput(c, subject, input);
     const schema = read.schema ?? (await createSubject(session, subject, read.contextId));
     const known: Omit<SubjectRead, "schema"> = read.schema === null ? { versions: [], semanticVersions: [] } : read;
+    // The audit log's states: the before one came with the read; each answer below reports the after.
+    const audit = confluentAuditTarget(c);
+    const state = audit === undefined ? undefined : confluentStateQueries(session, audit.subject, audit.context);
+    const reported = async (after: "unchanged" | "reread" | readonly D1Result[]) => {
+      if (audit === undefined || state === undefined) return;
+      // Numbering versions published through /api (in the read) was a change: then it is read again.
+      const reread = after === "reread" || (after === "unchanged" && read.numbered);
+      const results = reread ? await session.batch(state.statements) : after;
+      noteChange(c, audit.before, results === "unchanged" ? audit.before : state.decode(results));
+    };
     const { versions } = known;
     const live = versions.filter((version) => !version.deleted);
     const previous = live.at(-1);
@@ -151,10 +162,7 @@ versions.route(
       (input.id === undefined || input.id === same.globalId) &&
       (input.version === undefined || input.version === same.version)
     ) {
-      // Nothing written (unless this read numbered versions published through /api): after is before.
-      const audit = confluentAuditTarget(c);
-      if (audit !== undefined && audit.subject === subject.qualified && !read.numbered)
-        noteChange(c, audit.before, audit.before);
+      await reported("unchanged");
       return reply(c, { id: same.globalId });
     }
 
@@ -169,11 +177,14 @@ versions.route(
       // A version that is already there is answered as it is, as Confluent does (mode_exhaustive's
       // "Confluent allows this (returns existing)"); the bulk import, POST /import/schemas, is the
       // strict one (docs/confluent-api.md, "Import").
-      if (taken) return reply(c, { id: taken.globalId });
+      if (taken) {
+        await reported("unchanged");
+        return reply(c, { id: taken.globalId });
+      }
       const id = input.id;
       if (!(await claimGlobalId(session, input.id, identity)))
         fail(operationNotPermitted, `Schema id ${input.id} is already used by a different schema.`);
-      await insertSubjectVersion(session, schema, {
+      const imported = await insertSubjectVersion(session, schema, {
         schemaType: input.schemaType,
         text: input.schema,
         id,
@@ -182,7 +193,9 @@ versions.route(
         ruleSet,
         context: subject.context,
         known,
+        ...(state === undefined ? {} : { alsoRead: state.statements }),
       });
+      await reported(imported.alsoRead);
       return reply(c, { id });
     }
 
@@ -225,13 +238,7 @@ versions.route(
             ).isCompatible
           ? "minor"
           : "major";
-    // The audit log's after state is read in the write's own batch when the subject written is the
-    // one the URL names (an alias writes another).
-    const audit = confluentAuditTarget(c);
-    const state =
-      audit !== undefined && audit.subject === subject.qualified
-        ? confluentStateQueries(session, audit.subject, audit.context)
-        : undefined;
+    // The audit log's after state is read in the write's own batch.
     const written = await insertSubjectVersion(session, schema, {
       schemaType: input.schemaType,
       text: input.schema,
@@ -246,14 +253,15 @@ versions.route(
     // Concurrent registrations of the same schema each saw none and each added a version: the
     // lowest of them stays, the others take theirs back and answer its id (one version, one id).
     // The write read the subject back in its own batch.
-    const twins = written.versions.filter((each) => !each.deleted && sameSchema(each, input, metadata, ruleSet));
+    const twins = written.sameRow.filter((each) => !each.deleted && sameSchema(each, input, metadata, ruleSet));
     const first = twins[0];
     if (first && first.version < written.version) {
       const mine = twins.find((each) => each.version === written.version);
       if (mine) await dropVersion(session, mine);
+      await reported("reread");
       return reply(c, { id: first.globalId });
     }
-    if (audit !== undefined && state !== undefined) noteChange(c, audit.before, state.decode(written.alsoRead));
+    await reported(written.alsoRead);
     const { id } = written;
     // Confluent answers the id alone.
     return reply(c, { id });
