@@ -17,6 +17,12 @@ export interface RouteRecord {
   rateLimit: { requestsPerMinute: number; keyRequestsPerMinute: number };
   /** Browser origins allowed to call the tenant (CORS); empty: none. */
   corsOrigins: readonly string[];
+  /**
+   * Set while the tenant is past its plan's monthly request quota: the instant it resets (the start
+   * of the next month, UTC, ISO 8601). The dispatcher answers 429 `quota_exceeded` until then
+   * (docs/usage.md); `npm run fleet -- usage --enforce` sets and clears it.
+   */
+  quotaExceededUntil?: string;
   updatedAt?: string;
 }
 
@@ -71,10 +77,8 @@ const isNonEmptyString = (value: unknown): value is string => typeof value === "
  */
 export function parseRouteRecord(value: unknown): RouteRecord | null {
   if (typeof value !== "object" || value === null) return null;
-  const { tenantId, script, status, limits, plan, proof, rateLimit, corsOrigins, updatedAt } = value as Record<
-    string,
-    unknown
-  >;
+  const { tenantId, script, status, limits, plan, proof, rateLimit, corsOrigins, quotaExceededUntil, updatedAt } =
+    value as Record<string, unknown>;
   if (!isNonEmptyString(tenantId) || !isNonEmptyString(script)) return null;
   if (status !== "active" && status !== "suspended") return null;
   // No proof: a record written before dispatch proofs. The tenant Worker would refuse it anyway;
@@ -106,6 +110,11 @@ export function parseRouteRecord(value: unknown): RouteRecord | null {
     if (subRequests !== undefined) record.limits.subRequests = subRequests;
   }
   if (typeof plan === "string") record.plan = plan;
+  if (quotaExceededUntil !== undefined && quotaExceededUntil !== null) {
+    // A date that does not parse fails closed rather than being ignored (the tenant is past its quota).
+    if (typeof quotaExceededUntil !== "string" || Number.isNaN(Date.parse(quotaExceededUntil))) return null;
+    record.quotaExceededUntil = quotaExceededUntil;
+  }
   if (typeof updatedAt === "string") record.updatedAt = updatedAt;
   return record;
 }

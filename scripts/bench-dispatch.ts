@@ -147,6 +147,10 @@ async function startPlatform(): Promise<{
         script: dispatcherCode,
         compatibilityDate: COMPATIBILITY_DATE,
         kvNamespaces: { ROUTES: "wfp-routes" },
+        // Usage per request (docs/usage.md): Miniflare's binding, which takes each point and drops it,
+        // as Cloudflare's takes it without I/O on the request; so what is measured is the dispatcher's
+        // own work (the route template, the point) and not the local platform's store.
+        analyticsEngineDatasets: { USAGE: { dataset: "wfp_usage" } },
         bindings: { PLATFORM_HOSTS: "localhost,127.0.0.1" },
         serviceBindings: tenantHost.dispatcherBindings,
         unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],

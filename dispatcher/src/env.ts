@@ -8,6 +8,8 @@ export interface DispatcherBindings {
   DISPATCHER: DispatchNamespace;
   /** Comma-separated hosts the dispatcher answers itself; defaults to `localhost,127.0.0.1`. */
   PLATFORM_HOSTS?: string;
+  /** Workers Analytics Engine dataset `wfp_usage`: one point per tenant request (usage.ts). Optional. */
+  USAGE?: AnalyticsEngineDataset;
 }
 
 export interface DispatcherEnv {

@@ -12,6 +12,7 @@
  *   404 unknown_host       no route record for the host (no tenant code runs)
  *   404 not_found          any other path on a platform host
  *   429 too_many_auth_failures the client had too many 401s from this tenant (Retry-After)
+ *   429 quota_exceeded     the tenant is past its plan's monthly requests (Retry-After, X-Quota-Reset)
  *   429 rate_limited       the tenant's or the API key's requests per minute (Retry-After, X-RateLimit-*)
  *                          (a 429 on a Confluent path, outside /api: `{"error_code": 429, "message"}`)
  *   502 tenant_error       the tenant Worker threw

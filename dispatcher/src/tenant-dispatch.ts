@@ -13,7 +13,8 @@ import {
   RATE_LIMIT_ECHO_HEADER,
   REQUEST_ID_HEADER,
 } from "../../contracts/dispatch-headers.ts";
-import { parseRouteRecord, routeKey } from "../../contracts/route-record.ts";
+import { parseRouteRecord, type RouteRecord, routeKey } from "../../contracts/route-record.ts";
+import { quotaRefusal, recordUsage } from "./usage.ts";
 import { CONFLUENT_CONTENT_TYPE, confluentErrorBody, isConfluentPath } from "../../contracts/confluent-paths.ts";
 
 /** The client address Cloudflare sets (clients cannot); absent locally, where every client is one. */
@@ -37,14 +38,16 @@ const DEFAULT_PLATFORM_HOSTS = "localhost,127.0.0.1";
  * Fails closed: a malformed host (400), an unknown host (404), an unreadable or invalid route
  * record (503, a record without a dispatch proof included) and a suspended tenant (403) are
  * answered here, and no tenant code runs. Then, in this order: a CORS preflight is answered
- * (204, or 403 `cors_origin_not_allowed`), a client blocked for repeated authentication failures
- * gets 429 `too_many_auth_failures`, and the tenant's and the key's rate limits are counted
- * (429 `rate_limited`). A 429 on a Confluent path (every path outside /api) is in Confluent's shape,
+ * (204, or 403 `cors_origin_not_allowed`), a tenant past its monthly quota gets 429
+ * `quota_exceeded` (usage.ts), a client blocked for repeated authentication failures gets 429
+ * `too_many_auth_failures`, and the tenant's and the key's rate limits are counted (429
+ * `rate_limited`). A 429 on a Confluent path (every path outside /api) is in Confluent's shape,
  * `{"error_code": 429, "message"}`, every other error in the platform's. The tenant receives the
  * request with `x-request-id` and its dispatch proof `x-wfp-proof` set and every client `x-wfp-*`
  * header removed; every response, the tenant's included, carries the same `x-request-id`, and the
  * tenant's carries `X-RateLimit-*` (echoed by the tenant from `x-wfp-ratelimit`, or set here when
- * it did not).
+ * it did not). Every request whose route record was found is recorded as usage (usage.ts), after
+ * its answer is known and without waiting on it.
  *
  * @example
  *   const state = { routes: new RouteCache(), limiter: new RateLimiter(), authFailures: new AuthFailureTracker() };
@@ -55,6 +58,26 @@ export async function dispatchToTenant(
   env: DispatcherBindings,
   host: string | null,
   state: DispatchState,
+): Promise<Response> {
+  const started = Date.now();
+  const served: Served = {};
+  const response = await dispatch(request, env, host, state, served);
+  // Usage is the tenant's whenever its route record was found: refusals (429, 403) included.
+  if (served.record !== undefined) recordUsage(env.USAGE, served.record, request, response.status, Date.now() - started);
+  return response;
+}
+
+/** What {@link dispatch} found out that the caller records: the tenant, once its record is read. */
+interface Served {
+  record?: RouteRecord;
+}
+
+async function dispatch(
+  request: Request,
+  env: DispatcherBindings,
+  host: string | null,
+  state: DispatchState,
+  served: Served,
 ): Promise<Response> {
   const { routes } = state;
   const requestId = requestIdOf(request);
@@ -68,6 +91,7 @@ export async function dispatchToTenant(
       throw new PlatformError(503, "tenant_unavailable", "This registry is temporarily unavailable.");
     }
     const { record } = lookup;
+    served.record = record;
     if (record.status === "suspended") {
       throw new PlatformError(403, "tenant_suspended", "This registry is suspended. Contact the platform operator.");
     }
@@ -83,6 +107,11 @@ export async function dispatchToTenant(
         "This origin may not call this registry.",
         requestId,
       );
+    }
+
+    if (record.quotaExceededUntil !== undefined) {
+      const refusal = quotaRefusal(record, Date.now());
+      if (refusal !== undefined) throw refusal;
     }
 
     const client = `${record.tenantId}\u0000${request.headers.get(CLIENT_ADDRESS_HEADER) ?? LOCAL_CLIENT}`;

@@ -12,6 +12,7 @@ import { Hono } from "hono";
 import { type LogLevel, MiniflareCoreError } from "miniflare";
 import { resolve } from "node:path";
 import { accountRoutes } from "./api/accounts.ts";
+import { analyticsEngineRoutes } from "./api/analytics-engine.ts";
 import { d1Routes } from "./api/d1.ts";
 import { dnsRecordRoutes } from "./api/dns-records.ts";
 import { dispatchNamespaceRoutes } from "./api/dispatch-namespaces.ts";
@@ -210,6 +211,7 @@ async function startOnLockedFolder(
     kvRoutes,
     hostnameRoutes,
     dnsRecordRoutes,
+    analyticsEngineRoutes,
   ])
     api.route("/", routesOf(ctx));
   app.route(API_PATH, api);

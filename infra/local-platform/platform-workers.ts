@@ -38,3 +38,13 @@ export async function buildTenantHostWorker(): Promise<{ code: string; tenantBin
 export function buildDispatchNamespaceShim(): Promise<string> {
   return bundle("dispatch-namespace.ts");
 }
+
+/**
+ * The local Workers Analytics Engine binding as a module of its own, imported by the zone's Worker
+ * when its upload binds a dataset.
+ *
+ * @example const shim = await buildAnalyticsEngineShim() // exports withLocalAnalyticsEngine
+ */
+export function buildAnalyticsEngineShim(): Promise<string> {
+  return bundle("analytics-engine.ts");
+}

@@ -9,6 +9,8 @@ export type WorkerBinding =
   | { type: "plain_text"; name: string; text: string }
   | { type: "secret_text"; name: string; text: string }
   | { type: "json"; name: string; json: unknown }
+  // Workers Analytics Engine; locally only the account's own Workers (the dispatcher) get one.
+  | { type: "analytics_engine"; name: string; dataset: string }
   // Only the account's own Workers (the dispatcher) have one; a user Worker in a namespace cannot.
   | { type: "dispatch_namespace"; name: string; namespace: string };
 

@@ -31,7 +31,17 @@ import type { Readable } from "node:stream";
 import type { PlatformState, ScriptRecord } from "./platform-state.ts";
 import { LOCAL_TENANT_PATH_PREFIX } from "../../contracts/local-tenant-url.ts";
 import { platformHostList } from "./tenant-path.ts";
-import { buildDispatchNamespaceShim, buildTenantHostWorker, buildTenantPathWorker } from "./platform-workers.ts";
+import {
+  buildAnalyticsEngineShim,
+  buildDispatchNamespaceShim,
+  buildTenantHostWorker,
+  buildTenantPathWorker,
+} from "./platform-workers.ts";
+import {
+  ANALYTICS_STORE_BINDING,
+  ANALYTICS_STORE_DATABASE,
+  ANALYTICS_STORE_SCHEMA,
+} from "./analytics-engine-schema.ts";
 import { TENANTS_BINDING } from "./dispatch-namespace-names.ts";
 import { STORAGE_OBJECTS_PLUGIN_NAME } from "./storage-objects-plugin.ts";
 import { replicaDatabaseId } from "./worker-shims/d1-read-replica.ts";
@@ -120,7 +130,9 @@ export class WorkerdRuntime {
   private readonly runtimeToken = randomBytes(16).toString("hex");
   private readonly watchdog: WorkerdWatchdog = startWorkerdWatchdog();
   /** The platform's own Workers, bundled once at start. */
-  private shims: { tenantPath: string; host: string; tenantBindings: string; dispatchShim: string } | undefined;
+  private shims:
+    | { tenantPath: string; host: string; tenantBindings: string; dispatchShim: string; analyticsShim: string }
+    | undefined;
   /** What the running configuration's zone Worker was built from ({@link fingerprint}). */
   private zoneFingerprint = "";
   private zoneChange: Promise<void> = Promise.resolve();
@@ -131,17 +143,23 @@ export class WorkerdRuntime {
   ) {}
 
   async start(): Promise<void> {
-    const [tenantPath, host, dispatchShim] = await Promise.all([
+    const [tenantPath, host, dispatchShim, analyticsShim] = await Promise.all([
       buildTenantPathWorker(),
       buildTenantHostWorker(),
       buildDispatchNamespaceShim(),
+      buildAnalyticsEngineShim(),
     ]);
-    this.shims = { tenantPath, host: host.code, tenantBindings: host.tenantBindings, dispatchShim };
+    this.shims = { tenantPath, host: host.code, tenantBindings: host.tenantBindings, dispatchShim, analyticsShim };
     const options = this.buildOptions();
     this.zoneFingerprint = this.fingerprint();
     this.mf = new Miniflare(options);
     await this.mf.ready;
     this.watchWorkerd();
+    // The Analytics Engine store (analytics-engine-schema.ts), before any Worker can write to it.
+    await this.queryD1(
+      ANALYTICS_STORE_DATABASE,
+      ANALYTICS_STORE_SCHEMA.map((sql) => ({ sql, params: [] })),
+    );
   }
 
   /**
@@ -349,6 +367,7 @@ export class WorkerdRuntime {
     const vars: Record<string, Json> = {};
     const kvNamespaces: Record<string, string> = {};
     let dispatch: { name: string; namespace: string } | undefined;
+    const datasets: Record<string, string> = {};
     for (const b of script.bindings) {
       if (b.type === "plain_text" || b.type === "secret_text") vars[b.name] = b.text;
       else if (b.type === "json") vars[b.name] = b.json as Json;
@@ -356,15 +375,21 @@ export class WorkerdRuntime {
         kvNamespaces[b.name] =
           this.state.data.kv[b.namespace_id] !== undefined ? b.namespace_id : `deleted-${b.namespace_id}`;
       else if (b.type === "dispatch_namespace") dispatch = b;
+      else if (b.type === "analytics_engine") datasets[b.name] = b.dataset;
     }
+    const analytics = Object.keys(datasets).length > 0;
     const modules = script.modules.map((m) => ({
       type: m.type,
       path: m.name,
       contents: this.state.readModule(script, m.name),
     }));
     const shims = this.requireShims();
+    // The uploaded handler, behind the local dispatch namespace and Analytics Engine (each when bound).
+    let wrapped = "handler";
+    if (dispatch !== undefined) wrapped = `withLocalDispatchNamespace(${wrapped}, ${JSON.stringify(dispatch.name)})`;
+    if (analytics) wrapped = `withLocalAnalyticsEngine(${wrapped}, ${JSON.stringify(datasets)})`;
     const entry =
-      dispatch === undefined
+      wrapped === "handler"
         ? []
         : [
             {
@@ -373,11 +398,13 @@ export class WorkerdRuntime {
               contents: [
                 `import handler from ${JSON.stringify(`./${script.mainModule}`)};`,
                 `import { withLocalDispatchNamespace } from "./__wfp-dispatch-namespace.js";`,
+                `import { withLocalAnalyticsEngine } from "./__wfp-analytics-engine.js";`,
                 `export * from ${JSON.stringify(`./${script.mainModule}`)};`,
-                `export default withLocalDispatchNamespace(handler, ${JSON.stringify(dispatch.name)});`,
+                `export default ${wrapped};`,
               ].join("\n"),
             },
             { type: "ESModule" as const, path: "__wfp-dispatch-namespace.js", contents: shims.dispatchShim },
+            { type: "ESModule" as const, path: "__wfp-analytics-engine.js", contents: shims.analyticsShim },
           ];
     const main = modules.find((m) => m.path === script.mainModule)!;
     return {
@@ -389,6 +416,7 @@ export class WorkerdRuntime {
         compatibilityFlags: script.compatibilityFlags,
         bindings: vars,
         kvNamespaces,
+        ...(analytics ? { d1Databases: { [ANALYTICS_STORE_BINDING]: ANALYTICS_STORE_DATABASE } } : {}),
         ...(dispatch === undefined
           ? {}
           : { serviceBindings: { [TENANTS_BINDING]: { name: TENANT_HOST_WORKER, entrypoint: "Dispatch" } } }),

@@ -26,6 +26,8 @@ export interface DispatcherBuild {
   routesBinding: string;
   /** The dispatch namespace binding's name (`DISPATCHER`); the namespace itself is the target's. */
   namespaceBinding: string;
+  /** Workers Analytics Engine datasets (wrangler's `analytics_engine_datasets`): usage per tenant. */
+  analyticsDatasets: { binding: string; dataset: string }[];
   /** sha-256 hex of the code and the settings, cut to 32: the upload's `workers/tag`. */
   hash: string;
 }
@@ -70,9 +72,14 @@ export async function buildDispatcher(dir: string = DEFAULT_DISPATCHER_DIR): Pro
   if (typeof routesBinding !== "string" || typeof namespaceBinding !== "string")
     fail(path, "needs one dispatch_namespaces entry and the ROUTES kv_namespaces entry");
 
+  const datasets = (config.analytics_engine_datasets ?? []) as { binding?: unknown; dataset?: unknown }[];
+  if (!Array.isArray(datasets) || !datasets.every((d) => typeof d.binding === "string" && typeof d.dataset === "string"))
+    fail(path, "analytics_engine_datasets entries need a binding and a dataset");
+  const analyticsDatasets = datasets.map((d) => ({ binding: d.binding as string, dataset: d.dataset as string }));
+
   const result = await build({ ...WORKER_BUILD_OPTIONS, entryPoints: [join(dir, main)] });
   const code = result.outputFiles[0]!.text;
-  const settings = { compatibilityDate, flags, vars, routesBinding, namespaceBinding };
+  const settings = { compatibilityDate, flags, vars, routesBinding, namespaceBinding, analyticsDatasets };
   const hash = createHash("sha256").update(code).update(JSON.stringify(settings)).digest("hex").slice(0, 32);
   return {
     name,
@@ -83,6 +90,7 @@ export async function buildDispatcher(dir: string = DEFAULT_DISPATCHER_DIR): Pro
     vars: vars as Record<string, string>,
     routesBinding,
     namespaceBinding,
+    analyticsDatasets,
     hash,
   };
 }

@@ -23,7 +23,8 @@ export interface DispatcherBindings {
 
 /**
  * The upload metadata: main module, compatibility, the vars of wrangler.jsonc as plain text, the
- * routing store and the dispatch namespace, and the fingerprint as the version's tag.
+ * routing store, the dispatch namespace, the usage dataset (Analytics Engine: made by its first
+ * write, nothing to create), and the fingerprint as the version's tag.
  *
  * @example
  *   dispatcherMetadata(build, { dispatchNamespace: "tenants", routesNamespaceId: "0f2a..." })
@@ -36,6 +37,11 @@ export function dispatcherMetadata(build: DispatcherBuild, ids: DispatcherBindin
     bindings: [
       { type: "kv_namespace", name: build.routesBinding, namespace_id: ids.routesNamespaceId },
       { type: "dispatch_namespace", name: build.namespaceBinding, namespace: ids.dispatchNamespace },
+      ...build.analyticsDatasets.map(({ binding, dataset }) => ({
+        type: "analytics_engine" as const,
+        name: binding,
+        dataset,
+      })),
       ...Object.entries(build.vars).map(([name, text]) => ({ type: "plain_text" as const, name, text })),
     ],
     annotations: { "workers/tag": build.hash, "workers/message": "platform init" },

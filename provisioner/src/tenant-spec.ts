@@ -26,13 +26,30 @@ export interface PlanLimits {
   requestsPerMinute: number;
   /** Requests per minute for one API key id; at most the tenant's own limit. */
   keyRequestsPerMinute: number;
+  /**
+   * Requests per calendar month (UTC); past it the dispatcher answers 429 `quota_exceeded` until the
+   * month ends (docs/usage.md: counted from Analytics Engine by `npm run fleet -- usage --enforce`).
+   */
+  monthlyRequests: number;
 }
 
 /** Per-plan limits: CPU and subrequests for the tenant Worker, request rates for the dispatcher. */
 export const PLANS = {
-  free: { cpuMs: 10, subRequests: 10, requestsPerMinute: 600, keyRequestsPerMinute: 300 },
-  standard: { cpuMs: 50, subRequests: 50, requestsPerMinute: 6_000, keyRequestsPerMinute: 3_000 },
-  pro: { cpuMs: 200, subRequests: 200, requestsPerMinute: 60_000, keyRequestsPerMinute: 30_000 },
+  free: { cpuMs: 10, subRequests: 10, requestsPerMinute: 600, keyRequestsPerMinute: 300, monthlyRequests: 1_000_000 },
+  standard: {
+    cpuMs: 50,
+    subRequests: 50,
+    requestsPerMinute: 6_000,
+    keyRequestsPerMinute: 3_000,
+    monthlyRequests: 50_000_000,
+  },
+  pro: {
+    cpuMs: 200,
+    subRequests: 200,
+    requestsPerMinute: 60_000,
+    keyRequestsPerMinute: 30_000,
+    monthlyRequests: 1_000_000_000,
+  },
 } as const satisfies Record<Plan, PlanLimits>;
 export const DEFAULT_PLAN: Plan = "standard";
 

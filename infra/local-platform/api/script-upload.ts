@@ -28,6 +28,12 @@ const BindingSchema = z.discriminatedUnion("type", [
     database_id: z.string().optional(),
   }),
   z.object({ type: z.literal("kv_namespace"), name: z.string().min(1), namespace_id: z.string().min(1) }),
+  // Workers Analytics Engine: the dataset is made by the first point written to it, as on Cloudflare.
+  z.object({
+    type: z.literal("analytics_engine"),
+    name: z.string().min(1),
+    dataset: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a dataset name: letters, digits and _"),
+  }),
   z.object({ type: z.literal("plain_text"), name: z.string().min(1), text: z.string() }),
   z.object({ type: z.literal("secret_text"), name: z.string().min(1), text: z.string() }),
   z.object({ type: z.literal("json"), name: z.string().min(1), json: z.unknown() }),

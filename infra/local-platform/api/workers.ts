@@ -14,6 +14,7 @@ import { NAME, readUpload, resolveBindings, scriptView, settingsView, uploadedSc
 /** What the account's own Workers may bind locally: what a dispatcher needs. */
 const ACCOUNT_WORKER_BINDINGS: ReadonlySet<WorkerBinding["type"]> = new Set([
   "dispatch_namespace",
+  "analytics_engine",
   "kv_namespace",
   "plain_text",
   "secret_text",

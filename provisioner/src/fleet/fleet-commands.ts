@@ -7,5 +7,12 @@ import { fleetDoctor } from "./fleet-doctor.ts";
 import { fleetRollback } from "./fleet-rollback.ts";
 import { fleetRollout } from "./fleet-rollout.ts";
 import { fleetStatus } from "./fleet-status.ts";
+import { fleetUsage } from "./fleet-usage.ts";
 
-export const FLEET_COMMANDS: readonly FleetCommand[] = [fleetStatus, fleetRollout, fleetRollback, fleetDoctor];
+export const FLEET_COMMANDS: readonly FleetCommand[] = [
+  fleetStatus,
+  fleetRollout,
+  fleetRollback,
+  fleetDoctor,
+  fleetUsage,
+];

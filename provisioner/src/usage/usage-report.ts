@@ -1,0 +1,182 @@
+/**
+ * Usage per tenant and per route, read from Workers Analytics Engine through its SQL API
+ * (`POST /accounts/{a}/analytics_engine/sql`, the query as the body, `{meta, data, rows}` back; the
+ * SDK has no method for it), and each tenant's D1 database size (`file_size` of D1's database get).
+ * The data points are the dispatcher's (contracts/usage-point.ts); counts are weighted by
+ * `_sample_interval`, as Cloudflare asks of queries over sampled data.
+ */
+import type { Target } from "../config.ts";
+import { apiCall } from "../errors.ts";
+import { collectAll } from "../cloudflare-client.ts";
+import { tenantNames, TENANT_ID_PATTERN } from "../tenant-names.ts";
+import { USAGE_COLUMNS as C, USAGE_DATASET } from "../../../contracts/usage-point.ts";
+
+/** Requests, errors and latency of one tenant, or of one of its routes. */
+export interface UsageFigures {
+  requests: number;
+  /** 4xx answers (the platform's own refusals included: 429, 403). */
+  clientErrors: number;
+  /** 5xx answers. */
+  serverErrors: number;
+  /** Time to the response's headers through the dispatcher, weighted quantiles, ms. */
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export interface TenantUsage extends UsageFigures {
+  tenantId: string;
+  routes: (UsageFigures & { route: string })[];
+  /** The D1 database's size (`file_size`), or null when it was not read or has no database. */
+  databaseBytes: number | null;
+}
+
+export interface UsageReport {
+  since: string;
+  until: string;
+  tenants: TenantUsage[];
+}
+
+export interface UsageOptions {
+  since: Date;
+  /** One tenant only. */
+  tenantId?: string;
+  /** Read each tenant's database size (one API call per tenant); default true. */
+  sizes?: boolean;
+  /** Told how far the size reads have got, for a long run. */
+  onProgress?: (done: number, total: number) => void;
+  now?: number;
+}
+
+/** Most rows a query returns; the route templates bound it (a few dozen per tenant). */
+const ROW_LIMIT = 100_000;
+/** Size reads in flight at once; each goes through the account's rate limiter anyway. */
+const SIZE_CONCURRENCY = 8;
+
+/** ClickHouse's DateTime literal, UTC. */
+function dateTime(date: Date): string {
+  return date.toISOString().slice(0, 19).replace("T", " ");
+}
+
+function figuresSql(): string {
+  return [
+    "SUM(_sample_interval) AS requests",
+    `sumIf(_sample_interval, ${C.statusClass} = '4xx') AS client_errors`,
+    `sumIf(_sample_interval, ${C.statusClass} = '5xx') AS server_errors`,
+    `quantileWeighted(0.5, ${C.durationMs}, _sample_interval) AS p50_ms`,
+    `quantileWeighted(0.99, ${C.durationMs}, _sample_interval) AS p99_ms`,
+  ].join(", ");
+}
+
+/**
+ * The SQL of the two queries: per tenant, and per tenant and route (quantiles do not add up, so the
+ * tenant's own are read apart). The tenant id is checked against the tenant id pattern before it is
+ * put in the text, so it cannot change the query.
+ *
+ * @example usageQueries(new Date("2026-12-01T00:00:00Z"), "acme").perTenant
+ */
+export function usageQueries(since: Date, tenantId?: string): { perTenant: string; perRoute: string } {
+  if (tenantId !== undefined && !TENANT_ID_PATTERN.test(tenantId)) throw new Error(`not a tenant id: ${tenantId}`);
+  const where = [`timestamp >= toDateTime('${dateTime(since)}')`];
+  if (tenantId !== undefined) where.push(`index1 = '${tenantId}'`);
+  const from = `FROM ${USAGE_DATASET} WHERE ${where.join(" AND ")}`;
+  return {
+    perTenant: `SELECT ${C.tenant} AS tenant, ${figuresSql()} ${from} GROUP BY tenant ORDER BY tenant LIMIT ${ROW_LIMIT} FORMAT JSON`,
+    perRoute:
+      `SELECT ${C.tenant} AS tenant, ${C.route} AS route, ${figuresSql()} ${from} ` +
+      `GROUP BY tenant, route ORDER BY tenant, requests DESC LIMIT ${ROW_LIMIT} FORMAT JSON`,
+  };
+}
+
+interface SqlResponse {
+  meta: { name: string; type: string }[];
+  data: Record<string, unknown>[];
+  rows: number;
+}
+
+/**
+ * Runs one Analytics Engine SQL query.
+ *
+ * @example const { data } = await runAnalyticsSql(target, "SELECT count() AS n FROM wfp_usage FORMAT JSON");
+ */
+export async function runAnalyticsSql(target: Target, sql: string): Promise<SqlResponse> {
+  const path = `/accounts/${encodeURIComponent(target.accountId)}/analytics_engine/sql`;
+  const reply = await apiCall("querying", "Analytics Engine dataset", USAGE_DATASET, () =>
+    target.client.post<SqlResponse>(path, { body: sql, headers: { "content-type": "text/plain" } }),
+  );
+  if (!Array.isArray(reply?.data)) throw new Error("the Analytics Engine SQL API answered without data");
+  return reply;
+}
+
+/** A figure as the SQL API gives it: a number, or a numeric string (ClickHouse quotes 64-bit integers). */
+function num(value: unknown): number {
+  const n = typeof value === "number" ? value : Number(value);
+  return Number.isFinite(n) ? n : 0;
+}
+
+function figures(row: Record<string, unknown>): UsageFigures {
+  return {
+    requests: num(row.requests),
+    clientErrors: num(row.client_errors),
+    serverErrors: num(row.server_errors),
+    p50Ms: num(row.p50_ms),
+    p99Ms: num(row.p99_ms),
+  };
+}
+
+const NO_FIGURES: UsageFigures = { requests: 0, clientErrors: 0, serverErrors: 0, p50Ms: 0, p99Ms: 0 };
+
+/**
+ * Usage of every tenant with a record (or of one), with their database sizes.
+ *
+ * @example const report = await readUsage(target, tenantIds, { since: monthStart(Date.now()) });
+ */
+export async function readUsage(target: Target, tenantIds: readonly string[], options: UsageOptions): Promise<UsageReport> {
+  const now = options.now ?? Date.now();
+  const queries = usageQueries(options.since, options.tenantId);
+  const [perTenant, perRoute] = await Promise.all([
+    runAnalyticsSql(target, queries.perTenant),
+    runAnalyticsSql(target, queries.perRoute),
+  ]);
+  const byTenant = new Map<string, TenantUsage>();
+  const ids = new Set(options.tenantId === undefined ? tenantIds : [options.tenantId]);
+  // A tenant deleted since still has its traffic in the figures: it is shown too.
+  for (const row of perTenant.data) ids.add(String(row.tenant));
+  for (const tenantId of [...ids].sort())
+    byTenant.set(tenantId, { tenantId, ...NO_FIGURES, routes: [], databaseBytes: null });
+  for (const row of perTenant.data) Object.assign(byTenant.get(String(row.tenant))!, figures(row));
+  for (const row of perRoute.data)
+    byTenant.get(String(row.tenant))?.routes.push({ route: String(row.route), ...figures(row) });
+
+  if (options.sizes !== false) await readSizes(target, [...byTenant.values()], options.onProgress);
+  return { since: options.since.toISOString(), until: new Date(now).toISOString(), tenants: [...byTenant.values()] };
+}
+
+/** One listing of the account's databases (by name), then one get per tenant for its `file_size`. */
+async function readSizes(
+  target: Target,
+  tenants: TenantUsage[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<void> {
+  const { client, accountId } = target;
+  const databases = await apiCall("listing", "D1 databases", "wfp-tenant-*", () =>
+    collectAll(client.d1.database.list({ account_id: accountId, name: "wfp-tenant-", per_page: 1000 })),
+  );
+  const uuidByName = new Map(databases.flatMap((d) => (d.name && d.uuid ? [[d.name, d.uuid] as const] : [])));
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < tenants.length) {
+      const tenant = tenants[next++]!;
+      const name = tenantNames(tenant.tenantId).d1Database;
+      const uuid = uuidByName.get(name);
+      if (uuid !== undefined) {
+        const db = await apiCall("reading", "D1 database", name, () =>
+          client.d1.database.get(uuid, { account_id: accountId }),
+        );
+        tenant.databaseBytes = db.file_size ?? null;
+      }
+      onProgress?.(++done, tenants.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SIZE_CONCURRENCY, tenants.length) }, worker));
+}
