@@ -63,7 +63,13 @@ export function statusClass(status: number): string {
 export function usageDataPoint(point: UsagePoint): { indexes: string[]; blobs: string[]; doubles: number[] } {
   return {
     indexes: [point.tenantId],
-    blobs: [point.tenantId, point.registry, point.route, statusClass(point.status), METHODS.has(point.method) ? point.method : "OTHER"],
+    blobs: [
+      point.tenantId,
+      point.registry,
+      point.route,
+      statusClass(point.status),
+      METHODS.has(point.method) ? point.method : "OTHER",
+    ],
     doubles: [point.durationMs, point.status],
   };
 }

@@ -63,7 +63,8 @@ export async function dispatchToTenant(
   const served: Served = {};
   const response = await dispatch(request, env, host, state, served);
   // Usage is the tenant's whenever its route record was found: refusals (429, 403) included.
-  if (served.record !== undefined) recordUsage(env.USAGE, served.record, request, response.status, Date.now() - started);
+  if (served.record !== undefined)
+    recordUsage(env.USAGE, served.record, request, response.status, Date.now() - started);
   return response;
 }
 

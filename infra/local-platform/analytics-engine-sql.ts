@@ -246,11 +246,7 @@ interface Context {
 function isAggregate(node: Node): boolean {
   switch (node.k) {
     case "call":
-      return (
-        AGGREGATES.has(normalisedName(node.name)) ||
-        node.args.some(isAggregate) ||
-        node.params.some(isAggregate)
-      );
+      return AGGREGATES.has(normalisedName(node.name)) || node.args.some(isAggregate) || node.params.some(isAggregate);
     case "bin":
       return isAggregate(node.l) || isAggregate(node.r);
     case "not":
@@ -425,7 +421,7 @@ function typeOf(node: Node, aliases: Map<string, Node>): string {
  * Translates one query of the supported subset; throws {@link SqlApiError} for anything else.
  *
  * @example
- *   translateQuery("SELECT blob1 AS tenant, SUM(_sample_interval) AS requests FROM wfp_usage GROUP BY tenant", Date.now())
+ *   translateQuery("SELECT blob1 AS tenant, SUM(_sample_interval) AS n FROM wfp_usage GROUP BY tenant", Date.now())
  */
 export function translateQuery(sqlText: string, now: number): TranslatedQuery {
   const text = sqlText.trim().replace(/;\s*$/, "");

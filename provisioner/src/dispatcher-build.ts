@@ -73,7 +73,10 @@ export async function buildDispatcher(dir: string = DEFAULT_DISPATCHER_DIR): Pro
     fail(path, "needs one dispatch_namespaces entry and the ROUTES kv_namespaces entry");
 
   const datasets = (config.analytics_engine_datasets ?? []) as { binding?: unknown; dataset?: unknown }[];
-  if (!Array.isArray(datasets) || !datasets.every((d) => typeof d.binding === "string" && typeof d.dataset === "string"))
+  if (
+    !Array.isArray(datasets) ||
+    !datasets.every((d) => typeof d.binding === "string" && typeof d.dataset === "string")
+  )
     fail(path, "analytics_engine_datasets entries need a binding and a dataset");
   const analyticsDatasets = datasets.map((d) => ({ binding: d.binding as string, dataset: d.dataset as string }));
 

@@ -63,7 +63,10 @@ beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "wfp-e2e-usage-"));
   platform = await startInitialisedPlatform({ port: 0, apiPort: 0, stateDir, hostnameActivationMs: 200 });
   const settings = readTargetSettings({ CLOUDFLARE_API_BASE_URL: platform.apiUrl });
-  target = await resolveTarget(createCloudflareClient({ baseURL: settings.baseURL, apiToken: settings.apiToken }), settings);
+  target = await resolveTarget(
+    createCloudflareClient({ baseURL: settings.baseURL, apiToken: settings.apiToken }),
+    settings,
+  );
   for (const [id, host] of Object.entries(HOSTS)) {
     const created = await runTenant(platform.apiUrl, ["create", id, "--domain", host, "--json"]);
     expect(created.code, created.stderr).toBe(EXIT.ok);
@@ -122,7 +125,8 @@ describe("data points", () => {
 
 describe("the SQL API", () => {
   it("answers aggregates grouped, ordered and limited, in Cloudflare's {meta, data, rows}", async () => {
-    for (let i = 0; i < 4; i++) await requestTenant(platform.trafficUrl, HOSTS.useb, "GET", "/subjects", { headers: auth.useb! });
+    for (let i = 0; i < 4; i++)
+      await requestTenant(platform.trafficUrl, HOSTS.useb, "GET", "/subjects", { headers: auth.useb! });
     expect(await pointsOf("useb", 4)).toBeGreaterThanOrEqual(4);
     const reply = await sql(
       "SELECT blob1 AS tenant, SUM(_sample_interval) AS requests, countIf(double2 >= 400) AS errors, " +

@@ -38,7 +38,10 @@ export function analyticsEngineRoutes(ctx: PlatformContext): Hono {
     prunedAt = prune.length > 0 ? now : prunedAt;
     let results: Awaited<ReturnType<typeof ctx.runtime.queryD1>>;
     try {
-      results = await ctx.runtime.queryD1(ANALYTICS_STORE_DATABASE, [...prune, { sql: query.sql, params: query.params }]);
+      results = await ctx.runtime.queryD1(ANALYTICS_STORE_DATABASE, [
+        ...prune,
+        { sql: query.sql, params: query.params },
+      ]);
     } catch (error) {
       throw badRequest(BAD_QUERY, `cannot run the query: ${(error as Error).message}`);
     }

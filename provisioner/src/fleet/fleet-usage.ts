@@ -136,13 +136,17 @@ export const fleetUsage: FleetCommand = {
       const month =
         since.getTime() === monthStart(now).getTime()
           ? report
-          : await readUsage(target, ids, { since: monthStart(now), sizes: false, now, ...(tenantId ? { tenantId } : {}) });
+          : await readUsage(target, ids, {
+              since: monthStart(now),
+              sizes: false,
+              now,
+              ...(tenantId ? { tenantId } : {}),
+            });
       decisions = await enforceQuotas(target, new Map(month.tenants.map((t) => [t.tenantId, t.requests])), now);
     }
     if (json) {
-      io.stdout(
-        `${JSON.stringify({ ok: true, command: "usage", ...report, ...(decisions ? { quotas: decisions } : {}) }, null, 2)}\n`,
-      );
+      const document = { ok: true, command: "usage", ...report, ...(decisions ? { quotas: decisions } : {}) };
+      io.stdout(`${JSON.stringify(document, null, 2)}\n`);
     } else {
       io.stdout(text(report.tenants, report.since, decisions));
     }

@@ -80,7 +80,9 @@ export function usageQueries(since: Date, tenantId?: string): { perTenant: strin
   if (tenantId !== undefined) where.push(`index1 = '${tenantId}'`);
   const from = `FROM ${USAGE_DATASET} WHERE ${where.join(" AND ")}`;
   return {
-    perTenant: `SELECT ${C.tenant} AS tenant, ${figuresSql()} ${from} GROUP BY tenant ORDER BY tenant LIMIT ${ROW_LIMIT} FORMAT JSON`,
+    perTenant:
+      `SELECT ${C.tenant} AS tenant, ${figuresSql()} ${from} ` +
+      `GROUP BY tenant ORDER BY tenant LIMIT ${ROW_LIMIT} FORMAT JSON`,
     perRoute:
       `SELECT ${C.tenant} AS tenant, ${C.route} AS route, ${figuresSql()} ${from} ` +
       `GROUP BY tenant, route ORDER BY tenant, requests DESC LIMIT ${ROW_LIMIT} FORMAT JSON`,
@@ -130,7 +132,11 @@ const NO_FIGURES: UsageFigures = { requests: 0, clientErrors: 0, serverErrors: 0
  *
  * @example const report = await readUsage(target, tenantIds, { since: monthStart(Date.now()) });
  */
-export async function readUsage(target: Target, tenantIds: readonly string[], options: UsageOptions): Promise<UsageReport> {
+export async function readUsage(
+  target: Target,
+  tenantIds: readonly string[],
+  options: UsageOptions,
+): Promise<UsageReport> {
   const now = options.now ?? Date.now();
   const queries = usageQueries(options.since, options.tenantId);
   const [perTenant, perRoute] = await Promise.all([

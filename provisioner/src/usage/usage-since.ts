@@ -5,7 +5,7 @@
  */
 import { InputError } from "../errors.ts";
 
-/** Cloudflare keeps Analytics Engine data three months (developers.cloudflare.com/analytics/analytics-engine/limits/). */
+/** Analytics Engine keeps three months (developers.cloudflare.com/analytics/analytics-engine/limits/). */
 export const ANALYTICS_RETENTION_DAYS = 92;
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
 
