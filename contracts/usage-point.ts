@@ -73,3 +73,28 @@ export function usageDataPoint(point: UsagePoint): { indexes: string[]; blobs: s
     doubles: [point.durationMs, point.status],
   };
 }
+
+/** Requests, errors and latency of a tenant or of one of its routes, as published to the tenant. */
+export interface PublishedFigures {
+  requests: number;
+  clientErrors: number;
+  serverErrors: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/**
+ * A tenant's usage as `npm run fleet -- usage --publish` writes it into the tenant's own database
+ * (table `platform_usage`, migration 0009) and `GET /api/usage` answers it: the month so far.
+ */
+export interface PublishedUsage extends PublishedFigures {
+  /** The period counted, ISO 8601: the start of the month (UTC) and the publication's time. */
+  since: string;
+  until: string;
+  routes: (PublishedFigures & { route: string })[];
+}
+
+/** The statement that replaces a tenant's published usage (params: the JSON body, the time). */
+export const PUBLISH_USAGE_SQL =
+  "INSERT INTO platform_usage (id, body, published_at) VALUES (1, ?, ?) " +
+  "ON CONFLICT (id) DO UPDATE SET body = excluded.body, published_at = excluded.published_at";

@@ -210,6 +210,61 @@ describe("npm run fleet -- usage", () => {
   });
 });
 
+describe("GET /api/usage", () => {
+  it("answers a tenant's admin its own figures as last published, and nothing of another tenant's", async () => {
+    const before = await requestTenant(platform.trafficUrl, HOSTS.usea, "GET", "/api/usage", { headers: auth.usea! });
+    expect(before.status, before.body).toBe(200);
+    expect(before.json()).toMatchObject({ publishedAt: null, requests: 0, routes: [] });
+
+    const run = await fleet(["usage", "--publish", "--json"]);
+    expect(run.code, run.stderr).toBe(FLEET_EXIT.ok);
+    const { published } = JSON.parse(run.stdout) as { published: { tenantId: string; outcome: string }[] };
+    expect(published).toEqual(
+      expect.arrayContaining([
+        { tenantId: "usea", outcome: "published" },
+        { tenantId: "useb", outcome: "published" },
+      ]),
+    );
+
+    const a = await requestTenant(platform.trafficUrl, HOSTS.usea, "GET", "/api/usage", { headers: auth.usea! });
+    const b = await requestTenant(platform.trafficUrl, HOSTS.useb, "GET", "/api/usage", { headers: auth.useb! });
+    expect(a.status).toBe(200);
+    const usea = a.json() as {
+      requests: number;
+      routes: { route: string }[];
+      databaseBytes: number;
+      publishedAt: string;
+    };
+    const useb = b.json() as { requests: number; routes: { route: string }[] };
+    expect(usea.publishedAt).toMatch(/^\d{4}-/);
+    expect(usea.databaseBytes).toBeGreaterThan(0);
+    expect(usea.routes.map((r) => r.route)).toContain("/subjects/{subject}/versions/{version}");
+    // useb never asked for a subject's version: that route is usea's alone.
+    expect(useb.routes.map((r) => r.route)).not.toContain("/subjects/{subject}/versions/{version}");
+    expect(useb.requests).not.toBe(usea.requests);
+    expect(a.body).not.toContain("useb");
+    expect(b.body).not.toContain("usea");
+
+    // Another tenant's admin key, and no key, are refused on usea's host.
+    const foreign = await requestTenant(platform.trafficUrl, HOSTS.usea, "GET", "/api/usage", { headers: auth.useb! });
+    expect(foreign.status).toBe(401);
+    expect((await requestTenant(platform.trafficUrl, HOSTS.usea, "GET", "/api/usage")).status).toBe(401);
+  });
+
+  it("is refused to a key without the admin role", async () => {
+    const key = await requestTenant(platform.trafficUrl, HOSTS.useb, "POST", "/api/keys", {
+      headers: auth.useb!,
+      body: { role: "read", description: "usage reader" },
+    });
+    expect(key.status, key.body).toBe(201);
+    const secret = (key.json() as { key: string }).key;
+    const reply = await requestTenant(platform.trafficUrl, HOSTS.useb, "GET", "/api/usage", {
+      headers: { authorization: `Bearer ${secret}` },
+    });
+    expect(reply.status).toBe(403);
+  });
+});
+
 describe("the monthly quota", () => {
   it("past it the dispatcher answers 429 quota_exceeded until the next month, in each API's shape", async () => {
     const now = Date.now();

@@ -144,6 +144,7 @@ describe("platform init", () => {
       bindings: expect.arrayContaining([
         { type: "kv_namespace", name: "ROUTES", namespace_id: "wfp-routes" },
         { type: "dispatch_namespace", name: "DISPATCHER", namespace: "tenants" },
+        { type: "analytics_engine", name: "USAGE", dataset: "wfp_usage" },
       ]),
       tag: expect.stringMatching(/^[0-9a-f]{32}$/),
     });

@@ -1,17 +1,25 @@
 /**
  * `npm run fleet -- usage`: requests, errors and latency per tenant and per route, from Workers
  * Analytics Engine, and each tenant's database size; `--enforce` also applies the monthly quotas
- * (usage/quota-enforcement.ts). docs/usage.md describes the figures and their lag.
+ * (usage/quota-enforcement.ts), `--publish` writes each tenant's figures where it reads them.
+ * docs/usage.md describes the figures and their lag.
  */
 import { InputError } from "../errors.ts";
 import { listTenantIds } from "../tenant-record-store.ts";
 import { TENANT_ID_PATTERN } from "../tenant-names.ts";
 import { enforceQuotas, type QuotaDecision } from "../usage/quota-enforcement.ts";
-import { readUsage, type TenantUsage, type UsageFigures } from "../usage/usage-report.ts";
+import {
+  type PublishOutcome,
+  publishUsage,
+  readUsage,
+  type TenantUsage,
+  type UsageFigures,
+} from "../usage/usage-report.ts";
 import { monthStart, parseSince } from "../usage/usage-since.ts";
 import { FLEET_EXIT, type FleetCommand } from "./fleet-command.ts";
 
-const USAGE = `Usage: npm run fleet -- usage [--tenant <id>] [--since <time>] [--no-sizes] [--enforce] [--json]
+const USAGE = `Usage: npm run fleet -- usage [--tenant <id>] [--since <time>] [--no-sizes] [--enforce] [--publish]
+                                [--json]
 
 Requests, 4xx and 5xx answers, and p50/p99 latency (ms, through the dispatcher) per tenant and per
 route template, from the dispatcher's data points in Workers Analytics Engine (dataset wfp_usage),
@@ -24,9 +32,12 @@ and each tenant's D1 database size. Figures lag the traffic by up to a few minut
   --enforce        also mark tenants past their plan's monthly request quota (from the start of the
                    month, whatever --since says): the dispatcher answers them 429 quota_exceeded
                    until the month ends. Run it from cron, e.g. every 5 minutes.
+  --publish        also write each tenant's figures for the month into its own database, where its
+                   admins read them at GET /api/usage (one API call per tenant: e.g. hourly)
   --json           one JSON document on stdout
 
-Progress goes to stderr. Exit 0, 1 when the API failed, 2 on bad usage.`;
+Progress goes to stderr. Exit 0, 1 when the API failed (or a tenant could not be published to), 2 on
+bad usage.`;
 
 function fmt(n: number): string {
   return n.toLocaleString("en-US", { maximumFractionDigits: 0 });
@@ -56,7 +67,12 @@ function row(label: string, f: UsageFigures, extra: string, width: number): stri
   ].join("  ");
 }
 
-function text(tenants: readonly TenantUsage[], since: string, decisions: QuotaDecision[] | undefined): string {
+function text(
+  tenants: readonly TenantUsage[],
+  since: string,
+  decisions: QuotaDecision[] | undefined,
+  published: PublishOutcome[] | undefined,
+): string {
   const width = Math.max(
     20,
     ...tenants.map((t) => t.tenantId.length),
@@ -86,6 +102,15 @@ function text(tenants: readonly TenantUsage[], since: string, decisions: QuotaDe
           `${d.exceededUntil} (${d.hostsUpdated} route record(s) updated)`,
       );
   }
+  if (published !== undefined) {
+    const count = (outcome: PublishOutcome["outcome"]) => published.filter((p) => p.outcome === outcome).length;
+    lines.push(
+      "",
+      `Published to ${count("published")} tenant(s) (GET /api/usage); ${count("no database")} without a database, ` +
+        `${count("failed")} failed`,
+    );
+    for (const p of published.filter((o) => o.outcome === "failed")) lines.push(`  ${p.tenantId}: ${p.error}`);
+  }
   return `${lines.join("\n")}\n`;
 }
 
@@ -98,6 +123,7 @@ export const fleetUsage: FleetCommand = {
     since: { type: "string" },
     "no-sizes": { type: "boolean", default: false },
     enforce: { type: "boolean", default: false },
+    publish: { type: "boolean", default: false },
   },
   validate(values, positionals) {
     const problems: string[] = [];
@@ -132,7 +158,9 @@ export const fleetUsage: FleetCommand = {
       },
     });
     let decisions: QuotaDecision[] | undefined;
-    if (values.enforce === true) {
+    let published: PublishOutcome[] | undefined;
+    if (values.enforce === true || values.publish === true) {
+      // Both work on the month so far, whatever --since says.
       const month =
         since.getTime() === monthStart(now).getTime()
           ? report
@@ -142,14 +170,26 @@ export const fleetUsage: FleetCommand = {
               now,
               ...(tenantId ? { tenantId } : {}),
             });
-      decisions = await enforceQuotas(target, new Map(month.tenants.map((t) => [t.tenantId, t.requests])), now);
+      if (values.enforce === true)
+        decisions = await enforceQuotas(target, new Map(month.tenants.map((t) => [t.tenantId, t.requests])), now);
+      if (values.publish === true)
+        published = await publishUsage(target, month, (done, total) => {
+          if (total >= 50 && (done === total || done % 100 === 0)) io.stderr(`published: ${done}/${total}\n`);
+        });
     }
+    const failed = (published ?? []).filter((p) => p.outcome === "failed");
     if (json) {
-      const document = { ok: true, command: "usage", ...report, ...(decisions ? { quotas: decisions } : {}) };
+      const document = {
+        ok: failed.length === 0,
+        command: "usage",
+        ...report,
+        ...(decisions ? { quotas: decisions } : {}),
+        ...(published ? { published } : {}),
+      };
       io.stdout(`${JSON.stringify(document, null, 2)}\n`);
     } else {
-      io.stdout(text(report.tenants, report.since, decisions));
+      io.stdout(text(report.tenants, report.since, decisions, published));
     }
-    return FLEET_EXIT.ok;
+    return failed.length === 0 ? FLEET_EXIT.ok : FLEET_EXIT.failure;
   },
 };

@@ -9,7 +9,12 @@ import type { Target } from "../config.ts";
 import { apiCall } from "../errors.ts";
 import { collectAll } from "../cloudflare-client.ts";
 import { tenantNames, TENANT_ID_PATTERN } from "../tenant-names.ts";
-import { USAGE_COLUMNS as C, USAGE_DATASET } from "../../../contracts/usage-point.ts";
+import {
+  USAGE_COLUMNS as C,
+  PUBLISH_USAGE_SQL,
+  type PublishedUsage,
+  USAGE_DATASET,
+} from "../../../contracts/usage-point.ts";
 
 /** Requests, errors and latency of one tenant, or of one of its routes. */
 export interface UsageFigures {
@@ -157,32 +162,107 @@ export async function readUsage(
   return { since: options.since.toISOString(), until: new Date(now).toISOString(), tenants: [...byTenant.values()] };
 }
 
-/** One listing of the account's databases (by name), then one get per tenant for its `file_size`. */
+/**
+ * The tenants' databases by name (`wfp-tenant-<id>` -> uuid), from one listing per 1,000.
+ *
+ * @example (await listTenantDatabases(target)).get("wfp-tenant-acme") // "0f2a..."
+ */
+export async function listTenantDatabases(target: Target): Promise<Map<string, string>> {
+  const { client, accountId } = target;
+  const databases = await apiCall("listing", "D1 databases", "wfp-tenant-*", () =>
+    collectAll(client.d1.database.list({ account_id: accountId, name: "wfp-tenant-", per_page: 1000 })),
+  );
+  return new Map(databases.flatMap((d) => (d.name && d.uuid ? [[d.name, d.uuid] as const] : [])));
+}
+
+/** Runs `work` on every item, at most `concurrency` at once, reporting each one done. */
+async function eachLimited<T>(
+  items: readonly T[],
+  work: (item: T) => Promise<void>,
+  onProgress?: (done: number, total: number) => void,
+): Promise<void> {
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      await work(items[next++]!);
+      onProgress?.(++done, items.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SIZE_CONCURRENCY, items.length) }, worker));
+}
+
+/** One listing of the account's databases, then one get per tenant for its `file_size`. */
 async function readSizes(
   target: Target,
   tenants: TenantUsage[],
   onProgress?: (done: number, total: number) => void,
 ): Promise<void> {
   const { client, accountId } = target;
-  const databases = await apiCall("listing", "D1 databases", "wfp-tenant-*", () =>
-    collectAll(client.d1.database.list({ account_id: accountId, name: "wfp-tenant-", per_page: 1000 })),
-  );
-  const uuidByName = new Map(databases.flatMap((d) => (d.name && d.uuid ? [[d.name, d.uuid] as const] : [])));
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < tenants.length) {
-      const tenant = tenants[next++]!;
+  const uuidByName = await listTenantDatabases(target);
+  await eachLimited(
+    tenants,
+    async (tenant) => {
       const name = tenantNames(tenant.tenantId).d1Database;
       const uuid = uuidByName.get(name);
-      if (uuid !== undefined) {
-        const db = await apiCall("reading", "D1 database", name, () =>
-          client.d1.database.get(uuid, { account_id: accountId }),
-        );
-        tenant.databaseBytes = db.file_size ?? null;
+      if (uuid === undefined) return;
+      const db = await apiCall("reading", "D1 database", name, () =>
+        client.d1.database.get(uuid, { account_id: accountId }),
+      );
+      tenant.databaseBytes = db.file_size ?? null;
+    },
+    onProgress,
+  );
+}
+
+/** What publishing did for one tenant. */
+export interface PublishOutcome {
+  tenantId: string;
+  outcome: "published" | "no database" | "failed";
+  /** Why it failed (a tenant whose database has not had migration 0009 yet, an API error). */
+  error?: string;
+}
+
+/**
+ * Writes each tenant's figures into its own database (table `platform_usage`, migration 0009),
+ * where its Worker answers them at `GET /api/usage`: one D1 query per tenant. A tenant that cannot
+ * be written to is reported and the others go on.
+ *
+ * @example await publishUsage(target, monthReport, Date.now())
+ */
+export async function publishUsage(
+  target: Target,
+  report: UsageReport,
+  onProgress?: (done: number, total: number) => void,
+): Promise<PublishOutcome[]> {
+  const { client, accountId } = target;
+  const uuidByName = await listTenantDatabases(target);
+  const outcomes: PublishOutcome[] = [];
+  await eachLimited(
+    report.tenants,
+    async (tenant) => {
+      const name = tenantNames(tenant.tenantId).d1Database;
+      const uuid = uuidByName.get(name);
+      if (uuid === undefined) {
+        outcomes.push({ tenantId: tenant.tenantId, outcome: "no database" });
+        return;
       }
-      onProgress?.(++done, tenants.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(SIZE_CONCURRENCY, tenants.length) }, worker));
+      const { tenantId: _id, databaseBytes: _size, ...figures } = tenant;
+      const body: PublishedUsage = { since: report.since, until: report.until, ...figures };
+      try {
+        await apiCall("publishing usage to", "D1 database", name, () =>
+          client.d1.database.query(uuid, {
+            account_id: accountId,
+            sql: PUBLISH_USAGE_SQL,
+            params: [JSON.stringify(body), report.until],
+          }),
+        );
+        outcomes.push({ tenantId: tenant.tenantId, outcome: "published" });
+      } catch (error) {
+        outcomes.push({ tenantId: tenant.tenantId, outcome: "failed", error: (error as Error).message });
+      }
+    },
+    onProgress,
+  );
+  return outcomes.sort((a, b) => a.tenantId.localeCompare(b.tenantId));
 }

@@ -62,6 +62,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   rule("GET", "/api/keys/:keyId", "admin", TENANT, "key.read"),
   rule("DELETE", "/api/keys/:keyId", "admin", TENANT, "key.revoke"),
   rule("GET", "/api/audit", "admin", TENANT, "audit.list"),
+  rule("GET", "/api/usage", "admin", TENANT, "usage.read"),
   rule("GET", "/api/settings", "admin", TENANT, "settings.read"),
   rule("PUT", "/api/settings", "admin", TENANT, "settings.update"),
 

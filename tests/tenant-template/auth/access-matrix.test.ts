@@ -106,6 +106,7 @@ const ACCESS_TABLE: readonly Row[] = [
   row("GET", "/api/keys/:keyId", "admin", "refused", "refused", 200),
   row("DELETE", "/api/keys/:keyId", "admin", "refused", "refused", 200),
   row("GET", "/api/audit", "admin", "refused", "refused", 200),
+  row("GET", "/api/usage", "admin", "refused", "refused", 200),
   row("GET", "/api/settings", "admin", "refused", "refused", 200),
   row("PUT", "/api/settings", "admin", "refused", "refused", 200),
 
@@ -443,6 +444,7 @@ function builders(): Map<string, Builder> {
     path: `/api/keys/${(await setup("POST", "/api/keys", { role: "read" })).id}`,
   }));
   add("GET", "/api/audit", () => ({ path: "/api/audit" }));
+  add("GET", "/api/usage", () => ({ path: "/api/usage" }));
   add("GET", "/api/settings", () => ({ path: "/api/settings" }));
   add("PUT", "/api/settings", () => ({ path: "/api/settings", body: { auditRetentionDays: 90 } }));
 
