@@ -218,7 +218,11 @@ describe("GET /api/usage", () => {
 
     const run = await fleet(["usage", "--publish", "--json"]);
     expect(run.code, run.stderr).toBe(FLEET_EXIT.ok);
-    const { published } = JSON.parse(run.stdout) as { published: { tenantId: string; outcome: string }[] };
+    const { published, tenants } = JSON.parse(run.stdout) as {
+      published: { tenantId: string; outcome: string }[];
+      tenants: { tenantId: string; requests: number; routes: { route: string; requests: number }[] }[];
+    };
+    const reported = (id: string) => tenants.find((t) => t.tenantId === id)!;
     expect(published).toEqual(
       expect.arrayContaining([
         { tenantId: "usea", outcome: "published" },
@@ -241,7 +245,14 @@ describe("GET /api/usage", () => {
     expect(usea.routes.map((r) => r.route)).toContain("/subjects/{subject}/versions/{version}");
     // useb never asked for a subject's version: that route is usea's alone.
     expect(useb.routes.map((r) => r.route)).not.toContain("/subjects/{subject}/versions/{version}");
-    expect(useb.requests).not.toBe(usea.requests);
+    // Each answers exactly its own line of the operator's report, route by route.
+    for (const [id, own] of [
+      ["usea", usea],
+      ["useb", useb],
+    ] as const) {
+      expect(own.requests, id).toBe(reported(id).requests);
+      expect(own.routes, id).toEqual(reported(id).routes.map((r) => expect.objectContaining(r)));
+    }
     expect(a.body).not.toContain("useb");
     expect(b.body).not.toContain("usea");
 
