@@ -6,8 +6,8 @@
  * status, Confluent number, id, metadata, rule set) and the settings rows that apply to it.
  * Read-only: it never assigns numbers (which reading a subject through the Confluent store may do).
  */
-import { contextKey, contextOfUrl, findSubject, parseSubject } from "../confluent/confluent-store.ts";
-import type { StoreQueryable } from "../store/store-db.ts";
+import { contextKey, contextOfUrl, parseSubject, subjectSchemaQuery } from "../confluent/confluent-store.ts";
+import { prepared, rowsOf, storeDb, type StoreQueryable } from "../store/store-db.ts";
 
 /** The level every context falls back to (confluent-api.ts). */
 const GLOBAL_SETTINGS_KEY = contextKey("__GLOBAL");
@@ -32,29 +32,41 @@ export async function confluentState(
 ): Promise<ConfluentState | null> {
   // The {ctx} of a /contexts/{ctx}/... URL, read as the routes read it (`.ctx`, `:.ctx:`, `ctx`).
   const contextName = context === undefined ? "." : contextOfUrl(context);
-  const keys = [contextKey(contextName), GLOBAL_SETTINGS_KEY];
-  let versions: unknown[] | null = null;
-  if (subject !== null) {
-    keys.unshift(subject);
-    const schema = await findSubject(session, parseSubject(subject));
-    if (schema !== null) {
-      const { results } = await session
-        .prepare(
-          `SELECT sv.id, sv._version AS documentVersion, sv.status, cv.version, cv.global_id AS id, ` +
-            `cv.metadata, cv.rule_set AS ruleSet
-           FROM schema_versions sv LEFT JOIN confluent_versions cv ON cv.version_id = sv.id
-           WHERE sv.schema_id = ? ORDER BY sv.id`,
-        )
-        .bind(schema.id)
-        .all();
-      versions = results;
-    }
-  }
-  const placeholders = keys.map(() => "?").join(", ");
-  const { results: settings } = await session
-    .prepare(`SELECT subject, config, mode FROM confluent_settings WHERE subject IN (${placeholders}) ORDER BY subject`)
-    .bind(...keys)
-    .all();
+  const keys = [...(subject === null ? [] : [subject]), contextKey(contextName), GLOBAL_SETTINGS_KEY];
+  const db = storeDb(session);
+  const settingsQuery = db
+    .selectFrom("confluent_settings")
+    .select(["subject", "config", "mode"])
+    .where("subject", "in", keys)
+    .orderBy("subject");
+  if (subject === null) return stateOf(null, null, await settingsQuery.execute());
+  // One batch (one round trip, one snapshot): the subject's schema, its versions, the settings.
+  const schemaQuery = subjectSchemaQuery(db, parseSubject(subject)).select("id");
+  const versionsQuery = db
+    .selectFrom("schema_versions as sv")
+    .leftJoin("confluent_versions as cv", "cv.version_id", "sv.id")
+    .select([
+      "sv.id",
+      "sv._version as documentVersion",
+      "sv.status",
+      "cv.version",
+      // The same column names as the state was always hashed with (`id` twice: the second wins).
+      "cv.global_id as id",
+      "cv.metadata",
+      "cv.rule_set as ruleSet",
+    ])
+    .where("sv.schema_id", "=", subjectSchemaQuery(db, parseSubject(subject)).select("id"))
+    .orderBy("sv.id");
+  const [schemaResult, versionsResult, settingsResult] = await session.batch([
+    prepared(session, schemaQuery),
+    prepared(session, versionsQuery),
+    prepared(session, settingsQuery),
+  ]);
+  const versions = rowsOf(schemaQuery, schemaResult).length === 0 ? null : rowsOf(versionsQuery, versionsResult);
+  return stateOf(subject, versions, rowsOf(settingsQuery, settingsResult));
+}
+
+function stateOf(subject: string | null, versions: unknown[] | null, settings: unknown[]): ConfluentState | null {
   // A subject with nothing stored yet (a first registration): no "before" to hash. A settings
   // level always has a state: none of its rows stored is the defaults in force, which its first
   // change replaces, so that change has a before hash and the chain starts there.

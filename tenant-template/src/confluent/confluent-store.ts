@@ -4,13 +4,15 @@
  * subject, a global schema id per tenant), references, metadata, rule sets, configs and modes live
  * in the tables of migrations 0004 and 0006.
  */
+import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
 import { canonicalJson } from "../../../contracts/canonical-json.ts";
 import { sha256Hex } from "../../../contracts/sha256-hex.ts";
 import { contexts, schemas, schemaVersions, type SCHEMA_FORMATS } from "../store/collections.ts";
 import type { BodyOf } from "../store/define-collection.ts";
 import { documentRepository } from "../store/document-repository.ts";
 import { newDocumentId } from "../store/new-document-id.ts";
-import type { StoreQueryable } from "../store/store-db.ts";
+import type { StoreDatabase } from "../store/collections.ts";
+import { prepared, rowsOf, storeDb, type StoreQueryable } from "../store/store-db.ts";
 import type { StoredDocument } from "../store/store-result.ts";
 import { insertChild } from "../registry/insert-child.ts";
 import { compareSemanticVersions, nextSemanticVersion, type VersionBump } from "../registry/semantic-version.ts";
@@ -126,13 +128,46 @@ export interface SubjectVersion {
   guid: string | null;
 }
 
+type Db = Kysely<StoreDatabase>;
+
+/** A document's stored columns, as the store's own reads take them. */
+const DOCUMENT_COLUMNS = ["id", "body", "created_at", "updated_at", "_version"] as const;
+
+interface DocumentRow {
+  id: string;
+  body: string;
+  created_at: string;
+  updated_at: string;
+  _version: number;
+}
+
+function documentOf<Body>(row: DocumentRow): StoredDocument<Body> {
+  return {
+    id: row.id,
+    body: JSON.parse(row.body) as Body,
+    version: row._version,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * The hierarchy context a Confluent context maps to, as a query answering its id (no row: none):
+ * My Context by its fixed id for `.`, else the oldest context of that name under My Domain.
+ */
+function contextIdQuery(db: Db, context: string) {
+  const query = db.selectFrom("contexts").select("id");
+  return context === "."
+    ? query.where("id", "=", DEFAULT_CONTEXT_ID)
+    : query.where("domain_id", "=", DEFAULT_DOMAIN_ID).where("name", "=", context).orderBy("id").limit(1);
+}
+
 /** The hierarchy context a Confluent context maps to, created when `create` is set. */
 async function contextIdOf(session: StoreQueryable, context: string, create: boolean): Promise<string | null> {
-  const repo = documentRepository(session, contexts);
-  if (context === ".") return (await repo.get(DEFAULT_CONTEXT_ID)) === null ? null : DEFAULT_CONTEXT_ID;
-  const found = await repo.list({ where: { domain_id: DEFAULT_DOMAIN_ID, name: context }, limit: 1 });
-  if (found.items[0]) return found.items[0].id;
-  if (!create) return null;
+  const db = storeDb(session);
+  const found = await contextIdQuery(db, context).executeTakeFirst();
+  if (found) return found.id;
+  if (context === "." || !create) return null;
   const inserted = await insertChild(
     session,
     contexts,
@@ -141,8 +176,8 @@ async function contextIdOf(session: StoreQueryable, context: string, create: boo
   );
   if (inserted.ok) return inserted.document.id;
   // Another request created it first (unique violation): use theirs.
-  const again = await repo.list({ where: { domain_id: DEFAULT_DOMAIN_ID, name: context }, limit: 1 });
-  if (again.items[0]) return again.items[0].id;
+  const again = await contextIdQuery(db, context).executeTakeFirst();
+  if (again) return again.id;
   throw new ConfluentError(
     CONFLUENT_ERRORS.storeError,
     `The default domain is missing: context '${context}' cannot be created.`,
@@ -150,22 +185,25 @@ async function contextIdOf(session: StoreQueryable, context: string, create: boo
 }
 
 /**
- * The schema document a subject names: by name within its context. A name can exist in several
- * categories (the hierarchy's unique key is context + category + name): the Confluent category
- * wins, then the oldest.
+ * The schema document a subject names, as a query: by name within its context. A name can exist
+ * in several categories (the hierarchy's unique key is context + category + name): the Confluent
+ * category wins, then the oldest.
  */
+export function subjectSchemaQuery(db: Db, subject: SubjectName) {
+  return db
+    .selectFrom("schemas")
+    .where("context_id", "=", contextIdQuery(db, subject.context))
+    .where("name", "=", subject.name)
+    .orderBy(sql`schema_type_category = ${CONFLUENT_SCHEMA_CATEGORY}`, "desc")
+    .orderBy("created_at")
+    .orderBy("id")
+    .limit(1);
+}
+
+/** The schema document a subject names (see `subjectSchemaQuery`), in one query. */
 export async function findSubject(session: StoreQueryable, subject: SubjectName): Promise<SchemaDocument | null> {
-  const contextId = await contextIdOf(session, subject.context, false);
-  if (contextId === null) return null;
-  const { items } = await documentRepository(session, schemas).list({
-    where: { context_id: contextId, name: subject.name },
-    limit: 10,
-  });
-  return (
-    items.find((item) => item.body.schemaTypeCategory === CONFLUENT_SCHEMA_CATEGORY) ??
-    items.sort((a, b) => a.createdAt.localeCompare(b.createdAt))[0] ??
-    null
-  );
+  const row = await subjectSchemaQuery(storeDb(session), subject).select(DOCUMENT_COLUMNS).executeTakeFirst();
+  return row === undefined ? null : documentOf(row);
 }
 
 /** The schema document of a subject, created (with its context) when missing. */
@@ -319,107 +357,118 @@ function recordOf(row: SchemaRow, context: string): SchemaRecord {
   };
 }
 
-/** One confluent_references row per reference, naming its subject qualified (relative to `context`, the referrer's). */
-function referenceStatements(session: StoreQueryable, id: number, identity: SchemaIdentity): D1PreparedStatement[] {
-  return identity.references.map((reference) =>
-    session
-      .prepare(
-        "INSERT INTO confluent_references (global_id, name, subject, version) VALUES (?, ?, ?, ?) " +
-          "ON CONFLICT DO NOTHING",
+/**
+ * The statements that give a schema its row and its id in its context when it has none, then
+ * answer both (`allocateSchemaId`). One batch is one transaction, so the same identity always gets
+ * the same row and the same id: a concurrent registration of it finds them made.
+ */
+function allocationStatements(db: Db, identity: SchemaIdentity, hash: string, claimed?: number) {
+  const context = identity.context ?? ".";
+  const rowOfHash = sql<number>`(SELECT min(id) FROM confluent_schema_ids WHERE hash = ${hash})`;
+  const references = identity.references.map(({ name, subject, version }) => ({ name, subject, version }));
+  const insertRow = db
+    .insertInto("confluent_schema_ids")
+    .columns(["schema_type", "schema", "hash", "created_at", "refs", "guid"])
+    .expression(
+      db
+        .selectNoFrom([
+          sql<string>`${identity.schemaType}`.as("schema_type"),
+          sql<string>`${identity.schema}`.as("schema"),
+          sql<string>`${hash}`.as("hash"),
+          sql<string>`${new Date().toISOString()}`.as("created_at"),
+          sql<string | null>`${references.length === 0 ? null : JSON.stringify(references)}`.as("refs"),
+          sql<string>`${newGuid()}`.as("guid"),
+        ])
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom("confluent_schema_ids").select("id").where("hash", "=", hash))),
+        ),
+    );
+  // One row per reference, naming its subject qualified (relative to the referrer's context).
+  const insertReferences = identity.references.map((reference) =>
+    db
+      .insertInto("confluent_references")
+      .columns(["global_id", "name", "subject", "version"])
+      .expression(
+        db.selectNoFrom([
+          rowOfHash.as("global_id"),
+          sql<string>`${reference.name}`.as("name"),
+          sql<string>`${parseSubject(reference.subject, context).qualified}`.as("subject"),
+          sql<number>`${reference.version}`.as("version"),
+        ]),
       )
-      .bind(id, reference.name, parseSubject(reference.subject, identity.context ?? ".").qualified, reference.version),
+      .onConflict((conflict) => conflict.doNothing()),
   );
+  // The id claimed (IMPORT), unless taken; else the next id of the context, unless the row has one there.
+  const claim = db
+    .insertInto("confluent_context_ids")
+    .columns(["context", "id", "schema_row"])
+    .expression(
+      db.selectNoFrom([
+        sql<string>`${context}`.as("context"),
+        sql<number>`${claimed ?? 0}`.as("id"),
+        rowOfHash.as("schema_row"),
+      ]),
+    )
+    .onConflict((conflict) => conflict.doNothing());
+  const next = db
+    .insertInto("confluent_context_ids")
+    .columns(["context", "id", "schema_row"])
+    .expression(
+      db
+        .selectNoFrom([
+          sql<string>`${context}`.as("context"),
+          sql<number>`coalesce((SELECT max(id) FROM confluent_context_ids WHERE context = ${context}), 0) + 1`.as("id"),
+          rowOfHash.as("schema_row"),
+        ])
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom("confluent_context_ids")
+                .select("id")
+                .where("context", "=", context)
+                .where("schema_row", "=", rowOfHash),
+            ),
+          ),
+        ),
+    );
+  const answer = db
+    .selectFrom("confluent_context_ids")
+    .select([sql<number>`min(id)`.as("id"), "schema_row"])
+    .where("context", "=", context)
+    .where("schema_row", "=", rowOfHash);
+  return { writes: [insertRow, ...insertReferences, claimed === undefined ? next : claim], answer };
 }
 
 /**
- * The id of a schema in its context (`identity.context`), allocated on first sight; the same
- * identity always gets the same id there.
+ * A schema's row (one per identity) and its id in its context (`identity.context`), allocated on
+ * first sight, in one D1 round trip; the same identity always gets the same row and id.
  */
-export async function globalIdOf(session: StoreQueryable, identity: SchemaIdentity): Promise<number> {
-  return idInContext(session, identity.context ?? ".", await schemaRowOf(session, identity));
+export async function allocateSchemaId(
+  session: StoreQueryable,
+  identity: SchemaIdentity,
+): Promise<{ id: number; row: number }> {
+  const { writes, answer } = allocationStatements(storeDb(session), identity, await identityHash(identity));
+  const results = await session.batch([...writes, answer].map((query) => prepared(session, query)));
+  const found = rowsOf(answer, results.at(-1))[0];
+  if (found === undefined || found.id === null)
+    throw new ConfluentError(CONFLUENT_ERRORS.storeError, "The schema id could not be allocated: retry.");
+  return { id: found.id, row: found.schema_row };
 }
 
-/** The id `context` gives a schema row: its own if it has one, else the next one of that context. */
-async function idInContext(session: StoreQueryable, context: string, row: number): Promise<number> {
-  const find = async () =>
-    (
-      await session
-        .prepare("SELECT min(id) AS id FROM confluent_context_ids WHERE schema_row = ? AND context = ?")
-        .bind(row, context)
-        .first<{ id: number | null }>()
-    )?.id ?? null;
-  const known = await find();
-  if (known !== null) return known;
-  // One statement: two registrations at once cannot give the row two ids, nor one id to two rows
-  // (the primary key (context, id) refuses the second of two racing allocations, which then reads).
-  try {
-    await session
-      .prepare(
-        `INSERT INTO confluent_context_ids (context, id, schema_row)
-         SELECT ?, coalesce((SELECT max(id) FROM confluent_context_ids WHERE context = ?), 0) + 1, ?
-          WHERE NOT EXISTS (SELECT 1 FROM confluent_context_ids WHERE context = ? AND schema_row = ?)`,
-      )
-      .bind(context, context, row, context, row)
-      .run();
-  } catch (error) {
-    if (!/UNIQUE constraint failed|PRIMARY KEY/.test(String(error instanceof Error ? error.message : error)))
-      throw error;
-  }
-  const id = await find();
-  if (id === null)
-    throw new ConfluentError(CONFLUENT_ERRORS.storeError, "The schema id could not be allocated: retry.");
-  return id;
+/** The id of a schema in its context (`identity.context`): see `allocateSchemaId`. */
+export async function globalIdOf(session: StoreQueryable, identity: SchemaIdentity): Promise<number> {
+  return (await allocateSchemaId(session, identity)).id;
 }
 
 /** The row a context's id stands for, or null. */
 async function rowOfId(session: StoreQueryable, context: string, id: number): Promise<number | null> {
-  return (
-    (
-      await session
-        .prepare("SELECT schema_row FROM confluent_context_ids WHERE context = ? AND id = ?")
-        .bind(context, id)
-        .first<{ schema_row: number }>()
-    )?.schema_row ?? null
-  );
-}
-
-/** The confluent_schema_ids row of a schema, added on first sight (one row per identity). */
-async function schemaRowOf(session: StoreQueryable, identity: SchemaIdentity): Promise<number> {
-  const hash = await identityHash(identity);
-  const found = async () =>
-    (
-      await session
-        .prepare("SELECT min(id) AS id FROM confluent_schema_ids WHERE hash = ?")
-        .bind(hash)
-        .first<{ id: number | null }>()
-    )?.id ?? null;
-  const known = await found();
-  if (known !== null) return known;
-  // One statement, so a concurrent registration of the same schema cannot add a second id.
-  const inserted = await session
-    .prepare(
-      `INSERT INTO confluent_schema_ids (schema_type, schema, hash, created_at, refs, guid)
-       SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM confluent_schema_ids WHERE hash = ?)`,
-    )
-    .bind(...rowValues(identity), hash, new Date().toISOString(), ...extraValues(identity), newGuid(), hash)
-    .run();
-  const id = await found();
-  if (id === null) throw new ConfluentError(CONFLUENT_ERRORS.storeError, "The schema id could not be allocated.");
-  if (inserted.meta.changes > 0 && identity.references.length > 0)
-    await session.batch(referenceStatements(session, id, identity));
-  return id;
-}
-
-function rowValues(identity: SchemaIdentity): [string, string] {
-  return [identity.schemaType, identity.schema];
-}
-
-function extraValues(identity: SchemaIdentity): [string | null] {
-  return [
-    identity.references.length === 0
-      ? null
-      : JSON.stringify(identity.references.map(({ name, subject, version }) => ({ name, subject, version }))),
-  ];
+  const found = await storeDb(session)
+    .selectFrom("confluent_context_ids")
+    .select("schema_row")
+    .where("context", "=", context)
+    .where("id", "=", id)
+    .executeTakeFirst();
+  return found?.schema_row ?? null;
 }
 
 /**
@@ -430,22 +479,19 @@ function extraValues(identity: SchemaIdentity): [string | null] {
 export async function claimGlobalId(session: StoreQueryable, id: number, identity: SchemaIdentity): Promise<boolean> {
   const context = identity.context ?? ".";
   const hash = await identityHash(identity);
-  const holder = async () =>
-    await session
-      .prepare(
-        "SELECT i.hash AS hash FROM confluent_context_ids m JOIN confluent_schema_ids i ON i.id = m.schema_row " +
-          "WHERE m.context = ? AND m.id = ?",
-      )
-      .bind(context, id)
-      .first<{ hash: string }>();
-  const existing = await holder();
+  const db = storeDb(session);
+  const holder = db
+    .selectFrom("confluent_context_ids as m")
+    .innerJoin("confluent_schema_ids as i", "i.id", "m.schema_row")
+    .select("i.hash")
+    .where("m.context", "=", context)
+    .where("m.id", "=", id);
+  const existing = await holder.executeTakeFirst();
   if (existing) return existing.hash === hash;
-  const row = await schemaRowOf(session, identity);
-  await session
-    .prepare("INSERT INTO confluent_context_ids (context, id, schema_row) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
-    .bind(context, id, row)
-    .run();
-  return (await holder())?.hash === hash;
+  // The row (made when new) takes `id` unless another schema took it meanwhile: one batch.
+  const { writes } = allocationStatements(db, identity, hash, id);
+  const results = await session.batch([...writes, holder].map((query) => prepared(session, query)));
+  return rowsOf(holder, results.at(-1))[0]?.hash === hash;
 }
 
 /** The highest id a context has handed out so far (0 when none). */
@@ -533,79 +579,55 @@ export async function referencedBy(session: StoreQueryable, subject: string, ver
   return results.map((row) => row.id);
 }
 
-/**
- * The versions of a subject, oldest first. Versions created through /api get their Confluent
- * number and id here, the first time the Confluent API sees them published (a Draft is not in use
- * yet, so Confluent clients do not see it).
- */
-export async function subjectVersions(session: StoreQueryable, schema: SchemaDocument): Promise<SubjectVersion[]> {
-  const documents: VersionDocument[] = [];
-  const repo = documentRepository(session, schemaVersions);
-  for (let cursor: string | null = null; ; ) {
-    const page = await repo.list({ where: { schema_id: schema.id }, limit: 500, cursor });
-    documents.push(...page.items);
-    if (page.nextCursor === null) break;
-    cursor = page.nextCursor;
-  }
-  const context = await contextOfSchema(session, schema);
-  type Row = {
-    version_id: string;
-    version: number;
-    global_id: number;
-    public_id: number | null;
-    refs: string | null;
-    metadata: string | null;
-    rule_set: string | null;
-    guid: string | null;
+/** A subject as the Confluent API reads it, in one D1 round trip (`readSubject`). */
+export interface SubjectRead {
+  /** Its schema document; null when the subject has none yet. */
+  schema: SchemaDocument | null;
+  /** Numbered, oldest first (see `subjectVersions`). */
+  versions: SubjectVersion[];
+  /** The semantic version of every version document of the schema, drafts included. */
+  semanticVersions: string[];
+}
+
+/** The two queries a subject's versions are read with: its version documents, and their Confluent numbers. */
+function versionQueries(
+  db: Db,
+  schemaId: string | SelectQueryBuilder<StoreDatabase, "schemas", { id: string }>,
+  context: string,
+) {
+  return {
+    documents: db
+      .selectFrom("schema_versions")
+      .select(DOCUMENT_COLUMNS)
+      .where("schema_id", "=", schemaId)
+      .orderBy("id"),
+    numbers: db
+      .selectFrom("confluent_versions as v")
+      .leftJoin("confluent_schema_ids as i", "i.id", "v.global_id")
+      .select(["v.version_id", "v.version", "v.global_id", "i.refs", "v.metadata", "v.rule_set", "i.guid"])
+      .select((eb) =>
+        eb
+          .selectFrom("confluent_context_ids as m")
+          .select(sql<number | null>`min(m.id)`.as("id"))
+          .whereRef("m.schema_row", "=", "v.global_id")
+          .where("m.context", "=", context)
+          .as("public_id"),
+      )
+      .where("v.schema_id", "=", schemaId),
   };
-  const numbers = async () =>
-    new Map(
-      (
-        await session
-          .prepare(
-            `SELECT v.version_id, v.version, v.global_id, i.refs, v.metadata, v.rule_set, i.guid,
-                    (SELECT min(m.id) FROM confluent_context_ids m WHERE m.schema_row = v.global_id AND m.context = ?)
-                      AS public_id
-               FROM confluent_versions v LEFT JOIN confluent_schema_ids i ON i.id = v.global_id WHERE v.schema_id = ?`,
-          )
-          .bind(context, schema.id)
-          .all<Row>()
-      ).results.map((row) => [row.version_id, row] as const),
-    );
-  let known = await numbers();
-  const unnumbered = documents
-    .filter((document) => !known.has(document.id) && document.body.status !== "Draft")
-    // In semantic version order, which is publication order (registry/publication-rules.ts), so a
-    // version published through /api is numbered as it was published even when Confluent reads late.
-    .sort(
-      (a, b) =>
-        compareSemanticVersions(a.body.semanticVersion, b.body.semanticVersion) ||
-        a.createdAt.localeCompare(b.createdAt) ||
-        a.id.localeCompare(b.id),
-    );
-  if (unnumbered.length > 0) {
-    let next = Math.max(0, ...[...known.values()].map((row) => row.version)) + 1;
-    for (const document of unnumbered) {
-      const identity = {
-        schemaType: document.body.format,
-        schema: document.body.specification,
-        references: [],
-        context,
-      };
-      const row = await schemaRowOf(session, identity);
-      await idInContext(session, context, row);
-      // DO NOTHING: a concurrent reader numbering the same version first wins; re-read below.
-      await session
-        .prepare(
-          "INSERT INTO confluent_versions (version_id, schema_id, version, global_id) " +
-            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(document.id, schema.id, next++, row)
-        .run();
-    }
-    known = await numbers();
-  }
-  return documents
+}
+
+type VersionQueries = ReturnType<typeof versionQueries>;
+
+/** The rows of `versionQueries` as versions, and the documents published through /api not numbered yet. */
+function versionsOf(
+  documentRows: readonly DocumentRow[],
+  numberRows: ReturnType<typeof rowsOf<VersionQueries["numbers"]>>,
+  context: string,
+): { versions: SubjectVersion[]; unnumbered: VersionDocument[]; semanticVersions: string[] } {
+  const documents = documentRows.map((row) => documentOf<BodyOf<typeof schemaVersions>>(row));
+  const known = new Map(numberRows.map((row) => [row.version_id, row] as const));
+  const versions = documents
     .flatMap((document) => {
       const row = known.get(document.id);
       if (!row) return [];
@@ -624,12 +646,96 @@ export async function subjectVersions(session: StoreQueryable, schema: SchemaDoc
       ];
     })
     .sort((a, b) => a.version - b.version);
+  // A Draft is not in use yet, so Confluent clients do not see it (nor number it).
+  const unnumbered = documents.filter((document) => !known.has(document.id) && document.body.status !== "Draft");
+  return { versions, unnumbered, semanticVersions: documents.map((document) => document.body.semanticVersion) };
+}
+
+/**
+ * A subject's schema document and versions in one D1 round trip (one batch, so one snapshot).
+ * Versions published through /api and not numbered yet are numbered first (`subjectVersions`).
+ *
+ * @example
+ *   const { schema, versions } = await readSubject(session, parseSubject("orders-value"));
+ */
+export async function readSubject(session: StoreQueryable, subject: SubjectName): Promise<SubjectRead> {
+  const db = storeDb(session);
+  const schemaQuery = subjectSchemaQuery(db, subject).select(DOCUMENT_COLUMNS);
+  const queries = versionQueries(db, subjectSchemaQuery(db, subject).select("id"), subject.context);
+  const [schemaResult, documentResult, numberResult] = await session.batch([
+    prepared(session, schemaQuery),
+    prepared(session, queries.documents),
+    prepared(session, queries.numbers),
+  ]);
+  const schemaRow = rowsOf(schemaQuery, schemaResult)[0];
+  if (schemaRow === undefined) return { schema: null, versions: [], semanticVersions: [] };
+  const schema = documentOf<BodyOf<typeof schemas>>(schemaRow);
+  const read = versionsOf(
+    rowsOf(queries.documents, documentResult),
+    rowsOf(queries.numbers, numberResult),
+    subject.context,
+  );
+  if (read.unnumbered.length === 0) return { schema, versions: read.versions, semanticVersions: read.semanticVersions };
+  return { schema, ...(await numberedVersions(session, schema, subject.context)) };
+}
+
+/**
+ * The versions of a subject, oldest first. Versions created through /api get their Confluent
+ * number and id here, the first time the Confluent API sees them published (a Draft is not in use
+ * yet, so Confluent clients do not see it). `context` is the schema's (read when not given).
+ */
+export async function subjectVersions(
+  session: StoreQueryable,
+  schema: SchemaDocument,
+  context?: string,
+): Promise<SubjectVersion[]> {
+  return (await numberedVersions(session, schema, context ?? (await contextOfSchema(session, schema)))).versions;
+}
+
+async function numberedVersions(
+  session: StoreQueryable,
+  schema: SchemaDocument,
+  context: string,
+): Promise<Omit<SubjectRead, "schema">> {
+  const queries = versionQueries(storeDb(session), schema.id, context);
+  const read = async () => {
+    const [documents, numbers] = await session.batch([
+      prepared(session, queries.documents),
+      prepared(session, queries.numbers),
+    ]);
+    return versionsOf(rowsOf(queries.documents, documents), rowsOf(queries.numbers, numbers), context);
+  };
+  const first = await read();
+  if (first.unnumbered.length === 0) return first;
+  // In semantic version order, which is publication order (registry/publication-rules.ts), so a
+  // version published through /api is numbered as it was published even when Confluent reads late.
+  const unnumbered = [...first.unnumbered].sort(
+    (a, b) =>
+      compareSemanticVersions(a.body.semanticVersion, b.body.semanticVersion) ||
+      a.createdAt.localeCompare(b.createdAt) ||
+      a.id.localeCompare(b.id),
+  );
+  let next = Math.max(0, ...first.versions.map((version) => version.version)) + 1;
+  for (const document of unnumbered) {
+    const identity = { schemaType: document.body.format, schema: document.body.specification, references: [], context };
+    const { row } = await allocateSchemaId(session, identity);
+    // DO NOTHING: a concurrent reader numbering the same version first wins; re-read below.
+    await storeDb(session)
+      .insertInto("confluent_versions")
+      .values({ version_id: document.id, schema_id: schema.id, version: next++, global_id: row })
+      .onConflict((conflict) => conflict.doNothing())
+      .execute();
+  }
+  return await read();
 }
 
 /**
  * Adds a version to a subject: the schema_versions document (Published) and its Confluent numbers
- * in one D1 batch, so neither exists without the other. `version` is the number to take (IMPORT),
- * else the next one; `metadata` and `ruleSet` are the version's own. Retries when a concurrent
+ * in one D1 batch, so neither exists without the other, which also reads the subject's versions
+ * back (the caller's concurrent-twin check). `version` is the number to take (IMPORT), else the
+ * next one; `metadata` and `ruleSet` are the version's own. `known` is the subject as the caller
+ * read it (the first attempt trusts it; a unique index refuses the batch if it was stale), and
+ * `row` the schema row of `globalId` (`allocateSchemaId`'s). Retries when a concurrent
  * registration took the version number.
  */
 export async function insertSubjectVersion(
@@ -647,30 +753,34 @@ export async function insertSubjectVersion(
      * change is a minor bump, else a major one. Without it (IMPORT) version N is N.0.0.
      */
     bump?: VersionBump;
+    /** The subject's context (read from the schema when not given). */
+    context?: string;
+    row?: number;
+    known?: Omit<SubjectRead, "schema">;
   } = {},
-): Promise<number> {
+): Promise<{ version: number; versions: SubjectVersion[] }> {
   const { version } = extras;
-  const row = await rowOfId(session, await contextOfSchema(session, schema), globalId);
+  const context = extras.context ?? (await contextOfSchema(session, schema));
+  const row = extras.row ?? (await rowOfId(session, context, globalId));
   if (row === null) throw new ConfluentError(CONFLUENT_ERRORS.storeError, `Schema id ${globalId} is not allocated.`);
+  const db = storeDb(session);
+  const readBack = versionQueries(db, schema.id, context);
+  let known = extras.known;
   // Concurrent writers of one subject race for the next number: the loser reads again and retries.
   for (let attempt = 0; attempt < 10; attempt++) {
-    const numbered = await subjectVersions(session, schema);
-    const number = version ?? Math.max(0, ...numbered.map((each) => each.version)) + 1;
-    const { results: taken } = await session
-      .prepare("SELECT semantic_version FROM schema_versions WHERE schema_id = ?")
-      .bind(schema.id)
-      .all<{ semantic_version: string }>();
-    const takenVersions = taken.map((row) => row.semantic_version);
+    const current = known ?? (await numberedVersions(session, schema, context));
+    known = undefined;
+    const number = version ?? Math.max(0, ...current.versions.map((each) => each.version)) + 1;
     const latest =
-      numbered
+      current.versions
         .map((each) => each.document.body.semanticVersion)
         .sort(compareSemanticVersions)
         .at(-1) ?? null;
     const semanticVersion =
       extras.bump !== undefined
-        ? nextSemanticVersion(latest, extras.bump, takenVersions)
+        ? nextSemanticVersion(latest, extras.bump, current.semanticVersions)
         : // Confluent version N is semantic version N.0.0, unless /api already used that string.
-          takenVersions.includes(`${number}.0.0`)
+          current.semanticVersions.includes(`${number}.0.0`)
           ? `${number}.0.0+confluent`
           : `${number}.0.0`;
     const body = schemaVersions.body.parse({
@@ -683,25 +793,29 @@ export async function insertSubjectVersion(
     const id = newDocumentId();
     const now = new Date().toISOString();
     try {
-      await session.batch([
-        session
-          .prepare("INSERT INTO schema_versions (id, body, created_at, updated_at, _version) VALUES (?, ?, ?, ?, 1)")
-          .bind(id, JSON.stringify(body), now, now),
-        session
-          .prepare(
-            "INSERT INTO confluent_versions (version_id, schema_id, version, global_id, metadata, rule_set) " +
-              "VALUES (?, ?, ?, ?, ?, ?)",
-          )
-          .bind(
-            id,
-            schema.id,
-            number,
-            row,
-            extras.metadata ? JSON.stringify(extras.metadata) : null,
-            extras.ruleSet ? JSON.stringify(extras.ruleSet) : null,
-          ),
+      const results = await session.batch([
+        prepared(
+          session,
+          db
+            .insertInto("schema_versions")
+            .values({ id, body: JSON.stringify(body), created_at: now, updated_at: now, _version: 1 }),
+        ),
+        prepared(
+          session,
+          db.insertInto("confluent_versions").values({
+            version_id: id,
+            schema_id: schema.id,
+            version: number,
+            global_id: row,
+            metadata: extras.metadata ? JSON.stringify(extras.metadata) : null,
+            rule_set: extras.ruleSet ? JSON.stringify(extras.ruleSet) : null,
+          }),
+        ),
+        prepared(session, readBack.documents),
+        prepared(session, readBack.numbers),
       ]);
-      return number;
+      const after = versionsOf(rowsOf(readBack.documents, results[2]), rowsOf(readBack.numbers, results[3]), context);
+      return { version: number, versions: after.versions };
     } catch (error) {
       if (
         !/UNIQUE constraint failed/.test(

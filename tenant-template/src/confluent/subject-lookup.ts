@@ -10,14 +10,7 @@ import { CONFLUENT_ERRORS } from "./confluent-error.ts";
 import type { SchemaInput } from "./confluent-input.ts";
 import { subjectOf } from "./confluent-input.ts";
 import { fail, type Ctx, type PathParams } from "./confluent-route.ts";
-import {
-  findSubject,
-  parseSubject,
-  referencedBy,
-  subjectVersions,
-  type SubjectName,
-  type SubjectVersion,
-} from "./confluent-store.ts";
+import { parseSubject, readSubject, referencedBy, type SubjectName, type SubjectVersion } from "./confluent-store.ts";
 import { parseWithReferences, resolveReferences } from "./schema-references.ts";
 import { modeIn, settingsOf, subjectLevel } from "./subject-settings.ts";
 
@@ -33,7 +26,11 @@ export async function dataSubject(c: Ctx, params: PathParams): Promise<SubjectNa
 
 /** Writes to a subject (register, delete) are refused in READONLY and READONLY_OVERRIDE; the mode in force. */
 export async function requireWritable(c: Ctx, subject: SubjectName): Promise<string> {
-  const mode = await modeIn(c.var.session, subjectLevel(subject));
+  return writableMode(subject, await modeIn(c.var.session, subjectLevel(subject)));
+}
+
+/** `requireWritable` for a mode already read (`modeAmong`): 42205 when it refuses writes, else the mode. */
+export function writableMode(subject: SubjectName, mode: string): string {
   if (mode === "READONLY" || mode === "READONLY_OVERRIDE")
     fail(CONFLUENT_ERRORS.operationNotPermitted, `Subject '${subject.qualified}' is in read-only mode.`);
   return mode;
@@ -41,8 +38,7 @@ export async function requireWritable(c: Ctx, subject: SubjectName): Promise<str
 
 /** The subject's schema document and versions; 40401 when it has no version (no live one, unless `includeDeleted`). */
 export async function requireSubject(c: Ctx, subject: SubjectName, includeDeleted: boolean) {
-  const schema = await findSubject(c.var.session, subject);
-  const versions = schema === null ? [] : await subjectVersions(c.var.session, schema);
+  const { schema, versions } = await readSubject(c.var.session, subject);
   if (schema === null || !versions.some((version) => includeDeleted || !version.deleted))
     fail(CONFLUENT_ERRORS.subjectNotFound, `Subject '${subject.qualified}' not found.`);
   return { schema, versions };

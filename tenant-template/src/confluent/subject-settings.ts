@@ -7,7 +7,7 @@
  */
 import type { CompatibilityLevel } from "../compat/compatibility.ts";
 import type { StoreQueryable } from "../store/store-db.ts";
-import { contextKey, contextLabel, type SubjectName } from "./confluent-store.ts";
+import { contextKey, contextLabel, parseSubject, type SubjectName } from "./confluent-store.ts";
 
 export const DEFAULT_COMPATIBILITY: CompatibilityLevel = "BACKWARD";
 export const DEFAULT_MODE = "READWRITE";
@@ -86,7 +86,14 @@ export async function settingsOf(session: StoreQueryable, key: string): Promise<
 
 /** The effective config along a level's chain: each field from the most specific level that sets it. */
 export async function effectiveConfig(session: StoreQueryable, level: SettingsLevel): Promise<Record<string, unknown>> {
-  const settings = await settingsAt(session, level.chain);
+  return configAmong(await settingsAt(session, level.chain), level);
+}
+
+/** `effectiveConfig` over settings already read (`settingsAt` of at least the level's chain). */
+export function configAmong(
+  settings: ReadonlyMap<string, LevelSettings>,
+  level: SettingsLevel,
+): Record<string, unknown> {
   const merged: Record<string, unknown> = {};
   for (const key of [...level.chain].reverse()) Object.assign(merged, settings.get(key)?.config ?? {});
   return merged;
@@ -102,12 +109,21 @@ export async function compatibilityLevelOf(session: StoreQueryable, subject: Sub
   return compatibilityLevelIn(await effectiveConfig(session, subjectLevel(subject)));
 }
 
+/** The keys the mode along a level's chain is read from: the kill-switch levels, then the chain. */
+function modeKeys(level: SettingsLevel): string[] {
+  return [ROOT_KEY, GLOBAL_KEY, ...level.chain];
+}
+
 /**
  * The mode in force along a level's chain. READONLY_OVERRIDE at the root or on __GLOBAL is the
  * registry's kill switch: it wins over every other level.
  */
 export async function modeIn(session: StoreQueryable, level: SettingsLevel): Promise<string> {
-  const settings = await settingsAt(session, [ROOT_KEY, GLOBAL_KEY, ...level.chain]);
+  return modeAmong(await settingsAt(session, modeKeys(level)), level);
+}
+
+/** `modeIn` over settings already read (`settingsAt` of at least the root, __GLOBAL and the level's chain). */
+export function modeAmong(settings: ReadonlyMap<string, LevelSettings>, level: SettingsLevel): string {
   for (const key of [ROOT_KEY, GLOBAL_KEY])
     if (settings.get(key)?.mode === "READONLY_OVERRIDE") return "READONLY_OVERRIDE";
   for (const key of level.chain) {
@@ -115,4 +131,27 @@ export async function modeIn(session: StoreQueryable, level: SettingsLevel): Pro
     if (mode !== null) return mode;
   }
   return DEFAULT_MODE;
+}
+
+/**
+ * Every setting a write to a subject consults, in one query (two when the subject's own config
+ * names an `alias`): the subject a data route means (the alias's, in the same context unless
+ * qualified, one level deep), and the settings of its chain and of the kill-switch levels, for
+ * `modeAmong` and `configAmong`.
+ *
+ * @example
+ *   const { subject, settings } = await subjectSettings(session, parseSubject("orders-value"));
+ *   modeAmong(settings, subjectLevel(subject)); // "READWRITE"
+ */
+export async function subjectSettings(
+  session: StoreQueryable,
+  named: SubjectName,
+): Promise<{ subject: SubjectName; settings: Map<string, LevelSettings> }> {
+  const settings = await settingsAt(session, modeKeys(subjectLevel(named)));
+  const alias = settings.get(named.qualified)?.config?.alias;
+  if (typeof alias !== "string" || alias === "") return { subject: named, settings };
+  const subject = parseSubject(alias, named.context);
+  const missing = modeKeys(subjectLevel(subject)).filter((key) => !settings.has(key));
+  if (missing.length > 0) for (const [key, value] of await settingsAt(session, missing)) settings.set(key, value);
+  return { subject, settings };
 }

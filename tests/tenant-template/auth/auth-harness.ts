@@ -10,6 +10,7 @@
 import { Miniflare, type WorkerOptions } from "miniflare";
 import { applyMigrationsLocally, type LocalD1 } from "../../../scripts/lib/local-migrations.ts";
 import { bundleTenantTemplate } from "../../../scripts/lib/worker-bundles.ts";
+import { COUNTING_WRAPPER } from "./d1-round-trips.ts";
 import { TEST_ADMIN_KEY, tenantRequestHeaders, tenantSecretBindings } from "../../support/tenant-credentials.ts";
 
 export interface Reply<T = Record<string, unknown>> {
@@ -36,6 +37,8 @@ export interface BatchRequest extends CallOptions {
 export interface AuthHarnessOptions {
   /** More Workers in the same Miniflare instance (e.g. a route table); reach them with `worker(name)`. */
   extraWorkers?: (WorkerOptions & { name: string })[];
+  /** Wrap the tenant so each reply counts its D1 round trips (`ROUND_TRIPS_HEADER`, d1-round-trips.ts). */
+  countRoundTrips?: boolean;
 }
 
 export interface AuthHarness {
@@ -84,8 +87,14 @@ export async function startAuthHarness(database: string, options: AuthHarnessOpt
     workers: [
       {
         name: TENANT_WORKER,
-        modules: true,
-        script: await bundleTenantTemplate(),
+        ...(options.countRoundTrips
+          ? {
+              modules: [
+                { type: "ESModule" as const, path: "wrapper.js", contents: COUNTING_WRAPPER },
+                { type: "ESModule" as const, path: "tenant.js", contents: await bundleTenantTemplate() },
+              ],
+            }
+          : { modules: true, script: await bundleTenantTemplate() }),
         compatibilityDate: "2026-06-01",
         d1Databases: { DB: `auth-test-${database}` },
         kvNamespaces: { CACHE: `auth-test-${database}-cache` },

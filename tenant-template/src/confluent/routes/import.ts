@@ -16,10 +16,9 @@ import { answeredAs, ConfluentResource, CONFLUENT_CONTENT_TYPE, errors, ok, type
 import {
   claimGlobalId,
   findOrCreateSubject,
-  findSubject,
+  readSubject,
   insertSubjectVersion,
   parseSubject,
-  subjectVersions,
   type SubjectName,
 } from "../confluent-store.ts";
 import { GLOBAL_CONTEXT, modeIn, subjectLevel } from "../subject-settings.ts";
@@ -153,8 +152,8 @@ async function importOne(c: Ctx, entry: ImportedSchema): Promise<z.output<typeof
     refuse(operationNotPermitted, `Subject '${subject.qualified}' is not in import mode (${mode}).`);
   // 42201 with the parser's words; references resolve in the subject's context, as a registration's.
   await parseSchemaInput(c, subject, entry);
-  const existing = await findSubject(session, subject);
-  if (existing !== null && (await subjectVersions(session, existing)).some((each) => each.version === version))
+  const read = await readSubject(session, subject);
+  if (read.versions.some((each) => each.version === version))
     refuse(
       operationNotPermitted,
       `Version ${version} of subject '${subject.qualified}' already exists: an import does not overwrite it.`,
@@ -167,12 +166,14 @@ async function importOne(c: Ctx, entry: ImportedSchema): Promise<z.output<typeof
   };
   if (!(await claimGlobalId(session, id, identity)))
     refuse(operationNotPermitted, `Schema id ${id} is already used by a different schema.`);
-  const schema = existing ?? (await findOrCreateSubject(session, subject));
+  const schema = read.schema ?? (await findOrCreateSubject(session, subject));
   try {
     await insertSubjectVersion(session, schema, entry.schemaType, entry.schema, id, {
       version,
       metadata: entry.metadata ?? null,
       ruleSet: entry.ruleSet ?? null,
+      context: subject.context,
+      ...(read.schema === null ? {} : { known: read }),
     });
   } catch (error) {
     // A concurrent import took the version between the check and the write.

@@ -21,15 +21,15 @@ import {
 } from "../confluent-input.ts";
 import { CONFLUENT_CONTENT_TYPE, ConfluentResource, errors, fail, ok, reply } from "../confluent-route.ts";
 import {
+  allocateSchemaId,
   claimGlobalId,
   dropVersion,
   findOrCreateSubject,
-  globalIdOf,
   hardDelete,
   insertSubjectVersion,
+  readSubject,
   referencedBy,
   softDelete,
-  subjectVersions,
 } from "../confluent-store.ts";
 import {
   checkReservedFields,
@@ -40,7 +40,7 @@ import {
   withoutVersionHint,
 } from "../registration-rules.ts";
 import { subjectCompatibility } from "../subject-compatibility.ts";
-import { compatibilityLevelOf, effectiveConfig, subjectLevel } from "../subject-settings.ts";
+import { compatibilityLevelIn, configAmong, modeAmong, subjectLevel, subjectSettings } from "../subject-settings.ts";
 import {
   dataSubject,
   parseSchemaInput,
@@ -48,6 +48,7 @@ import {
   refuseIfReferenced,
   requireSubject,
   requireWritable,
+  writableMode,
 } from "../subject-lookup.ts";
 
 /** Levels whose check includes "backward compatible with the latest version". */
@@ -92,21 +93,25 @@ versions.route(
     },
   },
   async (c, { params, body: input }) => {
-    const subject = await dataSubject(c, params);
     const session = c.var.session;
-    const mode = await requireWritable(c, subject);
+    // Every setting the registration consults, read once (docs/confluent-api.md, "Registration speed").
+    const { subject, settings } = await subjectSettings(session, subjectOf(params));
+    const level = subjectLevel(subject);
+    const mode = writableMode(subject, modeAmong(settings, level));
     if (input.id !== undefined && mode !== "IMPORT")
       fail(
         operationNotPermitted,
         `Subject '${subject.qualified}' is not in import mode: a schema id can only be given when importing.`,
       );
     const parsed = await parseSchemaInput(c, subject, input);
-    const schema = await findOrCreateSubject(session, subject);
-    const versions = await subjectVersions(session, schema);
+    const read = await readSubject(session, subject);
+    const schema = read.schema ?? (await findOrCreateSubject(session, subject));
+    const known = read.schema === null ? { versions: [], semanticVersions: [] } : read;
+    const { versions } = known;
     const live = versions.filter((version) => !version.deleted);
     const previous = live.at(-1);
 
-    const config = await effectiveConfig(c.var.session, subjectLevel(subject));
+    const config = configAmong(settings, level);
     const requested = input.metadata === undefined ? previous?.metadata : input.metadata;
     const metadata = withoutVersionHint(
       mergeMetadata(
@@ -166,12 +171,14 @@ versions.route(
         ...(input.version === undefined ? {} : { version: input.version }),
         metadata,
         ruleSet,
+        context: subject.context,
+        known,
       });
       return reply(c, { id });
     }
 
     if (config.validateFields === true) checkReservedFields(parsed, metadata, previous?.metadata ?? null);
-    const level = await compatibilityLevelOf(c.var.session, subject);
+    const compatibility = compatibilityLevelIn(config);
     // compatibilityGroup names a metadata property: only versions with the same value are compared.
     const group =
       typeof config.compatibilityGroup === "string" && config.compatibilityGroup !== ""
@@ -182,10 +189,10 @@ versions.route(
     const comparable =
       group === undefined ? live : live.filter((version) => groupOf(version.metadata) === groupOf(metadata));
     const result = await subjectCompatibility(
-      c.var.session,
+      session,
       subject,
       { schemaType: input.schemaType, parsed },
-      level,
+      compatibility,
       comparable,
     );
     if (!result.isCompatible) {
@@ -196,7 +203,8 @@ versions.route(
       );
     }
     // /api files the version as a minor bump when it is backward compatible with the latest, else major.
-    const checkedBackward = BACKWARD_LEVELS.has(level) && previous !== undefined && comparable.at(-1) === previous;
+    const checkedBackward =
+      BACKWARD_LEVELS.has(compatibility) && previous !== undefined && comparable.at(-1) === previous;
     const bump: VersionBump =
       previous === undefined
         ? "major"
@@ -208,20 +216,22 @@ versions.route(
             ).isCompatible
           ? "minor"
           : "major";
-    const id = await globalIdOf(session, identity);
-    const version = await insertSubjectVersion(session, schema, input.schemaType, input.schema, id, {
+    const { id, row } = await allocateSchemaId(session, identity);
+    const written = await insertSubjectVersion(session, schema, input.schemaType, input.schema, id, {
       metadata,
       ruleSet,
       bump,
+      context: subject.context,
+      row,
+      known,
     });
     // Concurrent registrations of the same schema each saw none and each added a version: the
     // lowest of them stays, the others take theirs back and answer its id (one version, one id).
-    const twins = (await subjectVersions(session, schema)).filter(
-      (each) => !each.deleted && sameSchema(each, input, metadata, ruleSet),
-    );
+    // The write read the subject back in its own batch.
+    const twins = written.versions.filter((each) => !each.deleted && sameSchema(each, input, metadata, ruleSet));
     const first = twins[0];
-    if (first && first.version < version) {
-      const mine = twins.find((each) => each.version === version);
+    if (first && first.version < written.version) {
+      const mine = twins.find((each) => each.version === written.version);
       if (mine) await dropVersion(session, mine);
       return reply(c, { id: first.globalId });
     }

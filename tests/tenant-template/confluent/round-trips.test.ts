@@ -1,0 +1,90 @@
+/**
+ * How many D1 round trips a Confluent request makes (docs/confluent-api.md, "Registration speed"):
+ * each is a call to D1 (the time of a registration was these calls, not parsing), so a change that
+ * adds one to the hot paths fails here, and the count does not grow with a subject's versions.
+ * Counted by wrapping the tenant's D1 binding (d1-round-trips.ts); every request carries the admin
+ * key, whose check reads nothing from D1, as in bench:registry.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startAuthHarness, type AuthHarness } from "../auth/auth-harness.ts";
+import { ROUND_TRIPS_HEADER, ROUND_TRIPS_LOG_HEADER } from "../auth/d1-round-trips.ts";
+import { CONFLUENT_JSON } from "./confluent-caller.ts";
+
+let h: AuthHarness;
+beforeAll(async () => {
+  h = await startAuthHarness("round-trips", { countRoundTrips: true });
+}, 60_000);
+afterAll(async () => {
+  await h?.dispose();
+});
+
+/** A record with `fields` optional strings: each added field is a backward compatible change. */
+const record = (name: string, fields: number) =>
+  JSON.stringify({
+    type: "record",
+    name,
+    fields: Array.from({ length: fields }, (_, i) => ({ name: `f${i}`, type: ["null", "string"], default: null })),
+  });
+
+/** Sends a request and answers its status, body and round trips (with what each ran, for messages). */
+async function counted(method: string, path: string, body?: unknown) {
+  const reply = await h.call(method, path, { body, headers: CONFLUENT_JSON });
+  return {
+    status: reply.status,
+    text: reply.text,
+    trips: Number(reply.headers.get(ROUND_TRIPS_HEADER)),
+    log: reply.headers.get(ROUND_TRIPS_LOG_HEADER),
+  };
+}
+
+async function expectTrips(method: string, path: string, body: unknown, most: number) {
+  const result = await counted(method, path, body);
+  expect(result.status, result.text).toBe(200);
+  expect(result.trips, `${method} ${path}: ${result.log}`).toBeLessThanOrEqual(most);
+  expect(result.trips, "the wrapper counted nothing: is it wrapping the binding?").toBeGreaterThan(0);
+  return result;
+}
+
+describe("D1 round trips of a Confluent registration", () => {
+  // Settings, the audit before, the subject, the id, the write (read back), the audit after, the entry.
+  it("a new version of an existing subject: 7", async () => {
+    await expectTrips("POST", "/subjects/rt-existing/versions", { schema: record("Existing", 1) }, 10);
+    await expectTrips("POST", "/subjects/rt-existing/versions", { schema: record("Existing", 2) }, 7);
+  });
+
+  it("the same count in a named context", async () => {
+    await expectTrips("POST", "/subjects/:.rt-ctx:orders/versions", { schema: record("Ctx", 1) }, 12);
+    await expectTrips("POST", "/subjects/:.rt-ctx:orders/versions", { schema: record("Ctx", 2) }, 7);
+  });
+
+  it("registering a schema the subject already has writes nothing: 5", async () => {
+    await expectTrips("POST", "/subjects/rt-same/versions", { schema: record("Same", 1) }, 10);
+    const again = await expectTrips("POST", "/subjects/rt-same/versions", { schema: record("Same", 1) }, 5);
+    expect(JSON.parse(again.text)).toEqual({ id: expect.any(Number) });
+  });
+
+  it("does not grow with the subject's versions", async () => {
+    const first = await expectTrips("POST", "/subjects/rt-long/versions", { schema: record("Long", 1) }, 10);
+    expect(first.status).toBe(200);
+    let last = 0;
+    for (let fields = 2; fields <= 20; fields++)
+      last = (await expectTrips("POST", "/subjects/rt-long/versions", { schema: record("Long", fields) }, 7)).trips;
+    expect(last).toBeLessThanOrEqual(7);
+  });
+
+  it("an alias reads its target's settings in one more round trip", async () => {
+    await expectTrips("POST", "/subjects/rt-target/versions", { schema: record("Target", 1) }, 10);
+    expect((await counted("PUT", "/config/rt-alias", { alias: "rt-target" })).status).toBe(200);
+    await expectTrips("POST", "/subjects/rt-alias/versions", { schema: record("Target", 2) }, 8);
+  });
+});
+
+describe("D1 round trips of Confluent reads", () => {
+  it("a subject's version, its versions, and a schema by id", async () => {
+    const { text } = await expectTrips("POST", "/subjects/rt-read/versions", { schema: record("Read", 1) }, 10);
+    const { id } = JSON.parse(text) as { id: number };
+    await expectTrips("GET", "/subjects/rt-read/versions/latest", undefined, 2);
+    await expectTrips("GET", "/subjects/rt-read/versions", undefined, 2);
+    await expectTrips("GET", `/schemas/ids/${id}?subject=rt-read`, undefined, 2);
+  });
+});
