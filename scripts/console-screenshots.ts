@@ -43,16 +43,14 @@ try {
 
   await page.getByRole("button", { name: "Compatibility" }).click();
   await page.getByLabel("Subject").fill(SEED.address);
-  await page
-    .getByLabel("Schema", { exact: true })
-    .fill(
-      JSON.stringify({
-        type: "record",
-        name: "Address",
-        namespace: "com.acme",
-        fields: [{ name: "zip", type: "int" }],
-      }),
-    );
+  await page.getByLabel("Schema", { exact: true }).fill(
+    JSON.stringify({
+      type: "record",
+      name: "Address",
+      namespace: "com.acme",
+      fields: [{ name: "zip", type: "int" }],
+    }),
+  );
   await page.getByRole("button", { name: "Check compatibility" }).click();
   await page.locator(".reasons li").first().waitFor();
   await shot("compatibility");

@@ -72,7 +72,8 @@ async function measure(label: string, templateDir: string | undefined): Promise<
   for (let i = 0; i < workerdRuns; i += 1) workerd.push(await workerdFirstAnswer(code));
   const bytes = Buffer.byteLength(code);
   const gzip = gzipSync(code, { level: 9 }).length;
-  return `| ${label} | ${bytes.toLocaleString("en")} B | ${gzip.toLocaleString("en")} B | ${stats(v8)} | ${stats(workerd)} |`;
+  const size = (n: number) => `${n.toLocaleString("en")} B`;
+  return `| ${label} | ${size(bytes)} | ${size(gzip)} | ${stats(v8)} | ${stats(workerd)} |`;
 }
 
 console.log(

@@ -51,7 +51,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
   // <script> would be refused, as it should be).
   await page.evaluate(AXE_SOURCE);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string }[] }> } })
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string }[] }> } })
       .axe;
     return (await axe.run()).violations.map(({ id, impact }) => ({ id, impact }));
   });
@@ -95,7 +95,7 @@ describe.skipIf(executable === null)(
       const { page, problems } = await openConsole();
       await signIn(page, tenant.adminKey);
       expect(page.url()).toBe(`${tenant.origin}/ui`);
-      expect(await page.evaluate(() => document.cookie)).toBe("");
+      expect(await page.evaluate("document.cookie")).toBe("");
       expect(await page.evaluate(() => sessionStorage.getItem("wfp-console-key"))).toBe(tenant.adminKey);
 
       // The Confluent tree, by keyboard: focus the root, open it with Right, go down with Down.
