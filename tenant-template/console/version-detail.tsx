@@ -28,22 +28,27 @@ export function VersionDetail(props: { api: ApiClient; version: VersionRef; onOp
   if (loaded.state === "loading") return <p role="status">Loading {refLabel(version)}…</p>;
   if (loaded.state === "error") return <p role="alert">{loaded.message}</p>;
   const current = loaded.value;
+  const others = current.siblings.filter((each) => refKey(each) !== refKey(version));
   return (
     <article class="version" aria-labelledby="version-title">
       <h2 id="version-title">{current.title}</h2>
       <HighlightedSchema text={current.text} format={current.format} label={`Schema of ${refLabel(version)}`} />
       <h3>Compare</h3>
-      <label for="compare-with">Compare {refLabel(version)} with</label>{" "}
-      <select id="compare-with" value={compareKey} onChange={(e) => setCompareKey(e.currentTarget.value)}>
-        <option value="">(choose a version)</option>
-        {current.siblings
-          .filter((each) => refKey(each) !== refKey(version))
-          .map((each) => (
-            <option key={refKey(each)} value={refKey(each)}>
-              {refLabel(each)}
-            </option>
-          ))}
-      </select>
+      {others.length === 0 ? (
+        <p>No other version to compare with.</p>
+      ) : (
+        <>
+          <label for="compare-with">Compare {refLabel(version)} with</label>{" "}
+          <select id="compare-with" value={compareKey} onChange={(e) => setCompareKey(e.currentTarget.value)}>
+            <option value="">(choose a version)</option>
+            {others.map((each) => (
+              <option key={refKey(each)} value={refKey(each)}>
+                {refLabel(each)}
+              </option>
+            ))}
+          </select>
+        </>
+      )}
       {other !== undefined && otherText.state === "ready" && otherText.value !== null && (
         <VersionDiff
           before={{ label: refLabel(other), ...otherText.value }}
