@@ -53,6 +53,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   // The console's page and files (console/console-routes.ts): no tenant data, so no key; the page
   // signs in and calls the APIs below with a key, checked like any other caller's.
   rule("GET", "/ui", "public", PUBLIC, "console.read"),
+  rule("GET", "/ui/", "public", PUBLIC, "console.read"),
   rule("GET", "/ui/:asset", "public", PUBLIC, "console.read"),
 
   ...registryRules(),

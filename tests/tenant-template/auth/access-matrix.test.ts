@@ -69,6 +69,8 @@ const ACCESS_TABLE: readonly Row[] = [
   row("GET", "/health/startup", "public", "any", "any", 200),
   // The console's page and files (docs/console.md): no tenant data, so no key.
   row("GET", "/ui", "public", "any", "any", 200),
+  // A 308 to /ui, which the harness follows (the redirect itself: console/console-assets.test.ts).
+  row("GET", "/ui/", "public", "any", "any", 200),
   row("GET", "/ui/:asset", "public", "any", "any", 200),
 
   // /api (docs/registry-api.md, "URL shape"): reads need read, creates/updates/deletes write; a
@@ -439,6 +441,7 @@ function builders(): Map<string, Builder> {
   add("GET", "/api/stats", () => ({ path: "/api/stats" }));
   add("GET", "/api/whoami", () => ({ path: "/api/whoami" }));
   add("GET", "/ui", () => ({ path: "/ui" }));
+  add("GET", "/ui/", () => ({ path: "/ui/" }));
   add("GET", "/ui/:asset", () => ({ path: "/ui/console.css" }));
   add("GET", "/api/openapi.json", () => ({ path: "/api/openapi.json" }));
   add("GET", "/api/docs", () => ({ path: "/api/docs" }));

@@ -59,6 +59,12 @@ describe("GET /ui", () => {
     expect(html.match(/<script(?![^>]*\bsrc=)[^>]*>/g)).toBeNull();
   });
 
+  test("/ui/ redirects to /ui (relatively, for the local platform's path form), without a key", async () => {
+    const answer = await fetch(`${tenant.origin}/ui/`, { redirect: "manual" });
+    expect(answer.status).toBe(308);
+    expect(answer.headers.get("location")).toBe("../ui");
+  });
+
   test("its files are public, gzip to a browser, plain text to a client without gzip, 404 for others", async () => {
     const gz = await fetch(`${tenant.origin}/ui/console.js`, {
       headers: { "accept-encoding": "gzip" },
