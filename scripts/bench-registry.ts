@@ -22,6 +22,12 @@
  *
  * The tenant's rate limits are raised in its route record (and the copy's) for the run: the plan's
  * per-key limit (at most 500 req/s) would otherwise be what is measured.
+ *
+ * Beside each throughput, the CPU per request of the platform's processes (workerd) and of this
+ * one (the load client), from /proc (lib/process-cpu.ts): on 2 cores shared with the client and
+ * other work, throughput moves with the machine's load, CPU per request far less. From them: the
+ * id read's CPU ratio to hello-world, and the registrations a second 2 cores of its own would
+ * carry (2,000 ms over the platform's CPU per registration with 4 in flight).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request as httpRequest } from "node:http";
@@ -37,6 +43,7 @@ import { checkCompatibility, type CompatibilityLevel } from "../tenant-template/
 import { validateSpecification } from "../tenant-template/src/spec/validate-specification.ts";
 import { intOption } from "./lib/int-option.ts";
 import { percentile, runBatch, summarise, type Batch, type LoadSummary } from "./lib/load-batch.ts";
+import { cpuSpent, processCpu, type ProcessCpu } from "./lib/process-cpu.ts";
 
 export type Summary = LoadSummary;
 
@@ -264,10 +271,15 @@ function wideRecord(name: string, fields: number, extra = 0): string {
 export interface ReadResult {
   concurrency: number;
   path: string;
-  registry: Summary;
-  helloWorld: Summary;
+  registry: Summary & { cpu: CpuPerRequest | null };
+  helloWorld: Summary & { cpu: CpuPerRequest | null };
   /** registry req/s divided by hello-world req/s. */
   ratio: number;
+  /**
+   * hello-world's CPU per request (platform and client) divided by the registry's: the throughput
+   * ratio on cores shared by nothing else, which moves far less with the machine's load.
+   */
+  cpuRatio: number | null;
   target: number;
   meetsTarget: boolean;
 }
@@ -306,23 +318,41 @@ async function measureReads(bench: Bench, options: Omit<Options, "json">): Promi
       for (const { target, path: p } of targets)
         await runBatch(options.warmup, concurrency, () => send(agent, target, "GET", p));
       const batches: Batch[][] = [[], []];
+      const cpu = [
+        { selfMs: 0, childrenMs: 0 },
+        { selfMs: 0, childrenMs: 0 },
+      ];
+      let cpuKnown = true;
       const perRound = Math.ceil(options.requests / options.rounds);
       for (let round = 0; round < options.rounds; round += 1) {
         const order = round % 2 === 0 ? [0, 1] : [1, 0];
         for (const index of order) {
           const { target, path: p } = targets[index]!;
+          const before = processCpu();
           batches[index]!.push(await runBatch(perRound, concurrency, () => send(agent, target, "GET", p)));
+          const spent = cpuSpent(before, processCpu());
+          if (spent === null) cpuKnown = false;
+          else {
+            cpu[index]!.selfMs += spent.selfMs;
+            cpu[index]!.childrenMs += spent.childrenMs;
+          }
         }
       }
       const registry = summarise(batches[0]!);
       const helloWorld = summarise(batches[1]!);
       const ratio = registry.perSec / helloWorld.perSec;
+      const registryCpu = cpuKnown ? perRequest(cpu[0]!, registry.requests) : null;
+      const helloCpu = cpuKnown ? perRequest(cpu[1]!, helloWorld.requests) : null;
       results.push({
         concurrency,
         path: "/schemas/ids/{id}",
-        registry,
-        helloWorld,
+        registry: { ...registry, cpu: registryCpu },
+        helloWorld: { ...helloWorld, cpu: helloCpu },
         ratio,
+        cpuRatio:
+          registryCpu === null || helloCpu === null
+            ? null
+            : (helloCpu.platformMs + helloCpu.clientMs) / (registryCpu.platformMs + registryCpu.clientMs),
         target: TARGET_RATIO,
         meetsTarget: ratio >= TARGET_RATIO && registry.errors === 0,
       });
@@ -333,9 +363,28 @@ async function measureReads(bench: Bench, options: Omit<Options, "json">): Promi
   }
 }
 
+/**
+ * CPU per request, in milliseconds: the platform's processes (workerd: dispatcher, tenant, D1) and
+ * this Node process (the load client). Null where /proc cannot be read.
+ */
+export interface CpuPerRequest {
+  platformMs: number;
+  clientMs: number;
+}
+
+function perRequest(spent: ProcessCpu | null, requests: number): CpuPerRequest | null {
+  return spent === null ? null : { platformMs: spent.childrenMs / requests, clientMs: spent.selfMs / requests };
+}
+
 export interface RegistrationResult {
-  sequential: Summary;
-  concurrent: Summary & { concurrency: number };
+  sequential: Summary & { cpu: CpuPerRequest | null };
+  concurrent: Summary & { concurrency: number; cpu: CpuPerRequest | null };
+  /**
+   * Registrations a second the platform could carry on 2 cores of its own (2,000 ms of CPU a
+   * second over the platform's CPU per registration with 4 in flight): what the throughput
+   * would be if the load client and other work did not share the cores.
+   */
+  twoCoreCapacity: number | null;
 }
 
 async function measureRegistrations(bench: Bench, options: Omit<Options, "json">): Promise<RegistrationResult> {
@@ -355,9 +404,17 @@ async function measureRegistrations(bench: Bench, options: Omit<Options, "json">
         }),
       });
     progress(`registrations: ${options.registrations} one at a time, then ${options.registrations} with 4 in flight`);
+    const cpu0 = processCpu();
     const sequential = summarise([await runBatch(options.registrations, 1, register("seq"))]);
+    const cpu1 = processCpu();
     const concurrent = summarise([await runBatch(options.registrations, 4, register("conc"))]);
-    return { sequential, concurrent: { ...concurrent, concurrency: 4 } };
+    const cpu2 = processCpu();
+    const concurrentCpu = perRequest(cpuSpent(cpu1, cpu2), options.registrations);
+    return {
+      sequential: { ...sequential, cpu: perRequest(cpuSpent(cpu0, cpu1), options.registrations) },
+      concurrent: { ...concurrent, concurrency: 4, cpu: concurrentCpu },
+      twoCoreCapacity: concurrentCpu === null ? null : 2000 / concurrentCpu.platformMs,
+    };
   } finally {
     agent.destroy();
   }
@@ -520,6 +577,7 @@ const ms = (value: number) => `${value.toFixed(2)} ms`;
 const row = (label: string, s: Summary, unit = "req/s") =>
   `    ${label.padEnd(24)} ${s.perSec.toFixed(0).padStart(6)} ${unit}   p50 ${ms(s.p50Ms).padStart(9)}` +
   `   p99 ${ms(s.p99Ms).padStart(9)}   errors ${s.errors}`;
+const cpuText = (cpu: CpuPerRequest) => `platform ${ms(cpu.platformMs)} + client ${ms(cpu.clientMs)}`;
 const timingRow = (label: string, t: Timing) =>
   `    ${label.padEnd(36)} mean ${ms(t.meanMs).padStart(9)}   p50 ${ms(t.p50Ms).padStart(9)}` +
   `   max ${ms(t.maxMs).padStart(9)}`;
@@ -538,6 +596,12 @@ function reportText(result: RegistryBenchResult): string {
       row("hello-world", read.helloWorld),
       `    ratio ${read.ratio.toFixed(3)} ` +
         `(target >= ${read.target}: ${read.meetsTarget ? "meets target" : "MISSES target"})`,
+      ...(read.cpuRatio === null || read.registry.cpu === null || read.helloWorld.cpu === null
+        ? []
+        : [
+            `    CPU per request: registry ${cpuText(read.registry.cpu)}, ` +
+              `hello-world ${cpuText(read.helloWorld.cpu)}; ratio ${read.cpuRatio.toFixed(3)}`,
+          ]),
     );
   }
   const { sequential, concurrent } = result.registrations;
@@ -545,6 +609,12 @@ function reportText(result: RegistryBenchResult): string {
     `  POST /subjects/{s}/versions, ${config.registrations} distinct schemas each into a new subject`,
     row("one at a time", sequential, "reg/s"),
     row(`${concurrent.concurrency} in flight`, concurrent, "reg/s"),
+    ...(concurrent.cpu === null || result.registrations.twoCoreCapacity === null
+      ? []
+      : [
+          `    CPU per registration (${concurrent.concurrency} in flight): ${cpuText(concurrent.cpu)}; ` +
+            `2 cores of its own would carry ${result.registrations.twoCoreCapacity.toFixed(0)} reg/s`,
+        ]),
   );
   const { wide, history } = result.compatibility;
   lines.push(

@@ -25,6 +25,12 @@ const FIGURES = [
   ].flatMap((at) => SUMMARY.map((f) => `${at}.${f}`)),
   "reads.0.ratio",
   "reads.1.ratio",
+  // CPU per request (Linux /proc, which CI has); ratios of them are left out: at this size a
+  // process may not have used one 10 ms tick.
+  "reads.0.registry.cpu.platformMs",
+  "reads.0.helloWorld.cpu.platformMs",
+  "registrations.concurrent.cpu.platformMs",
+  "registrations.concurrent.cpu.clientMs",
   ...["compatibility.wide", "compatibility.history"].flatMap((at) =>
     ["http", "engine", "engineWithParse"].flatMap((kind) => TIMING.map((f) => `${at}.${kind}.${f}`)),
   ),

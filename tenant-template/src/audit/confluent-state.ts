@@ -30,6 +30,24 @@ export async function confluentState(
   subject: string | null,
   context: string | undefined,
 ): Promise<ConfluentState | null> {
+  const queries = confluentStateQueries(session, subject, context);
+  return queries.decode(await session.batch(queries.statements));
+}
+
+/**
+ * `confluentState` as statements to run in a batch (one round trip, one snapshot), and how to read
+ * the state from their results: a write that runs them in its own batch has the state it leaves.
+ *
+ * @example
+ *   const state = confluentStateQueries(session, "orders-value", undefined);
+ *   const results = await session.batch([...writes, ...state.statements]);
+ *   const after = state.decode(results.slice(writes.length));
+ */
+export function confluentStateQueries(
+  session: StoreQueryable,
+  subject: string | null,
+  context: string | undefined,
+): { statements: D1PreparedStatement[]; decode(results: readonly D1Result[]): ConfluentState | null } {
   // The {ctx} of a /contexts/{ctx}/... URL, read as the routes read it (`.ctx`, `:.ctx:`, `ctx`).
   const contextName = context === undefined ? "." : contextOfUrl(context);
   const keys = [...(subject === null ? [] : [subject]), contextKey(contextName), GLOBAL_SETTINGS_KEY];
@@ -39,8 +57,12 @@ export async function confluentState(
     .select(["subject", "config", "mode"])
     .where("subject", "in", keys)
     .orderBy("subject");
-  if (subject === null) return stateOf(null, null, await settingsQuery.execute());
-  // One batch (one round trip, one snapshot): the subject's schema, its versions, the settings.
+  if (subject === null)
+    return {
+      statements: [prepared(session, settingsQuery)],
+      decode: ([settings]) => stateOf(null, null, rowsOf(settingsQuery, settings)),
+    };
+  // The subject's schema, its versions, the settings.
   const schemaQuery = subjectSchemaQuery(db, parseSubject(subject)).select("id");
   const versionsQuery = db
     .selectFrom("schema_versions as sv")
@@ -57,13 +79,15 @@ export async function confluentState(
     ])
     .where("sv.schema_id", "=", subjectSchemaQuery(db, parseSubject(subject)).select("id"))
     .orderBy("sv.id");
-  const [schemaResult, versionsResult, settingsResult] = await session.batch([
-    prepared(session, schemaQuery),
-    prepared(session, versionsQuery),
-    prepared(session, settingsQuery),
-  ]);
-  const versions = rowsOf(schemaQuery, schemaResult).length === 0 ? null : rowsOf(versionsQuery, versionsResult);
-  return stateOf(subject, versions, rowsOf(settingsQuery, settingsResult));
+  return {
+    statements: [prepared(session, schemaQuery), prepared(session, versionsQuery), prepared(session, settingsQuery)],
+    decode: ([schema, versions, settings]) =>
+      stateOf(
+        subject,
+        rowsOf(schemaQuery, schema).length === 0 ? null : rowsOf(versionsQuery, versions),
+        rowsOf(settingsQuery, settings),
+      ),
+  };
 }
 
 function stateOf(subject: string | null, versions: unknown[] | null, settings: unknown[]): ConfluentState | null {

@@ -12,7 +12,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { errorResponse } from "../api-error.ts";
 import { outcomeOf, recordAudit, recordDenied, type AuditOutcome } from "../audit/audit-log.ts";
-import { noteChange, type AuditChange } from "../audit/note-change.ts";
+import { noteChange, setConfluentAuditTarget, type AuditChange } from "../audit/note-change.ts";
 import { confluentState, type ConfluentState } from "../audit/confluent-state.ts";
 import type { RequestIdVariables } from "../request-id.ts";
 import { readBodyText } from "../http/input-limits.ts";
@@ -113,6 +113,7 @@ export function apiAccess(): MiddlewareHandler<AccessEnv> {
         ? { subject: subjectOfPath(matched.params), context: matched.params.context }
         : null;
     const before = confluentTarget === null ? undefined : await readConfluentState(c, confluentTarget);
+    if (confluentTarget !== null) setConfluentAuditTarget(c, { ...confluentTarget, before: before ?? null });
     await next();
     if (confluentTarget !== null && c.get("auditChange") === undefined && outcomeOf(c.res.status) === "ok") {
       noteChange(c, before ?? null, await readConfluentState(c, confluentTarget));

@@ -210,7 +210,19 @@ export async function findSubject(session: StoreQueryable, subject: SubjectName)
 export async function findOrCreateSubject(session: StoreQueryable, subject: SubjectName): Promise<SchemaDocument> {
   const existing = await findSubject(session, subject);
   if (existing) return existing;
-  const contextId = await contextIdOf(session, subject.context, true);
+  return await createSubject(session, subject, null);
+}
+
+/**
+ * The schema document of a subject found missing: created in its context (`contextId`, when
+ * known; else looked up, and created when missing), or the one a concurrent request just made.
+ */
+export async function createSubject(
+  session: StoreQueryable,
+  subject: SubjectName,
+  knownContextId: string | null,
+): Promise<SchemaDocument> {
+  const contextId = knownContextId ?? (await contextIdOf(session, subject.context, true));
   if (contextId === null)
     throw new ConfluentError(
       CONFLUENT_ERRORS.storeError,
@@ -436,7 +448,7 @@ function allocationStatements(db: Db, identity: SchemaIdentity, hash: string, cl
     .select([sql<number>`min(id)`.as("id"), "schema_row"])
     .where("context", "=", context)
     .where("schema_row", "=", rowOfHash);
-  return { writes: [insertRow, ...insertReferences, claimed === undefined ? next : claim], answer };
+  return { writes: [insertRow, ...insertReferences, claimed === undefined ? next : claim], answer, rowOfHash };
 }
 
 /**
@@ -589,6 +601,14 @@ export interface SubjectRead {
   semanticVersions: string[];
 }
 
+/** What `readSubject` answers: the subject, its context's document id (null: none yet), and `also`'s results. */
+export interface SubjectReadWith extends SubjectRead {
+  contextId: string | null;
+  /** True when this read numbered versions published through /api (itself a change). */
+  numbered: boolean;
+  also: D1Result[];
+}
+
 /** The two queries a subject's versions are read with: its version documents, and their Confluent numbers. */
 function versionQueries(
   db: Db,
@@ -658,25 +678,41 @@ function versionsOf(
  * @example
  *   const { schema, versions } = await readSubject(session, parseSubject("orders-value"));
  */
-export async function readSubject(session: StoreQueryable, subject: SubjectName): Promise<SubjectRead> {
+export async function readSubject(
+  session: StoreQueryable,
+  subject: SubjectName,
+  also: readonly D1PreparedStatement[] = [],
+): Promise<SubjectReadWith> {
   const db = storeDb(session);
+  const contextQuery = contextIdQuery(db, subject.context);
   const schemaQuery = subjectSchemaQuery(db, subject).select(DOCUMENT_COLUMNS);
   const queries = versionQueries(db, subjectSchemaQuery(db, subject).select("id"), subject.context);
-  const [schemaResult, documentResult, numberResult] = await session.batch([
+  const [contextResult, schemaResult, documentResult, numberResult, ...alsoResults] = await session.batch([
+    prepared(session, contextQuery),
     prepared(session, schemaQuery),
     prepared(session, queries.documents),
     prepared(session, queries.numbers),
+    ...also,
   ]);
+  const contextId = rowsOf(contextQuery, contextResult)[0]?.id ?? null;
   const schemaRow = rowsOf(schemaQuery, schemaResult)[0];
-  if (schemaRow === undefined) return { schema: null, versions: [], semanticVersions: [] };
+  if (schemaRow === undefined)
+    return { schema: null, versions: [], semanticVersions: [], contextId, numbered: false, also: alsoResults };
   const schema = documentOf<BodyOf<typeof schemas>>(schemaRow);
   const read = versionsOf(
     rowsOf(queries.documents, documentResult),
     rowsOf(queries.numbers, numberResult),
     subject.context,
   );
-  if (read.unnumbered.length === 0) return { schema, versions: read.versions, semanticVersions: read.semanticVersions };
-  return { schema, ...(await numberedVersions(session, schema, subject.context)) };
+  const numbered = read.unnumbered.length === 0 ? read : await numberedVersions(session, schema, subject.context);
+  return {
+    schema,
+    versions: numbered.versions,
+    semanticVersions: numbered.semanticVersions,
+    contextId,
+    numbered: read.unnumbered.length > 0,
+    also: alsoResults,
+  };
 }
 
 /**
@@ -729,43 +765,63 @@ async function numberedVersions(
   return await read();
 }
 
+/** A version to add to a subject (`insertSubjectVersion`). */
+export interface NewVersion {
+  schemaType: SchemaType;
+  text: string;
+  /**
+   * The schema's id: one already allocated (IMPORT claims it first), or the identity to allocate
+   * it for, in the write's own batch (`allocateSchemaId`'s statements).
+   */
+  id: number | { identity: SchemaIdentity };
+  /** The number to take (IMPORT), else the next one. */
+  version?: number;
+  /** The version's own metadata and rule set. */
+  metadata?: Record<string, unknown> | null;
+  ruleSet?: Record<string, unknown> | null;
+  /**
+   * How the /api semantic version moves from the latest published one: a backward compatible
+   * change is a minor bump, else a major one. Without it (IMPORT) version N is N.0.0.
+   */
+  bump?: VersionBump;
+  /** The subject's context (read from the schema when not given). */
+  context?: string;
+  /** The subject as the caller read it: the first attempt trusts it (a unique index refuses a stale one). */
+  known?: Omit<SubjectRead, "schema">;
+  /** Statements run at the end of the write's batch (e.g. the audit log's after state); their results are answered. */
+  alsoRead?: readonly D1PreparedStatement[];
+}
+
+/** A version as written: its number and id, the subject's versions just after, and `alsoRead`'s results. */
+export interface WrittenVersion {
+  version: number;
+  id: number;
+  versions: SubjectVersion[];
+  alsoRead: D1Result[];
+}
+
 /**
- * Adds a version to a subject: the schema_versions document (Published) and its Confluent numbers
- * in one D1 batch, so neither exists without the other, which also reads the subject's versions
- * back (the caller's concurrent-twin check). `version` is the number to take (IMPORT), else the
- * next one; `metadata` and `ruleSet` are the version's own. `known` is the subject as the caller
- * read it (the first attempt trusts it; a unique index refuses the batch if it was stale), and
- * `row` the schema row of `globalId` (`allocateSchemaId`'s). Retries when a concurrent
- * registration took the version number.
+ * Adds a version to a subject in one D1 batch (one round trip, one transaction): the schema's id
+ * when new, the schema_versions document (Published) and its Confluent numbers, so neither exists
+ * without the other, then the subject's versions read back (the caller's concurrent-twin check)
+ * and `alsoRead`. Retries when a concurrent registration took the version number.
  */
 export async function insertSubjectVersion(
   session: StoreQueryable,
   schema: SchemaDocument,
-  schemaType: SchemaType,
-  text: string,
-  globalId: number,
-  extras: {
-    version?: number;
-    metadata?: Record<string, unknown> | null;
-    ruleSet?: Record<string, unknown> | null;
-    /**
-     * How the /api semantic version moves from the latest published one: a backward compatible
-     * change is a minor bump, else a major one. Without it (IMPORT) version N is N.0.0.
-     */
-    bump?: VersionBump;
-    /** The subject's context (read from the schema when not given). */
-    context?: string;
-    row?: number;
-    known?: Omit<SubjectRead, "schema">;
-  } = {},
-): Promise<{ version: number; versions: SubjectVersion[] }> {
-  const { version } = extras;
-  const context = extras.context ?? (await contextOfSchema(session, schema));
-  const row = extras.row ?? (await rowOfId(session, context, globalId));
-  if (row === null) throw new ConfluentError(CONFLUENT_ERRORS.storeError, `Schema id ${globalId} is not allocated.`);
+  input: NewVersion,
+): Promise<WrittenVersion> {
+  const { version } = input;
+  const context = input.context ?? (await contextOfSchema(session, schema));
   const db = storeDb(session);
+  const allocation =
+    typeof input.id === "number"
+      ? null
+      : allocationStatements(db, input.id.identity, await identityHash(input.id.identity));
+  const row = allocation?.rowOfHash ?? (await rowOfId(session, context, input.id as number));
+  if (row === null) throw new ConfluentError(CONFLUENT_ERRORS.storeError, `Schema id ${input.id} is not allocated.`);
   const readBack = versionQueries(db, schema.id, context);
-  let known = extras.known;
+  let known = input.known;
   // Concurrent writers of one subject race for the next number: the loser reads again and retries.
   for (let attempt = 0; attempt < 10; attempt++) {
     const current = known ?? (await numberedVersions(session, schema, context));
@@ -777,8 +833,8 @@ export async function insertSubjectVersion(
         .sort(compareSemanticVersions)
         .at(-1) ?? null;
     const semanticVersion =
-      extras.bump !== undefined
-        ? nextSemanticVersion(latest, extras.bump, current.semanticVersions)
+      input.bump !== undefined
+        ? nextSemanticVersion(latest, input.bump, current.semanticVersions)
         : // Confluent version N is semantic version N.0.0, unless /api already used that string.
           current.semanticVersions.includes(`${number}.0.0`)
           ? `${number}.0.0+confluent`
@@ -786,14 +842,16 @@ export async function insertSubjectVersion(
     const body = schemaVersions.body.parse({
       schemaId: schema.id,
       semanticVersion,
-      format: schemaType,
-      specification: text,
+      format: input.schemaType,
+      specification: input.text,
       status: "Published",
     });
     const id = newDocumentId();
     const now = new Date().toISOString();
+    const allocating = allocation === null ? [] : [...allocation.writes, allocation.answer];
     try {
       const results = await session.batch([
+        ...allocating.map((query) => prepared(session, query)),
         prepared(
           session,
           db
@@ -807,15 +865,27 @@ export async function insertSubjectVersion(
             schema_id: schema.id,
             version: number,
             global_id: row,
-            metadata: extras.metadata ? JSON.stringify(extras.metadata) : null,
-            rule_set: extras.ruleSet ? JSON.stringify(extras.ruleSet) : null,
+            metadata: input.metadata ? JSON.stringify(input.metadata) : null,
+            rule_set: input.ruleSet ? JSON.stringify(input.ruleSet) : null,
           }),
         ),
         prepared(session, readBack.documents),
         prepared(session, readBack.numbers),
+        ...(input.alsoRead ?? []),
       ]);
-      const after = versionsOf(rowsOf(readBack.documents, results[2]), rowsOf(readBack.numbers, results[3]), context);
-      return { version: number, versions: after.versions };
+      const at = allocating.length + 2;
+      const after = versionsOf(
+        rowsOf(readBack.documents, results[at]),
+        rowsOf(readBack.numbers, results[at + 1]),
+        context,
+      );
+      const allocated = allocation === null ? null : rowsOf(allocation.answer, results[allocating.length - 1])[0];
+      return {
+        version: number,
+        id: allocated?.id ?? (input.id as number),
+        versions: after.versions,
+        alsoRead: results.slice(at + 2),
+      };
     } catch (error) {
       if (
         !/UNIQUE constraint failed/.test(

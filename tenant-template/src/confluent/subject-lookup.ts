@@ -10,9 +10,23 @@ import { CONFLUENT_ERRORS } from "./confluent-error.ts";
 import type { SchemaInput } from "./confluent-input.ts";
 import { subjectOf } from "./confluent-input.ts";
 import { fail, type Ctx, type PathParams } from "./confluent-route.ts";
-import { parseSubject, readSubject, referencedBy, type SubjectName, type SubjectVersion } from "./confluent-store.ts";
+import {
+  parseSubject,
+  readSubject,
+  referencedBy,
+  type SubjectName,
+  type SubjectReadWith,
+  type SubjectVersion,
+} from "./confluent-store.ts";
 import { parseWithReferences, resolveReferences } from "./schema-references.ts";
-import { modeIn, settingsOf, subjectLevel } from "./subject-settings.ts";
+import {
+  modeIn,
+  modeKeys,
+  settingsOf,
+  settingsStatement,
+  subjectLevel,
+  type LevelSettings,
+} from "./subject-settings.ts";
 
 /**
  * A subject as a data route means it: a subject whose own config names an `alias` stands for that
@@ -22,6 +36,39 @@ export async function dataSubject(c: Ctx, params: PathParams): Promise<SubjectNa
   const subject = subjectOf(params);
   const alias = (await settingsOf(c.var.session, subject.qualified)).config?.alias;
   return typeof alias === "string" && alias !== "" ? parseSubject(alias, subject.context) : subject;
+}
+
+/** What a write to a subject reads before it decides (`readForWrite`). */
+export interface WriteRead {
+  /** The subject the route means (`dataSubject`). */
+  subject: SubjectName;
+  /** The settings of the subject's chain and of the kill-switch levels (`modeAmong`, `configAmong`). */
+  settings: Map<string, LevelSettings>;
+  read: SubjectReadWith;
+}
+
+/**
+ * Everything a registration reads before it decides, in one D1 round trip (two when the subject's
+ * own config names an `alias`: then its target is read too): the subject a data route means, the
+ * settings its mode and config come from, its context, schema document and versions.
+ *
+ * @example
+ *   const { subject, settings, read } = await readForWrite(c, params);
+ *   modeAmong(settings, subjectLevel(subject)); // "READWRITE"
+ */
+export async function readForWrite(c: Ctx, params: PathParams): Promise<WriteRead> {
+  const session = c.var.session;
+  const named = subjectOf(params);
+  const own = settingsStatement(session, modeKeys(subjectLevel(named)));
+  const first = await readSubject(session, named, [own.statement]);
+  const settings = own.decode(first.also[0]);
+  const alias = settings.get(named.qualified)?.config?.alias;
+  if (typeof alias !== "string" || alias === "") return { subject: named, settings, read: first };
+  const subject = parseSubject(alias, named.context);
+  const more = settingsStatement(session, modeKeys(subjectLevel(subject)));
+  const read = await readSubject(session, subject, [more.statement]);
+  for (const [key, value] of more.decode(read.also[0])) settings.set(key, value);
+  return { subject, settings, read };
 }
 
 /** Writes to a subject (register, delete) are refused in READONLY and READONLY_OVERRIDE; the mode in force. */

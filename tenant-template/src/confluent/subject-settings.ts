@@ -6,8 +6,8 @@
  * read a subject's level here, so the two APIs can never judge a subject by different levels.
  */
 import type { CompatibilityLevel } from "../compat/compatibility.ts";
-import type { StoreQueryable } from "../store/store-db.ts";
-import { contextKey, contextLabel, parseSubject, type SubjectName } from "./confluent-store.ts";
+import { prepared, rowsOf, storeDb, type StoreQueryable } from "../store/store-db.ts";
+import { contextKey, contextLabel, type SubjectName } from "./confluent-store.ts";
 
 export const DEFAULT_COMPATIBILITY: CompatibilityLevel = "BACKWARD";
 export const DEFAULT_MODE = "READWRITE";
@@ -55,28 +55,46 @@ export interface LevelSettings {
   mode: string | null;
 }
 
-type SettingsRow = { subject: string; config: string | null; mode: string | null };
+/**
+ * The settings stored at each of `keys` as one statement, to run in a batch with others, and how
+ * to read them from its result (an unset key answers nulls).
+ *
+ * @example
+ *   const settings = settingsStatement(session, modeKeys(subjectLevel(subject)));
+ *   const [result] = await session.batch([settings.statement]);
+ *   settings.decode(result).get("orders-value"); // { config: {...}, mode: null }
+ */
+export function settingsStatement(
+  session: StoreQueryable,
+  keys: readonly string[],
+): { statement: D1PreparedStatement; decode(result: D1Result | undefined): Map<string, LevelSettings> } {
+  const unique = [...new Set(keys)];
+  const query = storeDb(session)
+    .selectFrom("confluent_settings")
+    .select(["subject", "config", "mode"])
+    .where("subject", "in", unique);
+  return {
+    statement: prepared(session, query),
+    decode(result) {
+      const found = new Map(rowsOf(query, result).map((row) => [row.subject, row] as const));
+      return new Map(
+        unique.map((key) => {
+          const row = found.get(key);
+          const config = row?.config ? (JSON.parse(row.config) as Record<string, unknown>) : null;
+          return [key, { config, mode: row?.mode ?? null }] as const;
+        }),
+      );
+    },
+  };
+}
 
 /** The settings stored at each of `keys`, in one query (an unset key answers nulls). */
 export async function settingsAt(
   session: StoreQueryable,
   keys: readonly string[],
 ): Promise<Map<string, LevelSettings>> {
-  const unique = [...new Set(keys)];
-  const { results } = await session
-    .prepare(
-      `SELECT subject, config, mode FROM confluent_settings WHERE subject IN (${unique.map(() => "?").join(", ")})`,
-    )
-    .bind(...unique)
-    .all<SettingsRow>();
-  const found = new Map(results.map((row) => [row.subject, row] as const));
-  return new Map(
-    unique.map((key) => {
-      const row = found.get(key);
-      const config = row?.config ? (JSON.parse(row.config) as Record<string, unknown>) : null;
-      return [key, { config, mode: row?.mode ?? null }] as const;
-    }),
-  );
+  const { statement, decode } = settingsStatement(session, keys);
+  return decode(await statement.all());
 }
 
 /** The settings stored at `key`: '' global, ':.ctx:' a context, else a qualified subject. */
@@ -109,8 +127,8 @@ export async function compatibilityLevelOf(session: StoreQueryable, subject: Sub
   return compatibilityLevelIn(await effectiveConfig(session, subjectLevel(subject)));
 }
 
-/** The keys the mode along a level's chain is read from: the kill-switch levels, then the chain. */
-function modeKeys(level: SettingsLevel): string[] {
+/** The keys the mode along a level's chain is read from: the kill-switch levels, then the chain (the config's too). */
+export function modeKeys(level: SettingsLevel): string[] {
   return [ROOT_KEY, GLOBAL_KEY, ...level.chain];
 }
 
@@ -131,27 +149,4 @@ export function modeAmong(settings: ReadonlyMap<string, LevelSettings>, level: S
     if (mode !== null) return mode;
   }
   return DEFAULT_MODE;
-}
-
-/**
- * Every setting a write to a subject consults, in one query (two when the subject's own config
- * names an `alias`): the subject a data route means (the alias's, in the same context unless
- * qualified, one level deep), and the settings of its chain and of the kill-switch levels, for
- * `modeAmong` and `configAmong`.
- *
- * @example
- *   const { subject, settings } = await subjectSettings(session, parseSubject("orders-value"));
- *   modeAmong(settings, subjectLevel(subject)); // "READWRITE"
- */
-export async function subjectSettings(
-  session: StoreQueryable,
-  named: SubjectName,
-): Promise<{ subject: SubjectName; settings: Map<string, LevelSettings> }> {
-  const settings = await settingsAt(session, modeKeys(subjectLevel(named)));
-  const alias = settings.get(named.qualified)?.config?.alias;
-  if (typeof alias !== "string" || alias === "") return { subject: named, settings };
-  const subject = parseSubject(alias, named.context);
-  const missing = modeKeys(subjectLevel(subject)).filter((key) => !settings.has(key));
-  if (missing.length > 0) for (const [key, value] of await settingsAt(session, missing)) settings.set(key, value);
-  return { subject, settings };
 }

@@ -46,42 +46,41 @@ async function expectTrips(method: string, path: string, body: unknown, most: nu
 }
 
 describe("D1 round trips of a Confluent registration", () => {
-  // Settings, the audit before, the subject, the id, the write (read back), the audit after, the entry.
-  it("a new version of an existing subject: 7", async () => {
-    await expectTrips("POST", "/subjects/rt-existing/versions", { schema: record("Existing", 1) }, 10);
-    await expectTrips("POST", "/subjects/rt-existing/versions", { schema: record("Existing", 2) }, 7);
+  // The audit log's before; the subject with its settings; the write (the id, the version, the subject
+  // read back, the audit log's after); the audit entry. A new subject adds its schema document.
+  it("a new version of an existing subject: 4; a new subject's first: 5", async () => {
+    await expectTrips("POST", "/subjects/rt-existing/versions", { schema: record("Existing", 1) }, 5);
+    await expectTrips("POST", "/subjects/rt-existing/versions", { schema: record("Existing", 2) }, 4);
   });
 
-  it("the same count in a named context", async () => {
-    await expectTrips("POST", "/subjects/:.rt-ctx:orders/versions", { schema: record("Ctx", 1) }, 12);
-    await expectTrips("POST", "/subjects/:.rt-ctx:orders/versions", { schema: record("Ctx", 2) }, 7);
+  it("the same count in a named context (its first subject creates the context too)", async () => {
+    await expectTrips("POST", "/subjects/:.rt-ctx:orders/versions", { schema: record("Ctx", 1) }, 7);
+    await expectTrips("POST", "/subjects/:.rt-ctx:orders/versions", { schema: record("Ctx", 2) }, 4);
   });
 
-  it("registering a schema the subject already has writes nothing: 5", async () => {
-    await expectTrips("POST", "/subjects/rt-same/versions", { schema: record("Same", 1) }, 10);
-    const again = await expectTrips("POST", "/subjects/rt-same/versions", { schema: record("Same", 1) }, 5);
+  it("registering a schema the subject already has writes nothing: 3", async () => {
+    await expectTrips("POST", "/subjects/rt-same/versions", { schema: record("Same", 1) }, 5);
+    const again = await expectTrips("POST", "/subjects/rt-same/versions", { schema: record("Same", 1) }, 3);
     expect(JSON.parse(again.text)).toEqual({ id: expect.any(Number) });
   });
 
   it("does not grow with the subject's versions", async () => {
-    const first = await expectTrips("POST", "/subjects/rt-long/versions", { schema: record("Long", 1) }, 10);
-    expect(first.status).toBe(200);
-    let last = 0;
+    await expectTrips("POST", "/subjects/rt-long/versions", { schema: record("Long", 1) }, 5);
     for (let fields = 2; fields <= 20; fields++)
-      last = (await expectTrips("POST", "/subjects/rt-long/versions", { schema: record("Long", fields) }, 7)).trips;
-    expect(last).toBeLessThanOrEqual(7);
+      await expectTrips("POST", "/subjects/rt-long/versions", { schema: record("Long", fields) }, 4);
   });
 
-  it("an alias reads its target's settings in one more round trip", async () => {
-    await expectTrips("POST", "/subjects/rt-target/versions", { schema: record("Target", 1) }, 10);
+  // The alias's target and its settings, and the audit log's after read apart (it is another subject).
+  it("an alias reads its target in one more round trip", async () => {
+    await expectTrips("POST", "/subjects/rt-target/versions", { schema: record("Target", 1) }, 5);
     expect((await counted("PUT", "/config/rt-alias", { alias: "rt-target" })).status).toBe(200);
-    await expectTrips("POST", "/subjects/rt-alias/versions", { schema: record("Target", 2) }, 8);
+    await expectTrips("POST", "/subjects/rt-alias/versions", { schema: record("Target", 2) }, 6);
   });
 });
 
 describe("D1 round trips of Confluent reads", () => {
   it("a subject's version, its versions, and a schema by id", async () => {
-    const { text } = await expectTrips("POST", "/subjects/rt-read/versions", { schema: record("Read", 1) }, 10);
+    const { text } = await expectTrips("POST", "/subjects/rt-read/versions", { schema: record("Read", 1) }, 5);
     const { id } = JSON.parse(text) as { id: number };
     await expectTrips("GET", "/subjects/rt-read/versions/latest", undefined, 2);
     await expectTrips("GET", "/subjects/rt-read/versions", undefined, 2);

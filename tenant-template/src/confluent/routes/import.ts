@@ -168,7 +168,10 @@ async function importOne(c: Ctx, entry: ImportedSchema): Promise<z.output<typeof
     refuse(operationNotPermitted, `Schema id ${id} is already used by a different schema.`);
   const schema = read.schema ?? (await findOrCreateSubject(session, subject));
   try {
-    await insertSubjectVersion(session, schema, entry.schemaType, entry.schema, id, {
+    await insertSubjectVersion(session, schema, {
+      schemaType: entry.schemaType,
+      text: entry.schema,
+      id,
       version,
       metadata: entry.metadata ?? null,
       ruleSet: entry.ruleSet ?? null,

@@ -4,6 +4,8 @@
  */
 import { z } from "@hono/zod-openapi";
 import { SUBJECT } from "../../auth/access-rule.ts";
+import { confluentStateQueries } from "../../audit/confluent-state.ts";
+import { confluentAuditTarget, noteChange } from "../../audit/note-change.ts";
 import type { CompatibilityLevel } from "../../compat/compatibility.ts";
 import type { VersionBump } from "../../registry/semantic-version.ts";
 import { isObject, presentVersion, registeredAnswer, versionAnswer, type Json } from "../confluent-answers.ts";
@@ -21,15 +23,14 @@ import {
 } from "../confluent-input.ts";
 import { CONFLUENT_CONTENT_TYPE, ConfluentResource, errors, fail, ok, reply } from "../confluent-route.ts";
 import {
-  allocateSchemaId,
   claimGlobalId,
+  createSubject,
   dropVersion,
-  findOrCreateSubject,
   hardDelete,
   insertSubjectVersion,
-  readSubject,
   referencedBy,
   softDelete,
+  type SubjectRead,
 } from "../confluent-store.ts";
 import {
   checkReservedFields,
@@ -40,11 +41,12 @@ import {
   withoutVersionHint,
 } from "../registration-rules.ts";
 import { subjectCompatibility } from "../subject-compatibility.ts";
-import { compatibilityLevelIn, configAmong, modeAmong, subjectLevel, subjectSettings } from "../subject-settings.ts";
+import { compatibilityLevelIn, configAmong, modeAmong, subjectLevel } from "../subject-settings.ts";
 import {
   dataSubject,
   parseSchemaInput,
   pickVersion,
+  readForWrite,
   refuseIfReferenced,
   requireSubject,
   requireWritable,
@@ -94,8 +96,8 @@ versions.route(
   },
   async (c, { params, body: input }) => {
     const session = c.var.session;
-    // Every setting the registration consults, read once (docs/confluent-api.md, "Registration speed").
-    const { subject, settings } = await subjectSettings(session, subjectOf(params));
+    // The subject, its settings and versions, read once (docs/confluent-api.md, "Registration speed").
+    const { subject, settings, read } = await readForWrite(c, params);
     const level = subjectLevel(subject);
     const mode = writableMode(subject, modeAmong(settings, level));
     if (input.id !== undefined && mode !== "IMPORT")
@@ -104,9 +106,8 @@ versions.route(
         `Subject '${subject.qualified}' is not in import mode: a schema id can only be given when importing.`,
       );
     const parsed = await parseSchemaInput(c, subject, input);
-    const read = await readSubject(session, subject);
-    const schema = read.schema ?? (await findOrCreateSubject(session, subject));
-    const known = read.schema === null ? { versions: [], semanticVersions: [] } : read;
+    const schema = read.schema ?? (await createSubject(session, subject, read.contextId));
+    const known: Omit<SubjectRead, "schema"> = read.schema === null ? { versions: [], semanticVersions: [] } : read;
     const { versions } = known;
     const live = versions.filter((version) => !version.deleted);
     const previous = live.at(-1);
@@ -149,8 +150,13 @@ versions.route(
       same &&
       (input.id === undefined || input.id === same.globalId) &&
       (input.version === undefined || input.version === same.version)
-    )
+    ) {
+      // Nothing written (unless this read numbered versions published through /api): after is before.
+      const audit = confluentAuditTarget(c);
+      if (audit !== undefined && audit.subject === subject.qualified && !read.numbered)
+        noteChange(c, audit.before, audit.before);
       return reply(c, { id: same.globalId });
+    }
 
     if (mode === "IMPORT") {
       if (input.id === undefined)
@@ -167,7 +173,10 @@ versions.route(
       const id = input.id;
       if (!(await claimGlobalId(session, input.id, identity)))
         fail(operationNotPermitted, `Schema id ${input.id} is already used by a different schema.`);
-      await insertSubjectVersion(session, schema, input.schemaType, input.schema, id, {
+      await insertSubjectVersion(session, schema, {
+        schemaType: input.schemaType,
+        text: input.schema,
+        id,
         ...(input.version === undefined ? {} : { version: input.version }),
         metadata,
         ruleSet,
@@ -216,14 +225,23 @@ versions.route(
             ).isCompatible
           ? "minor"
           : "major";
-    const { id, row } = await allocateSchemaId(session, identity);
-    const written = await insertSubjectVersion(session, schema, input.schemaType, input.schema, id, {
+    // The audit log's after state is read in the write's own batch when the subject written is the
+    // one the URL names (an alias writes another).
+    const audit = confluentAuditTarget(c);
+    const state =
+      audit !== undefined && audit.subject === subject.qualified
+        ? confluentStateQueries(session, audit.subject, audit.context)
+        : undefined;
+    const written = await insertSubjectVersion(session, schema, {
+      schemaType: input.schemaType,
+      text: input.schema,
+      id: { identity },
       metadata,
       ruleSet,
       bump,
       context: subject.context,
-      row,
       known,
+      ...(state === undefined ? {} : { alsoRead: state.statements }),
     });
     // Concurrent registrations of the same schema each saw none and each added a version: the
     // lowest of them stays, the others take theirs back and answer its id (one version, one id).
@@ -235,6 +253,8 @@ versions.route(
       if (mine) await dropVersion(session, mine);
       return reply(c, { id: first.globalId });
     }
+    if (audit !== undefined && state !== undefined) noteChange(c, audit.before, state.decode(written.alsoRead));
+    const { id } = written;
     // Confluent answers the id alone.
     return reply(c, { id });
   },
