@@ -2,6 +2,7 @@
  * How the tenant commands print a tenant: the facts after create, show's report, list's table,
  * delete's last line. Pure functions of the library's results.
  */
+import { describeRef } from "../errors.ts";
 import type { RouteWithLocalUrl } from "../local-urls.ts";
 import type { CreateTenantResult, DeleteTenantResult, TenantReport, TenantSummary } from "../tenant.ts";
 
@@ -138,13 +139,14 @@ export function formatList(tenants: readonly TenantSummary[]): string {
   if (tenants.length === 0) return "No tenants.\n";
   const rows = tenants.map((t) => [
     t.id,
+    t.registry,
     t.status,
     t.residency ?? "-",
     t.plan ?? "-",
     t.kvMode ?? "-",
     t.domains.join(", ") || "-",
   ]);
-  const header = ["ID", "STATUS", "RESIDENCY", "PLAN", "KV", "DOMAINS"];
+  const header = ["ID", "REGISTRY", "STATUS", "RESIDENCY", "PLAN", "KV", "DOMAINS"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
@@ -152,10 +154,16 @@ export function formatList(tenants: readonly TenantSummary[]): string {
 }
 
 export function formatDelete(result: DeleteTenantResult): string {
+  const what = capitalized(describeRef(result.id));
   if (!result.existed)
-    return `\nTenant ${result.id} does not exist: nothing to delete (nothing named after it was found).\n`;
+    return `\n${what} does not exist: nothing to delete (nothing named after it was found).\n`;
   const skipped = result.skippedHostnames.map(
-    (s) => `  ${s.hostname} is routed to tenant '${s.routedTo}' and was left alone`,
+    (s) => `  ${s.hostname} is routed to ${describeRef(s.routedTo)} and was left alone`,
   );
-  return [`\nTenant ${result.id} is deleted: nothing of it is left.`, ...skipped, ""].join("\n");
+  const registries = (result.registries ?? []).map((r) => formatDelete(r).trim());
+  return [...registries, `\n${what} is deleted: nothing of it is left.`, ...skipped, ""].join("\n");
+}
+
+function capitalized(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
 }
