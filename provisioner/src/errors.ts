@@ -58,7 +58,9 @@ export class TenantNotFoundError extends Error {
  */
 export function describeRef(ref: string): string {
   const { tenantId, registryId } = splitRegistryRef(ref);
-  return registryId === DEFAULT_REGISTRY_ID ? `tenant '${tenantId}'` : `registry '${registryId}' of tenant '${tenantId}'`;
+  return registryId === DEFAULT_REGISTRY_ID
+    ? `tenant '${tenantId}'`
+    : `registry '${registryId}' of tenant '${tenantId}'`;
 }
 
 /**

@@ -62,8 +62,9 @@ export function refOfStem(stem: string): string {
  *   refOfName("d1", "wfp-tenant-acme") // "acme"
  */
 export function refOfName(kind: "script" | "d1" | "kv", name: string): string | undefined {
-  const stem = (kind === "script" ? /^tenant-(.+)$/ : kind === "d1" ? /^wfp-tenant-(.+)$/ : /^wfp-tenant-(.+)-cache$/)
-    .exec(name)?.[1];
+  const stem = (
+    kind === "script" ? /^tenant-(.+)$/ : kind === "d1" ? /^wfp-tenant-(.+)$/ : /^wfp-tenant-(.+)-cache$/
+  ).exec(name)?.[1];
   return stem === undefined ? undefined : refOfStem(stem);
 }
 

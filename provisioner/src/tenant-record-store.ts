@@ -71,12 +71,25 @@ export async function listTenantIds(target: Target): Promise<string[]> {
  *   (await readTenantRegistries(target, "acme")).map((r) => r.tenantId) // ["acme", "acme:staging"]
  */
 export async function readTenantRegistries(target: Target, tenantId: string): Promise<TenantRecord[]> {
-  const prefix = `${tenantRecordKey(tenantId)}${REGISTRY_REF_SEPARATOR}`;
-  const [first, keys] = await Promise.all([readTenantRecord(target, tenantId), listRoutingKeys(target, prefix)]);
+  const [first, refs] = await Promise.all([
+    readTenantRecord(target, tenantId),
+    listOtherRegistryRefs(target, tenantId),
+  ]);
   const others: TenantRecord[] = [];
-  for (const ref of keys.map((k) => k.name.slice("tenant:".length)).sort()) {
+  for (const ref of refs) {
     const record = await readTenantRecord(target, ref);
     if (record) others.push(record); // absent: deleted between the list and the read
   }
   return first ? [first, ...others] : others;
+}
+
+/**
+ * Refs of a tenant's registries other than its default one, from one key listing (`tenant:<id>:`).
+ *
+ * @example
+ *   await listOtherRegistryRefs(target, "acme") // ["acme:staging"]
+ */
+export async function listOtherRegistryRefs(target: Target, tenantId: string): Promise<string[]> {
+  const keys = await listRoutingKeys(target, `${tenantRecordKey(tenantId)}${REGISTRY_REF_SEPARATOR}`);
+  return keys.map((k) => k.name.slice("tenant:".length)).sort();
 }

@@ -176,7 +176,9 @@ const REGISTRY_ID_RULE =
   "registry id must be 1-19 characters of lower-case letters, digits and hyphens, " +
   "start with a letter and not end with a hyphen (e.g. 'staging' or 'prod-eu')";
 
-const tenantIdSchema = z.string({ error: "a tenant id is required, e.g. 'acme'" }).regex(TENANT_ID_PATTERN, TENANT_ID_RULE);
+const tenantIdSchema = z
+  .string({ error: "a tenant id is required, e.g. 'acme'" })
+  .regex(TENANT_ID_PATTERN, TENANT_ID_RULE);
 const registryIdSchema = z
   .string({ error: "a registry id is required, e.g. 'staging'" })
   .regex(REGISTRY_ID_PATTERN, REGISTRY_ID_RULE);

@@ -81,8 +81,8 @@ import {
 import {
   deleteTenantRecord,
   listTenantIds,
+  listOtherRegistryRefs,
   readTenantRecord,
-  readTenantRegistries,
   writeTenantRecord,
   type TenantRecord,
 } from "./tenant-record-store.ts";
@@ -1040,7 +1040,7 @@ export async function deleteTenant(
   const steps = new StepRunner(onProgress);
   const others: DeleteTenantResult[] = [];
   if (splitRegistryRef(tenantId).registryId === DEFAULT_REGISTRY_ID) {
-    const refs = (await readTenantRegistries(deps.target, tenantId)).map((r) => r.tenantId).filter((r) => r !== tenantId);
+    const refs = await listOtherRegistryRefs(deps.target, tenantId);
     if (refs.length > 0 && options.allRegistries !== true) {
       throw new StateConflictError(
         `tenant '${tenantId}' has ${refs.length} other registr${refs.length === 1 ? "y" : "ies"} ` +

@@ -225,7 +225,15 @@ describe("bad input", () => {
     expect((await tenant(["registry", "create", "ghost"])).code).toBe(EXIT.usage);
 
     expect((await tenant(["create", "owner", "--domain", "registry.owner.localhost"])).code).toBe(EXIT.ok);
-    const taken = await tenant(["registry", "create", "owner", "copy", "--domain", "registry.owner.localhost", "--json"]);
+    const taken = await tenant([
+      "registry",
+      "create",
+      "owner",
+      "copy",
+      "--domain",
+      "registry.owner.localhost",
+      "--json",
+    ]);
     expect(taken.code, taken.stdout).toBe(EXIT.conflict);
     expect(JSON.parse(taken.stdout).error.message).toContain("already routed to tenant 'owner'");
     expect(await databaseNames()).not.toContain("wfp-tenant-owner_copy");

@@ -108,7 +108,9 @@ export async function createFromCommandLine(
     ...(values.cache !== undefined ? { cacheMode: values.cache } : {}),
     ...(values.kv !== undefined ? { kvMode: values.kv } : {}),
     ...(values["cors-origin"] !== undefined ? { corsOrigins: values["cors-origin"] } : {}),
-    ...(values["rate-limit"] !== undefined ? { requestsPerMinute: parseRateLimit(values["rate-limit"] as string) } : {}),
+    ...(values["rate-limit"] !== undefined
+      ? { requestsPerMinute: parseRateLimit(values["rate-limit"] as string) }
+      : {}),
   });
   const settings = readTargetSettings(io.env ?? process.env);
   if (settings.kind === "cloudflare") {

@@ -27,7 +27,8 @@ ${COMMON_HELP}`,
   async run({ args, io, json, connect }) {
     const tenant = parsePlainTenantId(args[0]);
     const records = await readTenantRegistries(await connect(), tenant);
-    if (records.length === 0) throw new TenantNotFoundError(tenant, `tenant '${tenant}' has no registry (no tenant record)`);
+    if (records.length === 0)
+      throw new TenantNotFoundError(tenant, `tenant '${tenant}' has no registry (no tenant record)`);
     const registries: TenantSummary[] = records.map((r) => {
       const { tenantId, registryId } = splitRegistryRef(r.tenantId);
       return {

@@ -155,8 +155,7 @@ export function formatList(tenants: readonly TenantSummary[]): string {
 
 export function formatDelete(result: DeleteTenantResult): string {
   const what = capitalized(describeRef(result.id));
-  if (!result.existed)
-    return `\n${what} does not exist: nothing to delete (nothing named after it was found).\n`;
+  if (!result.existed) return `\n${what} does not exist: nothing to delete (nothing named after it was found).\n`;
   const skipped = result.skippedHostnames.map(
     (s) => `  ${s.hostname} is routed to ${describeRef(s.routedTo)} and was left alone`,
   );
