@@ -133,7 +133,8 @@ describe("two registries of one tenant", () => {
     expect(text[1]).toMatch(/^kalele\s+default\s+active/);
     expect(text[2]).toMatch(/^kalele:staging\s+staging\s+active/);
 
-    // tenant list: each registry a row of its own, with its tenant.
+    // tenant list: each registry a row of its own, by its ref, with its tenant.
+    expect((await tenant(["list"])).stdout).toMatch(/^kalele:staging {2}active {2}global/m);
     const all = JSON.parse((await tenant(["list", "--json"])).stdout) as { tenants: Array<Record<string, unknown>> };
     expect(all.tenants.filter((t) => t.tenant === "kalele")).toMatchObject([
       { id: "kalele", registry: "default" },
@@ -253,9 +254,7 @@ describe("fleet commands", () => {
     // A rollout plans each registry on its own, its migrations read from its own database.
     const plan = await fleet("rollout", "--dry-run", "--canary-tenants", "fleety:qa", "--json");
     expect(plan.code, plan.stderr).toBe(FLEET_EXIT.ok);
-    const planned = (JSON.parse(plan.stdout) as { plan: { canary: string[]; tenants: Array<{ tenantId: string }> } })
-      .plan;
-    expect(planned.canary).toEqual(["fleety:qa"]);
+    const planned = (JSON.parse(plan.stdout) as { plan: { tenants: Array<{ tenantId: string }> } }).plan;
     expect(planned.tenants.map((t) => t.tenantId)).toEqual(expect.arrayContaining(["fleety", "fleety:qa"]));
 
     const doctor = await fleet("doctor", "--json");

@@ -21,7 +21,7 @@ import {
   UsageError,
   where,
 } from "./tenant-command.ts";
-import { formatDelete } from "./tenant-report-format.ts";
+import { formatDelete, refLabel } from "./tenant-report-format.ts";
 
 /** The flags delete shares with `registry delete`. */
 export const DELETE_OPTIONS = {
@@ -95,7 +95,7 @@ export async function deleteFromCommandLine(
       return EXIT.usage;
     }
   }
-  if (!json) io.stdout(`Deleting ${what} on ${where(target)}\n`);
+  if (!json) io.stdout(`Deleting ${refLabel(id).toLowerCase()} on ${where(target)}\n`);
   const saved = backup === undefined ? undefined : await backupTenant(target, id, backup, new StepRunner(onProgress));
   const result = await deleteTenant(id, { target }, onProgress, { mustExist: true, allRegistries });
   if (json) printJson(io, { ok: true, command: "delete", ...result, ...(saved ? { backup: saved } : {}) });

@@ -44,7 +44,7 @@ ${COMMON_HELP}`,
       };
     });
     if (json) printJson(io, { ok: true, command: "registry list", tenant, registries });
-    else io.stdout(formatList(registries));
+    else io.stdout(formatList(registries, { registryColumn: true }));
     return EXIT.ok;
   },
 };

@@ -25,9 +25,6 @@ export const TENANT_COMMANDS: readonly TenantCommand[] = [
   showCommand,
   listCommand,
   deleteCommand,
-  registryCreateCommand,
-  registryListCommand,
-  registryDeleteCommand,
   keysCreateCommand,
   keysListCommand,
   keysRevokeCommand,
@@ -37,4 +34,7 @@ export const TENANT_COMMANDS: readonly TenantCommand[] = [
   updateCommand,
   domainsAddCommand,
   domainsRemoveCommand,
+  registryCreateCommand,
+  registryListCommand,
+  registryDeleteCommand,
 ];
