@@ -5,7 +5,7 @@
  * keeping a tenant's names, `tenant list` and the fleet's commands treating each registry as a
  * unit. Each tenant is this file's own.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Cloudflare from "cloudflare";
@@ -153,9 +153,14 @@ describe("two registries of one tenant", () => {
     expect((await tenant(["registry", "delete", "kalele", "default", "--yes"])).code).toBe(EXIT.conflict);
     expect((await requestTenant(platform.trafficUrl, prodHost, "GET", "/health")).status).toBe(200);
 
-    const deleted = await tenant(["registry", "delete", "kalele", "staging", "--yes", "--json"]);
+    const backup = join(stateDir, "staging-export.json");
+    const deleted = await tenant(["registry", "delete", "kalele", "staging", "--yes", "--backup", backup, "--json"]);
     expect(deleted.code, deleted.stdout).toBe(EXIT.ok);
     expect(JSON.parse(deleted.stdout)).toMatchObject({ ok: true, id: "kalele:staging", existed: true });
+    // Its export, saved first through its own hostname, holds its data and not the other's.
+    const exported = readFileSync(backup, "utf8");
+    expect(exported).toContain("Staging only");
+    expect(exported).not.toContain("Prod only");
     expect((await untilStatus(platform.trafficUrl, stagingHost, "/health", 404)).status).toBe(404);
     expect(await databaseNames()).not.toContain("wfp-tenant-kalele_staging");
     expect(await scriptExists("tenant-kalele_staging")).toBe(false);

@@ -52,6 +52,7 @@ export const createCommand: TenantCommand = {
   usage: `Usage: npm run tenant -- create <id> --domain <host> [--domain <host> ...] [options]
 
 Create the tenant, or finish / repair it. Safe to re-run: a complete tenant is left as is.
+This is the tenant's default registry; its other registries: 'registry create <id> <registry>'.
 
 Options:
   --domain <host>          a hostname of the tenant; repeatable, at least one. An existing tenant's
