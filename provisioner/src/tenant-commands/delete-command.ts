@@ -50,7 +50,7 @@ Options:
                    through its hostname with a temporary admin key the command makes and revokes;
                    nothing is deleted if that fails. The file must not exist. Default: no backup
   --all-registries also delete the tenant's other registries (each fully, first); default: refuse
-                   while it has any
+                   while it has any. --backup saves the default registry's export only
 ${COMMON_HELP}`,
   async run(run) {
     return deleteFromCommandLine(parseTenantId(run.args[0]), run);
