@@ -50,8 +50,16 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   rule("GET", "/health/ready", "public", PUBLIC, "health.read"),
   rule("GET", "/health/startup", "public", PUBLIC, "health.read"),
 
+  // The console's page and files (console/console-routes.ts): no tenant data, so no key; the page
+  // signs in and calls the APIs below with a key, checked like any other caller's.
+  rule("GET", "/ui", "public", PUBLIC, "console.read"),
+  rule("GET", "/ui/", "public", PUBLIC, "console.read"),
+  rule("GET", "/ui/:asset", "public", PUBLIC, "console.read"),
+
   ...registryRules(),
   rule("GET", "/api/stats", "read", TENANT, "registry.stats"),
+  // Reads only, but names subjects across the registry: unscoped keys (confluent/impact-analysis.ts).
+  rule("POST", "/api/impact", "read", TENANT, "registry.impact"),
   rule("GET", "/api/openapi.json", "read", NONE, "api.describe"),
   rule("GET", "/api/docs", "read", NONE, "api.describe"),
   // A whole-registry export is a read, but it carries everything: admin, and recorded.
@@ -63,6 +71,8 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   rule("DELETE", "/api/keys/:keyId", "admin", TENANT, "key.revoke"),
   rule("GET", "/api/audit", "admin", TENANT, "audit.list"),
   rule("GET", "/api/usage", "admin", TENANT, "usage.read"),
+  // Any key may learn its own role and scopes (whoami-api.ts), scoped or not.
+  rule("GET", "/api/whoami", "read", NONE, "key.whoami"),
   rule("GET", "/api/settings", "admin", TENANT, "settings.read"),
   rule("PUT", "/api/settings", "admin", TENANT, "settings.update"),
 

@@ -6,8 +6,10 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { auditApi } from "../audit/audit-api.ts";
+import { impactApi } from "./impact-api.ts";
 import { keysApi } from "../auth/keys-api.ts";
 import { usageApi } from "../usage/usage-api.ts";
+import { whoamiApi } from "../auth/whoami-api.ts";
 import { validationHook } from "../http/request-input.ts";
 import { d1Session } from "../store/d1-session.ts";
 import { TEMPLATE_VERSION } from "../../../contracts/template-version.ts";
@@ -56,6 +58,10 @@ registryApi.route("/", keysApi);
 registryApi.route("/", auditApi);
 // The tenant's usage as the platform publishes it (docs/usage.md): admin only.
 registryApi.route("/", usageApi);
+// Impact analysis, the same report as Confluent's side gives (confluent/impact-analysis.ts).
+registryApi.route("/", impactApi);
+// What the presented key may do (any key): the console offers only that.
+registryApi.route("/", whoamiApi);
 
 registryApi.openapi(
   createRoute({

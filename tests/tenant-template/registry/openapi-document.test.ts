@@ -32,6 +32,8 @@ const EXPECTED: Record<string, string[]> = {
   "/keys": ["get", "post"],
   "/keys/{keyId}": ["get", "delete"],
   "/audit": ["get"],
+  "/whoami": ["get"],
+  "/impact": ["post"],
   "/settings": ["get", "put"],
 };
 
