@@ -13,12 +13,10 @@
 export const USAGE_DATASET = "wfp_usage";
 export const USAGE_BINDING = "USAGE";
 
-/** The registry of a tenant that has one (issue 15, part 1, adds more). */
-export const DEFAULT_REGISTRY = "default";
-
 /**
  * Which column holds what. The index (the sampling key) is the tenant id, so a tenant's figures
- * are read with `WHERE index1 = '<tenant>'` and sampling never mixes two tenants.
+ * (all its registries) are read with `WHERE index1 = '<tenant>'` and sampling never mixes two
+ * tenants; the registry (contracts/registry-ref.ts: `default` for the tenant's own) is a blob.
  */
 export const USAGE_COLUMNS = {
   tenant: "blob1",

@@ -6,7 +6,8 @@
  * `writeDataPoint` is not awaited and returns nothing: Cloudflare buffers the point and sends it
  * after the response, so recording adds no I/O to the request (docs/usage.md has the bench).
  */
-import { DEFAULT_REGISTRY, usageDataPoint } from "../../contracts/usage-point.ts";
+import { usageDataPoint } from "../../contracts/usage-point.ts";
+import { splitRegistryRef } from "../../contracts/registry-ref.ts";
 import { routeTemplate } from "../../contracts/route-template.ts";
 import type { RouteRecord } from "../../contracts/route-record.ts";
 import { PlatformError } from "./platform-error.ts";
@@ -27,10 +28,12 @@ export function recordUsage(
 ): void {
   if (dataset === undefined) return;
   try {
+    // The record names a registry by its ref (`acme`, `acme:staging`): the tenant and the registry.
+    const { tenantId, registryId } = splitRegistryRef(record.tenantId);
     dataset.writeDataPoint(
       usageDataPoint({
-        tenantId: record.tenantId,
-        registry: DEFAULT_REGISTRY,
+        tenantId,
+        registry: registryId,
         route: routeTemplate(pathOf(request.url)),
         method: request.method,
         status,

@@ -25,6 +25,7 @@ let target: Target;
 const auth: Record<string, Record<string, string>> = {};
 
 const HOSTS = { usea: "registry.usea.localhost", useb: "registry.useb.localhost" } as const;
+const STAGING = "staging.usea.localhost";
 
 async function fleet(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
@@ -72,6 +73,18 @@ beforeAll(async () => {
     expect(created.code, created.stderr).toBe(EXIT.ok);
     auth[id] = { authorization: `Bearer ${(JSON.parse(created.stdout) as { adminKey: string }).adminKey}` };
   }
+  // A second registry of usea: its own unit in the figures, under usea's index.
+  const staging = await runTenant(platform.apiUrl, [
+    "registry",
+    "create",
+    "usea",
+    "staging",
+    "--domain",
+    STAGING,
+    "--json",
+  ]);
+  expect(staging.code, staging.stderr).toBe(EXIT.ok);
+  auth.staging = { authorization: `Bearer ${(JSON.parse(staging.stdout) as { adminKey: string }).adminKey}` };
 }, 240_000);
 
 afterAll(async () => {
@@ -112,6 +125,21 @@ describe("data points", () => {
       expect(String(point.timestamp)).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
     }
     expect(JSON.stringify(body)).not.toMatch(/secret/);
+  });
+
+  it("a second registry's requests carry its registry id, under its tenant's index", async () => {
+    const reply = await requestTenant(platform.trafficUrl, STAGING, "GET", "/subjects", { headers: auth.staging! });
+    expect(reply.status, reply.body).toBe(200);
+    const deadline = Date.now() + 10_000;
+    let rows: Record<string, unknown>[] = [];
+    while (rows.length === 0 && Date.now() < deadline) {
+      ({ data: rows } = await runAnalyticsSql(
+        target,
+        "SELECT index1, blob1, blob2, blob3 FROM wfp_usage WHERE blob2 = 'staging' FORMAT JSON",
+      ));
+      if (rows.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(rows).toEqual([{ index1: "usea", blob1: "usea", blob2: "staging", blob3: "/subjects" }]);
   });
 
   it("none for an unknown host (no tenant to count it against)", async () => {
@@ -176,6 +204,8 @@ describe("npm run fleet -- usage", () => {
     expect(run.stdout).toMatch(/^Usage since \d{4}-\d{2}-01T00:00:00\.000Z/);
     expect(run.stdout).toMatch(/^usea\s+\d+\s+2\s+0\s+[\d.]+\s+[\d.]+\s+[\d.]+ KB$/m);
     expect(run.stdout).toMatch(/^ {2}\/subjects\/\{subject\}\/versions\/\{version\}\s+1\s+1\s+0/m);
+    // Each registry is a unit, named by its ref as tenant list names it.
+    expect(run.stdout).toMatch(/^usea:staging\s+1\s+0\s+0\s+[\d.]+\s+[\d.]+\s+[\d.]+ KB$/m);
     expect(run.stdout).not.toContain("secret");
   });
 
@@ -219,14 +249,14 @@ describe("GET /api/usage", () => {
     const run = await fleet(["usage", "--publish", "--json"]);
     expect(run.code, run.stderr).toBe(FLEET_EXIT.ok);
     const { published, tenants } = JSON.parse(run.stdout) as {
-      published: { tenantId: string; outcome: string }[];
-      tenants: { tenantId: string; requests: number; routes: { route: string; requests: number }[] }[];
+      published: { ref: string; outcome: string }[];
+      tenants: { ref: string; requests: number; routes: { route: string; requests: number }[] }[];
     };
-    const reported = (id: string) => tenants.find((t) => t.tenantId === id)!;
+    const reported = (ref: string) => tenants.find((t) => t.ref === ref)!;
     expect(published).toEqual(
       expect.arrayContaining([
-        { tenantId: "usea", outcome: "published" },
-        { tenantId: "useb", outcome: "published" },
+        { ref: "usea", outcome: "published" },
+        { ref: "useb", outcome: "published" },
       ]),
     );
 

@@ -6,7 +6,7 @@
  */
 import { InputError } from "../errors.ts";
 import { listTenantIds } from "../tenant-record-store.ts";
-import { TENANT_ID_PATTERN } from "../tenant-names.ts";
+import { REGISTRY_REF_PATTERN } from "../tenant-names.ts";
 import { enforceQuotas, type QuotaDecision } from "../usage/quota-enforcement.ts";
 import {
   type PublishOutcome,
@@ -21,11 +21,12 @@ import { FLEET_EXIT, type FleetCommand } from "./fleet-command.ts";
 const USAGE = `Usage: npm run fleet -- usage [--tenant <id>] [--since <time>] [--no-sizes] [--enforce] [--publish]
                                 [--json]
 
-Requests, 4xx and 5xx answers, and p50/p99 latency (ms, through the dispatcher) per tenant and per
-route template, from the dispatcher's data points in Workers Analytics Engine (dataset wfp_usage),
-and each tenant's D1 database size. Figures lag the traffic by up to a few minutes.
+Requests, 4xx and 5xx answers, and p50/p99 latency (ms, through the dispatcher) per registry (acme,
+acme:staging: each a unit, as in tenant list) and per route template, from the dispatcher's data
+points in Workers Analytics Engine (dataset wfp_usage), and each registry's D1 database size.
+Figures lag the traffic by up to a few minutes.
 
-  --tenant <id>    one tenant only
+  --tenant <id>    one tenant (all its registries) or one registry (<tenant>:<registry>)
   --since <time>   from a date (2026-12-01), a UTC time (2026-12-01T09:30:00Z) or an age (30m, 24h,
                    7d); default: the start of this month (UTC); at most 92 days ago
   --no-sizes       skip the database sizes (one API call per tenant)
@@ -75,7 +76,7 @@ function text(
 ): string {
   const width = Math.max(
     20,
-    ...tenants.map((t) => t.tenantId.length),
+    ...tenants.map((t) => t.ref.length),
     ...tenants.flatMap((t) => t.routes.map((r) => r.route.length + 2)),
   );
   const header = [
@@ -89,7 +90,7 @@ function text(
   ].join("  ");
   const lines = [`Usage since ${since} (Workers Analytics Engine; lags up to a few minutes)`, "", header];
   for (const t of tenants) {
-    lines.push(row(t.tenantId, t, size(t.databaseBytes), width));
+    lines.push(row(t.ref, t, size(t.databaseBytes), width));
     for (const r of t.routes) lines.push(row(`  ${r.route}`, r, "", width));
   }
   if (tenants.length === 0) lines.push("(no tenants)");
@@ -109,7 +110,7 @@ function text(
       `Published to ${count("published")} tenant(s) (GET /api/usage); ${count("no database")} without a database, ` +
         `${count("failed")} failed`,
     );
-    for (const p of published.filter((o) => o.outcome === "failed")) lines.push(`  ${p.tenantId}: ${p.error}`);
+    for (const p of published.filter((o) => o.outcome === "failed")) lines.push(`  ${p.ref}: ${p.error}`);
   }
   return `${lines.join("\n")}\n`;
 }
@@ -129,8 +130,11 @@ export const fleetUsage: FleetCommand = {
     const problems: string[] = [];
     if (positionals.length > 0) problems.push(`unexpected argument(s): ${positionals.join(" ")}`);
     const tenant = values.tenant;
-    if (typeof tenant === "string" && !TENANT_ID_PATTERN.test(tenant))
-      problems.push(`--tenant '${tenant}' is not a tenant id (lower-case letters, digits and -, 3 to 32)`);
+    if (typeof tenant === "string" && !REGISTRY_REF_PATTERN.test(tenant))
+      problems.push(
+        `--tenant '${tenant}' is not a tenant id (lower-case letters, digits and -, 3 to 32) ` +
+          "or a registry (<tenant>:<registry>)",
+      );
     try {
       parseSince(typeof values.since === "string" ? values.since : undefined, Date.now());
     } catch (error) {
@@ -142,12 +146,13 @@ export const fleetUsage: FleetCommand = {
   async run({ values, target, io, json }) {
     const now = Date.now();
     const since = parseSince(typeof values.since === "string" ? values.since : undefined, now);
-    const tenantId = typeof values.tenant === "string" ? values.tenant : undefined;
-    const ids = tenantId === undefined ? await listTenantIds(target) : [tenantId];
+    const ref = typeof values.tenant === "string" ? values.tenant : undefined;
+    // Every registry (each a unit, as `tenant list` shows them); --tenant keeps one tenant's or one.
+    const ids = await listTenantIds(target);
     let lastShown = 0;
     const report = await readUsage(target, ids, {
       since,
-      ...(tenantId === undefined ? {} : { tenantId }),
+      ...(ref === undefined ? {} : { ref }),
       sizes: values["no-sizes"] !== true,
       now,
       onProgress: (done, total) => {
@@ -168,10 +173,10 @@ export const fleetUsage: FleetCommand = {
               since: monthStart(now),
               sizes: false,
               now,
-              ...(tenantId ? { tenantId } : {}),
+              ...(ref === undefined ? {} : { ref }),
             });
       if (values.enforce === true)
-        decisions = await enforceQuotas(target, new Map(month.tenants.map((t) => [t.tenantId, t.requests])), now);
+        decisions = await enforceQuotas(target, new Map(month.tenants.map((t) => [t.ref, t.requests])), now);
       if (values.publish === true)
         published = await publishUsage(target, month, (done, total) => {
           if (total >= 50 && (done === total || done % 100 === 0)) io.stderr(`published: ${done}/${total}\n`);

@@ -8,7 +8,13 @@
 import type { Target } from "../config.ts";
 import { apiCall } from "../errors.ts";
 import { collectAll } from "../cloudflare-client.ts";
-import { tenantNames, TENANT_ID_PATTERN } from "../tenant-names.ts";
+import { REGISTRY_REF_PATTERN, tenantNames } from "../tenant-names.ts";
+import {
+  DEFAULT_REGISTRY_ID,
+  REGISTRY_REF_SEPARATOR,
+  registryRef,
+  splitRegistryRef,
+} from "../../../contracts/registry-ref.ts";
 import {
   USAGE_COLUMNS as C,
   PUBLISH_USAGE_SQL,
@@ -28,8 +34,12 @@ export interface UsageFigures {
   p99Ms: number;
 }
 
+/** One registry's usage (each registry is a unit, as in every fleet command). */
 export interface TenantUsage extends UsageFigures {
+  /** The registry's ref: `acme` (a tenant's default registry), `acme:staging` (contracts/registry-ref.ts). */
+  ref: string;
   tenantId: string;
+  registryId: string;
   routes: (UsageFigures & { route: string })[];
   /** The D1 database's size (`file_size`), or null when it was not read or has no database. */
   databaseBytes: number | null;
@@ -43,8 +53,8 @@ export interface UsageReport {
 
 export interface UsageOptions {
   since: Date;
-  /** One tenant only. */
-  tenantId?: string;
+  /** One tenant (every registry of it: `acme`) or one registry (`acme:staging`) only. */
+  ref?: string;
   /** Read each tenant's database size (one API call per tenant); default true. */
   sizes?: boolean;
   /** Told how far the size reads have got, for a long run. */
@@ -79,19 +89,29 @@ function figuresSql(): string {
  *
  * @example usageQueries(new Date("2026-12-01T00:00:00Z"), "acme").perTenant
  */
-export function usageQueries(since: Date, tenantId?: string): { perTenant: string; perRoute: string } {
-  if (tenantId !== undefined && !TENANT_ID_PATTERN.test(tenantId)) throw new Error(`not a tenant id: ${tenantId}`);
+export function usageQueries(since: Date, ref?: string): { perTenant: string; perRoute: string } {
+  if (ref !== undefined && !REGISTRY_REF_PATTERN.test(ref)) throw new Error(`not a tenant or registry: ${ref}`);
   const where = [`timestamp >= toDateTime('${dateTime(since)}')`];
-  if (tenantId !== undefined) where.push(`index1 = '${tenantId}'`);
+  if (ref !== undefined) {
+    const { tenantId, registryId } = splitRegistryRef(ref);
+    where.push(`index1 = '${tenantId}'`);
+    if (ref.includes(REGISTRY_REF_SEPARATOR)) where.push(`${C.registry} = '${registryId}'`);
+  }
   const from = `FROM ${USAGE_DATASET} WHERE ${where.join(" AND ")}`;
+  const unit = `${C.tenant} AS tenant, ${C.registry} AS registry`;
   return {
     perTenant:
-      `SELECT ${C.tenant} AS tenant, ${figuresSql()} ${from} ` +
-      `GROUP BY tenant ORDER BY tenant LIMIT ${ROW_LIMIT} FORMAT JSON`,
+      `SELECT ${unit}, ${figuresSql()} ${from} ` +
+      `GROUP BY tenant, registry ORDER BY tenant, registry LIMIT ${ROW_LIMIT} FORMAT JSON`,
     perRoute:
-      `SELECT ${C.tenant} AS tenant, ${C.route} AS route, ${figuresSql()} ${from} ` +
-      `GROUP BY tenant, route ORDER BY tenant, requests DESC LIMIT ${ROW_LIMIT} FORMAT JSON`,
+      `SELECT ${unit}, ${C.route} AS route, ${figuresSql()} ${from} ` +
+      `GROUP BY tenant, registry, route ORDER BY tenant, registry, requests DESC LIMIT ${ROW_LIMIT} FORMAT JSON`,
   };
+}
+
+/** The ref of a result row (its tenant and registry columns). */
+function refOf(row: Record<string, unknown>): string {
+  return registryRef(String(row.tenant), String(row.registry ?? DEFAULT_REGISTRY_ID));
 }
 
 interface SqlResponse {
@@ -133,33 +153,37 @@ function figures(row: Record<string, unknown>): UsageFigures {
 const NO_FIGURES: UsageFigures = { requests: 0, clientErrors: 0, serverErrors: 0, p50Ms: 0, p99Ms: 0 };
 
 /**
- * Usage of every tenant with a record (or of one), with their database sizes.
+ * Usage of every registry with a record (or of one tenant's, or of one), with their database sizes.
  *
  * @example const report = await readUsage(target, tenantIds, { since: monthStart(Date.now()) });
  */
-export async function readUsage(
-  target: Target,
-  tenantIds: readonly string[],
-  options: UsageOptions,
-): Promise<UsageReport> {
+export async function readUsage(target: Target, refs: readonly string[], options: UsageOptions): Promise<UsageReport> {
   const now = options.now ?? Date.now();
-  const queries = usageQueries(options.since, options.tenantId);
+  const queries = usageQueries(options.since, options.ref);
   const [perTenant, perRoute] = await Promise.all([
     runAnalyticsSql(target, queries.perTenant),
     runAnalyticsSql(target, queries.perRoute),
   ]);
-  const byTenant = new Map<string, TenantUsage>();
-  const ids = new Set(options.tenantId === undefined ? tenantIds : [options.tenantId]);
-  // A tenant deleted since still has its traffic in the figures: it is shown too.
-  for (const row of perTenant.data) ids.add(String(row.tenant));
-  for (const tenantId of [...ids].sort())
-    byTenant.set(tenantId, { tenantId, ...NO_FIGURES, routes: [], databaseBytes: null });
-  for (const row of perTenant.data) Object.assign(byTenant.get(String(row.tenant))!, figures(row));
-  for (const row of perRoute.data)
-    byTenant.get(String(row.tenant))?.routes.push({ route: String(row.route), ...figures(row) });
-
-  if (options.sizes !== false) await readSizes(target, [...byTenant.values()], options.onProgress);
-  return { since: options.since.toISOString(), until: new Date(now).toISOString(), tenants: [...byTenant.values()] };
+  const byRef = new Map<string, TenantUsage>();
+  const wanted = options.ref;
+  const ids = new Set(
+    wanted === undefined
+      ? refs
+      : refs.filter(
+          (r) => r === wanted || (!wanted.includes(REGISTRY_REF_SEPARATOR) && splitRegistryRef(r).tenantId === wanted),
+        ),
+  );
+  if (wanted !== undefined && ids.size === 0) ids.add(wanted);
+  // A registry deleted since still has its traffic in the figures: it is shown too.
+  for (const row of perTenant.data) ids.add(refOf(row));
+  for (const ref of [...ids].sort()) {
+    const { tenantId, registryId } = splitRegistryRef(ref);
+    byRef.set(ref, { ref, tenantId, registryId, ...NO_FIGURES, routes: [], databaseBytes: null });
+  }
+  for (const row of perTenant.data) Object.assign(byRef.get(refOf(row))!, figures(row));
+  for (const row of perRoute.data) byRef.get(refOf(row))?.routes.push({ route: String(row.route), ...figures(row) });
+  if (options.sizes !== false) await readSizes(target, [...byRef.values()], options.onProgress);
+  return { since: options.since.toISOString(), until: new Date(now).toISOString(), tenants: [...byRef.values()] };
 }
 
 /**
@@ -203,7 +227,7 @@ async function readSizes(
   await eachLimited(
     tenants,
     async (tenant) => {
-      const name = tenantNames(tenant.tenantId).d1Database;
+      const name = tenantNames(tenant.ref).d1Database;
       const uuid = uuidByName.get(name);
       if (uuid === undefined) return;
       const db = await apiCall("reading", "D1 database", name, () =>
@@ -217,7 +241,8 @@ async function readSizes(
 
 /** What publishing did for one tenant. */
 export interface PublishOutcome {
-  tenantId: string;
+  /** The registry's ref. */
+  ref: string;
   outcome: "published" | "no database" | "failed";
   /** Why it failed (a tenant whose database has not had migration 0009 yet, an API error). */
   error?: string;
@@ -241,13 +266,13 @@ export async function publishUsage(
   await eachLimited(
     report.tenants,
     async (tenant) => {
-      const name = tenantNames(tenant.tenantId).d1Database;
+      const name = tenantNames(tenant.ref).d1Database;
       const uuid = uuidByName.get(name);
       if (uuid === undefined) {
-        outcomes.push({ tenantId: tenant.tenantId, outcome: "no database" });
+        outcomes.push({ ref: tenant.ref, outcome: "no database" });
         return;
       }
-      const { tenantId: _id, databaseBytes: _size, ...figures } = tenant;
+      const { ref: _ref, tenantId: _id, registryId: _registry, databaseBytes: _size, ...figures } = tenant;
       const body: PublishedUsage = { since: report.since, until: report.until, ...figures };
       try {
         await apiCall("publishing usage to", "D1 database", name, () =>
@@ -257,12 +282,12 @@ export async function publishUsage(
             params: [JSON.stringify(body), report.until],
           }),
         );
-        outcomes.push({ tenantId: tenant.tenantId, outcome: "published" });
+        outcomes.push({ ref: tenant.ref, outcome: "published" });
       } catch (error) {
-        outcomes.push({ tenantId: tenant.tenantId, outcome: "failed", error: (error as Error).message });
+        outcomes.push({ ref: tenant.ref, outcome: "failed", error: (error as Error).message });
       }
     },
     onProgress,
   );
-  return outcomes.sort((a, b) => a.tenantId.localeCompare(b.tenantId));
+  return outcomes.sort((a, b) => a.ref.localeCompare(b.ref));
 }
