@@ -30,8 +30,11 @@ const CONFLUENT: Vocabulary = {
     config: "subject",
     mode: "subject",
     keys: "keyId",
+    // The console's static files (/ui/<asset>): a bounded set, kept as one route.
+    ui: "asset",
   },
   words: new Set([
+    "impact",
     "schemas",
     "schema",
     "types",
@@ -65,7 +68,19 @@ const REGISTRY_API: Vocabulary = {
     versions: "versionId",
     keys: "keyId",
   },
-  words: new Set(["api", "audit", "settings", "stats", "docs", "openapi.json", "usage", "export", "import"]),
+  words: new Set([
+    "api",
+    "audit",
+    "settings",
+    "stats",
+    "docs",
+    "openapi.json",
+    "usage",
+    "export",
+    "import",
+    "whoami",
+    "impact",
+  ]),
 };
 
 /**

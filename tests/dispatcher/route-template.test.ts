@@ -24,6 +24,11 @@ describe("routeTemplate", () => {
     ],
     ["/api/keys/k1", "/api/keys/{keyId}"],
     ["/api/usage", "/api/usage"],
+    ["/api/whoami", "/api/whoami"],
+    ["/api/impact", "/api/impact"],
+    ["/impact/subjects/orders-value", "/impact/subjects/{subject}"],
+    ["/ui/app.js", "/ui/{asset}"],
+    ["/ui", "/ui"],
     ["/no/such/path", OTHER_ROUTE],
     ["/api/nope", OTHER_ROUTE],
   ])("%s -> %s", (path, template) => {
