@@ -1,4 +1,5 @@
-import type { CounterReport, CounterTotals, RateLimitCounter } from "./rate-limit-counter.ts";
+import type { CounterReport, CounterTotals } from "./counter-table.ts";
+import type { RateLimitCounter } from "./rate-limit-counter.ts";
 import type { RateDecision, RateLimitCheck, RateLimiter } from "./rate-limiter.ts";
 
 /** Sends one report to a tenant's counter object and answers its totals. */
