@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { type CounterReport, type CounterTotals, CounterTable } from "./counter-table.ts";
+import type { CounterCall } from "./shared-rate-limiter.ts";
 
 export type { CounterReport, CounterTotals };
 
@@ -40,4 +41,22 @@ export class RateLimitCounter extends DurableObject {
     }
     return answer;
   }
+}
+
+const calls = new WeakMap<DurableObjectNamespace<RateLimitCounter>, CounterCall>();
+
+/**
+ * Reports to the tenant's object of `namespace` (`idFromName(tenantId)`), by RPC. One function per
+ * namespace binding, so the hot path allocates nothing for it.
+ *
+ * @example shared.take("acme", checks, counterCall(env.RATE_LIMITS), ctx)
+ */
+export function counterCall(namespace: DurableObjectNamespace<RateLimitCounter>): CounterCall {
+  let call = calls.get(namespace);
+  if (call === undefined) {
+    call = (tenantId, report) =>
+      namespace.get(namespace.idFromName(tenantId)).sync(report) as unknown as Promise<CounterTotals>;
+    calls.set(namespace, call);
+  }
+  return call;
 }

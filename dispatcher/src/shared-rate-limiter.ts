@@ -1,26 +1,12 @@
 import type { CounterReport, CounterTotals } from "./counter-table.ts";
-import type { RateLimitCounter } from "./rate-limit-counter.ts";
 import type { RateDecision, RateLimitCheck, RateLimiter } from "./rate-limiter.ts";
 
 /** Sends one report to a tenant's counter object and answers its totals. */
 export type CounterCall = (tenantId: string, report: CounterReport) => Promise<CounterTotals>;
 
-const calls = new WeakMap<DurableObjectNamespace<RateLimitCounter>, CounterCall>();
-
-/**
- * Reports to the tenant's object of `namespace` (`idFromName(tenantId)`), by RPC. One function per
- * namespace binding, so the hot path allocates nothing for it.
- *
- * @example shared.take("acme", checks, counterCall(env.RATE_LIMITS), ctx.waitUntil.bind(ctx))
- */
-export function counterCall(namespace: DurableObjectNamespace<RateLimitCounter>): CounterCall {
-  let call = calls.get(namespace);
-  if (call === undefined) {
-    call = (tenantId, report) =>
-      namespace.get(namespace.idFromName(tenantId)).sync(report) as unknown as Promise<CounterTotals>;
-    calls.set(namespace, call);
-  }
-  return call;
+/** What keeps a background report alive past the response (the request's `ExecutionContext`). */
+export interface WaitUntil {
+  waitUntil(promise: Promise<unknown>): void;
 }
 
 export interface SharedRateLimiterOptions {
@@ -147,7 +133,7 @@ export class SharedRateLimiter {
     tenantId: string,
     checks: readonly RateLimitCheck[],
     call: CounterCall,
-    ctx?: Pick<ExecutionContext, "waitUntil">,
+    ctx?: WaitUntil,
   ): RateDecision | Promise<RateDecision> {
     const now = this.#now();
     const tenant = this.#tenant(tenantId, now);
@@ -212,13 +198,7 @@ export class SharedRateLimiter {
   }
 
   /** A background report once half of some key's allowance is unreported, or after a quiet interval. */
-  #maybeSync(
-    tenantId: string,
-    tenant: TenantState,
-    now: number,
-    call: CounterCall,
-    ctx: Pick<ExecutionContext, "waitUntil"> | undefined,
-  ): void {
+  #maybeSync(tenantId: string, tenant: TenantState, now: number, call: CounterCall, ctx: WaitUntil | undefined): void {
     if (tenant.syncing > 0) return;
     let due = now - tenant.lastSync >= this.#syncIntervalMs;
     if (!due) {

@@ -6,7 +6,8 @@ import { discardBody } from "../../contracts/discard-body.ts";
 import { PlatformError, platformErrorResponse } from "./platform-error.ts";
 import type { RateDecision, RateLimiter } from "./rate-limiter.ts";
 import { requestIdOf } from "./request-id.ts";
-import { counterCall, type SharedRateLimiter } from "./shared-rate-limiter.ts";
+import { counterCall } from "./rate-limit-counter.ts";
+import type { SharedRateLimiter } from "./shared-rate-limiter.ts";
 import { INVALID_ROUTE, type RouteCache, type RouteLookup, UNKNOWN_ROUTE } from "./route-cache.ts";
 import {
   DISPATCH_PROOF_HEADER,

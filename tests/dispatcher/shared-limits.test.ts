@@ -89,7 +89,12 @@ describe("SharedRateLimiter", () => {
       const waits: Promise<void>[] = [];
       for (let i = 0; i < limit * 3; i++) {
         const decision = isolates[random(4)]!.take("acme", tenant(limit), objects.call);
-        if (decision instanceof Promise) waits.push(decision.then((d) => void (admitted += d.allowed ? 1 : 0)));
+        if (decision instanceof Promise)
+          waits.push(
+            decision.then((d) => {
+              if (d.allowed) admitted += 1;
+            }),
+          );
         else if (decision.allowed) admitted += 1;
         if (random(8) === 0) await objects.answer(random);
       }
