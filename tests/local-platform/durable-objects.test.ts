@@ -100,7 +100,7 @@ describe("Durable Objects in account Worker uploads", () => {
     ).toBe(400);
   });
 
-  it("runs the class in workerd for the zone's Worker; its storage in the state folder outlives a restart", async () => {
+  it("runs the class in workerd for the zone's Worker; its state-folder storage outlives a restart", async () => {
     await upload("do-zone", { bindings: [binding], migrations: { new_tag: "v1", new_sqlite_classes: ["Counter"] } });
     await cf.workers.routes.create({ zone_id: platform.zoneId, pattern: "*/*", script: "do-zone" });
     const count = async () => ((await (await fetch(`${platform.trafficUrl}/`)).json()) as { n: number }).n;
