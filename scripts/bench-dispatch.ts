@@ -7,7 +7,8 @@
  *   (b) through the dispatcher + local dispatch namespace shim, on the dispatcher's own socket,
  *       addressed by the tenant's custom hostname (the Host header), as tenant traffic arrives.
  * Both are dedicated workerd sockets (no Miniflare entry proxy on either path), so the only
- * difference is the dispatcher's work: host lookup (isolate cache -> KV), `get()`, one more hop.
+ * difference is the dispatcher's work: host lookup (isolate cache -> KV), rate limits (counted in
+ * the isolate and reported to the tenant's RATE_LIMITS object in the background), `get()`, one more hop.
  *
  * A second, stricter scenario sends a request the tenant answers without touching D1 (its JSON
  * 401 to a request without an API key), so the dispatcher's fixed cost is measured against the
@@ -147,6 +148,8 @@ async function startPlatform(): Promise<{
         script: dispatcherCode,
         compatibilityDate: COMPATIBILITY_DATE,
         kvNamespaces: { ROUTES: "wfp-routes" },
+        // As platform init deploys it: rate limits counted across isolates (shared-rate-limiter.ts).
+        durableObjects: { RATE_LIMITS: { className: "RateLimitCounter", useSQLite: true } },
         bindings: { PLATFORM_HOSTS: "localhost,127.0.0.1" },
         serviceBindings: tenantHost.dispatcherBindings,
         unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
