@@ -231,8 +231,8 @@ export const MUTATIONS: readonly Mutation[] = [
     name: "audit-action-vocabulary",
     claim: "Conformance: Confluent registrations are in the audit log under the action the docs name.",
     file: "tenant-template/src/confluent/routes/versions.ts",
-    from: 'scope: SUBJECT, action: "subject.register" },',
-    to: 'scope: SUBJECT, action: "subject.create" },',
+    from: 'action: "subject.register", auditStatesByHandler: true },',
+    to: 'action: "subject.create", auditStatesByHandler: true },',
     tests: ["tests/conformance/runner-smoke.test.ts"],
   },
   {

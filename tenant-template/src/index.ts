@@ -13,6 +13,7 @@ import { apiAccess } from "./auth/api-access.ts";
 import { dispatchProof } from "./auth/dispatch-proof.ts";
 import { backupApi } from "./backup/backup-api.ts";
 import { confluentApi } from "./confluent/confluent-api.ts";
+import { consoleRoutes } from "./console/console-routes.ts";
 import { documentation } from "./docs/docs-routes.ts";
 import type { TenantEnv } from "./env.ts";
 import { health } from "./health.ts";
@@ -40,6 +41,8 @@ app.route("/health", health);
 // One OpenAPI document for both APIs (api-docs.ts): /openapi.json, /api/openapi.json, /openapi.yaml,
 // and the documentation page at /docs and /api/docs (docs/docs-routes.ts).
 app.route("/", documentation);
+// The console in the browser (/ui, console/console-routes.ts): a public page that signs in with a key.
+app.route("/", consoleRoutes);
 // Before the /api/* input layer: the import route has its own, larger body limit (backup-api.ts).
 app.route("/api", backupApi);
 app.use("/api/*", requestInput());

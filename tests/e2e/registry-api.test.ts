@@ -59,6 +59,21 @@ describe("the registry API through the dispatcher", () => {
     if (stateDir) rmSync(stateDir, { recursive: true, force: true });
   });
 
+  it("serves the console (/ui) through the dispatcher without a key, under its CSP (docs/console.md)", async () => {
+    const page = await requestTenant(platform.trafficUrl, HOST, "GET", "/ui");
+    expect(page.status).toBe(200);
+    expect(page.headers["content-security-policy"]).toContain("default-src 'none'; script-src 'self'");
+    expect(page.body).toContain('src="ui/console.js"');
+    expect((await requestTenant(platform.trafficUrl, HOST, "GET", "/ui/console.js")).status).toBe(200);
+    // The page signs in with the key: whoami tells it what the key may do.
+    expect((await call("GET", "/api/whoami")).json).toEqual({
+      keyId: "admin",
+      role: "admin",
+      productId: null,
+      subjectPrefix: null,
+    });
+  });
+
   it("starts with the default hierarchy, walks down to a version, and cascades back up", async () => {
     const productsPage = await call("GET", "/api/products");
     expect(productsPage.status).toBe(200);

@@ -50,6 +50,12 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   rule("GET", "/health/ready", "public", PUBLIC, "health.read"),
   rule("GET", "/health/startup", "public", PUBLIC, "health.read"),
 
+  // The console's page and files (console/console-routes.ts): no tenant data, so no key; the page
+  // signs in and calls the APIs below with a key, checked like any other caller's.
+  rule("GET", "/ui", "public", PUBLIC, "console.read"),
+  rule("GET", "/ui/", "public", PUBLIC, "console.read"),
+  rule("GET", "/ui/:asset", "public", PUBLIC, "console.read"),
+
   ...registryRules(),
   rule("GET", "/api/stats", "read", TENANT, "registry.stats"),
   rule("GET", "/api/openapi.json", "read", NONE, "api.describe"),
@@ -62,6 +68,8 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   rule("GET", "/api/keys/:keyId", "admin", TENANT, "key.read"),
   rule("DELETE", "/api/keys/:keyId", "admin", TENANT, "key.revoke"),
   rule("GET", "/api/audit", "admin", TENANT, "audit.list"),
+  // Any key may learn its own role and scopes (whoami-api.ts), scoped or not.
+  rule("GET", "/api/whoami", "read", NONE, "key.whoami"),
   rule("GET", "/api/settings", "admin", TENANT, "settings.read"),
   rule("PUT", "/api/settings", "admin", TENANT, "settings.update"),
 

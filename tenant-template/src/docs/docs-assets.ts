@@ -10,6 +10,7 @@
  * `Content-Encoding: gzip`, so serving it costs no compression (figures: docs/registry-api.md,
  * "Documentation").
  */
+import { contentTypeOf, CSS, JS, type StaticAsset, staticAssetResponse } from "../http/static-asset.ts";
 import { SWAGGER_UI_GZIP_BASE64 } from "./generated/swagger-ui-assets.js";
 
 /**
@@ -42,78 +43,26 @@ const LISTING_CSS =
   ".listing .m{font-weight:600;font-family:monospace}" +
   ".get{color:#0a6}.post{color:#06c}.put{color:#608}.patch{color:#a60}.delete{color:#c22}";
 
-const JS = "text/javascript; charset=utf-8";
-const CSS = "text/css; charset=utf-8";
-const TEXT = "text/plain; charset=utf-8";
-
-/** A file under /docs/: its text, or its gzip bytes in base64. */
-type Asset = { contentType: string } & ({ text: string } | { gzipBase64: string });
-
-const ASSETS: ReadonlyMap<string, Asset> = new Map<string, Asset>([
+const ASSETS: ReadonlyMap<string, StaticAsset> = new Map<string, StaticAsset>([
   ["swagger-initializer.js", { contentType: JS, text: INITIALIZER }],
   ["listing.css", { contentType: CSS, text: LISTING_CSS }],
-  ...Object.entries(SWAGGER_UI_GZIP_BASE64).map(([name, gzipBase64]): [string, Asset] => [
+  ...Object.entries(SWAGGER_UI_GZIP_BASE64).map(([name, gzipBase64]): [string, StaticAsset] => [
     name,
-    { contentType: name.endsWith(".js") ? JS : name.endsWith(".css") ? CSS : TEXT, gzipBase64 },
+    { contentType: contentTypeOf(name), gzipBase64 },
   ]),
 ]);
 
 /** The names /docs/ serves. */
 export const DOCS_ASSET_NAMES: readonly string[] = [...ASSETS.keys()];
 
-/** Decoded on first use, then kept for the isolate's life (0.5 MB for all of them). */
-const decoded = new Map<string, Uint8Array<ArrayBuffer>>();
-
-/** `Uint8Array.fromBase64` (ES2026, in workerd), which the compiler's libraries do not know yet. */
-const fromBase64 = (Uint8Array as { fromBase64?: (text: string) => Uint8Array<ArrayBuffer> }).fromBase64;
-
-function gzipBytes(name: string, base64: string): Uint8Array<ArrayBuffer> {
-  let bytes = decoded.get(name);
-  if (bytes === undefined) {
-    if (fromBase64 !== undefined) bytes = fromBase64(base64);
-    else {
-      const binary = atob(base64);
-      bytes = new Uint8Array(binary.length);
-      for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
-    }
-    decoded.set(name, bytes);
-  }
-  return bytes;
-}
-
 /**
- * The response for `/docs/<name>`, or null when there is no such file. A gzipped file goes out as
- * its gzip bytes (`encodeBody: "manual"`: the runtime sends them as they are) to a client that
- * accepts gzip, as every browser does; any other gets it decompressed.
+ * The response for `/docs/<name>`, or null when there is no such file (served as
+ * http/static-asset.ts serves every bundled file: gzip bytes as they are to a client that takes them).
  *
  * @example
  *   docsAsset("swagger-ui.css", request.headers.get("accept-encoding"))
  */
 export function docsAsset(name: string, acceptEncoding: string | null): Response | null {
   const asset = ASSETS.get(name);
-  if (asset === undefined) return null;
-  const headers = new Headers({
-    "content-type": asset.contentType,
-    // Part of the Worker's code: the same until the tenant's next template version.
-    "cache-control": "private, max-age=3600",
-    "x-content-type-options": "nosniff",
-    vary: "accept-encoding",
-  });
-  if ("text" in asset) return new Response(asset.text, { headers });
-  const gzip = gzipBytes(name, asset.gzipBase64);
-  if (acceptsGzip(acceptEncoding)) {
-    headers.set("content-encoding", "gzip");
-    return new Response(gzip, { headers, encodeBody: "manual" });
-  }
-  return new Response(new Blob([gzip]).stream().pipeThrough(new DecompressionStream("gzip")), { headers });
-}
-
-/** Whether `Accept-Encoding` allows gzip (`gzip` or `*`, without `;q=0`). */
-function acceptsGzip(header: string | null): boolean {
-  if (header === null) return false;
-  return header.split(",").some((part) => {
-    const [coding, ...params] = part.trim().toLowerCase().split(";");
-    const refused = params.some((param) => /^\s*q\s*=\s*0(?:\.0*)?\s*$/.test(param));
-    return (coding === "gzip" || coding === "x-gzip" || coding === "*") && !refused;
-  });
+  return asset === undefined ? null : staticAssetResponse(asset, acceptEncoding);
 }

@@ -7,6 +7,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { auditApi } from "../audit/audit-api.ts";
 import { keysApi } from "../auth/keys-api.ts";
+import { whoamiApi } from "../auth/whoami-api.ts";
 import { validationHook } from "../http/request-input.ts";
 import { d1Session } from "../store/d1-session.ts";
 import { TEMPLATE_VERSION } from "../../../contracts/template-version.ts";
@@ -53,6 +54,8 @@ for (const level of REGISTRY_LEVELS) registryApi.route("/", levelRoutes(level));
 // API keys, the audit log and the tenant settings (docs/security.md): admin only, see auth/access-policy.ts.
 registryApi.route("/", keysApi);
 registryApi.route("/", auditApi);
+// What the presented key may do (any key): the console offers only that.
+registryApi.route("/", whoamiApi);
 
 registryApi.openapi(
   createRoute({

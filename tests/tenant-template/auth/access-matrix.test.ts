@@ -67,6 +67,11 @@ const ACCESS_TABLE: readonly Row[] = [
   row("GET", "/health/live", "public", "any", "any", 200),
   row("GET", "/health/ready", "public", "any", "any", 200),
   row("GET", "/health/startup", "public", "any", "any", 200),
+  // The console's page and files (docs/console.md): no tenant data, so no key.
+  row("GET", "/ui", "public", "any", "any", 200),
+  // A 308 to /ui, which the harness follows (the redirect itself: console/console-assets.test.ts).
+  row("GET", "/ui/", "public", "any", "any", 200),
+  row("GET", "/ui/:asset", "public", "any", "any", 200),
 
   // /api (docs/registry-api.md, "URL shape"): reads need read, creates/updates/deletes write; a
   // product-scoped key reaches only its product's subtree, never the list of all products or a new product.
@@ -96,6 +101,8 @@ const ACCESS_TABLE: readonly Row[] = [
   row("PATCH", "/api/schemas/:schemaId/versions/:versionId", "write", "own", "refused", 200),
   row("DELETE", "/api/schemas/:schemaId/versions/:versionId", "write", "own", "refused", 200),
   row("GET", "/api/stats", "read", "refused", "refused", 200),
+  // Any key may learn its own role and scopes.
+  row("GET", "/api/whoami", "read", "any", "any", 200),
   row("GET", "/api/openapi.json", "read", "any", "any", 200),
   row("GET", "/api/docs", "read", "any", "any", 200),
   // Tenant-wide, admin (admin keys cannot be scoped).
@@ -432,6 +439,10 @@ function builders(): Map<string, Builder> {
   for (const probe of ["live", "ready", "startup"])
     add("GET", `/health/${probe}`, () => ({ path: `/health/${probe}` }));
   add("GET", "/api/stats", () => ({ path: "/api/stats" }));
+  add("GET", "/api/whoami", () => ({ path: "/api/whoami" }));
+  add("GET", "/ui", () => ({ path: "/ui" }));
+  add("GET", "/ui/", () => ({ path: "/ui/" }));
+  add("GET", "/ui/:asset", () => ({ path: "/ui/console.css" }));
   add("GET", "/api/openapi.json", () => ({ path: "/api/openapi.json" }));
   add("GET", "/api/docs", () => ({ path: "/api/docs" }));
   add("GET", "/api/export", () => ({ path: "/api/export" }));

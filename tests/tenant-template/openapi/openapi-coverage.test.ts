@@ -57,6 +57,9 @@ const NOT_OPERATIONS = new Set([
   "GET /docs",
   "GET /docs/{asset}",
   "GET /api/docs",
+  // The console's page and its files (docs/console.md): a browser page, not an API operation.
+  "GET /ui",
+  "GET /ui/{asset}",
 ]);
 const METHODS = new Set(["GET", "POST", "PUT", "PATCH", "DELETE"]);
 

@@ -32,6 +32,7 @@ const EXPECTED: Record<string, string[]> = {
   "/keys": ["get", "post"],
   "/keys/{keyId}": ["get", "delete"],
   "/audit": ["get"],
+  "/whoami": ["get"],
   "/settings": ["get", "put"],
 };
 

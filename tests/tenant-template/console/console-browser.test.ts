@@ -1,0 +1,275 @@
+/**
+ * The console in real Chromium (Debian's, driven by playwright-core) against the tenant Worker in
+ * real workerd: sign in, browse, diff, references, compatibility check then register, settings,
+ * key create and revoke, the audit log, what a read-only key is not offered, a wrong key refused;
+ * axe-core on each view (no serious or critical violation), and no CSP violation anywhere.
+ *
+ * Skipped, saying why, where there is no Chromium (`.ci/run` installs Debian's `chromium`).
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import {
+  type ConsoleTenant,
+  chromiumPath,
+  launchChromium,
+  SEED,
+  seedConsoleData,
+  startConsoleTenant,
+} from "../../../scripts/lib/console-tenant.ts";
+
+const executable = chromiumPath();
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+let tenant: ConsoleTenant;
+let browser: Browser;
+
+/** A fresh tab (its own sessionStorage) that records CSP violations and page errors. */
+async function openConsole(): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (/Content.Security.Policy|Refused to/i.test(message.text())) problems.push(message.text());
+  });
+  page.on("dialog", (dialog) => void dialog.accept());
+  await page.goto(`${tenant.origin}/ui`);
+  return { page, problems };
+}
+
+async function signIn(page: Page, key: string): Promise<void> {
+  await page.getByLabel("API key").fill(key);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+/** axe-core's serious and critical violations on the page as it is now. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  // Evaluated over the DevTools protocol, which the page's CSP does not govern (an injected
+  // <script> would be refused, as it should be).
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: { id: string; impact: string }[] }> } })
+      .axe;
+    return (await axe.run()).violations.map(({ id, impact }) => ({ id, impact }));
+  });
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
+}
+
+const newKey = (role: "read" | "write" | "admin", description: string) =>
+  tenant.call<{ id: string; key: string }>("POST", "/api/keys", { role, description });
+
+const SKIPPED =
+  "skipped: no Chromium (looked for CHROMIUM_PATH, /usr/bin/chromium, chromium-browser, google-chrome); " +
+  "`apt-get install chromium` (.ci/run does)";
+if (executable === null) console.warn(`console browser tests ${SKIPPED}`);
+
+describe.skipIf(executable === null)(
+  executable === null ? `the console in Chromium (${SKIPPED})` : "the console in Chromium",
+  () => {
+    beforeAll(async () => {
+      tenant = await startConsoleTenant("console-browser");
+      await seedConsoleData(tenant);
+      browser = await launchChromium(executable!);
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await tenant?.dispose();
+    });
+
+    test("a wrong key is refused with the API's own message, and nothing is kept", async () => {
+      const { page, problems } = await openConsole();
+      await page.getByLabel("API key").fill("wfp_nobody_NotARealSecret0123456789");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect.poll(() => page.getByRole("alert").textContent()).toContain("Missing or invalid API key");
+      expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+      expect(await seriousViolations(page)).toEqual([]);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    });
+
+    test("signs in, keeps the key in the tab only, browses both trees, searches, diffs, draws references", async () => {
+      const { page, problems } = await openConsole();
+      await signIn(page, tenant.adminKey);
+      expect(page.url()).toBe(`${tenant.origin}/ui`);
+      expect(await page.evaluate("document.cookie")).toBe("");
+      expect(await page.evaluate(() => sessionStorage.getItem("wfp-console-key"))).toBe(tenant.adminKey);
+
+      // The Confluent tree, by keyboard: focus the root, open it with Right, go down with Down.
+      const tree = page.getByRole("navigation", { name: "Registry tree" });
+      const contexts = tree.getByRole("button", { name: /^Contexts/ });
+      await contexts.focus();
+      await page.keyboard.press("ArrowRight");
+      expect(await contexts.getAttribute("aria-expanded")).toBe("true");
+      await tree.getByRole("button", { name: /\(default\)/ }).waitFor();
+      await page.keyboard.press("ArrowDown");
+      await page.keyboard.press("ArrowRight");
+      await tree.getByRole("button", { name: new RegExp(SEED.orders) }).click();
+      await tree.getByRole("button", { name: "version 2" }).click();
+      const detail = page.locator(".detail");
+      await expect
+        .poll(() => detail.getByRole("heading", { level: 2 }).textContent())
+        .toContain(`${SEED.orders} version 2`);
+      // Highlighted: JSON keys and strings in their own spans.
+      expect(await detail.locator(".code .tok-key").count()).toBeGreaterThan(3);
+
+      await detail.getByLabel(/^Compare/).selectOption({ label: `${SEED.orders} v1` });
+      await expect.poll(() => detail.locator(".diff-wrap [role=status]").textContent()).toMatch(/changed line/);
+      expect((await detail.locator("td.add").allTextContents()).map((line) => line.trim())).toContain(
+        '"name": "note",',
+      );
+      expect(await detail.locator("td.del").count()).toBe(0);
+
+      // References: orders-value v2 uses common-address v1; that one is used by both orders versions.
+      const graph = detail.getByRole("img");
+      expect(await graph.getAttribute("aria-label")).toContain(`references ${SEED.address} v1`);
+      await detail.getByRole("button", { name: `Open ${SEED.address} v1` }).click();
+      await expect
+        .poll(() => detail.getByRole("img").getAttribute("aria-label"))
+        .toContain(`referenced by ${SEED.orders} v1, ${SEED.orders} v2`);
+      expect(await seriousViolations(page)).toEqual([]);
+
+      // The /api tree over the same store: the registrations are versions of schemas in My Context.
+      await tree.getByRole("button", { name: /^Products/ }).click();
+      await tree.getByRole("button", { name: /My Product/ }).click();
+      await tree.getByRole("button", { name: /My Domain/ }).click();
+      await tree.getByRole("button", { name: /My Context/ }).click();
+      await tree.getByRole("button", { name: `${SEED.payments} schema` }).click();
+      await tree.getByRole("button", { name: /^1\.0\.0/ }).click();
+      await expect.poll(() => detail.getByRole("heading", { level: 2 }).textContent()).toContain("PROTOBUF");
+      expect(await detail.locator(".code .tok-keyword").allTextContents()).toEqual(
+        expect.arrayContaining(["syntax", "message"]),
+      );
+      expect(await detail.locator(".code .tok-comment").count()).toBe(1);
+
+      // Search by name keeps matching nodes and their ancestors, across both trees.
+      await page.getByLabel("Search by name").fill("customers");
+      await expect.poll(() => tree.getByRole("button", { name: /customers-value/ }).count()).toBe(2);
+      expect(await tree.getByRole("button", { name: /orders-value/ }).count()).toBe(0);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    });
+
+    test("checks compatibility with the verbose reasons, then registers (write key); settings change", async () => {
+      const subject = "compat-flow-value";
+      const record = (fields: object[]) => JSON.stringify({ type: "record", name: "Flow", fields });
+      await tenant.call("POST", `/subjects/${subject}/versions`, {
+        schema: record([{ name: "a", type: "string" }]),
+      });
+      const writer = await newKey("write", "compat flow");
+      const { page, problems } = await openConsole();
+      await signIn(page, writer.key);
+      expect(await page.getByRole("button", { name: "Keys" }).count()).toBe(0);
+      await page.getByRole("button", { name: "Compatibility" }).click();
+      await page.getByLabel("Subject").fill(subject);
+      // A new field without a default: not backward compatible, and the registry says why.
+      await page.getByLabel("Schema", { exact: true }).fill(
+        record([
+          { name: "a", type: "string" },
+          { name: "b", type: "int" },
+        ]),
+      );
+      await page.getByRole("button", { name: "Check compatibility" }).click();
+      await expect.poll(() => page.locator(".verdict").textContent()).toContain("Not compatible");
+      expect(await page.locator(".reasons li").count()).toBeGreaterThan(0);
+      expect(await page.getByRole("button", { name: /^Register/ }).count()).toBe(0);
+      expect(await seriousViolations(page)).toEqual([]);
+
+      await page.getByLabel("Schema", { exact: true }).fill(
+        record([
+          { name: "a", type: "string" },
+          { name: "b", type: "int", default: 0 },
+        ]),
+      );
+      await page.getByRole("button", { name: "Check compatibility" }).click();
+      await expect.poll(() => page.locator(".verdict").textContent()).toContain("Compatible");
+      await page.getByRole("button", { name: `Register in ${subject}` }).click();
+      await expect.poll(() => page.getByText(/Registered in/).count()).toBe(1);
+      expect(await tenant.call("GET", `/subjects/${subject}/versions`)).toEqual([1, 2]);
+
+      // Settings: a write key may change a subject's level, not the global one.
+      await page.getByRole("button", { name: "Settings" }).click();
+      await page.getByLabel("Global").check();
+      await expect.poll(() => page.locator(".settings-current").textContent()).toContain("In force");
+      expect(await page.getByRole("button", { name: "Save settings" }).count()).toBe(0);
+      await page.getByLabel("Subject", { exact: true }).check();
+      await page.locator("#settings-subject").fill(subject);
+      await page.locator("#settings-subject").press("Tab");
+      await page.getByLabel("New compatibility level").selectOption("FULL");
+      await page.getByRole("button", { name: "Save settings" }).click();
+      await expect.poll(() => page.locator(".settings-current").textContent()).toContain("FULL");
+      expect(await tenant.call("GET", `/config/${subject}`)).toMatchObject({ compatibilityLevel: "FULL" });
+      expect(await seriousViolations(page)).toEqual([]);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    });
+
+    test("an admin creates a key (shown once), revokes it, and pages through the filtered audit log", async () => {
+      const { page, problems } = await openConsole();
+      await signIn(page, tenant.adminKey);
+      await page.getByRole("button", { name: "Keys" }).click();
+      await page.getByLabel("Role").selectOption("read");
+      await page.getByLabel("Description").fill("made in the browser");
+      await page.getByRole("button", { name: "Create key" }).click();
+      const shown = await page.getByLabel("New key").inputValue();
+      expect(shown).toMatch(/^wfp_[a-z0-9]+_[A-Za-z0-9_-]{43}$/);
+      const id = shown.split("_")[1]!;
+      expect(await tenant.call("GET", "/api/whoami", undefined, shown)).toMatchObject({ keyId: id, role: "read" });
+      const row = page.getByRole("row", { name: new RegExp(id) });
+      await expect.poll(() => row.textContent()).toContain("active");
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByRole("button", { name: "Done" }).click();
+      expect(await page.getByLabel("New key").count()).toBe(0);
+
+      await page.getByRole("button", { name: `Revoke key ${id}` }).click();
+      await expect.poll(() => row.textContent()).toContain("revoked");
+      await expect(tenant.call("GET", "/api/whoami", undefined, shown)).rejects.toThrow(/401/);
+
+      // Enough entries for two pages of 20, all from this test's own subject.
+      for (let n = 0; n < 21; n += 1)
+        await tenant.call("PUT", "/config/audit-paging-value", { compatibility: n % 2 === 0 ? "FULL" : "NONE" });
+      await page.getByRole("button", { name: "Audit log" }).click();
+      await page.getByLabel("Target starts with").fill("/config/audit-paging-value");
+      await page.getByRole("button", { name: "Filter" }).click();
+      await expect.poll(() => page.locator("table.list tbody tr").count()).toBe(20);
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByRole("button", { name: "Older" }).click();
+      await expect.poll(() => page.locator("table.list tbody tr").count()).toBe(1);
+      expect(await page.getByText("Page 2").count()).toBe(1);
+      await page.getByRole("button", { name: "Newer" }).click();
+      await expect.poll(() => page.locator("table.list tbody tr").count()).toBe(20);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    });
+
+    test("a read-only key is offered no write action", async () => {
+      const reader = await newKey("read", "read-only console");
+      const { page, problems } = await openConsole();
+      await signIn(page, reader.key);
+      expect(await page.locator("header").textContent()).toContain("role read");
+      expect(await page.getByRole("button", { name: "Keys" }).count()).toBe(0);
+      expect(await page.getByRole("button", { name: "Audit log" }).count()).toBe(0);
+
+      await page.getByRole("button", { name: "Compatibility" }).click();
+      await page.getByLabel("Subject").fill(SEED.customers);
+      await page.getByLabel("Schema type").selectOption("JSON");
+      await page.getByLabel("Schema", { exact: true }).fill('{"type":"object"}');
+      await page.getByRole("button", { name: "Check compatibility" }).click();
+      await page.locator(".verdict p").waitFor();
+      expect(await page.getByRole("button", { name: /^Register/ }).count()).toBe(0);
+
+      await page.getByRole("button", { name: "Settings" }).click();
+      await expect.poll(() => page.locator(".settings-current").textContent()).toContain("In force");
+      expect(await page.getByRole("button", { name: "Save settings" }).count()).toBe(0);
+      expect(await seriousViolations(page)).toEqual([]);
+      // Signing out forgets the key.
+      await page.getByRole("button", { name: "Sign out" }).click();
+      expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    });
+  },
+);
