@@ -84,10 +84,12 @@ export const tenantRecordSchema = z.object({
 export type TenantRecord = z.infer<typeof tenantRecordSchema>;
 
 /**
- * Routing-store key of a tenant record.
+ * Routing-store key of a tenant record: one per registry, by its ref (contracts/registry-ref.ts),
+ * so a tenant's registries are `tenant:acme` (the default) and the keys under `tenant:acme:`.
  *
  * @example
  *   tenantRecordKey("acme") // "tenant:acme"
+ *   tenantRecordKey("acme:staging") // "tenant:acme:staging"
  */
 export function tenantRecordKey(tenantId: string): string {
   return `tenant:${tenantId}`;

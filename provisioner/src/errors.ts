@@ -4,6 +4,7 @@
  * exit code and only system errors say "safe to re-run".
  */
 import { APIConnectionError, APIError, BadRequestError, ConflictError, NotFoundError } from "cloudflare";
+import { DEFAULT_REGISTRY_ID, splitRegistryRef } from "../../contracts/registry-ref.ts";
 
 /**
  * Bad input: a tenant id, hostname, residency or flag the operator must fix. Exit code 2.
@@ -40,9 +41,26 @@ export class StateConflictError extends Error {
  */
 export class TenantNotFoundError extends Error {
   override readonly name = "TenantNotFoundError";
-  constructor(readonly tenantId: string) {
-    super(`tenant '${tenantId}' does not exist (no tenant record and no resources named after it)`);
+  constructor(
+    readonly tenantId: string,
+    message = `${describeRef(tenantId)} does not exist (no tenant record and no resources named after it)`,
+  ) {
+    super(message);
   }
+}
+
+/**
+ * A registry ref as messages say it.
+ *
+ * @example
+ *   describeRef("acme") // "tenant 'acme'"
+ *   describeRef("acme:staging") // "registry 'staging' of tenant 'acme'"
+ */
+export function describeRef(ref: string): string {
+  const { tenantId, registryId } = splitRegistryRef(ref);
+  return registryId === DEFAULT_REGISTRY_ID
+    ? `tenant '${tenantId}'`
+    : `registry '${registryId}' of tenant '${tenantId}'`;
 }
 
 /**

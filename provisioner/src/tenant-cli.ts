@@ -40,6 +40,9 @@ ${commandList(TENANT_COMMANDS)}
 
 'npm run tenant -- <command> --help' shows a command's options and their defaults.
 
+Registries: a tenant owns one or more; <id> is the tenant id for its default registry, or
+<tenant>:<registry> (acme:staging) for another ('registry create|list|delete').
+
 Options:
   --json      Print exactly one JSON object on stdout (progress goes to stderr).
   -h, --help  Show this help.
@@ -55,7 +58,7 @@ Target:
   the dashboard and every other process, so the default leaves room for them).
 
 Exit codes: 0 ok, 1 API or system failure (safe to re-run), 2 bad usage or input,
-  3 conflict (e.g. hostname owned by another tenant), 4 tenant not found.`;
+  3 conflict (e.g. hostname owned by another tenant), 4 tenant or registry not found.`;
 
 /** Every command by name, for "use one of ...". */
 const EVERY_COMMAND = TENANT_COMMANDS.map((c) => c.name).join(", ");

@@ -25,6 +25,7 @@ import { hostname } from "node:os";
 import type { Target } from "./config.ts";
 import { StateConflictError } from "./errors.ts";
 import { deleteRoutingValue, listRoutingKeys, writeRoutingValue } from "./routing-store.ts";
+import { nameStem } from "./tenant-names.ts";
 
 /** What a run holding a lease does: create and delete, a day-2 command, or a fleet rollout. */
 export const LEASE_OPERATIONS = [
@@ -88,13 +89,15 @@ interface Entry {
 const heldTokens = new Set<string>();
 
 /**
- * The routing-store key prefix of one tenant's lease entries.
+ * The routing-store key prefix of one registry's lease entries: by its name stem, so that the
+ * default registry's prefix (`lease:tenant:acme:`) is not also the prefix of another registry's.
  *
  * @example
  *   leasePrefix("acme") // "lease:tenant:acme:"
+ *   leasePrefix("acme:staging") // "lease:tenant:acme_staging:"
  */
 export function leasePrefix(tenantId: string): string {
-  return `lease:tenant:${tenantId}:`;
+  return `lease:tenant:${nameStem(tenantId)}:`;
 }
 
 /**

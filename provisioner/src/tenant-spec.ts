@@ -15,7 +15,8 @@ import {
   RESIDENCIES,
   type Residency,
 } from "../../contracts/tenant-record.ts";
-import { TENANT_ID_PATTERN } from "./tenant-names.ts";
+import { registryRef, splitRegistryRef } from "../../contracts/registry-ref.ts";
+import { REGISTRY_ID_PATTERN, TENANT_ID_PATTERN } from "./tenant-names.ts";
 
 /** What a plan gives a tenant; the route record carries it to the dispatcher. */
 export interface PlanLimits {
@@ -168,15 +169,39 @@ function prefixed(problem: string): string {
   return /^(is|has|must|contains|label|the|a |an )/.test(problem) ? problem : `is not a valid hostname: ${problem}`;
 }
 
+const TENANT_ID_RULE =
+  "tenant id must be 3-32 characters of lower-case letters, digits and hyphens, " +
+  "start with a letter and not end with a hyphen (e.g. 'acme' or 'acme-eu')";
+const REGISTRY_ID_RULE =
+  "registry id must be 1-19 characters of lower-case letters, digits and hyphens, " +
+  "start with a letter and not end with a hyphen (e.g. 'staging' or 'prod-eu')";
+
+const tenantIdSchema = z
+  .string({ error: "a tenant id is required, e.g. 'acme'" })
+  .regex(TENANT_ID_PATTERN, TENANT_ID_RULE);
+const registryIdSchema = z
+  .string({ error: "a registry id is required, e.g. 'staging'" })
+  .regex(REGISTRY_ID_PATTERN, REGISTRY_ID_RULE);
+
+/**
+ * A registry ref (contracts/registry-ref.ts): `acme` for the tenant's default registry,
+ * `acme:staging` for another; `acme:default` is the same as `acme`.
+ */
+const registryRefSchema = z
+  .string({ error: "a tenant id is required, e.g. 'acme' (or 'acme:staging' for one of its registries)" })
+  .superRefine((value, ctx) => {
+    const { tenantId, registryId } = splitRegistryRef(value);
+    if (!TENANT_ID_PATTERN.test(tenantId)) ctx.addIssue({ code: "custom", message: TENANT_ID_RULE });
+    if (!REGISTRY_ID_PATTERN.test(registryId)) ctx.addIssue({ code: "custom", message: REGISTRY_ID_RULE });
+  })
+  .transform((value) => {
+    const { tenantId, registryId } = splitRegistryRef(value);
+    return registryRef(tenantId, registryId);
+  });
+
 export const tenantSpecSchema = z
   .object({
-    id: z
-      .string({ error: "a tenant id is required, e.g. 'acme'" })
-      .regex(
-        TENANT_ID_PATTERN,
-        "tenant id must be 3-32 characters of lower-case letters, digits and hyphens, " +
-          "start with a letter and not end with a hyphen (e.g. 'acme' or 'acme-eu')",
-      ),
+    id: registryRefSchema,
     domains: z
       .array(hostnameSchema, { error: "give at least one --domain" })
       .min(1, "give at least one --domain <hostname> (e.g. --domain registry.acme.localhost)")
@@ -267,15 +292,47 @@ export function parseTenantSpec(input: unknown): TenantSpec {
 }
 
 /**
- * Validate a tenant id on its own (show / delete).
+ * Validate a registry ref on its own (show / delete / keys ...): a tenant id names its default
+ * registry, `<tenant>:<registry>` another.
  *
  * @example
  *   parseTenantId("Acme") // throws InputError: tenant id must be 3-32 characters ...
+ *   parseTenantId("acme:staging") // "acme:staging"
+ *   parseTenantId("acme:default") // "acme"
  */
 export function parseTenantId(id: unknown): string {
-  const result = tenantSpecSchema.shape.id.safeParse(id);
+  const result = registryRefSchema.safeParse(id);
   if (result.success) return result.data;
   throw new InputError(result.error.issues.map((issue) => issue.message));
+}
+
+/**
+ * Validate a tenant id that must not name a registry (`registry create|list|delete <tenant>`).
+ *
+ * @example
+ *   parsePlainTenantId("acme:staging") // throws InputError: tenant id must be ...
+ */
+export function parsePlainTenantId(id: unknown): string {
+  const result = tenantIdSchema.safeParse(id);
+  if (result.success) return result.data;
+  throw new InputError(result.error.issues.map((issue) => issue.message));
+}
+
+/**
+ * Validate a tenant id and a registry id, collecting both problems, into the registry's ref.
+ *
+ * @example
+ *   parseRegistryRef("acme", "staging") // "acme:staging"
+ *   parseRegistryRef("acme", "default") // "acme"
+ */
+export function parseRegistryRef(tenantId: unknown, registryId: unknown): string {
+  const tenant = tenantIdSchema.safeParse(tenantId);
+  const registry = registryIdSchema.safeParse(registryId);
+  if (tenant.success && registry.success) return registryRef(tenant.data, registry.data);
+  throw new InputError([
+    ...(tenant.success ? [] : tenant.error.issues.map((issue) => issue.message)),
+    ...(registry.success ? [] : registry.error.issues.map((issue) => issue.message)),
+  ]);
 }
 
 /** What `tenant update` may change on an existing tenant; what is absent stays as it is. */

@@ -21,6 +21,7 @@
 import { join } from "node:path";
 import { ADMIN_KEY_ID, generateKey, hashKey } from "../../contracts/api-key.ts";
 import { cachePrefix, tenantCachePrefix } from "../../contracts/cache-prefix.ts";
+import { DEFAULT_REGISTRY_ID, splitRegistryRef } from "../../contracts/registry-ref.ts";
 import type { Target } from "./config.ts";
 import { generateDispatchProof as defaultGenerateDispatchProof } from "./dispatch-proof.ts";
 import {
@@ -31,7 +32,7 @@ import {
   type CustomHostname,
 } from "./custom-hostname.ts";
 import { deleteD1Database, ensureD1Database, findD1Database, type D1Database } from "./d1-database.ts";
-import { InputError, StateConflictError, TenantNotFoundError } from "./errors.ts";
+import { describeRef, InputError, StateConflictError, TenantNotFoundError } from "./errors.ts";
 import {
   deleteKvKeys,
   deleteKvNamespace,
@@ -72,6 +73,7 @@ import {
   tenantNames,
   FLEET_TAG,
   migrationTag,
+  refOfName,
   SHARED_CACHE_KV_TITLE,
   SUSPENDED_TAG,
   type TenantNames,
@@ -79,6 +81,7 @@ import {
 import {
   deleteTenantRecord,
   listTenantIds,
+  listOtherRegistryRefs,
   readTenantRecord,
   writeTenantRecord,
   type TenantRecord,
@@ -205,10 +208,16 @@ export interface DeleteTenantResult {
   steps: StepDone[];
   /** Hostnames routed to another tenant that were left alone. */
   skippedHostnames: Array<{ hostname: string; routedTo: string }>;
+  /** The tenant's other registries, deleted first (a default registry's delete with allRegistries). */
+  registries?: DeleteTenantResult[];
 }
 
 export interface TenantSummary {
+  /** The registry's ref: the tenant id for its default registry, else `<tenant>:<registry>`. */
   id: string;
+  /** The tenant that owns the registry, and the registry's id (`default` for the tenant id alone). */
+  tenant: string;
+  registry: string;
   /** "orphaned": a tenant script exists but no tenant record (delete it to clean up). */
   status: "active" | "provisioning" | "orphaned";
   residency?: Residency;
@@ -293,8 +302,8 @@ async function convergeTenant(
       const owner = routeOwnerOf(lookup);
       if (owner !== undefined && owner !== requested.id) {
         throw new StateConflictError(
-          `hostname '${hostname}' is already routed to tenant '${owner}': ` +
-            `use another hostname, or delete it from tenant '${owner}' first`,
+          `hostname '${hostname}' is already routed to ${describeRef(owner)}: ` +
+            `use another hostname, or remove it from ${describeRef(owner)} first`,
         );
       }
       if (lookup.kind === "unreadable") {
@@ -965,6 +974,7 @@ export async function listTenants(deps: TenantDeps): Promise<TenantSummary[]> {
     if (!record) continue; // deleted between the list and the read
     summaries.push({
       id,
+      ...registryOf(id),
       status: record.status,
       residency: record.spec.residency,
       plan: record.spec.plan,
@@ -975,10 +985,15 @@ export async function listTenants(deps: TenantDeps): Promise<TenantSummary[]> {
   }
   const known = new Set(summaries.map((s) => s.id));
   for (const script of await listWorkerScriptsByTag(target, FLEET_TAG)) {
-    const id = script.startsWith("tenant-") ? script.slice("tenant-".length) : script;
-    if (!known.has(id)) summaries.push({ id, status: "orphaned", domains: [] });
+    const id = refOfName("script", script) ?? script;
+    if (!known.has(id)) summaries.push({ id, ...registryOf(id), status: "orphaned", domains: [] });
   }
   return summaries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+function registryOf(ref: string): { tenant: string; registry: string } {
+  const { tenantId, registryId } = splitRegistryRef(ref);
+  return { tenant: tenantId, registry: registryId };
 }
 
 /**
@@ -1013,16 +1028,35 @@ export async function deleteTenant(
   id: string,
   deps: TenantDeps,
   onProgress?: ProgressListener,
-  /** mustExist: throw {@link TenantNotFoundError} (checked under the lease) when nothing of it exists. */
-  options: { mustExist?: boolean } = {},
+  /**
+   * mustExist: throw {@link TenantNotFoundError} (checked under the lease) when nothing of it exists.
+   * allRegistries: a tenant's default registry is deleted only when the tenant has no other
+   * registry (else {@link StateConflictError}, nothing deleted), unless this is set: then each
+   * other registry is deleted first, in full, each under its own lease.
+   */
+  options: { mustExist?: boolean; allRegistries?: boolean } = {},
 ): Promise<DeleteTenantResult> {
   const tenantId = parseTenantId(id);
   const steps = new StepRunner(onProgress);
+  const others: DeleteTenantResult[] = [];
+  if (splitRegistryRef(tenantId).registryId === DEFAULT_REGISTRY_ID) {
+    const refs = await listOtherRegistryRefs(deps.target, tenantId);
+    if (refs.length > 0 && options.allRegistries !== true) {
+      throw new StateConflictError(
+        `tenant '${tenantId}' has ${refs.length} other registr${refs.length === 1 ? "y" : "ies"} ` +
+          `(${refs.join(", ")}), which would be left without their tenant: delete ` +
+          `${refs.length === 1 ? "it" : "them"} first ('npm run tenant -- registry delete ${tenantId} <registry>'), ` +
+          `or delete the whole tenant with --all-registries. Nothing was deleted.`,
+      );
+    }
+    for (const ref of refs) others.push(await deleteTenant(ref, deps, onProgress));
+  }
   const lease = await takeLease(deps.target, tenantId, "delete", steps, deps.lease);
   try {
     // Under the lease, so a delete that waited for a create sees what the create made.
     if (options.mustExist && !(await tenantExists(deps.target, tenantId))) throw new TenantNotFoundError(tenantId);
-    return await removeTenant(tenantId, deps, steps);
+    const result = await removeTenant(tenantId, deps, steps);
+    return others.length > 0 ? { ...result, registries: others } : result;
   } finally {
     await lease.release();
   }

@@ -18,7 +18,7 @@ import { getRegionalHostname, regionalCnameTarget, zoneNameOf } from "../regiona
 import { residencyProfile } from "../residency.ts";
 import { readRouteRecord, routeOwnerOf, type RouteRecord } from "../route-record-store.ts";
 import { listRoutingKeys } from "../routing-store.ts";
-import { FLEET_TAG, SHARED_CACHE_KV_TITLE, tenantNames } from "../tenant-names.ts";
+import { FLEET_TAG, refOfName, SHARED_CACHE_KV_TITLE, tenantNames } from "../tenant-names.ts";
 import { listTenantIds, readTenantRecord, type TenantRecord } from "../tenant-record-store.ts";
 import { PLANS, rateLimitOf } from "../tenant-spec.ts";
 import {
@@ -403,15 +403,15 @@ async function orphanDrift(target: Target, records: readonly TenantRecord[], lis
   const noRecord = (id: string): string => `no tenant record '${id}'`;
 
   for (const name of listings.databases.keys()) {
-    const id = name.startsWith("wfp-tenant-") ? name.slice("wfp-tenant-".length) : undefined;
+    const id = refOfName("d1", name);
     if (id && !known.has(id)) orphan(id, { type: "d1", name }, `D1 database ${name}: ${noRecord(id)}`);
   }
   for (const title of listings.namespaces.keys()) {
-    const id = /^wfp-tenant-(.+)-cache$/.exec(title)?.[1];
+    const id = refOfName("kv", title);
     if (id && !known.has(id)) orphan(id, { type: "kv", name: title }, `KV namespace ${title}: ${noRecord(id)}`);
   }
   for (const script of listings.scripts) {
-    const id = script.startsWith("tenant-") ? script.slice("tenant-".length) : script;
+    const id = refOfName("script", script) ?? script;
     if (!known.has(id))
       orphan(id, { type: "worker", name: script }, `Worker ${script} (tagged ${FLEET_TAG}): ${noRecord(id)}`);
   }

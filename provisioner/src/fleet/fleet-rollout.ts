@@ -8,7 +8,7 @@ import { StateConflictError } from "../errors.ts";
 import { readLocalTrafficUrl } from "../local-urls.ts";
 import { readMigrations } from "../migrations.ts";
 import { buildTemplate } from "../template-build.ts";
-import { TENANT_ID_PATTERN } from "../tenant-names.ts";
+import { REGISTRY_REF_PATTERN } from "../tenant-names.ts";
 import { FLEET_EXIT, type FleetCommand } from "./fleet-command.ts";
 import { planRollout, type RolloutOptions, type RolloutPlan, runRollout, type TenantEvent } from "./rollout.ts";
 
@@ -101,9 +101,10 @@ export const fleetRollout: FleetCommand = {
     if (values.canary !== undefined && values["canary-tenants"] !== undefined)
       problems.push("give --canary or --canary-tenants, not both");
     const named = (values["canary-tenants"] as string | undefined)?.split(",").map((s) => s.trim());
-    if (named?.some((id) => !TENANT_ID_PATTERN.test(id)))
+    if (named?.some((id) => !REGISTRY_REF_PATTERN.test(id)))
       problems.push(
-        `--canary-tenants takes tenant ids, comma-separated, such as acme,globex; got '${named.join(",")}'`,
+        `--canary-tenants takes tenant ids (or registries, acme:staging), comma-separated, such as acme,globex; ` +
+          `got '${named.join(",")}'`,
       );
     const max = parseMaxFailures(values["max-failures"] as string | undefined);
     if (typeof max === "string") problems.push(max);

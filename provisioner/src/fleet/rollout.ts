@@ -17,7 +17,7 @@ import { StateConflictError } from "../errors.ts";
 import type { Migration } from "../migrations.ts";
 import { readRoutingValue, writeRoutingValue } from "../routing-store.ts";
 import { acquireRolloutLease, type LeaseOptions } from "../tenant-lease.ts";
-import { FLEET_TAG, migrationTag, SUSPENDED_TAG } from "../tenant-names.ts";
+import { FLEET_TAG, migrationTag, refOfName, SUSPENDED_TAG } from "../tenant-names.ts";
 import { readTenantRecord } from "../tenant-record-store.ts";
 import { listTaggedScripts } from "../worker-script.ts";
 import { readBundle, saveBundle, snapshotBundle, type TemplateBundle } from "./template-bundles.ts";
@@ -48,7 +48,7 @@ export async function listFleet(target: Target): Promise<FleetMember[]> {
   return scripts
     .filter((s) => s.name.startsWith("tenant-"))
     .map((s) => ({
-      tenantId: s.name.slice("tenant-".length),
+      tenantId: refOfName("script", s.name) ?? s.name,
       script: s.name,
       tags: s.tags,
       version: s.tags.find((t) => t.startsWith("tpl-")),

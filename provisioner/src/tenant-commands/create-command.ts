@@ -5,8 +5,17 @@ import { KV_HEADROOM } from "../kv-namespace.ts";
 import { readLocalTrafficUrl, withLocalUrls } from "../local-urls.ts";
 import { createTenant } from "../tenant.ts";
 import { isLocalOnlyHostname, parseTenantSpec } from "../tenant-spec.ts";
-import { readTargetSettings } from "../config.ts";
-import { COMMON_HELP, EXIT, printJson, type TenantCommand, UsageError, where } from "./tenant-command.ts";
+import { readTargetSettings, type Target } from "../config.ts";
+import { DEFAULT_REGISTRY_ID, splitRegistryRef } from "../../../contracts/registry-ref.ts";
+import {
+  COMMON_HELP,
+  EXIT,
+  printJson,
+  type TenantCommand,
+  type TenantCommandRun,
+  UsageError,
+  where,
+} from "./tenant-command.ts";
 import { formatCreate } from "./tenant-report-format.ts";
 
 /** The flags create shares with update: what the tenant is allowed to do. */
@@ -43,6 +52,7 @@ export const createCommand: TenantCommand = {
   usage: `Usage: npm run tenant -- create <id> --domain <host> [--domain <host> ...] [options]
 
 Create the tenant, or finish / repair it. Safe to re-run: a complete tenant is left as is.
+This is the tenant's default registry; its other registries: 'registry create <id> <registry>'.
 
 Options:
   --domain <host>          a hostname of the tenant; repeatable, at least one. An existing tenant's
@@ -61,45 +71,68 @@ Options:
   --rate-limit <n>/min     requests per minute for the whole tenant. Default: the existing
                            tenant's, else the plan's
 ${COMMON_HELP}`,
-  async run({ values, args, io, json, onProgress, connect }) {
-    const [id, ...extra] = args;
+  async run(run) {
+    const [id, ...extra] = run.args;
     if (extra.length > 0) {
       throw new UsageError(
         `unexpected argument(s) after the tenant id: ${extra.join(" ")} (give each hostname with --domain)`,
       );
     }
-    // Validate everything local before the first API call (target discovery included).
-    const spec = parseTenantSpec({
-      id,
-      domains: values.domain ?? [],
-      ...(values.residency !== undefined ? { residency: values.residency } : {}),
-      ...(values.plan !== undefined ? { plan: values.plan } : {}),
-      ...(values["location-hint"] !== undefined ? { locationHint: values["location-hint"] } : {}),
-      ...(values.cache !== undefined ? { cacheMode: values.cache } : {}),
-      ...(values.kv !== undefined ? { kvMode: values.kv } : {}),
-      ...(values["cors-origin"] !== undefined ? { corsOrigins: values["cors-origin"] } : {}),
-      ...(values["rate-limit"] !== undefined
-        ? { requestsPerMinute: parseRateLimit(values["rate-limit"] as string) }
-        : {}),
-    });
-    const settings = readTargetSettings(io.env ?? process.env);
-    if (settings.kind === "cloudflare") {
-      const localOnly = spec.domains.filter(isLocalOnlyHostname);
-      if (localOnly.length > 0) {
-        throw new InputError(
-          localOnly.map((h) => `'${h}' only resolves on this machine: use a real domain when targeting Cloudflare`),
-        );
-      }
+    if (id?.includes(":") === true) {
+      throw new UsageError(
+        `create takes a tenant id; a registry of a tenant is made with ` +
+          `'npm run tenant -- registry create ${id.replace(":", " ")} --domain <host>'`,
+      );
     }
-    const target = await connect();
-    if (!json) {
-      const residency = spec.residency ? `residency ${spec.residency}` : "residency as before, or global";
-      io.stdout(`Creating tenant ${spec.id} (${residency}) on ${where(target)}\n`);
-    }
-    const local = target.kind === "local" ? await readLocalTrafficUrl(target.baseURL) : undefined;
-    const result = withLocalUrls(await createTenant(spec, { target }, onProgress), local);
-    if (json) printJson(io, { ok: true, command: "create", ...result });
-    else io.stdout(formatCreate(result));
-    return EXIT.ok;
+    return createFromCommandLine(id, run);
   },
 };
+
+/**
+ * Create (or finish, repair) the registry `ref` names with the options on the command line:
+ * `create <id>` and `registry create <tenant> <registry>` alike. Everything local is validated
+ * before the first API call; `beforeCreate` runs once the target is known (registry create checks
+ * the tenant exists there).
+ */
+export async function createFromCommandLine(
+  ref: string | undefined,
+  { values, io, json, onProgress, connect }: TenantCommandRun,
+  beforeCreate?: (target: Target) => Promise<void>,
+): Promise<number> {
+  // Validate everything local before the first API call (target discovery included).
+  const spec = parseTenantSpec({
+    id: ref,
+    domains: values.domain ?? [],
+    ...(values.residency !== undefined ? { residency: values.residency } : {}),
+    ...(values.plan !== undefined ? { plan: values.plan } : {}),
+    ...(values["location-hint"] !== undefined ? { locationHint: values["location-hint"] } : {}),
+    ...(values.cache !== undefined ? { cacheMode: values.cache } : {}),
+    ...(values.kv !== undefined ? { kvMode: values.kv } : {}),
+    ...(values["cors-origin"] !== undefined ? { corsOrigins: values["cors-origin"] } : {}),
+    ...(values["rate-limit"] !== undefined
+      ? { requestsPerMinute: parseRateLimit(values["rate-limit"] as string) }
+      : {}),
+  });
+  const settings = readTargetSettings(io.env ?? process.env);
+  if (settings.kind === "cloudflare") {
+    const localOnly = spec.domains.filter(isLocalOnlyHostname);
+    if (localOnly.length > 0) {
+      throw new InputError(
+        localOnly.map((h) => `'${h}' only resolves on this machine: use a real domain when targeting Cloudflare`),
+      );
+    }
+  }
+  const target = await connect();
+  await beforeCreate?.(target);
+  if (!json) {
+    const residency = spec.residency ? `residency ${spec.residency}` : "residency as before, or global";
+    const { registryId } = splitRegistryRef(spec.id);
+    const what = registryId === DEFAULT_REGISTRY_ID ? `tenant ${spec.id}` : `registry ${spec.id}`;
+    io.stdout(`Creating ${what} (${residency}) on ${where(target)}\n`);
+  }
+  const local = target.kind === "local" ? await readLocalTrafficUrl(target.baseURL) : undefined;
+  const result = withLocalUrls(await createTenant(spec, { target }, onProgress), local);
+  if (json) printJson(io, { ok: true, command: "create", ...result });
+  else io.stdout(formatCreate(result));
+  return EXIT.ok;
+}

@@ -84,4 +84,4 @@ export const COMMON_HELP = `  --json      Print exactly one JSON object on stdou
   -h, --help  Show this help.
 
 Exit codes: 0 done, 1 API or system failure (safe to re-run), 2 bad usage or input, 3 conflict,
-  4 no such tenant.`;
+  4 no such tenant or registry.`;

@@ -11,6 +11,9 @@ import { keysListCommand } from "./keys-list-command.ts";
 import { keysRevokeCommand } from "./keys-revoke-command.ts";
 import { keysRotateAdminCommand } from "./keys-rotate-admin-command.ts";
 import { listCommand } from "./list-command.ts";
+import { registryCreateCommand } from "./registry-create-command.ts";
+import { registryDeleteCommand } from "./registry-delete-command.ts";
+import { registryListCommand } from "./registry-list-command.ts";
 import { resumeCommand } from "./resume-command.ts";
 import { showCommand } from "./show-command.ts";
 import { suspendCommand } from "./suspend-command.ts";
@@ -31,4 +34,7 @@ export const TENANT_COMMANDS: readonly TenantCommand[] = [
   updateCommand,
   domainsAddCommand,
   domainsRemoveCommand,
+  registryCreateCommand,
+  registryListCommand,
+  registryDeleteCommand,
 ];

@@ -2,6 +2,7 @@
  * How the tenant commands print a tenant: the facts after create, show's report, list's table,
  * delete's last line. Pure functions of the library's results.
  */
+import { describeRef } from "../errors.ts";
 import type { RouteWithLocalUrl } from "../local-urls.ts";
 import type { CreateTenantResult, DeleteTenantResult, TenantReport, TenantSummary } from "../tenant.ts";
 
@@ -60,8 +61,8 @@ function formatResidency(report: TenantReport): string {
 
 export function formatCreate(result: CreateTenantResult): string {
   const headline = result.changed
-    ? `Tenant ${result.id} is active (template ${result.templateTag}).`
-    : `Tenant ${result.id} was already complete: nothing changed.`;
+    ? `${refLabel(result.id)} is active (template ${result.templateTag}).`
+    : `${refLabel(result.id)} was already complete: nothing changed.`;
   const key =
     result.adminKey !== undefined
       ? [
@@ -107,7 +108,7 @@ export function formatShow(report: TenantReport): string {
     ? `${r.d1.name} (${r.d1.id}${r.d1.jurisdiction ? `, jurisdiction ${r.d1.jurisdiction}` : ""})`
     : "missing";
   const lines = [
-    `Tenant ${report.id}: ${report.status}${report.complete ? ", complete" : ", INCOMPLETE"}`,
+    `${refLabel(report.id)}: ${report.status}${report.complete ? ", complete" : ", INCOMPLETE"}`,
     ...(report.spec
       ? [
           `  residency ${report.spec.residency}, plan ${report.spec.plan}, cache ${report.spec.cacheMode}, ` +
@@ -134,17 +135,18 @@ export function formatShow(report: TenantReport): string {
   return lines.join("\n");
 }
 
-export function formatList(tenants: readonly TenantSummary[]): string {
+export function formatList(tenants: readonly TenantSummary[], { registryColumn = false } = {}): string {
   if (tenants.length === 0) return "No tenants.\n";
   const rows = tenants.map((t) => [
     t.id,
+    ...(registryColumn ? [t.registry] : []),
     t.status,
     t.residency ?? "-",
     t.plan ?? "-",
     t.kvMode ?? "-",
     t.domains.join(", ") || "-",
   ]);
-  const header = ["ID", "STATUS", "RESIDENCY", "PLAN", "KV", "DOMAINS"];
+  const header = ["ID", ...(registryColumn ? ["REGISTRY"] : []), "STATUS", "RESIDENCY", "PLAN", "KV", "DOMAINS"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]): string =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
@@ -152,10 +154,22 @@ export function formatList(tenants: readonly TenantSummary[]): string {
 }
 
 export function formatDelete(result: DeleteTenantResult): string {
-  if (!result.existed)
-    return `\nTenant ${result.id} does not exist: nothing to delete (nothing named after it was found).\n`;
+  const what = refLabel(result.id);
+  if (!result.existed) return `\n${what} does not exist: nothing to delete (nothing named after it was found).\n`;
   const skipped = result.skippedHostnames.map(
-    (s) => `  ${s.hostname} is routed to tenant '${s.routedTo}' and was left alone`,
+    (s) => `  ${s.hostname} is routed to ${describeRef(s.routedTo)} and was left alone`,
   );
-  return [`\nTenant ${result.id} is deleted: nothing of it is left.`, ...skipped, ""].join("\n");
+  const registries = (result.registries ?? []).map((r) => formatDelete(r).trim());
+  return [...registries, `\n${what} is deleted: nothing of it is left.`, ...skipped, ""].join("\n");
+}
+
+/**
+ * A registry as the human output starts a sentence with it.
+ *
+ * @example
+ *   refLabel("acme") // "Tenant acme"
+ *   refLabel("acme:staging") // "Registry acme:staging"
+ */
+export function refLabel(ref: string): string {
+  return ref.includes(":") ? `Registry ${ref}` : `Tenant ${ref}`;
 }

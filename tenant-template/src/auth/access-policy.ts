@@ -58,6 +58,8 @@ export const ACCESS_RULES: readonly AccessRule[] = [
 
   ...registryRules(),
   rule("GET", "/api/stats", "read", TENANT, "registry.stats"),
+  // Reads only, but names subjects across the registry: unscoped keys (confluent/impact-analysis.ts).
+  rule("POST", "/api/impact", "read", TENANT, "registry.impact"),
   rule("GET", "/api/openapi.json", "read", NONE, "api.describe"),
   rule("GET", "/api/docs", "read", NONE, "api.describe"),
   // A whole-registry export is a read, but it carries everything: admin, and recorded.

@@ -17,6 +17,7 @@ import { CONFLUENT_ERRORS, ConfluentError } from "./confluent-error.ts";
 import { CONFLUENT_CONTENT_TYPE, fail, type ConfluentEnv, type ConfluentResource } from "./confluent-route.ts";
 import { compatibility } from "./routes/compatibility.ts";
 import { config } from "./routes/config.ts";
+import { impact } from "./routes/impact.ts";
 import { bulkImport } from "./routes/import.ts";
 import { contexts } from "./routes/contexts.ts";
 import { metadata } from "./routes/metadata.ts";
@@ -36,6 +37,7 @@ const RESOURCES: readonly ConfluentResource[] = [
   contexts,
   metadata,
   bulkImport,
+  impact,
 ];
 
 /** The access rule of every Confluent route, as declared beside it (one per method and path served). */
@@ -82,6 +84,7 @@ for (const path of [
   "/contexts",
   "/contexts/*",
   "/import/*",
+  "/impact/*",
 ])
   confluentApi.use(path, d1Session());
 

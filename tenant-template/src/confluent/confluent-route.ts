@@ -171,7 +171,8 @@ export type ConfluentTag =
   | "Confluent: compatibility"
   | "Confluent: contexts"
   | "Confluent: metadata"
-  | "Confluent: import";
+  | "Confluent: import"
+  | "Confluent: impact";
 
 type RouteMethod = "get" | "post" | "put" | "delete";
 

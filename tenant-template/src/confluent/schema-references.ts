@@ -24,13 +24,26 @@ export interface ResolvedReference {
   schema: string;
 }
 
+/**
+ * A subject's new form, standing for whichever version of it a reference names (an impact
+ * analysis: impact-analysis.ts). Resolved as version 0, which no stored version has.
+ */
+export interface ReferenceOverride {
+  schemaType: SchemaType;
+  schema: string;
+  references: readonly SchemaReference[];
+}
+
 /** `latest` and -1 mean the latest live version, as in Confluent. */
 async function lookUp(
   session: StoreQueryable,
   reference: SchemaReference,
   referrerContext: string,
-): Promise<ResolvedReference & { references: SchemaReference[] }> {
+  overrides: ReadonlyMap<string, ReferenceOverride> | undefined,
+): Promise<ResolvedReference & { references: readonly SchemaReference[] }> {
   const subject = parseSubject(reference.subject, referrerContext);
+  const override = overrides?.get(subject.qualified);
+  if (override !== undefined) return { reference, subject: subject.qualified, version: 0, ...override };
   const versions = (await readSubject(session, subject)).versions.filter((version) => !version.deleted);
   const found =
     reference.version === -1 ? versions.at(-1) : versions.find((version) => version.version === reference.version);
@@ -64,12 +77,14 @@ export async function resolveReferences(
   references: readonly SchemaReference[],
   referrerContext: string,
   schemaType?: SchemaType,
+  /** Subjects (qualified) resolved to a new form whatever version is named (`ReferenceOverride`). */
+  overrides?: ReadonlyMap<string, ReferenceOverride>,
 ): Promise<ResolvedReference[]> {
   const ordered: ResolvedReference[] = [];
   const done = new Set<string>();
   const visit = async (refs: readonly SchemaReference[], context: string, path: string[]): Promise<void> => {
     for (const reference of refs) {
-      const resolved = await lookUp(session, reference, context);
+      const resolved = await lookUp(session, reference, context, overrides);
       // A schema can only build on schemas of its own type (an Avro record is no JSON Schema).
       if (schemaType !== undefined && resolved.schemaType !== schemaType) {
         throw new ConfluentError(

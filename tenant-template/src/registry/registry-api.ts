@@ -6,6 +6,7 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { auditApi } from "../audit/audit-api.ts";
+import { impactApi } from "./impact-api.ts";
 import { keysApi } from "../auth/keys-api.ts";
 import { whoamiApi } from "../auth/whoami-api.ts";
 import { validationHook } from "../http/request-input.ts";
@@ -54,6 +55,8 @@ for (const level of REGISTRY_LEVELS) registryApi.route("/", levelRoutes(level));
 // API keys, the audit log and the tenant settings (docs/security.md): admin only, see auth/access-policy.ts.
 registryApi.route("/", keysApi);
 registryApi.route("/", auditApi);
+// Impact analysis, the same report as Confluent's side gives (confluent/impact-analysis.ts).
+registryApi.route("/", impactApi);
 // What the presented key may do (any key): the console offers only that.
 registryApi.route("/", whoamiApi);
 

@@ -101,6 +101,9 @@ const ACCESS_TABLE: readonly Row[] = [
   row("PATCH", "/api/schemas/:schemaId/versions/:versionId", "write", "own", "refused", 200),
   row("DELETE", "/api/schemas/:schemaId/versions/:versionId", "write", "own", "refused", 200),
   row("GET", "/api/stats", "read", "refused", "refused", 200),
+  // Impact analysis reads only, but names subjects across the registry: unscoped keys.
+  row("POST", "/api/impact", "read", "refused", "refused", 200),
+  ...confluent("POST", "/impact/subjects/:subject", "read", "refused", "refused", 200),
   // Any key may learn its own role and scopes.
   row("GET", "/api/whoami", "read", "any", "any", 200),
   row("GET", "/api/openapi.json", "read", "any", "any", 200),
@@ -164,8 +167,10 @@ const ACCESS_TABLE: readonly Row[] = [
   row("POST", "/import/schemas", "write", "refused", "refused", 200),
 ];
 
-/** Confluent POSTs that change nothing (docs/security.md: reads, and not audited). */
+/** POSTs that change nothing (docs/security.md: reads, and not audited). */
 const READS_BY_POST = new Set([
+  "POST /api/impact",
+  "POST /impact/subjects/:subject",
   "POST /subjects/:subject",
   "POST /compatibility/subjects/:subject/versions/:version",
   "POST /compatibility/subjects/:subject/versions",
@@ -440,6 +445,10 @@ function builders(): Map<string, Builder> {
     add("GET", `/health/${probe}`, () => ({ path: `/health/${probe}` }));
   add("GET", "/api/stats", () => ({ path: "/api/stats" }));
   add("GET", "/api/whoami", () => ({ path: "/api/whoami" }));
+  add("POST", "/api/impact", (c) => ({
+    path: "/api/impact",
+    body: { subject: `impact-${c.n}`, schema: avro(`M${c.n}`) },
+  }));
   add("GET", "/ui", () => ({ path: "/ui" }));
   add("GET", "/ui/", () => ({ path: "/ui/" }));
   add("GET", "/ui/:asset", () => ({ path: "/ui/console.css" }));
@@ -473,6 +482,10 @@ function builders(): Map<string, Builder> {
       body: { schemas: [{ id: 5000 + c.n, subject: `:.mximport:s${c.n}`, version: 1, schema: avro(`I${c.n}`) }] },
     };
   });
+  add("POST", "/impact/subjects/:subject", (c) => ({
+    path: `${c.base}/impact/subjects/impact-${c.n}`,
+    body: { schema: avro(`N${c.n}`) },
+  }));
   add("GET", "/subjects", (c) => listingOf(c, "/subjects"));
   add("GET", "/schemas", (c) => listingOf(c, "/schemas"));
   add("POST", "/subjects/:subject/versions", (c) => ({

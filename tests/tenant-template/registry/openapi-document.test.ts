@@ -33,6 +33,7 @@ const EXPECTED: Record<string, string[]> = {
   "/keys/{keyId}": ["get", "delete"],
   "/audit": ["get"],
   "/whoami": ["get"],
+  "/impact": ["post"],
   "/settings": ["get", "put"],
 };
 
