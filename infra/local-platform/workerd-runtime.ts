@@ -348,6 +348,9 @@ export class WorkerdRuntime {
     }
     const vars: Record<string, Json> = {};
     const kvNamespaces: Record<string, string> = {};
+    // Its own Durable Object classes, SQLite-backed as their migrations made them, stored under
+    // <state>/do (durableObjectsPersist), so counts and data survive restarts as on Cloudflare.
+    const durableObjects: Record<string, { className: string; useSQLite: true }> = {};
     let dispatch: { name: string; namespace: string } | undefined;
     for (const b of script.bindings) {
       if (b.type === "plain_text" || b.type === "secret_text") vars[b.name] = b.text;
@@ -356,6 +359,8 @@ export class WorkerdRuntime {
         kvNamespaces[b.name] =
           this.state.data.kv[b.namespace_id] !== undefined ? b.namespace_id : `deleted-${b.namespace_id}`;
       else if (b.type === "dispatch_namespace") dispatch = b;
+      else if (b.type === "durable_object_namespace")
+        durableObjects[b.name] = { className: b.class_name, useSQLite: true };
     }
     const modules = script.modules.map((m) => ({
       type: m.type,
@@ -389,6 +394,7 @@ export class WorkerdRuntime {
         compatibilityFlags: script.compatibilityFlags,
         bindings: vars,
         kvNamespaces,
+        durableObjects,
         ...(dispatch === undefined
           ? {}
           : { serviceBindings: { [TENANTS_BINDING]: { name: TENANT_HOST_WORKER, entrypoint: "Dispatch" } } }),
@@ -449,6 +455,7 @@ export class WorkerdRuntime {
       port: this.options.port,
       d1Persist: join(this.state.dir, "d1"),
       kvPersist: join(this.state.dir, "kv"),
+      durableObjectsPersist: join(this.state.dir, "do"),
       // No request.cf from Cloudflare's servers: this machine has no internet, and user Workers
       // in a dispatch namespace do not see request.cf anyway.
       cf: false,

@@ -144,6 +144,13 @@ describe("platform init", () => {
       bindings: expect.arrayContaining([
         { type: "kv_namespace", name: "ROUTES", namespace_id: "wfp-routes" },
         { type: "dispatch_namespace", name: "DISPATCHER", namespace: "tenants" },
+        // The shared rate-limit counters: a class of the dispatcher itself, made by its migration.
+        {
+          type: "durable_object_namespace",
+          name: "RATE_LIMITS",
+          class_name: "RateLimitCounter",
+          namespace_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+        },
       ]),
       tag: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
