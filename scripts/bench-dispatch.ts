@@ -1,5 +1,6 @@
 /**
- * `npm run bench:dispatch [-- --json] [--requests N] [--concurrency C[,C...]] [--rounds R] [--warmup W]`
+ * `npm run bench:dispatch [-- --json] [--requests N] [--concurrency C[,C...]] [--rounds R] [--warmup W]
+ *   [--limits shared|per-isolate]`
  *
  * What the dispatcher costs: the same request (`GET /health` on a real tenant-template Worker
  * with a real D1 database and KV namespace) is sent, in one run against one Miniflare instance,
@@ -7,7 +8,8 @@
  *   (b) through the dispatcher + local dispatch namespace shim, on the dispatcher's own socket,
  *       addressed by the tenant's custom hostname (the Host header), as tenant traffic arrives.
  * Both are dedicated workerd sockets (no Miniflare entry proxy on either path), so the only
- * difference is the dispatcher's work: host lookup (isolate cache -> KV), `get()`, one more hop.
+ * difference is the dispatcher's work: host lookup (isolate cache -> KV), rate limits (counted in
+ * the isolate and reported to the tenant's RATE_LIMITS object in the background), `get()`, one more hop.
  *
  * A second, stricter scenario sends a request the tenant answers without touching D1 (its JSON
  * 401 to a request without an API key), so the dispatcher's fixed cost is measured against the
@@ -68,6 +70,8 @@ const SCENARIOS: readonly Scenario[] = [
 const TARGETS = { maxAddedCostPct: 10, maxAddedP99Ms: 1 } as const;
 
 interface Options {
+  /** How the dispatcher counts rate limits: across isolates (the RATE_LIMITS binding, as deployed) or alone. */
+  limits: "shared" | "per-isolate";
   requests: number;
   concurrency: number;
   rounds: number;
@@ -113,6 +117,8 @@ function parseOptions(): Omit<Options, "concurrency"> & { concurrency: number[] 
   const { values } = parseArgs({
     options: {
       json: { type: "boolean", default: false },
+      // per-isolate: without the RATE_LIMITS binding, to see what counting across isolates costs.
+      limits: { type: "string", default: "shared" },
       requests: { type: "string", default: "6000" },
       // Both by default: 1 is latency-bound (the hop's own cost), 4 saturates this machine's two
       // cores (shared with the load generator), where any extra CPU shows up as lost throughput.
@@ -122,8 +128,11 @@ function parseOptions(): Omit<Options, "concurrency"> & { concurrency: number[] 
     },
   });
   const int = intOption;
+  if (values.limits !== "shared" && values.limits !== "per-isolate")
+    throw new Error(`--limits must be shared or per-isolate, not ${values.limits}`);
   return {
     json: values.json,
+    limits: values.limits,
     requests: int("requests", values.requests, 100, 200_000),
     concurrency: values.concurrency.split(",").map((c) => int("concurrency", c.trim(), 1, 256)),
     rounds: int("rounds", values.rounds, 2, 100),
@@ -131,7 +140,7 @@ function parseOptions(): Omit<Options, "concurrency"> & { concurrency: number[] 
   };
 }
 
-async function startPlatform(): Promise<{
+async function startPlatform(limits: Options["limits"]): Promise<{
   mf: Miniflare;
   direct: Endpoint;
   dispatcher: Endpoint;
@@ -151,6 +160,10 @@ async function startPlatform(): Promise<{
         // as Cloudflare's takes it without I/O on the request; so what is measured is the dispatcher's
         // own work (the route template, the point) and not the local platform's store.
         analyticsEngineDatasets: { USAGE: { dataset: "wfp_usage" } },
+        // As platform init deploys it: rate limits counted across isolates (shared-rate-limiter.ts).
+        ...(limits === "shared"
+          ? { durableObjects: { RATE_LIMITS: { className: "RateLimitCounter", useSQLite: true } } }
+          : {}),
         bindings: { PLATFORM_HOSTS: "localhost,127.0.0.1" },
         serviceBindings: tenantHost.dispatcherBindings,
         unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
@@ -259,7 +272,7 @@ async function checkEndpoint(agent: Agent, endpoint: Endpoint, migrations: strin
 
 /** Runs every scenario against one platform; the targets are judged per scenario. */
 export async function benchDispatch(options: Omit<Options, "json">): Promise<DispatchBenchResult[]> {
-  const { mf, direct, dispatcher, migrations } = await startPlatform();
+  const { mf, direct, dispatcher, migrations } = await startPlatform(options.limits);
   // One pool per target, each as large as the concurrency, so connections are reused, never reopened.
   const agents = {
     direct: new Agent({ keepAlive: true, maxSockets: options.concurrency }),
@@ -395,7 +408,8 @@ function printReport(results: DispatchBenchResult[], onboarding: OnboardingResul
     const { requests, rounds, warmup } = first.config;
     lines.push(
       `bench:dispatch  ${requests} requests per target, scenario and concurrency, ` +
-        `${rounds} interleaved rounds, ${warmup} warm-up; tenant host ${first.config.tenantHost}`,
+        `${rounds} interleaved rounds, ${warmup} warm-up; tenant host ${first.config.tenantHost}; ` +
+        `rate limits ${first.config.limits === "shared" ? "across isolates (RATE_LIMITS)" : "per isolate"}`,
     );
   }
   for (const result of results) {

@@ -13,7 +13,9 @@
  *    (A B, B A, ...) at each concurrency; req/s, p50, p99 and the ratio (target: the registry at
  *    least 50% of hello-world's throughput).
  * 2. Registration throughput: `POST /subjects/{s}/versions` of distinct schemas, each to a new
- *    subject, one at a time and with 4 in flight.
+ *    subject, one at a time and with 4 in flight; then the same number one at a time into ONE
+ *    subject (each version adds a field), for how a registration's cost grows with its subject's
+ *    versions: the platform's CPU per registration over the first and the last quarter.
  * 3. Compatibility: a 500-field Avro record (a candidate adding a field with a default) checked
  *    with `POST /compatibility/subjects/{s}/versions/latest` over HTTP and by the engine alone
  *    (in this process: parse + checkCompatibility); then a subject with 100 such versions under
@@ -385,6 +387,8 @@ export interface RegistrationResult {
    * would be if the load client and other work did not share the cores.
    */
   twoCoreCapacity: number | null;
+  /** Into one subject, one at a time: throughput, and CPU per registration early and late. */
+  oneSubject: Summary & { firstQuarterCpu: CpuPerRequest | null; lastQuarterCpu: CpuPerRequest | null };
 }
 
 async function measureRegistrations(bench: Bench, options: Omit<Options, "json">): Promise<RegistrationResult> {
@@ -410,10 +414,39 @@ async function measureRegistrations(bench: Bench, options: Omit<Options, "json">
     const concurrent = summarise([await runBatch(options.registrations, 4, register("conc"))]);
     const cpu2 = processCpu();
     const concurrentCpu = perRequest(cpuSpent(cpu1, cpu2), options.registrations);
+    // One subject, each version a backward-compatible step (an optional field more).
+    progress(`registrations: ${options.registrations} one at a time into one subject`);
+    const quarter = Math.max(1, Math.floor(options.registrations / 4));
+    const version = (i: number) =>
+      send(agent, bench.registry, "POST", "/subjects/bench-growing-value/versions", {
+        schema: JSON.stringify({
+          type: "record",
+          name: "Growing",
+          namespace: "bench.registrations",
+          fields: Array.from({ length: i + 1 }, (_, f) => ({
+            name: `f${f}`,
+            type: ["null", "string"],
+            default: null,
+          })),
+        }),
+      });
+    const batches: Batch[] = [];
+    const quarterCpu: (CpuPerRequest | null)[] = [];
+    for (let start = 0; start < options.registrations; start += quarter) {
+      const count = Math.min(quarter, options.registrations - start);
+      const before = processCpu();
+      batches.push(await runBatch(count, 1, (i) => version(start + i)));
+      quarterCpu.push(perRequest(cpuSpent(before, processCpu()), count));
+    }
     return {
       sequential: { ...sequential, cpu: perRequest(cpuSpent(cpu0, cpu1), options.registrations) },
       concurrent: { ...concurrent, concurrency: 4, cpu: concurrentCpu },
       twoCoreCapacity: concurrentCpu === null ? null : 2000 / concurrentCpu.platformMs,
+      oneSubject: {
+        ...summarise(batches),
+        firstQuarterCpu: quarterCpu[0] ?? null,
+        lastQuarterCpu: quarterCpu.at(-1) ?? null,
+      },
     };
   } finally {
     agent.destroy();
@@ -604,7 +637,7 @@ function reportText(result: RegistryBenchResult): string {
           ]),
     );
   }
-  const { sequential, concurrent } = result.registrations;
+  const { sequential, concurrent, oneSubject } = result.registrations;
   lines.push(
     `  POST /subjects/{s}/versions, ${config.registrations} distinct schemas each into a new subject`,
     row("one at a time", sequential, "reg/s"),
@@ -614,6 +647,13 @@ function reportText(result: RegistryBenchResult): string {
       : [
           `    CPU per registration (${concurrent.concurrency} in flight): ${cpuText(concurrent.cpu)}; ` +
             `2 cores of its own would carry ${result.registrations.twoCoreCapacity.toFixed(0)} reg/s`,
+        ]),
+    row("into one subject", oneSubject, "reg/s"),
+    ...(oneSubject.firstQuarterCpu === null || oneSubject.lastQuarterCpu === null
+      ? []
+      : [
+          `    CPU per registration into one subject: first quarter ${cpuText(oneSubject.firstQuarterCpu)}, ` +
+            `last quarter ${cpuText(oneSubject.lastQuarterCpu)} (${config.registrations} versions at the end)`,
         ]),
   );
   const { wide, history } = result.compatibility;

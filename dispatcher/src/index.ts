@@ -13,7 +13,8 @@
  *   404 not_found          any other path on a platform host
  *   429 too_many_auth_failures the client had too many 401s from this tenant (Retry-After)
  *   429 quota_exceeded     the tenant is past its plan's monthly requests (Retry-After, X-Quota-Reset)
- *   429 rate_limited       the tenant's or the API key's requests per minute (Retry-After, X-RateLimit-*)
+ *   429 rate_limited       the tenant's or the API key's requests per minute, counted across isolates
+ *                          (Retry-After, X-RateLimit-*)
  *                          (a 429 on a Confluent path, outside /api: `{"error_code": 429, "message"}`)
  *   502 tenant_error       the tenant Worker threw
  *   503 tenant_unavailable the tenant's script is missing, or its route record is invalid (no proof)
@@ -31,15 +32,20 @@ import { requestId } from "./request-id.ts";
 import { AuthFailureTracker } from "./auth-failures.ts";
 import { RateLimiter } from "./rate-limiter.ts";
 import { RouteCache } from "./route-cache.ts";
+import { SharedRateLimiter } from "./shared-rate-limiter.ts";
 import { dispatchToTenant, platformHosts, type DispatchState } from "./tenant-dispatch.ts";
 
 // 10 s: a suspension or a moved host is obeyed at most 10 s after KV serves it.
 // 2 s: a newly onboarded host goes live within 2 s of a "no such host" being cached.
-// Rate limits per minute (docs/security.md); counters and failures are per isolate, memory-bounded.
+// Rate limits per minute (docs/security.md): across isolates through the RATE_LIMITS objects, each
+// isolate admitting at most 1% of a limit before its object has counted it; per isolate when the
+// binding is missing or its object fails. Auth failures are per isolate. All memory-bounded.
 // Auth failures: 10 401s within a minute block the client for 30 s, doubling up to 15 min.
+const limiter = new RateLimiter({ windowMs: 60_000, maxEntries: 20_000 });
 const state: DispatchState = {
   routes: new RouteCache({ positiveTtlMs: 10_000, negativeTtlMs: 2_000, maxEntries: 1_000 }),
-  limiter: new RateLimiter({ windowMs: 60_000, maxEntries: 20_000 }),
+  limiter,
+  sharedLimiter: new SharedRateLimiter(limiter, { windowMs: 60_000, maxTenants: 10_000, maxKeysPerTenant: 1_000 }),
   authFailures: new AuthFailureTracker({
     threshold: 10,
     windowMs: 60_000,
@@ -65,6 +71,9 @@ export default {
     const host = hostOfUrl(request.url);
     if (host !== null && platformHosts(env.PLATFORM_HOSTS).has(host)) return platform.fetch(request, env, ctx);
     // Tenant traffic takes the lean path: no router on the hot path (see dispatchToTenant).
-    return dispatchToTenant(request, env, host, state);
+    return dispatchToTenant(request, env, host, state, ctx);
   },
 } satisfies ExportedHandler<DispatcherBindings>;
+
+/** The tenants' shared request counters (the RATE_LIMITS binding's class). */
+export { RateLimitCounter } from "./rate-limit-counter.ts";

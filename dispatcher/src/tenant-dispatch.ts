@@ -6,6 +6,8 @@ import { discardBody } from "../../contracts/discard-body.ts";
 import { PlatformError, platformErrorResponse } from "./platform-error.ts";
 import type { RateDecision, RateLimiter } from "./rate-limiter.ts";
 import { requestIdOf } from "./request-id.ts";
+import { counterCall } from "./rate-limit-counter.ts";
+import type { SharedRateLimiter } from "./shared-rate-limiter.ts";
 import { INVALID_ROUTE, type RouteCache, type RouteLookup, UNKNOWN_ROUTE } from "./route-cache.ts";
 import {
   DISPATCH_PROOF_HEADER,
@@ -24,7 +26,10 @@ const LOCAL_CLIENT = "local";
 /** The per-isolate state the dispatch path reads and updates. */
 export interface DispatchState {
   routes: RouteCache;
+  /** Per isolate: the limits when there is no RATE_LIMITS binding, and the fallback when its object fails. */
   limiter: RateLimiter;
+  /** Across isolates, through the RATE_LIMITS objects (used when the binding is there). */
+  sharedLimiter?: SharedRateLimiter;
   authFailures: AuthFailureTracker;
 }
 
@@ -58,10 +63,11 @@ export async function dispatchToTenant(
   env: DispatcherBindings,
   host: string | null,
   state: DispatchState,
+  ctx?: ExecutionContext,
 ): Promise<Response> {
   const started = Date.now();
   const served: Served = {};
-  const response = await dispatch(request, env, host, state, served);
+  const response = await dispatch(request, env, host, state, served, ctx);
   // Usage is the tenant's whenever its route record was found: refusals (429, 403) included.
   if (served.record !== undefined)
     recordUsage(env.USAGE, served.record, request, response.status, Date.now() - started);
@@ -79,6 +85,7 @@ async function dispatch(
   host: string | null,
   state: DispatchState,
   served: Served,
+  ctx: ExecutionContext | undefined,
 ): Promise<Response> {
   const { routes } = state;
   const requestId = requestIdOf(request);
@@ -131,14 +138,20 @@ async function dispatch(
     const authorization = request.headers.get("authorization");
     const keyId = apiKeyIdOf(authorization);
     const { requestsPerMinute, keyRequestsPerMinute } = record.rateLimit;
-    const rate = state.limiter.take(
+    const checks =
       keyId === undefined
         ? [{ key: record.tenantId, limit: requestsPerMinute }]
         : [
             { key: `${record.tenantId}\u0000${keyId}`, limit: keyRequestsPerMinute },
             { key: record.tenantId, limit: requestsPerMinute },
-          ],
-    );
+          ];
+    const counters = env.RATE_LIMITS;
+    let rate: RateDecision | Promise<RateDecision> =
+      counters === undefined || state.sharedLimiter === undefined
+        ? state.limiter.take(checks)
+        : state.sharedLimiter.take(record.tenantId, checks, counterCall(counters), ctx);
+    // Most requests are decided without waiting (shared-rate-limiter.ts); only the rest await.
+    if (rate instanceof Promise) rate = await rate;
     if (!rate.allowed) {
       throw new PlatformError(429, "rate_limited", "Too many requests. Try again later.", {
         headers: { "retry-after": String(rate.resetSeconds), ...rateLimitHeaders(rate) },

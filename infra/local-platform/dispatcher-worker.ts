@@ -46,6 +46,8 @@ export async function buildDispatcherWorker(
   const entry = [
     `import handler from ${JSON.stringify(join(dir, config.main))};`,
     `import { withLocalDispatchNamespace } from ${JSON.stringify(shim)};`,
+    // Its Durable Object classes (RateLimitCounter) too.
+    `export * from ${JSON.stringify(join(dir, config.main))};`,
     `export default withLocalDispatchNamespace(handler, ${JSON.stringify(namespace.binding)});`,
   ].join("\n");
   const result = await build({

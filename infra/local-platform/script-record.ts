@@ -12,7 +12,10 @@ export type WorkerBinding =
   // Workers Analytics Engine; locally only the account's own Workers (the dispatcher) get one.
   | { type: "analytics_engine"; name: string; dataset: string }
   // Only the account's own Workers (the dispatcher) have one; a user Worker in a namespace cannot.
-  | { type: "dispatch_namespace"; name: string; namespace: string };
+  | { type: "dispatch_namespace"; name: string; namespace: string }
+  // A Durable Object class the script itself exports (account Workers only); `namespace_id` as
+  // Cloudflare reports it, derived from the script and class names.
+  | { type: "durable_object_namespace"; name: string; class_name: string; namespace_id: string };
 
 /** The `namespace` of a script that is the account's own (uploaded to /workers/scripts), not a namespace's. */
 export const ACCOUNT_SCRIPT = "";
@@ -33,6 +36,10 @@ export interface ScriptRecord {
   tags: string[];
   limits?: { cpu_ms?: number; subrequests?: number };
   modules: { name: string; type: ModuleType; contentType: string }[];
+  /** The last migration tag applied (`migrations.new_tag`), as Cloudflare keeps a script's `migration_tag`. */
+  migrationTag?: string;
+  /** Its Durable Object classes, as its migrations made them (`new_sqlite_classes`): the ones a binding may name. */
+  durableObjectClasses?: string[];
   /** The version's `workers/message` and `workers/tag`, as uploaded. */
   annotations?: { "workers/message"?: string; "workers/tag"?: string };
 }

@@ -366,6 +366,9 @@ export class WorkerdRuntime {
     }
     const vars: Record<string, Json> = {};
     const kvNamespaces: Record<string, string> = {};
+    // Its own Durable Object classes, SQLite-backed as their migrations made them, stored under
+    // <state>/do (durableObjectsPersist), so counts and data survive restarts as on Cloudflare.
+    const durableObjects: Record<string, { className: string; useSQLite: true }> = {};
     let dispatch: { name: string; namespace: string } | undefined;
     const datasets: Record<string, string> = {};
     for (const b of script.bindings) {
@@ -376,6 +379,8 @@ export class WorkerdRuntime {
           this.state.data.kv[b.namespace_id] !== undefined ? b.namespace_id : `deleted-${b.namespace_id}`;
       else if (b.type === "dispatch_namespace") dispatch = b;
       else if (b.type === "analytics_engine") datasets[b.name] = b.dataset;
+      else if (b.type === "durable_object_namespace")
+        durableObjects[b.name] = { className: b.class_name, useSQLite: true };
     }
     const analytics = Object.keys(datasets).length > 0;
     const modules = script.modules.map((m) => ({
@@ -417,6 +422,7 @@ export class WorkerdRuntime {
         bindings: vars,
         kvNamespaces,
         ...(analytics ? { d1Databases: { [ANALYTICS_STORE_BINDING]: ANALYTICS_STORE_DATABASE } } : {}),
+        durableObjects,
         ...(dispatch === undefined
           ? {}
           : { serviceBindings: { [TENANTS_BINDING]: { name: TENANT_HOST_WORKER, entrypoint: "Dispatch" } } }),
@@ -477,6 +483,7 @@ export class WorkerdRuntime {
       port: this.options.port,
       d1Persist: join(this.state.dir, "d1"),
       kvPersist: join(this.state.dir, "kv"),
+      durableObjectsPersist: join(this.state.dir, "do"),
       // No request.cf from Cloudflare's servers: this machine has no internet, and user Workers
       // in a dispatch namespace do not see request.cf anyway.
       cf: false,

@@ -28,6 +28,10 @@ export interface DispatcherBuild {
   namespaceBinding: string;
   /** Workers Analytics Engine datasets (wrangler's `analytics_engine_datasets`): usage per tenant. */
   analyticsDatasets: { binding: string; dataset: string }[];
+  /** Its own Durable Object classes by binding (`RATE_LIMITS` -> `RateLimitCounter`), from `durable_objects`. */
+  durableObjects: { name: string; className: string }[];
+  /** wrangler.jsonc's `migrations`, in order: each a tag and the SQLite classes it creates. */
+  migrations: { tag: string; newSqliteClasses: string[] }[];
   /** sha-256 hex of the code and the settings, cut to 32: the upload's `workers/tag`. */
   hash: string;
 }
@@ -79,10 +83,21 @@ export async function buildDispatcher(dir: string = DEFAULT_DISPATCHER_DIR): Pro
   )
     fail(path, "analytics_engine_datasets entries need a binding and a dataset");
   const analyticsDatasets = datasets.map((d) => ({ binding: d.binding as string, dataset: d.dataset as string }));
+  const durableObjects = readDurableObjects(path, config.durable_objects);
+  const migrations = readMigrations(path, config.migrations);
 
   const result = await build({ ...WORKER_BUILD_OPTIONS, entryPoints: [join(dir, main)] });
   const code = result.outputFiles[0]!.text;
-  const settings = { compatibilityDate, flags, vars, routesBinding, namespaceBinding, analyticsDatasets };
+  const settings = {
+    compatibilityDate,
+    flags,
+    vars,
+    routesBinding,
+    namespaceBinding,
+    durableObjects,
+    migrations,
+    analyticsDatasets,
+  };
   const hash = createHash("sha256").update(code).update(JSON.stringify(settings)).digest("hex").slice(0, 32);
   return {
     name,
@@ -94,6 +109,33 @@ export async function buildDispatcher(dir: string = DEFAULT_DISPATCHER_DIR): Pro
     routesBinding,
     namespaceBinding,
     analyticsDatasets,
+    durableObjects,
+    migrations,
     hash,
   };
+}
+
+/** `durable_objects.bindings` as wrangler documents it; only classes of this script (no `script_name`). */
+function readDurableObjects(path: string, value: unknown): DispatcherBuild["durableObjects"] {
+  if (value === undefined) return [];
+  const bindings = (value as { bindings?: unknown }).bindings;
+  if (!Array.isArray(bindings)) return fail(path, "durable_objects needs bindings: [{ name, class_name }]");
+  return bindings.map((b: { name?: unknown; class_name?: unknown; script_name?: unknown }) => {
+    if (typeof b.name !== "string" || typeof b.class_name !== "string" || b.script_name !== undefined)
+      fail(path, "each durable_objects binding needs a name and a class_name of this script");
+    return { name: b.name as string, className: b.class_name as string };
+  });
+}
+
+/** `migrations` as wrangler documents it; the dispatcher only ever creates SQLite classes. */
+function readMigrations(path: string, value: unknown): DispatcherBuild["migrations"] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) return fail(path, "migrations must be a list");
+  return value.map((m: { tag?: unknown; new_sqlite_classes?: unknown; [other: string]: unknown }) => {
+    const classes = m.new_sqlite_classes ?? [];
+    const others = Object.keys(m).filter((k) => k !== "tag" && k !== "new_sqlite_classes");
+    if (typeof m.tag !== "string" || !Array.isArray(classes) || others.length > 0)
+      fail(path, "each migration needs a tag and only new_sqlite_classes (the dispatcher's upload sends no other)");
+    return { tag: m.tag as string, newSqliteClasses: classes as string[] };
+  });
 }

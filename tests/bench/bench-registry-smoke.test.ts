@@ -22,6 +22,7 @@ const FIGURES = [
     "reads.1.helloWorld",
     "registrations.sequential",
     "registrations.concurrent",
+    "registrations.oneSubject",
   ].flatMap((at) => SUMMARY.map((f) => `${at}.${f}`)),
   "reads.0.ratio",
   "reads.1.ratio",

@@ -145,6 +145,13 @@ describe("platform init", () => {
         { type: "kv_namespace", name: "ROUTES", namespace_id: "wfp-routes" },
         { type: "dispatch_namespace", name: "DISPATCHER", namespace: "tenants" },
         { type: "analytics_engine", name: "USAGE", dataset: "wfp_usage" },
+        // The shared rate-limit counters: a class of the dispatcher itself, made by its migration.
+        {
+          type: "durable_object_namespace",
+          name: "RATE_LIMITS",
+          class_name: "RateLimitCounter",
+          namespace_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+        },
       ]),
       tag: expect.stringMatching(/^[0-9a-f]{32}$/),
     });

@@ -34,9 +34,37 @@ const BindingSchema = z.discriminatedUnion("type", [
     name: z.string().min(1),
     dataset: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a dataset name: letters, digits and _"),
   }),
+  z.object({
+    type: z.literal("durable_object_namespace"),
+    name: z.string().min(1),
+    class_name: z.string().min(1),
+    script_name: z.string().optional(),
+    environment: z.string().optional(),
+    namespace_id: z.string().optional(),
+    dispatch_namespace: z.string().optional(),
+  }),
   z.object({ type: z.literal("plain_text"), name: z.string().min(1), text: z.string() }),
   z.object({ type: z.literal("secret_text"), name: z.string().min(1), text: z.string() }),
   z.object({ type: z.literal("json"), name: z.string().min(1), json: z.unknown() }),
+]);
+
+/** One migration step, as the SDK's `SingleStepMigrationParam` and Cloudflare's `workers_migration_step` name it. */
+export const MigrationStepSchema = z.object({
+  new_classes: z.array(z.string().min(1)).optional(),
+  new_sqlite_classes: z.array(z.string().min(1)).optional(),
+  deleted_classes: z.array(z.string().min(1)).optional(),
+  renamed_classes: z.array(z.object({ from: z.string().optional(), to: z.string().optional() })).optional(),
+  transferred_classes: z
+    .array(z.object({ from: z.string().optional(), from_script: z.string().optional(), to: z.string().optional() }))
+    .optional(),
+});
+
+/** `migrations`: one step with its tags, or several steps (`steps`) with theirs. */
+const MigrationsSchema = z.union([
+  MigrationStepSchema.extend({ old_tag: z.string().optional(), new_tag: z.string().optional() }).strict(),
+  z
+    .object({ old_tag: z.string().optional(), new_tag: z.string().optional(), steps: z.array(MigrationStepSchema) })
+    .strict(),
 ]);
 
 export const MetadataSchema = z.object({
@@ -54,6 +82,7 @@ export const MetadataSchema = z.object({
     .object({ cpu_ms: z.number().int().positive().optional(), subrequests: z.number().int().positive().optional() })
     .optional(),
   usage_model: z.string().optional(),
+  migrations: MigrationsSchema.optional(),
   annotations: z
     .object({ "workers/message": z.string().optional(), "workers/tag": z.string().max(100).optional() })
     .optional(),
@@ -185,6 +214,19 @@ export function resolveBindings(
         );
       }
       resolved.push({ type: "d1", name: binding.name, database_id: databaseId });
+    } else if (binding.type === "durable_object_namespace") {
+      // Only a class of the script itself (checked against its migrations by the caller).
+      if (binding.script_name !== undefined || binding.dispatch_namespace !== undefined)
+        throw badRequest(
+          10021,
+          `Binding '${binding.name}': the local platform binds only Durable Object classes of the script itself`,
+        );
+      resolved.push({
+        type: "durable_object_namespace",
+        name: binding.name,
+        class_name: binding.class_name,
+        namespace_id: "",
+      });
     } else if (binding.type === "kv_namespace") {
       if (ctx.state.data.kv[binding.namespace_id] === undefined)
         throw badRequest(10041, `No KV namespace found with ID ${binding.namespace_id}`);
@@ -217,7 +259,8 @@ export function uploadedScript(
   upload: Upload,
   bindings: WorkerBinding[],
   previous: ScriptRecord | undefined,
-  extra: Pick<ScriptRecord, "tags"> & Partial<Pick<ScriptRecord, "limits" | "annotations">>,
+  extra: Pick<ScriptRecord, "tags"> &
+    Partial<Pick<ScriptRecord, "limits" | "annotations" | "migrationTag" | "durableObjectClasses">>,
 ): ScriptRecord {
   const etag = createHash("sha256").update(upload.digest).update(JSON.stringify(bindings)).digest("hex");
   const now = nowIso();
@@ -272,5 +315,6 @@ export function scriptView(record: ScriptRecord): Record<string, unknown> {
     handlers: ["fetch"],
     usage_model: "standard",
     ...(record.limits === undefined ? {} : { limits: record.limits }),
+    ...(record.migrationTag === undefined ? {} : { migration_tag: record.migrationTag }),
   };
 }

@@ -9,12 +9,14 @@ import { z } from "zod";
 import { badRequest, conflict, jsonBody, notFound, ok } from "../cloudflare-envelope.ts";
 import { requireAccount, requireZone, type PlatformContext } from "../platform-context.ts";
 import { ACCOUNT_SCRIPT, hexId, type ScriptRecord, type WorkerBinding } from "../platform-state.ts";
+import { applyDurableObjectMigrations } from "./durable-object-migrations.ts";
 import { NAME, readUpload, resolveBindings, scriptView, settingsView, uploadedScript } from "./script-upload.ts";
 
 /** What the account's own Workers may bind locally: what a dispatcher needs. */
 const ACCOUNT_WORKER_BINDINGS: ReadonlySet<WorkerBinding["type"]> = new Set([
   "dispatch_namespace",
   "analytics_engine",
+  "durable_object_namespace",
   "kv_namespace",
   "plain_text",
   "secret_text",
@@ -44,11 +46,13 @@ export function workerRoutes(ctx: PlatformContext): Hono {
     const upload = await readUpload(c);
     const started = performance.now();
     const previous = state.data.accountScripts[name];
-    const bindings = resolveBindings(ctx, upload.metadata, previous, ACCOUNT_WORKER_BINDINGS);
-    if (bindings.filter((b) => b.type === "dispatch_namespace").length > 1)
+    const declared = resolveBindings(ctx, upload.metadata, previous, ACCOUNT_WORKER_BINDINGS);
+    if (declared.filter((b) => b.type === "dispatch_namespace").length > 1)
       throw badRequest(10021, "The local platform runs a Worker with at most one dispatch namespace binding");
+    const { bindings, ...classes } = applyDurableObjectMigrations(name, upload.metadata.migrations, previous, declared);
     const record = uploadedScript(ACCOUNT_SCRIPT, name, upload, bindings, previous, {
       tags: [],
+      ...classes,
       ...(upload.metadata.annotations === undefined ? {} : { annotations: upload.metadata.annotations }),
     });
     const { etag } = record;

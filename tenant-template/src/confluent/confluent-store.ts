@@ -206,13 +206,6 @@ export async function findSubject(session: StoreQueryable, subject: SubjectName)
   return row === undefined ? null : documentOf(row);
 }
 
-/** The schema document of a subject, created (with its context) when missing. */
-export async function findOrCreateSubject(session: StoreQueryable, subject: SubjectName): Promise<SchemaDocument> {
-  const existing = await findSubject(session, subject);
-  if (existing) return existing;
-  return await createSubject(session, subject, null);
-}
-
 /**
  * The schema document of a subject found missing: created in its context (`contextId`, when
  * known; else looked up, and created when missing), or the one a concurrent request just made.
@@ -465,11 +458,6 @@ export async function allocateSchemaId(
   if (found === undefined || found.id === null)
     throw new ConfluentError(CONFLUENT_ERRORS.storeError, "The schema id could not be allocated: retry.");
   return { id: found.id, row: found.schema_row };
-}
-
-/** The id of a schema in its context (`identity.context`): see `allocateSchemaId`. */
-export async function globalIdOf(session: StoreQueryable, identity: SchemaIdentity): Promise<number> {
-  return (await allocateSchemaId(session, identity)).id;
 }
 
 /** The row a context's id stands for, or null. */

@@ -3,7 +3,7 @@
  * `GET /schemas/ids/{id}` (what every Confluent deserializer asks, once per id) is answered
  * without a D1 round trip (docs/confluent-api.md, "The schema id cache").
  *
- * Why it is safe: an id's content never changes. `globalIdOf` only ever inserts a row for a new
+ * Why it is safe: an id's content never changes. `allocateSchemaId` only ever inserts a row for a new
  * identity hash, `claimGlobalId` (IMPORT mode) inserts only when the id is free and refuses an id
  * that stands for another schema, and no statement updates `confluent_schema_ids`. Hard deletes
  * leave the id row in place (an id is never handed to other content). What can change is whether

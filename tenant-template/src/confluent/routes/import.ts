@@ -15,7 +15,7 @@ import { schemaBody } from "../confluent-input.ts";
 import { answeredAs, ConfluentResource, CONFLUENT_CONTENT_TYPE, errors, ok, type Ctx } from "../confluent-route.ts";
 import {
   claimGlobalId,
-  findOrCreateSubject,
+  createSubject,
   readSubject,
   insertSubjectVersion,
   parseSubject,
@@ -166,7 +166,7 @@ async function importOne(c: Ctx, entry: ImportedSchema): Promise<z.output<typeof
   };
   if (!(await claimGlobalId(session, id, identity)))
     refuse(operationNotPermitted, `Schema id ${id} is already used by a different schema.`);
-  const schema = read.schema ?? (await findOrCreateSubject(session, subject));
+  const schema = read.schema ?? (await createSubject(session, subject, read.contextId));
   try {
     await insertSubjectVersion(session, schema, {
       schemaType: entry.schemaType,
