@@ -152,11 +152,11 @@ export const MUTATIONS: readonly Mutation[] = [
     claim: "10,000 cross-tenant requests: 0 5xx from the dispatcher or tenants (the isolation fuzz).",
     file: "dispatcher/src/index.ts",
     // Only the fuzz's clients (addresses 10.x) and only /export: the fuzz's own setup and checks still work.
-    from: "    return dispatchToTenant(request, env, host, state);",
+    from: "    return dispatchToTenant(request, env, host, state, ctx);",
     to:
       '    if (request.headers.get("cf-connecting-ip")?.startsWith("10.") && ' +
       'new URL(request.url).pathname.endsWith("/export")) throw new Error("mutant");\n' +
-      "    return dispatchToTenant(request, env, host, state);",
+      "    return dispatchToTenant(request, env, host, state, ctx);",
     tests: ["tests/security/isolation-fuzz.test.ts"],
   },
   {

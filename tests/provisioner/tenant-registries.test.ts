@@ -196,10 +196,17 @@ describe("the default registry", () => {
     expect(JSON.parse(same.stdout)).toMatchObject({ id: "olden", changed: false });
   }, 60_000);
 
-  it("--all-registries deletes the tenant with every registry", async () => {
-    expect((await tenant(["create", "whole", "--domain", "registry.whole.localhost"])).code).toBe(EXIT.ok);
+  it("--all-registries deletes the tenant with every registry; a registry keeps its tenant's residency", async () => {
+    const made = await tenant(["create", "whole", "--domain", "registry.whole.localhost", "--residency", "eu"]);
+    expect(made.code, made.stderr).toBe(EXIT.ok);
     const dev = await tenant(["registry", "create", "whole", "dev", "--domain", "dev.whole.localhost"]);
     expect(dev.code, dev.stderr).toBe(EXIT.ok);
+    // No --residency: the tenant's data stays where it chose (and its plan holds), unless told otherwise.
+    const listed = JSON.parse((await tenant(["registry", "list", "whole", "--json"])).stdout);
+    expect(listed.registries).toMatchObject([
+      { id: "whole", residency: "eu" },
+      { id: "whole:dev", residency: "eu" },
+    ]);
     const deleted = await tenant(["delete", "whole", "--yes", "--all-registries", "--json"]);
     expect(deleted.code, deleted.stdout).toBe(EXIT.ok);
     expect(JSON.parse(deleted.stdout)).toMatchObject({ id: "whole", registries: [{ id: "whole:dev", existed: true }] });

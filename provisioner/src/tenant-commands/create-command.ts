@@ -4,7 +4,7 @@ import { InputError } from "../errors.ts";
 import { KV_HEADROOM } from "../kv-namespace.ts";
 import { readLocalTrafficUrl, withLocalUrls } from "../local-urls.ts";
 import { createTenant } from "../tenant.ts";
-import { isLocalOnlyHostname, parseTenantSpec } from "../tenant-spec.ts";
+import { isLocalOnlyHostname, parseTenantSpec, type TenantSpec } from "../tenant-spec.ts";
 import { readTargetSettings, type Target } from "../config.ts";
 import { DEFAULT_REGISTRY_ID, splitRegistryRef } from "../../../contracts/registry-ref.ts";
 import {
@@ -88,6 +88,12 @@ ${COMMON_HELP}`,
   },
 };
 
+/** What another registry takes from its tenant unless its own flags say otherwise (registry create). */
+export interface InheritedSpec {
+  residency?: TenantSpec["residency"];
+  plan?: TenantSpec["plan"];
+}
+
 /**
  * Create (or finish, repair) the registry `ref` names with the options on the command line:
  * `create <id>` and `registry create <tenant> <registry>` alike. Everything local is validated
@@ -97,10 +103,11 @@ ${COMMON_HELP}`,
 export async function createFromCommandLine(
   ref: string | undefined,
   { values, io, json, onProgress, connect }: TenantCommandRun,
-  beforeCreate?: (target: Target) => Promise<void>,
+  /** Checks before anything is made; may answer what the spec takes when its flags are not given. */
+  beforeCreate?: (target: Target) => Promise<InheritedSpec | undefined>,
 ): Promise<number> {
   // Validate everything local before the first API call (target discovery included).
-  const spec = parseTenantSpec({
+  let spec = parseTenantSpec({
     id: ref,
     domains: values.domain ?? [],
     ...(values.residency !== undefined ? { residency: values.residency } : {}),
@@ -123,7 +130,10 @@ export async function createFromCommandLine(
     }
   }
   const target = await connect();
-  await beforeCreate?.(target);
+  const inherited = await beforeCreate?.(target);
+  if (inherited?.residency !== undefined && values.residency === undefined)
+    spec = { ...spec, residency: inherited.residency };
+  if (inherited?.plan !== undefined && values.plan === undefined) spec = { ...spec, plan: inherited.plan };
   if (!json) {
     const residency = spec.residency ? `residency ${spec.residency}` : "residency as before, or global";
     const { registryId } = splitRegistryRef(spec.id);

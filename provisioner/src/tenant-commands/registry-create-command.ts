@@ -25,7 +25,8 @@ exit 3). Other commands name it <tenant>:<registry> (show acme:staging, keys cre
 <registry> is 1-19 lower-case letters, digits and hyphens; 'default' is the tenant's own registry,
 the one 'create <tenant>' makes. Exit 4 when the tenant does not exist (create it first).
 
-Options: create's, with the same defaults (npm run tenant -- create --help):
+Options: create's (npm run tenant -- create --help); --residency and --plan default to the
+tenant's own (its default registry's), so a tenant's data stays where it chose:
   --domain <host> (1 or more), --residency eu|uk|global, --plan, --location-hint, --cache on|off,
   --kv dedicated|shared, --cors-origin <origin>, --rate-limit <n>/min
 ${COMMON_HELP}`,
@@ -38,7 +39,10 @@ ${COMMON_HELP}`,
     }
     const ref = parseRegistryRef(tenant, registry);
     return createFromCommandLine(ref, run, async (target) => {
-      if (ref === tenant || (await readTenantRecord(target, tenant!)) !== undefined) return;
+      if (ref === tenant) return undefined;
+      // A tenant's registries keep its residency (where its data may live) and plan, unless told otherwise.
+      const record = await readTenantRecord(target, tenant!);
+      if (record !== undefined) return { residency: record.spec.residency, plan: record.spec.plan };
       throw new TenantNotFoundError(
         tenant!,
         `tenant '${tenant}' does not exist: create it first ('npm run tenant -- create ${tenant} --domain <host>'), ` +
