@@ -236,6 +236,24 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: ["tests/conformance/runner-smoke.test.ts"],
   },
   {
+    name: "registration-round-trips",
+    claim: "A Confluent registration takes 3 D1 round trips (docs/confluent-api.md, Registration speed).",
+    file: "tenant-template/src/confluent/routes/versions.ts",
+    from: "    const { subject, settings, read } = await readForWrite(c, params);",
+    to:
+      "    const { subject, settings, read } = await readForWrite(c, params);\n" +
+      "    await referencedBy(session, subject.qualified, 1);",
+    tests: ["tests/tenant-template/confluent/round-trips.test.ts"],
+  },
+  {
+    name: "impact-order-by-name",
+    claim: "Impact analysis orders subjects so each comes after what it references, not by name.",
+    file: "tenant-template/src/confluent/impact-analysis.ts",
+    from: "    waitingOn.set(subject, new Set(subject === origin ? [] : targets));",
+    to: "    waitingOn.set(subject, new Set());",
+    tests: ["tests/tenant-template/confluent/impact-analysis.test.ts"],
+  },
+  {
     name: "id-cache-bypassed-by-bookmark",
     claim: "Conformance: a request with a bookmark reads ids from D1, one without may use the schema-id cache.",
     file: "tenant-template/src/confluent/routes/schemas.ts",

@@ -167,38 +167,39 @@ describe("POST /impact/subjects/{subject}", () => {
     expect(reply.json.safe).toBe(false);
   });
 
-  test("a diamond (JSON Schema): each dependent once, the top after both sides", async () => {
-    await register("dj-base", { type: "object", properties: { id: { type: "string" } } }, [], "JSON");
+  test("a diamond (JSON Schema): each dependent once, the top after both sides, whatever the names", async () => {
+    await register("dj-z-base", { type: "object", properties: { id: { type: "string" } } }, [], "JSON");
     for (const side of ["left", "right"])
       await register(
-        `dj-${side}`,
+        `dj-m-${side}`,
         { type: "object", properties: { base: { $ref: "base.json" } } },
-        [{ name: "base.json", subject: "dj-base", version: 1 }],
+        [{ name: "base.json", subject: "dj-z-base", version: 1 }],
         "JSON",
       );
     await register(
-      "dj-top",
+      "dj-a-top",
       { type: "object", properties: { left: { $ref: "left.json" }, right: { $ref: "right.json" } } },
       [
-        { name: "left.json", subject: "dj-left", version: 1 },
-        { name: "right.json", subject: "dj-right", version: 1 },
+        { name: "left.json", subject: "dj-m-left", version: 1 },
+        { name: "right.json", subject: "dj-m-right", version: 1 },
       ],
       "JSON",
     );
     const reply = await impact(
-      "dj-base",
+      "dj-z-base",
       { type: "object", properties: { id: { type: "string" }, note: { type: "string" } } },
       [],
       "JSON",
     );
     expect(reply.status, reply.text).toBe(200);
     expect(reply.json.dependents.map((dependent) => dependent.subject).sort()).toEqual([
-      "dj-left",
-      "dj-right",
-      "dj-top",
+      "dj-a-top",
+      "dj-m-left",
+      "dj-m-right",
     ]);
-    expect(reply.json.order).toEqual(["dj-base", "dj-left", "dj-right", "dj-top"]);
-    expect(byName(reply.json).get("dj-top")).toMatchObject({ depth: 2, valid: true });
+    // The top references both sides: after them, though its name sorts first.
+    expect(reply.json.order).toEqual(["dj-z-base", "dj-m-left", "dj-m-right", "dj-a-top"]);
+    expect(byName(reply.json).get("dj-a-top")).toMatchObject({ depth: 2, valid: true });
     expect(reply.json.cycles).toEqual([]);
   });
 
