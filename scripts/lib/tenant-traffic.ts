@@ -25,7 +25,16 @@ export function requestTenant(
   host: string,
   method: string,
   path: string,
-  { body, headers = {} }: { body?: unknown; headers?: Record<string, string> } = {},
+  {
+    body,
+    headers = {},
+    timeoutMs,
+  }: {
+    body?: unknown;
+    headers?: Record<string, string>;
+    /** Fail (an error, as a refused connection) when no answer came within this long; none by default. */
+    timeoutMs?: number;
+  } = {},
 ): Promise<TenantReply> {
   const url = new URL(trafficUrl);
   const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -46,6 +55,8 @@ export function requestTenant(
       );
     });
     req.on("error", reject);
+    if (timeoutMs !== undefined)
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
     req.end(payload);
   });
 }
