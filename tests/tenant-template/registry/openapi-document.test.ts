@@ -36,6 +36,10 @@ const EXPECTED: Record<string, string[]> = {
   "/whoami": ["get"],
   "/impact": ["post"],
   "/settings": ["get", "put"],
+  "/webhooks": ["get", "post"],
+  "/webhooks/{webhookId}": ["get", "delete"],
+  "/webhooks/{webhookId}/test": ["post"],
+  "/webhooks/{webhookId}/deliveries": ["get"],
 };
 
 interface OpenApi {
@@ -115,6 +119,9 @@ it("every documented route answers (no 404 for a route the document promises)", 
     })
   ).json.id;
   ids.keyId = (await api.call<{ id: string }>("openapi", "POST", "/api/keys", { role: "read" })).json.id;
+  ids.webhookId = (
+    await api.call<{ id: string }>("openapi", "POST", "/api/webhooks", { url: "https://hooks.example.com/openapi" })
+  ).json.id;
   for (const [path, operations] of Object.entries(doc.paths)) {
     if (!("get" in operations) || !path.startsWith("/api/")) continue;
     const url = `${path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name]!)}`;
