@@ -20,6 +20,8 @@ import {
 } from "../../contracts/dispatch-headers.ts";
 import type { RouteRecord } from "../../contracts/route-record.ts";
 import { quotaRefusal, recordUsage } from "./usage.ts";
+import { wakeClock } from "./webhook-clock.ts";
+import { WEBHOOK_WAKE_HEADER, wakeTimeOf } from "../../contracts/webhook-pump.ts";
 import { CONFLUENT_CONTENT_TYPE, confluentErrorBody, isConfluentPath } from "../../contracts/confluent-paths.ts";
 
 /** The client address Cloudflare sets (clients cannot); absent locally, where every client is one. */
@@ -178,12 +180,15 @@ async function dispatch(
     }
     // A tenant built from the template echoes the id and the rate-limit figures it was given
     // (x-wfp-ratelimit), so its response goes back as it is; any other (or a tenant with CORS
-    // origins) costs one copy of the immutable response, the body streaming through.
+    // origins, or an answer carrying a webhook wake) costs one copy of the immutable response, the
+    // body streaming through.
     const limit = String(rate.limit);
     const remaining = String(rate.remaining);
     const reset = String(rate.resetSeconds);
     const received = response.headers;
+    const wake = received.get(WEBHOOK_WAKE_HEADER);
     if (
+      wake === null &&
       record.corsOrigins.length === 0 &&
       received.get(REQUEST_ID_HEADER) === requestId &&
       received.get("x-ratelimit-remaining") === remaining &&
@@ -199,6 +204,10 @@ async function dispatch(
     headers.set("x-ratelimit-remaining", remaining);
     headers.set("x-ratelimit-reset", reset);
     if (record.corsOrigins.length > 0) applyCors(headers, corsOrigin);
+    if (wake !== null) {
+      headers.delete(WEBHOOK_WAKE_HEADER);
+      wakeTenantClock(env, ctx, record, host, wake, requestId);
+    }
     return answer;
   } catch (error) {
     await discardBody(request);
@@ -214,6 +223,30 @@ async function dispatch(
     logEvent("internal_error", requestId, host ?? "", undefined, error);
     return platformErrorResponse(500, "internal_error", "The platform failed to handle the request.", requestId);
   }
+}
+
+/**
+ * Hands a tenant's wake time to its webhook clock without delaying its answer (the client never
+ * sees the header). A value that is not a time is logged and dropped; so is every wake while the
+ * dispatcher has no WEBHOOK_CLOCKS binding.
+ */
+function wakeTenantClock(
+  env: DispatcherBindings,
+  ctx: ExecutionContext | undefined,
+  record: RouteRecord,
+  host: string,
+  wake: string,
+  requestId: string,
+): void {
+  const clocks = env.WEBHOOK_CLOCKS;
+  if (clocks === undefined) return;
+  const at = wakeTimeOf(wake);
+  if (at === null) {
+    logEvent("invalid_webhook_wake", requestId, host, record.tenantId, wake);
+    return;
+  }
+  const woken = wakeClock(clocks, record.script, record.tenantId, host, at, requestId);
+  ctx?.waitUntil(woken);
 }
 
 /**
