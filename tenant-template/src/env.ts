@@ -16,6 +16,11 @@ export interface TenantBindings {
   ADMIN_KEY_HASH: string;
   /** The per-tenant secret the dispatcher sends as `x-wfp-proof`; requests without it are refused (secret). */
   DISPATCH_PROOF: string;
+  /**
+   * "true" only on the local platform, which sets it in every Worker it runs: webhooks may then
+   * deliver to loopback addresses over http, so tests can run a receiver (webhooks/webhook-url.ts).
+   */
+  WEBHOOK_ALLOW_LOOPBACK?: string;
 }
 
 export interface TenantEnv {

@@ -21,6 +21,7 @@ import { requestInput } from "./http/request-input.ts";
 import { onNotFound } from "./not-found.ts";
 import { registryApi } from "./registry/registry-api.ts";
 import { requestId } from "./request-id.ts";
+import { webhookPumpRoute } from "./webhooks/webhook-pump-route.ts";
 
 const app = new Hono<TenantEnv>();
 
@@ -34,6 +35,8 @@ app.use(async (c, next) => {
 // First of all checks: no tenant code runs for a request the dispatcher did not route here
 // (after the body drain above, so a refused request with a body keeps its connection usable).
 app.use(dispatchProof());
+// The dispatcher's webhook clock asking for due deliveries (contracts/webhook-pump.ts): no API key.
+app.use(webhookPumpRoute());
 // API keys, roles and scopes for every route but /health and its probes, and the audit log
 // (auth/access-policy.ts).
 app.use(apiAccess());

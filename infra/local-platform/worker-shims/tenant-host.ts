@@ -311,6 +311,9 @@ export class TenantHost extends DurableObject<Env> {
       }
     }
     workerEnv[D1_BINDINGS_VAR] = JSON.stringify(d1);
+    // Tests run webhook receivers on loopback over http, which Cloudflare's rule refuses
+    // (tenant-template/src/webhooks/webhook-url.ts): allowed here, and only here.
+    workerEnv.WEBHOOK_ALLOW_LOOPBACK = "true";
     return {
       compatibilityDate: record.compatibilityDate,
       compatibilityFlags: record.compatibilityFlags,

@@ -65,9 +65,19 @@ function auditInsertStatement(db: Queryable, entry: AuditEntry): D1PreparedState
     .bind(...values(entry));
 }
 
+/** Statements to run in the entry's batch, and which of their results say deliveries were queued. */
+export interface AuditCompanions {
+  statements: D1PreparedStatement[];
+  /** Indexes into `statements` whose `meta.changes` count queued webhook deliveries. */
+  deliveryResults: number[];
+}
+
 /**
- * Records an entry and prunes; a failure is logged, never thrown (the request it describes has
- * already happened, and its answer must not change because the log could not be written).
+ * Records an entry and prunes, with the change's webhook outbox statements when there are any
+ * (webhooks/webhook-store.ts), in one batch. Answers whether any webhook delivery was queued. A
+ * failure is logged, never thrown (the request it describes has already happened, and its answer
+ * must not change because the log could not be written); if the batch with the outbox fails, the
+ * entry is written alone, so webhooks never cost the audit log an entry.
  *
  * @example
  *   await recordAudit(env.DB, {
@@ -81,9 +91,25 @@ function auditInsertStatement(db: Queryable, entry: AuditEntry): D1PreparedState
  *     afterHash,
  *   });
  */
-export async function recordAudit(db: Queryable, entry: AuditEntry): Promise<void> {
+export async function recordAudit(db: Queryable, entry: AuditEntry, companions?: AuditCompanions): Promise<boolean> {
+  const own = [auditInsertStatement(db, entry), pruneStatement(db)];
+  if (companions !== undefined) {
+    try {
+      const results = await db.batch([...own, ...companions.statements]);
+      return companions.deliveryResults.some((index) => (results[own.length + index]?.meta.changes ?? 0) > 0);
+    } catch (error) {
+      console.error(
+        JSON.stringify({
+          event: "webhook_outbox_failed",
+          requestId: entry.requestId,
+          action: entry.action,
+          error: String(error),
+        }),
+      );
+    }
+  }
   try {
-    await db.batch([auditInsertStatement(db, entry), pruneStatement(db)]);
+    await db.batch(own);
   } catch (error) {
     console.error(
       JSON.stringify({
@@ -94,6 +120,7 @@ export async function recordAudit(db: Queryable, entry: AuditEntry): Promise<voi
       }),
     );
   }
+  return false;
 }
 
 /**

@@ -74,6 +74,13 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   // Any key may learn its own role and scopes (whoami-api.ts), scoped or not.
   rule("GET", "/api/whoami", "read", NONE, "key.whoami"),
   rule("GET", "/api/settings", "admin", TENANT, "settings.read"),
+  // Webhooks (webhooks/webhooks-api.ts): tenant-wide, and a secret signs what they receive.
+  rule("GET", "/api/webhooks", "admin", TENANT, "webhook.list"),
+  rule("POST", "/api/webhooks", "admin", TENANT, "webhook.create"),
+  rule("GET", "/api/webhooks/:webhookId", "admin", TENANT, "webhook.read"),
+  rule("DELETE", "/api/webhooks/:webhookId", "admin", TENANT, "webhook.delete"),
+  rule("POST", "/api/webhooks/:webhookId/test", "admin", TENANT, "webhook.test"),
+  rule("GET", "/api/webhooks/:webhookId/deliveries", "admin", TENANT, "webhook.deliveries"),
   rule("PUT", "/api/settings", "admin", TENANT, "settings.update"),
 
   // Served by api-docs.ts at the Confluent root, where tools pointed at that API look.

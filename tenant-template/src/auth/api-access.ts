@@ -5,14 +5,17 @@
  *    unscoped admin key;
  * 2. its key (credentials.ts, key-store.ts): missing or invalid -> 401, always the same answer;
  * 3. role, then scope (key-scope.ts): either wrong -> 403, without saying which;
- * 4. after the handler: the audit entry for a mutation (and for every refusal by a known key id).
+ * 4. after the handler: the audit entry for a mutation (and for every refusal by a known key id),
+ *    and, in the same batch, the webhook events the change makes (webhooks/webhook-events.ts);
+ *    when some webhook wants one, the answer tells the dispatcher to wake the tenant's webhook
+ *    clock (contracts/webhook-pump.ts). Neither can fail or delay the change beyond that batch.
  *    A prefix-scoped key's listings are cut to its subjects by the handlers themselves (they read
  *    `c.var.principal`; confluent/subject-lookup.ts `visibleTo`).
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { errorResponse } from "../api-error.ts";
 import { outcomeOf, recordAudit, recordDenied, type AuditOutcome } from "../audit/audit-log.ts";
-import { noteChange, setConfluentAuditTarget, type AuditChange } from "../audit/note-change.ts";
+import { confluentAuditTarget, noteChange, setConfluentAuditTarget, type AuditChange } from "../audit/note-change.ts";
 import { confluentState, type ConfluentState } from "../audit/confluent-state.ts";
 import type { RequestIdVariables } from "../request-id.ts";
 import { readBodyText } from "../http/input-limits.ts";
@@ -23,6 +26,9 @@ import { CONFLUENT_CONTENT_TYPE, confluentErrorBody, isConfluentPath } from "../
 import { presentedCredentials } from "./credentials.ts";
 import { authenticateKey, type Principal } from "./key-store.ts";
 import { aliasTarget, isScoped, scopeAllows, subjectInScope, subjectOfPath } from "./key-scope.ts";
+import { WEBHOOK_WAKE_HEADER } from "../../../contracts/webhook-pump.ts";
+import { changeEvents } from "../webhooks/webhook-events.ts";
+import { outboxStatements } from "../webhooks/webhook-store.ts";
 
 export interface AccessVariables {
   /** The key the request acts as (set for every request but public ones). */
@@ -32,7 +38,7 @@ export interface AccessVariables {
 }
 
 type AccessEnv = {
-  Bindings: { DB: D1Database; ADMIN_KEY_HASH?: string };
+  Bindings: { DB: D1Database; ADMIN_KEY_HASH?: string; TENANT_ID?: string };
   Variables: RequestIdVariables & AccessVariables;
 };
 
@@ -123,7 +129,7 @@ export function apiAccess(): MiddlewareHandler<AccessEnv> {
       noteChange(c, before ?? null, await readConfluentState(c, confluentTarget));
     }
 
-    if (audited) await audit(c, principal, action, outcomeOf(c.res.status));
+    if (audited) await audit(c, principal, action, outcomeOf(c.res.status), matched?.params ?? {});
   };
 }
 
@@ -181,20 +187,53 @@ async function audit(
   principal: Principal,
   action: string,
   outcome: AuditOutcome,
+  params: Record<string, string>,
 ): Promise<void> {
   const change = c.get("auditChange") as AuditChange | undefined;
   const hash = async (value: unknown) =>
     value === undefined || value === null || outcome !== "ok" ? null : hashJson(value);
   // A create's target is the new document's URL.
   const location = c.res.status === 201 ? c.res.headers.get("location") : null;
-  await recordAudit(c.env.DB, {
-    actor: principal.keyId,
-    action,
-    target: location ?? c.req.path,
-    outcome,
-    status: c.res.status,
-    requestId: c.var.requestId,
-    beforeHash: await hash(change?.before),
-    afterHash: await hash(change?.after),
-  });
+  const target = location ?? c.req.path;
+  const confluent = confluentAuditTarget(c);
+  const events =
+    outcome === "ok"
+      ? changeEvents({
+          action,
+          params,
+          query: c.req.query(),
+          target,
+          confluent: confluent === undefined ? null : { subject: confluent.subject, context: confluent.context },
+          before: change?.before,
+          after: change?.after,
+        })
+      : [];
+  const envelope = { tenant: c.env.TENANT_ID ?? "", actor: principal.keyId, requestId: c.var.requestId };
+  const due = await recordAudit(
+    c.env.DB,
+    {
+      actor: principal.keyId,
+      action,
+      target,
+      outcome,
+      status: c.res.status,
+      requestId: c.var.requestId,
+      beforeHash: await hash(change?.before),
+      afterHash: await hash(change?.after),
+    },
+    events.length === 0 ? undefined : outboxStatements(c.env.DB, events, envelope, Date.now()),
+  );
+  if (due) wakeWebhookClock(c);
+}
+
+/** Asks the dispatcher to wake the tenant's webhook clock now (the header never reaches the client). */
+function wakeWebhookClock(c: Context<AccessEnv>): void {
+  const at = String(Date.now());
+  try {
+    c.res.headers.set(WEBHOOK_WAKE_HEADER, at);
+  } catch {
+    // An immutable response (one passed through from a fetch): a copy takes the header.
+    c.res = new Response(c.res.body, c.res);
+    c.res.headers.set(WEBHOOK_WAKE_HEADER, at);
+  }
 }

@@ -10,6 +10,7 @@ import { impactApi } from "./impact-api.ts";
 import { keysApi } from "../auth/keys-api.ts";
 import { usageApi } from "../usage/usage-api.ts";
 import { whoamiApi } from "../auth/whoami-api.ts";
+import { webhooksApi } from "../webhooks/webhooks-api.ts";
 import { validationHook } from "../http/request-input.ts";
 import { d1Session } from "../store/d1-session.ts";
 import { TEMPLATE_VERSION } from "../../../contracts/template-version.ts";
@@ -62,6 +63,8 @@ registryApi.route("/", usageApi);
 registryApi.route("/", impactApi);
 // What the presented key may do (any key): the console offers only that.
 registryApi.route("/", whoamiApi);
+// Webhooks and their delivery logs (docs/webhooks.md): admin only.
+registryApi.route("/", webhooksApi);
 
 registryApi.openapi(
   createRoute({

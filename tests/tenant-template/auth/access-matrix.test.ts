@@ -119,6 +119,12 @@ const ACCESS_TABLE: readonly Row[] = [
   row("GET", "/api/usage", "admin", "refused", "refused", 200),
   row("GET", "/api/settings", "admin", "refused", "refused", 200),
   row("PUT", "/api/settings", "admin", "refused", "refused", 200),
+  row("GET", "/api/webhooks", "admin", "refused", "refused", 200),
+  row("POST", "/api/webhooks", "admin", "refused", "refused", 201),
+  row("GET", "/api/webhooks/:webhookId", "admin", "refused", "refused", 200),
+  row("DELETE", "/api/webhooks/:webhookId", "admin", "refused", "refused", 204),
+  row("POST", "/api/webhooks/:webhookId/test", "admin", "refused", "refused", 200),
+  row("GET", "/api/webhooks/:webhookId/deliveries", "admin", "refused", "refused", 200),
 
   // The Confluent API (docs/confluent-api.md, "Endpoints"): a prefix-scoped key reaches subjects
   // whose qualified name starts with its prefix; lookups and compatibility checks are reads.
@@ -467,6 +473,21 @@ function builders(): Map<string, Builder> {
   add("GET", "/api/usage", () => ({ path: "/api/usage" }));
   add("GET", "/api/settings", () => ({ path: "/api/settings" }));
   add("PUT", "/api/settings", () => ({ path: "/api/settings", body: { auditRetentionDays: 90 } }));
+  // Port 9 on loopback: nothing listens, so a test delivery fails at once (the harness allows
+  // loopback, as the local platform does).
+  // One webhook for the reads and the test delivery; each delete case makes its own (the registry
+  // may have 20: 11 principals' deletes and the creates stay under it).
+  const hook = async () => String((await setup("POST", "/api/webhooks", { url: "http://127.0.0.1:9/hook" })).id);
+  let shared: Promise<string> | undefined;
+  const sharedHook = () => (shared ??= hook());
+  add("GET", "/api/webhooks", () => ({ path: "/api/webhooks" }));
+  add("POST", "/api/webhooks", (c) => ({ path: "/api/webhooks", body: { url: `https://hooks.example.com/m${c.n}` } }));
+  add("GET", "/api/webhooks/:webhookId", async () => ({ path: `/api/webhooks/${await sharedHook()}` }));
+  add("DELETE", "/api/webhooks/:webhookId", async () => ({ path: `/api/webhooks/${await hook()}` }));
+  add("POST", "/api/webhooks/:webhookId/test", async () => ({ path: `/api/webhooks/${await sharedHook()}/test` }));
+  add("GET", "/api/webhooks/:webhookId/deliveries", async () => ({
+    path: `/api/webhooks/${await sharedHook()}/deliveries`,
+  }));
 
   add("GET", "/", () => ({ path: "/" }));
   add("GET", "/openapi.json", () => ({ path: "/openapi.json" }));
@@ -680,6 +701,7 @@ beforeAll(async () => {
     entryPoints: [fileURLToPath(new URL("../openapi/route-table.worker.ts", import.meta.url))],
   });
   h = await startAuthHarness("matrix", {
+    bindings: { WEBHOOK_ALLOW_LOOPBACK: "true" },
     extraWorkers: [
       { name: "route-table", modules: true, script: routeTable.outputFiles[0]!.text, compatibilityDate: "2026-06-01" },
     ],

@@ -39,6 +39,8 @@ export interface AuthHarnessOptions {
   extraWorkers?: (WorkerOptions & { name: string })[];
   /** Wrap the tenant so each reply counts its D1 round trips (`ROUND_TRIPS_HEADER`, d1-round-trips.ts). */
   countRoundTrips?: boolean;
+  /** More env vars for the tenant, e.g. `WEBHOOK_ALLOW_LOOPBACK` (as the local platform sets it). */
+  bindings?: Record<string, string>;
 }
 
 export interface AuthHarness {
@@ -104,6 +106,7 @@ export async function startAuthHarness(database: string, options: AuthHarnessOpt
           RESIDENCY: "global",
           CACHE_MODE: "off",
           ...tenantSecretBindings(),
+          ...options.bindings,
         },
       },
       {
