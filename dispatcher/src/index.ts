@@ -22,6 +22,10 @@
  *   503 routing_unavailable the routing store could not be read
  *   500 internal_error     anything unexpected
  * Every response, a tenant's included, carries `x-request-id`.
+ *
+ * Webhooks (contracts/webhook-pump.ts): a tenant answer carrying `x-wfp-webhook-wake` reaches the
+ * client without it, and sets that tenant's `WebhookClock` (WEBHOOK_CLOCKS) without delaying the
+ * answer; the clock's alarm sends `POST /__wfp/webhooks/pump` to the tenant until it has nothing due.
  */
 import { Hono } from "hono";
 import type { DispatcherBindings, DispatcherEnv } from "./env.ts";
@@ -77,3 +81,5 @@ export default {
 
 /** The tenants' shared request counters (the RATE_LIMITS binding's class). */
 export { RateLimitCounter } from "./rate-limit-counter.ts";
+/** The tenants' webhook clocks (the WEBHOOK_CLOCKS binding's class). */
+export { WebhookClock } from "./webhook-clock.ts";

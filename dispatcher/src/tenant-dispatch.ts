@@ -8,15 +8,20 @@ import type { RateDecision, RateLimiter } from "./rate-limiter.ts";
 import { requestIdOf } from "./request-id.ts";
 import { counterCall } from "./rate-limit-counter.ts";
 import type { SharedRateLimiter } from "./shared-rate-limiter.ts";
-import { INVALID_ROUTE, type RouteCache, type RouteLookup, UNKNOWN_ROUTE } from "./route-cache.ts";
+import type { RouteCache } from "./route-cache.ts";
+import { readRoute } from "./read-route.ts";
+import { logEvent } from "./log-event.ts";
+import { tenantWorker } from "./tenant-worker.ts";
 import {
   DISPATCH_PROOF_HEADER,
   INTERNAL_HEADER_PREFIX,
   RATE_LIMIT_ECHO_HEADER,
   REQUEST_ID_HEADER,
 } from "../../contracts/dispatch-headers.ts";
-import { parseRouteRecord, type RouteRecord, routeKey } from "../../contracts/route-record.ts";
+import type { RouteRecord } from "../../contracts/route-record.ts";
 import { quotaRefusal, recordUsage } from "./usage.ts";
+import { wakeClock } from "./webhook-clock.ts";
+import { WEBHOOK_WAKE_HEADER, wakeTimeOf } from "../../contracts/webhook-pump.ts";
 import { CONFLUENT_CONTENT_TYPE, confluentErrorBody, isConfluentPath } from "../../contracts/confluent-paths.ts";
 
 /** The client address Cloudflare sets (clients cannot); absent locally, where every client is one. */
@@ -95,7 +100,7 @@ async function dispatch(
     const lookup = routes.get(host) ?? (await routes.load(host, (h) => readRoute(env.ROUTES, h)));
     if (lookup.kind === "unknown") throw new PlatformError(404, "unknown_host", "No registry is served at this host.");
     if (lookup.kind === "invalid") {
-      log("invalid_route", requestId, host);
+      logEvent("invalid_route", requestId, host);
       throw new PlatformError(503, "tenant_unavailable", "This registry is temporarily unavailable.");
     }
     const { record } = lookup;
@@ -160,30 +165,30 @@ async function dispatch(
 
     let response: Response;
     try {
-      const tenant = env.DISPATCHER.get(
-        record.script,
-        {},
-        record.limits === undefined ? undefined : { limits: record.limits },
+      response = await tenantWorker(env.DISPATCHER, record).fetch(
+        forwardedRequest(request, requestId, record.proof, rate),
       );
-      response = await tenant.fetch(forwardedRequest(request, requestId, record.proof, rate));
     } catch (cause) {
       const failure = tenantFailure(cause);
-      log(failure.code, requestId, host, record.tenantId, cause);
+      logEvent(failure.code, requestId, host, record.tenantId, cause);
       throw failure;
     }
     // Only a request that presented credentials can be a guess: a 401 to one without any (a
     // probe, a client not configured yet) is not counted, so it never locks anyone out.
     if (response.status === 401 && authorization !== null && state.authFailures.recordFailure(client) > 0) {
-      log("auth_failures_blocked", requestId, host, record.tenantId);
+      logEvent("auth_failures_blocked", requestId, host, record.tenantId);
     }
     // A tenant built from the template echoes the id and the rate-limit figures it was given
     // (x-wfp-ratelimit), so its response goes back as it is; any other (or a tenant with CORS
-    // origins) costs one copy of the immutable response, the body streaming through.
+    // origins, or an answer carrying a webhook wake) costs one copy of the immutable response, the
+    // body streaming through.
     const limit = String(rate.limit);
     const remaining = String(rate.remaining);
     const reset = String(rate.resetSeconds);
     const received = response.headers;
+    const wake = received.get(WEBHOOK_WAKE_HEADER);
     if (
+      wake === null &&
       record.corsOrigins.length === 0 &&
       received.get(REQUEST_ID_HEADER) === requestId &&
       received.get("x-ratelimit-remaining") === remaining &&
@@ -199,6 +204,10 @@ async function dispatch(
     headers.set("x-ratelimit-remaining", remaining);
     headers.set("x-ratelimit-reset", reset);
     if (record.corsOrigins.length > 0) applyCors(headers, corsOrigin);
+    if (wake !== null) {
+      headers.delete(WEBHOOK_WAKE_HEADER);
+      wakeTenantClock(env, ctx, record, host, wake, requestId);
+    }
     return answer;
   } catch (error) {
     await discardBody(request);
@@ -211,9 +220,33 @@ async function dispatch(
       if (corsOrigin !== undefined) applyCors(response.headers, corsOrigin);
       return response;
     }
-    log("internal_error", requestId, host ?? "", undefined, error);
+    logEvent("internal_error", requestId, host ?? "", undefined, error);
     return platformErrorResponse(500, "internal_error", "The platform failed to handle the request.", requestId);
   }
+}
+
+/**
+ * Hands a tenant's wake time to its webhook clock without delaying its answer (the client never
+ * sees the header). A value that is not a time is logged and dropped; so is every wake while the
+ * dispatcher has no WEBHOOK_CLOCKS binding.
+ */
+function wakeTenantClock(
+  env: DispatcherBindings,
+  ctx: ExecutionContext | undefined,
+  record: RouteRecord,
+  host: string,
+  wake: string,
+  requestId: string,
+): void {
+  const clocks = env.WEBHOOK_CLOCKS;
+  if (clocks === undefined) return;
+  const at = wakeTimeOf(wake);
+  if (at === null) {
+    logEvent("invalid_webhook_wake", requestId, host, record.tenantId, wake);
+    return;
+  }
+  const woken = wakeClock(clocks, record.script, record.tenantId, host, at, requestId);
+  ctx?.waitUntil(woken);
 }
 
 /**
@@ -236,24 +269,6 @@ function pathOf(url: string): string {
   } catch {
     return "/";
   }
-}
-
-async function readRoute(store: KVNamespace, host: string): Promise<RouteLookup> {
-  let text: string | null;
-  try {
-    text = await store.get(routeKey(host), "text");
-  } catch (cause) {
-    throw new PlatformError(503, "routing_unavailable", "Routing is temporarily unavailable.", { cause });
-  }
-  if (text === null) return UNKNOWN_ROUTE;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return INVALID_ROUTE;
-  }
-  const record = parseRouteRecord(value);
-  return record === null ? INVALID_ROUTE : { kind: "route", record };
 }
 
 let platformHostsSource: string | undefined;
@@ -317,9 +332,4 @@ function tenantFailure(cause: unknown): PlatformError {
     return new PlatformError(503, "tenant_over_limit", "This registry exceeded its resource limits.", { cause });
   }
   return new PlatformError(502, "tenant_error", "This registry failed to handle the request.", { cause });
-}
-
-function log(event: string, requestId: string, host: string, tenantId?: string, cause?: unknown): void {
-  const error = cause instanceof Error ? cause.message : cause === undefined ? undefined : String(cause);
-  console.error(JSON.stringify({ event, requestId, host, tenantId, error }));
 }

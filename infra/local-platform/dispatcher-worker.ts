@@ -27,6 +27,7 @@ interface DispatcherWranglerConfig {
   vars?: Record<string, string>;
   kv_namespaces?: { binding: string }[];
   dispatch_namespaces?: { binding: string; namespace: string }[];
+  durable_objects?: { bindings?: { class_name: string }[] };
 }
 
 /** @example const dispatcher = await buildDispatcherWorker("/repo", { PLATFORM_HOSTS: "localhost" }) */
@@ -43,12 +44,22 @@ export async function buildDispatcherWorker(
     throw new Error("dispatcher/wrangler.jsonc needs one dispatch_namespaces entry and the ROUTES kv_namespaces entry");
   }
   const shim = join(repoRoot, "infra/local-platform/worker-shims/dispatch-namespace.ts");
+  const main = JSON.stringify(join(dir, config.main));
+  const binding = JSON.stringify(namespace.binding);
+  const classes = [...new Set((config.durable_objects?.bindings ?? []).map((b) => b.class_name))];
   const entry = [
-    `import handler from ${JSON.stringify(join(dir, config.main))};`,
-    `import { withLocalDispatchNamespace } from ${JSON.stringify(shim)};`,
-    // Its Durable Object classes (RateLimitCounter) too.
-    `export * from ${JSON.stringify(join(dir, config.main))};`,
-    `export default withLocalDispatchNamespace(handler, ${JSON.stringify(namespace.binding)});`,
+    `import handler, * as main from ${main};`,
+    `import { withLocalDispatchNamespace, withLocalDispatchNamespaceObjects } from ${JSON.stringify(shim)};`,
+    `export * from ${main};`,
+    `export default withLocalDispatchNamespace(handler, ${binding});`,
+    // Its Durable Object classes (RateLimitCounter, WebhookClock) see the namespace too; these
+    // exports take the place of the plain ones `export *` would give.
+    ...(classes.length === 0
+      ? []
+      : [
+          `export const { ${classes.join(", ")} } = withLocalDispatchNamespaceObjects(` +
+            `{ ${classes.map((c) => `${c}: main.${c}`).join(", ")} }, ${binding});`,
+        ]),
   ].join("\n");
   const result = await build({
     ...WORKER_BUILD_OPTIONS,

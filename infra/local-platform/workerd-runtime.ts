@@ -393,6 +393,16 @@ export class WorkerdRuntime {
     let wrapped = "handler";
     if (dispatch !== undefined) wrapped = `withLocalDispatchNamespace(${wrapped}, ${JSON.stringify(dispatch.name)})`;
     if (analytics) wrapped = `withLocalAnalyticsEngine(${wrapped}, ${JSON.stringify(datasets)})`;
+    // Its Durable Object classes see the dispatch namespace too, as they do on Cloudflare; these
+    // exports take the place of the plain ones `export *` gives.
+    const classes = [...new Set(Object.values(durableObjects).map((d) => d.className))];
+    const wrappedClasses =
+      dispatch === undefined || classes.length === 0
+        ? []
+        : [
+            `export const { ${classes.join(", ")} } = withLocalDispatchNamespaceObjects(` +
+              `{ ${classes.map((c) => `${c}: main.${c}`).join(", ")} }, ${JSON.stringify(dispatch.name)});`,
+          ];
     const entry =
       wrapped === "handler"
         ? []
@@ -401,11 +411,13 @@ export class WorkerdRuntime {
               type: "ESModule" as const,
               path: "__wfp-zone-entry.js",
               contents: [
-                `import handler from ${JSON.stringify(`./${script.mainModule}`)};`,
-                `import { withLocalDispatchNamespace } from "./__wfp-dispatch-namespace.js";`,
+                `import handler, * as main from ${JSON.stringify(`./${script.mainModule}`)};`,
+                "import { withLocalDispatchNamespace, withLocalDispatchNamespaceObjects }" +
+                  ` from "./__wfp-dispatch-namespace.js";`,
                 `import { withLocalAnalyticsEngine } from "./__wfp-analytics-engine.js";`,
                 `export * from ${JSON.stringify(`./${script.mainModule}`)};`,
                 `export default ${wrapped};`,
+                ...wrappedClasses,
               ].join("\n"),
             },
             { type: "ESModule" as const, path: "__wfp-dispatch-namespace.js", contents: shims.dispatchShim },

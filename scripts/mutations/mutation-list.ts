@@ -56,6 +56,22 @@ export const MUTATIONS: readonly Mutation[] = [
     tests: ["tests/dispatcher/dispatcher.test.ts"],
   },
   {
+    name: "webhook-wake-hidden",
+    claim: "A tenant's webhook wake header never reaches the client (the dispatcher removes it).",
+    file: "dispatcher/src/tenant-dispatch.ts",
+    from: "headers.delete(WEBHOOK_WAKE_HEADER);",
+    to: "void WEBHOOK_WAKE_HEADER;",
+    tests: ["tests/dispatcher/webhook-clock.test.ts"],
+  },
+  {
+    name: "suspended-tenant-not-pumped",
+    claim: "A suspended tenant's webhook clock sends it no pump until the tenant is active again.",
+    file: "dispatcher/src/webhook-clock.ts",
+    from: 'if (record.status === "suspended") return',
+    to: 'if (record.status === "suspended" && false) return',
+    tests: ["tests/dispatcher/webhook-clock.test.ts"],
+  },
+  {
     name: "revoked-keys-refused",
     claim: "A revoked API key is refused (401).",
     file: "contracts/api-key.ts",

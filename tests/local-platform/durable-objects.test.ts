@@ -27,6 +27,28 @@ export default {
   },
 };`;
 
+// The counter and a second class, added by a later upload, whose alarm calls a user Worker of the
+// script's dispatch namespace (as the dispatcher's WebhookClock does) and keeps its answer.
+const ALARM_COUNTER = COUNTER_WORKER.replace('"one"', '"alarm"');
+const ALARM_WORKER = `${ALARM_COUNTER.replace("export default", "const counter =")}
+export class Alarmed extends DurableObject {
+  async arm() { await this.ctx.storage.setAlarm(Date.now()); }
+  async alarm() {
+    const answer = await this.env.DISPATCHER.get("alarm-target").fetch("https://target.test/ping");
+    this.ctx.storage.kv.put("seen", await answer.text());
+  }
+  seen() { return this.ctx.storage.kv.get("seen") ?? null; }
+}
+export default {
+  async fetch(request, env) {
+    const path = new URL(request.url).pathname;
+    const alarmed = env.ALARMED.get(env.ALARMED.idFromName("one"));
+    if (path === "/arm") return Response.json({ armed: await alarmed.arm() ?? true });
+    if (path === "/seen") return Response.json({ seen: await alarmed.seen() });
+    return counter.fetch(request, env);
+  },
+};`;
+
 let platform: LocalPlatform;
 let cf: Cloudflare;
 let stateDir: string;
@@ -45,15 +67,23 @@ afterAll(async () => {
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-function upload(name: string, metadata: Record<string, unknown>) {
+function upload(name: string, metadata: Record<string, unknown>, code = COUNTER_WORKER, path = "workers/scripts") {
   const form = new FormData();
   const full = { main_module: "index.js", compatibility_date: "2026-06-01", ...metadata };
   form.append("metadata", new Blob([JSON.stringify(full)], { type: "application/json" }));
-  form.append("index.js", new File([COUNTER_WORKER], "index.js", { type: "application/javascript+module" }));
+  form.append("index.js", new File([code], "index.js", { type: "application/javascript+module" }));
   // A raw call answers the whole envelope: the script is its `result`.
   return cf
-    .put(`/accounts/${platform.accountId}/workers/scripts/${name}`, { body: form })
+    .put(`/accounts/${platform.accountId}/${path}/${name}`, { body: form })
     .then((body) => (body as { result: { migration_tag?: string } }).result);
+}
+
+/** Points the zone's catch-all route at `script` (whichever test set it before). */
+async function routeZoneTo(script: string): Promise<void> {
+  const zone_id = platform.zoneId;
+  for (const r of (await cf.workers.routes.list({ zone_id })).getPaginatedItems())
+    await cf.workers.routes.delete(r.id, { zone_id });
+  await cf.workers.routes.create({ zone_id, pattern: "*/*", script });
 }
 
 async function refusal(call: Promise<unknown>): Promise<{ status: number; codes: number[] }> {
@@ -102,7 +132,7 @@ describe("Durable Objects in account Worker uploads", () => {
 
   it("runs the class in workerd for the zone's Worker; its state-folder storage outlives a restart", async () => {
     await upload("do-zone", { bindings: [binding], migrations: { new_tag: "v1", new_sqlite_classes: ["Counter"] } });
-    await cf.workers.routes.create({ zone_id: platform.zoneId, pattern: "*/*", script: "do-zone" });
+    await routeZoneTo("do-zone");
     const count = async () => ((await (await fetch(`${platform.trafficUrl}/`)).json()) as { n: number }).n;
     expect(await count()).toBe(1);
     expect(await count()).toBe(2);
@@ -111,4 +141,47 @@ describe("Durable Objects in account Worker uploads", () => {
     await start();
     expect(await count()).toBe(3);
   });
+
+  it("adds a second class by a later migration; its alarm runs and reaches the dispatch namespace", async () => {
+    const account_id = platform.accountId;
+    const namespace = `alarm-ns-${process.pid}`;
+    await cf.workersForPlatforms.dispatch.namespaces.create({ account_id, name: namespace });
+    await upload(
+      "alarm-target",
+      {},
+      "export default { fetch: () => new Response('pong') };",
+      `workers/dispatch/namespaces/${namespace}/scripts`,
+    );
+    const dispatch = { type: "dispatch_namespace", name: "DISPATCHER", namespace };
+    const first = await upload(
+      "do-alarm",
+      { bindings: [binding, dispatch], migrations: { new_tag: "v1", new_sqlite_classes: ["Counter"] } },
+      ALARM_COUNTER,
+    );
+    expect(first.migration_tag).toBe("v1");
+    await routeZoneTo("do-alarm");
+    const get = async (path: string) => (await (await fetch(`${platform.trafficUrl}${path}`)).json()) as never;
+    expect(await get("/")).toEqual({ n: 1 });
+    const alarmed = { type: "durable_object_namespace", name: "ALARMED", class_name: "Alarmed" };
+    const second = await upload(
+      "do-alarm",
+      {
+        bindings: [binding, alarmed, dispatch],
+        migrations: { old_tag: "v1", new_tag: "v2", new_sqlite_classes: ["Alarmed"] },
+      },
+      ALARM_WORKER,
+    );
+    expect(second.migration_tag).toBe("v2");
+    // The first class kept its storage; the second one's alarm fires and its call is answered.
+    expect(await get("/")).toEqual({ n: 2 });
+    expect(await get("/seen")).toEqual({ seen: null });
+    expect(await get("/arm")).toEqual({ armed: true });
+    const deadline = Date.now() + 30_000;
+    let seen: unknown = null;
+    while (seen === null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      seen = ((await get("/seen")) as { seen: unknown }).seen;
+    }
+    expect(seen).toBe("pong");
+  }, 60_000);
 });

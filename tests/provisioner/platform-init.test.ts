@@ -4,7 +4,8 @@
  * catch-all route, the fallback origin with its DNS record and the eu and uk CNAME targets, after
  * which tenant traffic is served; a re-run only reads; an answer lost after any write of a first
  * run still converges on one re-run to the same account, with nothing made twice; a catch-all
- * route that runs another Worker is refused (exit 3); bad flags are exit 2.
+ * route that runs another Worker is refused (exit 3); bad flags are exit 2. A dispatcher deployed
+ * before a Durable Object class of its own gets the class by the next init (its migration alone).
  */
 import Cloudflare from "cloudflare";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,7 +14,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FaultPlanSchema } from "../../infra/local-platform/faults.ts";
 import { type LocalPlatform, startLocalPlatform } from "../../infra/local-platform/index.ts";
+import { buildDispatcher, type DispatcherBuild } from "../../provisioner/src/dispatcher-build.ts";
+import { dispatcherMetadata } from "../../provisioner/src/dispatcher-script.ts";
 import { PLATFORM_EXIT, runPlatformCli } from "../../provisioner/src/platform-cli.ts";
+import { scriptUploadForm } from "../../provisioner/src/worker-script.ts";
 import type { InitReport } from "../../provisioner/src/platform-init.ts";
 import { EXIT, runTenantCli } from "../../provisioner/src/tenant-cli.ts";
 
@@ -152,6 +156,13 @@ describe("platform init", () => {
           class_name: "RateLimitCounter",
           namespace_id: expect.stringMatching(/^[0-9a-f]{32}$/),
         },
+        // The tenants' webhook clocks: another class of its own, made by the same first upload.
+        {
+          type: "durable_object_namespace",
+          name: "WEBHOOK_CLOCKS",
+          class_name: "WebhookClock",
+          namespace_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+        },
       ]),
       tag: expect.stringMatching(/^[0-9a-f]{32}$/),
     });
@@ -254,6 +265,43 @@ describe("platform init", () => {
     expect(refused.stderr).toContain("run init again");
     const routes = (await cf.workers.routes.list({ zone_id })).getPaginatedItems();
     expect(routes.map((r) => r.script)).toEqual(["someone-elses-worker"]);
+  }, 60_000);
+
+  it("adds the webhook clocks (migration v2) to a dispatcher deployed with the rate-limit counters only", async () => {
+    await emptyAccount();
+    platform.faults.clear();
+    expect((await platformCli(["init"])).code).toBe(PLATFORM_EXIT.ready);
+    const account_id = platform.accountId;
+    const current = await cf.workers.scripts.scriptAndVersionSettings.get("wfp-dispatcher", { account_id });
+    const routes = current.bindings?.find((b) => b.type === "kv_namespace" && b.name === "ROUTES");
+    const ids = { dispatchNamespace: "tenants", routesNamespaceId: (routes as { namespace_id: string }).namespace_id };
+    // The dispatcher as deployed before WebhookClock: RATE_LIMITS alone, made by migration v1.
+    const build = await buildDispatcher();
+    const v1: DispatcherBuild = {
+      ...build,
+      hash: "0".repeat(32),
+      durableObjects: build.durableObjects.filter((d) => d.className === "RateLimitCounter"),
+      migrations: build.migrations.filter((m) => m.tag === "v1"),
+    };
+    expect(v1.migrations).toHaveLength(1);
+    await cf.workers.scripts.delete("wfp-dispatcher", { account_id });
+    const old = (await cf.put(`/accounts/${account_id}/workers/scripts/wfp-dispatcher`, {
+      body: scriptUploadForm(v1, dispatcherMetadata(v1, ids)),
+    })) as { result: { migration_tag?: string } };
+    expect(old.result.migration_tag).toBe("v1");
+
+    const upgraded = await platformCli(["init"]);
+    expect(upgraded.code, upgraded.stderr).toBe(PLATFORM_EXIT.ready);
+    expect(upgraded.stdout).toMatch(/✓ Dispatch Worker wfp-dispatcher \(updated/);
+    const settings = await cf.workers.scripts.scriptAndVersionSettings.get("wfp-dispatcher", { account_id });
+    const classes = (settings.bindings ?? []).flatMap((b) => (b.type === "durable_object_namespace" ? [b.name] : []));
+    expect(classes.sort()).toEqual(["RATE_LIMITS", "WEBHOOK_CLOCKS"]);
+    expect((await fetch(`${platform.trafficUrl}/health`)).status).toBe(200);
+    // Upgraded: a re-run sends nothing.
+    platform.faults.set(FaultPlanSchema.parse({}));
+    expect((await platformCli(["init"])).code).toBe(PLATFORM_EXIT.ready);
+    expect(platform.faults.status().log.filter((c) => c.method !== "GET")).toEqual([]);
+    platform.faults.clear();
   }, 60_000);
 
   it("makes no CNAME target with --regions none, and refuses bad flags (exit 2)", async () => {

@@ -11,6 +11,10 @@
  * "Worker not found." for a name the namespace does not have. That binding is removed from the env
  * the dispatcher sees, so dispatcher code cannot reach a tenant any other way.
  *
+ * The Worker's own Durable Object classes get the same env (as on Cloudflare, where an object sees
+ * its script's bindings): the entry module exports each wrapped by
+ * {@link withLocalDispatchNamespaceObjects}.
+ *
  * @example
  *   import dispatcher from "../../dispatcher/src/index.ts";
  *   export default withLocalDispatchNamespace(dispatcher, "DISPATCHER");
@@ -87,4 +91,34 @@ export function withLocalDispatchNamespace<E>(handler: ExportedHandler<E>, bindi
       );
     },
   };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a mixin's base must take any constructor arguments.
+type ObjectClass = new (...args: any[]) => object;
+
+/**
+ * The Worker's Durable Object classes, each as a subclass whose env has `env[binding]` as a
+ * dispatch namespace, as {@link withLocalDispatchNamespace} gives the handler. For an entry module:
+ * `export const { WebhookClock } = withLocalDispatchNamespaceObjects({ WebhookClock }, "DISPATCHER")`.
+ *
+ * @example
+ *   import * as main from "./index.js";
+ *   const classes = { WebhookClock: main.WebhookClock };
+ *   export const { WebhookClock } = withLocalDispatchNamespaceObjects(classes, "DISPATCHER");
+ */
+export function withLocalDispatchNamespaceObjects<C extends Record<string, ObjectClass>>(
+  classes: C,
+  binding: string,
+): C {
+  const wrapped: Record<string, ObjectClass> = {};
+  for (const [name, objectClass] of Object.entries(classes)) {
+    if (typeof objectClass !== "function") throw new Error(`the Worker exports no Durable Object class '${name}'`);
+    wrapped[name] = class extends objectClass {
+      // biome-ignore lint/suspicious/noExplicitAny: the runtime's (ctx, env), passed on.
+      constructor(...[ctx, env]: any[]) {
+        super(ctx, wrapEnv(env as AnyEnv, binding));
+      }
+    };
+  }
+  return wrapped as C;
 }
