@@ -3,6 +3,8 @@
  * The provisioner writes it; the dispatcher only reads it. Both import this module, so the shape,
  * the key and the check of what is read are defined once.
  */
+import type { Residency } from "./tenant-record.ts";
+
 export interface RouteRecord {
   tenantId: string;
   /** The user Worker's name in the dispatch namespace, e.g. `tenant-acme`. */
@@ -23,6 +25,12 @@ export interface RouteRecord {
    * (docs/usage.md); `npm run fleet -- usage --enforce` sets and clears it.
    */
   quotaExceededUntil?: string;
+  /**
+   * Where the tenant's data must stay (its `--residency`). The dispatcher keeps an eu or uk
+   * tenant's webhook clock in Durable Objects' `eu` jurisdiction, so the deliveries it drives are
+   * made in the EU (docs/webhooks.md). Absent in records written before it: treated as global.
+   */
+  residency?: Residency;
   updatedAt?: string;
 }
 
@@ -77,8 +85,19 @@ const isNonEmptyString = (value: unknown): value is string => typeof value === "
  */
 export function parseRouteRecord(value: unknown): RouteRecord | null {
   if (typeof value !== "object" || value === null) return null;
-  const { tenantId, script, status, limits, plan, proof, rateLimit, corsOrigins, quotaExceededUntil, updatedAt } =
-    value as Record<string, unknown>;
+  const {
+    tenantId,
+    script,
+    status,
+    limits,
+    plan,
+    proof,
+    rateLimit,
+    corsOrigins,
+    quotaExceededUntil,
+    residency,
+    updatedAt,
+  } = value as Record<string, unknown>;
   if (!isNonEmptyString(tenantId) || !isNonEmptyString(script)) return null;
   if (status !== "active" && status !== "suspended") return null;
   // No proof: a record written before dispatch proofs. The tenant Worker would refuse it anyway;
@@ -114,6 +133,11 @@ export function parseRouteRecord(value: unknown): RouteRecord | null {
     // A date that does not parse fails closed rather than being ignored (the tenant is past its quota).
     if (typeof quotaExceededUntil !== "string" || Number.isNaN(Date.parse(quotaExceededUntil))) return null;
     record.quotaExceededUntil = quotaExceededUntil;
+  }
+  if (residency !== undefined && residency !== null) {
+    // An unknown residency fails closed: guessing "global" could take an EU tenant's work elsewhere.
+    if (residency !== "eu" && residency !== "uk" && residency !== "global") return null;
+    record.residency = residency;
   }
   if (typeof updatedAt === "string") record.updatedAt = updatedAt;
   return record;

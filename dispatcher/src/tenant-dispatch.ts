@@ -245,7 +245,7 @@ function wakeTenantClock(
     logEvent("invalid_webhook_wake", requestId, host, record.tenantId, wake);
     return;
   }
-  const woken = wakeClock(clocks, record.script, record.tenantId, host, at, requestId);
+  const woken = wakeClock(clocks, record, host, at, requestId);
   ctx?.waitUntil(woken);
 }
 

@@ -10,21 +10,28 @@ import type { DispatcherBindings } from "./env.ts";
 import { logEvent } from "./log-event.ts";
 import { readRoute } from "./read-route.ts";
 import { tenantWorker } from "./tenant-worker.ts";
+import type { RouteRecord } from "../../contracts/route-record.ts";
 
 /** The host the clock was last woken from: the pump goes to it, and its route record decides. */
 const HOST_KEY = "host";
 const DEFAULT_RETRY_MS = 60_000;
 /** A suspended tenant (or an unusable route record) waits for an operator: ask again rarely. */
 const DEFAULT_HELD_MS = 10 * 60_000;
+/**
+ * The least time between a pump and the next: a tenant that keeps answering "due now" (more work
+ * than one pump takes, or a delivery it cannot record) is pumped once a second, not in a loop.
+ */
+const MIN_PUMP_GAP_MS = 1_000;
 
 /** What a run of the alarm leads to: the next run's time, sleep until woken, or the end of the clock. */
 type Outcome = number | "sleep" | "stop";
 
 /**
  * A tenant's webhook clock (contracts/webhook-pump.ts, docs/webhooks.md): one SQLite-backed object
- * per tenant script (`idFromName(record.script)`), whose alarm asks the tenant's Worker to deliver
- * its due webhooks. The tenant keeps the outbox in its own D1 database; the clock keeps only the
- * host it was last woken from, and its alarm. An object has one alarm, so the earliest wake wins.
+ * per tenant script ({@link clockId}: in the `eu` jurisdiction for an eu or uk tenant), whose alarm
+ * asks the tenant's Worker to deliver its due webhooks. The tenant keeps the outbox in its own D1
+ * database; the clock keeps only the host it was last woken from, and its alarm. An object has one
+ * alarm, so the earliest wake wins.
  *
  * When the alarm fires, the host's route record decides: gone, or now another script's (the tenant
  * was deleted or the host moved), the clock clears its storage and stops; suspended (or not a valid
@@ -91,7 +98,7 @@ export class WebhookClock extends DurableObject<DispatcherBindings> {
       return Date.now() + this.#heldMs;
     }
     const { record } = lookup;
-    if (!this.#isClockOf(record.script)) return "stop";
+    if (!this.#isClockOf(record)) return "stop";
     if (record.status === "suspended") return Date.now() + this.#heldMs;
 
     const pump = new Request(`https://${host}${WEBHOOK_PUMP_PATH}`, {
@@ -112,7 +119,7 @@ export class WebhookClock extends DurableObject<DispatcherBindings> {
       logEvent("webhook_pump_failed", requestId, host, record.tenantId, `status ${response.status}`);
       return Date.now() + this.#retryMs;
     }
-    return wake === null ? "sleep" : Math.max(wake, Date.now());
+    return wake === null ? "sleep" : Math.max(wake, Date.now() + MIN_PUMP_GAP_MS);
   }
 
   /** Sets the next alarm, keeping an earlier one a wake set during the run; or clears the clock. */
@@ -128,10 +135,10 @@ export class WebhookClock extends DurableObject<DispatcherBindings> {
     await storage.setAlarm(woken === null ? outcome : Math.min(woken, outcome));
   }
 
-  /** Whether this object is the clock of `script` (the host's record may name another tenant now). */
-  #isClockOf(script: string): boolean {
+  /** Whether this object is the record's clock (the host's record may name another tenant now). */
+  #isClockOf(record: RouteRecord): boolean {
     const clocks = this.env.WEBHOOK_CLOCKS;
-    return clocks === undefined || clocks.idFromName(script).equals(this.ctx.id);
+    return clocks === undefined || clockId(clocks, record).equals(this.ctx.id);
   }
 }
 
@@ -141,22 +148,34 @@ function positiveMs(value: string | undefined, fallback: number): number {
 }
 
 /**
- * Tells the tenant's clock (`idFromName(script)`) that its pump is due at `at` for `host`, logging
- * rather than throwing when the object cannot be reached (the deliveries then wait for the next wake).
+ * The clock of a route record's script. An eu or uk tenant's is in the `eu` jurisdiction (Durable
+ * Objects have no UK one; the tenant's D1 data is in the EU too): the object, and the tenant Worker
+ * its alarm calls, run there, so deliveries are read, signed and sent from the EU.
  *
- * @example ctx.waitUntil(wakeClock(env.WEBHOOK_CLOCKS, record.script, record.tenantId, host, at, requestId))
+ * @example clocks.get(clockId(clocks, record))
+ */
+export function clockId(clocks: DurableObjectNamespace<WebhookClock>, record: RouteRecord): DurableObjectId {
+  const residency = record.residency;
+  const namespace = residency === "eu" || residency === "uk" ? clocks.jurisdiction("eu") : clocks;
+  return namespace.idFromName(record.script);
+}
+
+/**
+ * Tells the record's clock that its pump is due at `at` for `host`, logging rather than throwing
+ * when the object cannot be reached (the deliveries then wait for the next wake).
+ *
+ * @example ctx.waitUntil(wakeClock(env.WEBHOOK_CLOCKS, record, host, at, requestId))
  */
 export async function wakeClock(
   clocks: DurableObjectNamespace<WebhookClock>,
-  script: string,
-  tenantId: string,
+  record: RouteRecord,
   host: string,
   at: number,
   requestId: string,
 ): Promise<void> {
   try {
-    await clocks.get(clocks.idFromName(script)).wake(host, at);
+    await clocks.get(clockId(clocks, record)).wake(host, at);
   } catch (error) {
-    logEvent("webhook_wake_failed", requestId, host, tenantId, error);
+    logEvent("webhook_wake_failed", requestId, host, record.tenantId, error);
   }
 }

@@ -85,7 +85,8 @@ export function sameRoute(a: RouteRecord, b: RouteRecord): boolean {
     a.proof === b.proof &&
     a.rateLimit.requestsPerMinute === b.rateLimit.requestsPerMinute &&
     a.rateLimit.keyRequestsPerMinute === b.rateLimit.keyRequestsPerMinute &&
-    a.corsOrigins.join(" ") === b.corsOrigins.join(" ")
+    a.corsOrigins.join(" ") === b.corsOrigins.join(" ") &&
+    a.residency === b.residency
   );
 }
 

@@ -688,6 +688,7 @@ export function routeRecordFor(
     proof: dispatchProof,
     rateLimit: rateLimitOf(spec),
     corsOrigins: [...spec.corsOrigins],
+    residency: spec.residency,
     updatedAt: now.toISOString(),
   };
 }

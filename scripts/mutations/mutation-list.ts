@@ -101,8 +101,8 @@ export const MUTATIONS: readonly Mutation[] = [
     name: "audit-every-change",
     claim: "Every change is in the tenant's audit log (GET /api/audit).",
     file: "tenant-template/src/auth/api-access.ts",
-    from: "if (audited) await audit(c, principal, action, outcomeOf(c.res.status));",
-    to: 'if (audited && c.req.method === "GET") await audit(c, principal, action, outcomeOf(c.res.status));',
+    from: "if (audited) await audit(c, principal, action, outcomeOf(c.res.status), matched?.params ?? {});",
+    to: 'if (audited && c.req.method === "GET") await audit(c, principal, action, outcomeOf(c.res.status), {});',
     tests: ["tests/tenant-template/auth/api-keys.test.ts"],
   },
   {

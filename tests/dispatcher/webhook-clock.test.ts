@@ -19,7 +19,7 @@ const DISPATCHER = "wfp-dispatcher";
 /** The same dispatcher without the WEBHOOK_CLOCKS binding. */
 const UNCLOCKED = "wfp-dispatcher-unclocked";
 const PROOF = "webhook-clock-test-proof-0123456789abcdefghij";
-const SCRIPTS = ["tenant-1", "tenant-2", "tenant-3", "tenant-4", "tenant-5", "tenant-6"] as const;
+const SCRIPTS = Array.from({ length: 8 }, (_, i) => `tenant-${i + 1}`);
 const WAKE_AHEAD_MS = 200;
 const QUIET_MS = 2_000;
 const DEADLINE_MS = 30_000;
@@ -113,15 +113,23 @@ afterAll(async () => {
 
 let tenants = 0;
 /** A tenant of the test's own (its own script, so its own clock) whose pumps answer as `mode` says. */
-async function tenant(mode: "again" | "done" | "more-once" | "fail-first"): Promise<{ host: string; script: string }> {
+async function tenant(
+  mode: "again" | "done" | "more-once" | "fail-first",
+  residency?: "eu" | "uk",
+): Promise<{ host: string; script: string }> {
   const script = SCRIPTS[tenants++]!;
   const host = `${script}-${process.pid}.test`;
   await pumps.put(`mode:${host}`, mode);
-  await route(host, script, "active");
+  await route(host, script, "active", residency);
   return { host, script };
 }
 
-async function route(host: string, script: string, status: "active" | "suspended"): Promise<void> {
+async function route(
+  host: string,
+  script: string,
+  status: "active" | "suspended",
+  residency?: "eu" | "uk",
+): Promise<void> {
   await routes.put(
     `host:${host}`,
     JSON.stringify({
@@ -131,6 +139,7 @@ async function route(host: string, script: string, status: "active" | "suspended
       plan: "standard",
       proof: PROOF,
       rateLimit: { requestsPerMinute: 100_000, keyRequestsPerMinute: 100_000 },
+      ...(residency === undefined ? {} : { residency }),
     }),
   );
 }
@@ -195,6 +204,15 @@ describe("webhook clocks", () => {
     await request(host, String(WAKE_AHEAD_MS));
     await pumpsReach(host, 2);
     expect(await pumpsSettle(host)).toBe(2);
+  });
+
+  test("an eu or uk tenant's clock (in the eu jurisdiction) pumps as any other", async () => {
+    for (const residency of ["eu", "uk"] as const) {
+      const { host } = await tenant("more-once", residency);
+      await request(host, String(WAKE_AHEAD_MS));
+      await pumpsReach(host, 2);
+      expect(await pumpsSettle(host)).toBe(2);
+    }
   });
 
   test("a pump answered with 500 is tried again", async () => {

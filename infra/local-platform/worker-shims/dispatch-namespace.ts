@@ -13,7 +13,8 @@
  *
  * The Worker's own Durable Object classes get the same env (as on Cloudflare, where an object sees
  * its script's bindings): the entry module exports each wrapped by
- * {@link withLocalDispatchNamespaceObjects}.
+ * {@link withLocalDispatchNamespaceObjects}. Its Durable Object namespaces take `jurisdiction()`,
+ * which workerd does not implement (see withLocalJurisdictions).
  *
  * @example
  *   import dispatcher from "../../dispatcher/src/index.ts";
@@ -66,13 +67,43 @@ class LocalDispatchNamespace {
 
 const wrappedEnvs = new WeakMap<object, AnyEnv>();
 
+/** The jurisdictions Cloudflare's `DurableObjectNamespace.jurisdiction()` takes. */
+const JURISDICTIONS = new Set(["eu", "fedramp", "fedramp-high", "us"]);
+
+/**
+ * A Durable Object namespace whose `jurisdiction()` answers the namespace itself: workerd throws
+ * "Jurisdiction restrictions are not implemented", and on this one machine there is nowhere else
+ * for an object to be (residency is simulated locally, docs/local-platform.md). An unknown
+ * jurisdiction is still refused, as Cloudflare refuses it.
+ */
+function withLocalJurisdictions(namespace: DurableObjectNamespace): DurableObjectNamespace {
+  const proxy: DurableObjectNamespace = new Proxy(namespace, {
+    get(target, property) {
+      if (property === "jurisdiction")
+        return (jurisdiction: string) => {
+          if (!JURISDICTIONS.has(jurisdiction)) throw new TypeError(`Unknown jurisdiction: ${jurisdiction}`);
+          return proxy;
+        };
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return proxy;
+}
+
+const isObjectNamespace = (value: unknown): value is DurableObjectNamespace =>
+  typeof value === "object" &&
+  value !== null &&
+  typeof (value as DurableObjectNamespace).idFromName === "function" &&
+  typeof (value as DurableObjectNamespace).jurisdiction === "function";
+
 function wrapEnv(env: AnyEnv, binding: string): AnyEnv {
   const cached = wrappedEnvs.get(env);
   if (cached !== undefined) return cached;
   const visible: AnyEnv = {};
   for (const [key, value] of Object.entries(env)) {
     if (key === TENANTS_BINDING) continue;
-    visible[key] = value;
+    visible[key] = isObjectNamespace(value) ? withLocalJurisdictions(value) : value;
   }
   visible[binding] = new LocalDispatchNamespace(env[TENANTS_BINDING] as TenantHost);
   wrappedEnvs.set(env, visible);
