@@ -325,4 +325,28 @@ export const MUTATIONS: readonly Mutation[] = [
     to: "const lease = { release: async () => undefined };",
     tests: ["tests/provisioner/concurrent-create.test.ts"],
   },
+  {
+    name: "webhook-lane-order",
+    claim: "Webhook deliveries go out in order per subject: the next waits for the one before it.",
+    file: "tenant-template/src/webhooks/webhook-pump.ts",
+    from: "AND d.id = (SELECT min(head.id) FROM webhook_deliveries head",
+    to: "AND d.id >= (SELECT min(head.id) FROM webhook_deliveries head",
+    tests: ["tests/tenant-template/webhooks/webhooks.test.ts"],
+  },
+  {
+    name: "webhook-no-private-addresses",
+    claim: "A webhook never delivers to a private address (SSRF), on Cloudflare or locally.",
+    file: "tenant-template/src/webhooks/webhook-url.ts",
+    from: "if (a === 0 || a === 10 || a === 127) return false;",
+    to: "if (a === 0 || a === 127) return false;",
+    tests: ["tests/tenant-template/webhooks/webhook-url.test.ts", "tests/tenant-template/webhooks/webhooks.test.ts"],
+  },
+  {
+    name: "webhook-replay-window",
+    claim: "A receiver refuses a delivery whose signed timestamp is more than 5 minutes old (replays).",
+    file: "contracts/webhook-signature.ts",
+    from: "if (Math.abs(nowSeconds - Number(timestamp)) > REPLAY_TOLERANCE_SECONDS) return",
+    to: "if (Math.abs(nowSeconds - Number(timestamp)) > REPLAY_TOLERANCE_SECONDS * 1000) return",
+    tests: ["tests/tenant-template/webhooks/webhooks.test.ts"],
+  },
 ];

@@ -105,8 +105,8 @@ async function dueDeliveries(db: Queryable, now: number, limit: number): Promise
          JOIN webhook_events e ON e.id = d.event_id
          JOIN webhooks w ON w.id = d.webhook_id
         WHERE d.status = 'pending' AND d.next_attempt_at <= ?
-          AND d.id = (SELECT min(p.id) FROM webhook_deliveries p
-                       WHERE p.status = 'pending' AND p.webhook_id = d.webhook_id AND p.lane = d.lane)
+          AND d.id = (SELECT min(head.id) FROM webhook_deliveries head
+                       WHERE head.status = 'pending' AND head.webhook_id = d.webhook_id AND head.lane = d.lane)
         ORDER BY d.id LIMIT ?`,
     )
     .bind(now, limit)

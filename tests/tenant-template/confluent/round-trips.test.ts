@@ -76,6 +76,26 @@ describe("D1 round trips of a Confluent registration", () => {
     expect((await counted("PUT", "/config/rt-alias", { alias: "rt-target" })).status).toBe(200);
     await expectTrips("POST", "/subjects/rt-alias/versions", { schema: record("Target", 2) }, 4);
   });
+
+  it("with webhooks to notify, still 3: the events go in the audit entry's batch", async () => {
+    const hook = await h.call<{ id: string }>("POST", "/api/webhooks", {
+      body: { url: "https://hooks.example.com/round-trips" },
+    });
+    expect(hook.status, hook.text).toBe(201);
+    try {
+      await expectTrips("POST", "/subjects/rt-hooked/versions", { schema: record("Hooked", 1) }, 4);
+      await expectTrips("POST", "/subjects/rt-hooked/versions", { schema: record("Hooked", 2) }, 3);
+      const d1 = await h.d1();
+      const queued = await d1
+        .prepare("SELECT count(*) AS n FROM webhook_deliveries WHERE webhook_id = ?")
+        .bind(hook.json.id)
+        .first<number>("n");
+      // Each registration: schema.registered and version.published.
+      expect(queued).toBe(4);
+    } finally {
+      await h.call("DELETE", `/api/webhooks/${hook.json.id}`);
+    }
+  });
 });
 
 describe("D1 round trips of Confluent reads", () => {
