@@ -1,6 +1,6 @@
 /**
  * `npm run bench:registry [-- --json] [--requests N] [--concurrency C[,C...]] [--rounds R] [--warmup W]
- *   [--registrations N] [--fields F] [--versions V] [--reps K]`
+ *   [--registrations N] [--fields F] [--versions V] [--reps K] [--webhook-registrations N]`
  *
  * The Confluent API's costs, measured in one run on one local platform (real workerd, real D1,
  * real HTTP, the dispatcher in front of everything, every request carrying the tenant's admin key):
@@ -22,6 +22,13 @@
  *    FULL_TRANSITIVE, checked with `POST /compatibility/subjects/{s}/versions` (every version)
  *    over HTTP and by the engine alone.
  *
+ * 4. Webhooks (docs/webhooks.md): registrations with 4 in flight into new subjects, with no
+ *    webhook and with one (a receiver in this process answering 200), in interleaved rounds
+ *    (none, one, one, none). With a webhook, a round's CPU runs until every delivery of it has
+ *    arrived, so it includes the pumps and the deliveries. Reported: the throughput and CPU ratios
+ *    (what a webhook costs the write path) and each event's lag from the registration's answer to
+ *    its arrival (p50, p99).
+ *
  * The tenant's rate limits are raised in its route record (and the copy's) for the run: the plan's
  * per-key limit (at most 500 req/s) would otherwise be what is measured.
  *
@@ -32,7 +39,8 @@
  * carry (2,000 ms over the platform's CPU per registration with 4 in flight).
  */
 import { mkdtempSync, rmSync } from "node:fs";
-import { Agent, request as httpRequest } from "node:http";
+import { Agent, createServer, request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -71,6 +79,7 @@ interface Options {
   fields: number;
   versions: number;
   reps: number;
+  webhookRegistrations: number;
   json: boolean;
 }
 
@@ -86,6 +95,7 @@ function parseOptions(): Options {
       fields: { type: "string", default: "500" },
       versions: { type: "string", default: "100" },
       reps: { type: "string", default: "20" },
+      "webhook-registrations": { type: "string", default: "200" },
     },
   });
   return {
@@ -98,6 +108,7 @@ function parseOptions(): Options {
     fields: intOption("fields", values.fields, 2, 5_000),
     versions: intOption("versions", values.versions, 2, 1_000),
     reps: intOption("reps", values.reps, 1, 1_000),
+    webhookRegistrations: intOption("webhook-registrations", values["webhook-registrations"], 4, 20_000),
   };
 }
 
@@ -130,7 +141,10 @@ function send(agent: Agent, target: Target, method: string, path: string, body?:
         headers: {
           host: target.host,
           ...target.headers,
-          ...(payload === undefined ? {} : { "content-type": CONTENT_TYPE }),
+          // The Confluent API's media type, or JSON for /api (the webhooks).
+          ...(payload === undefined
+            ? {}
+            : { "content-type": path.startsWith("/api/") ? "application/json" : CONTENT_TYPE }),
         },
       },
       (res) => {
@@ -146,9 +160,16 @@ function send(agent: Agent, target: Target, method: string, path: string, body?:
   });
 }
 
-async function expectOk(agent: Agent, target: Target, method: string, path: string, body?: unknown): Promise<Reply> {
+async function expectOk(
+  agent: Agent,
+  target: Target,
+  method: string,
+  path: string,
+  body?: unknown,
+  status = 200,
+): Promise<Reply> {
   const reply = await send(agent, target, method, path, body);
-  if (reply.status !== 200)
+  if (reply.status !== status)
     throw new Error(`${method} ${path} on ${target.label} answered ${reply.status}: ${reply.body.slice(0, 300)}`);
   return reply;
 }
@@ -596,6 +617,127 @@ async function measureCompatibility(
   }
 }
 
+// --- Webhooks -----------------------------------------------------------------------------------
+
+export interface WebhookResult {
+  /** Registrations with 4 in flight, no webhook; CPU over the rounds. */
+  without: Summary & { cpu: CpuPerRequest | null };
+  /** The same with one webhook; CPU until every delivery arrived. */
+  with: Summary & { cpu: CpuPerRequest | null };
+  /** Throughput with a webhook over throughput without. */
+  throughputRatio: number;
+  /** Platform CPU per registration with a webhook (deliveries included) over without. */
+  cpuRatio: number | null;
+  delivered: number;
+  /** From a registration's answer to its event's arrival at the receiver. */
+  lagP50Ms: number;
+  lagP99Ms: number;
+}
+
+/** A receiver in this process: the arrival time of each `schema.registered`, by subject. */
+async function startArrivals(): Promise<{ url: string; arrivals: Map<string, number>; close(): Promise<void> }> {
+  const arrivals = new Map<string, number>();
+  const server = createServer((request, response) => {
+    let body = "";
+    request.setEncoding("utf8");
+    request.on("data", (chunk: string) => (body += chunk));
+    request.on("end", () => {
+      const event = JSON.parse(body) as { type: string; data: { subject?: string } };
+      if (event.type === "schema.registered" && event.data.subject !== undefined)
+        arrivals.set(event.data.subject, performance.now());
+      response.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/bench`,
+    arrivals,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function measureWebhooks(bench: Bench, options: Omit<Options, "json">): Promise<WebhookResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const receiver = await startArrivals();
+  try {
+    const perRound = Math.max(1, Math.floor(options.webhookRegistrations / 2));
+    const answered = new Map<string, number>();
+    const register = (round: number) => async (i: number) => {
+      const subject = `hook-${round}-${i}-value`;
+      const reply = await send(agent, bench.registry, "POST", `/subjects/${subject}/versions`, {
+        schema: JSON.stringify({
+          type: "record",
+          name: `Hooked${round}x${i}`,
+          namespace: "bench.webhooks",
+          fields: [{ name: "id", type: "string" }],
+        }),
+      });
+      answered.set(subject, performance.now());
+      return reply;
+    };
+    const sides = { without: [] as Batch[], with: [] as Batch[] };
+    const cpu: Record<"without" | "with", ProcessCpu> = {
+      without: { selfMs: 0, childrenMs: 0 },
+      with: { selfMs: 0, childrenMs: 0 },
+    };
+    let cpuKnown = true;
+    const order = ["without", "with", "with", "without"] as const;
+    for (const [round, side] of order.entries()) {
+      progress(`webhooks: round ${round + 1}/4, ${perRound} registrations with 4 in flight, ${side} a webhook`);
+      let hookId: string | undefined;
+      if (side === "with") {
+        const created = await expectOk(
+          agent,
+          bench.registry,
+          "POST",
+          "/api/webhooks",
+          { url: receiver.url, events: ["schema.registered"] },
+          201,
+        );
+        hookId = (JSON.parse(created.body) as { id: string }).id;
+      }
+      const before = processCpu();
+      sides[side].push(await runBatch(perRound, 4, register(round)));
+      if (side === "with") {
+        // Until every delivery of the round arrived: the round's cost includes them.
+        const deadline = Date.now() + 300_000;
+        const expected = Array.from({ length: perRound }, (_, i) => `hook-${round}-${i}-value`);
+        while (!expected.every((subject) => receiver.arrivals.has(subject))) {
+          if (Date.now() > deadline) throw new Error(`webhooks: round ${round + 1}'s deliveries did not all arrive`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+      const spent = cpuSpent(before, processCpu());
+      if (spent === null) cpuKnown = false;
+      else {
+        cpu[side].selfMs += spent.selfMs;
+        cpu[side].childrenMs += spent.childrenMs;
+      }
+      if (hookId !== undefined)
+        await expectOk(agent, bench.registry, "DELETE", `/api/webhooks/${hookId}`, undefined, 204);
+    }
+    const without = summarise(sides.without);
+    const withHook = summarise(sides.with);
+    const lags = [...receiver.arrivals]
+      .map(([subject, at]) => Math.max(0, at - (answered.get(subject) ?? at)))
+      .sort((a, b) => a - b);
+    const withoutCpu = cpuKnown ? perRequest(cpu.without, without.requests) : null;
+    const withCpu = cpuKnown ? perRequest(cpu.with, withHook.requests) : null;
+    return {
+      without: { ...without, cpu: withoutCpu },
+      with: { ...withHook, cpu: withCpu },
+      throughputRatio: withHook.perSec / without.perSec,
+      cpuRatio: withoutCpu === null || withCpu === null ? null : withCpu.platformMs / withoutCpu.platformMs,
+      delivered: receiver.arrivals.size,
+      lagP50Ms: percentile(lags, 50),
+      lagP99Ms: percentile(lags, 99),
+    };
+  } finally {
+    agent.destroy();
+    await receiver.close();
+  }
+}
+
 // --- Report -------------------------------------------------------------------------------------
 
 export interface RegistryBenchResult {
@@ -603,6 +745,7 @@ export interface RegistryBenchResult {
   reads: ReadResult[];
   registrations: RegistrationResult;
   compatibility: { wide: CompatResult; history: HistoryResult };
+  webhooks: WebhookResult;
   durationSeconds: number;
 }
 
@@ -668,6 +811,20 @@ function reportText(result: RegistryBenchResult): string {
     timingRow("HTTP /compatibility/.../versions", history.http),
     timingRow(`engine, parsing all ${history.versions + 1} texts`, history.engineWithParse),
     timingRow("engine alone", history.engine),
+  );
+  const hooks = result.webhooks;
+  lines.push(
+    `  webhooks: ${config.webhookRegistrations} registrations with 4 in flight into new subjects, ` +
+      "without and with one webhook (interleaved rounds)",
+    row("no webhook", hooks.without, "reg/s"),
+    row("one webhook", hooks.with, "reg/s"),
+    `    throughput ratio ${hooks.throughputRatio.toFixed(3)}` +
+      (hooks.cpuRatio === null || hooks.with.cpu === null || hooks.without.cpu === null
+        ? ""
+        : `; platform CPU per registration ${ms(hooks.without.cpu.platformMs)} without, ` +
+          `${ms(hooks.with.cpu.platformMs)} with (deliveries included): ratio ${hooks.cpuRatio.toFixed(3)}`),
+    `    ${hooks.delivered} delivered; lag from the registration's answer to arrival: ` +
+      `p50 ${ms(hooks.lagP50Ms)}, p99 ${ms(hooks.lagP99Ms)}`,
     `  total ${result.durationSeconds.toFixed(1)} s`,
   );
   return lines.join("\n");
@@ -688,11 +845,13 @@ async function main(): Promise<void> {
     const reads = await measureReads(bench, config);
     const registrations = await measureRegistrations(bench, config);
     const compatibility = await measureCompatibility(bench, config);
+    const webhooks = await measureWebhooks(bench, config);
     const result: RegistryBenchResult = {
       config,
       reads,
       registrations,
       compatibility,
+      webhooks,
       durationSeconds: (performance.now() - started) / 1000,
     };
     report(json ? JSON.stringify(result) : reportText(result));

@@ -43,16 +43,24 @@ export function requestTenant(
   return new Promise((resolve, reject) => {
     const req = request({ host: url.hostname, port: url.port, path, method, headers: sent }, (res) => {
       let text = "";
+      let ended = false;
       res.setEncoding("utf8");
       res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () =>
+      res.on("end", () => {
+        ended = true;
         resolve({
           status: res.statusCode ?? 0,
           headers: res.headers,
           body: text,
           json: () => (text === "" ? {} : (JSON.parse(text) as Record<string, unknown>)),
-        }),
-      );
+        });
+      });
+      // A connection cut after the headers (the server killed mid-answer, or the timeout below)
+      // never ends the body: without these the promise would wait forever.
+      res.on("error", reject);
+      res.on("close", () => {
+        if (!ended) reject(new Error("the connection closed before the answer's body ended"));
+      });
     });
     req.on("error", reject);
     if (timeoutMs !== undefined)

@@ -23,7 +23,12 @@ const FIGURES = [
     "registrations.sequential",
     "registrations.concurrent",
     "registrations.oneSubject",
+    "webhooks.without",
+    "webhooks.with",
   ].flatMap((at) => SUMMARY.map((f) => `${at}.${f}`)),
+  "webhooks.throughputRatio",
+  "webhooks.lagP50Ms",
+  "webhooks.lagP99Ms",
   "reads.0.ratio",
   "reads.1.ratio",
   // CPU per request (Linux /proc, which CI has); ratios of them are left out: at this size a
@@ -69,6 +74,8 @@ describe("npm run bench:registry", () => {
         "5",
         "--reps",
         "2",
+        "--webhook-registrations",
+        "8",
         "--json",
       ],
       { cwd: REPO_ROOT, encoding: "utf8", timeout: 55_000 },
@@ -83,6 +90,8 @@ describe("npm run bench:registry", () => {
     expect(at(result, "reads.0.concurrency")).toBe(1);
     expect(at(result, "reads.1.concurrency")).toBe(4);
     expect(at(result, "compatibility.history.versions")).toBe(5);
+    // Every registration of the rounds with a webhook was delivered.
+    expect(at(result, "webhooks.delivered")).toBe(8);
     for (const path of [
       "reads.0.registry",
       "reads.0.helloWorld",
@@ -90,6 +99,8 @@ describe("npm run bench:registry", () => {
       "reads.1.helloWorld",
       "registrations.sequential",
       "registrations.concurrent",
+      "webhooks.without",
+      "webhooks.with",
     ]) {
       expect(at(result, `${path}.errors`), path).toBe(0);
     }

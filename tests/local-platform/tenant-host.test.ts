@@ -127,7 +127,9 @@ const get = (t: Tenant, path: string) => requestTenant(platform.trafficUrl, t.ho
 describe("a tenant Worker loaded on demand", () => {
   it("has exactly its upload's bindings, and its D1 and KV behave as D1's and KV's, on its own data", async () => {
     const [a, b] = await Promise.all([tenant(), tenant()]);
-    expect((await get(a, "/env")).json()).toEqual(["CACHE", "DB", "TENANT", "VERSION"]);
+    // The upload's bindings, and the one variable the local platform gives every tenant Worker
+    // (webhooks may deliver to loopback here, docs/local-platform.md).
+    expect((await get(a, "/env")).json()).toEqual(["CACHE", "DB", "TENANT", "VERSION", "WEBHOOK_ALLOW_LOOPBACK"]);
 
     const d1 = (await get(a, "/d1")).json();
     expect(d1).toMatchObject({
@@ -193,7 +195,7 @@ describe("a tenant Worker loaded on demand", () => {
     ];
     await upload(t.script, PROBE, bindings("2"));
     expect((await get(t, "/")).body).toBe("version 2");
-    expect((await get(t, "/env")).json()).toEqual(["TENANT", "VERSION"]);
+    expect((await get(t, "/env")).json()).toEqual(["TENANT", "VERSION", "WEBHOOK_ALLOW_LOOPBACK"]);
 
     await expect(upload(t.script, "throw new Error('no start');", bindings("3"))).rejects.toThrow(/no start/);
     expect((await get(t, "/")).body).toBe("version 2");

@@ -83,17 +83,23 @@ describe.skipIf(!existsSync("/proc/self/stat"))("workerd dies", () => {
         }
       }
     };
-    const writers = [0, 1, 2, 3].map(writer);
+    let settled = 0;
+    const writers = [0, 1, 2, 3].map((w) => writer(w).finally(() => (settled += 1)));
 
-    expect(await waitFor(() => acknowledged.size >= 20, 60_000)).toBe(true);
+    const state = () => `acknowledged ${acknowledged.size}, refused ${refused}; platform log:\n${logged.join("\n")}`;
+    expect(await waitFor(() => acknowledged.size >= 20, 60_000), `before the kill: ${state()}`).toBe(true);
     const before = platform.workerdPid();
     expect(before).toBeDefined();
     process.kill(before!, "SIGKILL");
     const ackedAtKill = acknowledged.size;
 
-    expect(await waitFor(() => logged.some((line) => /restarted/.test(line)), 30_000), logged.join("\n")).toBe(true);
-    expect(await waitFor(() => acknowledged.size >= ackedAtKill + 20, 60_000)).toBe(true);
+    expect(await waitFor(() => logged.some((line) => /restarted/.test(line)), 30_000), state()).toBe(true);
+    expect(await waitFor(() => acknowledged.size >= ackedAtKill + 20, 60_000), `after the restart: ${state()}`).toBe(
+      true,
+    );
     stop = true;
+    // Each writer's request in flight ends within its 10 s timeout.
+    expect(await waitFor(() => settled === writers.length, 30_000), `writers still running: ${state()}`).toBe(true);
     await Promise.all(writers);
     const after = platform.workerdPid();
     expect(after).toBeDefined();
@@ -105,6 +111,7 @@ describe.skipIf(!existsSync("/proc/self/stat"))("workerd dies", () => {
       const query: string = cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`;
       const page = await requestTenant(platform.trafficUrl, HOST, "GET", `/api/products?limit=100${query}`, {
         headers: auth,
+        timeoutMs: 30_000,
       });
       expect(page.status, page.body).toBe(200);
       const json = page.json() as { items: { id: string }[]; nextCursor: string | null };
@@ -122,6 +129,7 @@ describe.skipIf(!existsSync("/proc/self/stat"))("workerd dies", () => {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ sql: "SELECT count(*) AS n FROM products" }),
+        signal: AbortSignal.timeout(30_000),
       },
     );
     const answer = (await query.json()) as { success: boolean; result: { results: { n: number }[] }[] };

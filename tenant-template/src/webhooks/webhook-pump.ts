@@ -75,25 +75,30 @@ export async function pumpWebhooks(
     if (due.length === 0) break;
     attempts += due.length;
     const outcomes = await inParallel(due, PARALLEL, (row) => attempt(row, policy, send, clock));
-    await db.batch(outcomes.map((outcome) => recordStatement(db, outcome, result)));
+    // The log's pruning rides along with the first round's results: no round trip of its own.
+    const prune = round === 0 ? pruneStatements(db, clock()) : [];
+    await db.batch([...outcomes.map((outcome) => recordStatement(db, outcome, result)), ...prune]);
   }
-  const now = clock();
-  await db
-    .prepare(
-      `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
-        WHERE status != 'pending' AND created_at < ? ORDER BY id LIMIT ${PRUNE_BATCH})`,
-    )
-    .bind(now - LOG_RETENTION_MS)
-    .run();
-  await db
-    .prepare(
-      `DELETE FROM webhook_events WHERE id IN (SELECT e.id FROM webhook_events e WHERE e.created_at < ?
-          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id) LIMIT ${PRUNE_BATCH})`,
-    )
-    .bind(now - LOG_RETENTION_MS)
-    .run();
   result.nextWakeAt = await nextDue(db);
   return result;
+}
+
+/** Removes, in bounded steps, log entries past their retention and the events no entry needs. */
+function pruneStatements(db: Queryable, now: number): D1PreparedStatement[] {
+  return [
+    db
+      .prepare(
+        `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+          WHERE status != 'pending' AND created_at < ? ORDER BY id LIMIT ${PRUNE_BATCH})`,
+      )
+      .bind(now - LOG_RETENTION_MS),
+    db
+      .prepare(
+        `DELETE FROM webhook_events WHERE id IN (SELECT e.id FROM webhook_events e WHERE e.created_at < ?
+            AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id) LIMIT ${PRUNE_BATCH})`,
+      )
+      .bind(now - LOG_RETENTION_MS),
+  ];
 }
 
 /** The oldest pending delivery of every webhook and lane, if it is due. */
