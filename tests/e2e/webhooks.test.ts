@@ -19,6 +19,7 @@ import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-r
 import { createCloudflareClient } from "../../provisioner/src/cloudflare-client.ts";
 import { readTargetSettings, resolveTarget } from "../../provisioner/src/config.ts";
 import { readRouteRecord, writeRouteRecord } from "../../provisioner/src/route-record-store.ts";
+import { avroRecord } from "../support/avro-record.ts";
 
 const HOST = "registry.hooked.localhost";
 
@@ -29,16 +30,6 @@ let auth: Record<string, string> = {};
 
 const call = (method: string, path: string, body?: unknown) =>
   requestTenant(platform.trafficUrl, HOST, method, path, { headers: auth, ...(body === undefined ? {} : { body }) });
-
-const avro = (name: string, fields: string[] = []) =>
-  JSON.stringify({
-    type: "record",
-    name,
-    fields: [
-      { name: "id", type: "string" },
-      ...fields.map((field) => ({ name: field, type: ["null", "string"], default: null })),
-    ],
-  });
 
 async function webhook(path: string, events: string[]): Promise<{ id: string; secret: string }> {
   const reply = await call("POST", "/api/webhooks", { url: `${receiver.origin}${path}`, events });
@@ -74,7 +65,7 @@ afterAll(async () => {
 describe("webhook deliveries through the dispatcher's clock", { timeout: 120_000 }, () => {
   it("a registration's delivery reaches the receiver, signed with the webhook's secret", async () => {
     const hook = await webhook("/first", ["schema.registered"]);
-    await register("orders-value", avro("Order"));
+    await register("orders-value", avroRecord("Order"));
     await receiver.waitFor(() => versionsAt("/first").length === 1);
     const [delivery] = receiver.received.filter((r) => r.path === "/first");
     expect(delivery!.event).toMatchObject({
@@ -88,9 +79,9 @@ describe("webhook deliveries through the dispatcher's clock", { timeout: 120_000
   it("retries on the clock's alarm alone, and keeps the subject's order", async () => {
     const hook = await webhook("/retried", ["schema.registered"]);
     receiver.answerWith("/retried", 500);
-    await register("retried-value", avro("Retried"));
-    await register("retried-value", avro("Retried", ["a"]));
-    await register("retried-value", avro("Retried", ["a", "b"]));
+    await register("retried-value", avroRecord("Retried"));
+    await register("retried-value", avroRecord("Retried", ["a"]));
+    await register("retried-value", avroRecord("Retried", ["a", "b"]));
     // Nothing more is sent to the registry: the clock's alarm (about 5 s later) does the rest.
     await receiver.waitFor(() => versionsAt("/retried").length === 4, 90_000);
     expect(versionsAt("/retried")).toEqual([
@@ -156,7 +147,7 @@ describe("webhook deliveries through the dispatcher's clock", { timeout: 120_000
     expect(hook.status, hook.body).toBe(201);
     const write = await requestTenant(platform.trafficUrl, host, "POST", "/subjects/eu-value/versions", {
       headers: euAuth,
-      body: { schema: avro("Eu") },
+      body: { schema: avroRecord("Eu") },
     });
     expect(write.status, write.body).toBe(200);
     await receiver.waitFor(() => versionsAt("/eu").length === 1);

@@ -5,7 +5,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AccessVariables } from "../auth/api-access.ts";
 import { noteChange } from "./note-change.ts";
-import { pageSizeQuery, requirePlainPageSize } from "../http/page-size.ts";
+import { pageSizeQuery, requirePlainPageSize, rowCursorQuery } from "../http/page-size.ts";
 import { validationHook } from "../http/request-input.ts";
 import type { RequestIdVariables } from "../request-id.ts";
 import { DEFAULT_AUDIT_RETENTION_DAYS, queryAudit } from "./audit-log.ts";
@@ -64,11 +64,7 @@ auditApi.openapi(
           .openapi({ description: "ISO 8601; entries at or after it." }),
         until: z.iso.datetime({ offset: true }).optional().openapi({ description: "ISO 8601; entries before it." }),
         limit: pageSizeQuery(50),
-        cursor: z
-          .string()
-          .regex(/^\d{1,18}$/)
-          .optional()
-          .openapi({ description: "`nextCursor` of the previous page." }),
+        cursor: rowCursorQuery(),
       }),
     },
     responses: {

@@ -4,7 +4,7 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { ApiError } from "../api-error.ts";
-import { pageSizeQuery, requirePlainPageSize } from "../http/page-size.ts";
+import { pageSizeQuery, requirePlainPageSize, rowCursorQuery } from "../http/page-size.ts";
 import { validationHook } from "../http/request-input.ts";
 import type { RequestIdVariables } from "../request-id.ts";
 import { DOCUMENT_ID } from "../../../contracts/document-id.ts";
@@ -134,11 +134,7 @@ keysApi.openapi(
     request: {
       query: z.strictObject({
         limit: pageSizeQuery(100),
-        cursor: z
-          .string()
-          .regex(/^\d{1,18}$/)
-          .optional()
-          .openapi({ description: "`nextCursor` of the previous page." }),
+        cursor: rowCursorQuery(),
       }),
     },
     responses: {

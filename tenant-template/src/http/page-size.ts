@@ -23,6 +23,21 @@ export function pageSizeQuery(defaultSize: number) {
 }
 
 /**
+ * The `cursor` query field of a listing paged by row id (keys, the audit log, a webhook's
+ * deliveries): the previous page's `nextCursor`, decimal digits.
+ *
+ * @example
+ *   z.strictObject({ limit: pageSizeQuery(50), cursor: rowCursorQuery() })
+ */
+export function rowCursorQuery() {
+  return z
+    .string()
+    .regex(/^\d{1,18}$/)
+    .optional()
+    .openapi({ description: "`nextCursor` of the previous page." });
+}
+
+/**
  * Refuses a `limit` that is not plain decimal digits: zod's number coercion (pageSizeQuery) also
  * takes `0x10`, `1e2` and `" 5 "`. Call it with the raw query value before using the page size.
  *

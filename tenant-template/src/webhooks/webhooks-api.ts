@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import { ApiError } from "../api-error.ts";
 import { noteChange } from "../audit/note-change.ts";
 import type { AccessVariables } from "../auth/api-access.ts";
-import { pageSizeQuery, requirePlainPageSize } from "../http/page-size.ts";
+import { pageSizeQuery, requirePlainPageSize, rowCursorQuery } from "../http/page-size.ts";
 import { validationHook } from "../http/request-input.ts";
 import type { RequestIdVariables } from "../request-id.ts";
 import { generateWebhookSecret } from "../../../contracts/webhook-signature.ts";
@@ -238,11 +238,7 @@ webhooksApi.openapi(
       params: webhookIdParam,
       query: z.strictObject({
         limit: pageSizeQuery(50),
-        cursor: z
-          .string()
-          .regex(/^\d{1,18}$/)
-          .optional()
-          .openapi({ description: "`nextCursor` of the previous page." }),
+        cursor: rowCursorQuery(),
         status: z.enum(["pending", "delivered", "failed"]).optional(),
       }),
     },

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashJson } from "../../../contracts/api-key.ts";
 import type { StoredAuditEntry } from "../../../contracts/audit-entry.ts";
 import { startAuthHarness, type AuthHarness } from "./auth-harness.ts";
+import { avroRecord } from "../../support/avro-record.ts";
 
 let h: AuthHarness;
 beforeAll(async () => {
@@ -20,15 +21,7 @@ afterAll(async () => {
   await h?.dispose();
 });
 
-const record = (name: string, extra: string[] = []) =>
-  JSON.stringify({
-    type: "record",
-    name,
-    fields: [
-      { name: "id", type: "string" },
-      ...extra.map((field) => ({ name: field, type: ["null", "string"], default: null })),
-    ],
-  });
+const record = avroRecord;
 
 const MY_DOMAIN = "00000000-0000-7000-8000-000000000002";
 const MY_CONTEXT = "00000000-0000-7000-8000-000000000003";

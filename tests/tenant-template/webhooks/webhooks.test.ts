@@ -12,19 +12,10 @@ import { WEBHOOK_PUMP_HEADER, WEBHOOK_PUMP_PATH, WEBHOOK_WAKE_HEADER } from "../
 import { verifyWebhook } from "../../../contracts/webhook-signature.ts";
 import { startAuthHarness, type AuthHarness } from "../auth/auth-harness.ts";
 import { startWebhookReceiver, type ReceivedDelivery, type WebhookReceiver } from "../../support/webhook-receiver.ts";
+import { avroRecord } from "../../support/avro-record.ts";
 
 let h: AuthHarness;
 let receiver: WebhookReceiver;
-
-const avro = (name: string, extra: string[] = []) =>
-  JSON.stringify({
-    type: "record",
-    name,
-    fields: [
-      { name: "id", type: "string" },
-      ...extra.map((field) => ({ name: field, type: ["null", "string"], default: null })),
-    ],
-  });
 
 interface Created {
   id: string;
@@ -175,7 +166,7 @@ describe("deliveries", { timeout: 120_000 }, () => {
   it("are signed over id, timestamp and body, and a receiver refuses them replayed or altered", async () => {
     const hook = await createWebhook({ url: `${receiver.origin}/signed`, events: ["schema.registered"] });
     const before = receiver.received.length;
-    const write = await h.call("POST", "/subjects/signed-value/versions", { body: { schema: avro("Signed") } });
+    const write = await h.call("POST", "/subjects/signed-value/versions", { body: { schema: avroRecord("Signed") } });
     expect(write.status).toBe(200);
     // The write asks for the pump; nothing is sent before it runs.
     expect(Number(write.headers.get(WEBHOOK_WAKE_HEADER))).toBeGreaterThan(0);
@@ -219,10 +210,10 @@ describe("deliveries", { timeout: 120_000 }, () => {
   it("keep a subject's order through a receiver's 500, retried with backoff; other subjects go on", async () => {
     const hook = await createWebhook({ url: `${receiver.origin}/ordered`, events: ["schema.registered"] });
     receiver.answerWith("/ordered", 500);
-    await register("ordered-value", avro("Ordered"));
-    await register("ordered-value", avro("Ordered", ["a"]));
-    await register("ordered-value", avro("Ordered", ["a", "b"]));
-    await register("unrelated-value", avro("Unrelated"));
+    await register("ordered-value", avroRecord("Ordered"));
+    await register("ordered-value", avroRecord("Ordered", ["a"]));
+    await register("ordered-value", avroRecord("Ordered", ["a", "b"]));
+    await register("unrelated-value", avroRecord("Unrelated"));
     await pump();
     // The subject's first delivery failed; its later ones wait for it; the other subject's went.
     await receiver.waitFor(() => seen("/ordered").length === 2);
@@ -272,7 +263,7 @@ describe("deliveries", { timeout: 120_000 }, () => {
   it("give up after 24 hours, and the subject's next delivery then goes", async () => {
     const hook = await createWebhook({ url: `${receiver.origin}/late`, events: ["schema.registered"] });
     receiver.answerWith("/late", 500);
-    await register("late-value", avro("Late"));
+    await register("late-value", avroRecord("Late"));
     await pump();
     await receiver.waitFor(() => seen("/late").length === 1);
     // The event is now older than the retry window (the table is the tenant's; the test owns this row).
@@ -285,7 +276,7 @@ describe("deliveries", { timeout: 120_000 }, () => {
       .bind(hook.id)
       .run();
     receiver.answerWith("/late", 500);
-    await register("late-value", avro("Late", ["a"]));
+    await register("late-value", avroRecord("Late", ["a"]));
     await pump();
     await receiver.waitFor(() => seen("/late").length === 3);
     expect(seen("/late")).toEqual([
@@ -304,7 +295,7 @@ describe("deliveries", { timeout: 120_000 }, () => {
       url: `${receiver.origin}/settings`,
       events: ["config.changed", "mode.changed"],
     });
-    await register("settings-value", avro("Settings"));
+    await register("settings-value", avroRecord("Settings"));
     const put = (path: string, body: unknown) => h.call("PUT", path, { body });
     expect((await put("/config/settings-value", { compatibility: "FULL" })).status).toBe(200);
     expect((await put("/config/settings-value", { compatibility: "FULL" })).status).toBe(200); // no change
@@ -330,8 +321,8 @@ describe("deliveries", { timeout: 120_000 }, () => {
 
   it("describe deletes through the Confluent API", async () => {
     await createWebhook({ url: `${receiver.origin}/deletes`, events: ["version.deleted", "subject.deleted"] });
-    await register("doomed-value", avro("Doomed"));
-    await register("doomed-value", avro("Doomed", ["a"]));
+    await register("doomed-value", avroRecord("Doomed"));
+    await register("doomed-value", avroRecord("Doomed", ["a"]));
     expect((await h.call("DELETE", "/subjects/doomed-value/versions/2")).status).toBe(200);
     expect((await h.call("DELETE", "/subjects/doomed-value")).status).toBe(200);
     expect((await h.call("DELETE", "/subjects/doomed-value?permanent=true")).status).toBe(200);
@@ -363,7 +354,7 @@ describe("deliveries", { timeout: 120_000 }, () => {
       semanticVersion: "1.0.0",
       status: "Draft",
       format: "AVRO",
-      specification: avro("Lifecycle"),
+      specification: avroRecord("Lifecycle"),
     });
     const item = `/api/schemas/${schema}/versions/${version}`;
     for (const status of ["Published", "Deprecated", "Removed"]) {
@@ -433,7 +424,7 @@ describe("a write whose outbox cannot be written", () => {
     const created = await broken.call("POST", "/api/webhooks", { body: { url: `${receiver.origin}/broken` } });
     expect(created.status).toBe(201);
     await (await broken.d1()).exec("DROP TABLE webhook_deliveries");
-    const write = await broken.call("POST", "/subjects/kept-value/versions", { body: { schema: avro("Kept") } });
+    const write = await broken.call("POST", "/subjects/kept-value/versions", { body: { schema: avroRecord("Kept") } });
     expect(write.status, write.text).toBe(200);
     expect(write.headers.get(WEBHOOK_WAKE_HEADER)).toBeNull();
     expect((await broken.call("GET", "/subjects/kept-value/versions")).json).toEqual([1]);
