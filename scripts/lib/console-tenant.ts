@@ -32,11 +32,17 @@ const FRONT_SCRIPT = `export default {
 };`;
 
 /**
+ * `bindings` are added to the tenant Worker's env, e.g. `WEBHOOK_ALLOW_LOOPBACK: "true"` (as the
+ * local platform sets it) so webhooks may deliver to a receiver on 127.0.0.1.
+ *
  * @example
  *   const tenant = await startConsoleTenant("console-flows");
  *   await page.goto(`${tenant.origin}/ui`);
  */
-export async function startConsoleTenant(name: string): Promise<ConsoleTenant> {
+export async function startConsoleTenant(
+  name: string,
+  options: { bindings?: Record<string, string> } = {},
+): Promise<ConsoleTenant> {
   const proof = randomBytes(24).toString("base64url");
   const adminKey = `wfp_admin_${randomBytes(32).toString("base64url")}`;
   const mf = new Miniflare({
@@ -63,6 +69,7 @@ export async function startConsoleTenant(name: string): Promise<ConsoleTenant> {
           CACHE_MODE: "off",
           ADMIN_KEY_HASH: createHash("sha256").update(adminKey, "utf8").digest("hex"),
           DISPATCH_PROOF: proof,
+          ...options.bindings,
         },
       },
     ],
