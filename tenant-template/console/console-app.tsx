@@ -1,7 +1,8 @@
 /**
- * The console: sign in, then one view at a time (browse, compatibility, settings, keys, audit).
- * Views the key's role or scope does not allow are not offered: keys and audit need an admin key,
- * the Confluent views a key that may use the Confluent API (not one scoped to a product only).
+ * The console: sign in, then one view at a time (browse, compatibility, settings, keys, webhooks,
+ * audit). Views the key's role or scope does not allow are not offered: keys, webhooks and audit
+ * need an admin key, the Confluent views a key that may use the Confluent API (not one scoped to
+ * a product only).
  */
 import { useEffect, useState } from "preact/hooks";
 import { type ApiClient, apiBase, roleAllows, signIn } from "./api-client.ts";
@@ -14,13 +15,15 @@ import { KEY_STORAGE, SignIn } from "./sign-in.tsx";
 import { messageOf } from "./use-load.ts";
 import { VersionDetail } from "./version-detail.tsx";
 import type { VersionRef } from "./version-ref.ts";
+import { WebhooksView } from "./webhooks-view.tsx";
 
-type View = "browse" | "compatibility" | "settings" | "keys" | "audit";
+type View = "browse" | "compatibility" | "settings" | "keys" | "webhooks" | "audit";
 const VIEW_LABELS: Record<View, string> = {
   browse: "Browse",
   compatibility: "Compatibility",
   settings: "Settings",
   keys: "Keys",
+  webhooks: "Webhooks",
   audit: "Audit log",
 };
 
@@ -31,7 +34,7 @@ export function viewsFor(api: ApiClient): View[] {
   return [
     "browse",
     ...(confluent ? (["compatibility", "settings"] as const) : []),
-    ...(roleAllows(role, "admin") ? (["keys", "audit"] as const) : []),
+    ...(roleAllows(role, "admin") ? (["keys", "webhooks", "audit"] as const) : []),
   ];
 }
 
@@ -111,6 +114,7 @@ function SignedIn(props: { api: ApiClient; onSignOut: () => void }) {
         {view === "compatibility" && <CompatibilityView api={api} />}
         {view === "settings" && <SettingsView api={api} />}
         {view === "keys" && <KeysView api={api} />}
+        {view === "webhooks" && <WebhooksView api={api} />}
         {view === "audit" && <AuditView api={api} />}
       </main>
     </>

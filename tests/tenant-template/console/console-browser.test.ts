@@ -1,8 +1,9 @@
 /**
  * The console in real Chromium (Debian's, driven by playwright-core) against the tenant Worker in
  * real workerd: sign in, browse, diff, references, compatibility check then register, settings,
- * key create and revoke, the audit log, what a read-only key is not offered, a wrong key refused;
- * axe-core on each view (no serious or critical violation), and no CSP violation anywhere.
+ * key create and revoke, webhooks (register, the secret once, a test delivery to a receiver on
+ * loopback, the delivery log, delete), the audit log, what a read-only key is not offered, a wrong
+ * key refused; axe-core on each view (no serious or critical violation), and no CSP violation anywhere.
  *
  * Skipped, saying why, where there is no Chromium (`.ci/run` installs Debian's `chromium`).
  */
@@ -10,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { verifyWebhook } from "../../../contracts/webhook-signature.ts";
 import {
   type ConsoleTenant,
   chromiumPath,
@@ -18,12 +20,14 @@ import {
   seedConsoleData,
   startConsoleTenant,
 } from "../../../scripts/lib/console-tenant.ts";
+import { startWebhookReceiver, type WebhookReceiver } from "../../support/webhook-receiver.ts";
 
 const executable = chromiumPath();
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 let tenant: ConsoleTenant;
 let browser: Browser;
+let receiver: WebhookReceiver;
 
 /** A fresh tab (its own sessionStorage) that records CSP violations and page errors. */
 async function openConsole(): Promise<{ page: Page; problems: string[] }> {
@@ -70,7 +74,9 @@ describe.skipIf(executable === null)(
   executable === null ? `the console in Chromium (${SKIPPED})` : "the console in Chromium",
   () => {
     beforeAll(async () => {
-      tenant = await startConsoleTenant("console-browser");
+      receiver = await startWebhookReceiver();
+      // As the local platform runs tenants: webhooks may deliver to the receiver on loopback.
+      tenant = await startConsoleTenant("console-browser", { bindings: { WEBHOOK_ALLOW_LOOPBACK: "true" } });
       await seedConsoleData(tenant);
       browser = await launchChromium(executable!);
     });
@@ -78,6 +84,7 @@ describe.skipIf(executable === null)(
     afterAll(async () => {
       await browser?.close();
       await tenant?.dispose();
+      await receiver?.close();
     });
 
     test("a wrong key is refused with the API's own message, and nothing is kept", async () => {
@@ -163,6 +170,7 @@ describe.skipIf(executable === null)(
       const { page, problems } = await openConsole();
       await signIn(page, writer.key);
       expect(await page.getByRole("button", { name: "Keys" }).count()).toBe(0);
+      expect(await page.getByRole("button", { name: "Webhooks", exact: true }).count()).toBe(0);
       await page.getByRole("button", { name: "Compatibility" }).click();
       await page.getByLabel("Subject").fill(subject);
       // A new field without a default: not backward compatible, and the registry says why.
@@ -245,6 +253,112 @@ describe.skipIf(executable === null)(
       await page.context().close();
     });
 
+    test("an admin registers a webhook (secret shown once), tests it, pages its log, deletes it", async () => {
+      const { page, problems } = await openConsole();
+      await signIn(page, tenant.adminKey);
+      await page.getByRole("button", { name: "Webhooks", exact: true }).click();
+      const webhooksTable = page.getByRole("table", { name: "Webhooks" });
+      await page.getByText("No webhooks.").waitFor();
+
+      // A private address is the API's to refuse, and its message is shown as it is.
+      await page.getByLabel("URL").fill("https://10.1.2.3/hook");
+      await page.getByRole("button", { name: "Register webhook" }).click();
+      await expect
+        .poll(() => page.getByRole("alert").textContent())
+        .toBe("Invalid webhook: body/url must not name a private, link-local or reserved address.");
+      expect(await tenant.call("GET", "/api/webhooks")).toEqual({ items: [] });
+
+      const url = `${receiver.origin}/console-hook`;
+      await page.getByLabel("URL").fill(url);
+      await page.getByLabel("schema.registered").check();
+      await page.getByLabel("subject.deleted").check();
+      await page.getByLabel("Description").fill("made in the browser");
+      await page.getByRole("button", { name: "Register webhook" }).click();
+      const secret = await page.getByLabel("Signing secret").inputValue();
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+      expect(await page.getByRole("alert").count()).toBe(0);
+      const { items } = await tenant.call<{ items: { id: string; url: string; events: string[] | null }[] }>(
+        "GET",
+        "/api/webhooks",
+      );
+      expect(items).toEqual([expect.objectContaining({ url, events: ["schema.registered", "subject.deleted"] })]);
+      const id = items[0]!.id;
+      expect(JSON.stringify(items)).not.toContain(secret);
+      const row = webhooksTable.getByRole("row", { name: new RegExp(id) });
+      await expect.poll(() => row.textContent()).toContain("schema.registered, subject.deleted");
+      expect(await row.textContent()).toContain(url);
+      expect(await row.textContent()).toContain("made in the browser");
+      expect(await row.textContent()).not.toContain(secret);
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByRole("button", { name: "Done" }).click();
+      expect(await page.getByLabel("Signing secret").count()).toBe(0);
+      expect(await page.content()).not.toContain(secret);
+
+      // None ticked: every event; registered from the keyboard.
+      await page.getByLabel("URL").fill(`${receiver.origin}/console-all`);
+      await page.getByLabel("URL").press("Enter");
+      await page.getByLabel("Signing secret").waitFor();
+      await page.getByRole("button", { name: "Done" }).click();
+      const everything = webhooksTable.getByRole("row", { name: /console-all/ });
+      await expect.poll(() => everything.textContent()).toContain("all events");
+
+      // A test the receiver takes, signed with the secret shown; then one it refuses.
+      await page.getByRole("button", { name: `Send test to webhook ${id}` }).click();
+      await expect
+        .poll(() => page.getByRole("status").textContent())
+        .toBe(`Test delivery to ${url}: delivered, HTTP 200.`);
+      const tests = receiver.received.filter((r) => r.path === "/console-hook");
+      expect(tests.map((r) => [r.event.type, r.event.data.webhookId])).toEqual([["webhook.test", id]]);
+      expect(await verifyWebhook(secret, tests[0]!.headers as Record<string, string>, tests[0]!.body)).toBeNull();
+      receiver.answerWith("/console-hook", 500);
+      await page.getByRole("button", { name: `Send test to webhook ${id}` }).click();
+      await expect
+        .poll(() => page.getByRole("status").textContent())
+        .toBe(
+          `Test delivery to ${url}: not delivered (it is retried like any delivery), HTTP 500, ` +
+            "HTTP 500: receiver refused it.",
+        );
+
+      // The log: both tests, newest first; filtered by status (this harness runs no clock, so the
+      // refused one stays pending).
+      await page.getByRole("button", { name: `Deliveries of webhook ${id}` }).click();
+      const log = page.getByRole("table", { name: "Deliveries, newest first" });
+      const cells = async () =>
+        (await log.locator("tbody tr").all()).map(async (tr) => (await tr.locator("td").allTextContents()).slice(1));
+      const rows = async () => Promise.all(await cells());
+      await expect.poll(rows).toEqual([
+        ["webhook.test", "pending", "1", "500", "HTTP 500: receiver refused it", expect.stringMatching(/^20\d\d-/)],
+        ["webhook.test", "delivered", "1", "200", "", ""],
+      ]);
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByLabel("Status").selectOption("delivered");
+      await page.getByRole("button", { name: "Filter" }).click();
+      await expect.poll(rows).toEqual([["webhook.test", "delivered", "1", "200", "", ""]]);
+
+      // Paging: 21 more deliveries make two pages of 20 under "any".
+      for (let n = 0; n < 21; n += 1) await tenant.call("POST", `/api/webhooks/${id}/test`);
+      await page.getByLabel("Status").selectOption("");
+      await page.getByRole("button", { name: "Filter" }).click();
+      await expect.poll(async () => (await rows()).length).toBe(20);
+      await page.getByRole("button", { name: "Older" }).click();
+      await expect.poll(async () => (await rows()).length).toBe(3);
+      expect(await page.getByText("Page 2").count()).toBe(1);
+      await page.getByRole("button", { name: "Newer" }).click();
+      await expect.poll(async () => (await rows()).length).toBe(20);
+
+      // Delete from the keyboard (openConsole accepts the confirmation): the row, the log and the
+      // webhook go.
+      await page.getByRole("button", { name: `Delete webhook ${id}` }).press("Enter");
+      await expect.poll(() => row.count()).toBe(0);
+      // The focused button went with its row: focus is on the view's heading, not lost to the page.
+      expect(await page.evaluate("document.activeElement?.id")).toBe("webhooks-title");
+      expect(await log.count()).toBe(0);
+      const left = await tenant.call<{ items: { url: string }[] }>("GET", "/api/webhooks");
+      expect(left.items.map((each) => each.url)).toEqual([`${receiver.origin}/console-all`]);
+      expect(problems).toEqual([]);
+      await page.context().close();
+    });
+
     test("a read-only key is offered no write action", async () => {
       const reader = await newKey("read", "read-only console");
       const { page, problems } = await openConsole();
@@ -252,6 +366,7 @@ describe.skipIf(executable === null)(
       expect(await page.locator("header").textContent()).toContain("role read");
       expect(await page.getByRole("button", { name: "Keys" }).count()).toBe(0);
       expect(await page.getByRole("button", { name: "Audit log" }).count()).toBe(0);
+      expect(await page.getByRole("button", { name: "Webhooks", exact: true }).count()).toBe(0);
 
       await page.getByRole("button", { name: "Compatibility" }).click();
       await page.getByLabel("Subject").fill(SEED.customers);
