@@ -7,6 +7,8 @@
  * Usage: npm run console:screenshots
  */
 import { mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { chromiumPath, launchChromium, SEED, seedConsoleData, startConsoleTenant } from "./lib/console-tenant.ts";
@@ -20,13 +22,20 @@ if (executable === null) {
 }
 
 mkdirSync(OUT, { recursive: true });
-const tenant = await startConsoleTenant("console-screenshots");
+// A webhook receiver on loopback that takes every delivery, for the Webhooks view's test delivery.
+const receiver = createServer((request, response) => {
+  request.resume();
+  request.on("end", () => response.writeHead(204, { connection: "close" }).end());
+});
+await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+const receiverOrigin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+const tenant = await startConsoleTenant("console-screenshots", { bindings: { WEBHOOK_ALLOW_LOOPBACK: "true" } });
 const browser = await launchChromium(executable);
 try {
   await seedConsoleData(tenant);
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  const shot = async (name: string) => {
-    await page.screenshot({ path: `${OUT}${name}.png` });
+  const shot = async (name: string, fullPage = false) => {
+    await page.screenshot({ path: `${OUT}${name}.png`, fullPage });
     console.log(`saved docs/console/${name}.png`);
   };
   await page.goto(`${tenant.origin}/ui`);
@@ -65,12 +74,31 @@ try {
   await page.getByLabel("New key").waitFor();
   await shot("keys");
 
+  const { id } = await tenant.call<{ id: string }>("POST", "/api/webhooks", {
+    url: `${receiverOrigin}/registry-events`,
+    description: "data catalogue sync",
+  });
+  await page.getByRole("button", { name: "Webhooks", exact: true }).click();
+  await page.getByLabel("URL").fill(`${receiverOrigin}/ci`);
+  await page.getByLabel("schema.registered").check();
+  await page.getByLabel("version.deleted").check();
+  await page.getByLabel("Description").fill("CI pipeline");
+  await page.getByRole("button", { name: "Register webhook" }).click();
+  await page.getByLabel("Signing secret").waitFor();
+  await page.getByRole("button", { name: `Send test to webhook ${id}` }).click();
+  await page.getByText(/^Test delivery to/).waitFor();
+  await page.getByRole("button", { name: `Deliveries of webhook ${id}` }).click();
+  await page.getByRole("table", { name: "Deliveries, newest first" }).locator("tbody tr").first().waitFor();
+  // The whole page: the delivery log is below the form, the secret and the list.
+  await shot("webhooks", true);
+
   await page.getByRole("button", { name: "Audit log" }).click();
   await page.locator("table.list tbody tr").first().waitFor();
   await shot("audit");
 } finally {
   await browser.close();
   await tenant.dispose();
+  receiver.close();
 }
 
 /** The browse view: orders-value v2 compared with v1. */
