@@ -355,6 +355,18 @@ describe.skipIf(executable === null)(
       expect(await log.count()).toBe(0);
       const left = await tenant.call<{ items: { url: string }[] }>("GET", "/api/webhooks");
       expect(left.items.map((each) => each.url)).toEqual([`${receiver.origin}/console-all`]);
+
+      // The registry's limit (20) is the API's 409, its message shown as it is.
+      const filler = `${receiver.origin}/console-filler`;
+      for (let n = left.items.length; n < 20; n += 1) await tenant.call("POST", "/api/webhooks", { url: filler });
+      await page.getByLabel("URL").fill(`${receiver.origin}/console-one-too-many`);
+      await page.getByRole("button", { name: "Register webhook" }).click();
+      await expect
+        .poll(() => page.getByRole("alert").textContent())
+        .toBe("This registry already has 20 webhooks, the most it may have. Delete one first.");
+      expect(await page.getByLabel("Signing secret").count()).toBe(0);
+      const all = await tenant.call<{ items: { id: string }[] }>("GET", "/api/webhooks");
+      for (const each of all.items) await tenant.call("DELETE", `/api/webhooks/${each.id}`);
       expect(problems).toEqual([]);
       await page.context().close();
     });
