@@ -41,7 +41,10 @@ export function requestTenant(
   const sent: Record<string, string> = { host, ...headers };
   if (payload !== undefined) sent["content-type"] = "application/json";
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, method, headers: sent }, (res) => {
+    // A connection of its own (agent: false): Node's global agent keeps connections alive, and one
+    // the server closes while idle can be picked for the next request at that moment, which then
+    // fails with "socket hang up" though the server was fine.
+    const req = request({ host: url.hostname, port: url.port, path, method, headers: sent, agent: false }, (res) => {
       let text = "";
       let ended = false;
       res.setEncoding("utf8");
