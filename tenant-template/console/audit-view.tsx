@@ -4,6 +4,7 @@
  */
 import { useState } from "preact/hooks";
 import type { ApiClient } from "./api-client.ts";
+import { CursorPager, type Cursors } from "./cursor-pager.tsx";
 import { useLoad } from "./use-load.ts";
 
 interface AuditEntry {
@@ -29,7 +30,7 @@ export function AuditView(props: { api: ApiClient }) {
   const [draft, setDraft] = useState<Filters>(NO_FILTERS);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   // The cursors of the pages before this one; the last is this page's.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [cursors, setCursors] = useState<Cursors>([null]);
   const cursor = cursors[cursors.length - 1] ?? null;
   const page = useLoad(() => {
     const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
@@ -107,19 +108,12 @@ export function AuditView(props: { api: ApiClient }) {
             </tbody>
           </table>
           {page.value.items.length === 0 && <p>No entries.</p>}
-          <nav aria-label="Audit pages" class="pager">
-            <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-              Newer
-            </button>
-            <span>Page {cursors.length}</span>
-            <button
-              type="button"
-              disabled={page.value.nextCursor === null}
-              onClick={() => setCursors([...cursors, page.value.nextCursor])}
-            >
-              Older
-            </button>
-          </nav>
+          <CursorPager
+            label="Audit pages"
+            cursors={cursors}
+            setCursors={setCursors}
+            nextCursor={page.value.nextCursor}
+          />
         </>
       )}
     </section>

@@ -6,20 +6,9 @@
  */
 import { useState } from "preact/hooks";
 import type { ApiClient } from "./api-client.ts";
+import { CursorPager, type Cursors } from "./cursor-pager.tsx";
 import { useLoad } from "./use-load.ts";
-
-interface Delivery {
-  id: number;
-  eventId: string;
-  eventType: string;
-  status: "pending" | "delivered" | "failed";
-  attempts: number;
-  createdAt: string;
-  lastAttemptAt: string | null;
-  lastStatus: number | null;
-  lastError: string | null;
-  nextAttemptAt: string | null;
-}
+import type { DeliveryRecord as Delivery } from "../src/webhooks/delivery-record.ts";
 
 const PAGE_SIZE = 20;
 const STATUS_CLASS: Record<Delivery["status"], string> = { delivered: "ok", failed: "bad", pending: "" };
@@ -33,7 +22,7 @@ export function WebhookDeliveries(props: { api: ApiClient; webhook: { id: string
   const [draft, setDraft] = useState("");
   const [status, setStatus] = useState("");
   // The cursors of the pages before this one; the last is this page's.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [cursors, setCursors] = useState<Cursors>([null]);
   const [refreshed, setRefreshed] = useState(0);
   const cursor = cursors[cursors.length - 1] ?? null;
   const page = useLoad(() => {
@@ -103,19 +92,12 @@ export function WebhookDeliveries(props: { api: ApiClient; webhook: { id: string
             </tbody>
           </table>
           {page.value.items.length === 0 && <p>No deliveries.</p>}
-          <nav aria-label="Delivery pages" class="pager">
-            <button type="button" disabled={cursors.length === 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-              Newer
-            </button>
-            <span>Page {cursors.length}</span>
-            <button
-              type="button"
-              disabled={page.value.nextCursor === null}
-              onClick={() => setCursors([...cursors, page.value.nextCursor])}
-            >
-              Older
-            </button>
-          </nav>
+          <CursorPager
+            label="Delivery pages"
+            cursors={cursors}
+            setCursors={setCursors}
+            nextCursor={page.value.nextCursor}
+          />
         </>
       )}
     </section>

@@ -4,6 +4,9 @@
  * delivery log the API answers.
  */
 import type { ChangeEvent } from "./webhook-events.ts";
+import type { DeliveryRecord } from "./delivery-record.ts";
+
+export type { DeliveryRecord };
 
 type Queryable = Pick<D1Database, "prepare">;
 
@@ -192,22 +195,6 @@ export function testEventStatements(
         .bind(webhookId, id, event.lane, now, now),
     ],
   };
-}
-
-/** A delivery as the log answers it. */
-export interface DeliveryRecord {
-  id: number;
-  eventId: string;
-  eventType: string;
-  status: "pending" | "delivered" | "failed";
-  attempts: number;
-  createdAt: string;
-  lastAttemptAt: string | null;
-  /** The receiver's last HTTP status; null when it could not be reached. */
-  lastStatus: number | null;
-  lastError: string | null;
-  /** When a pending delivery is tried next. */
-  nextAttemptAt: string | null;
 }
 
 interface DeliveryRow {
