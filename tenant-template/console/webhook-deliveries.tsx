@@ -8,7 +8,7 @@ import { useState } from "preact/hooks";
 import type { ApiClient } from "./api-client.ts";
 import { CursorPager, type Cursors } from "./cursor-pager.tsx";
 import { useLoad } from "./use-load.ts";
-import type { DeliveryRecord as Delivery } from "../src/webhooks/delivery-record.ts";
+import type { DeliveryRecord as Delivery } from "../src/webhooks/webhook-records.ts";
 
 const PAGE_SIZE = 20;
 const STATUS_CLASS: Record<Delivery["status"], string> = { delivered: "ok", failed: "bad", pending: "" };

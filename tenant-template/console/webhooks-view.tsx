@@ -6,19 +6,10 @@
  */
 import { useRef, useState } from "preact/hooks";
 import { WEBHOOK_EVENT_TYPES } from "../src/webhooks/webhook-events.ts";
+import type { WebhookRecord } from "../src/webhooks/webhook-records.ts";
 import type { ApiClient } from "./api-client.ts";
 import { messageOf, useLoad } from "./use-load.ts";
 import { WebhookDeliveries } from "./webhook-deliveries.tsx";
-
-interface WebhookRecord {
-  id: string;
-  url: string;
-  /** null: every event type. */
-  events: string[] | null;
-  description: string;
-  createdAt: string;
-  createdBy: string;
-}
 
 /** `POST /api/webhooks/{id}/test`'s answer. */
 interface TestOutcome {

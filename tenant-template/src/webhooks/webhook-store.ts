@@ -4,25 +4,14 @@
  * delivery log the API answers.
  */
 import type { ChangeEvent } from "./webhook-events.ts";
-import type { DeliveryRecord } from "./delivery-record.ts";
+import type { DeliveryRecord, WebhookRecord } from "./webhook-records.ts";
 
-export type { DeliveryRecord };
+export type { DeliveryRecord, WebhookRecord };
 
 type Queryable = Pick<D1Database, "prepare">;
 
 /** At most this many webhooks per registry: each change fans out to every one in one statement. */
 export const MAX_WEBHOOKS = 20;
-
-/** A webhook as the API answers it: never its secret. */
-export interface WebhookRecord {
-  id: string;
-  url: string;
-  /** null: every event. */
-  events: string[] | null;
-  description: string;
-  createdAt: string;
-  createdBy: string;
-}
 
 interface WebhookRow {
   id: string;
