@@ -20,8 +20,12 @@ export interface WebhookReceiver {
   /** `http://127.0.0.1:<port>` */
   origin: string;
   received: ReceivedDelivery[];
-  /** The next answers to requests for `path`, in order (then 200). */
-  answerWith(path: string, ...statuses: number[]): void;
+  /**
+   * The next answers to deliveries to `path` (or to those `match` accepts), in order (then 200).
+   * A predicate lets a test fail one subject's delivery when several lanes send at once, in an
+   * order the test cannot know.
+   */
+  answerWith(match: string | ((delivery: Omit<ReceivedDelivery, "answered">) => boolean), ...statuses: number[]): void;
   /** Waits until `predicate` holds of what was received (bounded; throws with what arrived). */
   waitFor(predicate: (received: ReceivedDelivery[]) => boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -34,20 +38,21 @@ export interface WebhookReceiver {
  */
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const received: ReceivedDelivery[] = [];
-  const queued = new Map<string, number[]>();
+  const rules: { match: (delivery: Omit<ReceivedDelivery, "answered">) => boolean; statuses: number[] }[] = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
-      const answered = queued.get(request.url ?? "")?.shift() ?? 200;
       let event: ReceivedDelivery["event"];
       try {
         event = JSON.parse(body) as ReceivedDelivery["event"];
       } catch {
         event = { id: "", type: "(not json)", time: "", tenant: "", data: {} };
       }
-      received.push({ path: request.url ?? "", headers: request.headers, body, event, answered });
+      const delivery = { path: request.url ?? "", headers: request.headers, body, event };
+      const answered = rules.find((rule) => rule.statuses.length > 0 && rule.match(delivery))?.statuses.shift() ?? 200;
+      received.push({ ...delivery, answered });
       // No keep-alive: a connection the server closes after its idle timeout (5 s in Node) while
       // the sender reuses it would fail a delivery for a reason that is not the test's.
       response.writeHead(answered, { "content-type": "text/plain", connection: "close" });
@@ -59,8 +64,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   return {
     origin: `http://127.0.0.1:${port}`,
     received,
-    answerWith: (path, ...statuses) => {
-      queued.set(path, [...(queued.get(path) ?? []), ...statuses]);
+    answerWith: (match, ...statuses) => {
+      rules.push({ match: typeof match === "string" ? (delivery) => delivery.path === match : match, statuses });
     },
     async waitFor(predicate, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;

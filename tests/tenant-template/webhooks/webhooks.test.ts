@@ -209,7 +209,8 @@ describe("deliveries", { timeout: 120_000 }, () => {
 
   it("keep a subject's order through a receiver's 500, retried with backoff; other subjects go on", async () => {
     const hook = await createWebhook({ url: `${receiver.origin}/ordered`, events: ["schema.registered"] });
-    receiver.answerWith("/ordered", 500);
+    // Lanes send at once, in an order no one can know: the 500 is for the ordered subject's delivery.
+    receiver.answerWith((d) => d.path === "/ordered" && d.event.data.subject === "ordered-value", 500);
     await register("ordered-value", avroRecord("Ordered"));
     await register("ordered-value", avroRecord("Ordered", ["a"]));
     await register("ordered-value", avroRecord("Ordered", ["a", "b"]));
@@ -217,7 +218,7 @@ describe("deliveries", { timeout: 120_000 }, () => {
     await pump();
     // The subject's first delivery failed; its later ones wait for it; the other subject's went.
     await receiver.waitFor(() => seen("/ordered").length === 2);
-    expect(seen("/ordered")).toEqual([
+    expect(seen("/ordered").sort()).toEqual([
       ["schema.registered", "ordered-value", 1],
       ["schema.registered", "unrelated-value", 1],
     ]);
@@ -234,9 +235,7 @@ describe("deliveries", { timeout: 120_000 }, () => {
       await pump();
       return seen("/ordered").length >= 5;
     });
-    expect(seen("/ordered")).toEqual([
-      ["schema.registered", "ordered-value", 1],
-      ["schema.registered", "unrelated-value", 1],
+    expect(seen("/ordered").slice(2)).toEqual([
       ["schema.registered", "ordered-value", 1],
       ["schema.registered", "ordered-value", 2],
       ["schema.registered", "ordered-value", 3],
