@@ -34,23 +34,25 @@ export function generateWebhookSecret(): string {
 }
 
 /**
- * The signature header of one attempt.
+ * The signature headers of one attempt: one `v1,` signature per secret, space-separated, as
+ * Standard Webhooks lists them while a secret is rotated (the new one first, then the previous).
  *
  * @example
- *   const headers = await signWebhook(secret, "evt_01", Math.floor(Date.now() / 1000), body);
+ *   const headers = await signWebhook([secret], "evt_01", Math.floor(Date.now() / 1000), body);
  *   // { "webhook-id": "evt_01", "webhook-timestamp": "1765100000", "webhook-signature": "v1,..." }
  */
 export async function signWebhook(
-  secret: string,
+  secrets: readonly string[],
   id: string,
   timestampSeconds: number,
   body: string,
 ): Promise<Record<string, string>> {
-  const signature = await hmac(secret, `${id}.${timestampSeconds}.${body}`);
+  const content = `${id}.${timestampSeconds}.${body}`;
+  const signatures = await Promise.all(secrets.map(async (secret) => `v1,${await hmac(secret, content)}`));
   return {
     [WEBHOOK_ID_HEADER]: id,
     [WEBHOOK_TIMESTAMP_HEADER]: String(timestampSeconds),
-    [WEBHOOK_SIGNATURE_HEADER]: `v1,${signature}`,
+    [WEBHOOK_SIGNATURE_HEADER]: signatures.join(" "),
   };
 }
 

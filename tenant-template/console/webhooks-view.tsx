@@ -1,7 +1,7 @@
 /**
  * Webhooks (admin, `/api/webhooks`, docs/webhooks.md): register one (its signing secret is shown
- * once, here, and never again), list them, send a test delivery, read a webhook's delivery log,
- * delete one. Whether a URL may be delivered to is the API's decision: its refusal is shown as it
+ * once, here, and never again), list them, rotate a secret (the new one shown once too), send a
+ * test delivery, read a webhook's delivery log, delete one. Whether a URL may be delivered to is the API's decision: its refusal is shown as it
  * is, so the console has no second copy of the address rules to fall out of step.
  */
 import { useRef, useState } from "preact/hooks";
@@ -30,7 +30,8 @@ export function WebhooksView(props: { api: ApiClient }) {
   const [url, setUrl] = useState("");
   const [events, setEvents] = useState<string[]>([]);
   const [description, setDescription] = useState("");
-  const [created, setCreated] = useState<{ id: string; secret: string } | null>(null);
+  // A secret to copy now: of a webhook just registered, or just given a new one.
+  const [created, setCreated] = useState<{ id: string; secret: string; previousUntil: string | null } | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const [testing, setTesting] = useState<string | null>(null);
   const [tested, setTested] = useState<{ webhook: WebhookRecord; outcome: TestOutcome } | null>(null);
@@ -50,7 +51,7 @@ export function WebhooksView(props: { api: ApiClient }) {
         ...(events.length === 0 ? {} : { events }),
         ...(description === "" ? {} : { description }),
       });
-      setCreated({ id: answer.id, secret: answer.secret });
+      setCreated({ id: answer.id, secret: answer.secret, previousUntil: null });
       setUrl("");
       setEvents([]);
       setDescription("");
@@ -71,6 +72,21 @@ export function WebhooksView(props: { api: ApiClient }) {
       setProblem(messageOf(error));
     } finally {
       setTesting(null);
+    }
+  };
+  const rotate = async (webhook: WebhookRecord) => {
+    const question =
+      `Give webhook ${webhook.id} a new signing secret? For 24 hours deliveries are signed with the current one ` +
+      "too, so its receiver can switch.";
+    if (!window.confirm(question)) return;
+    setProblem(null);
+    try {
+      const path = `/api/webhooks/${encodeURIComponent(webhook.id)}/rotate-secret`;
+      const answer = await api.send<WebhookRecord & { secret: string }>("POST", path);
+      setCreated({ id: answer.id, secret: answer.secret, previousUntil: answer.previousSecretExpiresAt });
+      setGeneration((n) => n + 1);
+    } catch (error) {
+      setProblem(messageOf(error));
     }
   };
   const remove = async (webhook: WebhookRecord) => {
@@ -138,8 +154,9 @@ export function WebhooksView(props: { api: ApiClient }) {
       {created !== null && (
         <div class="new-key" role="status">
           <p>
-            Webhook <strong>{created.id}</strong> registered. Copy its signing secret now: it is shown this once and
-            cannot be read again.
+            Webhook <strong>{created.id}</strong> {created.previousUntil === null ? "registered" : "has a new secret"}.
+            Copy its signing secret now: it is shown this once and cannot be read again.
+            {created.previousUntil !== null && ` The previous secret also signs until ${created.previousUntil}.`}
           </p>
           <label for="new-webhook-secret">Signing secret</label>
           <input id="new-webhook-secret" readOnly value={created.secret} onFocus={(e) => e.currentTarget.select()} />
@@ -183,7 +200,12 @@ export function WebhooksView(props: { api: ApiClient }) {
                   <td class="target">{webhook.url}</td>
                   <td>{webhook.events === null ? "all events" : webhook.events.join(", ")}</td>
                   <td>{webhook.description}</td>
-                  <td>{webhook.createdAt}</td>
+                  <td>
+                    {webhook.createdAt}
+                    {webhook.previousSecretExpiresAt !== null && (
+                      <small class="help"> (previous secret signs until {webhook.previousSecretExpiresAt})</small>
+                    )}
+                  </td>
                   <td class="actions">
                     <button
                       type="button"
@@ -192,6 +214,13 @@ export function WebhooksView(props: { api: ApiClient }) {
                       aria-label={`Send test to webhook ${webhook.id}`}
                     >
                       Send test
+                    </button>
+                    <button
+                      type="button"
+                      onClick={() => rotate(webhook)}
+                      aria-label={`Rotate secret of webhook ${webhook.id}`}
+                    >
+                      Rotate secret
                     </button>
                     <button
                       type="button"

@@ -79,6 +79,7 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   rule("POST", "/api/webhooks", "admin", TENANT, "webhook.create"),
   rule("GET", "/api/webhooks/:webhookId", "admin", TENANT, "webhook.read"),
   rule("DELETE", "/api/webhooks/:webhookId", "admin", TENANT, "webhook.delete"),
+  rule("POST", "/api/webhooks/:webhookId/rotate-secret", "admin", TENANT, "webhook.rotate"),
   rule("POST", "/api/webhooks/:webhookId/test", "admin", TENANT, "webhook.test"),
   rule("GET", "/api/webhooks/:webhookId/deliveries", "admin", TENANT, "webhook.deliveries"),
   rule("PUT", "/api/settings", "admin", TENANT, "settings.update"),

@@ -37,7 +37,14 @@ interface DueRow {
   body: string;
   url: string;
   secret: string;
+  /** Set for a while after a rotation (migration 0011): it signs too until it expires. */
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
 }
+
+/** What an attempt needs of its delivery, its event and its webhook. */
+const DUE_COLUMNS = `d.id, d.attempts, d.created_at, d.event_id, e.body,
+  w.url, w.secret, w.previous_secret, w.previous_secret_expires_at`;
 
 interface Outcome {
   row: DueRow;
@@ -105,7 +112,7 @@ function pruneStatements(db: Queryable, now: number): D1PreparedStatement[] {
 async function dueDeliveries(db: Queryable, now: number, limit: number): Promise<DueRow[]> {
   const { results } = await db
     .prepare(
-      `SELECT d.id, d.attempts, d.created_at, d.event_id, e.body, w.url, w.secret
+      `SELECT ${DUE_COLUMNS}
          FROM webhook_deliveries d
          JOIN webhook_events e ON e.id = d.event_id
          JOIN webhooks w ON w.id = d.webhook_id
@@ -147,7 +154,7 @@ export async function deliverNow(
 ): Promise<{ delivered: boolean; status: number | null; error: string | null; pending: boolean }> {
   const row = await db
     .prepare(
-      `SELECT d.id, d.attempts, d.created_at, d.event_id, e.body, w.url, w.secret
+      `SELECT ${DUE_COLUMNS}
          FROM webhook_deliveries d
          JOIN webhook_events e ON e.id = d.event_id
          JOIN webhooks w ON w.id = d.webhook_id
@@ -173,7 +180,11 @@ async function attempt(
   const refusal = webhookUrlRefusal(row.url, policy);
   if (refusal !== null) return { row, delivered: false, status: null, error: `url refused: ${refusal}`, at };
   try {
-    const headers = await signWebhook(row.secret, row.event_id, Math.floor(at / 1000), row.body);
+    const secrets =
+      row.previous_secret !== null && (row.previous_secret_expires_at ?? 0) > at
+        ? [row.secret, row.previous_secret]
+        : [row.secret];
+    const headers = await signWebhook(secrets, row.event_id, Math.floor(at / 1000), row.body);
     const response = await send(row.url, {
       method: "POST",
       headers: { ...headers, "content-type": "application/json", "user-agent": "schema-registry-webhooks/1" },

@@ -13,6 +13,8 @@ export interface WebhookRecord {
   description: string;
   createdAt: string;
   createdBy: string;
+  /** After a rotation: until then, deliveries are signed with the previous secret too. */
+  previousSecretExpiresAt: string | null;
 }
 
 /** A delivery as the log answers it. */

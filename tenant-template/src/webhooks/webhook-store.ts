@@ -20,11 +20,14 @@ interface WebhookRow {
   description: string;
   created_at: string;
   created_by: string;
+  previous_secret_expires_at: number | null;
 }
 
-const WEBHOOK_COLUMNS = "id, url, events, description, created_at, created_by";
+/** What the API answers of a webhook (never a secret). */
+const WEBHOOK_COLUMNS = "id, url, events, description, created_at, created_by, previous_secret_expires_at";
 
 function recordOf(row: WebhookRow): WebhookRecord {
+  const previousUntil = row.previous_secret_expires_at;
   return {
     id: row.id,
     url: row.url,
@@ -32,6 +35,7 @@ function recordOf(row: WebhookRow): WebhookRecord {
     description: row.description,
     createdAt: row.created_at,
     createdBy: row.created_by,
+    previousSecretExpiresAt: previousUntil !== null && previousUntil > Date.now() ? iso(previousUntil) : null,
   };
 }
 
@@ -49,11 +53,11 @@ export function generateWebhookId(): string {
  */
 export function insertWebhookStatement(
   db: Queryable,
-  webhook: WebhookRecord & { secret: string },
+  webhook: Omit<WebhookRecord, "previousSecretExpiresAt"> & { secret: string },
 ): D1PreparedStatement {
   return db
     .prepare(
-      `INSERT INTO webhooks (${WEBHOOK_COLUMNS}, secret)
+      `INSERT INTO webhooks (id, url, events, description, created_at, created_by, secret)
        SELECT ?, ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM webhooks) < ${MAX_WEBHOOKS}`,
     )
     .bind(
@@ -72,9 +76,31 @@ export async function findWebhook(db: Queryable, id: string): Promise<WebhookRec
   return row === null ? null : recordOf(row);
 }
 
-/** The secret, for signing; never answered by the API after the create. */
-export async function webhookSecret(db: Queryable, id: string): Promise<string | null> {
-  return db.prepare("SELECT secret FROM webhooks WHERE id = ?").bind(id).first<string>("secret");
+/**
+ * Gives a webhook a new secret, in one statement: the secret it had keeps signing beside the new
+ * one until `previousExpiresAt` (epoch ms), or stops at once when that is null (a leaked secret).
+ * A secret that was already the previous one is dropped. Answers the webhook, or null if it is gone.
+ *
+ * @example
+ *   await rotateWebhookSecret(db, "wh_...", generateWebhookSecret(), Date.now() + 86_400_000)
+ */
+export async function rotateWebhookSecret(
+  db: Queryable,
+  id: string,
+  secret: string,
+  previousExpiresAt: number | null,
+): Promise<WebhookRecord | null> {
+  // An UPDATE reads every column as it was before it: `previous_secret = secret` keeps the old one.
+  const row = await db
+    .prepare(
+      `UPDATE webhooks
+          SET previous_secret = CASE WHEN ?1 IS NULL THEN NULL ELSE secret END,
+              previous_secret_expires_at = ?1, secret = ?2
+        WHERE id = ?3 RETURNING ${WEBHOOK_COLUMNS}`,
+    )
+    .bind(previousExpiresAt, secret, id)
+    .first<WebhookRow>();
+  return row === null ? null : recordOf(row);
 }
 
 export async function listWebhooks(db: Queryable): Promise<WebhookRecord[]> {

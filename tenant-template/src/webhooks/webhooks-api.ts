@@ -1,7 +1,7 @@
 /**
  * `/api/webhooks` (admin only, docs/webhooks.md): register a webhook (its secret is in that answer
- * and nowhere else), list, read and delete them, send a test delivery, and read a webhook's
- * delivery log. Deliveries themselves go out from the outbox (webhook-pump.ts).
+ * and nowhere else), list, read and delete them, rotate a secret, send a test delivery, and read a
+ * webhook's delivery log. Deliveries themselves go out from the outbox (webhook-pump.ts).
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -23,6 +23,7 @@ import {
   listDeliveries,
   listWebhooks,
   MAX_WEBHOOKS,
+  rotateWebhookSecret,
   testEventStatements,
 } from "./webhook-store.ts";
 import { webhookUrlPolicy, webhookUrlRefusal } from "./webhook-url.ts";
@@ -46,6 +47,9 @@ const webhook = z
     description: z.string(),
     createdAt: z.string(),
     createdBy: z.string().openapi({ description: "The key id that registered it." }),
+    previousSecretExpiresAt: z.string().nullable().openapi({
+      description: "After a rotation: until then, deliveries carry a signature with the previous secret too.",
+    }),
   })
   .openapi("Webhook");
 
@@ -64,6 +68,27 @@ const newWebhook = z
     description: z.string().max(500).optional(),
   })
   .openapi("NewWebhook");
+
+/** How long a rotated-out secret keeps signing by default, and at most. */
+const DEFAULT_PREVIOUS_SECRET_SECONDS = 24 * 60 * 60;
+const MAX_PREVIOUS_SECRET_SECONDS = 7 * 24 * 60 * 60;
+
+const rotation = z
+  .strictObject({
+    previousSecretValidSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_PREVIOUS_SECRET_SECONDS)
+      .optional()
+      .openapi({
+        description:
+          "How long deliveries stay signed with the previous secret too, so receivers can switch: " +
+          `${DEFAULT_PREVIOUS_SECRET_SECONDS} (24 hours) when omitted; 0 stops it at once (a leaked secret).`,
+        example: DEFAULT_PREVIOUS_SECRET_SECONDS,
+      }),
+  })
+  .openapi("WebhookSecretRotation");
 
 const delivery = z
   .object({
@@ -129,6 +154,7 @@ webhooksApi.openapi(
       description: input.description ?? "",
       createdAt: new Date().toISOString(),
       createdBy: c.var.principal.keyId,
+      previousSecretExpiresAt: null,
     };
     const secret = generateWebhookSecret();
     const { meta } = await insertWebhookStatement(c.env.DB, { ...record, secret }).run();
@@ -183,6 +209,44 @@ webhooksApi.openapi(
     await c.env.DB.batch(deleteWebhookStatements(c.env.DB, before.id));
     noteChange(c, before, null);
     return c.body(null, 204);
+  },
+);
+
+webhooksApi.openapi(
+  createRoute({
+    method: "post",
+    path: "/webhooks/{webhookId}/rotate-secret",
+    tags: ["webhooks"],
+    summary: "Give a webhook a new signing secret; it is in this answer and nowhere else",
+    description:
+      "Deliveries are signed with the new secret and, until `previousSecretExpiresAt`, with the previous one " +
+      "too (two `v1,` signatures in `webhook-signature`), so a receiver can switch without refusing one. " +
+      "A rotation during that time drops the secret before the previous one.",
+    request: {
+      params: webhookIdParam,
+      body: { required: false, content: { "application/json": { schema: rotation } } },
+    },
+    responses: {
+      200: { description: "The webhook and, once, its new secret.", ...json(webhook.extend({ secret: z.string() })) },
+      400: errorShape,
+      404: errorShape,
+    },
+  }),
+  async (c) => {
+    const before = await requireWebhook(c, c.req.valid("param").webhookId);
+    const seconds = c.req.valid("json").previousSecretValidSeconds ?? DEFAULT_PREVIOUS_SECRET_SECONDS;
+    const secret = generateWebhookSecret();
+    const after = await rotateWebhookSecret(
+      c.env.DB,
+      before.id,
+      secret,
+      seconds === 0 ? null : Date.now() + seconds * 1000,
+    );
+    // Deleted between the read and the update.
+    if (after === null) throw new ApiError(404, "not_found", `No webhook with id "${before.id}".`);
+    noteChange(c, before, after);
+    c.header("Cache-Control", "no-store");
+    return c.json({ ...after, secret }, 200);
   },
 );
 

@@ -123,6 +123,7 @@ const ACCESS_TABLE: readonly Row[] = [
   row("POST", "/api/webhooks", "admin", "refused", "refused", 201),
   row("GET", "/api/webhooks/:webhookId", "admin", "refused", "refused", 200),
   row("DELETE", "/api/webhooks/:webhookId", "admin", "refused", "refused", 204),
+  row("POST", "/api/webhooks/:webhookId/rotate-secret", "admin", "refused", "refused", 200),
   row("POST", "/api/webhooks/:webhookId/test", "admin", "refused", "refused", 200),
   row("GET", "/api/webhooks/:webhookId/deliveries", "admin", "refused", "refused", 200),
 
@@ -484,6 +485,9 @@ function builders(): Map<string, Builder> {
   add("POST", "/api/webhooks", (c) => ({ path: "/api/webhooks", body: { url: `https://hooks.example.com/m${c.n}` } }));
   add("GET", "/api/webhooks/:webhookId", async () => ({ path: `/api/webhooks/${await sharedHook()}` }));
   add("DELETE", "/api/webhooks/:webhookId", async () => ({ path: `/api/webhooks/${await hook()}` }));
+  add("POST", "/api/webhooks/:webhookId/rotate-secret", async () => ({
+    path: `/api/webhooks/${await sharedHook()}/rotate-secret`,
+  }));
   add("POST", "/api/webhooks/:webhookId/test", async () => ({ path: `/api/webhooks/${await sharedHook()}/test` }));
   add("GET", "/api/webhooks/:webhookId/deliveries", async () => ({
     path: `/api/webhooks/${await sharedHook()}/deliveries`,

@@ -346,6 +346,23 @@ describe.skipIf(executable === null)(
       await page.getByRole("button", { name: "Newer" }).click();
       await expect.poll(async () => (await rows()).length).toBe(20);
 
+      // A new secret, shown once; for a while both sign (openConsole accepts the confirmation).
+      await page.getByRole("button", { name: `Rotate secret of webhook ${id}` }).click();
+      await expect.poll(() => page.getByLabel("Signing secret").inputValue()).not.toBe(secret);
+      const rotated = await page.getByLabel("Signing secret").inputValue();
+      expect(rotated).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+      expect(await page.getByText(`Webhook ${id} has a new secret.`).textContent()).toContain(
+        "The previous secret also signs until 20",
+      );
+      await expect.poll(() => row.textContent()).toContain("previous secret signs until 20");
+      expect(await row.textContent()).not.toContain(rotated);
+      await tenant.call("POST", `/api/webhooks/${id}/test`);
+      const signedByBoth = receiver.received.filter((r) => r.path === "/console-hook").at(-1)!;
+      for (const each of [rotated, secret])
+        expect(await verifyWebhook(each, signedByBoth.headers as Record<string, string>, signedByBoth.body)).toBeNull();
+      await page.getByRole("button", { name: "Done" }).click();
+      expect(await page.content()).not.toContain(rotated);
+
       // Delete from the keyboard (openConsole accepts the confirmation): the row, the log and the
       // webhook go.
       await page.getByRole("button", { name: `Delete webhook ${id}` }).press("Enter");

@@ -38,6 +38,7 @@ const EXPECTED: Record<string, string[]> = {
   "/settings": ["get", "put"],
   "/webhooks": ["get", "post"],
   "/webhooks/{webhookId}": ["get", "delete"],
+  "/webhooks/{webhookId}/rotate-secret": ["post"],
   "/webhooks/{webhookId}/test": ["post"],
   "/webhooks/{webhookId}/deliveries": ["get"],
 };

@@ -370,6 +370,94 @@ describe("deliveries", { timeout: 120_000 }, () => {
     ]);
   });
 
+  it("rotate the secret: both sign until the previous one expires, or only the new one at once", async () => {
+    const hook = await createWebhook({ url: `${receiver.origin}/rotated`, events: ["schema.registered"] });
+    const rotate = (body?: unknown) =>
+      h.call<Created & { previousSecretExpiresAt: string | null }>(
+        "POST",
+        `/api/webhooks/${hook.id}/rotate-secret`,
+        body === undefined ? {} : { body },
+      );
+    const delivered = async (subject: string) => {
+      await register(subject, avroRecord("Rotated"));
+      await pump();
+      const mine = (r: ReceivedDelivery) => r.path === "/rotated" && r.event.data.subject === subject;
+      await receiver.waitFor(() => receiver.received.some(mine));
+      const found = receiver.received.find(mine)!;
+      const headers = found.headers as Record<string, string>;
+      return {
+        signatures: headers["webhook-signature"]!.split(" ").length,
+        verifies: (secret: string) => verifyWebhook(secret, headers, found.body),
+      };
+    };
+
+    const rotated = await rotate();
+    expect(rotated.status, rotated.text).toBe(200);
+    expect(rotated.json.secret).toMatch(/^whsec_/);
+    expect(rotated.json.secret).not.toBe(hook.secret);
+    const until = Date.parse(rotated.json.previousSecretExpiresAt!);
+    expect(until - Date.now()).toBeGreaterThan(23 * 3600_000);
+    expect(until - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
+    const read = await h.call("GET", `/api/webhooks/${hook.id}`);
+    expect(read.json).toMatchObject({ previousSecretExpiresAt: rotated.json.previousSecretExpiresAt });
+    expect(read.text).not.toContain("whsec_");
+    // While both sign, a receiver with either secret accepts the delivery.
+    const both = await delivered("rotated-both-value");
+    expect(both.signatures).toBe(2);
+    expect(await both.verifies(rotated.json.secret)).toBeNull();
+    expect(await both.verifies(hook.secret)).toBeNull();
+
+    // Once the previous secret's time is over, only the new one signs.
+    await (await h.d1())
+      .prepare("UPDATE webhooks SET previous_secret_expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1000, hook.id)
+      .run();
+    expect((await h.call("GET", `/api/webhooks/${hook.id}`)).json).toMatchObject({ previousSecretExpiresAt: null });
+    const expired = await delivered("rotated-expired-value");
+    expect(expired.signatures).toBe(1);
+    expect(await expired.verifies(rotated.json.secret)).toBeNull();
+    expect(await expired.verifies(hook.secret)).toBe("bad_signature");
+
+    // A leaked secret: 0 stops it at once.
+    const revoked = await rotate({ previousSecretValidSeconds: 0 });
+    expect(revoked.status, revoked.text).toBe(200);
+    expect(revoked.json.previousSecretExpiresAt).toBeNull();
+    const alone = await delivered("rotated-alone-value");
+    expect(alone.signatures).toBe(1);
+    expect(await alone.verifies(revoked.json.secret)).toBeNull();
+    expect(await alone.verifies(rotated.json.secret)).toBe("bad_signature");
+
+    // Recorded without any secret; bad input and unknown webhooks refused in the API's shape.
+    const audit = await h.call("GET", "/api/audit?action=webhook.rotate");
+    expect(audit.text).toContain(hook.id);
+    expect(audit.text).not.toContain("whsec_");
+    const refusals: [unknown, string][] = [
+      [{ previousSecretValidSeconds: -1 }, "invalid_request"],
+      [{ previousSecretValidSeconds: 8 * 86400 }, "invalid_request"],
+      [{ previousSecretValidSeconds: "soon" }, "invalid_request"],
+      [{ keep: 1 }, "unknown_fields"],
+    ];
+    for (const [body, code] of refusals) {
+      const refused = await rotate(body);
+      expect(refused.status, JSON.stringify(body)).toBe(400);
+      expect((refused.json as unknown as { error: { code: string } }).error.code).toBe(code);
+    }
+    const missing = await h.call("POST", "/api/webhooks/wh_aaaaaaaaaaaaaaaaaaaa/rotate-secret");
+    expect(missing.status).toBe(404);
+    // The refusals changed nothing: the last secret still signs, alone.
+    const after = await delivered("rotated-after-value");
+    expect([after.signatures, await after.verifies(revoked.json.secret)]).toEqual([1, null]);
+
+    // Two rotations at once: each is one statement, so the one that ran second keeps the other's
+    // secret as its previous one; the secret before both stops signing.
+    const raced = await Promise.all([rotate(), rotate()]);
+    expect(raced.map((r) => r.status)).toEqual([200, 200]);
+    const last = await delivered("rotated-raced-value");
+    expect(last.signatures).toBe(2);
+    expect(await Promise.all(raced.map((r) => last.verifies(r.json.secret)))).toEqual([null, null]);
+    expect(await last.verifies(revoked.json.secret)).toBe("bad_signature");
+  });
+
   it("a test delivery answers how the receiver answered, and a failed one is retried", async () => {
     const hook = await createWebhook({ url: `${receiver.origin}/ping`, events: ["mode.changed"] });
     const ok = await h.call<{ delivered: boolean; status: number; eventId: string }>(
