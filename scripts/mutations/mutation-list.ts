@@ -349,4 +349,12 @@ export const MUTATIONS: readonly Mutation[] = [
     to: "if (Math.abs(nowSeconds - Number(timestamp)) > REPLAY_TOLERANCE_SECONDS * 1000) return",
     tests: ["tests/tenant-template/webhooks/webhooks.test.ts"],
   },
+  {
+    name: "webhook-rotated-secret-expires",
+    claim: "After a rotation the previous secret signs only until it expires (and not at all when revoked).",
+    file: "tenant-template/src/webhooks/webhook-pump.ts",
+    from: "row.previous_secret !== null && (row.previous_secret_expires_at ?? 0) > at",
+    to: "row.previous_secret !== null",
+    tests: ["tests/tenant-template/webhooks/webhooks.test.ts"],
+  },
 ];
