@@ -1046,9 +1046,67 @@ export interface ListedVersion {
 const FIRST_ID_OF_M = sql<number>`(SELECT min(id) FROM confluent_context_ids
   WHERE schema_row = m.schema_row AND context = m.context)`;
 
-/** Every numbered version of every subject, in one query, ordered by subject then version. */
-export async function listVersions(session: StoreQueryable): Promise<ListedVersion[]> {
-  const results = await storeDb(session)
+/**
+ * The largest IN list a query binds: D1 allows 100 bound parameters per statement, and the
+ * statements that take a list bind nothing else.
+ */
+const MAX_LIST_PARAMETERS = 90;
+
+function chunksOf<T>(items: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  for (let at = 0; at < items.length; at += MAX_LIST_PARAMETERS) chunks.push(items.slice(at, at + MAX_LIST_PARAMETERS));
+  return chunks;
+}
+
+/**
+ * Every numbered version of every subject (or of the subjects whose schema documents are
+ * `schemaIds`), ordered by subject then version: one query, or one per 90 schema ids.
+ */
+export async function listVersions(
+  session: StoreQueryable,
+  options: { schemaIds?: readonly string[] } = {},
+): Promise<ListedVersion[]> {
+  if (options.schemaIds !== undefined) {
+    const lists = await Promise.all(chunksOf(options.schemaIds).map((ids) => listVersionsWhere(session, ids)));
+    return lists.flat().sort(bySubjectThenVersion);
+  }
+  return (await listVersionsWhere(session, null)).sort(bySubjectThenVersion);
+}
+
+function bySubjectThenVersion(a: ListedVersion, b: ListedVersion): number {
+  return a.subject.qualified < b.subject.qualified
+    ? -1
+    : a.subject.qualified > b.subject.qualified
+      ? 1
+      : a.version - b.version;
+}
+
+/**
+ * The schema documents (subjects) with a version that references one of `subjects` (qualified),
+ * through the references' index: what refers to them, without reading the registry.
+ */
+export async function referringSchemaIds(session: StoreQueryable, subjects: readonly string[]): Promise<string[]> {
+  const found = new Set<string>();
+  for (const list of chunksOf([...new Set(subjects)])) {
+    if (list.length === 0) continue;
+    const rows = await storeDb(session)
+      .selectFrom("confluent_references as r")
+      .innerJoin("confluent_versions as v", "v.global_id", "r.global_id")
+      .select("v.schema_id")
+      .distinct()
+      .where("r.subject", "in", list)
+      .execute();
+    for (const row of rows) found.add(row.schema_id);
+  }
+  return [...found].sort();
+}
+
+async function listVersionsWhere(
+  session: StoreQueryable,
+  schemaIds: readonly string[] | null,
+): Promise<ListedVersion[]> {
+  if (schemaIds !== null && schemaIds.length === 0) return [];
+  let query = storeDb(session)
     .selectFrom("confluent_versions as v")
     .innerJoin("schema_versions as d", "d.id", "v.version_id")
     .innerJoin("schemas as s", "s.id", "v.schema_id")
@@ -1077,31 +1135,24 @@ export async function listVersions(session: StoreQueryable): Promise<ListedVersi
       "i.refs",
       "i.guid",
     ])
-    .where("d.status", "!=", "Draft")
-    .execute();
-  return results
-    .map((row) => {
-      const body = JSON.parse(row.body) as { format: SchemaType; specification: string };
-      const subject = parseSubject(qualify(row.name ?? "", row.context ?? "", row.context_id));
-      return {
-        subject,
-        version: row.version,
-        globalId: row.global_id,
-        deleted: row.status === "Removed",
-        schemaType: body.format,
-        schema: body.specification,
-        record: recordOf(row, subject.context),
-        metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
-        ruleSet: row.rule_set === null ? null : (JSON.parse(row.rule_set) as Record<string, unknown>),
-      };
-    })
-    .sort((a, b) =>
-      a.subject.qualified < b.subject.qualified
-        ? -1
-        : a.subject.qualified > b.subject.qualified
-          ? 1
-          : a.version - b.version,
-    );
+    .where("d.status", "!=", "Draft");
+  if (schemaIds !== null) query = query.where("v.schema_id", "in", schemaIds);
+  const results = await query.execute();
+  return results.map((row) => {
+    const body = JSON.parse(row.body) as { format: SchemaType; specification: string };
+    const subject = parseSubject(qualify(row.name ?? "", row.context ?? "", row.context_id));
+    return {
+      subject,
+      version: row.version,
+      globalId: row.global_id,
+      deleted: row.status === "Removed",
+      schemaType: body.format,
+      schema: body.specification,
+      record: recordOf(row, subject.context),
+      metadata: row.metadata === null ? null : (JSON.parse(row.metadata) as Record<string, unknown>),
+      ruleSet: row.rule_set === null ? null : (JSON.parse(row.rule_set) as Record<string, unknown>),
+    };
+  });
 }
 
 /** Contexts holding at least one subject, plus the default one. */

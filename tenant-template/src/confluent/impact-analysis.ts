@@ -18,6 +18,7 @@ import {
   listVersions,
   parseSubject,
   readSubject,
+  referringSchemaIds,
   type ListedVersion,
   type SchemaReference,
   type SchemaType,
@@ -102,32 +103,43 @@ function referencedSubjects(version: ListedVersion): string[] {
  */
 export async function analyseImpact(session: StoreQueryable, candidate: ImpactCandidate): Promise<ImpactReport> {
   const origin = candidate.subject.qualified;
-  // Every subject's latest live version, in one query.
-  const latest = new Map<string, ListedVersion>();
-  for (const version of await listVersions(session))
-    if (!version.deleted) latest.set(version.subject.qualified, version);
-
-  // What references what: the candidate's own references stand for its subject's.
-  const references = new Map<string, string[]>();
-  for (const [subject, version] of latest) references.set(subject, referencedSubjects(version));
-  references.set(
-    origin,
-    candidate.references.map((reference) => parseSubject(reference.subject, candidate.subject.context).qualified),
-  );
-  const referrers = new Map<string, string[]>();
-  for (const [subject, targets] of references)
-    for (const target of new Set(targets)) referrers.set(target, [...(referrers.get(target) ?? []), subject]);
-
-  // The dependents, nearest first, each with the path it was reached by.
+  // What references what among the subjects concerned; the candidate's own references stand for
+  // its subject's.
+  const references = new Map<string, string[]>([
+    [
+      origin,
+      candidate.references.map((reference) => parseSubject(reference.subject, candidate.subject.context).qualified),
+    ],
+  ]);
+  // The dependents, nearest first, each with the path it was reached by, and its latest live version.
   const found = new Map<string, { depth: number; path: string[] }>([[origin, { depth: 0, path: [origin] }]]);
-  const queue = [origin];
-  for (let at = queue.shift(); at !== undefined; at = queue.shift()) {
-    const from = found.get(at)!;
-    for (const referrer of [...(referrers.get(at) ?? [])].sort()) {
-      if (found.has(referrer)) continue;
-      found.set(referrer, { depth: from.depth + 1, path: [...from.path, referrer] });
-      queue.push(referrer);
+  const latest = new Map<string, ListedVersion>();
+  // A level at a time, through the references' index: what refers to the level's subjects, then
+  // those subjects' versions. Only the subjects concerned are read, however large the registry.
+  for (let level = [origin]; level.length > 0; ) {
+    const newest = new Map<string, ListedVersion>();
+    const listed = await listVersions(session, { schemaIds: await referringSchemaIds(session, level) });
+    for (const version of listed) {
+      const subject = version.subject.qualified;
+      // Listed oldest first: the last live one is the latest.
+      if (!found.has(subject) && !version.deleted) newest.set(subject, version);
     }
+    const next: string[] = [];
+    for (const at of level) {
+      const referrers = [...newest]
+        .filter(([subject, version]) => !found.has(subject) && referencedSubjects(version).includes(at))
+        .map(([subject]) => subject)
+        .sort();
+      const from = found.get(at)!;
+      for (const referrer of referrers) {
+        const version = newest.get(referrer)!;
+        found.set(referrer, { depth: from.depth + 1, path: [...from.path, referrer] });
+        latest.set(referrer, version);
+        references.set(referrer, referencedSubjects(version));
+        next.push(referrer);
+      }
+    }
+    level = next;
   }
   const concerned = new Set(found.keys());
   const cycles = cyclesAmong(concerned, references);

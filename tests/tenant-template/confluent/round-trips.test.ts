@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAuthHarness, type AuthHarness } from "../auth/auth-harness.ts";
-import { ROUND_TRIPS_HEADER, ROUND_TRIPS_LOG_HEADER } from "../auth/d1-round-trips.ts";
+import { ROUND_TRIPS_HEADER, ROUND_TRIPS_LOG_HEADER, ROWS_RETURNED_HEADER } from "../auth/d1-round-trips.ts";
 import { CONFLUENT_JSON } from "./confluent-caller.ts";
 
 let h: AuthHarness;
@@ -34,6 +34,7 @@ async function counted(method: string, path: string, body?: unknown) {
     text: reply.text,
     trips: Number(reply.headers.get(ROUND_TRIPS_HEADER)),
     log: reply.headers.get(ROUND_TRIPS_LOG_HEADER),
+    rows: Number(reply.headers.get(ROWS_RETURNED_HEADER)),
   };
 }
 
@@ -95,6 +96,34 @@ describe("D1 round trips of a Confluent registration", () => {
     } finally {
       await h.call("DELETE", `/api/webhooks/${hook.json.id}`);
     }
+  });
+});
+
+describe("what impact analysis reads", () => {
+  it("the subjects concerned only: the same rows and round trips however many other subjects there are", async () => {
+    const uses = (name: string, target: string) => ({
+      schema: JSON.stringify({ type: "record", name, fields: [{ name: "base", type: "ImpactBase" }] }),
+      references: [{ name: "ImpactBase", subject: target, version: 1 }],
+    });
+    await expectTrips("POST", "/subjects/rt-impact-base/versions", { schema: record("ImpactBase", 1) }, 4);
+    await expectTrips("POST", "/subjects/rt-impact-user/versions", uses("ImpactUser", "rt-impact-base"), 6);
+    const analyse = async () => {
+      const result = await counted("POST", "/impact/subjects/rt-impact-base", { schema: record("ImpactBase", 2) });
+      expect(result.status, result.text).toBe(200);
+      expect(JSON.parse(result.text)).toMatchObject({ dependents: [{ subject: "rt-impact-user" }], safe: true });
+      return result;
+    };
+    const before = await analyse();
+    expect(before.rows).toBeGreaterThan(0);
+    // Other subjects, some with several versions, some referencing a base of their own.
+    await expectTrips("POST", "/subjects/rt-other-base/versions", { schema: record("ImpactBase", 1) }, 4);
+    for (let n = 0; n < 12; n++) {
+      await expectTrips("POST", `/subjects/rt-other-${n}/versions`, { schema: record(`Other${n}`, 1) }, 4);
+      await expectTrips("POST", `/subjects/rt-other-${n}/versions`, { schema: record(`Other${n}`, 2) }, 3);
+      await expectTrips("POST", `/subjects/rt-other-user-${n}/versions`, uses(`OtherUser${n}`, "rt-other-base"), 6);
+    }
+    const after = await analyse();
+    expect([after.rows, after.trips], `${before.log}\n${after.log}`).toEqual([before.rows, before.trips]);
   });
 });
 
