@@ -90,9 +90,19 @@ export async function pumpWebhooks(
   return result;
 }
 
-/** Removes, in bounded steps, log entries past their retention and the events no entry needs. */
+/**
+ * Removes, in bounded steps, log entries past their retention and the events no entry needs, and
+ * forgets rotated-out secrets whose time is over (they no longer sign; a registry has at most 20
+ * webhooks).
+ */
 function pruneStatements(db: Queryable, now: number): D1PreparedStatement[] {
   return [
+    db
+      .prepare(
+        `UPDATE webhooks SET previous_secret = NULL, previous_secret_expires_at = NULL
+          WHERE previous_secret_expires_at <= ?`,
+      )
+      .bind(now),
     db
       .prepare(
         `DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries

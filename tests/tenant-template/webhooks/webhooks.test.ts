@@ -417,6 +417,12 @@ describe("deliveries", { timeout: 120_000 }, () => {
     expect(expired.signatures).toBe(1);
     expect(await expired.verifies(rotated.json.secret)).toBeNull();
     expect(await expired.verifies(hook.secret)).toBe("bad_signature");
+    // ...and the pump that sent it forgot the previous secret.
+    const stored = await (await h.d1())
+      .prepare("SELECT previous_secret, previous_secret_expires_at FROM webhooks WHERE id = ?")
+      .bind(hook.id)
+      .first();
+    expect(stored).toEqual({ previous_secret: null, previous_secret_expires_at: null });
 
     // A leaked secret: 0 stops it at once.
     const revoked = await rotate({ previousSecretValidSeconds: 0 });
