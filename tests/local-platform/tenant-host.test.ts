@@ -48,9 +48,22 @@ const PROBE = `export default {
       await session.prepare("SELECT count(*) FROM t").all();
       let error = null;
       try { await env.DB.prepare("SELEC 1").all(); } catch (e) { error = String(e.message); }
+      // D1's limits: 100 bound parameters per query, 100,000 bytes of SQL per statement.
+      const refused = async (statement) => {
+        try { await statement.all(); return null; } catch (e) { return String(e.message); }
+      };
+      const list = (n) => Array.from({ length: n }, () => "?").join(", ");
+      const limits = {
+        params100: await refused(env.DB.prepare("SELECT 1 WHERE 1 IN (" + list(100) + ")").bind(...Array(100).fill(1))),
+        params101: await refused(env.DB.prepare("SELECT 1 WHERE 1 IN (" + list(101) + ")").bind(...Array(101).fill(1))),
+        longSql: await refused(env.DB.prepare("SELECT 1 /* " + "x".repeat(100_000) + " */")),
+        inBatch: await env.DB
+          .batch([env.DB.prepare("SELECT 1"), env.DB.prepare("SELECT " + list(101)).bind(...Array(101).fill(1))])
+          .then(() => null, (e) => String(e.message)),
+      };
       return Response.json({
         changes: inserted.meta.changes, first, rows: all.results.map((r) => [r.v, [...new Uint8Array(r.b)]]),
-        raw, batch: batch.map((r) => r.results), before, after: session.getBookmark(), error,
+        raw, batch: batch.map((r) => r.results), before, after: session.getBookmark(), error, limits,
       });
     }
     if (path === "/kv") {
@@ -145,6 +158,13 @@ describe("a tenant Worker loaded on demand", () => {
     });
     expect(d1.after).toMatch(/^[0-9a-f]{8}-[0-9a-f]{8}-/);
     expect(d1.error).toMatch(/^D1_ERROR: near "SELEC": syntax error/);
+    // D1's per-statement limits hold here as on Cloudflare (worker-shims/d1-limits.ts).
+    expect(d1.limits).toEqual({
+      params100: null,
+      params101: expect.stringMatching(/^D1_ERROR: too many SQL variables: 101 bound parameters/),
+      longSql: expect.stringMatching(/^D1_ERROR: statement too long: 100015 bytes/),
+      inBatch: expect.stringMatching(/^D1_ERROR: too many SQL variables/),
+    });
     // b's database has only b's row: each binding reaches its own database.
     expect((await get(b, "/d1")).json()).toMatchObject({ rows: [[b.script, [7, 9]]] });
     // The data is in the database the API sees (the same storage as Miniflare's own bindings).

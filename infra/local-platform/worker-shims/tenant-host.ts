@@ -30,6 +30,7 @@ import {
   type HostStats,
   PLATFORM_PATHS,
 } from "../tenant-host-protocol.ts";
+import { d1LimitRefusal } from "./d1-limits.ts";
 import { ReplicatedDatabase, replicaDatabaseId, type WireFetcher } from "./d1-read-replica.ts";
 import { D1_BINDINGS_VAR } from "./tenant-bindings.ts";
 
@@ -99,10 +100,19 @@ function d1Client(env: Env, ctx: Context, props: D1Props): D1Client {
 
 const replicas = new Map<string, ReplicatedDatabase>();
 
-/** D1's wire requests for one database: to its storage, or through its read replica. */
+/**
+ * D1's wire requests for one database: refused past D1's per-statement limits (d1-limits.ts), as
+ * D1 refuses them; else to its storage, or through its read replica.
+ */
 export class D1Wire extends WorkerEntrypoint<Env> {
-  override fetch(request: Request): Promise<Response> {
+  override async fetch(incoming: Request): Promise<Response> {
     const { databaseId, replicated } = contextOf(this.ctx).props as D1Props;
+    // D1's wire requests are POSTs of JSON; anything else goes on as it came.
+    const body = incoming.method === "POST" ? await incoming.text() : null;
+    const refusal = body === null ? null : d1LimitRefusal(body);
+    if (refusal !== null) return Response.json({ success: false, error: refusal });
+    const request =
+      body === null ? incoming : new Request(incoming.url, { method: "POST", headers: incoming.headers, body });
     if (!replicated) return storageObject(this.env.D1_OBJECTS, databaseId).fetch(request as never, {});
     let database = replicas.get(databaseId);
     if (database === undefined) {
