@@ -1048,7 +1048,7 @@ const FIRST_ID_OF_M = sql<number>`(SELECT min(id) FROM confluent_context_ids
 
 /**
  * The largest IN list a query binds: D1 allows 100 bound parameters per statement, and the
- * statements that take a list bind nothing else.
+ * statements that take a list bind at most a few values besides it.
  */
 const MAX_LIST_PARAMETERS = 90;
 
@@ -1088,7 +1088,6 @@ function bySubjectThenVersion(a: ListedVersion, b: ListedVersion): number {
 export async function referringSchemaIds(session: StoreQueryable, subjects: readonly string[]): Promise<string[]> {
   const found = new Set<string>();
   for (const list of chunksOf([...new Set(subjects)])) {
-    if (list.length === 0) continue;
     const rows = await storeDb(session)
       .selectFrom("confluent_references as r")
       .innerJoin("confluent_versions as v", "v.global_id", "r.global_id")
@@ -1105,7 +1104,6 @@ async function listVersionsWhere(
   session: StoreQueryable,
   schemaIds: readonly string[] | null,
 ): Promise<ListedVersion[]> {
-  if (schemaIds !== null && schemaIds.length === 0) return [];
   let query = storeDb(session)
     .selectFrom("confluent_versions as v")
     .innerJoin("schema_versions as d", "d.id", "v.version_id")
